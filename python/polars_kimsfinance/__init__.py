@@ -1,0 +1,20 @@
+"""polars-kimsfinance: technical analysis and financial charts, native to Polars.
+
+>>> import polars_kimsfinance as kf
+>>> df = kf.sample_ohlcv(30)
+>>> df.kf.rsi(14).select("close", "rsi_14").tail(1).shape
+(1, 2)
+"""
+
+from __future__ import annotations
+
+from . import namespaces as _namespaces  # registers the ``kf`` namespaces
+from .catalogue import BY_NAME, CATALOGUE
+from .data import load_sample, sample_ohlcv
+from .functions import *  # noqa: F403
+from .functions import FUNCTIONS
+
+__version__ = "0.1.0"
+
+__all__ = ["BY_NAME", "CATALOGUE", "FUNCTIONS", "load_sample", "sample_ohlcv", *FUNCTIONS]
+del _namespaces

@@ -1,0 +1,77 @@
+//! The Polars plugin expressions: thin wrappers that check dtypes, turn Arrow chunks into kernel segments and
+//! kernel outputs back into Arrow arrays. Every indicator goes through the one `kf_indicator` entry point; which
+//! kernel runs is the catalogue's business (`kernels::dispatch`).
+
+mod driver;
+
+use std::collections::BTreeMap;
+
+use polars::prelude::*;
+use pyo3_polars::derive::polars_expr;
+use serde::Deserialize;
+
+use crate::kernels::{dispatch, Params};
+
+/// What the Python side sends with every indicator call.
+#[derive(Deserialize)]
+pub struct IndicatorKwargs {
+    /// Catalogue name, e.g. `"rsi"`.
+    name: String,
+    /// Numeric parameters by name (windows, multipliers and flags all as floats).
+    params: BTreeMap<String, f64>,
+    /// Output field names: one for a plain column, several for a struct.
+    fields: Vec<String>,
+}
+
+/// Float32 when every input is Float32, Float64 otherwise; non-numeric inputs fail here, at plan time.
+fn output_float_dtype(name: &str, inputs: &[Field]) -> PolarsResult<DataType> {
+    for field in inputs {
+        let dtype = field.dtype();
+        if !(dtype.is_primitive_numeric() || dtype.is_null()) {
+            polars_bail!(
+                InvalidOperation: "{name}: column '{}' has dtype {dtype}; expected a numeric column", field.name()
+            );
+        }
+    }
+    let all_f32 = !inputs.is_empty() && inputs.iter().all(|f| f.dtype() == &DataType::Float32);
+    Ok(if all_f32 { DataType::Float32 } else { DataType::Float64 })
+}
+
+fn indicator_field(inputs: &[Field], kwargs: IndicatorKwargs) -> PolarsResult<Field> {
+    let dtype = output_float_dtype(&kwargs.name, inputs)?;
+    let name = inputs.first().map_or_else(|| PlSmallStr::from_static("literal"), |f| f.name().clone());
+    Ok(match kwargs.fields.as_slice() {
+        [_] => Field::new(name, dtype),
+        fields => Field::new(
+            name,
+            DataType::Struct(fields.iter().map(|f| Field::new(f.as_str().into(), dtype.clone())).collect()),
+        ),
+    })
+}
+
+#[polars_expr(output_type_func_with_kwargs=indicator_field)]
+fn kf_indicator(inputs: &[Series], kwargs: IndicatorKwargs) -> PolarsResult<Series> {
+    let fields: Vec<Field> = inputs.iter().map(|s| s.field().into_owned()).collect();
+    let dtype = output_float_dtype(&kwargs.name, &fields)?;
+    let columns = inputs
+        .iter()
+        .map(|s| Ok(s.cast(&DataType::Float64)?.f64()?.clone()))
+        .collect::<PolarsResult<Vec<Float64Chunked>>>()?;
+    let params = Params::new(&kwargs.name, &kwargs.params);
+    let mut runner = driver::ChunkedRunner { columns: &columns };
+    let outputs = dispatch(&kwargs.name, &params, &mut runner).map_err(|e| polars_err!(ComputeError: "{e}"))??;
+    if outputs.len() != kwargs.fields.len() {
+        polars_bail!(ComputeError: "{}: kernel returned {} outputs, expected {}", kwargs.name, outputs.len(), kwargs.fields.len());
+    }
+    let name = inputs.first().map_or_else(|| PlSmallStr::from_static("literal"), |s| s.name().clone());
+    let mut series = outputs
+        .into_iter()
+        .zip(&kwargs.fields)
+        .map(|(ca, field)| ca.with_name(field.as_str().into()).into_series().cast(&dtype))
+        .collect::<PolarsResult<Vec<Series>>>()?;
+    if series.len() == 1 {
+        return Ok(series.pop().expect("one output").with_name(name));
+    }
+    let len = inputs.first().map_or(0, |s| s.len());
+    Ok(StructChunked::from_series(name, len, series.iter())?.into_series())
+}

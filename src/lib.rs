@@ -1,0 +1,19 @@
+//! polars-kimsfinance: technical-analysis kernels and chart rendering, native to Polars.
+//!
+//! The pure-Rust core (`kernels`) builds without Python; the `python` feature adds the Polars plugin expressions
+//! and the Python module.
+
+pub mod kernels;
+
+#[cfg(feature = "python")]
+mod expressions;
+
+#[cfg(feature = "python")]
+mod python_module {
+    use pyo3::prelude::*;
+
+    #[pymodule]
+    fn _internal(_m: &Bound<'_, PyModule>) -> PyResult<()> {
+        Ok(())
+    }
+}

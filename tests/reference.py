@@ -1,0 +1,135 @@
+"""Shared test data and comparison helpers: real OHLCV from ../shared/data, seeded random walks, and the
+missing-bar comparison against a reference computed on the compacted series."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Mapping, Sequence
+
+import numpy as np
+import polars as pl
+
+import polars_kimsfinance as kf
+
+DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data"
+RTOL = 1e-9
+ATOL = 1e-9
+
+
+def _canonical(df: pl.DataFrame) -> pl.DataFrame:
+    rename = {c: c.lower() for c in df.columns}
+    df = df.rename(rename)
+    if "last" in df.columns and "close" not in df.columns:
+        df = df.rename({"last": "close"})
+    return df.select([pl.col(c).cast(pl.Float64) for c in ("open", "high", "low", "close", "volume")])
+
+
+def shared_frames() -> dict[str, pl.DataFrame]:
+    """Every OHLCV file in ../shared/data, as Float64 open/high/low/close/volume in chronological order."""
+    frames = {}
+    for path in sorted(DATA_DIR.glob("*.csv")):
+        df = pl.read_csv(path, infer_schema_length=10000)
+        if "Time" in df.columns:  # newest first
+            df = df.reverse()
+        frames[path.stem] = _canonical(df)
+    return frames
+
+
+def random_walk(n: int, seed: int, level: float = 100.0) -> pl.DataFrame:
+    """Valid OHLCV bars from a seeded random walk around ``level``."""
+    rng = np.random.default_rng(seed)
+    close = level * np.exp(np.cumsum(rng.normal(0, 0.01, n)))
+    open_ = np.concatenate([[level], close[:-1]]) * np.exp(rng.normal(0, 0.002, n))
+    spread = np.abs(rng.normal(0, 0.005, n))
+    high = np.maximum(open_, close) * (1 + spread)
+    low = np.minimum(open_, close) * (1 - spread)
+    volume = np.floor(rng.lognormal(13, 0.5, n)) + 1
+    return pl.DataFrame({"open": open_, "high": high, "low": low, "close": close, "volume": volume})
+
+
+def with_missing(df: pl.DataFrame, seed: int, fraction: float = 0.05) -> pl.DataFrame:
+    """A copy of ``df`` with nulls and NaNs scattered over its columns."""
+    rng = np.random.default_rng(seed)
+    out = {}
+    for name in df.columns:
+        values = df[name].to_numpy().copy()
+        mask = rng.random(len(values))
+        values[mask < fraction / 2] = np.nan
+        series = pl.Series(name, values)
+        nulls = pl.Series((fraction / 2 <= mask) & (mask < fraction))
+        out[name] = pl.select(pl.when(nulls).then(None).otherwise(series)).to_series().alias(name)
+    return pl.DataFrame(out)
+
+
+def valid_rows(df: pl.DataFrame, inputs: Sequence[str]) -> np.ndarray:
+    """Boolean mask of the rows where every input is neither null nor NaN."""
+    ok = np.ones(df.height, dtype=bool)
+    for name in inputs:
+        values = df[name].cast(pl.Float64).fill_null(np.nan).to_numpy()
+        ok &= ~np.isnan(values)
+    return ok
+
+
+def assert_matches(
+    ours: pl.Series | np.ndarray | list,
+    expected: np.ndarray,
+    label: str,
+    rtol: float = RTOL,
+    atol: float = ATOL,
+) -> None:
+    """``ours`` (nulls for no value) equals ``expected`` (NaN for no value): same missing rows, close values."""
+    ours_arr = pl.Series(ours).cast(pl.Float64)
+    assert ours_arr.is_nan().sum() == 0, f"{label}: NaN in output (warm-up must be null)"
+    got = ours_arr.fill_null(np.nan).to_numpy()
+    expected = np.asarray(expected, dtype=np.float64)
+    assert got.shape == expected.shape, f"{label}: length {got.shape} vs {expected.shape}"
+    missing_got, missing_exp = np.isnan(got), np.isnan(expected)
+    if not np.array_equal(missing_got, missing_exp):
+        bad = int(np.flatnonzero(missing_got != missing_exp)[0])
+        raise AssertionError(f"{label}: null pattern differs first at row {bad}: ours {got[bad]}, expected {expected[bad]}")
+    ok = ~missing_exp
+    np.testing.assert_allclose(got[ok], expected[ok], rtol=rtol, atol=atol, err_msg=label)
+
+
+def check_missing_rule(
+    compute: Callable[[pl.DataFrame], Sequence[pl.Series]],
+    reference: Callable[[Mapping[str, np.ndarray]], Sequence[np.ndarray]],
+    df: pl.DataFrame,
+    inputs: Sequence[str],
+    label: str,
+    rtol: float = RTOL,
+    atol: float = ATOL,
+) -> None:
+    """Our outputs on ``df`` (with missing bars) equal the reference on the compacted series at the valid rows, and
+    are null at the missing rows."""
+    ok = valid_rows(df, inputs)
+    compact = {name: df[name].cast(pl.Float64).to_numpy()[ok] for name in inputs}
+    expected_compact = reference(compact)
+    ours = compute(df)
+    assert len(ours) == len(expected_compact), f"{label}: {len(ours)} outputs vs {len(expected_compact)}"
+    for k, (series, exp) in enumerate(zip(ours, expected_compact)):
+        assert series.len() == df.height
+        assert series.filter(pl.Series(~ok)).null_count() == int((~ok).sum()), f"{label}[{k}]: missing rows not null"
+        assert_matches(series.filter(pl.Series(ok)), exp, f"{label}[{k}]", rtol, atol)
+
+
+def outputs(df: pl.DataFrame, expr: pl.Expr) -> list[pl.Series]:
+    """Evaluate an indicator expression; a struct result is split into its fields."""
+    s = df.select(expr.alias("out")).to_series()
+    if s.dtype == pl.Struct:
+        return [s.struct.field(f.name) for f in s.dtype.fields]
+    return [s]
+
+
+__all__ = [
+    "ATOL",
+    "RTOL",
+    "assert_matches",
+    "check_missing_rule",
+    "kf",
+    "outputs",
+    "random_walk",
+    "shared_frames",
+    "valid_rows",
+    "with_missing",
+]
