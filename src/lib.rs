@@ -1,9 +1,10 @@
 //! polars-kimsfinance: technical-analysis kernels and chart rendering, native to Polars.
 //!
-//! The pure-Rust core (`kernels`) builds without Python; the `python` feature adds the Polars plugin expressions
-//! and the Python module.
+//! The pure-Rust core (`kernels`, `render`) builds without Python; the `python` feature adds the Polars plugin
+//! expressions and the Python module.
 
 pub mod kernels;
+pub mod render;
 
 #[cfg(feature = "python")]
 mod expressions;
@@ -13,7 +14,8 @@ mod python_module {
     use pyo3::prelude::*;
 
     #[pymodule]
-    fn _internal(_m: &Bound<'_, PyModule>) -> PyResult<()> {
+    fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
+        crate::expressions::transforms::register(m)?;
         Ok(())
     }
 }

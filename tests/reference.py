@@ -133,3 +133,36 @@ __all__ = [
     "valid_rows",
     "with_missing",
 ]
+
+
+class TalibCase:
+    """One comparison against TA-Lib: our indicator with ``params`` equals ``talib`` with ``talib_params``
+    (outputs in the catalogue's field order, TA-Lib's outputs picked by ``talib_outputs`` indices when given)."""
+
+    def __init__(self, name, params, talib, talib_params, talib_outputs=None, rtol=RTOL, atol=ATOL):
+        self.name, self.params, self.talib, self.talib_params = name, params, talib, talib_params
+        self.talib_outputs, self.rtol, self.atol = talib_outputs, rtol, atol
+
+    @property
+    def id(self) -> str:
+        return f"{self.name}({','.join(f'{k}={v}' for k, v in self.params.items())})"
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        return kf.BY_NAME[self.name].inputs
+
+    def expr(self) -> pl.Expr:
+        return kf.FUNCTIONS[self.name](**self.params)
+
+    def reference(self, data: Mapping[str, np.ndarray]) -> list[np.ndarray]:
+        from talib import abstract
+
+        fn = abstract.Function(self.talib)
+        result = fn({k: np.ascontiguousarray(v, dtype=np.float64) for k, v in data.items()}, **self.talib_params)
+        result = list(result) if isinstance(result, (list, tuple)) else [result]
+        if self.talib_outputs is not None:
+            result = [result[i] for i in self.talib_outputs]
+        return result
+
+
+__all__ += ["TalibCase"]

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 from . import namespaces as _namespaces  # registers the ``kf`` namespaces
+from . import transforms as _transforms  # adds the frame-producing DataFrame methods
 from .catalogue import BY_NAME, CATALOGUE
 from .data import load_sample, sample_ohlcv
 from .functions import *  # noqa: F403
@@ -17,4 +18,4 @@ from .functions import FUNCTIONS
 __version__ = "0.1.0"
 
 __all__ = ["BY_NAME", "CATALOGUE", "FUNCTIONS", "load_sample", "sample_ohlcv", *FUNCTIONS]
-del _namespaces
+del _namespaces, _transforms

@@ -3,6 +3,7 @@
 //! kernel runs is the catalogue's business (`kernels::dispatch`).
 
 mod driver;
+pub mod transforms;
 
 use std::collections::BTreeMap;
 

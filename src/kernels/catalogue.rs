@@ -1,7 +1,7 @@
 //! From an indicator's name and parameters to its kernel. Each family module owns a `dispatch` for its names;
 //! this module only chains them.
 
-use super::{averages, momentum, rolling, volatility, volume, Kernel, KernelError, Params};
+use super::{averages, channels, levels, momentum, rolling, trend, volatility, volume, Kernel, KernelError, Params};
 
 /// Something that runs a kernel: the Polars driver, or the plain-slice runner the tests use.
 pub trait Runner {
@@ -15,8 +15,11 @@ pub fn dispatch<R: Runner>(name: &str, params: &Params, runner: &mut R) -> Resul
         rolling::dispatch::<R>,
         averages::dispatch::<R>,
         momentum::dispatch::<R>,
+        trend::dispatch::<R>,
         volatility::dispatch::<R>,
+        channels::dispatch::<R>,
         volume::dispatch::<R>,
+        levels::dispatch::<R>,
     ];
     for family in families {
         if let Some(out) = family(name, params, runner)? {

@@ -9,12 +9,16 @@
 //! tests both go through it.
 
 pub mod averages;
+pub mod bars;
 pub mod blocks;
 pub mod catalogue;
+pub mod channels;
 pub mod driver;
+pub mod levels;
 pub mod momentum;
 pub mod params;
 pub mod rolling;
+pub mod trend;
 pub mod volatility;
 pub mod volume;
 

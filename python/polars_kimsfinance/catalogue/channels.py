@@ -1,0 +1,7 @@
+"""Channels indicators."""
+
+from __future__ import annotations
+
+from .spec import Indicator
+
+INDICATORS: list[Indicator] = []

@@ -1,0 +1,7 @@
+"""Levels indicators."""
+
+from __future__ import annotations
+
+from .spec import Indicator
+
+INDICATORS: list[Indicator] = []

@@ -1,0 +1,7 @@
+"""Trend indicators."""
+
+from __future__ import annotations
+
+from .spec import Indicator
+
+INDICATORS: list[Indicator] = []

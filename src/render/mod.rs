@@ -1,0 +1,1 @@
+//! The chart renderer: frame columns -> scene (layout, scales, ticks, draw list) -> backend -> encoder.
