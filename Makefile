@@ -11,20 +11,27 @@ EXT := python/polars_kimsfinance/_internal.abi3.so
 .PHONY: build install demo test test-python test-rust bench clean
 
 # Fast developer build: compile the extension and place it next to the Python sources (use with PYTHONPATH=python).
+# Checkouts sharing the cache (worktrees, CI clones) force a recompile of this crate when another one built last.
 build:
-	flock $(CARGO_TARGET_DIR).lock sh -c 'cargo build --release --lib --features python && \
+	mkdir -p $(dir $(CARGO_TARGET_DIR))
+	flock $(CARGO_TARGET_DIR).lock sh -c '\
+		if [ "$$(cat $(CARGO_TARGET_DIR)/.last-checkout 2>/dev/null)" != "$(CURDIR)" ]; then touch src/lib.rs; fi && \
+		cargo build --release --lib --features python && \
+		echo "$(CURDIR)" > $(CARGO_TARGET_DIR)/.last-checkout && \
 		cp $(CARGO_TARGET_DIR)/release/libpolars_kimsfinance.so $(EXT)'
 
-# Editable install into the current Python environment.
-install:
-	mkdir -p $(dir $(CARGO_TARGET_DIR))
-	$(PYTHON) -m pip install -q -e '.[test]'
+# Development install into the current Python: build the extension in place and put python/ on the path
+# (a .pth file), so `import polars_kimsfinance` works from anywhere. `pip install .` builds a wheel instead.
+install: build
+	$(PYTHON) -m pip install -q -r requirements.txt
+	$(PYTHON) -c "import os, site; d = site.getsitepackages()[0]; \
+		open(os.path.join(d, 'polars_kimsfinance_dev.pth'), 'w').write(os.path.abspath('python') + '\n')"
 
 demo: install
-	kimsfinance render -o chart.png
-	@echo "wrote chart.png"
+	$(PYTHON) -m polars_kimsfinance demo -o chart.png
 
 test: install
+	$(PYTHON) -m pip install -q -r requirements-test.txt
 	$(MAKE) test-python test-rust
 
 test-python:
@@ -33,8 +40,8 @@ test-python:
 test-rust:
 	cargo test --release --lib --no-default-features
 
-bench: build
-	PYTHONPATH=python $(PYTHON) bench/indicators.py
+bench: install
+	$(PYTHON) bench/indicators.py
 
 clean:
 	rm -f $(EXT)

@@ -37,7 +37,7 @@ def indicator_expr(ind: Indicator, inputs: dict[str, IntoExpr], values: dict[str
         plugin_path=_LIB,
         function_name="kf_indicator",
         args=[_to_expr(inputs[name]) for name in ind.inputs],
-        kwargs={"name": ind.name, "params": params, "fields": list(ind.fields)},
+        kwargs={"name": ind.name, "params": params, "fields": list(ind.fields), "primary": ind.inputs.index(ind.primary)},
         is_elementwise=False,
     )
 

@@ -22,6 +22,14 @@ pub struct IndicatorKwargs {
     params: BTreeMap<String, f64>,
     /// Output field names: one for a plain column, several for a struct.
     fields: Vec<String>,
+    /// Which input names the output (the one a `pl.col(...).kf` method is called on), as Polars names an
+    /// expression's output after its root column.
+    #[serde(default)]
+    primary: usize,
+}
+
+fn output_name<'a>(names: impl Iterator<Item = &'a PlSmallStr>, primary: usize) -> PlSmallStr {
+    names.skip(primary).next().cloned().unwrap_or_else(|| PlSmallStr::from_static("literal"))
 }
 
 /// Float32 when every input is Float32, Float64 otherwise; non-numeric inputs fail here, at plan time.
@@ -40,7 +48,7 @@ fn output_float_dtype(name: &str, inputs: &[Field]) -> PolarsResult<DataType> {
 
 fn indicator_field(inputs: &[Field], kwargs: IndicatorKwargs) -> PolarsResult<Field> {
     let dtype = output_float_dtype(&kwargs.name, inputs)?;
-    let name = inputs.first().map_or_else(|| PlSmallStr::from_static("literal"), |f| f.name().clone());
+    let name = output_name(inputs.iter().map(|f| f.name()), kwargs.primary);
     Ok(match kwargs.fields.as_slice() {
         [_] => Field::new(name, dtype),
         fields => Field::new(
@@ -64,7 +72,7 @@ fn kf_indicator(inputs: &[Series], kwargs: IndicatorKwargs) -> PolarsResult<Seri
     if outputs.len() != kwargs.fields.len() {
         polars_bail!(ComputeError: "{}: kernel returned {} outputs, expected {}", kwargs.name, outputs.len(), kwargs.fields.len());
     }
-    let name = inputs.first().map_or_else(|| PlSmallStr::from_static("literal"), |s| s.name().clone());
+    let name = output_name(inputs.iter().map(|s| s.name()), kwargs.primary);
     let mut series = outputs
         .into_iter()
         .zip(&kwargs.fields)

@@ -135,6 +135,7 @@ INDICATORS = [
         ),
         description="Missing bars are skipped, as pandas does with ``ignore_na=True``.",
         prepare=_ewm_alpha,
+        example_params={"span": 10},
         example="""
 >>> import polars as pl
 >>> import polars_kimsfinance as kf

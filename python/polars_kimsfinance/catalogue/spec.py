@@ -81,7 +81,8 @@ class Indicator:
     #: Extra constraints across parameters: returns an error message or None.
     validate: Callable[[Mapping[str, float]], str | None] | None = None
     family: str = ""
-    extra: dict = field(default_factory=dict)
+    #: Parameters for generic tests and demos where the defaults alone are not a valid call (``ewm_mean``).
+    example_params: dict = field(default_factory=dict)
 
     @property
     def fields(self) -> tuple[str, ...]:
