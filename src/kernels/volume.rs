@@ -1,5 +1,5 @@
 //! Volume-based indicators: on-balance volume, the accumulation/distribution family (AD, ADOSC, CMF), force index,
-//! ease of movement, and the volume-weighted average price (cumulative and session-anchored) with bands.
+//! ease of movement, and the volume-weighted average price (cumulative and per session) with bands.
 
 use super::blocks::{Ema, RollingSum};
 use super::catalogue::Runner;
@@ -30,7 +30,10 @@ pub fn dispatch<R: Runner>(name: &str, p: &Params, r: &mut R) -> Result<Option<R
             r.run(Emv { prev_mid: None, scale: p.positive("scale")?, sum: RollingSum::new(n), n: n as f64 })
         }
         "vwap" => r.run(Vwap { acc: WeightedMoments::default(), bands: p.non_negative("bands")? }),
-        "vwap_anchored" => r.run(VwapAnchored(Vwap { acc: WeightedMoments::default(), bands: p.non_negative("bands")? })),
+        "vwap_anchored" => r.run(VwapAnchored {
+            vwap: Vwap { acc: WeightedMoments::default(), bands: p.non_negative("bands")? },
+            session: None,
+        }),
         _ => return Ok(None),
     }))
 }
@@ -237,15 +240,19 @@ impl Kernel<4, 3> for Vwap {
     }
 }
 
-/// VWAP whose accumulation restarts on every bar where `reset` is non-zero (the first bar of a session).
-struct VwapAnchored(Vwap);
+/// VWAP restarted at every session: a bar whose `session` key differs from the previous valid bar's starts a new
+/// accumulation. A key rather than a "new session" flag, so that a missing first bar cannot merge two sessions.
+struct VwapAnchored {
+    vwap: Vwap,
+    session: Option<f64>,
+}
 impl Kernel<5, 3> for VwapAnchored {
     #[inline]
-    fn step(&mut self, [h, l, c, v, reset]: [f64; 5]) -> [f64; 3] {
-        if reset != 0.0 {
-            self.0.acc = WeightedMoments::default();
+    fn step(&mut self, [h, l, c, v, session]: [f64; 5]) -> [f64; 3] {
+        if self.session.replace(session) != Some(session) {
+            self.vwap.acc = WeightedMoments::default();
         }
-        self.0.push(h, l, c, v)
+        self.vwap.push(h, l, c, v)
     }
 }
 
@@ -319,10 +326,14 @@ mod tests {
         // weighted variance at bar 2: (1*6.25 + 1*0.25 + 2*2.25) / 4 = 2.75
         assert!(close(&out[1][2..], &[4.5 + 2.0 * 2.75f64.sqrt()]));
         assert!(close(&out[2][..2], &[2.0, 1.0]));
-        let reset = [1.0, 0.0, 1.0];
-        let out = compute("vwap_anchored", &[("bands", 1.0)], &[&h, &l, &c, &v, &reset]).unwrap();
+        let session = [7.0, 7.0, 8.0];
+        let out = compute("vwap_anchored", &[("bands", 1.0)], &[&h, &l, &c, &v, &session]).unwrap();
         assert!(close(&out[0], &[2.0, 3.0, 6.0]));
         assert!(close(&out[1], &[2.0, 4.0, 6.0]));
+        // the first bar of session 8 is missing: the session still restarts on its next valid bar
+        let (h2, v2, s2) = ([2.0, 4.0, f64::NAN, 6.0], [1.0, 1.0, 1.0, 2.0], [7.0, 7.0, 8.0, 8.0]);
+        let out = compute("vwap_anchored", &[("bands", 1.0)], &[&h2, &h2, &h2, &v2, &s2]).unwrap();
+        assert!(close(&out[0], &[2.0, 3.0, f64::NAN, 6.0]));
         let zero = [0.0, 0.0, 1.0];
         let out = compute("vwap", &[("bands", 1.0)], &[&h, &l, &c, &zero]).unwrap();
         assert!(close(&out[0], &[f64::NAN, f64::NAN, 6.0]));
