@@ -148,7 +148,11 @@ impl Kernel<3, 2> for Squeeze {
                 let width = self.bb_mult * (m2 / self.bb_n).sqrt();
                 let kc_width = self.kc_mult * range;
                 let inside = mean - width > mid - kc_width && mean + width < mid + kc_width;
-                if inside { 1.0 } else { 0.0 }
+                if inside {
+                    1.0
+                } else {
+                    0.0
+                }
             }
             _ => f64::NAN,
         };
@@ -196,7 +200,11 @@ impl Kernel<3, 2> for SuperTrend {
                 let upper = if basic_up < prev_up || prev_close > prev_up { basic_up } else { prev_up };
                 let lower = if basic_low > prev_low || prev_close < prev_low { basic_low } else { prev_low };
                 let direction = if prev_dir < 0.0 {
-                    if c > upper { 1.0 } else { -1.0 }
+                    if c > upper {
+                        1.0
+                    } else {
+                        -1.0
+                    }
                 } else if c < lower {
                     -1.0
                 } else {
@@ -262,8 +270,8 @@ mod tests {
 
     #[test]
     fn keltner_starts_when_ema_and_atr_both_have_values() {
-        let out = compute("keltner", &[("window", 2.0), ("multiplier", 1.0), ("atr_window", 2.0)], &[&H, &L, &C])
-            .unwrap();
+        let out =
+            compute("keltner", &[("window", 2.0), ("multiplier", 1.0), ("atr_window", 2.0)], &[&H, &L, &C]).unwrap();
         // EMA(2) from bar 1: 2.0, then bar 2: 2.0 + (2.0 - 2.0) * 2/3 = 2.0; ATR(2) from bar 2: mean(1.5, 1.0) = 1.25
         assert!(close(&out[1][..3], &[N, N, 2.0]));
         assert!(close(&out[0][..3], &[N, N, 3.25]));

@@ -49,9 +49,9 @@ impl Kernel<2, 1> for Swing {
             return [f64::NAN];
         }
         let centre = self.ring.ago(self.right).expect("the window is full");
-        let others_below = (0..self.ring.capacity()).filter(|&k| k != self.right).all(|k| {
-            self.ring.ago(k).expect("the window is full") < centre
-        });
+        let others_below = (0..self.ring.capacity())
+            .filter(|&k| k != self.right)
+            .all(|k| self.ring.ago(k).expect("the window is full") < centre);
         [if others_below { 1.0 } else { 0.0 }]
     }
 }
