@@ -101,12 +101,11 @@ def _median_atr(func: str, df: pl.DataFrame, high: str | None, low: str | None, 
     return float(value)
 
 
-def _with_time(out: pl.DataFrame, df: pl.DataFrame, time: str | None, bar: str = "bar", name: str | None = None) -> pl.DataFrame:
-    """Insert the timestamps of the source rows ``out[bar]`` after that column."""
+def _with_time(out: pl.DataFrame, df: pl.DataFrame, time: str | None) -> pl.DataFrame:
+    """Insert the timestamps of the source rows ``out["bar"]`` after that column."""
     if time is None:
         return out
-    stamps = df[time].gather(out[bar]).alias(name or time)
-    return out.insert_column(out.columns.index(bar) + 1, stamps)
+    return out.insert_column(1, df[time].gather(out["bar"]))
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -167,8 +166,8 @@ def ohlc_resample(
     │ ---  ┆ ---     │
     │ i8   ┆ i64     │
     ╞══════╪═════════╡
-    │ 0    ┆ 3305567 │
-    │ 3    ┆ 3157484 │
+    │ 0    ┆ 3054497 │
+    │ 3    ┆ 5129983 │
     └──────┴─────────┘
     >>> out["high"].to_list() == [df["high"][:3].max(), df["high"][3:].max()]
     True
@@ -660,7 +659,7 @@ range_bars.__doc__ = (
     >>> import polars as pl
     >>> trades = pl.DataFrame({"price": [10.0, 10.5, 10.2, 10.8, 10.1]})
     >>> trades.kf.range_bars(0.5).select("open", "close", "trades").rows()
-    [(10.0, 10.5, 2), (10.2, 10.1, 3)]
+    [(10.0, 10.5, 2), (10.2, 10.8, 2), (10.1, 10.1, 1)]
 """
 )
 

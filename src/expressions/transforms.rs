@@ -175,7 +175,9 @@ fn _trade_bars(
         }
         "volume" => TradeRule::Volume(threshold),
         "range" => TradeRule::Range(threshold),
-        other => return Err(value_error(format_args!("{func}: unknown rule {other:?}; expected ticks, volume or range"))),
+        other => {
+            return Err(value_error(format_args!("{func}: unknown rule {other:?}; expected ticks, volume or range")))
+        }
     };
     let price = floats(func, &price)?;
     let size = size.map(|s| floats(func, &s)).transpose()?;

@@ -72,7 +72,10 @@ impl Agg {
             "min" => Agg::Min,
             "sum" => Agg::Sum,
             other => {
-                return Err(error(func, format_args!("aggregation must be one of first, last, max, min, sum; got {other:?}")))
+                return Err(error(
+                    func,
+                    format_args!("aggregation must be one of first, last, max, min, sum; got {other:?}"),
+                ))
             }
         })
     }
@@ -425,7 +428,13 @@ pub fn pnf(high: &[f64], low: &[f64], box_size: f64, reversal: usize) -> Result<
                 let (hi, lo) = (hi.max(hl), lo.min(ll));
                 range = Some((hi, lo, start));
                 if hi - lo >= r {
-                    let kind = if up { 1 } else if down { -1 } else { 1 };
+                    let kind = if up {
+                        1
+                    } else if down {
+                        -1
+                    } else {
+                        1
+                    };
                     current = Some(PnfColumn { kind, top: hi, bottom: lo, start_bar: start, end_bar: bar });
                 }
             }
@@ -560,7 +569,12 @@ pub struct ProfileLevel {
 /// Volume by price: `bins` equal levels between the lowest low and the highest high; each bar's volume is spread
 /// evenly over the levels its `[low, high]` touches (a bar with high < low is read as `[high, low]`). A bar is
 /// valid when low, high and volume are all finite. When every valid price is equal there is one level.
-pub fn volume_profile(low: &[f64], high: &[f64], volume: &[f64], bins: usize) -> Result<Vec<ProfileLevel>, KernelError> {
+pub fn volume_profile(
+    low: &[f64],
+    high: &[f64],
+    volume: &[f64],
+    bins: usize,
+) -> Result<Vec<ProfileLevel>, KernelError> {
     const F: &str = "volume_profile";
     if bins == 0 || bins > 10_000_000 {
         return Err(error(F, format_args!("bins must be an integer between 1 and 10000000, got {bins}")));
@@ -646,13 +660,7 @@ mod tests {
         let got: Vec<(usize, f64, f64, i8)> = b.iter().map(|b| (b.bar, b.open, b.close, b.direction)).collect();
         assert_eq!(
             got,
-            vec![
-                (1, 10.0, 11.0, 1),
-                (2, 11.0, 12.0, 1),
-                (5, 11.0, 10.0, -1),
-                (7, 11.0, 12.0, 1),
-                (7, 12.0, 13.0, 1),
-            ]
+            vec![(1, 10.0, 11.0, 1), (2, 11.0, 12.0, 1), (5, 11.0, 10.0, -1), (7, 11.0, 12.0, 1), (7, 12.0, 13.0, 1),]
         );
         assert!(renko(&close, 0.0).is_err());
         assert!(renko(&close, f64::NAN).is_err());
