@@ -38,7 +38,7 @@ fn too_many(func: &str, rows: usize, what: &str) -> Result<(), KernelError> {
     if rows > MAX_OUTPUT_ROWS {
         return Err(error(
             func,
-            format_args!("more than {MAX_OUTPUT_ROWS} {what}; the {what} size is too small for these prices"),
+            format_args!("more than {MAX_OUTPUT_ROWS} {what}; box_size is too small for these prices"),
         ));
     }
     Ok(())
