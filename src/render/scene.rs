@@ -649,9 +649,11 @@ pub fn build_scene(input: &Input, opts: &Options) -> Result<Scene, RenderError> 
                 let boxes = col.map_or(0.0, |c| ((c.top - c.bottom) / c.box_size).round().max(1.0));
                 match col {
                     Some(c) if box_px >= 4.0 && slot_width >= 4.0 && boxes <= 4096.0 => {
-                        let inset = (slot_width.min(box_px) * 0.15).max(1.0);
-                        let x0 = plot_left + i as f32 * slot_width + inset;
-                        let x1 = plot_left + (i + 1) as f32 * slot_width - inset;
+                        // Square boxes centred in the slot.
+                        let side = slot_width.min(box_px);
+                        let inset = (side * 0.15).max(1.0);
+                        let cx = scene_x(plot_left, slot_width, i);
+                        let (x0, x1) = (cx - side * 0.5 + inset, cx + side * 0.5 - inset);
                         for k in 0..boxes as usize {
                             let lo = c.bottom + k as f64 * c.box_size;
                             let (y0, y1) = (price.scale.y(lo + c.box_size) + inset, price.scale.y(lo) - inset);

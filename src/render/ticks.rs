@@ -158,7 +158,7 @@ impl TimeStep {
     pub fn choose(span_us: i64, max_labels: usize) -> TimeStep {
         let max_labels = max_labels.max(1) as i64;
         for step in TimeStep::CANDIDATES {
-            if span_us / step.approx_us() < max_labels {
+            if span_us / step.approx_us() <= max_labels {
                 return step;
             }
         }
