@@ -112,7 +112,7 @@ impl Theme {
             grid: hex24(grid),
             text: if dark { Rgba::rgb(0xD1, 0xD4, 0xDC) } else { Rgba::rgb(0x13, 0x17, 0x22) },
             axis: if dark { Rgba::rgb(0x78, 0x7B, 0x86) } else { Rgba::rgb(0x9E, 0x9E, 0x9E) },
-            line: if dark { Rgba::rgb(0x29, 0x62, 0xFF) } else { Rgba::rgb(0x29, 0x62, 0xFF) },
+            line: Rgba::rgb(0x29, 0x62, 0xFF),
         }
     }
 }

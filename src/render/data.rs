@@ -208,8 +208,9 @@ pub(crate) fn bars_from_columns(c: &Columns, max_slots: usize) -> Result<Bars, R
                 })
             })
             .collect();
-        // The first chunk with an error holds the first bad row.
-        handles.into_iter().map(|h| h.join().unwrap_or(Some(0))).flatten().next()
+        // Chunks are in row order, so the first chunk with an error holds the first bad row. A worker cannot
+        // panic (it only indexes inside its bucket bounds); if one did, its chunk is reported as row 0 of it.
+        handles.into_iter().enumerate().find_map(|(k, h)| h.join().unwrap_or(Some(starts[k * chunk])))
     });
     if let Some(row) = first_bad {
         return Err(high_below_low(row));

@@ -659,7 +659,7 @@ pub fn build_scene(input: &Input, opts: &Options) -> Result<Scene, RenderError> 
                             let (y0, y1) = (price.scale.y(lo + c.box_size) + inset, price.scale.y(lo) - inset);
                             if c.mark == PnfMark::X {
                                 items.push(Primitive::Line { x1: x0, y1: y0, x2: x1, y2: y1, color, width: line_w });
-                                items.push(Primitive::Line { x1: x0, y1: y1, x2: x1, y2: y0, color, width: line_w });
+                                items.push(Primitive::Line { x1: x0, y1, x2: x1, y2: y0, color, width: line_w });
                             } else {
                                 let r = ((x1 - x0).min(y1 - y0) * 0.5).max(1.0);
                                 items.push(Primitive::Circle { cx: (x0 + x1) * 0.5, cy: (y0 + y1) * 0.5, r, color, width: line_w });
@@ -677,7 +677,7 @@ pub fn build_scene(input: &Input, opts: &Options) -> Result<Scene, RenderError> 
         let base = vp.rect.bottom();
         for i in 0..n {
             let v = vol[i];
-            if !(v > 0.0) {
+            if v.is_nan() || v <= 0.0 {
                 continue;
             }
             let color = if bars.is_missing(i) || up_of(i) { palette.up } else { palette.down };

@@ -60,7 +60,8 @@ pub struct Glyph {
 
 /// The glyph for `c` at `size` px, rasterised once per process.
 pub fn glyph(c: char, size: f32) -> Option<Arc<Glyph>> {
-    static CACHE: OnceLock<Mutex<HashMap<(char, u32), Arc<Glyph>>>> = OnceLock::new();
+    type Cache = Mutex<HashMap<(char, u32), Arc<Glyph>>>;
+    static CACHE: OnceLock<Cache> = OnceLock::new();
     let f = font()?;
     let c = map_char(c);
     let key = (c, size.to_bits());
