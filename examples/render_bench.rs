@@ -53,13 +53,16 @@ fn main() {
         let (t, o, h, l, c, v) = walk(n);
         let ma = sma(&c, 20);
         let cols = Columns { timestamps: Some(&t), open: &o, high: &h, low: &l, close: &c, volume: Some(&v) };
-        for speed in [PngSpeed::Fast, PngSpeed::Balanced] {
+        for format in [Format::Png(PngSpeed::Fast), Format::Png(PngSpeed::Balanced), Format::WebP, Format::Svg] {
+            if n > 1000 && matches!(format, Format::WebP | Format::Svg) {
+                continue;
+            }
             let opts = Options {
                 width: 1920,
                 height: 1080,
                 title: Some(format!("{n} candles")),
                 overlays: vec![Series { label: "SMA 20".into(), values: &ma, color: None }],
-                format: Format::Png(speed),
+                format,
                 ..Options::default()
             };
             let mut best = f64::INFINITY;
@@ -73,7 +76,7 @@ fn main() {
             let r = last.expect("at least one rep");
             let tm = r.timings;
             println!(
-                "{n:>9} candles 1920x1080 png {speed:?}: best {best:.2} ms (scene {:.2} draw {:.2} convert {:.2} encode {:.2} ms, last run) {} bytes, {} slots",
+                "{n:>9} candles 1920x1080 {format:?}: best {best:.2} ms (scene {:.2} draw {:.2} convert {:.2} encode {:.2} ms, last run) {} bytes, {} slots",
                 tm.scene_us as f64 / 1e3,
                 tm.draw_us as f64 / 1e3,
                 tm.convert_us as f64 / 1e3,
@@ -82,7 +85,7 @@ fn main() {
                 r.slots
             );
             if let Some(dir) = &out_dir {
-                std::fs::write(format!("{dir}/bench-{n}-{speed:?}.png"), &r.bytes).expect("write png");
+                std::fs::write(format!("{dir}/bench-{n}-{format:?}.bin"), &r.bytes).expect("write png");
             }
         }
     }
