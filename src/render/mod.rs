@@ -1,1 +1,125 @@
-//! The chart renderer: frame columns -> scene (layout, scales, ticks, draw list) -> backend -> encoder.
+//! Chart rendering in pure Rust.
+//!
+//! Data flows one way: [`Input`] (borrowed columns) + [`Options`] → [`Scene`] (layout, scales, ticks, draw list;
+//! more bars than pixel columns are aggregated per column first) → a [`Backend`] ([`CpuBackend`] on tiny-skia, or
+//! [`SvgBackend`]) → an encoder (PNG, raw RGBA, SVG, lossless WebP). [`render`] runs the whole pipeline.
+//!
+//! ```
+//! use polars_kimsfinance::render::{render, Columns, Options};
+//! let (o, h, l, c) = (vec![1.0, 2.0], vec![2.5, 3.0], vec![0.5, 1.5], vec![2.0, 2.5]);
+//! let cols = Columns { open: &o, high: &h, low: &l, close: &c, ..Default::default() };
+//! let out = render(cols, &Options { width: 200, height: 120, ..Default::default() }).unwrap();
+//! assert_eq!(&out.bytes[1..4], b"PNG");
+//! ```
+#![warn(missing_docs)]
+
+mod backend;
+mod color;
+mod cpu;
+mod data;
+mod encode;
+mod error;
+mod options;
+mod scene;
+mod svg;
+mod text;
+pub mod ticks;
+
+#[cfg(test)]
+mod tests;
+
+use std::time::Instant;
+
+pub use backend::{Backend, Recorder};
+pub use color::{Palette, Rgba, Theme};
+pub use cpu::CpuBackend;
+pub use encode::{encode_png, encode_webp};
+pub use error::RenderError;
+pub use options::{
+    ChartKind, ColorOverrides, Columns, Format, Input, Options, PngSpeed, PnfColumn, PnfMark, RenkoBrick, Series, SubPanel,
+};
+pub use scene::{build_scene, Anchor, PanelKind, PanelLayout, Primitive, RectF, Scene, XTick, YScale, YTick, MAX_SIZE, MIN_SIZE};
+pub use svg::SvgBackend;
+
+/// Where the time went, in microseconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Timings {
+    /// Validation, aggregation, layout and draw list.
+    pub scene_us: u64,
+    /// Rasterising (or writing SVG).
+    pub draw_us: u64,
+    /// Premultiplied → straight RGBA.
+    pub convert_us: u64,
+    /// PNG / WebP encoding.
+    pub encode_us: u64,
+}
+
+/// An encoded chart.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    /// The encoded image (PNG, RGBA, SVG text or WebP).
+    pub bytes: Vec<u8>,
+    /// The format of `bytes`.
+    pub format: Format,
+    /// Image width.
+    pub width: u32,
+    /// Image height.
+    pub height: u32,
+    /// Size of the RGBA buffer (`width * height * 4`).
+    pub rgba_len: usize,
+    /// Bars drawn (after per-pixel aggregation).
+    pub slots: usize,
+    /// Timings.
+    pub timings: Timings,
+}
+
+fn micros(since: Instant) -> u64 {
+    since.elapsed().as_micros() as u64
+}
+
+/// Renders a chart and encodes it in `options.format`.
+pub fn render<'a>(input: impl Into<Input<'a>>, options: &Options) -> Result<Rendered, RenderError> {
+    let input = input.into();
+    let t0 = Instant::now();
+    let scene = build_scene(&input, options)?;
+    let mut timings = Timings { scene_us: micros(t0), ..Timings::default() };
+    let (width, height) = (scene.width, scene.height);
+    let bytes = match options.format {
+        Format::Svg => {
+            let t = Instant::now();
+            let svg = SvgBackend::render(&scene)?;
+            timings.draw_us = micros(t);
+            svg.into_bytes()
+        }
+        format => {
+            let t = Instant::now();
+            let pixmap = CpuBackend::rasterize(&scene)?;
+            timings.draw_us = micros(t);
+            let t = Instant::now();
+            let rgba = encode::to_rgba(pixmap);
+            timings.convert_us = micros(t);
+            let t = Instant::now();
+            let out = match format {
+                Format::Png(speed) => encode_png(&rgba, width, height, speed)?,
+                Format::WebP => encode_webp(&rgba, width, height)?,
+                _ => rgba,
+            };
+            timings.encode_us = micros(t);
+            out
+        }
+    };
+    Ok(Rendered {
+        bytes,
+        format: options.format,
+        width,
+        height,
+        rgba_len: width as usize * height as usize * 4,
+        slots: scene.slots,
+        timings,
+    })
+}
+
+/// Rasterises a scene to straight RGBA (`width * height * 4` bytes).
+pub fn rasterize(scene: &Scene) -> Result<Vec<u8>, RenderError> {
+    Ok(encode::to_rgba(CpuBackend::rasterize(scene)?))
+}

@@ -1,0 +1,140 @@
+//! The CPU backend: tiny-skia for shapes, the embedded font's cached glyph bitmaps for text.
+
+use tiny_skia::{FillRule, LineCap, LineJoin, Paint, PathBuilder, Pixmap, PremultipliedColorU8, Rect, Stroke, Transform};
+
+use super::backend::Backend;
+use super::color::Rgba;
+use super::error::RenderError;
+use super::scene::{Anchor, Scene};
+use super::text::{glyph, text_width};
+
+/// Rasterises scenes into a premultiplied RGBA pixmap.
+#[derive(Default)]
+pub struct CpuBackend {
+    pixmap: Option<Pixmap>,
+    antialias: bool,
+}
+
+impl CpuBackend {
+    /// Draws `scene` and returns the pixmap.
+    pub fn rasterize(scene: &Scene) -> Result<Pixmap, RenderError> {
+        let mut b = CpuBackend::default();
+        b.draw_scene(scene)?;
+        b.pixmap.ok_or_else(|| RenderError::Encode("no pixmap".into()))
+    }
+
+    fn paint(&self, color: Rgba) -> Paint<'static> {
+        let mut p = Paint::default();
+        p.set_color_rgba8(color.r, color.g, color.b, color.a);
+        p.anti_alias = self.antialias;
+        p
+    }
+}
+
+impl Backend for CpuBackend {
+    fn begin(&mut self, width: u32, height: u32, background: Rgba, antialias: bool) -> Result<(), RenderError> {
+        let mut pm = Pixmap::new(width, height)
+            .ok_or(RenderError::InvalidSize { param: "width", value: width })?;
+        pm.fill(tiny_skia::Color::from_rgba8(background.r, background.g, background.b, background.a));
+        self.pixmap = Some(pm);
+        self.antialias = antialias;
+        Ok(())
+    }
+
+    fn rect(&mut self, x: f32, y: f32, w: f32, h: f32, color: Rgba) {
+        let paint = self.paint(color);
+        if let (Some(pm), Some(r)) = (self.pixmap.as_mut(), Rect::from_xywh(x, y, w, h)) {
+            pm.fill_rect(r, &paint, Transform::identity(), None);
+        }
+    }
+
+    fn polyline(&mut self, points: &[(f32, f32)], color: Rgba, width: f32) {
+        let Some(path) = build_path(points, false) else { return };
+        let paint = self.paint(color);
+        let stroke = Stroke { width, line_cap: LineCap::Butt, line_join: LineJoin::Round, ..Stroke::default() };
+        if let Some(pm) = self.pixmap.as_mut() {
+            pm.stroke_path(&path, &paint, &stroke, Transform::identity(), None);
+        }
+    }
+
+    fn polygon(&mut self, points: &[(f32, f32)], color: Rgba) {
+        let Some(path) = build_path(points, true) else { return };
+        let paint = self.paint(color);
+        if let Some(pm) = self.pixmap.as_mut() {
+            pm.fill_path(&path, &paint, FillRule::Winding, Transform::identity(), None);
+        }
+    }
+
+    fn circle(&mut self, cx: f32, cy: f32, r: f32, color: Rgba, width: f32) {
+        let Some(path) = PathBuilder::from_circle(cx, cy, r) else { return };
+        let paint = self.paint(color);
+        let stroke = Stroke { width, ..Stroke::default() };
+        if let Some(pm) = self.pixmap.as_mut() {
+            pm.stroke_path(&path, &paint, &stroke, Transform::identity(), None);
+        }
+    }
+
+    fn text(&mut self, x: f32, y: f32, text: &str, size: f32, color: Rgba, anchor: Anchor) {
+        let Some(pm) = self.pixmap.as_mut() else { return };
+        let start = match anchor {
+            Anchor::Start => x,
+            Anchor::Middle => x - text_width(text, size) * 0.5,
+            Anchor::End => x - text_width(text, size),
+        };
+        let (pw, ph) = (pm.width() as i32, pm.height() as i32);
+        let baseline = y.round() as i32;
+        let pixels = pm.pixels_mut();
+        let mut pen = start.round();
+        for c in text.chars() {
+            let Some(g) = glyph(c, size) else { return };
+            let gx = pen as i32 + g.xmin;
+            let gy = baseline + g.top;
+            for row in 0..g.height as i32 {
+                let py = gy + row;
+                if py < 0 || py >= ph {
+                    continue;
+                }
+                for col in 0..g.width as i32 {
+                    let px = gx + col;
+                    if px < 0 || px >= pw {
+                        continue;
+                    }
+                    let mut cov = g.coverage[(row * g.width as i32 + col) as usize] as u32;
+                    if !self.antialias {
+                        cov = if cov >= 128 { 255 } else { 0 };
+                    }
+                    if cov == 0 {
+                        continue;
+                    }
+                    let dst = &mut pixels[(py * pw + px) as usize];
+                    *dst = blend(*dst, color, cov);
+                }
+            }
+            pen += g.advance;
+        }
+    }
+}
+
+/// Source-over of `color` at `coverage` (0..=255) onto a premultiplied pixel.
+fn blend(dst: PremultipliedColorU8, color: Rgba, coverage: u32) -> PremultipliedColorU8 {
+    let div255 = |v: u32| (v + 128 + ((v + 128) >> 8)) >> 8;
+    let sa = div255(color.a as u32 * coverage);
+    let inv = 255 - sa;
+    let ch = |s: u8, d: u8| (div255(s as u32 * sa) + div255(d as u32 * inv)).min(255) as u8;
+    let a = (sa + div255(dst.alpha() as u32 * inv)).min(255) as u8;
+    let (r, g, b) = (ch(color.r, dst.red()), ch(color.g, dst.green()), ch(color.b, dst.blue()));
+    PremultipliedColorU8::from_rgba(r.min(a), g.min(a), b.min(a), a).unwrap_or(dst)
+}
+
+fn build_path(points: &[(f32, f32)], close: bool) -> Option<tiny_skia::Path> {
+    let (first, rest) = points.split_first()?;
+    let mut pb = PathBuilder::with_capacity(points.len() + 1, points.len() + 1);
+    pb.move_to(first.0, first.1);
+    for p in rest {
+        pb.line_to(p.0, p.1);
+    }
+    if close {
+        pb.close();
+    }
+    pb.finish()
+}

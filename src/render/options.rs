@@ -1,0 +1,269 @@
+//! What to draw (`Input`: bars, Renko bricks or point-and-figure columns) and how (`Options`).
+
+use super::error::RenderError;
+use super::color::Theme;
+
+/// The chart type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ChartKind {
+    /// Filled candlesticks.
+    #[default]
+    Candle,
+    /// OHLC bars (open tick left, close tick right).
+    Ohlc,
+    /// Close-price line.
+    Line,
+    /// Close-price line with the area below it filled.
+    LineFilled,
+    /// Hollow candles: hollow when close > open, coloured by close versus the previous close.
+    Hollow,
+    /// Renko bricks (input: [`Input::Renko`]).
+    Renko,
+    /// Point-and-figure columns (input: [`Input::Pnf`]).
+    Pnf,
+    /// Heikin-Ashi candles; the bars arrive already transformed and are drawn as candles.
+    HeikinAshi,
+}
+
+impl ChartKind {
+    /// All kinds, in documentation order.
+    pub const ALL: [ChartKind; 8] = [
+        ChartKind::Candle,
+        ChartKind::Ohlc,
+        ChartKind::Line,
+        ChartKind::LineFilled,
+        ChartKind::Hollow,
+        ChartKind::Renko,
+        ChartKind::Pnf,
+        ChartKind::HeikinAshi,
+    ];
+
+    /// Parses a kind name (case-insensitive; `-` and `_` are interchangeable).
+    pub fn parse(name: &str) -> Result<ChartKind, RenderError> {
+        let n = name.to_ascii_lowercase().replace('-', "_");
+        ChartKind::ALL
+            .into_iter()
+            .find(|k| k.name() == n)
+            .ok_or_else(|| RenderError::UnknownKind(name.to_string()))
+    }
+
+    /// The kind's canonical name.
+    pub fn name(self) -> &'static str {
+        match self {
+            ChartKind::Candle => "candle",
+            ChartKind::Ohlc => "ohlc",
+            ChartKind::Line => "line",
+            ChartKind::LineFilled => "line_filled",
+            ChartKind::Hollow => "hollow",
+            ChartKind::Renko => "renko",
+            ChartKind::Pnf => "pnf",
+            ChartKind::HeikinAshi => "heikin_ashi",
+        }
+    }
+}
+
+/// PNG compression presets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PngSpeed {
+    /// `png::Compression::Fast` (fdeflate): the fastest encoder, good ratio on charts.
+    #[default]
+    Fast,
+    /// `png::Compression::Balanced` (zlib level 6).
+    Balanced,
+    /// `png::Compression::High` (zlib level 9).
+    Best,
+}
+
+impl PngSpeed {
+    /// Parses `fast`, `balanced` or `best`.
+    pub fn parse(name: &str) -> Result<PngSpeed, RenderError> {
+        match name.to_ascii_lowercase().as_str() {
+            "fast" => Ok(PngSpeed::Fast),
+            "balanced" => Ok(PngSpeed::Balanced),
+            "best" => Ok(PngSpeed::Best),
+            _ => Err(RenderError::UnknownSpeed(name.to_string())),
+        }
+    }
+}
+
+/// The output encoding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// PNG at the given speed preset.
+    Png(PngSpeed),
+    /// Raw straight-alpha RGBA, row-major, `width * height * 4` bytes.
+    Rgba,
+    /// SVG text (the same scene; text as `<text>`).
+    Svg,
+    /// Lossless WebP (VP8L).
+    WebP,
+}
+
+impl Default for Format {
+    fn default() -> Self {
+        Format::Png(PngSpeed::Fast)
+    }
+}
+
+impl Format {
+    /// Parses `png`, `rgba`, `svg` or `webp`; `speed` is used for PNG only.
+    pub fn parse(name: &str, speed: PngSpeed) -> Result<Format, RenderError> {
+        match name.to_ascii_lowercase().as_str() {
+            "png" => Ok(Format::Png(speed)),
+            "rgba" | "raw" => Ok(Format::Rgba),
+            "svg" => Ok(Format::Svg),
+            "webp" => Ok(Format::WebP),
+            _ => Err(RenderError::UnknownFormat(name.to_string())),
+        }
+    }
+}
+
+/// OHLC(V) bars as borrowed columns. All present slices must have the same length.
+/// A row where any of open/high/low/close is NaN is a missing bar: it keeps its slot and is drawn as a gap.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Columns<'a> {
+    /// Bar times as epoch microseconds (UTC); without them the x axis is labelled with bar numbers.
+    pub timestamps: Option<&'a [i64]>,
+    /// Opens.
+    pub open: &'a [f64],
+    /// Highs.
+    pub high: &'a [f64],
+    /// Lows.
+    pub low: &'a [f64],
+    /// Closes.
+    pub close: &'a [f64],
+    /// Volumes (needed for the volume panel; NaN = none).
+    pub volume: Option<&'a [f64]>,
+}
+
+/// One Renko brick.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RenkoBrick {
+    /// Where the brick starts.
+    pub open: f64,
+    /// Where it ends; above `open` for an up brick.
+    pub close: f64,
+}
+
+/// Whether a point-and-figure column is rising (X) or falling (O).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PnfMark {
+    /// Rising column.
+    X,
+    /// Falling column.
+    O,
+}
+
+/// One point-and-figure column: boxes of `box_size` from `bottom` to `top`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PnfColumn {
+    /// X or O.
+    pub mark: PnfMark,
+    /// Upper edge of the highest box.
+    pub top: f64,
+    /// Lower edge of the lowest box.
+    pub bottom: f64,
+    /// Box height in price units (> 0).
+    pub box_size: f64,
+}
+
+/// The data to draw. Build it with `Input::from(columns)`, or the variants directly.
+#[derive(Debug, Clone, Copy)]
+pub enum Input<'a> {
+    /// Time bars (candle, ohlc, line, line_filled, hollow, heikin_ashi).
+    Bars(Columns<'a>),
+    /// Renko bricks (kind renko).
+    Renko(&'a [RenkoBrick]),
+    /// Point-and-figure columns (kind pnf).
+    Pnf(&'a [PnfColumn]),
+}
+
+impl<'a> From<Columns<'a>> for Input<'a> {
+    fn from(c: Columns<'a>) -> Self {
+        Input::Bars(c)
+    }
+}
+
+/// A named line drawn over the price panel (e.g. a moving average), listed in the legend.
+#[derive(Debug, Clone, Default)]
+pub struct Series<'a> {
+    /// Legend label.
+    pub label: String,
+    /// One value per bar (NaN = gap).
+    pub values: &'a [f64],
+    /// `#RGB` / `#RRGGBB` / `#RRGGBBAA`; `None` picks the next default series colour.
+    pub color: Option<String>,
+}
+
+/// An extra sub-panel below the price (and volume) panel, with its own y axis.
+#[derive(Debug, Clone, Default)]
+pub struct SubPanel<'a> {
+    /// Shown at the panel's top-left corner.
+    pub title: String,
+    /// Lines, one value per bar.
+    pub lines: Vec<Series<'a>>,
+    /// An optional histogram (e.g. MACD's), drawn from 0, up colour when >= 0 and down colour when < 0.
+    pub histogram: Option<&'a [f64]>,
+}
+
+/// Colour overrides (hex strings); `None` keeps the theme's colour.
+#[derive(Debug, Clone, Default)]
+pub struct ColorOverrides {
+    /// Background.
+    pub background: Option<String>,
+    /// Rising bars.
+    pub up: Option<String>,
+    /// Falling bars.
+    pub down: Option<String>,
+    /// Gridlines.
+    pub grid: Option<String>,
+    /// Labels and title.
+    pub text: Option<String>,
+    /// Line-chart price line.
+    pub line: Option<String>,
+}
+
+/// How to draw the chart.
+#[derive(Debug, Clone)]
+pub struct Options<'a> {
+    /// Chart type.
+    pub kind: ChartKind,
+    /// Image width in pixels, 64..=16384.
+    pub width: u32,
+    /// Image height in pixels, 64..=16384.
+    pub height: u32,
+    /// Built-in palette.
+    pub theme: Theme,
+    /// Colour overrides on top of the theme.
+    pub colors: ColorOverrides,
+    /// Draw the volume panel (when the input has volume).
+    pub volume: bool,
+    /// Antialiased drawing (off: crisp, aliased edges and text).
+    pub antialias: bool,
+    /// Title drawn above the price panel.
+    pub title: Option<String>,
+    /// Lines over the price panel.
+    pub overlays: Vec<Series<'a>>,
+    /// Sub-panels below the price (and volume) panel.
+    pub panels: Vec<SubPanel<'a>>,
+    /// Output encoding.
+    pub format: Format,
+}
+
+impl Default for Options<'_> {
+    fn default() -> Self {
+        Options {
+            kind: ChartKind::Candle,
+            width: 1920,
+            height: 1080,
+            theme: Theme::default(),
+            colors: ColorOverrides::default(),
+            volume: true,
+            antialias: true,
+            title: None,
+            overlays: Vec::new(),
+            panels: Vec::new(),
+            format: Format::default(),
+        }
+    }
+}

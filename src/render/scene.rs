@@ -1,0 +1,854 @@
+//! Layout, scales, ticks and the draw list: everything about a chart except pixels.
+
+use super::color::{Palette, Rgba, SERIES_COLORS};
+use super::data::{self, range_of, Bars};
+use super::error::RenderError;
+use super::options::{ChartKind, Input, Options, PnfColumn, PnfMark};
+use super::text::{line_metrics, text_width};
+use super::ticks::{format_compact, format_fixed, format_time, nice_ticks, TimeFormat, TimeStep};
+
+/// Horizontal text alignment relative to the text's `x`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Anchor {
+    /// `x` is the left edge.
+    Start,
+    /// `x` is the centre.
+    Middle,
+    /// `x` is the right edge.
+    End,
+}
+
+/// One thing to draw. Coordinates are pixels from the top-left corner.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Primitive {
+    /// A filled axis-aligned rectangle.
+    Rect {
+        /// Left.
+        x: f32,
+        /// Top.
+        y: f32,
+        /// Width.
+        w: f32,
+        /// Height.
+        h: f32,
+        /// Fill.
+        color: Rgba,
+    },
+    /// A straight stroked segment.
+    Line {
+        /// Start x.
+        x1: f32,
+        /// Start y.
+        y1: f32,
+        /// End x.
+        x2: f32,
+        /// End y.
+        y2: f32,
+        /// Stroke colour.
+        color: Rgba,
+        /// Stroke width.
+        width: f32,
+    },
+    /// A stroked open polyline.
+    Polyline {
+        /// Vertices.
+        points: Vec<(f32, f32)>,
+        /// Stroke colour.
+        color: Rgba,
+        /// Stroke width.
+        width: f32,
+    },
+    /// A filled closed polygon.
+    Polygon {
+        /// Vertices.
+        points: Vec<(f32, f32)>,
+        /// Fill.
+        color: Rgba,
+    },
+    /// A stroked circle.
+    Circle {
+        /// Centre x.
+        cx: f32,
+        /// Centre y.
+        cy: f32,
+        /// Radius.
+        r: f32,
+        /// Stroke colour.
+        color: Rgba,
+        /// Stroke width.
+        width: f32,
+    },
+    /// A single line of text.
+    Text {
+        /// Anchor x.
+        x: f32,
+        /// Baseline y.
+        y: f32,
+        /// The text (ASCII; other characters draw as `?`).
+        text: String,
+        /// Font size in pixels.
+        size: f32,
+        /// Colour.
+        color: Rgba,
+        /// Horizontal alignment.
+        anchor: Anchor,
+    },
+}
+
+/// An axis-aligned rectangle in pixels.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RectF {
+    /// Left.
+    pub x: f32,
+    /// Top.
+    pub y: f32,
+    /// Width.
+    pub w: f32,
+    /// Height.
+    pub h: f32,
+}
+
+impl RectF {
+    /// Bottom edge.
+    pub fn bottom(&self) -> f32 {
+        self.y + self.h
+    }
+    /// Right edge.
+    pub fn right(&self) -> f32 {
+        self.x + self.w
+    }
+}
+
+/// A linear value → pixel-row mapping.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct YScale {
+    /// Value drawn at `bottom`.
+    pub min: f64,
+    /// Value drawn at `top`.
+    pub max: f64,
+    /// Pixel row of `max`.
+    pub top: f32,
+    /// Pixel row of `min`.
+    pub bottom: f32,
+}
+
+impl YScale {
+    /// The pixel row of a value.
+    pub fn y(&self, v: f64) -> f32 {
+        let span = self.max - self.min;
+        let f = if span > 0.0 { (self.max - v) / span } else { 0.5 };
+        self.top + (f * (self.bottom - self.top) as f64) as f32
+    }
+}
+
+/// A y-axis tick.
+#[derive(Debug, Clone, PartialEq)]
+pub struct YTick {
+    /// Value.
+    pub value: f64,
+    /// Pixel row.
+    pub y: f32,
+    /// Label.
+    pub label: String,
+}
+
+/// An x-axis tick.
+#[derive(Debug, Clone, PartialEq)]
+pub struct XTick {
+    /// The slot (bar index after aggregation).
+    pub slot: usize,
+    /// Pixel column of the slot's centre.
+    pub x: f32,
+    /// Label.
+    pub label: String,
+}
+
+/// Which panel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PanelKind {
+    /// Price (bars and overlays).
+    Price,
+    /// Volume bars.
+    Volume,
+    /// The n-th extra sub-panel.
+    Sub(usize),
+}
+
+/// A panel's rectangle, scale and ticks.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PanelLayout {
+    /// Which panel.
+    pub kind: PanelKind,
+    /// Plot area (excludes the y-axis labels).
+    pub rect: RectF,
+    /// Value → row mapping.
+    pub scale: YScale,
+    /// Y ticks.
+    pub ticks: Vec<YTick>,
+}
+
+/// A laid-out chart: geometry for tests and the draw list for backends.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scene {
+    /// Image width.
+    pub width: u32,
+    /// Image height.
+    pub height: u32,
+    /// Background colour.
+    pub background: Rgba,
+    /// Whether backends should antialias.
+    pub antialias: bool,
+    /// The colours used.
+    pub palette: Palette,
+    /// Panels top to bottom: price, then volume (if shown), then sub-panels.
+    pub panels: Vec<PanelLayout>,
+    /// X ticks (shared by all panels, labelled under the bottom panel).
+    pub x_ticks: Vec<XTick>,
+    /// How x labels are written.
+    pub time_format: TimeFormat,
+    /// Number of x slots (bars after aggregation).
+    pub slots: usize,
+    /// Number of input rows (bars, bricks or columns).
+    pub source_len: usize,
+    /// Width of one slot in pixels.
+    pub slot_width: f32,
+    /// The last close and its row, when any bar is present.
+    pub last_price: Option<f64>,
+    /// Font size used for labels.
+    pub font_size: f32,
+    /// Draw list, in painting order.
+    pub items: Vec<Primitive>,
+}
+
+impl Scene {
+    /// The price panel.
+    pub fn price_panel(&self) -> &PanelLayout {
+        &self.panels[0]
+    }
+
+    /// The volume panel, if shown.
+    pub fn volume_panel(&self) -> Option<&PanelLayout> {
+        self.panels.iter().find(|p| p.kind == PanelKind::Volume)
+    }
+
+    /// Left pixel column of slot `i`.
+    pub fn slot_left(&self, i: usize) -> f32 {
+        self.panels[0].rect.x + i as f32 * self.slot_width
+    }
+
+    /// Centre pixel column of slot `i`.
+    pub fn slot_center(&self, i: usize) -> f32 {
+        self.slot_left(i) + self.slot_width * 0.5
+    }
+
+    /// Body (left, width) in whole pixels for slot `i`, as drawn by candles and volume bars.
+    pub fn body_span(&self, i: usize) -> (f32, f32) {
+        let (bw, _) = body_and_wick(self.slot_width, self.font_size);
+        let left = (self.slot_left(i) + (self.slot_width - bw) * 0.5).floor();
+        (left, bw)
+    }
+}
+
+/// Smallest and largest accepted image side.
+pub const MIN_SIZE: u32 = 64;
+/// Largest accepted image side.
+pub const MAX_SIZE: u32 = 16384;
+
+fn body_and_wick(slot: f32, font: f32) -> (f32, f32) {
+    let wick = (font / 14.0).round().max(1.0);
+    if slot < 3.0 {
+        return (slot.floor().max(1.0), 1.0);
+    }
+    let mut body = (slot * 0.7).floor().max(1.0);
+    let wick = wick.min(body);
+    if body >= 4.0 && (body - wick) % 2.0 != 0.0 {
+        body -= 1.0;
+    }
+    (body.max(wick), wick)
+}
+
+fn resolve_palette(opts: &Options) -> Result<Palette, RenderError> {
+    let mut p = opts.theme.palette();
+    let c = &opts.colors;
+    let apply = |slot: &mut Rgba, v: &Option<String>, name: &str| -> Result<(), RenderError> {
+        if let Some(s) = v {
+            *slot = Rgba::parse_hex(s, name)?;
+        }
+        Ok(())
+    };
+    apply(&mut p.background, &c.background, "background_color")?;
+    apply(&mut p.up, &c.up, "up_color")?;
+    apply(&mut p.down, &c.down, "down_color")?;
+    apply(&mut p.grid, &c.grid, "grid_color")?;
+    apply(&mut p.text, &c.text, "text_color")?;
+    apply(&mut p.line, &c.line, "line_color")?;
+    Ok(p)
+}
+
+/// A series after validation: colour resolved, values reduced to slots later.
+struct ResolvedSeries<'a> {
+    label: &'a str,
+    values: &'a [f64],
+    color: Rgba,
+}
+
+fn resolve_series<'a>(
+    s: &'a super::options::Series<'a>,
+    what: &str,
+    n: usize,
+    next_color: &mut usize,
+) -> Result<ResolvedSeries<'a>, RenderError> {
+    if s.values.len() != n {
+        return Err(RenderError::LengthMismatch { column: format!("{what} '{}'", s.label), expected: n, got: s.values.len() });
+    }
+    let color = match &s.color {
+        Some(c) => Rgba::parse_hex(c, &format!("{what} '{}' color", s.label))?,
+        None => {
+            let c = SERIES_COLORS[*next_color % SERIES_COLORS.len()];
+            *next_color += 1;
+            c
+        }
+    };
+    Ok(ResolvedSeries { label: &s.label, values: s.values, color })
+}
+
+fn pad_range((lo, hi): (f64, f64), frac: f64) -> (f64, f64) {
+    let span = hi - lo;
+    if span > 0.0 {
+        (lo - span * frac, hi + span * frac)
+    } else {
+        let d = if lo != 0.0 { lo.abs() * 0.01 } else { 1.0 };
+        (lo - d, hi + d)
+    }
+}
+
+/// Builds the scene: validates the input and options, aggregates, lays out and fills the draw list.
+pub fn build_scene(input: &Input, opts: &Options) -> Result<Scene, RenderError> {
+    for (param, value) in [("width", opts.width), ("height", opts.height)] {
+        if !(MIN_SIZE..=MAX_SIZE).contains(&value) {
+            return Err(RenderError::InvalidSize { param, value });
+        }
+    }
+    let palette = resolve_palette(opts)?;
+    let (w, h) = (opts.width as f32, opts.height as f32);
+    let max_slots = opts.width as usize;
+    let bars = build_bars(input, opts.kind, max_slots)?;
+    let n_src = bars.source_len;
+    let mut next_color = 0;
+    let overlays = opts
+        .overlays
+        .iter()
+        .map(|s| resolve_series(s, "overlay", n_src, &mut next_color))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut subs = Vec::new();
+    for (i, p) in opts.panels.iter().enumerate() {
+        let lines = p
+            .lines
+            .iter()
+            .map(|s| resolve_series(s, &format!("panel {i} line"), n_src, &mut next_color))
+            .collect::<Result<Vec<_>, _>>()?;
+        if let Some(hist) = p.histogram {
+            if hist.len() != n_src {
+                return Err(RenderError::LengthMismatch { column: format!("panel {i} histogram"), expected: n_src, got: hist.len() });
+            }
+        }
+        subs.push((p, lines));
+    }
+
+    // Sizes.
+    let font = (h / 70.0).clamp(9.0, 36.0).round();
+    let line_w = (font / 10.0).max(1.0);
+    let (ascent, descent) = line_metrics(font);
+    let show_volume = opts.volume && bars.volume.is_some();
+
+    // Vertical layout.
+    let title_h = if opts.title.is_some() { (font * 2.2).round() } else { (font * 0.7).round() };
+    let axis_h = (font * 1.8).round();
+    let gap = (font * 0.5).round();
+    let mut weights = vec![(PanelKind::Price, 4.0f32)];
+    if show_volume {
+        weights.push((PanelKind::Volume, 1.0));
+    }
+    for i in 0..subs.len() {
+        weights.push((PanelKind::Sub(i), 1.4));
+    }
+    let total_w: f32 = weights.iter().map(|p| p.1).sum();
+    let avail = (h - title_h - axis_h - gap * (weights.len() - 1) as f32).max(weights.len() as f32 * 8.0);
+    let mut y = title_h;
+    let mut rows = Vec::new();
+    for (i, (kind, wgt)) in weights.iter().enumerate() {
+        let ph = if i + 1 == weights.len() { (title_h + avail + gap * i as f32 - y).max(4.0) } else { (avail * wgt / total_w).round() };
+        rows.push((*kind, y, ph));
+        y += ph + gap;
+    }
+
+    // Value ranges and ticks per panel.
+    let price_range = {
+        let mut lo_hi = bars.price_range().ok_or(RenderError::EmptyInput { what: "bars (every bar is missing)" })?;
+        for o in &overlays {
+            if let Some((lo, hi)) = range_of(o.values.iter().copied()) {
+                lo_hi = (lo_hi.0.min(lo), lo_hi.1.max(hi));
+            }
+        }
+        pad_range(lo_hi, 0.05)
+    };
+    let volume_range = |bars: &Bars| {
+        let vmax = range_of(bars.volume.iter().flatten().copied()).map_or(1.0, |r| r.1.max(0.0));
+        (0.0, if vmax > 0.0 { vmax * 1.08 } else { 1.0 })
+    };
+    let axis_ticks = |kind: PanelKind, scale: &YScale| {
+        let ph = scale.bottom - scale.top;
+        let target = ((ph / (font * 3.2)).floor() as usize).clamp(1, 12);
+        let nt = nice_ticks(scale.min, scale.max, if kind == PanelKind::Volume { target.min(3) } else { target });
+        let ticks: Vec<YTick> = nt
+            .values
+            .iter()
+            .map(|&v| YTick {
+                value: v,
+                y: scale.y(v),
+                label: if kind == PanelKind::Volume { format_compact(v, nt.step) } else { format_fixed(v, nt.decimals) },
+            })
+            .collect();
+        (ticks, nt.decimals)
+    };
+    let mut panels = Vec::new();
+    let mut labels_w: f32 = 0.0;
+    for &(kind, top, ph) in &rows {
+        let (min, max) = match kind {
+            PanelKind::Price => price_range,
+            PanelKind::Volume => volume_range(&bars),
+            PanelKind::Sub(i) => {
+                let (p, lines) = &subs[i];
+                let mut r = None::<(f64, f64)>;
+                let mut merge = |x: Option<(f64, f64)>| {
+                    if let Some((lo, hi)) = x {
+                        r = Some(r.map_or((lo, hi), |(a, b)| (a.min(lo), b.max(hi))));
+                    }
+                };
+                for l in lines {
+                    merge(range_of(l.values.iter().copied()));
+                }
+                if let Some(hv) = p.histogram {
+                    merge(range_of(hv.iter().copied()));
+                    merge(Some((0.0, 0.0)));
+                }
+                pad_range(r.unwrap_or((0.0, 1.0)), 0.08)
+            }
+        };
+        let scale = YScale { min, max, top, bottom: top + ph };
+        let (ticks, decimals) = axis_ticks(kind, &scale);
+        for t in &ticks {
+            labels_w = labels_w.max(text_width(&t.label, font));
+        }
+        panels.push((kind, scale, ticks, decimals));
+    }
+    let price_decimals = panels[0].3;
+    let last_price = (0..bars.len()).rev().map(|i| bars.close[i]).find(|c| !c.is_nan());
+    if let Some(lp) = last_price {
+        labels_w = labels_w.max(text_width(&format_fixed(lp, price_decimals.max(2)), font));
+    }
+
+    // Horizontal layout.
+    let axis_w = (labels_w + font * 1.4).ceil();
+    let plot_left = (font * 0.6).round();
+    let plot_right = (w - axis_w).max(plot_left + 8.0);
+    let plot_px = (plot_right - plot_left).floor().max(1.0);
+    // Aggregate again from the source when the plot is narrower than the first pass (equal-sized buckets keep
+    // summed volumes even; re-aggregating the first pass would not).
+    let bars = if bars.len() > plot_px as usize { build_bars(input, opts.kind, plot_px as usize)? } else { bars };
+    let n = bars.len();
+    let slot_width = plot_px / n as f32;
+
+    let panels: Vec<PanelLayout> = rows
+        .iter()
+        .zip(panels)
+        .map(|(&(kind, top, ph), (_, scale, ticks, _))| {
+            let (scale, ticks) = if kind == PanelKind::Volume {
+                // Summed volumes depend on the final bucket size.
+                let (min, max) = volume_range(&bars);
+                let scale = YScale { min, max, ..scale };
+                (scale, axis_ticks(kind, &scale).0)
+            } else {
+                (scale, ticks)
+            };
+            PanelLayout { kind, rect: RectF { x: plot_left, y: top, w: plot_px, h: ph }, scale, ticks }
+        })
+        .collect();
+
+    let mut scene = Scene {
+        width: opts.width,
+        height: opts.height,
+        background: palette.background,
+        antialias: opts.antialias,
+        palette,
+        panels,
+        x_ticks: Vec::new(),
+        time_format: TimeFormat::BarIndex,
+        slots: n,
+        source_len: n_src,
+        slot_width,
+        last_price,
+        font_size: font,
+        items: Vec::with_capacity(n * 3 + 256),
+    };
+    let text_center_dy = (ascent + descent) * 0.5; // add to a row to get a baseline that centres digits on it
+
+    // X ticks.
+    let label_w = text_width("Mar 05", font);
+    let max_labels = ((plot_px / (label_w + font * 2.5)).floor() as usize).max(1);
+    match &bars.time {
+        Some(t) if n > 0 => {
+            let span = t[n - 1].saturating_sub(t[0]).max(1);
+            let step = TimeStep::choose(span, max_labels);
+            scene.time_format = step.format();
+            let mut prev_t = None;
+            let mut last_right = f32::NEG_INFINITY;
+            for i in 1..n {
+                if step.bucket(t[i]) == step.bucket(t[i - 1]) {
+                    continue;
+                }
+                let x = scene.slot_center(i);
+                let label = format_time(t[i], scene.time_format, prev_t);
+                let half = text_width(&label, font) * 0.5;
+                if x - half < last_right + font || x + half > w {
+                    continue;
+                }
+                last_right = x + half;
+                prev_t = Some(t[i]);
+                scene.x_ticks.push(XTick { slot: i, x, label });
+            }
+            if scene.x_ticks.is_empty() {
+                let label = format_time(t[0], scene.time_format, None);
+                scene.x_ticks.push(XTick { slot: 0, x: scene.slot_center(0), label });
+            }
+        }
+        _ => {
+            let nt = nice_ticks(0.0, (n_src - 1) as f64, max_labels);
+            let step = nt.step.max(1.0);
+            let mut v = 0.0;
+            while v <= (n_src - 1) as f64 {
+                let row = v as usize;
+                let slot = match &bars.starts {
+                    Some(s) => s[..n].partition_point(|&s0| s0 <= row).saturating_sub(1),
+                    None => row,
+                };
+                scene.x_ticks.push(XTick { slot, x: scene.slot_center(slot), label: row.to_string() });
+                v += step;
+            }
+        }
+    }
+
+    let items = &mut scene.items;
+    // Gridlines: horizontal per panel tick, vertical per x tick.
+    for p in &scene.panels {
+        for t in &p.ticks {
+            items.push(Primitive::Rect { x: p.rect.x, y: t.y.round(), w: p.rect.w, h: 1.0, color: palette.grid });
+        }
+        for t in &scene.x_ticks {
+            items.push(Primitive::Rect { x: t.x.floor(), y: p.rect.y, w: 1.0, h: p.rect.h, color: palette.grid });
+        }
+    }
+
+    // Bars.
+    let price = scene.panels[0].clone();
+    let (bw, ww) = body_and_wick(slot_width, font);
+    let slot_geo = |i: usize| -> (f32, f32) {
+        let left = (plot_left + i as f32 * slot_width + (slot_width - bw) * 0.5).floor();
+        (left, left + ((bw - ww) * 0.5).floor())
+    };
+    let ys = |v: f64| price.scale.y(v).round();
+    let up_of = |i: usize| bars.close[i] >= bars.open[i];
+    let aggregated = bars.starts.is_some();
+    let candle = |items: &mut Vec<Primitive>, i: usize, color: Rgba, hollow: bool| {
+        let (bx, wx) = slot_geo(i);
+        let (o, c) = (bars.open[i], bars.close[i]);
+        let yt = ys(o.max(c));
+        let yb = ys(o.min(c)).max(yt + 1.0);
+        let yh = ys(bars.high[i]);
+        let yl = ys(bars.low[i]).max(yh + 1.0);
+        if hollow && bw >= 3.0 {
+            if yt > yh {
+                items.push(Primitive::Rect { x: wx, y: yh, w: ww, h: yt - yh, color });
+            }
+            if yl > yb {
+                items.push(Primitive::Rect { x: wx, y: yb, w: ww, h: yl - yb, color });
+            }
+            outline(items, bx, yt, bw, yb - yt, ww, color);
+        } else {
+            items.push(Primitive::Rect { x: wx, y: yh, w: ww, h: yl - yh, color });
+            items.push(Primitive::Rect { x: bx, y: yt, w: bw, h: yb - yt, color });
+        }
+    };
+    match opts.kind {
+        ChartKind::Candle | ChartKind::HeikinAshi => {
+            for i in (0..n).filter(|&i| !bars.is_missing(i)) {
+                candle(items, i, if up_of(i) { palette.up } else { palette.down }, false);
+            }
+        }
+        ChartKind::Hollow => {
+            let mut prev_close = None;
+            for i in (0..n).filter(|&i| !bars.is_missing(i)) {
+                let rising = prev_close.map_or(up_of(i), |p| bars.close[i] >= p);
+                let color = if rising { palette.up } else { palette.down };
+                candle(items, i, color, bars.close[i] > bars.open[i]);
+                prev_close = Some(bars.close[i]);
+            }
+        }
+        ChartKind::Ohlc => {
+            for i in (0..n).filter(|&i| !bars.is_missing(i)) {
+                let color = if up_of(i) { palette.up } else { palette.down };
+                let (bx, wx) = slot_geo(i);
+                let yh = ys(bars.high[i]);
+                let yl = ys(bars.low[i]).max(yh + 1.0);
+                items.push(Primitive::Rect { x: wx, y: yh, w: ww, h: yl - yh, color });
+                if bw >= 3.0 {
+                    let th = ww;
+                    items.push(Primitive::Rect { x: bx, y: (ys(bars.open[i]) - (th * 0.5).floor()), w: wx - bx, h: th, color });
+                    items.push(Primitive::Rect { x: wx + ww, y: (ys(bars.close[i]) - (th * 0.5).floor()), w: bx + bw - wx - ww, h: th, color });
+                }
+            }
+        }
+        ChartKind::Line | ChartKind::LineFilled => {
+            let segments = segments(&bars.close, |i| scene_x(plot_left, slot_width, i), |v| price.scale.y(v));
+            for seg in segments {
+                if opts.kind == ChartKind::LineFilled && seg.len() > 1 {
+                    let mut poly = seg.clone();
+                    poly.push((seg[seg.len() - 1].0, price.rect.bottom()));
+                    poly.push((seg[0].0, price.rect.bottom()));
+                    items.push(Primitive::Polygon { points: poly, color: palette.line.with_alpha(0x50) });
+                }
+                if seg.len() == 1 {
+                    let (x, y) = seg[0];
+                    items.push(Primitive::Rect { x: x.floor(), y: y.floor(), w: line_w.ceil(), h: line_w.ceil(), color: palette.line });
+                } else {
+                    items.push(Primitive::Polyline { points: seg, color: palette.line, width: line_w * 1.5 });
+                }
+            }
+        }
+        ChartKind::Renko => {
+            for i in 0..n {
+                let color = if up_of(i) { palette.up } else { palette.down };
+                if aggregated || slot_width < 3.0 {
+                    candle(items, i, color, false);
+                } else {
+                    let g = (slot_width * 0.1).floor().max(1.0);
+                    let x = (plot_left + i as f32 * slot_width).floor() + g;
+                    let xr = (plot_left + (i + 1) as f32 * slot_width).floor();
+                    let yt = ys(bars.high[i]);
+                    let yb = ys(bars.low[i]).max(yt + 1.0);
+                    items.push(Primitive::Rect { x, y: yt, w: (xr - x).max(1.0), h: yb - yt, color });
+                }
+            }
+        }
+        ChartKind::Pnf => {
+            let cols: &[PnfColumn] = if let Input::Pnf(c) = input { c } else { &[] };
+            for i in 0..n {
+                let color = if up_of(i) { palette.up } else { palette.down };
+                let col = (!aggregated).then(|| cols.get(i)).flatten();
+                let box_px = col.map_or(0.0, |c| price.scale.y(0.0) - price.scale.y(c.box_size));
+                let boxes = col.map_or(0.0, |c| ((c.top - c.bottom) / c.box_size).round().max(1.0));
+                match col {
+                    Some(c) if box_px >= 4.0 && slot_width >= 4.0 && boxes <= 4096.0 => {
+                        // Square boxes centred in the slot.
+                        let side = slot_width.min(box_px);
+                        let inset = (side * 0.15).max(1.0);
+                        let cx = scene_x(plot_left, slot_width, i);
+                        let (x0, x1) = (cx - side * 0.5 + inset, cx + side * 0.5 - inset);
+                        for k in 0..boxes as usize {
+                            let lo = c.bottom + k as f64 * c.box_size;
+                            let (y0, y1) = (price.scale.y(lo + c.box_size) + inset, price.scale.y(lo) - inset);
+                            if c.mark == PnfMark::X {
+                                items.push(Primitive::Line { x1: x0, y1: y0, x2: x1, y2: y1, color, width: line_w });
+                                items.push(Primitive::Line { x1: x0, y1, x2: x1, y2: y0, color, width: line_w });
+                            } else {
+                                let r = ((x1 - x0).min(y1 - y0) * 0.5).max(1.0);
+                                items.push(Primitive::Circle { cx: (x0 + x1) * 0.5, cy: (y0 + y1) * 0.5, r, color, width: line_w });
+                            }
+                        }
+                    }
+                    _ => candle(items, i, color, false),
+                }
+            }
+        }
+    }
+
+    // Volume.
+    if let (Some(vp), Some(vol)) = (scene.panels.iter().find(|p| p.kind == PanelKind::Volume), &bars.volume) {
+        let base = vp.rect.bottom();
+        for i in 0..n {
+            let v = vol[i];
+            if v.is_nan() || v <= 0.0 {
+                continue;
+            }
+            let color = if bars.is_missing(i) || up_of(i) { palette.up } else { palette.down };
+            let (bx, _) = slot_geo(i);
+            let yt = vp.scale.y(v).round().min(base - 1.0);
+            items.push(Primitive::Rect { x: bx, y: yt, w: bw, h: base - yt, color: color.with_alpha(0x99) });
+        }
+    }
+
+    // Overlays and legend.
+    let legend_size = (font * 0.95).round();
+    let mut legend: Vec<(String, Rgba)> = Vec::new();
+    for o in &overlays {
+        let vals = bars.reduce_series(o.values);
+        for seg in segments(&vals, |i| scene_x(plot_left, slot_width, i), |v| price.scale.y(v)) {
+            push_series(items, seg, o.color, line_w);
+        }
+        legend.push((o.label.to_string(), o.color));
+    }
+    draw_legend(items, plot_left + font * 0.6, price.rect.y + font * 0.5, &legend, legend_size, palette.text, ascent * legend_size / font);
+
+    // Sub-panels.
+    for (idx, (p, lines)) in subs.iter().enumerate() {
+        let Some(sp) = scene.panels.iter().find(|q| q.kind == PanelKind::Sub(idx)).cloned() else { continue };
+        if let Some(hv) = p.histogram {
+            let vals = bars.reduce_series(hv);
+            let y0 = sp.scale.y(0.0).round();
+            for (i, &v) in vals.iter().enumerate() {
+                if v.is_nan() {
+                    continue;
+                }
+                let (bx, _) = slot_geo(i);
+                let yv = sp.scale.y(v).round();
+                let (top, hgt) = if yv < y0 { (yv, y0 - yv) } else { (y0, (yv - y0).max(1.0)) };
+                let color = if v >= 0.0 { palette.up } else { palette.down };
+                items.push(Primitive::Rect { x: bx, y: top, w: bw, h: hgt, color: color.with_alpha(0xB3) });
+            }
+        }
+        let mut entries = Vec::new();
+        if !p.title.is_empty() {
+            entries.push((p.title.clone(), Rgba { a: 0, ..palette.text }));
+        }
+        for l in lines {
+            let vals = bars.reduce_series(l.values);
+            for seg in segments(&vals, |i| scene_x(plot_left, slot_width, i), |v| sp.scale.y(v)) {
+                push_series(items, seg, l.color, line_w);
+            }
+            entries.push((l.label.to_string(), l.color));
+        }
+        draw_legend(items, plot_left + font * 0.6, sp.rect.y + font * 0.3, &entries, legend_size, palette.text, ascent * legend_size / font);
+    }
+
+    // Axes: right edge line per panel, y labels; x labels under the bottom panel.
+    let axis_color = palette.axis;
+    let label_x = plot_left + plot_px + font * 0.5;
+    for p in &scene.panels {
+        items.push(Primitive::Rect { x: p.rect.right(), y: p.rect.y, w: 1.0, h: p.rect.h, color: axis_color });
+        items.push(Primitive::Rect { x: p.rect.x, y: p.rect.bottom(), w: p.rect.w + 1.0, h: 1.0, color: axis_color });
+        for t in &p.ticks {
+            let ty = t.y.round();
+            items.push(Primitive::Rect { x: p.rect.right(), y: ty, w: (font * 0.3).round(), h: 1.0, color: axis_color });
+            let by = (t.y + text_center_dy).round();
+            if by - ascent < p.rect.y - font * 0.2 || by - descent > p.rect.bottom() + font * 0.6 {
+                continue;
+            }
+            items.push(Primitive::Text { x: label_x, y: by, text: t.label.clone(), size: font, color: palette.text, anchor: Anchor::Start });
+        }
+    }
+    let bottom = scene.panels.last().map_or(h, |p| p.rect.bottom());
+    for t in &scene.x_ticks {
+        items.push(Primitive::Rect { x: t.x.floor(), y: bottom, w: 1.0, h: (font * 0.3).round(), color: axis_color });
+        items.push(Primitive::Text { x: t.x, y: (bottom + font * 0.45 + ascent).round(), text: t.label.clone(), size: font, color: palette.text, anchor: Anchor::Middle });
+    }
+
+    // Last-price marker: a dashed line across the price panel and a tag on the axis.
+    if let Some(lp) = last_price {
+        let last_up = (0..n).rev().find(|&i| !bars.is_missing(i)).is_none_or(up_of);
+        let color = if last_up { palette.up } else { palette.down };
+        let y = price.scale.y(lp).round();
+        let dash = (font * 0.4).round().max(2.0);
+        let mut x = plot_left;
+        while x < plot_left + plot_px {
+            items.push(Primitive::Rect { x, y, w: dash.min(plot_left + plot_px - x), h: 1.0, color: color.with_alpha(0xCC) });
+            x += dash * 2.0;
+        }
+        let tag_h = (font * 1.4).round();
+        items.push(Primitive::Rect { x: plot_left + plot_px + 1.0, y: y - (tag_h * 0.5).floor(), w: w - plot_left - plot_px - 1.0, h: tag_h, color });
+        let text_color = if color.luminance() > 0.6 { Rgba::rgb(0, 0, 0) } else { Rgba::rgb(255, 255, 255) };
+        items.push(Primitive::Text { x: label_x, y: (y + text_center_dy).round(), text: format_fixed(lp, price_decimals.max(2)), size: font, color: text_color, anchor: Anchor::Start });
+    }
+
+    if let Some(title) = &opts.title {
+        let size = (font * 1.2).round();
+        let (a, d) = line_metrics(size);
+        items.push(Primitive::Text { x: plot_left, y: (title_h * 0.5 + (a + d) * 0.5).round(), text: title.clone(), size, color: palette.text, anchor: Anchor::Start });
+    }
+    Ok(scene)
+}
+
+/// Validates the input against the kind and builds at most `max_slots` bars from it.
+fn build_bars(input: &Input, kind: ChartKind, max_slots: usize) -> Result<Bars, RenderError> {
+    match (input, kind) {
+        (Input::Renko(b), ChartKind::Renko) => data::bars_from_renko(b, max_slots),
+        (Input::Pnf(c), ChartKind::Pnf) => data::bars_from_pnf(c, max_slots),
+        (Input::Bars(c), k) if !matches!(k, ChartKind::Renko | ChartKind::Pnf) => data::bars_from_columns(c, max_slots),
+        (Input::Bars(_), k) => Err(RenderError::InvalidInput {
+            param: "kind".into(),
+            message: format!(
+                "'{}' needs {} input, got OHLC columns",
+                k.name(),
+                if k == ChartKind::Renko { "renko bricks" } else { "pnf columns" }
+            ),
+        }),
+        (Input::Renko(_), k) | (Input::Pnf(_), k) => Err(RenderError::InvalidInput {
+            param: "kind".into(),
+            message: format!("'{}' does not match the input (renko bricks need kind renko, pnf columns kind pnf)", k.name()),
+        }),
+    }
+}
+
+fn scene_x(plot_left: f32, slot: f32, i: usize) -> f32 {
+    plot_left + (i as f32 + 0.5) * slot
+}
+
+/// Splits a series at NaNs into runs of points.
+fn segments(values: &[f64], x: impl Fn(usize) -> f32, y: impl Fn(f64) -> f32) -> Vec<Vec<(f32, f32)>> {
+    let mut out = Vec::new();
+    let mut cur: Vec<(f32, f32)> = Vec::new();
+    for (i, &v) in values.iter().enumerate() {
+        if v.is_finite() {
+            cur.push((x(i), y(v)));
+        } else if !cur.is_empty() {
+            out.push(std::mem::take(&mut cur));
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+fn push_series(items: &mut Vec<Primitive>, seg: Vec<(f32, f32)>, color: Rgba, width: f32) {
+    if seg.len() == 1 {
+        let (x, y) = seg[0];
+        items.push(Primitive::Rect { x: x.floor(), y: y.floor(), w: width.ceil(), h: width.ceil(), color });
+    } else {
+        items.push(Primitive::Polyline { points: seg, color, width });
+    }
+}
+
+fn outline(items: &mut Vec<Primitive>, x: f32, y: f32, w: f32, h: f32, t: f32, color: Rgba) {
+    if w <= 2.0 * t || h <= 2.0 * t {
+        items.push(Primitive::Rect { x, y, w, h, color });
+        return;
+    }
+    items.push(Primitive::Rect { x, y, w, h: t, color });
+    items.push(Primitive::Rect { x, y: y + h - t, w, h: t, color });
+    items.push(Primitive::Rect { x, y: y + t, w: t, h: h - 2.0 * t, color });
+    items.push(Primitive::Rect { x: x + w - t, y: y + t, w: t, h: h - 2.0 * t, color });
+}
+
+/// Legend entries left to right: a colour swatch (skipped when transparent) and the label.
+fn draw_legend(items: &mut Vec<Primitive>, x: f32, y: f32, entries: &[(String, Rgba)], size: f32, text: Rgba, ascent: f32) {
+    let mut x = x.round();
+    let sw = (size * 0.8).round();
+    for (label, color) in entries {
+        if color.a > 0 {
+            items.push(Primitive::Rect { x, y: (y + (ascent - sw) * 0.5 + size * 0.1).round(), w: sw, h: sw, color: *color });
+            x += sw + (size * 0.35).round();
+        }
+        items.push(Primitive::Text { x, y: (y + ascent).round(), text: label.clone(), size, color: text, anchor: Anchor::Start });
+        x += (text_width(label, size) + size * 1.2).round();
+    }
+}

@@ -1,0 +1,562 @@
+//! Renderer tests: layout and ticks on the scene (no pixels), pixel probes, determinism, errors, golden images.
+
+use super::data::bars_from_columns;
+use super::ticks::*;
+use super::*;
+
+const T0: i64 = 1_704_187_800_000_000; // 2024-01-02 09:30 UTC
+const MIN_US: i64 = 60_000_000;
+const DAY_US: i64 = 86_400_000_000;
+
+/// Deterministic random-walk OHLCV bars `step_us` apart.
+struct Data {
+    t: Vec<i64>,
+    o: Vec<f64>,
+    h: Vec<f64>,
+    l: Vec<f64>,
+    c: Vec<f64>,
+    v: Vec<f64>,
+}
+
+impl Data {
+    fn walk(n: usize, step_us: i64, seed: u64) -> Data {
+        let mut s = seed.max(1);
+        let mut rnd = move || {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            (s >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let mut d = Data { t: vec![], o: vec![], h: vec![], l: vec![], c: vec![], v: vec![] };
+        let mut p = 100.0;
+        for i in 0..n {
+            let o = p;
+            let c = (o + (rnd() - 0.5) * 3.0).max(5.0);
+            d.t.push(T0 + i as i64 * step_us);
+            d.o.push(o);
+            d.c.push(c);
+            d.h.push(o.max(c) + rnd());
+            d.l.push(o.min(c) - rnd());
+            d.v.push(100.0 + rnd() * 900.0);
+            p = c;
+        }
+        d
+    }
+
+    fn cols(&self) -> Columns<'_> {
+        Columns { timestamps: Some(&self.t), open: &self.o, high: &self.h, low: &self.l, close: &self.c, volume: Some(&self.v) }
+    }
+}
+
+fn opts(w: u32, h: u32) -> Options<'static> {
+    Options { width: w, height: h, antialias: false, ..Options::default() }
+}
+
+fn scene_of(d: &Data, o: &Options) -> Scene {
+    build_scene(&Input::Bars(d.cols()), o).expect("scene")
+}
+
+fn pixel(rgba: &[u8], w: u32, x: f32, y: f32) -> Rgba {
+    let i = (y as usize * w as usize + x as usize) * 4;
+    Rgba { r: rgba[i], g: rgba[i + 1], b: rgba[i + 2], a: rgba[i + 3] }
+}
+
+// ---------- ticks and formats ----------
+
+#[test]
+fn nice_ticks_use_1_2_5_steps() {
+    let t = nice_ticks(0.0, 10.0, 5);
+    assert_eq!(t.step, 2.0);
+    assert_eq!(t.values, vec![0.0, 2.0, 4.0, 6.0, 8.0, 10.0]);
+    assert_eq!(t.decimals, 0);
+    let t = nice_ticks(0.13, 0.87, 4);
+    assert!((t.step - 0.2).abs() < 1e-12);
+    assert_eq!(t.decimals, 1);
+    let labels: Vec<String> = t.values.iter().map(|&v| format_fixed(v, t.decimals)).collect();
+    assert_eq!(labels, ["0.2", "0.4", "0.6", "0.8"]);
+    assert_eq!(nice_step(1000.0, 4), 500.0);
+    assert_eq!(nice_step(1.0e6 * 0.03, 6), 5000.0);
+    assert_eq!(nice_ticks(999_000.0, 1_001_000.0, 4).values, vec![999_000.0, 999_500.0, 1_000_000.0, 1_000_500.0, 1_001_000.0]);
+    assert_eq!(nice_ticks(999_100.0, 1_000_900.0, 4).values, vec![999_500.0, 1_000_000.0, 1_000_500.0]);
+    for (lo, hi, n) in [(3.7, 1234.5, 7), (-0.004, 0.0031, 5), (1e6, 1e6 + 3.0, 8)] {
+        let t = nice_ticks(lo, hi, n);
+        let m = t.step / 10f64.powf(t.step.log10().floor());
+        assert!([1.0, 2.0, 5.0].iter().any(|x| (m - x).abs() < 1e-9), "step {} not 1-2-5", t.step);
+        assert!(!t.values.is_empty() && t.values.len() <= n + 1);
+        assert!(t.values.iter().all(|&v| v >= lo - 1e-9 && v <= hi + 1e-9));
+    }
+}
+
+#[test]
+fn number_formats() {
+    assert_eq!(format_fixed(-0.0001, 2), "0.00");
+    assert_eq!(format_fixed(12.345, 1), "12.3");
+    assert_eq!(format_compact(0.0, 500.0), "0");
+    assert_eq!(format_compact(1500.0, 500.0), "1.5K");
+    assert_eq!(format_compact(20_000_000.0, 10_000_000.0), "20M");
+    assert_eq!(format_compact(3e9, 1e9), "3B");
+    assert_eq!(format_compact(250.0, 50.0), "250");
+}
+
+#[test]
+fn civil_dates() {
+    assert_eq!(civil(0), (1970, 1, 1));
+    assert_eq!(civil(1_709_164_800 * 1_000_000), (2024, 2, 29));
+    assert_eq!(civil(951_868_800 * 1_000_000), (2000, 3, 1));
+    assert_eq!(civil(-1), (1969, 12, 31));
+    assert_eq!(civil(T0), (2024, 1, 2));
+}
+
+#[test]
+fn time_label_formats_follow_the_span() {
+    assert_eq!(TimeStep::choose(6 * 3600 * 1_000_000, 12), TimeStep::Minutes(30));
+    assert_eq!(TimeStep::choose(6 * 3600 * 1_000_000, 12).format(), TimeFormat::HourMinute);
+    assert_eq!(TimeStep::choose(60 * DAY_US, 10).format(), TimeFormat::MonthDay);
+    assert_eq!(TimeStep::choose(3 * 365 * DAY_US, 20).format(), TimeFormat::YearMonth);
+    assert_eq!(TimeStep::choose(40 * 365 * DAY_US, 10).format(), TimeFormat::Year);
+    assert_eq!(format_time(T0, TimeFormat::HourMinute, None), "09:30");
+    assert_eq!(format_time(T0 + DAY_US, TimeFormat::HourMinute, Some(T0)), "Jan 03");
+    assert_eq!(format_time(T0, TimeFormat::MonthDay, None), "Jan 02");
+    assert_eq!(format_time(T0, TimeFormat::YearMonth, None), "2024-01");
+    assert_eq!(format_time(T0, TimeFormat::Year, None), "2024");
+    assert_eq!(TimeStep::Months(3).bucket(T0), (2024 * 12) / 3);
+}
+
+#[test]
+fn scene_time_labels_for_intraday_daily_and_multi_year_data() {
+    let is_hhmm = |s: &str| s.len() == 5 && s.as_bytes()[2] == b':';
+    let d = Data::walk(300, MIN_US, 1);
+    let s = scene_of(&d, &opts(1200, 600));
+    assert_eq!(s.time_format, TimeFormat::HourMinute);
+    assert!(s.x_ticks.len() >= 3);
+    assert!(s.x_ticks.iter().all(|t| is_hhmm(&t.label)), "{:?}", s.x_ticks);
+    assert!(s.x_ticks.iter().all(|t| (t.x - s.slot_center(t.slot)).abs() < 1e-3));
+    // Ticks sit on the first bar of each interval, so minutes are multiples of the (5, 10, 15, 30 min) step.
+    assert!(s.x_ticks.iter().all(|t| t.label[3..].parse::<u32>().unwrap() % 5 == 0), "{:?}", s.x_ticks);
+
+    let d = Data::walk(100, DAY_US, 2);
+    let s = scene_of(&d, &opts(1200, 600));
+    assert_eq!(s.time_format, TimeFormat::MonthDay);
+    assert!(s.x_ticks.iter().all(|t| t.label.len() == 6 && t.label.as_bytes()[3] == b' '), "{:?}", s.x_ticks);
+
+    let d = Data::walk(3 * 365, DAY_US, 3);
+    let s = scene_of(&d, &opts(1200, 600));
+    assert_eq!(s.time_format, TimeFormat::YearMonth);
+    assert!(s.x_ticks.iter().all(|t| t.label.len() == 7 && t.label.as_bytes()[4] == b'-'));
+
+    let d = Data::walk(40 * 365, DAY_US, 4);
+    let s = scene_of(&d, &opts(800, 400));
+    assert_eq!(s.time_format, TimeFormat::Year);
+    assert!(s.x_ticks.iter().all(|t| t.label.len() == 4));
+
+    // Labels never overlap.
+    for w in s.x_ticks.windows(2) {
+        assert!(w[1].x > w[0].x);
+    }
+}
+
+#[test]
+fn gaps_in_time_leave_no_holes() {
+    // Weekdays only: Friday → Monday jumps 3 days, but slots are evenly spaced by bar index.
+    let mut d = Data::walk(30, DAY_US, 5);
+    let mut t = T0;
+    for i in 0..30 {
+        d.t[i] = t;
+        t += if (i + 1) % 5 == 0 { 3 * DAY_US } else { DAY_US };
+    }
+    let s = scene_of(&d, &opts(600, 300));
+    let dx: Vec<f32> = (1..30).map(|i| s.slot_center(i) - s.slot_center(i - 1)).collect();
+    assert!(dx.iter().all(|&x| (x - dx[0]).abs() < 1e-3));
+    assert!((s.slot_center(29) + s.slot_width * 0.5 - s.price_panel().rect.right()).abs() < 1e-3);
+}
+
+#[test]
+fn bar_index_labels_without_timestamps() {
+    let d = Data::walk(200, MIN_US, 6);
+    let cols = Columns { timestamps: None, ..d.cols() };
+    let s = build_scene(&Input::Bars(cols), &opts(800, 400)).unwrap();
+    assert_eq!(s.time_format, TimeFormat::BarIndex);
+    assert_eq!(s.x_ticks[0].label, "0");
+    assert!(s.x_ticks.iter().all(|t| t.label.parse::<usize>().unwrap() == t.slot));
+}
+
+// ---------- layout ----------
+
+#[test]
+fn panels_stack_top_to_bottom() {
+    let d = Data::walk(120, MIN_US, 7);
+    let rsi: Vec<f64> = d.c.iter().map(|c| c % 100.0).collect();
+    let hist: Vec<f64> = d.c.windows(2).map(|w| w[1] - w[0]).chain([0.0]).collect();
+    let mut o = opts(800, 600);
+    o.title = Some("Stacked".into());
+    o.panels = vec![
+        SubPanel { title: "RSI".into(), lines: vec![Series { label: "rsi".into(), values: &rsi, color: None }], histogram: None },
+        SubPanel { title: "diff".into(), lines: vec![], histogram: Some(&hist) },
+    ];
+    let s = scene_of(&d, &o);
+    let kinds: Vec<PanelKind> = s.panels.iter().map(|p| p.kind).collect();
+    assert_eq!(kinds, [PanelKind::Price, PanelKind::Volume, PanelKind::Sub(0), PanelKind::Sub(1)]);
+    let price = s.price_panel();
+    let vol = s.volume_panel().unwrap();
+    assert!(vol.rect.y > price.rect.bottom(), "volume panel below price panel");
+    assert!(price.rect.h > 2.0 * vol.rect.h);
+    for w in s.panels.windows(2) {
+        assert!(w[1].rect.y > w[0].rect.bottom());
+        assert_eq!(w[0].rect.x, w[1].rect.x);
+        assert_eq!(w[0].rect.w, w[1].rect.w);
+    }
+    assert!(s.panels.last().unwrap().rect.bottom() < 600.0 - s.font_size);
+    assert!(price.rect.y > s.font_size, "room for the title");
+    // Scales: the price scale covers every high and low; ticks are inside their panel.
+    assert!(price.scale.min <= d.l.iter().cloned().fold(f64::INFINITY, f64::min));
+    assert!(price.scale.max >= d.h.iter().cloned().fold(f64::NEG_INFINITY, f64::max));
+    for p in &s.panels {
+        assert!(!p.ticks.is_empty());
+        assert!(p.ticks.iter().all(|t| t.y >= p.rect.y - 0.5 && t.y <= p.rect.bottom() + 0.5));
+    }
+    // The histogram panel's range includes 0.
+    assert!(s.panels[3].scale.min < 0.0 && s.panels[3].scale.max > 0.0);
+
+    let mut o = opts(800, 600);
+    o.volume = false;
+    assert!(scene_of(&d, &o).volume_panel().is_none());
+    let no_vol = Columns { volume: None, ..d.cols() };
+    assert!(build_scene(&Input::Bars(no_vol), &opts(800, 600)).unwrap().volume_panel().is_none());
+}
+
+#[test]
+fn recorder_sees_the_draw_list() {
+    let d = Data::walk(50, MIN_US, 8);
+    let s = scene_of(&d, &opts(400, 300));
+    let mut r = Recorder::default();
+    r.draw_scene(&s).unwrap();
+    assert_eq!(r.calls, s.items);
+    assert_eq!(r.canvas, Some((400, 300, Theme::Modern.palette().background)));
+    let labels: Vec<&str> = r.calls.iter().filter_map(|p| if let Primitive::Text { text, .. } = p { Some(text.as_str()) } else { None }).collect();
+    for t in &s.price_panel().ticks {
+        assert!(labels.contains(&t.label.as_str()));
+    }
+}
+
+// ---------- aggregation ----------
+
+#[test]
+fn aggregation_per_pixel_column() {
+    let o = [1.0, 2.0, f64::NAN, 4.0, 5.0, 6.0];
+    let h = [3.0, 9.0, f64::NAN, 5.0, 7.0, 8.0];
+    let l = [0.5, 1.0, f64::NAN, 2.0, 4.5, 0.1];
+    let c = [2.0, 3.0, f64::NAN, 4.5, 6.0, 7.0];
+    let v = [10.0, 20.0, 30.0, 40.0, f64::NAN, 60.0];
+    let t = [0, 1, 2, 3, 4, 5];
+    let cols = Columns { timestamps: Some(&t), open: &o, high: &h, low: &l, close: &c, volume: Some(&v) };
+    let b = bars_from_columns(&cols, 2).unwrap();
+    assert_eq!(b.open, [1.0, 4.0]);
+    assert_eq!(b.high, [9.0, 8.0]);
+    assert_eq!(b.low, [0.5, 0.1]);
+    assert_eq!(b.close, [3.0, 7.0]);
+    assert_eq!(b.volume.as_deref(), Some(&[60.0, 100.0][..]));
+    assert_eq!(b.time.as_deref(), Some(&[0, 3][..]));
+    assert_eq!(b.starts.as_deref(), Some(&[0, 3, 6][..]));
+    let b = bars_from_columns(&cols, 6).unwrap();
+    assert!(b.starts.is_none() && b.close[2].is_nan() && b.len() == 6);
+}
+
+#[test]
+fn many_bars_are_aggregated_to_the_plot_width() {
+    let d = Data::walk(100_000, MIN_US, 9);
+    let s = scene_of(&d, &opts(640, 360));
+    let p = s.price_panel();
+    assert!(s.slots <= p.rect.w as usize && s.slots > 500);
+    assert!((s.slot_width - 1.0).abs() < 1e-3);
+    assert_eq!(s.source_len, 100_000);
+    assert!(p.scale.max >= d.h.iter().cloned().fold(f64::NEG_INFINITY, f64::max));
+    assert!(p.scale.min <= d.l.iter().cloned().fold(f64::INFINITY, f64::min));
+    assert_eq!(s.last_price, Some(d.c[99_999]));
+}
+
+#[test]
+fn parallel_aggregation_reports_the_first_bad_row() {
+    let n = 2_100_000;
+    let o = vec![10.0; n];
+    let mut h = vec![11.0; n];
+    let l = vec![9.0; n];
+    let c = vec![10.5; n];
+    h[1_900_000] = 1.0;
+    h[1_500_001] = 2.0;
+    let cols = Columns { timestamps: None, open: &o, high: &h, low: &l, close: &c, volume: None };
+    let e = render(cols, &opts(800, 400)).unwrap_err();
+    assert_eq!(e, RenderError::HighBelowLow { row: 1_500_001, high: 2.0, low: 9.0 });
+    assert!(e.to_string().contains("row 1500001"), "{e}");
+}
+
+// ---------- pixels ----------
+
+#[test]
+fn candle_pixels_have_the_theme_colours() {
+    for theme in [Theme::Classic, Theme::Modern, Theme::TradingView, Theme::Light] {
+        let mut d = Data::walk(40, MIN_US, 10);
+        // Bar 5 is missing: a gap.
+        for col in [&mut d.o, &mut d.h, &mut d.l, &mut d.c] {
+            col[5] = f64::NAN;
+        }
+        let o = Options { theme, ..opts(640, 400) };
+        let s = scene_of(&d, &o);
+        let rgba = rasterize(&s).unwrap();
+        assert_eq!(rgba.len(), 640 * 400 * 4);
+        let pal = theme.palette();
+        let y = |v: f64| s.price_panel().scale.y(v);
+        let up = (0..40).find(|&i| d.c[i] - d.o[i] > 1.0).expect("an up bar");
+        let down = (0..40).find(|&i| d.o[i] - d.c[i] > 1.0).expect("a down bar");
+        for (i, want) in [(up, pal.up), (down, pal.down)] {
+            let (left, bw) = s.body_span(i);
+            let x = left + (bw * 0.5).floor();
+            let ymid = ((y(d.o[i]) + y(d.c[i])) * 0.5).floor();
+            assert_eq!(pixel(&rgba, 640, x, ymid), want, "theme {theme:?} bar {i}");
+            // The edge of the body is coloured too; just outside the slot is not.
+            assert_eq!(pixel(&rgba, 640, left, ymid), want);
+        }
+        assert_eq!(pixel(&rgba, 640, 0.0, 0.0), pal.background);
+        // The missing bar's slot has no bar colour anywhere in the price panel.
+        let p = s.price_panel();
+        let x = s.slot_center(5).floor();
+        for yy in (p.rect.y as usize + 1)..(p.rect.bottom() as usize - 1) {
+            let px = pixel(&rgba, 640, x, yy as f32);
+            assert!(px != pal.up && px != pal.down, "gap at bar 5 drawn at y={yy}");
+        }
+    }
+}
+
+#[test]
+fn colour_overrides_apply() {
+    let d = Data::walk(40, MIN_US, 11);
+    let mut o = opts(320, 200);
+    o.colors.up = Some("#00F".into());
+    o.colors.background = Some("#102030".into());
+    let s = scene_of(&d, &o);
+    assert_eq!(s.palette.up, Rgba::rgb(0, 0, 255));
+    let rgba = rasterize(&s).unwrap();
+    assert_eq!(pixel(&rgba, 320, 1.0, 1.0), Rgba::rgb(0x10, 0x20, 0x30));
+    assert_eq!(Rgba::parse_hex("#11223344", "x").unwrap(), Rgba { r: 0x11, g: 0x22, b: 0x33, a: 0x44 });
+    assert_eq!(Rgba::parse_hex("#abc", "x").unwrap(), Rgba::rgb(0xAA, 0xBB, 0xCC));
+}
+
+// ---------- outputs ----------
+
+#[test]
+fn outputs_are_deterministic_and_well_formed() {
+    let d = Data::walk(300, MIN_US, 12);
+    let ma: Vec<f64> = d.c.iter().map(|c| c + 1.0).collect();
+    for format in [Format::Png(PngSpeed::Fast), Format::Png(PngSpeed::Best), Format::Rgba, Format::Svg, Format::WebP] {
+        let o = Options {
+            format,
+            antialias: true,
+            title: Some("det <&>".into()),
+            overlays: vec![Series { label: "ma".into(), values: &ma, color: Some("#FFAA00".into()) }],
+            ..opts(500, 300)
+        };
+        let a = render(d.cols(), &o).unwrap();
+        let b = render(d.cols(), &o).unwrap();
+        assert_eq!(a.bytes, b.bytes, "{format:?} not deterministic");
+        assert_eq!((a.width, a.height, a.rgba_len), (500, 300, 500 * 300 * 4));
+        match format {
+            Format::Png(_) => assert_eq!(&a.bytes[..8], b"\x89PNG\r\n\x1a\n"),
+            Format::Rgba => assert_eq!(a.bytes.len(), 500 * 300 * 4),
+            Format::Svg => {
+                let s = String::from_utf8(a.bytes).unwrap();
+                assert!(s.starts_with("<svg") && s.contains("<text") && s.contains("det &lt;&amp;&gt;") && s.trim_end().ends_with("</svg>"));
+            }
+            Format::WebP => assert!(&a.bytes[..4] == b"RIFF" && &a.bytes[8..12] == b"WEBP"),
+        }
+    }
+}
+
+// ---------- errors ----------
+
+#[test]
+fn errors_name_the_parameter_and_value() {
+    let d = Data::walk(20, MIN_US, 13);
+    let msg = |o: &Options| render(d.cols(), o).unwrap_err().to_string();
+    assert!(msg(&opts(10, 300)).contains("width must be between 64 and 16384, got 10"));
+    assert!(msg(&opts(300, 20000)).contains("height must be between 64 and 16384, got 20000"));
+    let mut o = opts(300, 200);
+    o.colors.down = Some("#GG0000".into());
+    let m = msg(&o);
+    assert!(m.contains("down_color") && m.contains("#GG0000"), "{m}");
+    let short = [1.0];
+    let o2 = Options { overlays: vec![Series { label: "sma".into(), values: &short, color: None }], ..opts(300, 200) };
+    let m = msg(&o2);
+    assert!(m.contains("overlay 'sma'") && m.contains("length 1"), "{m}");
+
+    let empty: [f64; 0] = [];
+    let cols = Columns { open: &empty, high: &empty, low: &empty, close: &empty, ..Default::default() };
+    assert_eq!(render(cols, &opts(300, 200)).unwrap_err(), RenderError::EmptyInput { what: "close" });
+
+    let mut bad = Data::walk(20, MIN_US, 14);
+    bad.h[7] = bad.l[7] - 1.0;
+    bad.h[9] = bad.l[9] - 1.0;
+    let e = render(bad.cols(), &opts(300, 200)).unwrap_err();
+    assert!(matches!(e, RenderError::HighBelowLow { row: 7, .. }));
+    assert!(e.to_string().contains("row 7"));
+
+    let open_short = &d.o[..5];
+    let cols = Columns { open: open_short, ..d.cols() };
+    assert!(render(cols, &opts(300, 200)).unwrap_err().to_string().contains("'open' has length 5, expected 20"));
+
+    assert_eq!(ChartKind::parse("bogus").unwrap_err(), RenderError::UnknownKind("bogus".into()));
+    assert!(ChartKind::parse("bogus").unwrap_err().to_string().contains("got 'bogus'"));
+    assert_eq!(ChartKind::parse("Heikin-Ashi").unwrap(), ChartKind::HeikinAshi);
+    assert!(Theme::parse("neon").unwrap_err().to_string().contains("theme must be one of"));
+    assert!(PngSpeed::parse("turbo").is_err() && Format::parse("gif", PngSpeed::Fast).is_err());
+
+    let renko_opts = Options { kind: ChartKind::Renko, ..opts(300, 200) };
+    assert!(render(d.cols(), &renko_opts).unwrap_err().to_string().contains("renko bricks"));
+    let cols = [PnfColumn { mark: PnfMark::X, top: 10.0, bottom: 5.0, box_size: 0.0 }];
+    let e = render(Input::Pnf(&cols), &Options { kind: ChartKind::Pnf, ..opts(300, 200) }).unwrap_err();
+    assert!(e.to_string().contains("pnf column 0: box_size must be > 0, got 0"), "{e}");
+    // All bars missing.
+    let nan = [f64::NAN; 3];
+    let cols = Columns { open: &nan, high: &nan, low: &nan, close: &nan, ..Default::default() };
+    assert!(matches!(render(cols, &opts(300, 200)), Err(RenderError::EmptyInput { .. })));
+}
+
+// ---------- golden images ----------
+
+fn renko_bricks() -> Vec<RenkoBrick> {
+    let dirs = [1, 1, 1, -1, -1, 1, 1, 1, 1, -1, -1, -1, -1, -1, 1, 1, -1, 1, 1, 1];
+    let mut p = 100.0;
+    let mut out = Vec::new();
+    let mut last = 1;
+    for d in dirs {
+        // A reversal starts one brick back, as Renko does.
+        if d != last {
+            p += d as f64 * 2.0;
+        }
+        out.push(RenkoBrick { open: p, close: p + d as f64 * 2.0 });
+        p += d as f64 * 2.0;
+        last = d;
+    }
+    out
+}
+
+fn pnf_columns() -> Vec<PnfColumn> {
+    let spans = [(100.0, 108.0), (103.0, 107.0), (103.0, 112.0), (106.0, 111.0), (106.0, 115.0), (101.0, 114.0)];
+    spans
+        .iter()
+        .enumerate()
+        .map(|(i, &(bottom, top))| PnfColumn { mark: if i % 2 == 0 { PnfMark::X } else { PnfMark::O }, top, bottom, box_size: 1.0 })
+        .collect()
+}
+
+fn golden_check(name: &str, rendered: &Rendered) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
+    let path = dir.join(format!("{name}.png"));
+    let actual_path = dir.join(format!("{name}-actual.png"));
+    if std::env::var("KF_UPDATE_GOLDEN").as_deref() == Ok("1") {
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(&path, &rendered.bytes).unwrap();
+        let _ = std::fs::remove_file(&actual_path);
+        return;
+    }
+    let Ok(expected) = std::fs::read(&path) else {
+        panic!("missing golden image {} (run with KF_UPDATE_GOLDEN=1 to create it)", path.display());
+    };
+    let (ew, eh, exp) = decode_rgba(&expected);
+    let (aw, ah, act) = decode_rgba(&rendered.bytes);
+    if (ew, eh) != (aw, ah) || exp != act {
+        std::fs::write(&actual_path, &rendered.bytes).unwrap();
+        let diff = exp.iter().zip(&act).filter(|(a, b)| a != b).count();
+        panic!("{name}: differs from the golden image ({diff} bytes differ); wrote {}", actual_path.display());
+    }
+}
+
+fn decode_rgba(png_bytes: &[u8]) -> (u32, u32, Vec<u8>) {
+    let dec = png::Decoder::new(std::io::Cursor::new(png_bytes));
+    let mut reader = dec.read_info().expect("png header");
+    let mut buf = vec![0; reader.output_buffer_size().expect("size")];
+    let info = reader.next_frame(&mut buf).expect("png frame");
+    buf.truncate(info.buffer_size());
+    let rgba = match info.color_type {
+        png::ColorType::Rgba => buf,
+        png::ColorType::Rgb => buf.chunks_exact(3).flat_map(|p| [p[0], p[1], p[2], 255]).collect(),
+        other => panic!("unexpected colour type {other:?}"),
+    };
+    (info.width, info.height, rgba)
+}
+
+fn golden_opts(kind: ChartKind, theme: Theme) -> Options<'static> {
+    Options {
+        kind,
+        theme,
+        width: 480,
+        height: 300,
+        antialias: true,
+        title: Some(format!("{} / {}", kind.name(), theme.name())),
+        format: Format::Png(PngSpeed::Balanced),
+        ..Options::default()
+    }
+}
+
+#[test]
+fn golden_kinds() {
+    let d = Data::walk(60, 15 * MIN_US, 15);
+    let bricks = renko_bricks();
+    let pnf = pnf_columns();
+    for kind in ChartKind::ALL {
+        let o = golden_opts(kind, Theme::Modern);
+        let input = match kind {
+            ChartKind::Renko => Input::Renko(&bricks),
+            ChartKind::Pnf => Input::Pnf(&pnf),
+            _ => Input::Bars(d.cols()),
+        };
+        let r = render(input, &o).unwrap();
+        golden_check(&format!("kind-{}", kind.name()), &r);
+    }
+}
+
+#[test]
+fn golden_themes() {
+    let d = Data::walk(60, DAY_US, 16);
+    for theme in [Theme::Classic, Theme::Modern, Theme::TradingView, Theme::Light] {
+        let r = render(d.cols(), &golden_opts(ChartKind::Candle, theme)).unwrap();
+        golden_check(&format!("theme-{}", theme.name()), &r);
+    }
+}
+
+#[test]
+fn golden_full_and_aliased() {
+    let mut d = Data::walk(150, 5 * MIN_US, 17);
+    for col in [&mut d.o, &mut d.h, &mut d.l, &mut d.c] {
+        col[70] = f64::NAN;
+        col[71] = f64::NAN;
+    }
+    let ma = |n: usize| -> Vec<f64> {
+        (0..d.c.len())
+            .map(|i| if i + 1 < n { f64::NAN } else { d.c[i + 1 - n..=i].iter().sum::<f64>() / n as f64 })
+            .collect()
+    };
+    let (fast, slow) = (ma(10), ma(30));
+    let macd: Vec<f64> = fast.iter().zip(&slow).map(|(a, b)| a - b).collect();
+    let o = Options {
+        width: 640,
+        height: 420,
+        theme: Theme::TradingView,
+        title: Some("Full: overlays, volume, sub-panel, gap".into()),
+        overlays: vec![
+            Series { label: "MA 10".into(), values: &fast, color: None },
+            Series { label: "MA 30".into(), values: &slow, color: Some("#FF9800".into()) },
+        ],
+        panels: vec![SubPanel {
+            title: "MACD-ish".into(),
+            lines: vec![Series { label: "fast-slow".into(), values: &macd, color: Some("#2962FF".into()) }],
+            histogram: Some(&macd),
+        }],
+        format: Format::Png(PngSpeed::Balanced),
+        ..Options::default()
+    };
+    golden_check("full-tradingview", &render(d.cols(), &o).unwrap());
+    let aliased = Options { antialias: false, ..o.clone() };
+    golden_check("full-aliased", &render(d.cols(), &aliased).unwrap());
+    let many = Data::walk(50_000, MIN_US, 18);
+    let o = Options { title: Some("50k bars, aggregated".into()), ..golden_opts(ChartKind::Candle, Theme::Light) };
+    golden_check("aggregated-50k", &render(many.cols(), &o).unwrap());
+}
