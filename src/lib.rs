@@ -3,6 +3,7 @@
 //! The pure-Rust core (`kernels`, `render`) builds without Python; the `python` feature adds the Polars plugin
 //! expressions and the Python module.
 
+pub mod adapter;
 pub mod kernels;
 pub mod render;
 
@@ -16,6 +17,8 @@ mod python_module {
     #[pymodule]
     fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
         crate::expressions::transforms::register(m)?;
+        crate::expressions::render_py::register(m)?;
+        crate::expressions::adapter_py::register(m)?;
         Ok(())
     }
 }

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from . import namespaces as _namespaces  # registers the ``kf`` namespaces
 from . import transforms as _transforms  # adds the frame-producing DataFrame methods
+from . import chart as _chart  # adds df.kf.render
 from .catalogue import BY_NAME, CATALOGUE
 from .data import load_sample, sample_ohlcv
 from .functions import *  # noqa: F403
@@ -18,4 +19,4 @@ from .functions import FUNCTIONS
 __version__ = "0.1.0"
 
 __all__ = ["BY_NAME", "CATALOGUE", "FUNCTIONS", "load_sample", "sample_ohlcv", *FUNCTIONS]
-del _namespaces, _transforms
+del _namespaces, _transforms, _chart

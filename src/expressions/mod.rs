@@ -2,7 +2,9 @@
 //! kernel outputs back into Arrow arrays. Every indicator goes through the one `kf_indicator` entry point; which
 //! kernel runs is the catalogue's business (`kernels::dispatch`).
 
+pub mod adapter_py;
 mod driver;
+pub mod render_py;
 pub mod transforms;
 
 use std::collections::BTreeMap;

@@ -1,0 +1,3 @@
+"""Configuration, engine selection and performance statistics."""
+
+from __future__ import annotations
