@@ -40,8 +40,8 @@ INDICATORS = [
         talib="PLUS_DI",
         example=_EXAMPLE_FRAME
         + """
->>> df.select(kf.plus_di(window=3))["close"].round(4).to_list()
-[None, None, None, 63.4146, 65.8683, 52.7652, 62.8302]
+>>> df.select(kf.plus_di(window=3)).to_series().round(4).to_list()
+[None, None, None, 38.0952, 55.1282, 36.2869, 52.005]
 """,
     ),
     Indicator(
@@ -53,8 +53,8 @@ INDICATORS = [
         talib="MINUS_DI",
         example=_EXAMPLE_FRAME
         + """
->>> df.select(kf.minus_di(window=3))["close"].round(4).to_list()
-[None, None, None, 7.3171, 4.491, 11.6874, 7.8868]
+>>> df.select(kf.minus_di(window=3)).to_series().round(4).to_list()
+[None, None, None, 14.2857, 7.6923, 16.4557, 9.7744]
 """,
     ),
     Indicator(
@@ -68,8 +68,8 @@ INDICATORS = [
         validate=_at_least_two,
         example=_EXAMPLE_FRAME
         + """
->>> df.select(kf.adx(window=2))["close"].round(4).to_list()
-[None, None, None, 75.1629, 84.9059, 70.8451, 79.0913]
+>>> df.select(kf.adx(window=2)).to_series().round(4).to_list()
+[None, None, None, 60.0, 68.2353, 44.1176, 58.3602]
 """,
     ),
     Indicator(
@@ -81,8 +81,8 @@ INDICATORS = [
         validate=_at_least_two,
         example=_EXAMPLE_FRAME
         + """
->>> df.select(kf.adxr(window=2))["close"].round(4).to_list()
-[None, None, None, None, 80.0344, 77.8755, 74.9682]
+>>> df.select(kf.adxr(window=2)).to_series().round(4).to_list()
+[None, None, None, None, 64.1176, 56.1765, 51.2389]
 """,
     ),
     Indicator(
@@ -97,7 +97,7 @@ INDICATORS = [
         validate=_at_least_two,
         example=_EXAMPLE_FRAME
         + """
->>> df.select(kf.aroon("high", 2)).unnest("high").to_dicts()[-2:]
+>>> df.select(kf.aroon(window=2).alias("aroon")).unnest("aroon").tail(2).to_dicts()
 [{'aroon_down': 0.0, 'aroon_up': 50.0}, {'aroon_down': 50.0, 'aroon_up': 100.0}]
 """,
     ),
@@ -110,8 +110,8 @@ INDICATORS = [
         validate=_at_least_two,
         example=_EXAMPLE_FRAME
         + """
->>> df.select(kf.aroon_osc("high", 2))["high"].to_list()
-[None, None, 100.0, 50.0, 100.0, 50.0, 50.0]
+>>> df.select(kf.aroon_osc(window=2)).to_series().to_list()
+[None, None, 100.0, -50.0, 50.0, 50.0, 50.0]
 """,
     ),
     Indicator(
@@ -128,8 +128,8 @@ INDICATORS = [
         talib="SAR",
         example=_EXAMPLE_FRAME
         + """
->>> df.select(kf.parabolic_sar("high"))["high"].round(4).to_list()
-[None, 9.0, 9.04, 9.1168, 9.2563, 9.4542, 9.6424]
+>>> df.select(kf.parabolic_sar()).to_series().round(4).to_list()
+[None, 9.0, 9.04, 9.1584, 9.2721, 9.4957, 9.706]
 """,
     ),
     Indicator(
@@ -149,7 +149,7 @@ INDICATORS = [
 >>> import polars_kimsfinance as kf
 >>> df = pl.DataFrame({"close": [1.0, 2.0, 1.5, 2.5, 3.0, 2.0, 2.5]})
 >>> df.select(kf.tsi("close", 3, 2))["close"].round(4).to_list()
-[None, None, None, None, 41.1765, -9.8039, 17.9739]
+[None, None, None, None, 66.6667, 0.0, 11.6883]
 """,
     ),
     Indicator(
@@ -162,8 +162,8 @@ INDICATORS = [
         "``window`` closes).",
         example=_EXAMPLE_FRAME
         + """
->>> df.select(kf.elder_ray(window=3)).unnest("close").tail(2).to_dicts()
-[{'bull_power': 0.75, 'bear_power': -0.75}, {'bull_power': 1.375, 'bear_power': -0.125}]
+>>> df.select(kf.elder_ray(window=3).alias("ray")).unnest("ray").tail(2).to_dicts()
+[{'bull_power': 0.6875, 'bear_power': -0.8125}, {'bull_power': 1.34375, 'bear_power': -0.15625}]
 """,
     ),
     Indicator(
@@ -191,7 +191,7 @@ INDICATORS = [
 >>> df = pl.DataFrame({"close": [10.0, 11.0, 12.0, 11.0, 13.0, 14.0]})
 >>> out = df.select(kf.kst("close", 1, 2, 3, 4, 1, 1, 1, 1, 2)).unnest("close")
 >>> out["kst"].round(4).to_list(), out["kst_signal"].round(4).to_list()
-([None, None, None, None, 153.5354, 169.3362], [None, None, None, None, None, 161.4358])
+([None, None, None, None, 209.3939, 221.3287], [None, None, None, None, None, 215.3613])
 """,
     ),
 ]

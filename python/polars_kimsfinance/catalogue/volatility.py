@@ -53,8 +53,8 @@ INDICATORS = [
 >>> import polars as pl
 >>> import polars_kimsfinance as kf
 >>> df = pl.DataFrame({"high": [2.0, 3.0, 2.5, 3.0], "low": [1.0, 1.5, 1.0, 2.0], "close": [1.5, 2.0, 2.2, 2.8]})
->>> df.select(kf.natr(window=2))["close"].round(4).to_list()
-[None, None, 68.1818, 41.0714]
+>>> df.select(kf.natr(window=2)).to_series().round(4).to_list()
+[None, None, 68.1818, 44.6429]
 """,
     ),
     Indicator(
@@ -76,7 +76,7 @@ INDICATORS = [
 >>> import polars_kimsfinance as kf
 >>> df = pl.DataFrame({"close": [1.0, 2.0, 3.0, 4.0, 6.0]})
 >>> df.select(kf.bbands("close", 4, 2.0, 1.0)).unnest("close").tail(2).to_dicts()
-[{'bb_upper': 4.73606797749979, 'bb_middle': 2.5, 'bb_lower': 1.381966011250105}, {'bb_upper': 6.453953084259096, 'bb_middle': 3.75, 'bb_lower': 2.3980234578704522}]
+[{'bb_upper': 4.73606797749979, 'bb_middle': 2.5, 'bb_lower': 1.381966011250105}, {'bb_upper': 6.708039891549808, 'bb_middle': 3.75, 'bb_lower': 2.270980054225096}]
 """,
     ),
     Indicator(
