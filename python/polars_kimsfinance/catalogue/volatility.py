@@ -23,7 +23,7 @@ INDICATORS = [
 >>> import polars as pl
 >>> import polars_kimsfinance as kf
 >>> df = pl.DataFrame({"high": [2.0, 3.0, 2.5], "low": [1.0, 1.5, 1.0], "close": [1.5, 2.0, 2.2]})
->>> df.select(kf.true_range())["close"].to_list()
+>>> df.select(kf.true_range()).to_series().to_list()
 [None, 1.5, 1.5]
 """,
     ),
@@ -37,8 +37,8 @@ INDICATORS = [
 >>> import polars as pl
 >>> import polars_kimsfinance as kf
 >>> df = pl.DataFrame({"high": [2.0, 3.0, 2.5, 3.0], "low": [1.0, 1.5, 1.0, 2.0], "close": [1.5, 2.0, 2.2, 2.8]})
->>> df.select(kf.atr(window=2))["close"].to_list()
-[None, None, 1.5, 1.15]
+>>> df.select(kf.atr(window=2)).to_series().to_list()
+[None, None, 1.5, 1.25]
 """,
     ),
     Indicator(
