@@ -138,13 +138,29 @@ impl RollingMoments {
             return None;
         }
         let n = self.ring.capacity() as f64;
-        let m2 = (self.s2 - self.s1 * self.s1 / n).max(0.0);
-        Some((self.shift + self.s1 / n, m2))
+        let mut m2 = self.s2 - self.s1 * self.s1 / n;
+        if m2 < self.s2 * 1e-3 {
+            // The window has drifted far from the shift (or is nearly constant): the difference above cancelled
+            // more than three digits. Re-centre on the window so the moments stay accurate to the last digits.
+            self.since_resum = 0;
+            self.recentre();
+            m2 = self.s2 - self.s1 * self.s1 / n;
+        }
+        Some((self.shift + self.s1 / n, m2.max(0.0)))
     }
 
+    /// Shift to the held value nearest the window's mean (so a constant window sums exact zeros, and the shift's
+    /// offset from the mean adds at most the window's own variance) and re-sum the shifted sums.
     fn recentre(&mut self) {
         let n = self.ring.len as f64;
-        self.shift = self.ring.iter().sum::<f64>() / n;
+        let mean = self.ring.iter().sum::<f64>() / n;
+        self.shift = self.ring.iter().fold(f64::NAN, |best, v| {
+            if best.is_nan() || (v - mean).abs() < (best - mean).abs() {
+                v
+            } else {
+                best
+            }
+        });
         let shift = self.shift;
         self.s1 = self.ring.iter().map(|v| v - shift).sum();
         self.s2 = self.ring.iter().map(|v| (v - shift) * (v - shift)).sum();
@@ -380,6 +396,21 @@ mod tests {
                 assert!(got.is_none());
             }
         }
+    }
+
+    #[test]
+    fn rolling_moments_of_a_constant_window_after_a_long_trend_are_exact() {
+        // The shift starts far below the later values; a constant window must still give exactly zero.
+        let mut m = RollingMoments::new(2);
+        for i in 0..1000 {
+            m.push(2.0 + i as f64 * 0.173);
+        }
+        m.push(175.009995);
+        let (mean, m2) = m.push(175.009995).unwrap();
+        assert_eq!((mean, m2), (175.009995, 0.0));
+        let (_, m2) = m.push(175.01).unwrap();
+        let exact = (175.01f64 - 175.009995).powi(2) / 2.0;
+        assert!((m2 - exact).abs() < 1e-9 * exact, "{m2} vs {exact}");
     }
 
     #[test]

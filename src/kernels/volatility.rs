@@ -1,6 +1,6 @@
 //! Volatility measures and bands.
 
-use super::blocks::Wilder;
+use super::blocks::{RollingMoments, Wilder};
 use super::catalogue::Runner;
 use super::{Kernel, KernelError, Params};
 
@@ -8,6 +8,18 @@ pub fn dispatch<R: Runner>(name: &str, p: &Params, r: &mut R) -> Result<Option<R
     Ok(Some(match name {
         "true_range" => r.run(TrueRange::default()),
         "atr" => r.run(Atr { tr: TrueRange::default(), smooth: Wilder::new(p.window("window")?) }),
+        "natr" => {
+            let n = p.window("window")?;
+            r.run(Natr { atr: Atr { tr: TrueRange::default(), smooth: Wilder::new(n) }, unit: n == 1 })
+        }
+        "bbands" => {
+            let n = p.int_at_least("window", 2)?;
+            r.run(Bbands { moments: RollingMoments::new(n), n, up: p.float("nbdevup")?, down: p.float("nbdevdn")? })
+        }
+        "stddev" => {
+            let n = p.int_at_least("window", 2)?;
+            r.run(StdDev { moments: RollingMoments::new(n), n, k: p.float("nbdev")? })
+        }
         _ => return Ok(None),
     }))
 }
@@ -40,5 +52,94 @@ impl Kernel<3, 1> for Atr {
     #[inline]
     fn step(&mut self, [h, l, c]: [f64; 3]) -> [f64; 1] {
         [self.tr.push(h, l, c).and_then(|tr| self.smooth.push(tr)).unwrap_or(f64::NAN)]
+    }
+}
+
+/// ATR as a percentage of the close (0 where the close is 0). As in TA-Lib, `window = 1` gives the plain true range.
+struct Natr {
+    atr: Atr,
+    unit: bool,
+}
+impl Kernel<3, 1> for Natr {
+    #[inline]
+    fn step(&mut self, [h, l, c]: [f64; 3]) -> [f64; 1] {
+        let [atr] = self.atr.step([h, l, c]);
+        if atr.is_nan() || self.unit {
+            return [atr];
+        }
+        [if c == 0.0 { 0.0 } else { (atr / c) * 100.0 }]
+    }
+}
+
+/// Population standard deviation of a window from its moments; never NaN (a rounding-negative variance is 0).
+#[inline]
+fn population_std(m2: f64, n: usize) -> f64 {
+    let var = m2 / n as f64;
+    if var > 0.0 {
+        var.sqrt()
+    } else {
+        0.0
+    }
+}
+
+/// Bollinger bands: SMA middle band, bands `nbdevup` and `nbdevdn` population standard deviations away.
+struct Bbands {
+    moments: RollingMoments,
+    n: usize,
+    up: f64,
+    down: f64,
+}
+impl Kernel<1, 3> for Bbands {
+    #[inline]
+    fn step(&mut self, [x]: [f64; 1]) -> [f64; 3] {
+        let Some((mean, m2)) = self.moments.push(x) else { return [f64::NAN; 3] };
+        let std = population_std(m2, self.n);
+        [mean + self.up * std, mean, mean - self.down * std]
+    }
+}
+
+/// Population standard deviation times `nbdev`.
+struct StdDev {
+    moments: RollingMoments,
+    n: usize,
+    k: f64,
+}
+impl Kernel<1, 1> for StdDev {
+    #[inline]
+    fn step(&mut self, [x]: [f64; 1]) -> [f64; 1] {
+        [self.moments.push(x).map_or(f64::NAN, |(_, m2)| population_std(m2, self.n) * self.k)]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::kernels::catalogue::compute;
+
+    #[test]
+    fn bbands_use_the_population_std() {
+        let x = [1.0, 2.0, 3.0, 4.0];
+        let out = compute("bbands", &[("window", 4.0), ("nbdevup", 2.0), ("nbdevdn", 1.0)], &[&x]).unwrap();
+        let std = 1.25f64.sqrt();
+        assert!(out.iter().all(|o| o[2].is_nan()));
+        assert!((out[0][3] - (2.5 + 2.0 * std)).abs() < 1e-12);
+        assert_eq!(out[1][3], 2.5);
+        assert!((out[2][3] - (2.5 - std)).abs() < 1e-12);
+        let sd = compute("stddev", &[("window", 4.0), ("nbdev", 1.0)], &[&x]).unwrap();
+        assert!((sd[0][3] - std).abs() < 1e-12);
+        let flat = compute("stddev", &[("window", 2.0), ("nbdev", 1.0)], &[&[3.0, 3.0, 3.0]]).unwrap();
+        assert_eq!(&flat[0][1..], &[0.0, 0.0]);
+    }
+
+    #[test]
+    fn natr_is_atr_over_close_in_percent() {
+        let h = [2.0, 3.0, 2.5, 3.0];
+        let l = [1.0, 1.5, 1.0, 2.0];
+        let c = [1.5, 2.0, 2.2, 2.8];
+        let natr = compute("natr", &[("window", 2.0)], &[&h, &l, &c]).unwrap();
+        let atr = compute("atr", &[("window", 2.0)], &[&h, &l, &c]).unwrap();
+        assert!(natr[0][1].is_nan());
+        assert!((natr[0][3] - atr[0][3] / 2.8 * 100.0).abs() < 1e-12);
+        let zero = compute("natr", &[("window", 2.0)], &[&h, &l, &[1.0, 1.0, 0.0, 0.0]]).unwrap();
+        assert_eq!(zero[0][3], 0.0);
     }
 }
