@@ -167,6 +167,28 @@ impl RollingMoments {
     }
 }
 
+/// Neumaier-compensated running total, so a cumulative line does not drift over long series.
+#[derive(Default, Clone, Copy)]
+pub struct CompensatedSum {
+    sum: f64,
+    compensation: f64,
+}
+
+impl CompensatedSum {
+    /// Add `x`; returns the running total.
+    #[inline]
+    pub fn add(&mut self, x: f64) -> f64 {
+        let t = self.sum + x;
+        if self.sum.abs() >= x.abs() {
+            self.compensation += (self.sum - t) + x;
+        } else {
+            self.compensation += (x - t) + self.sum;
+        }
+        self.sum = t;
+        self.sum + self.compensation
+    }
+}
+
 /// Which extreme a [`RollingExtreme`] tracks.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Extreme {

@@ -1,6 +1,6 @@
 //! Rolling and cumulative aggregations: sums, means, variances, extremes, and pandas-style exponential means.
 
-use super::blocks::{Extreme, RollingExtreme, RollingMoments, RollingSum};
+use super::blocks::{CompensatedSum, Extreme, RollingExtreme, RollingMoments, RollingSum};
 use super::catalogue::Runner;
 use super::{Kernel, KernelError, Params};
 
@@ -78,23 +78,13 @@ impl Kernel<1, 1> for Ext {
     }
 }
 
-/// Compensated (Neumaier) running total: exact enough over 10M rows at any price level.
+/// Running total of the valid bars, compensated so it is exact enough over 10M rows at any price level.
 #[derive(Default)]
-struct CumSum {
-    sum: f64,
-    compensation: f64,
-}
+struct CumSum(CompensatedSum);
 impl Kernel<1, 1> for CumSum {
     #[inline]
     fn step(&mut self, [x]: [f64; 1]) -> [f64; 1] {
-        let t = self.sum + x;
-        if self.sum.abs() >= x.abs() {
-            self.compensation += (self.sum - t) + x;
-        } else {
-            self.compensation += (x - t) + self.sum;
-        }
-        self.sum = t;
-        [self.sum + self.compensation]
+        [self.0.add(x)]
     }
 }
 

@@ -1,7 +1,7 @@
 //! Volume-based indicators: on-balance volume, the accumulation/distribution family (AD, ADOSC, CMF), force index,
 //! ease of movement, and the volume-weighted average price (cumulative and per session) with bands.
 
-use super::blocks::{Ema, RollingSum};
+use super::blocks::{CompensatedSum, Ema, RollingSum};
 use super::catalogue::Runner;
 use super::{Kernel, KernelError, Params};
 
@@ -69,29 +69,9 @@ fn money_flow_volume(high: f64, low: f64, close: f64, volume: f64) -> f64 {
     }
 }
 
-/// Neumaier-compensated running total, so a cumulative line does not drift over long series.
-#[derive(Default, Clone, Copy)]
-struct Total {
-    sum: f64,
-    compensation: f64,
-}
-impl Total {
-    #[inline]
-    fn add(&mut self, x: f64) -> f64 {
-        let t = self.sum + x;
-        if self.sum.abs() >= x.abs() {
-            self.compensation += (self.sum - t) + x;
-        } else {
-            self.compensation += (x - t) + self.sum;
-        }
-        self.sum = t;
-        self.sum + self.compensation
-    }
-}
-
 /// Chaikin's accumulation/distribution line (TA-Lib AD): the running total of money-flow volume, from the first bar.
 #[derive(Default)]
-struct Ad(Total);
+struct Ad(CompensatedSum);
 impl Ad {
     #[inline]
     fn push(&mut self, h: f64, l: f64, c: f64, v: f64) -> f64 {
