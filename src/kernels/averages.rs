@@ -380,6 +380,19 @@ mod tests {
     }
 
     #[test]
+    fn wma_does_not_drift_at_price_level_1e6() {
+        let x: Vec<f64> = (0..100_000).map(|i| 1e6 + ((i * 7919) % 1013) as f64 * 0.37).collect();
+        for n in [2usize, 3, 30] {
+            let out = run("wma", &[("window", n as f64)], &x);
+            let denom = (n * (n + 1) / 2) as f64;
+            for t in (x.len() - 500..x.len()).chain(n - 1..n + 500) {
+                let direct: f64 = (0..n).map(|k| (n - k) as f64 * x[t - k]).sum::<f64>() / denom;
+                assert!((out[t] - direct).abs() <= 1e-13 * direct, "n {n} row {t}: {} vs {direct}", out[t]);
+            }
+        }
+    }
+
+    #[test]
     fn bad_parameters_are_named() {
         let x = [1.0, 2.0];
         assert_eq!(compute("hma", &[("window", 1.0)], &[&x]).unwrap_err().0, "hma: window must be an integer >= 2, got 1");
