@@ -79,7 +79,7 @@ value is on valid bar ``2 * (window - 1) + 1``.
 >>> import polars_kimsfinance as kf
 >>> df = pl.DataFrame({"close": [1.0, 2.0, 4.0, 8.0, 16.0]})
 >>> df.select(kf.dema("close", 2))["close"].round(4).to_list()
-[None, None, 5.0, 9.6667, 18.4444]
+[None, None, 4.0, 7.7407, 15.3827]
 """,
     ),
     Indicator(
@@ -97,7 +97,7 @@ inputs, as TA-Lib does. The first value is on valid bar ``3 * (window - 1) + 1``
 >>> import polars_kimsfinance as kf
 >>> df = pl.DataFrame({"close": [1.0, 2.0, 4.0, 8.0, 16.0]})
 >>> df.select(kf.tema("close", 2))["close"].round(4).to_list()
-[None, None, None, 8.5, 16.5926]
+[None, None, None, 7.7407, 15.7942]
 """,
     ),
     Indicator(
@@ -158,7 +158,7 @@ inputs, as TA-Lib does) and ``a = vfactor``: ``t3 = -a^3 e6 + (3a^2 + 3a^3) e5 -
 >>> import polars_kimsfinance as kf
 >>> df = pl.DataFrame({"close": [float(x) for x in range(1, 9)]})
 >>> df.select(kf.t3("close", 2))["close"].round(4).to_list()
-[None, None, None, None, None, None, 7.0, 8.0]
+[None, None, None, None, None, None, 6.55, 7.55]
 """,
     ),
     Indicator(
@@ -177,7 +177,7 @@ difference starts on the ``window``-th valid bar, so the first value is on valid
 >>> import polars_kimsfinance as kf
 >>> df = pl.DataFrame({"close": [1.0, 2.0, 4.0, 8.0, 16.0]})
 >>> df.select(kf.hma("close", 4))["close"].round(4).to_list()
-[None, None, None, None, 16.5556]
+[None, None, None, None, 14.0556]
 """,
     ),
     Indicator(
