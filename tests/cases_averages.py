@@ -1,8 +1,9 @@
 """TA-Lib cases for the moving averages: wma, dema, tema, trima, kama, t3 (sma and ema are in cases_core).
 
-TA-Lib's TRIMA keeps running sums that drift on long series: at price level 1e6 over 200,000 bars, small odd windows
-are off by up to ~1.5e-7 relative from the exact triangular mean (ours stays within ~2e-14 of it, see
-test_averages_reference.py), so those cases get a looser rtol.
+TA-Lib's TRIMA keeps running sums that drift on long series when the window is odd: on the 200,000-bar walk from price
+level 1e6 (which ends near 1,200) it is off from the exact triangular mean by up to ~2e-3 absolute, ~2e-6 relative,
+for windows 5 to 11. Ours stays within 1e-12 relative of the direct weighted sum (test_averages_reference.py), so the
+odd-window cases get rtol 5e-6; even windows, where TA-Lib does not drift measurably, keep the default.
 """
 
 from reference import TalibCase
@@ -23,10 +24,10 @@ CASES = [
     TalibCase("trima", {"window": 30}, "TRIMA", {"timeperiod": 30}),
     TalibCase("trima", {"window": 1}, "TRIMA", {"timeperiod": 1}),
     TalibCase("trima", {"window": 2}, "TRIMA", {"timeperiod": 2}),
-    TalibCase("trima", {"window": 3}, "TRIMA", {"timeperiod": 3}, rtol=1e-6),
+    TalibCase("trima", {"window": 3}, "TRIMA", {"timeperiod": 3}, rtol=5e-6),
     TalibCase("trima", {"window": 4}, "TRIMA", {"timeperiod": 4}),
-    TalibCase("trima", {"window": 5}, "TRIMA", {"timeperiod": 5}, rtol=1e-6),
-    TalibCase("trima", {"window": 11}, "TRIMA", {"timeperiod": 11}),
+    TalibCase("trima", {"window": 5}, "TRIMA", {"timeperiod": 5}, rtol=5e-6),
+    TalibCase("trima", {"window": 11}, "TRIMA", {"timeperiod": 11}, rtol=5e-6),
     TalibCase("kama", {"window": 30}, "KAMA", {"timeperiod": 30}),
     TalibCase("kama", {"window": 1}, "KAMA", {"timeperiod": 1}),
     TalibCase("kama", {"window": 2}, "KAMA", {"timeperiod": 2}),

@@ -108,7 +108,8 @@ struct Trima {
 }
 impl Trima {
     fn new(n: usize) -> Self {
-        let (a, b) = if n % 2 == 1 { ((n + 1) / 2, (n + 1) / 2) } else { (n / 2, n / 2 + 1) };
+        let half = n / 2;
+        let (a, b) = if n % 2 == 1 { (half + 1, half + 1) } else { (half, half + 1) };
         Self { inner: RollingSum::new(a), inner_n: a as f64, outer: RollingSum::new(b), outer_n: b as f64 }
     }
 }
@@ -199,10 +200,7 @@ struct Hma {
 }
 impl Hma {
     fn new(n: usize) -> Self {
-        let root = (n as f64).sqrt().floor() as usize;
-        // guard the float square root against landing just below an exact square
-        let root = if (root + 1) * (root + 1) <= n { root + 1 } else { root };
-        Self { half: Wma::new(n / 2), full: Wma::new(n), outer: Wma::new(root.max(1)) }
+        Self { half: Wma::new(n / 2), full: Wma::new(n), outer: Wma::new(n.isqrt()) }
     }
 }
 impl Kernel<1, 1> for Hma {
@@ -304,8 +302,7 @@ mod tests {
             assert_eq!(w("zlema"), (n - 1) / 2 + n - 1);
         }
         for n in [2usize, 3, 4, 9, 10, 16] {
-            let root = (n as f64).sqrt() as usize;
-            assert_eq!(warm_up(&run("hma", &[("window", n as f64)], &x)), n - 1 + root - 1, "hma {n}");
+            assert_eq!(warm_up(&run("hma", &[("window", n as f64)], &x)), n - 1 + n.isqrt() - 1, "hma {n}");
         }
     }
 
