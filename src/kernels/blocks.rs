@@ -360,7 +360,9 @@ impl Wma {
                 self.weighted += n * x - self.sum;
                 self.sum += x - old;
                 self.since_resum += 1;
-                if self.since_resum >= resum_interval(self.ring.capacity()) {
+                // The error of `sum` enters `weighted` at every step, so `weighted` drifts faster than a plain
+                // running sum: re-sum after at most 64 steps (still amortised O(1) for windows up to 16).
+                if self.since_resum >= (self.ring.capacity() * 4).max(64) {
                     self.since_resum = 0;
                     self.sum = self.ring.iter().sum();
                     self.weighted = self.ring.iter().enumerate().map(|(i, v)| (i + 1) as f64 * v).sum();
