@@ -33,11 +33,18 @@ def _to_expr(value: IntoExpr) -> pl.Expr:
 def indicator_expr(ind: Indicator, inputs: dict[str, IntoExpr], values: dict[str, Any]) -> pl.Expr:
     """Validate parameters and build the plugin expression for ``ind`` (inputs keyed by the catalogue's names)."""
     params = ind.kernel_params(values)
+    # The primary input goes first so the output is named after it, as Polars names expressions.
+    args = (ind.primary, *ind.secondary)
     return register_plugin_function(
         plugin_path=_LIB,
         function_name="kf_indicator",
-        args=[_to_expr(inputs[name]) for name in ind.inputs],
-        kwargs={"name": ind.name, "params": params, "fields": list(ind.fields), "primary": ind.inputs.index(ind.primary)},
+        args=[_to_expr(inputs[name]) for name in args],
+        kwargs={
+            "name": ind.name,
+            "params": params,
+            "fields": list(ind.fields),
+            "order": [args.index(name) for name in ind.inputs],
+        },
         is_elementwise=False,
     )
 

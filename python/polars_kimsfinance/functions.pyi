@@ -38,6 +38,33 @@ def sma(close: IntoExpr = 'close', window: int = 20) -> pl.Expr:
 def ema(close: IntoExpr = 'close', window: int = 20) -> pl.Expr:
     """Exponential moving average, ``alpha = 2 / (window + 1)``, seeded with the SMA of the first window."""
 
+def wma(close: IntoExpr = 'close', window: int = 30) -> pl.Expr:
+    """Weighted moving average with linear weights, the newest bar weighing most."""
+
+def dema(close: IntoExpr = 'close', window: int = 30) -> pl.Expr:
+    """Double exponential moving average, ``2 * EMA - EMA(EMA)``."""
+
+def tema(close: IntoExpr = 'close', window: int = 30) -> pl.Expr:
+    """Triple exponential moving average, ``3 * EMA - 3 * EMA(EMA) + EMA(EMA(EMA))``."""
+
+def trima(close: IntoExpr = 'close', window: int = 30) -> pl.Expr:
+    """Triangular moving average: weights rise linearly to the middle of the window and fall again."""
+
+def kama(close: IntoExpr = 'close', window: int = 30) -> pl.Expr:
+    """Kaufman adaptive moving average: follows the price faster the more directly it moves."""
+
+def t3(close: IntoExpr = 'close', window: int = 5, vfactor: float = 0.7) -> pl.Expr:
+    """Tillson's T3: six chained EMAs combined into a smooth average with little lag."""
+
+def hma(close: IntoExpr = 'close', window: int = 9) -> pl.Expr:
+    """Hull moving average: a weighted average of weighted averages that cancels most of their lag."""
+
+def vwma(close: IntoExpr = 'close', window: int = 20, *, volume: IntoExpr = 'volume') -> pl.Expr:
+    """Volume-weighted moving average: ``sum(close * volume) / sum(volume)`` over the window."""
+
+def zlema(close: IntoExpr = 'close', window: int = 20) -> pl.Expr:
+    """Zero-lag exponential moving average: an EMA of the price pushed ahead by its own recent change."""
+
 def rsi(close: IntoExpr = 'close', window: int = 14) -> pl.Expr:
     """Relative strength index (Wilder), 0 to 100."""
 

@@ -24,14 +24,26 @@ pub struct IndicatorKwargs {
     params: BTreeMap<String, f64>,
     /// Output field names: one for a plain column, several for a struct.
     fields: Vec<String>,
-    /// Which input names the output (the one a `pl.col(...).kf` method is called on), as Polars names an
-    /// expression's output after its root column.
-    #[serde(default)]
-    primary: usize,
+    /// For each kernel input, its position among the expression's arguments. Polars names an expression's
+    /// output after its first argument, so the primary input (the one `pl.col(...).kf` is called on) goes first
+    /// and this puts the columns back in the kernel's order.
+    order: Vec<usize>,
 }
 
-fn output_name<'a>(names: impl Iterator<Item = &'a PlSmallStr>, primary: usize) -> PlSmallStr {
-    names.skip(primary).next().cloned().unwrap_or_else(|| PlSmallStr::from_static("literal"))
+impl IndicatorKwargs {
+    fn in_kernel_order<'a, T>(&self, args: &'a [T]) -> PolarsResult<Vec<&'a T>> {
+        if self.order.len() != args.len() {
+            polars_bail!(ComputeError: "{}: expected {} inputs, got {}", self.name, self.order.len(), args.len());
+        }
+        self.order
+            .iter()
+            .map(|&i| args.get(i).ok_or_else(|| polars_err!(ComputeError: "{}: bad input order", self.name)))
+            .collect()
+    }
+}
+
+fn output_name<'a>(mut names: impl Iterator<Item = &'a PlSmallStr>) -> PlSmallStr {
+    names.next().cloned().unwrap_or_else(|| PlSmallStr::from_static("literal"))
 }
 
 /// Float32 when every input is Float32, Float64 otherwise; non-numeric inputs fail here, at plan time.
@@ -50,7 +62,7 @@ fn output_float_dtype(name: &str, inputs: &[Field]) -> PolarsResult<DataType> {
 
 fn indicator_field(inputs: &[Field], kwargs: IndicatorKwargs) -> PolarsResult<Field> {
     let dtype = output_float_dtype(&kwargs.name, inputs)?;
-    let name = output_name(inputs.iter().map(|f| f.name()), kwargs.primary);
+    let name = output_name(inputs.iter().map(|f| f.name()));
     Ok(match kwargs.fields.as_slice() {
         [_] => Field::new(name, dtype),
         fields => Field::new(
@@ -64,8 +76,9 @@ fn indicator_field(inputs: &[Field], kwargs: IndicatorKwargs) -> PolarsResult<Fi
 fn kf_indicator(inputs: &[Series], kwargs: IndicatorKwargs) -> PolarsResult<Series> {
     let fields: Vec<Field> = inputs.iter().map(|s| s.field().into_owned()).collect();
     let dtype = output_float_dtype(&kwargs.name, &fields)?;
-    let columns = inputs
-        .iter()
+    let columns = kwargs
+        .in_kernel_order(inputs)?
+        .into_iter()
         .map(|s| Ok(s.cast(&DataType::Float64)?.f64()?.clone()))
         .collect::<PolarsResult<Vec<Float64Chunked>>>()?;
     let params = Params::new(&kwargs.name, &kwargs.params);
@@ -74,7 +87,7 @@ fn kf_indicator(inputs: &[Series], kwargs: IndicatorKwargs) -> PolarsResult<Seri
     if outputs.len() != kwargs.fields.len() {
         polars_bail!(ComputeError: "{}: kernel returned {} outputs, expected {}", kwargs.name, outputs.len(), kwargs.fields.len());
     }
-    let name = output_name(inputs.iter().map(|s| s.name()), kwargs.primary);
+    let name = output_name(inputs.iter().map(|s| s.name()));
     let mut series = outputs
         .into_iter()
         .zip(&kwargs.fields)
