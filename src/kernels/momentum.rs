@@ -1,14 +1,34 @@
 //! Momentum oscillators, each equal to its TA-Lib 0.8 namesake, warm-up rows and zero denominators included.
 //!
-//! Where a ratio's denominator is zero, TA-Lib reports 0 (it compares with exact zero everywhere here except in
-//! PPO, which treats `|slow average| < 1e-14` as zero); the kernels do the same, so no output is NaN once warm.
+//! Where a ratio's denominator is zero, TA-Lib reports 0 and so do the kernels: no output is NaN once warm. TA-Lib
+//! 0.8 decides "zero" in three ways, found by probing it and reproduced here:
+//! - exactly zero (RSI, CMO, ROC, TRIX, BOP, MFI's and ULTOSC's sums);
+//! - below `1e-14` in absolute value (PPO's slow average);
+//! - zero relative to the magnitude of the values compared, `|a - b| <= 1e-14 (|a| + |b|)` (the high-low range of
+//!   STOCH, STOCHF and WILLR, CCI's deviations, MFI's typical-price move), so that values equal but for rounding
+//!   (an RSI that is flat up to its last bits, a mean of equal prices) count as equal.
+//!
+//! Window sums that TA-Lib keeps by adding and subtracting are kept here with a count of their non-zero terms, so a
+//! window of zeros (no money flow, no true range) sums to exactly zero rather than to rounding residue.
 
 use super::blocks::{Ema, Extreme, Ring, RollingExtreme, RollingSum, Wilder};
 use super::catalogue::Runner;
 use super::{Kernel, KernelError, Params};
 
-/// TA-Lib's `TA_IS_ZERO` tolerance, used by PPO for its denominator.
+/// TA-Lib's zero tolerance: absolute for PPO's denominator, relative to the magnitudes compared elsewhere.
 const TA_EPSILON: f64 = 1e-14;
+
+/// `a` and `b` are equal up to TA-Lib's relative tolerance.
+#[inline]
+fn same_level(a: f64, b: f64) -> bool {
+    (a - b).abs() <= TA_EPSILON * (a.abs() + b.abs())
+}
+
+/// `v` is zero at the scale of `level`.
+#[inline]
+fn negligible(v: f64, level: f64) -> bool {
+    v.abs() <= TA_EPSILON * level.abs()
+}
 
 pub fn dispatch<R: Runner>(name: &str, p: &Params, r: &mut R) -> Result<Option<R::Out>, KernelError> {
     Ok(Some(match name {
@@ -49,7 +69,7 @@ pub fn dispatch<R: Runner>(name: &str, p: &Params, r: &mut R) -> Result<Option<R
         "bop" => r.run(Bop),
         "mfi" => {
             let n = p.window("window")?;
-            r.run(Mfi { prev: None, positive: RollingSum::new(n), negative: RollingSum::new(n) })
+            r.run(Mfi { prev: None, positive: CountedSum::new(n), negative: CountedSum::new(n) })
         }
         "ultosc" => {
             let mut periods = [p.window("timeperiod1")?, p.window("timeperiod2")?, p.window("timeperiod3")?];
@@ -57,7 +77,7 @@ pub fn dispatch<R: Runner>(name: &str, p: &Params, r: &mut R) -> Result<Option<R
             periods.sort_unstable();
             r.run(UltOsc {
                 prev_close: None,
-                sums: periods.map(|n| (RollingSum::new(n), RollingSum::new(n))),
+                sums: periods.map(|n| (CountedSum::new(n), CountedSum::new(n))),
             })
         }
         _ => return Ok(None),
@@ -97,6 +117,29 @@ impl Sma {
     #[inline]
     fn push(&mut self, x: f64) -> Option<f64> {
         self.sum.push(x).map(|s| s / self.n)
+    }
+}
+
+/// A window sum that knows when every term in the window is zero, and is then exactly zero.
+struct CountedSum {
+    sum: RollingSum,
+    nonzero: Ring,
+    count: usize,
+}
+impl CountedSum {
+    fn new(n: usize) -> Self {
+        Self { sum: RollingSum::new(n), nonzero: Ring::new(n), count: 0 }
+    }
+
+    #[inline]
+    fn push(&mut self, x: f64) -> Option<f64> {
+        let flag = (x != 0.0) as usize;
+        self.count += flag;
+        if let Some(old) = self.nonzero.push(flag as f64) {
+            self.count -= old as usize;
+        }
+        let sum = self.sum.push(x)?;
+        Some(if self.count == 0 { 0.0 } else { sum })
     }
 }
 
@@ -206,7 +249,8 @@ impl Kernel<1, 1> for PriceOscillator {
     }
 }
 
-/// Where the close lies in the range of the last `n` highs and lows, as TA-Lib's fast %K (0 when the range is 0).
+/// Where the close lies in the range of the last `n` highs and lows, as TA-Lib's fast %K (0 when the highest high
+/// and lowest low are the same level).
 struct FastK {
     highest: RollingExtreme,
     lowest: RollingExtreme,
@@ -227,7 +271,7 @@ impl FastK {
     #[inline]
     fn push(&mut self, high: f64, low: f64, close: f64) -> Option<f64> {
         let (hh, ll) = self.range(high, low)?;
-        Some(ratio_or_zero(close - ll, (hh - ll) / 100.0))
+        Some(if same_level(hh, ll) { 0.0 } else { (close - ll) / (hh - ll) * 100.0 })
     }
 }
 
@@ -289,17 +333,18 @@ impl Kernel<1, 2> for StochRsi {
     }
 }
 
-/// Williams' %R: `-100 (highest high - close) / (highest high - lowest low)`, 0 when the range is 0.
+/// Williams' %R: `-100 (highest high - close) / (highest high - lowest low)`, 0 when the highest high and lowest low
+/// are the same level.
 struct WillR(FastK);
 impl Kernel<3, 1> for WillR {
     #[inline]
     fn step(&mut self, [h, l, c]: [f64; 3]) -> [f64; 1] {
-        [self.0.range(h, l).map_or(f64::NAN, |(hh, ll)| ratio_or_zero(hh - c, (hh - ll) * -0.01))]
+        [self.0.range(h, l).map_or(f64::NAN, |(hh, ll)| if same_level(hh, ll) { 0.0 } else { (hh - c) / (hh - ll) * -100.0 })]
     }
 }
 
 /// Commodity channel index over the typical price `(h + l + c) / 3`: its distance from the window mean over 0.015
-/// times the mean absolute deviation; 0 when either is 0.
+/// times the mean absolute deviation; 0 when either is negligible next to the mean.
 struct Cci {
     typical: Ring,
 }
@@ -317,7 +362,7 @@ impl Kernel<3, 1> for Cci {
         let mean = self.typical.iter().sum::<f64>() / n;
         let deviation = self.typical.iter().map(|v| (v - mean).abs()).sum::<f64>() / n;
         let distance = tp - mean;
-        [if distance != 0.0 && deviation != 0.0 { distance / (0.015 * deviation) } else { 0.0 }]
+        [if negligible(distance, mean) || negligible(deviation, mean) { 0.0 } else { distance / (0.015 * deviation) }]
     }
 }
 
@@ -373,11 +418,12 @@ impl Kernel<4, 1> for Bop {
 }
 
 /// Money flow index: money flow (typical price × volume) summed over `n` bars where the typical price rose and where
-/// it fell; `100 up / (up + down)`, 0 when both sums are 0. Inputs high, low, close, volume.
+/// it fell (a move within rounding of the previous typical price counts as none); `100 up / (up + down)`, 0 when
+/// both sums are 0. Inputs high, low, close, volume.
 struct Mfi {
     prev: Option<f64>,
-    positive: RollingSum,
-    negative: RollingSum,
+    positive: CountedSum,
+    negative: CountedSum,
 }
 impl Kernel<4, 1> for Mfi {
     #[inline]
@@ -385,12 +431,12 @@ impl Kernel<4, 1> for Mfi {
         let tp = (h + l + c) / 3.0;
         let Some(prev) = self.prev.replace(tp) else { return [f64::NAN] };
         let flow = tp * v;
-        let (up, down) = if tp > prev {
-            (flow, 0.0)
-        } else if tp < prev {
-            (0.0, flow)
-        } else {
+        let (up, down) = if same_level(tp, prev) {
             (0.0, 0.0)
+        } else if tp > prev {
+            (flow, 0.0)
+        } else {
+            (0.0, flow)
         };
         let up = self.positive.push(up);
         let down = self.negative.push(down);
@@ -403,7 +449,7 @@ impl Kernel<4, 1> for Mfi {
 struct UltOsc {
     prev_close: Option<f64>,
     /// `(buying pressure sum, true range sum)` per window.
-    sums: [(RollingSum, RollingSum); 3],
+    sums: [(CountedSum, CountedSum); 3],
 }
 impl Kernel<3, 1> for UltOsc {
     #[inline]
@@ -556,6 +602,27 @@ mod tests {
             assert!((out[0][i] - k).abs() < 1e-9 && (out[1][i] - k).abs() < 1e-9, "bar {i}");
         }
         assert!(out[0][..3].iter().all(|v| v.is_nan()));
+    }
+
+    #[test]
+    fn values_equal_but_for_rounding_count_as_equal() {
+        // a range of a few ulps is no range: %K and %R are 0, as in TA-Lib
+        let h = [1.0, 1.0 + 4.0 * f64::EPSILON];
+        let l = [1.0, 1.0];
+        let out = run("stochf", &[("fastk_period", 2.0), ("fastd_period", 1.0)], &[&h, &l, &h]);
+        assert_eq!(out[0][1], 0.0);
+        assert_eq!(run("willr", &[("window", 2.0)], &[&h, &l, &l])[0][1], 0.0);
+        // but a small range at a small price level is a range
+        let h = [1e-12, 2e-12];
+        assert_eq!(run("stochf", &[("fastk_period", 2.0), ("fastd_period", 1.0)], &[&h, &h, &h])[0][1], 100.0);
+        // a flat window of decimal prices: the mean is off by rounding, the CCI is still 0
+        let tp = [0.1, 0.7, 0.3, 0.3, 0.3, 0.3];
+        let out = run("cci", &[("window", 3.0)], &[&tp, &tp, &tp]);
+        assert_eq!(&out[0][4..], &[0.0, 0.0]);
+        // typical prices equal but for rounding: no money flow either way
+        let (h, l, c) = ([0.1, 0.2], [0.2, 0.3], [0.3, 0.1]);
+        let out = run("mfi", &[("window", 1.0)], &[&h, &l, &c, &[1.0, 1.0]]);
+        assert_eq!(out[0][1], 0.0);
     }
 
     #[test]
