@@ -75,10 +75,7 @@ pub fn dispatch<R: Runner>(name: &str, p: &Params, r: &mut R) -> Result<Option<R
             let mut periods = [p.window("timeperiod1")?, p.window("timeperiod2")?, p.window("timeperiod3")?];
             // TA-Lib weights the shortest period 4, the middle 2, the longest 1, whatever order they come in.
             periods.sort_unstable();
-            r.run(UltOsc {
-                prev_close: None,
-                sums: periods.map(|n| (CountedSum::new(n), CountedSum::new(n))),
-            })
+            r.run(UltOsc { prev_close: None, sums: periods.map(|n| (CountedSum::new(n), CountedSum::new(n))) })
         }
         _ => return Ok(None),
     }))
@@ -339,7 +336,10 @@ struct WillR(FastK);
 impl Kernel<3, 1> for WillR {
     #[inline]
     fn step(&mut self, [h, l, c]: [f64; 3]) -> [f64; 1] {
-        [self.0.range(h, l).map_or(f64::NAN, |(hh, ll)| if same_level(hh, ll) { 0.0 } else { (hh - c) / (hh - ll) * -100.0 })]
+        [self
+            .0
+            .range(h, l)
+            .map_or(f64::NAN, |(hh, ll)| if same_level(hh, ll) { 0.0 } else { (hh - c) / (hh - ll) * -100.0 })]
     }
 }
 
@@ -525,7 +525,11 @@ mod tests {
     #[test]
     fn stochastics_are_zero_when_the_range_is_zero() {
         let flat = [3.0; 6];
-        let out = run("stoch", &[("fastk_period", 2.0), ("slowk_period", 2.0), ("slowd_period", 2.0)], &[&flat, &flat, &flat]);
+        let out = run(
+            "stoch",
+            &[("fastk_period", 2.0), ("slowk_period", 2.0), ("slowd_period", 2.0)],
+            &[&flat, &flat, &flat],
+        );
         assert!(close(&out[0], &[NAN, NAN, NAN, 0.0, 0.0, 0.0]));
         let out = run("willr", &[("window", 2.0)], &[&flat, &flat, &flat]);
         assert!(close(&out[0], &[NAN, 0.0, 0.0, 0.0, 0.0, 0.0]));
@@ -561,7 +565,8 @@ mod tests {
         let l = [1.0, 2.0, 3.0, 3.0, 4.0, 3.5];
         let c = [2.0, 3.5, 3.5, 4.0, 5.5, 4.0];
         let sorted = run("ultosc", &[("timeperiod1", 1.0), ("timeperiod2", 2.0), ("timeperiod3", 3.0)], &[&h, &l, &c]);
-        let shuffled = run("ultosc", &[("timeperiod1", 3.0), ("timeperiod2", 1.0), ("timeperiod3", 2.0)], &[&h, &l, &c]);
+        let shuffled =
+            run("ultosc", &[("timeperiod1", 3.0), ("timeperiod2", 1.0), ("timeperiod3", 2.0)], &[&h, &l, &c]);
         assert!(close(&sorted[0], &shuffled[0]));
         assert!(sorted[0][..3].iter().all(|v| v.is_nan()) && !sorted[0][3].is_nan());
     }
