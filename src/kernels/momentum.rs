@@ -4,9 +4,10 @@
 //! 0.8 decides "zero" in three ways, found by probing it and reproduced here:
 //! - exactly zero (RSI, CMO, ROC, TRIX, BOP, MFI's and ULTOSC's sums);
 //! - below `1e-14` in absolute value (PPO's slow average);
-//! - zero relative to the magnitude of the values compared, `|a - b| <= 1e-14 (|a| + |b|)` (the high-low range of
-//!   STOCH, STOCHF and WILLR, CCI's deviations, MFI's typical-price move), so that values equal but for rounding
-//!   (an RSI that is flat up to its last bits, a mean of equal prices) count as equal.
+//! - zero relative to the magnitude of the values compared: `|a - b| <= 1e-14 (|a| + |b|)` for the high-low range of
+//!   STOCH, STOCHF and WILLR and for MFI's typical-price move, and `|d| <= 1e-14 |mean|` for CCI's distance from the
+//!   mean and its mean deviation; so values equal but for rounding (an RSI flat up to its last bits, the mean of
+//!   equal decimal prices) count as equal.
 //!
 //! Window sums that TA-Lib keeps by adding and subtracting are kept here with a count of their non-zero terms, so a
 //! window of zeros (no money flow, no true range) sums to exactly zero rather than to rounding residue.
