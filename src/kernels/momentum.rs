@@ -1,36 +1,651 @@
-//! Momentum oscillators.
+//! Momentum oscillators, each equal to its TA-Lib 0.8 namesake, warm-up rows and zero denominators included.
+//!
+//! Where a ratio's denominator is zero, TA-Lib reports 0 and so do the kernels: no output is NaN once warm. TA-Lib
+//! 0.8 decides "zero" in three ways, found by probing it and reproduced here:
+//! - exactly zero (RSI, CMO, ROC, TRIX, BOP, MFI's and ULTOSC's sums);
+//! - below `1e-14` in absolute value (PPO's slow average);
+//! - zero relative to the magnitude of the values compared: `|a - b| <= 1e-14 (|a| + |b|)` for the high-low range of
+//!   STOCH, STOCHF and WILLR and for MFI's typical-price move, and `|d| <= 1e-14 |mean|` for CCI's distance from the
+//!   mean and its mean deviation; so values equal but for rounding (an RSI flat up to its last bits, the mean of
+//!   equal decimal prices) count as equal.
+//!
+//! Window sums that TA-Lib keeps by adding and subtracting are kept here with a count of their non-zero terms, so a
+//! window of zeros (no money flow, no true range) sums to exactly zero rather than to rounding residue.
 
-use super::blocks::Wilder;
+use super::blocks::{Ema, Extreme, Ring, RollingExtreme, RollingSum, Wilder};
 use super::catalogue::Runner;
 use super::{Kernel, KernelError, Params};
 
+/// TA-Lib's zero tolerance: absolute for PPO's denominator, relative to the magnitudes compared elsewhere.
+const TA_EPSILON: f64 = 1e-14;
+
+/// `a` and `b` are equal up to TA-Lib's relative tolerance.
+#[inline]
+fn same_level(a: f64, b: f64) -> bool {
+    (a - b).abs() <= TA_EPSILON * (a.abs() + b.abs())
+}
+
+/// `v` is zero at the scale of `level`.
+#[inline]
+fn negligible(v: f64, level: f64) -> bool {
+    v.abs() <= TA_EPSILON * level.abs()
+}
+
 pub fn dispatch<R: Runner>(name: &str, p: &Params, r: &mut R) -> Result<Option<R::Out>, KernelError> {
     Ok(Some(match name {
-        "rsi" => {
+        "rsi" => r.run(Rsi::new(p.window("window")?)),
+        "cmo" => r.run(Cmo(Rsi::new(p.window("window")?))),
+        "macd" => {
+            let (fast, slow) = fast_slow(p)?;
+            r.run(Macd::new(fast, slow, p.window("signalperiod")?))
+        }
+        "ppo" | "apo" => {
+            let (fast, slow) = fast_slow(p)?;
+            let average = match p.float("matype")? {
+                m if m == 0.0 => Average::Sma(RollingSum::new(fast), RollingSum::new(slow)),
+                m if m == 1.0 => Average::Ema(Ema::new(fast), Ema::new(slow)),
+                m => return Err(p.error(format_args!("matype must be 0 (SMA) or 1 (EMA), got {m}"))),
+            };
+            let (fast, slow) = (fast as f64, slow as f64);
+            r.run(PriceOscillator { average, fast, slow, percent: name == "ppo" })
+        }
+        "stoch" => r.run(Stoch {
+            fast: FastK::new(p.window("fastk_period")?),
+            slow_k: Sma::new(p.window("slowk_period")?),
+            slow_d: Sma::new(p.window("slowd_period")?),
+        }),
+        "stochf" => r.run(StochF::new(p.window("fastk_period")?, p.window("fastd_period")?)),
+        "stochrsi" => r.run(StochRsi {
+            rsi: Rsi::new(p.window("window")?),
+            stoch: StochF::new(p.window("fastk_period")?, p.window("fastd_period")?),
+        }),
+        "willr" => r.run(WillR(FastK::new(p.window("window")?))),
+        "cci" => r.run(Cci { typical: Ring::new(p.window("window")?) }),
+        "roc" => r.run(Roc { closes: Ring::new(p.window("window")?) }),
+        "mom" => r.run(Mom { closes: Ring::new(p.window("window")?) }),
+        "trix" => {
             let n = p.window("window")?;
-            r.run(Rsi { prev: None, gain: Wilder::new(n), loss: Wilder::new(n) })
+            r.run(Trix { emas: [Ema::new(n), Ema::new(n), Ema::new(n)], prev: None })
+        }
+        "bop" => r.run(Bop),
+        "mfi" => {
+            let n = p.window("window")?;
+            r.run(Mfi { prev: None, positive: CountedSum::new(n), negative: CountedSum::new(n) })
+        }
+        "ultosc" => {
+            let mut periods = [p.window("timeperiod1")?, p.window("timeperiod2")?, p.window("timeperiod3")?];
+            // TA-Lib weights the shortest period 4, the middle 2, the longest 1, whatever order they come in.
+            periods.sort_unstable();
+            r.run(UltOsc { prev_close: None, sums: periods.map(|n| (CountedSum::new(n), CountedSum::new(n))) })
         }
         _ => return Ok(None),
     }))
 }
 
-/// Wilder's RSI as TA-Lib computes it: gains and losses smoothed separately, first value after `n` changes.
+/// `fastperiod` and `slowperiod`, with `slowperiod >= fastperiod` (TA-Lib swaps them silently; we refuse).
+fn fast_slow(p: &Params) -> Result<(usize, usize), KernelError> {
+    let fast = p.window("fastperiod")?;
+    let slow = p.window("slowperiod")?;
+    if slow < fast {
+        return Err(p.error(format_args!("slowperiod must be >= fastperiod ({fast}), got {slow}")));
+    }
+    Ok((fast, slow))
+}
+
+/// `num / den`, or 0 where the denominator is exactly zero (TA-Lib's convention for these oscillators).
+#[inline]
+fn ratio_or_zero(num: f64, den: f64) -> f64 {
+    if den != 0.0 {
+        num / den
+    } else {
+        0.0
+    }
+}
+
+/// Simple moving average over the last `n` values.
+struct Sma {
+    sum: RollingSum,
+    n: f64,
+}
+impl Sma {
+    fn new(n: usize) -> Self {
+        Self { sum: RollingSum::new(n), n: n as f64 }
+    }
+
+    #[inline]
+    fn push(&mut self, x: f64) -> Option<f64> {
+        self.sum.push(x).map(|s| s / self.n)
+    }
+}
+
+/// A window sum that knows when every term in the window is zero, and is then exactly zero.
+struct CountedSum {
+    sum: RollingSum,
+    nonzero: Ring,
+    count: usize,
+}
+impl CountedSum {
+    fn new(n: usize) -> Self {
+        Self { sum: RollingSum::new(n), nonzero: Ring::new(n), count: 0 }
+    }
+
+    #[inline]
+    fn push(&mut self, x: f64) -> Option<f64> {
+        let flag = (x != 0.0) as usize;
+        self.count += flag;
+        if let Some(old) = self.nonzero.push(flag as f64) {
+            self.count -= old as usize;
+        }
+        let sum = self.sum.push(x)?;
+        Some(if self.count == 0 { 0.0 } else { sum })
+    }
+}
+
+/// Wilder-smoothed average gain and loss of the bar-to-bar changes; first value after `n` changes.
 struct Rsi {
     prev: Option<f64>,
     gain: Wilder,
     loss: Wilder,
 }
-impl Kernel<1, 1> for Rsi {
+impl Rsi {
+    fn new(n: usize) -> Self {
+        Self { prev: None, gain: Wilder::new(n), loss: Wilder::new(n) }
+    }
+
+    /// `(average gain, average loss)` once warm.
     #[inline]
-    fn step(&mut self, [x]: [f64; 1]) -> [f64; 1] {
-        let Some(prev) = self.prev.replace(x) else { return [f64::NAN] };
+    fn push(&mut self, x: f64) -> Option<(f64, f64)> {
+        let prev = self.prev.replace(x)?;
         let change = x - prev;
         let gain = self.gain.push(change.max(0.0));
         let loss = self.loss.push((-change).max(0.0));
-        match (gain, loss) {
-            (Some(g), Some(l)) if g + l != 0.0 => [100.0 * g / (g + l)],
-            (Some(_), Some(_)) => [0.0],
-            _ => [f64::NAN],
+        gain.zip(loss)
+    }
+
+    #[inline]
+    fn value(&mut self, x: f64) -> Option<f64> {
+        self.push(x).map(|(g, l)| 100.0 * ratio_or_zero(g, g + l))
+    }
+}
+/// Wilder's RSI as TA-Lib computes it: gains and losses smoothed separately, first value after `n` changes.
+impl Kernel<1, 1> for Rsi {
+    #[inline]
+    fn step(&mut self, [x]: [f64; 1]) -> [f64; 1] {
+        [self.value(x).unwrap_or(f64::NAN)]
+    }
+}
+
+/// Chande momentum oscillator, TA-Lib's way: RSI's Wilder-smoothed gains and losses, `100 (g - l) / (g + l)`.
+struct Cmo(Rsi);
+impl Kernel<1, 1> for Cmo {
+    #[inline]
+    fn step(&mut self, [x]: [f64; 1]) -> [f64; 1] {
+        [self.0.push(x).map_or(f64::NAN, |(g, l)| 100.0 * ratio_or_zero(g - l, g + l))]
+    }
+}
+
+/// TA-Lib's MACD: the fast EMA starts late so that its SMA seed window ends on the same bar as the slow one's; the
+/// signal EMA of the MACD line is seeded with its first `signal` values; all three outputs start together.
+struct Macd {
+    bars: usize,
+    fast_delay: usize,
+    fast: Ema,
+    slow: Ema,
+    signal: Ema,
+}
+impl Macd {
+    fn new(fast: usize, slow: usize, signal: usize) -> Self {
+        Self { bars: 0, fast_delay: slow - fast, fast: Ema::new(fast), slow: Ema::new(slow), signal: Ema::new(signal) }
+    }
+}
+impl Kernel<1, 3> for Macd {
+    #[inline]
+    fn step(&mut self, [x]: [f64; 1]) -> [f64; 3] {
+        let skip_fast = self.bars < self.fast_delay;
+        self.bars += 1;
+        let slow = self.slow.push(x);
+        if skip_fast {
+            return [f64::NAN; 3];
         }
+        let fast = self.fast.push(x);
+        let Some(line) = fast.zip(slow).map(|(f, s)| f - s) else { return [f64::NAN; 3] };
+        match self.signal.push(line) {
+            Some(signal) => [line, signal, line - signal],
+            None => [f64::NAN; 3],
+        }
+    }
+}
+
+/// The two averages of APO/PPO, each seeded on its own from the first bar (TA-Lib does not align them as in MACD).
+enum Average {
+    Sma(RollingSum, RollingSum),
+    Ema(Ema, Ema),
+}
+
+/// Absolute (APO) or percentage (PPO) price oscillator: fast average minus slow, or that over the slow one × 100.
+struct PriceOscillator {
+    average: Average,
+    fast: f64,
+    slow: f64,
+    percent: bool,
+}
+impl Kernel<1, 1> for PriceOscillator {
+    #[inline]
+    fn step(&mut self, [x]: [f64; 1]) -> [f64; 1] {
+        let pair = match &mut self.average {
+            Average::Sma(f, s) => f.push(x).map(|v| v / self.fast).zip(s.push(x).map(|v| v / self.slow)),
+            Average::Ema(f, s) => f.push(x).zip(s.push(x)),
+        };
+        let Some((fast, slow)) = pair else { return [f64::NAN] };
+        [if !self.percent {
+            fast - slow
+        } else if slow.abs() < TA_EPSILON {
+            0.0
+        } else {
+            ((fast - slow) / slow) * 100.0
+        }]
+    }
+}
+
+/// Where the close lies in the range of the last `n` highs and lows, as TA-Lib's fast %K (0 when the highest high
+/// and lowest low are the same level).
+struct FastK {
+    highest: RollingExtreme,
+    lowest: RollingExtreme,
+}
+impl FastK {
+    fn new(n: usize) -> Self {
+        Self { highest: RollingExtreme::new(n, Extreme::Max), lowest: RollingExtreme::new(n, Extreme::Min) }
+    }
+
+    /// `(highest high, lowest low)` over the window, once warm.
+    #[inline]
+    fn range(&mut self, high: f64, low: f64) -> Option<(f64, f64)> {
+        let hh = self.highest.push(high);
+        let ll = self.lowest.push(low);
+        hh.zip(ll).map(|((h, _), (l, _))| (h, l))
+    }
+
+    #[inline]
+    fn push(&mut self, high: f64, low: f64, close: f64) -> Option<f64> {
+        let (hh, ll) = self.range(high, low)?;
+        Some(if same_level(hh, ll) { 0.0 } else { (close - ll) / (hh - ll) * 100.0 })
+    }
+}
+
+/// Fast stochastic: %K and its simple average %D, both emitted once %D is.
+struct StochF {
+    fast_k: FastK,
+    fast_d: Sma,
+}
+impl StochF {
+    fn new(k: usize, d: usize) -> Self {
+        Self { fast_k: FastK::new(k), fast_d: Sma::new(d) }
+    }
+
+    #[inline]
+    fn push(&mut self, high: f64, low: f64, close: f64) -> [f64; 2] {
+        let Some(k) = self.fast_k.push(high, low, close) else { return [f64::NAN; 2] };
+        match self.fast_d.push(k) {
+            Some(d) => [k, d],
+            None => [f64::NAN; 2],
+        }
+    }
+}
+impl Kernel<3, 2> for StochF {
+    #[inline]
+    fn step(&mut self, [h, l, c]: [f64; 3]) -> [f64; 2] {
+        self.push(h, l, c)
+    }
+}
+
+/// Slow stochastic: %K smoothed by an SMA, and that smoothed again for %D; both emitted once %D is.
+struct Stoch {
+    fast: FastK,
+    slow_k: Sma,
+    slow_d: Sma,
+}
+impl Kernel<3, 2> for Stoch {
+    #[inline]
+    fn step(&mut self, [h, l, c]: [f64; 3]) -> [f64; 2] {
+        let Some(k) = self.fast.push(h, l, c).and_then(|k| self.slow_k.push(k)) else { return [f64::NAN; 2] };
+        match self.slow_d.push(k) {
+            Some(d) => [k, d],
+            None => [f64::NAN; 2],
+        }
+    }
+}
+
+/// The fast stochastic of the RSI series (its high, low and close all being the RSI).
+struct StochRsi {
+    rsi: Rsi,
+    stoch: StochF,
+}
+impl Kernel<1, 2> for StochRsi {
+    #[inline]
+    fn step(&mut self, [x]: [f64; 1]) -> [f64; 2] {
+        match self.rsi.value(x) {
+            Some(v) => self.stoch.push(v, v, v),
+            None => [f64::NAN; 2],
+        }
+    }
+}
+
+/// Williams' %R: `-100 (highest high - close) / (highest high - lowest low)`, 0 when the highest high and lowest low
+/// are the same level.
+struct WillR(FastK);
+impl Kernel<3, 1> for WillR {
+    #[inline]
+    fn step(&mut self, [h, l, c]: [f64; 3]) -> [f64; 1] {
+        [self
+            .0
+            .range(h, l)
+            .map_or(f64::NAN, |(hh, ll)| if same_level(hh, ll) { 0.0 } else { (hh - c) / (hh - ll) * -100.0 })]
+    }
+}
+
+/// Commodity channel index over the typical price `(h + l + c) / 3`: its distance from the window mean over 0.015
+/// times the mean absolute deviation; 0 when either is negligible next to the mean.
+struct Cci {
+    typical: Ring,
+}
+impl Kernel<3, 1> for Cci {
+    #[inline]
+    fn step(&mut self, [h, l, c]: [f64; 3]) -> [f64; 1] {
+        let tp = (h + l + c) / 3.0;
+        self.typical.push(tp);
+        if !self.typical.is_full() {
+            return [f64::NAN];
+        }
+        // The mean absolute deviation needs the whole window each bar anyway, so the mean is summed afresh too
+        // (exact, no running-sum drift).
+        let n = self.typical.capacity() as f64;
+        let mean = self.typical.iter().sum::<f64>() / n;
+        let deviation = self.typical.iter().map(|v| (v - mean).abs()).sum::<f64>() / n;
+        let distance = tp - mean;
+        [if negligible(distance, mean) || negligible(deviation, mean) { 0.0 } else { distance / (0.015 * deviation) }]
+    }
+}
+
+/// Rate of change in percent over `n` bars: `(close / close n bars ago - 1) × 100`, 0 when that close is 0.
+struct Roc {
+    closes: Ring,
+}
+impl Kernel<1, 1> for Roc {
+    #[inline]
+    fn step(&mut self, [x]: [f64; 1]) -> [f64; 1] {
+        [self.closes.push(x).map_or(f64::NAN, |old| if old != 0.0 { (x / old - 1.0) * 100.0 } else { 0.0 })]
+    }
+}
+
+/// Momentum: `close - close n bars ago`.
+struct Mom {
+    closes: Ring,
+}
+impl Kernel<1, 1> for Mom {
+    #[inline]
+    fn step(&mut self, [x]: [f64; 1]) -> [f64; 1] {
+        [self.closes.push(x).map_or(f64::NAN, |old| x - old)]
+    }
+}
+
+/// One-bar rate of change (percent) of a triple EMA, each EMA seeded with the SMA of its first `n` inputs.
+struct Trix {
+    emas: [Ema; 3],
+    prev: Option<f64>,
+}
+impl Kernel<1, 1> for Trix {
+    #[inline]
+    fn step(&mut self, [x]: [f64; 1]) -> [f64; 1] {
+        let [a, b, c] = &mut self.emas;
+        let Some(v) = a.push(x).and_then(|v| b.push(v)).and_then(|v| c.push(v)) else { return [f64::NAN] };
+        match self.prev.replace(v) {
+            Some(old) if old != 0.0 => [(v / old - 1.0) * 100.0],
+            Some(_) => [0.0],
+            None => [f64::NAN],
+        }
+    }
+}
+
+/// Balance of power: `(close - open) / (high - low)`, 0 when the range is not positive. Inputs open, high, low,
+/// close.
+struct Bop;
+impl Kernel<4, 1> for Bop {
+    #[inline]
+    fn step(&mut self, [o, h, l, c]: [f64; 4]) -> [f64; 1] {
+        let range = h - l;
+        [if range > 0.0 { (c - o) / range } else { 0.0 }]
+    }
+}
+
+/// Money flow index: money flow (typical price × volume) summed over `n` bars where the typical price rose and where
+/// it fell (a move within rounding of the previous typical price counts as none); `100 up / (up + down)`, 0 when
+/// both sums are 0. Inputs high, low, close, volume.
+struct Mfi {
+    prev: Option<f64>,
+    positive: CountedSum,
+    negative: CountedSum,
+}
+impl Kernel<4, 1> for Mfi {
+    #[inline]
+    fn step(&mut self, [h, l, c, v]: [f64; 4]) -> [f64; 1] {
+        let tp = (h + l + c) / 3.0;
+        let Some(prev) = self.prev.replace(tp) else { return [f64::NAN] };
+        let flow = tp * v;
+        let (up, down) = if same_level(tp, prev) {
+            (0.0, 0.0)
+        } else if tp > prev {
+            (flow, 0.0)
+        } else {
+            (0.0, flow)
+        };
+        let up = self.positive.push(up);
+        let down = self.negative.push(down);
+        [up.zip(down).map_or(f64::NAN, |(u, d)| 100.0 * ratio_or_zero(u, u + d))]
+    }
+}
+
+/// Ultimate oscillator: buying pressure over true range summed over three windows (sorted shortest first),
+/// weighted 4 : 2 : 1; a window whose true-range sum is 0 adds nothing.
+struct UltOsc {
+    prev_close: Option<f64>,
+    /// `(buying pressure sum, true range sum)` per window.
+    sums: [(CountedSum, CountedSum); 3],
+}
+impl Kernel<3, 1> for UltOsc {
+    #[inline]
+    fn step(&mut self, [h, l, c]: [f64; 3]) -> [f64; 1] {
+        let Some(pc) = self.prev_close.replace(c) else { return [f64::NAN] };
+        let true_low = l.min(pc);
+        let pressure = c - true_low;
+        let range = h.max(pc) - true_low;
+        let mut total = 0.0;
+        let mut warm = true;
+        for ((bp, tr), weight) in self.sums.iter_mut().zip([4.0, 2.0, 1.0]) {
+            match bp.push(pressure).zip(tr.push(range)) {
+                Some((b, t)) if t != 0.0 => total += weight * (b / t),
+                Some(_) => {}
+                None => warm = false,
+            }
+        }
+        [if warm { 100.0 * (total / 7.0) } else { f64::NAN }]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::kernels::catalogue::compute;
+
+    const NAN: f64 = f64::NAN;
+
+    fn close(a: &[f64], b: &[f64]) -> bool {
+        a.len() == b.len()
+            && a.iter().zip(b).all(|(x, y)| (x.is_nan() && y.is_nan()) || (x - y).abs() <= 1e-9 * y.abs().max(1.0))
+    }
+
+    fn run(name: &str, params: &[(&str, f64)], inputs: &[&[f64]]) -> Vec<Vec<f64>> {
+        compute(name, params, inputs).unwrap()
+    }
+
+    fn err(name: &str, params: &[(&str, f64)], inputs: &[&[f64]]) -> String {
+        compute(name, params, inputs).unwrap_err().0
+    }
+
+    #[test]
+    fn mom_and_roc_look_n_bars_back() {
+        let x = [1.0, 2.0, 4.0, 0.0, 3.0];
+        assert!(close(&run("mom", &[("window", 2.0)], &[&x])[0], &[NAN, NAN, 3.0, -2.0, -1.0]));
+        // ROC: 0 where the close n bars ago is 0
+        assert!(close(&run("roc", &[("window", 1.0)], &[&x])[0], &[NAN, 100.0, 100.0, -100.0, 0.0]));
+    }
+
+    #[test]
+    fn cmo_is_zero_on_flat_prices_and_signed_otherwise() {
+        let flat = [5.0; 6];
+        assert!(close(&run("cmo", &[("window", 2.0)], &[&flat])[0], &[NAN, NAN, 0.0, 0.0, 0.0, 0.0]));
+        let x = [1.0, 2.0, 1.5, 2.5];
+        // changes +1, -0.5 -> g = 0.5, l = 0.25 -> 100 * 0.25 / 0.75; then g = 0.75, l = 0.125
+        let got = run("cmo", &[("window", 2.0)], &[&x]);
+        assert!(close(&got[0], &[NAN, NAN, 100.0 / 3.0, 100.0 * 0.625 / 0.875]));
+    }
+
+    #[test]
+    fn macd_seeds_both_emas_on_the_same_bar() {
+        let x = [1.0, 2.0, 4.0, 8.0, 16.0];
+        // fast = 2 (alpha 2/3) seeded with mean(2, 4) = 3 at bar 2; slow = 3 (alpha 1/2) seeded with 7/3 at bar 2.
+        // bar 3: fast = 3 + (8 - 3)·2/3 = 19/3, slow = 7/3 + (8 - 7/3)/2 = 31/6 -> line 7/6.
+        let out = run("macd", &[("fastperiod", 2.0), ("slowperiod", 3.0), ("signalperiod", 2.0)], &[&x]);
+        let line2 = 3.0 - 7.0 / 3.0;
+        let line3 = 19.0 / 3.0 - 31.0 / 6.0;
+        assert!(close(&out[0], &[NAN, NAN, NAN, line3, out[0][4]]));
+        let signal3 = (line2 + line3) / 2.0;
+        assert!(close(&out[1][..4], &[NAN, NAN, NAN, signal3]));
+        assert!((out[2][3] - (line3 - signal3)).abs() < 1e-12);
+    }
+
+    #[test]
+    fn stochastics_are_zero_when_the_range_is_zero() {
+        let flat = [3.0; 6];
+        let out = run(
+            "stoch",
+            &[("fastk_period", 2.0), ("slowk_period", 2.0), ("slowd_period", 2.0)],
+            &[&flat, &flat, &flat],
+        );
+        assert!(close(&out[0], &[NAN, NAN, NAN, 0.0, 0.0, 0.0]));
+        let out = run("willr", &[("window", 2.0)], &[&flat, &flat, &flat]);
+        assert!(close(&out[0], &[NAN, 0.0, 0.0, 0.0, 0.0, 0.0]));
+    }
+
+    #[test]
+    fn stochf_and_willr_place_the_close_in_the_range() {
+        let h = [2.0, 3.0, 4.0];
+        let l = [1.0, 1.0, 2.0];
+        let c = [1.5, 2.5, 3.0];
+        let out = run("stochf", &[("fastk_period", 2.0), ("fastd_period", 2.0)], &[&h, &l, &c]);
+        // %K: bar 1 (2.5 - 1) / (3 - 1) = 75, bar 2 (3 - 1) / (4 - 1) = 66.67; %D bar 2 = mean
+        assert!(close(&out[0], &[NAN, NAN, 200.0 / 3.0]));
+        assert!(close(&out[1], &[NAN, NAN, (75.0 + 200.0 / 3.0) / 2.0]));
+        let out = run("willr", &[("window", 2.0)], &[&h, &l, &c]);
+        assert!(close(&out[0], &[NAN, -25.0, -100.0 / 3.0]));
+    }
+
+    #[test]
+    fn bop_cci_and_ultosc_handle_zero_ranges() {
+        let flat = [2.0; 4];
+        assert!(close(&run("bop", &[], &[&flat, &flat, &flat, &flat])[0], &[0.0; 4]));
+        // high below low is not a positive range either
+        assert_eq!(run("bop", &[], &[&[1.0], &[1.0], &[2.0], &[3.0]])[0], vec![0.0]);
+        assert!(close(&run("cci", &[("window", 2.0)], &[&flat, &flat, &flat])[0], &[NAN, 0.0, 0.0, 0.0]));
+        let p = [("timeperiod1", 1.0), ("timeperiod2", 2.0), ("timeperiod3", 3.0)];
+        assert!(close(&run("ultosc", &p, &[&flat, &flat, &flat])[0], &[NAN, NAN, NAN, 0.0]));
+    }
+
+    #[test]
+    fn ultosc_sorts_its_periods() {
+        let h = [3.0, 4.0, 5.0, 4.5, 6.0, 5.0];
+        let l = [1.0, 2.0, 3.0, 3.0, 4.0, 3.5];
+        let c = [2.0, 3.5, 3.5, 4.0, 5.5, 4.0];
+        let sorted = run("ultosc", &[("timeperiod1", 1.0), ("timeperiod2", 2.0), ("timeperiod3", 3.0)], &[&h, &l, &c]);
+        let shuffled =
+            run("ultosc", &[("timeperiod1", 3.0), ("timeperiod2", 1.0), ("timeperiod3", 2.0)], &[&h, &l, &c]);
+        assert!(close(&sorted[0], &shuffled[0]));
+        assert!(sorted[0][..3].iter().all(|v| v.is_nan()) && !sorted[0][3].is_nan());
+    }
+
+    #[test]
+    fn mfi_splits_flow_by_the_typical_price_move() {
+        let h = [2.0, 3.0, 3.0, 2.0];
+        let l = [2.0, 3.0, 3.0, 2.0];
+        let c = [2.0, 3.0, 3.0, 2.0];
+        let v = [10.0, 10.0, 10.0, 5.0];
+        // flows: +30, 0 (unchanged), -10
+        let out = run("mfi", &[("window", 2.0)], &[&h, &l, &c, &v]);
+        assert!(close(&out[0], &[NAN, NAN, 100.0, 0.0]));
+        let flat = [1.0; 4];
+        assert!(close(&run("mfi", &[("window", 2.0)], &[&flat, &flat, &flat, &flat])[0], &[NAN, NAN, 0.0, 0.0]));
+    }
+
+    #[test]
+    fn ppo_apo_and_trix() {
+        let x = [1.0, 2.0, 3.0, 4.0];
+        let sma = [("fastperiod", 1.0), ("slowperiod", 2.0), ("matype", 0.0)];
+        assert!(close(&run("apo", &sma, &[&x])[0], &[NAN, 0.5, 0.5, 0.5]));
+        assert!(close(&run("ppo", &sma, &[&x])[0], &[NAN, 100.0 / 3.0, 20.0, 100.0 / 7.0]));
+        let tiny = [1e-15, 2e-15, 3e-15];
+        assert!(close(&run("ppo", &sma, &[&tiny])[0], &[NAN, 0.0, 0.0]));
+        assert!(close(&run("trix", &[("window", 1.0)], &[&x])[0], &[NAN, 100.0, 50.0, 100.0 / 3.0]));
+        assert!(close(&run("trix", &[("window", 2.0)], &[&[0.0; 6]])[0], &[NAN, NAN, NAN, NAN, 0.0, 0.0]));
+    }
+
+    #[test]
+    fn stochrsi_is_the_stochastic_of_rsi() {
+        let x = [1.0, 2.0, 1.5, 2.5, 3.0, 2.0, 2.2];
+        let rsi = run("rsi", &[("window", 2.0)], &[&x]).remove(0);
+        let out = run("stochrsi", &[("window", 2.0), ("fastk_period", 2.0), ("fastd_period", 1.0)], &[&x]);
+        for i in 3..x.len() {
+            let (hi, lo) = (rsi[i].max(rsi[i - 1]), rsi[i].min(rsi[i - 1]));
+            let k = if hi > lo { 100.0 * (rsi[i] - lo) / (hi - lo) } else { 0.0 };
+            assert!((out[0][i] - k).abs() < 1e-9 && (out[1][i] - k).abs() < 1e-9, "bar {i}");
+        }
+        assert!(out[0][..3].iter().all(|v| v.is_nan()));
+    }
+
+    #[test]
+    fn values_equal_but_for_rounding_count_as_equal() {
+        // a range of a few ulps is no range: %K and %R are 0, as in TA-Lib
+        let h = [1.0, 1.0 + 4.0 * f64::EPSILON];
+        let l = [1.0, 1.0];
+        let out = run("stochf", &[("fastk_period", 2.0), ("fastd_period", 1.0)], &[&h, &l, &h]);
+        assert_eq!(out[0][1], 0.0);
+        assert_eq!(run("willr", &[("window", 2.0)], &[&h, &l, &l])[0][1], 0.0);
+        // but a small range at a small price level is a range
+        let h = [1e-12, 2e-12];
+        assert_eq!(run("stochf", &[("fastk_period", 2.0), ("fastd_period", 1.0)], &[&h, &h, &h])[0][1], 100.0);
+        // a flat window of decimal prices: the mean is off by rounding, the CCI is still 0
+        let tp = [0.1, 0.7, 0.3, 0.3, 0.3, 0.3];
+        let out = run("cci", &[("window", 3.0)], &[&tp, &tp, &tp]);
+        assert_eq!(&out[0][4..], &[0.0, 0.0]);
+        // typical prices equal but for rounding: no money flow either way
+        let (h, l, c) = ([0.1, 0.2], [0.2, 0.3], [0.3, 0.1]);
+        let out = run("mfi", &[("window", 1.0)], &[&h, &l, &c, &[1.0, 1.0]]);
+        assert_eq!(out[0][1], 0.0);
+    }
+
+    #[test]
+    fn invalid_parameters_name_function_and_parameter() {
+        let x = [1.0];
+        assert_eq!(
+            err("macd", &[("fastperiod", 12.0), ("slowperiod", 5.0), ("signalperiod", 9.0)], &[&x]),
+            "macd: slowperiod must be >= fastperiod (12), got 5"
+        );
+        assert_eq!(
+            err("ppo", &[("fastperiod", 2.0), ("slowperiod", 5.0), ("matype", 3.0)], &[&x]),
+            "ppo: matype must be 0 (SMA) or 1 (EMA), got 3"
+        );
+        assert_eq!(
+            err("stoch", &[("fastk_period", 0.0), ("slowk_period", 3.0), ("slowd_period", 3.0)], &[&x, &x, &x]),
+            "stoch: fastk_period must be an integer >= 1, got 0"
+        );
+        assert_eq!(err("cci", &[("window", 1.5)], &[&x, &x, &x]), "cci: window must be an integer >= 1, got 1.5");
     }
 }
