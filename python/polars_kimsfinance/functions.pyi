@@ -68,6 +68,51 @@ def zlema(close: IntoExpr = 'close', window: int = 20) -> pl.Expr:
 def rsi(close: IntoExpr = 'close', window: int = 14) -> pl.Expr:
     """Relative strength index (Wilder), 0 to 100."""
 
+def macd(close: IntoExpr = 'close', fastperiod: int = 12, slowperiod: int = 26, signalperiod: int = 9) -> pl.Expr:
+    """Moving average convergence/divergence: fast EMA minus slow EMA, its signal EMA, and their difference."""
+
+def stoch(close: IntoExpr = 'close', fastk_period: int = 5, slowk_period: int = 3, slowd_period: int = 3, *, high: IntoExpr = 'high', low: IntoExpr = 'low') -> pl.Expr:
+    """Slow stochastic oscillator: %K smoothed by an SMA, and %D, its SMA."""
+
+def stochf(close: IntoExpr = 'close', fastk_period: int = 5, fastd_period: int = 3, *, high: IntoExpr = 'high', low: IntoExpr = 'low') -> pl.Expr:
+    """Fast stochastic oscillator: where the close lies in the recent high-low range (%K), and its SMA (%D)."""
+
+def stochrsi(close: IntoExpr = 'close', window: int = 14, fastk_period: int = 5, fastd_period: int = 3) -> pl.Expr:
+    """Stochastic RSI: the fast stochastic of the RSI series."""
+
+def willr(close: IntoExpr = 'close', window: int = 14, *, high: IntoExpr = 'high', low: IntoExpr = 'low') -> pl.Expr:
+    """Williams' %R: the close's distance below the highest high of the window, -100 to 0."""
+
+def cci(close: IntoExpr = 'close', window: int = 14, *, high: IntoExpr = 'high', low: IntoExpr = 'low') -> pl.Expr:
+    """Commodity channel index of the typical price ``(high + low + close) / 3``."""
+
+def roc(close: IntoExpr = 'close', window: int = 10) -> pl.Expr:
+    """Rate of change in percent: ``(close / close n bars ago - 1) * 100``."""
+
+def mom(close: IntoExpr = 'close', window: int = 10) -> pl.Expr:
+    """Momentum: ``close - close n bars ago``."""
+
+def cmo(close: IntoExpr = 'close', window: int = 14) -> pl.Expr:
+    """Chande momentum oscillator, -100 to 100."""
+
+def ppo(close: IntoExpr = 'close', fastperiod: int = 12, slowperiod: int = 26, matype: int = 1) -> pl.Expr:
+    """Percentage price oscillator: ``(fast MA - slow MA) / slow MA * 100``."""
+
+def apo(close: IntoExpr = 'close', fastperiod: int = 12, slowperiod: int = 26, matype: int = 1) -> pl.Expr:
+    """Absolute price oscillator: fast moving average minus slow moving average."""
+
+def trix(close: IntoExpr = 'close', window: int = 30) -> pl.Expr:
+    """TRIX: one-bar rate of change (percent) of a triple-smoothed EMA."""
+
+def bop(close: IntoExpr = 'close', *, open: IntoExpr = 'open', high: IntoExpr = 'high', low: IntoExpr = 'low') -> pl.Expr:
+    """Balance of power: ``(close - open) / (high - low)``."""
+
+def mfi(close: IntoExpr = 'close', window: int = 14, *, high: IntoExpr = 'high', low: IntoExpr = 'low', volume: IntoExpr = 'volume') -> pl.Expr:
+    """Money flow index: volume-weighted RSI of the typical price, 0 to 100."""
+
+def ultosc(close: IntoExpr = 'close', timeperiod1: int = 7, timeperiod2: int = 14, timeperiod3: int = 28, *, high: IntoExpr = 'high', low: IntoExpr = 'low') -> pl.Expr:
+    """Ultimate oscillator: buying pressure over true range on three windows, weighted 4 : 2 : 1."""
+
 def plus_di(close: IntoExpr = 'close', window: int = 14, *, high: IntoExpr = 'high', low: IntoExpr = 'low') -> pl.Expr:
     """Plus directional indicator +DI (Wilder), 0 to 100."""
 
