@@ -4,6 +4,8 @@
 //! several chunks becomes several segments, so nothing is copied to make it contiguous). The driver only allocates
 //! the output vectors.
 
+use std::mem::MaybeUninit;
+
 use super::Kernel;
 
 /// One input column over a segment: its values and, when it has nulls, its Arrow validity bits.
@@ -61,15 +63,20 @@ impl<K: Kernel<I, O>, const I: usize, const O: usize> Drive<K, I, O> {
         let len = cols.first().map_or(0, |c| c.values.len());
         assert!(cols.iter().all(|c| c.values.len() == len), "segment columns differ in length");
         let values: [&[f64]; I] = std::array::from_fn(|j| &cols[j].values[..len]);
-        let has_validity = cols.iter().any(|c| c.validity.is_some());
-        for i in 0..len {
-            let x: [f64; I] = std::array::from_fn(|j| values[j][i]);
-            let missing = x.iter().any(|v| v.is_nan()) || (has_validity && !cols.iter().all(|c| c.is_valid(i)));
-            let y = if missing { [f64::NAN; O] } else { self.kernel.step(x) };
-            for j in 0..O {
-                self.outputs[j].push(y[j]);
-                self.nan_counts[j] += y[j].is_nan() as usize;
-            }
+        for out in &mut self.outputs {
+            out.reserve(len);
+        }
+        let written = self.outputs.each_mut().map(|out| &mut out.spare_capacity_mut()[..len]);
+        // Two copies of the loop, so the common case (no null bitmap) carries no validity test at all.
+        let (kernel, counts) = (&mut self.kernel, &mut self.nan_counts);
+        if cols.iter().any(|c| c.validity.is_some()) {
+            feed_rows(kernel, counts, values, written, |i| cols.iter().all(|c| c.is_valid(i)));
+        } else {
+            feed_rows(kernel, counts, values, written, |_| true);
+        }
+        for out in &mut self.outputs {
+            // SAFETY: feed_rows initialised the first `len` spare slots of every output.
+            unsafe { out.set_len(out.len() + len) };
         }
     }
 
@@ -83,6 +90,28 @@ impl<K: Kernel<I, O>, const I: usize, const O: usize> Drive<K, I, O> {
             let validity = if leading == counts[j] { Validity::Prefix(leading) } else { Validity::NaNMask };
             (values, validity)
         })
+    }
+}
+
+/// The per-row loop of [`Drive::feed`]: skip missing rows, step the kernel on the others, write every output.
+#[inline(always)]
+fn feed_rows<K: Kernel<I, O>, const I: usize, const O: usize>(
+    kernel: &mut K,
+    nan_counts: &mut [usize; O],
+    values: [&[f64]; I],
+    mut written: [&mut [MaybeUninit<f64>]; O],
+    valid: impl Fn(usize) -> bool,
+) {
+    let len = values.first().map_or(0, |v| v.len());
+    for i in 0..len {
+        let x: [f64; I] = std::array::from_fn(|j| values[j][i]);
+        // `v != v` is the NaN test; folded with `|` it compiles to a branch-free check.
+        let nan = x.iter().fold(false, |acc, v| acc | (v != v));
+        let y = if nan || !valid(i) { [f64::NAN; O] } else { kernel.step(x) };
+        for j in 0..O {
+            written[j][i].write(y[j]);
+            nan_counts[j] += y[j].is_nan() as usize;
+        }
     }
 }
 
