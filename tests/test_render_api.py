@@ -241,7 +241,8 @@ def test_overlays_and_panels(sample: pl.DataFrame) -> None:
     multi = sample.kf.render(width=W, height=H, overlays=["sma:20", "ema:50", "keltner"])
     expr = sample.kf.render(width=W, height=H, overlays=[("mid", (pl.col("high") + pl.col("low")) / 2, "#FFFFFF")])
     panel = sample.kf.render(width=W, height=H, panels=["rsi:14", ("range", pl.col("high") - pl.col("low"))])
-    assert len({bytes(base), bytes(multi), bytes(expr), bytes(panel)}) == 4
+    level = sample.kf.render(width=W, height=H, overlays=[("mean", pl.col("close").mean()), ("100", pl.lit(100.0))])
+    assert len({bytes(base), bytes(multi), bytes(expr), bytes(panel), bytes(level)}) == 5
     # The same overlay as an expression or a catalogue string draws the same picture.
     assert bytes(sample.kf.render(width=W, height=H, overlays=[("sma_20", pl.col("close").kf.sma(20))])) == bytes(
         sample.kf.render(width=W, height=H, overlays=["sma:20"])
@@ -317,7 +318,7 @@ def test_non_numeric_columns(sample: pl.DataFrame) -> None:
     bad(TypeError, r"close column 'close' has dtype String", sample.with_columns(pl.col("close").cast(pl.String)))
     bad(TypeError, r"volume column 'volume' has dtype String", sample.with_columns(pl.col("volume").cast(pl.String)))
     bad(TypeError, r"time column 'note' has dtype String", sample.with_columns(note=pl.lit("x")), time="note")
-    bad(TypeError, r"overlay 'word' has dtype String", sample, overlays=[("word", pl.lit("a").repeat_by(1).list.first())])
+    bad(TypeError, r"overlay 'word' has dtype String", sample, overlays=[("word", pl.col("close").cast(pl.String))])
 
 
 @pytest.mark.parametrize("kind", ["candle", "ohlc", "hollow", "line", "heikin_ashi", "pnf"])
@@ -361,7 +362,8 @@ def test_bad_colours(sample: pl.DataFrame) -> None:
 
 
 def test_other_bad_arguments(sample: pl.DataFrame) -> None:
-    bad(ValueError, r"overlay 'agg' has 1 values, expected 300", sample, overlays=[("agg", pl.col("close").mean())])
+    bad(ValueError, r"overlay 's' has 3 values, expected 300", sample, overlays=[("s", pl.Series([1.0, 2.0, 3.0]))])
+    bad(ValueError, r"panel 'p' must give one value per bar \(300\)", sample, panels=[("p", pl.col("close").head(2))])
     bad(TypeError, r"each overlay must be a string", sample, overlays=[42])
     bad(TypeError, r"overlay 'x' must be a polars Expr or Series", sample, overlays=[("x", [1, 2])])
     bad(ValueError, r"overlays and panels need time bars", sample, "renko", overlays=["sma"])
@@ -453,3 +455,10 @@ def test_cli_demo_renders(tmp_path, capsys) -> None:
     assert "rsi_14" in text and str(out) in text
     img = ChartImage(out.read_bytes(), width=1920, height=1080, format="png")
     assert img.to_numpy().shape == (1080, 1920, 4)
+
+
+def test_all_zero_volume_hides_the_panel() -> None:
+    zero = bars(20).with_columns(volume=pl.lit(0.0))
+    assert bytes(zero.kf.render(width=W, height=H)) == bytes(zero.kf.render(width=W, height=H, volume=False))
+    named = zero.kf.render(width=W, height=H, volume="volume")
+    assert bytes(named) != bytes(zero.kf.render(width=W, height=H, volume=False))

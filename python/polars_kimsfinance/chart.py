@@ -231,7 +231,12 @@ def _evaluate(where: str, label: str, df: pl.DataFrame, expr: Any) -> list[tuple
     if isinstance(expr, pl.Series):
         result = expr
     elif isinstance(expr, pl.Expr):
-        result = df.select(expr).to_series()
+        # Selected next to a full-height column, a scalar (pl.lit(250.0), pl.col("close").mean()) broadcasts to a
+        # horizontal line.
+        try:
+            result = df.select(pl.repeat(None, pl.len()).alias("__kf_height"), expr).to_series(1)
+        except pl.exceptions.ShapeError as e:
+            raise ValueError(f"{_FUNC}: {where} {label!r} must give one value per bar ({df.height}): {e}") from None
     else:
         raise TypeError(f"{_FUNC}: {where} {label!r} must be a polars Expr or Series, got {type(expr).__name__}")
     if result.len() != df.height:
@@ -328,7 +333,8 @@ def render(
     theme : str, default "tradingview"
         ``classic``, ``modern``, ``tradingview`` or ``light``.
     volume : bool or str, default True
-        Draw the volume panel when there is a volume column; a string names the volume column.
+        Draw the volume panel when there is a volume column with some volume (an all-zero column is skipped); a
+        string names the volume column and always draws it.
     overlays : list, optional
         Lines over the price panel: catalogue indicators as ``"name"`` or ``"name:param,param"`` (``"sma:20"``,
         ``"ema:50"``, ``"keltner:20,2"``; a multi-output indicator draws every field), or ``(label, pl.Expr)`` /
@@ -435,6 +441,10 @@ def render(
         _numeric("volume", df, vcol)
         roles["volume"] = vcol
     draw_volume = volume is not False and vcol is not None
+    if draw_volume and volume is True:
+        # A found volume column that is all zero / null (e.g. index data) would only draw an empty panel.
+        top = df.select(pl.col(vcol).cast(pl.Float64).fill_nan(None).max()).item()
+        draw_volume = top is not None and top > 0
     if time is not None:
         tcol = _transforms._time_column(_FUNC, df, time)
         dtype = df.schema[time]
