@@ -5,8 +5,8 @@
    speed preset and mplfinance's, with ratios (ours / mplfinance: below 1.0 means faster / smaller).
 2. 10M candles → one 1920x1080 chart (bars sharing a pixel column are aggregated first).
 3. Peak memory of rendering 1M candles: the RSS high-water mark (``VmHWM``, reset through ``/proc/self/clear_refs``)
-   minus the RSS before the call, measured in a fresh subprocess, against the budget of one RGBA image buffer +
-   32 MB.
+   minus the RSS before the call, in a fresh subprocess whose first render this is (so code, fonts and allocator
+   pools are counted too), against the budget of one RGBA image buffer + 32 MB.
 
     python bench/render.py [--repeats 7] [--big 10000000] [--mem 1000000] [--no-mpl]
 
@@ -121,7 +121,6 @@ def memory_child(n: int) -> None:
     import gc
 
     df = random_walk(n)
-    df.kf.render(width=W, height=H)  # page in code, fonts and the allocator's pools once
     gc.collect()
     before = _status("VmRSS")
     with open("/proc/self/clear_refs", "w") as f:
@@ -159,15 +158,17 @@ def main() -> None:
     mpl = None if args.no_mpl else bench_mplfinance(df, args.repeats)
 
     print(f"\n## {args.bars} candles + volume, {W}x{H} PNG, median of {args.repeats}\n")
-    print("| renderer | wall ms | prepare | scene | draw | convert | encode | PNG bytes | time ratio | size ratio |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("| renderer | wall ms | prepare | bind | scene | draw | convert | encode | PNG bytes | time ratio | size ratio |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for speed, r in ours.items():
         tr = f"{r['wall_ms'] / mpl['wall_ms']:.3f}" if mpl else "-"
         sr = f"{r['bytes'] / mpl['bytes']:.3f}" if mpl else "-"
-        print(f"| kimsfinance speed={speed} | {r['wall_ms']:.1f} | {r['prepare_ms']:.2f} | {r['scene_ms']:.2f} | "
-              f"{r['draw_ms']:.2f} | {r['convert_ms']:.2f} | {r['encode_ms']:.2f} | {r['bytes']:,} | {tr} | {sr} |")
+        print(f"| kimsfinance speed={speed} | {r['wall_ms']:.1f} | {r['prepare_ms']:.2f} | {r['bind_ms']:.2f} | "
+              f"{r['scene_ms']:.2f} | {r['draw_ms']:.2f} | {r['convert_ms']:.2f} | {r['encode_ms']:.2f} | "
+              f"{r['bytes']:,} | {tr} | {sr} |")
     if mpl:
-        print(f"| mplfinance {mpl['version']} ({mpl['size']}) | {mpl['wall_ms']:.1f} | | | | | | {mpl['bytes']:,} | 1 | 1 |")
+        print(f"| mplfinance {mpl['version']} ({mpl['size']}) | {mpl['wall_ms']:.1f} | | | | | | | {mpl['bytes']:,} "
+              "| 1 | 1 |")
         print(f"\nspeed-up (fast preset): {mpl['wall_ms'] / ours['fast']['wall_ms']:.1f}x; "
               f"PNG size ratio fast / mplfinance: {ours['fast']['bytes'] / mpl['bytes']:.2f}")
 
@@ -177,7 +178,8 @@ def main() -> None:
         wall, img = median_ms(lambda: big.kf.render(width=W, height=H), 3)
         t = img.timings
         print(f"\n## {args.big:,} candles → one {W}x{H} PNG (median of 3)\n")
-        print(f"wall {wall:.1f} ms: prepare {t['prepare_ms']:.1f}, scene {t['scene_ms']:.1f} (aggregation to "
+        print(f"wall {wall:.1f} ms: prepare {t['prepare_ms']:.1f}, call into Rust {t['call_ms']:.1f} = bind "
+              f"{t['bind_ms']:.1f} + scene {t['scene_ms']:.1f} (aggregation to "
               f"{t['slots']} slots), draw {t['draw_ms']:.1f}, convert {t['convert_ms']:.1f}, encode {t['encode_ms']:.1f}")
         del big
 

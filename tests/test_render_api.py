@@ -227,8 +227,9 @@ def test_speed_presets(sample: pl.DataFrame) -> None:
 
 def test_timings(sample: pl.DataFrame) -> None:
     t = sample.kf.render(width=W, height=H).timings
-    for key in ("prepare_ms", "scene_ms", "draw_ms", "convert_ms", "encode_ms", "total_ms"):
+    for key in ("prepare_ms", "call_ms", "bind_ms", "scene_ms", "draw_ms", "convert_ms", "encode_ms", "total_ms"):
         assert t[key] >= 0
+    assert t["call_ms"] >= t["total_ms"]
     assert t["slots"] == sample.height
 
 

@@ -61,10 +61,11 @@ class ChartImage(bytes):
     format : str
         ``"png"``, ``"svg"``, ``"webp"`` or ``"rgba"`` (raw straight RGBA, row-major, ``width * height * 4`` bytes).
     timings : dict
-        Milliseconds spent preparing the data in Python (``prepare_ms``), building the scene (``scene_ms``),
-        drawing (``draw_ms``), converting premultiplied to straight RGBA (``convert_ms``), encoding
-        (``encode_ms``), and ``total_ms`` for the Rust part; ``slots`` is the number of bars drawn after
-        aggregating bars that share a pixel column.
+        Milliseconds: ``prepare_ms`` (Python: argument checks, column lookup, indicators), ``call_ms`` (the whole
+        call into Rust), and within it ``bind_ms`` (reading the Arrow columns), ``scene_ms`` (layout and draw
+        list), ``draw_ms`` (rasterising), ``convert_ms`` (premultiplied to straight RGBA), ``encode_ms`` and
+        ``total_ms`` (scene + draw + convert + encode); ``slots`` is the number of bars drawn after aggregating
+        bars that share a pixel column.
     """
 
     width: int
@@ -497,7 +498,8 @@ def render(
         hist = next((s for name, s, _ in lines if _is_histogram(name)), None)
         panel_args.append((panel_title, [line for line in lines if line[1] is not hist], hist))
 
-    prepare_ms = (_time.perf_counter() - t0) * 1000.0
+    t1 = _time.perf_counter()
+    prepare_ms = (t1 - t0) * 1000.0
     data, w, h_, fmt, timings = _internal._render(
         kind,
         bars,
@@ -515,7 +517,7 @@ def render(
         format=format,
         speed=speed,
     )
-    timings = {"prepare_ms": prepare_ms, **timings}
+    timings = {"prepare_ms": prepare_ms, "call_ms": (_time.perf_counter() - t1) * 1000.0, **timings}
     return ChartImage(data, width=w, height=h_, format=fmt, timings=timings)
 
 
