@@ -169,6 +169,11 @@ def test_time_units_agree() -> None:
     ref = bytes(df.kf.render(width=W, height=H))
     for dtype in (pl.Datetime("us"), pl.Datetime("ms"), pl.Datetime("ns")):
         assert bytes(df.with_columns(pl.col("date").cast(dtype)).kf.render(width=W, height=H)) == ref
+    utc = df.with_columns(pl.col("date").cast(pl.Datetime("us")).dt.replace_time_zone("UTC"))
+    assert bytes(utc.kf.render(width=W, height=H)) == ref
+    # A null time is filled from the previous bar's (the bar itself is still drawn).
+    holes = df.with_columns(pl.when(pl.int_range(pl.len()) == 5).then(None).otherwise(pl.col("date")).alias("date"))
+    assert holes.kf.render(width=W, height=H).to_numpy().shape == (H, W, 4)
     # Time labels change the picture compared to bar numbers.
     assert bytes(df.drop("date").kf.render(width=W, height=H)) != ref
 

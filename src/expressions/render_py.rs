@@ -19,7 +19,7 @@ use pyo3::types::{PyBytes, PyDict};
 use pyo3_polars::PySeries;
 
 use crate::render::{
-    self, ChartKind, ColorOverrides, Columns, Format, Input, Options, PngSpeed, PnfColumn, PnfMark, RenderError,
+    self, ChartKind, ColorOverrides, Columns, Format, Input, Options, PnfColumn, PnfMark, PngSpeed, RenderError,
     RenkoBrick, Series as Line, SubPanel, Theme, MAX_SIZE, MIN_SIZE,
 };
 
@@ -44,9 +44,9 @@ fn compact(ca: &Float64Chunked) -> Vec<f64> {
     let mut out = Vec::with_capacity(ca.len());
     for arr in ca.downcast_iter() {
         match arr.validity() {
-            Some(valid) if valid.unset_bits() > 0 => out.extend(
-                arr.values().iter().zip(valid.iter()).map(|(&v, ok)| if ok { v } else { f64::NAN }),
-            ),
+            Some(valid) if valid.unset_bits() > 0 => {
+                out.extend(arr.values().iter().zip(valid.iter()).map(|(&v, ok)| if ok { v } else { f64::NAN }))
+            }
             _ => out.extend_from_slice(arr.values()),
         }
     }
@@ -173,7 +173,10 @@ fn lines_of(lines: Vec<LineArg>) -> Vec<(String, Series, Option<String>)> {
     lines.into_iter().map(|(label, s, color)| (label, s.0, color)).collect()
 }
 
-fn borrow_lines<'a>(what: &str, held: &'a [(String, Series, Option<String>)]) -> PyResult<Vec<(String, Cow<'a, [f64]>, Option<String>)>> {
+fn borrow_lines<'a>(
+    what: &str,
+    held: &'a [(String, Series, Option<String>)],
+) -> PyResult<Vec<(String, Cow<'a, [f64]>, Option<String>)>> {
     held.iter()
         .map(|(label, s, color)| Ok((label.clone(), floats(&format!("{what} '{label}'"), s)?, color.clone())))
         .collect()
@@ -294,14 +297,9 @@ fn _render<'py>(
     let input = match (kind, &bar_data) {
         (ChartKind::Renko, _) => Input::Renko(&bricks),
         (ChartKind::Pnf, _) => Input::Pnf(&columns),
-        (_, Some((t, [o, h, l, c], v))) => Input::Bars(Columns {
-            timestamps: t.as_deref(),
-            open: o,
-            high: h,
-            low: l,
-            close: c,
-            volume: v.as_deref(),
-        }),
+        (_, Some((t, [o, h, l, c], v))) => {
+            Input::Bars(Columns { timestamps: t.as_deref(), open: o, high: h, low: l, close: c, volume: v.as_deref() })
+        }
         (_, None) => return Err(value_error(format_args!("render: kind '{}' needs bars", kind.name()))),
     };
     let options = Options {
@@ -316,7 +314,11 @@ fn _render<'py>(
         overlays: to_lines(&overlay_data),
         panels: panel_data
             .iter()
-            .map(|(title, lines, hist)| SubPanel { title: title.clone(), lines: to_lines(lines), histogram: hist.as_deref() })
+            .map(|(title, lines, hist)| SubPanel {
+                title: title.clone(),
+                lines: to_lines(lines),
+                histogram: hist.as_deref(),
+            })
             .collect(),
         format,
     };
@@ -344,10 +346,7 @@ fn _render<'py>(
 fn _decode_image<'py>(py: Python<'py>, data: &[u8]) -> PyResult<(u32, u32, Bound<'py, PyBytes>)> {
     let decoded = py.detach(|| -> Result<(u32, u32, Vec<u8>), String> {
         if data.starts_with(b"\x89PNG") {
-            let mut decoder = png::Decoder::new_with_limits(
-                Cursor::new(data),
-                png::Limits { bytes: usize::MAX },
-            );
+            let mut decoder = png::Decoder::new_with_limits(Cursor::new(data), png::Limits { bytes: usize::MAX });
             decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
             let mut reader = decoder.read_info().map_err(|e| e.to_string())?;
             let mut buf = vec![0; reader.output_buffer_size().ok_or("png: image too large")?];
@@ -366,7 +365,11 @@ fn _decode_image<'py>(py: Python<'py>, data: &[u8]) -> PyResult<(u32, u32, Bound
             let (w, h) = decoder.dimensions();
             let mut buf = vec![0; decoder.output_buffer_size().ok_or("webp: image too large")?];
             decoder.read_image(&mut buf).map_err(|e| e.to_string())?;
-            let rgba = if decoder.has_alpha() { buf } else { buf.chunks_exact(3).flat_map(|p| [p[0], p[1], p[2], 255]).collect() };
+            let rgba = if decoder.has_alpha() {
+                buf
+            } else {
+                buf.chunks_exact(3).flat_map(|p| [p[0], p[1], p[2], 255]).collect()
+            };
             Ok((w, h, rgba))
         } else {
             Err("not a PNG or WebP image".into())
@@ -379,7 +382,13 @@ fn _decode_image<'py>(py: Python<'py>, data: &[u8]) -> PyResult<(u32, u32, Bound
 /// Encodes straight RGBA (`width * height * 4` bytes) as PNG.
 #[pyfunction]
 #[pyo3(signature = (rgba, width, height, speed="fast"))]
-fn _encode_png<'py>(py: Python<'py>, rgba: &[u8], width: u32, height: u32, speed: &str) -> PyResult<Bound<'py, PyBytes>> {
+fn _encode_png<'py>(
+    py: Python<'py>,
+    rgba: &[u8],
+    width: u32,
+    height: u32,
+    speed: &str,
+) -> PyResult<Bound<'py, PyBytes>> {
     let speed = PngSpeed::parse(speed).map_err(value_error)?;
     if rgba.len() != width as usize * height as usize * 4 {
         return Err(value_error(format_args!(
