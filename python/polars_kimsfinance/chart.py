@@ -12,6 +12,7 @@ knows its size, format and where the time went.
 from __future__ import annotations
 
 import base64
+import inspect
 import math
 import re
 import time as _time
@@ -551,6 +552,9 @@ def _lazyframe_render(self: Any, kind: str = "candle", **kwargs: Any) -> ChartIm
 _dataframe_render.__doc__ = render.__doc__
 _lazyframe_render.__doc__ = "Collect only the columns the chart needs, then draw it.\n\n" + (render.__doc__ or "")
 _dataframe_render.__name__ = _lazyframe_render.__name__ = "render"
+_params = list(inspect.signature(render).parameters.values())
+_method_sig = inspect.Signature([inspect.Parameter("self", inspect.Parameter.POSITIONAL_ONLY), *_params[1:]])
+_dataframe_render.__signature__ = _lazyframe_render.__signature__ = _method_sig  # type: ignore[attr-defined]
 setattr(DataFrameNamespace, "render", _dataframe_render)
 setattr(LazyFrameNamespace, "render", _lazyframe_render)
 
