@@ -1,3 +1,561 @@
-"""Charts: ``df.kf.render(...)`` and the image it returns."""
+"""Charts: ``df.kf.render(...)`` and the image it returns.
+
+``render`` finds the frame's OHLCV columns (case-insensitively, like the indicators), computes any overlay and
+sub-panel indicators with the catalogue, and hands the columns to the Rust renderer through the Arrow C interface:
+a Float64 column in one chunk is drawn straight from its buffer, other numeric columns are cast once. The GIL is
+released while the chart is drawn and encoded. The caller's frame is never modified.
+
+The result is a :class:`ChartImage`: the encoded bytes (a ``bytes`` subclass) that Jupyter displays inline and that
+knows its size, format and where the time went.
+"""
 
 from __future__ import annotations
+
+import base64
+import inspect
+import math
+import re
+import time as _time
+from numbers import Real
+from pathlib import Path
+from typing import Any, Mapping, Sequence, Union
+
+import polars as pl
+
+from . import _internal
+from . import transforms as _transforms
+from .catalogue import BY_NAME
+from .functions import FUNCTIONS
+from .namespaces import DataFrameNamespace, LazyFrameNamespace, _frame_exprs, resolve_columns
+
+KINDS = ("candle", "ohlc", "line", "line_filled", "hollow", "renko", "pnf", "heikin_ashi")
+THEMES = ("classic", "modern", "tradingview", "light")
+FORMATS = ("png", "svg", "webp", "rgba")
+SPEEDS = ("fast", "balanced", "best")
+COLOR_KEYS = ("background", "up", "down", "grid", "text", "line")
+MIN_SIZE, MAX_SIZE = 64, 16384
+
+_HEX = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})")
+_MIME = {"png": "image/png", "svg": "image/svg+xml", "webp": "image/webp", "rgba": "image/png"}
+_FUNC = "render"
+
+Overlay = Union[str, tuple]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The image.
+
+
+def _rebuild(data: bytes, width: int, height: int, format: str, timings: dict) -> "ChartImage":
+    return ChartImage(data, width=width, height=height, format=format, timings=timings)
+
+
+class ChartImage(bytes):
+    """An encoded chart: the bytes of a PNG, SVG, WebP or raw RGBA image.
+
+    Being ``bytes``, it can be written, compared or sent as is; in Jupyter it displays inline.
+
+    Attributes
+    ----------
+    width, height : int
+        Image size in pixels.
+    format : str
+        ``"png"``, ``"svg"``, ``"webp"`` or ``"rgba"`` (raw straight RGBA, row-major, ``width * height * 4`` bytes).
+    timings : dict
+        Milliseconds: ``prepare_ms`` (Python: argument checks, column lookup, indicators), ``call_ms`` (the whole
+        call into Rust), and within it ``bind_ms`` (reading the Arrow columns), ``scene_ms`` (layout and draw
+        list), ``draw_ms`` (rasterising), ``convert_ms`` (premultiplied to straight RGBA), ``encode_ms`` and
+        ``total_ms`` (scene + draw + convert + encode); ``slots`` is the number of bars drawn after aggregating
+        bars that share a pixel column.
+    """
+
+    width: int
+    height: int
+    format: str
+    timings: dict
+
+    def __new__(
+        cls, data: bytes, *, width: int, height: int, format: str, timings: Mapping[str, Any] | None = None
+    ) -> "ChartImage":
+        obj = super().__new__(cls, data)
+        obj.width = int(width)
+        obj.height = int(height)
+        obj.format = str(format)
+        obj.timings = dict(timings or {})
+        return obj
+
+    def __repr__(self) -> str:
+        return f"ChartImage(format={self.format!r}, width={self.width}, height={self.height}, bytes={len(self)})"
+
+    __str__ = __repr__
+
+    def __reduce__(self) -> tuple:
+        return (_rebuild, (bytes(self), self.width, self.height, self.format, self.timings))
+
+    def save(self, path: str | Path) -> Path:
+        """Write the image bytes to ``path`` (the suffix is not checked against the format) and return the path."""
+        path = Path(path)
+        path.write_bytes(self)
+        return path
+
+    def to_numpy(self) -> Any:
+        """The pixels as a writable ``(height, width, 4)`` ``uint8`` array of straight RGBA.
+
+        PNG and WebP are decoded in Rust (no Pillow needed). An SVG chart has no pixels: render it again with
+        ``format="png"``.
+        """
+        import numpy as np
+
+        if self.format == "svg":
+            raise ValueError("to_numpy: an SVG chart has no pixels; render with format='png', 'webp' or 'rgba'")
+        if self.format == "rgba":
+            data = bytes(self)
+        else:
+            width, height, data = _internal._decode_image(self)
+            if (width, height) != (self.width, self.height):
+                raise ValueError(f"to_numpy: decoded {width}x{height}, expected {self.width}x{self.height}")
+        return np.frombuffer(data, dtype=np.uint8).reshape(self.height, self.width, 4).copy()
+
+    def to_png(self) -> bytes:
+        """PNG bytes of the chart (encodes RGBA and WebP charts; fails for SVG)."""
+        if self.format == "png":
+            return bytes(self)
+        if self.format == "rgba":
+            return bytes(_internal._encode_png(self, self.width, self.height))
+        if self.format == "webp":
+            width, height, rgba = _internal._decode_image(self)
+            return bytes(_internal._encode_png(rgba, width, height))
+        raise ValueError("to_png: an SVG chart has no pixels; render with format='png'")
+
+    def _repr_png_(self) -> bytes | None:
+        if self.format in ("png", "rgba"):
+            return self.to_png()
+        return None
+
+    def _repr_svg_(self) -> str | None:
+        return self.decode("utf-8") if self.format == "svg" else None
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        mime = _MIME[self.format]
+        if self.format == "svg":
+            data: str = self.decode("utf-8")
+        else:
+            data = base64.b64encode(self.to_png() if self.format == "rgba" else self).decode("ascii")
+        return {mime: data, "text/plain": repr(self)}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Argument checks.
+
+
+def _choice(name: str, value: Any, allowed: Sequence[str]) -> str:
+    if not isinstance(value, str) or value.lower() not in allowed:
+        raise ValueError(f"{_FUNC}: {name} must be one of {', '.join(allowed)}; got {value!r}")
+    return value.lower()
+
+
+def _size(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not MIN_SIZE <= value <= MAX_SIZE:
+        raise ValueError(f"{_FUNC}: {name} must be an integer between {MIN_SIZE} and {MAX_SIZE}, got {value!r}")
+    return value
+
+
+def _flag(name: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"{_FUNC}: {name} must be True or False, got {value!r}")
+    return value
+
+
+def _color(name: str, value: Any) -> str:
+    if not isinstance(value, str) or not _HEX.fullmatch(value):
+        raise ValueError(f"{_FUNC}: {name} must be a colour '#RGB', '#RRGGBB' or '#RRGGBBAA', got {value!r}")
+    return value
+
+
+def _colors(colors: Any) -> dict[str, str] | None:
+    if colors is None:
+        return None
+    if not isinstance(colors, Mapping):
+        raise TypeError(f"{_FUNC}: colors must be a dict such as {{'up': '#00FF00'}}, got {type(colors).__name__}")
+    out = {}
+    for key, value in colors.items():
+        if key not in COLOR_KEYS:
+            raise ValueError(f"{_FUNC}: colors has an unknown key {key!r}; valid keys: {', '.join(COLOR_KEYS)}")
+        out[key] = _color(f"colors[{key!r}]", value)
+    return out
+
+
+def _numeric(role: str, df: pl.DataFrame, column: str) -> pl.Series:
+    s = df.get_column(column)
+    if not (s.dtype.is_numeric() or s.dtype == pl.Null):
+        raise TypeError(f"{_FUNC}: {role} column {column!r} has dtype {s.dtype}; expected a numeric column")
+    return s
+
+
+def _first_high_below_low(df: pl.DataFrame, high: str, low: str) -> None:
+    bad = df.select((pl.col(high).cast(pl.Float64) < pl.col(low).cast(pl.Float64)).arg_true().first()).item()
+    if bad is not None:
+        h, lo = df[high][bad], df[low][bad]
+        raise ValueError(f"{_FUNC}: high < low at row {bad}: column {high!r} = {h}, column {low!r} = {lo}")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Overlays and panels.
+
+
+def _parse_spec(where: str, spec: str) -> tuple[Any, list[Any]]:
+    """``"sma:20"`` → (the sma Indicator, [20]); ``"keltner:20,2"`` → (keltner, [20, 2.0]); ``"rsi"`` → (rsi, [])."""
+    name, _, rest = spec.partition(":")
+    ind = BY_NAME.get(name.strip().lower())
+    if ind is None:
+        raise ValueError(
+            f"{_FUNC}: {where} {spec!r}: unknown indicator {name!r}; known: {', '.join(sorted(BY_NAME))}"
+        )
+    args: list[Any] = []
+    for part in filter(None, (p.strip() for p in rest.split(","))):
+        try:
+            args.append(int(part))
+        except ValueError:
+            try:
+                args.append(float(part))
+            except ValueError:
+                raise ValueError(f"{_FUNC}: {where} {spec!r}: parameter {part!r} is not a number") from None
+    if len(args) > len(ind.params):
+        raise ValueError(
+            f"{_FUNC}: {where} {spec!r}: {ind.name} takes at most {len(ind.params)} parameters "
+            f"({', '.join(p.name for p in ind.params)}), got {len(args)}"
+        )
+    return ind, args
+
+
+def _evaluate(where: str, label: str, df: pl.DataFrame, expr: Any) -> list[tuple[str, pl.Series]]:
+    """Evaluate one expression (or take a Series) on the frame; a struct gives one series per field."""
+    if isinstance(expr, pl.Series):
+        result = expr
+    elif isinstance(expr, pl.Expr):
+        # Selected next to a full-height column, a scalar (pl.lit(250.0), pl.col("close").mean()) broadcasts to a
+        # horizontal line.
+        try:
+            result = df.select(pl.repeat(None, pl.len()).alias("__kf_height"), expr).to_series(1)
+        except pl.exceptions.ShapeError as e:
+            raise ValueError(f"{_FUNC}: {where} {label!r} must give one value per bar ({df.height}): {e}") from None
+    else:
+        raise TypeError(f"{_FUNC}: {where} {label!r} must be a polars Expr or Series, got {type(expr).__name__}")
+    if result.len() != df.height:
+        raise ValueError(f"{_FUNC}: {where} {label!r} has {result.len()} values, expected {df.height} (one per bar)")
+    if isinstance(result.dtype, pl.Struct):
+        parts = [(f.name, result.struct.field(f.name)) for f in result.dtype.fields]
+    else:
+        parts = [(label, result)]
+    for name, s in parts:
+        if not (s.dtype.is_numeric() or s.dtype == pl.Null):
+            raise TypeError(f"{_FUNC}: {where} {name!r} has dtype {s.dtype}; expected numbers")
+    return parts
+
+
+def _spec_lines(
+    where: str, spec: Any, df: pl.DataFrame, roles: dict[str, str]
+) -> tuple[str, list[tuple[str, pl.Series, str | None]]]:
+    """A title and its lines ``(label, values, colour)`` for one overlay / panel entry."""
+    if isinstance(spec, str):
+        ind, args = _parse_spec(where, spec)
+        overrides = {name: roles.get(name) for name in ind.inputs}
+        exprs = _frame_exprs(ind, df.columns, tuple(args), overrides)
+        values = dict(zip((p.name for p in ind.params), args))
+        title = ind.column_name({**{p.name: p.default for p in ind.params}, **values})
+        out = df.select(exprs)
+        return title, [(s.name, s, None) for s in out.get_columns()]
+    if isinstance(spec, tuple) and len(spec) in (2, 3) and isinstance(spec[0], str):
+        label, expr = spec[0], spec[1]
+        color = spec[2] if len(spec) == 3 else None
+        if color is not None:
+            _color(f"{where} {label!r} colour", color)
+        return label, [(name, s, color) for name, s in _evaluate(where, label, df, expr)]
+    raise TypeError(
+        f"{_FUNC}: each {where} must be a string such as 'sma:20' or a (label, pl.Expr[, colour]) tuple, got {spec!r}"
+    )
+
+
+def _as_list(name: str, value: Any) -> list[Any]:
+    if value is None:
+        return []
+    if isinstance(value, (str, tuple)):
+        return [value]
+    if isinstance(value, Sequence):
+        return list(value)
+    raise TypeError(f"{_FUNC}: {name} must be a list of specs, got {type(value).__name__}")
+
+
+def _is_histogram(name: str) -> bool:
+    return "hist" in name.lower()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# render.
+
+
+def render(
+    df: pl.DataFrame,
+    kind: str = "candle",
+    *,
+    width: int = 1920,
+    height: int = 1080,
+    theme: str = "tradingview",
+    volume: bool | str = True,
+    overlays: Sequence[Overlay] | None = None,
+    panels: Sequence[Overlay] | None = None,
+    title: str | None = None,
+    format: str = "png",
+    speed: str = "fast",
+    antialias: bool = True,
+    colors: Mapping[str, str] | None = None,
+    fill: bool = False,
+    box_size: float | None = None,
+    reversal: int = 3,
+    open: str | None = None,
+    high: str | None = None,
+    low: str | None = None,
+    close: str | None = None,
+    time: str | None = None,
+) -> ChartImage:
+    """Draw a financial chart of the frame.
+
+    Parameters
+    ----------
+    df : pl.DataFrame
+        OHLC(V) bars in time order. Columns are found case-insensitively (``Close`` matches ``close``) unless named
+        with ``open=``, ``high=``, ``low=``, ``close=``, ``time=`` or ``volume=``. A row with a null or NaN price
+        is a missing bar and draws as a gap.
+    kind : str, default "candle"
+        ``candle``, ``ohlc``, ``line`` (close line; ``fill=True`` fills below it, as does ``line_filled``),
+        ``hollow``, ``renko`` (bricks from ``df.kf.renko(box_size)``), ``pnf`` (point-and-figure columns from
+        ``df.kf.pnf(box_size, reversal)``) or ``heikin_ashi`` (candles of the ``heikin_ashi`` indicator).
+    width, height : int, default 1920 x 1080
+        Image size in pixels, 64 to 16384.
+    theme : str, default "tradingview"
+        ``classic``, ``modern``, ``tradingview`` or ``light``.
+    volume : bool or str, default True
+        Draw the volume panel when there is a volume column with some volume (an all-zero column is skipped); a
+        string names the volume column and always draws it.
+    overlays : list, optional
+        Lines over the price panel: catalogue indicators as ``"name"`` or ``"name:param,param"`` (``"sma:20"``,
+        ``"ema:50"``, ``"keltner:20,2"``; a multi-output indicator draws every field), or ``(label, pl.Expr)`` /
+        ``(label, pl.Expr, "#RRGGBB")`` tuples (a Series also works). The legend names each line.
+    panels : list, optional
+        Sub-panels below the chart, each with its own y axis, given like overlays (``"rsi"``, ``"rsi:14"``,
+        ``"macd"``). A field whose name contains ``hist`` is drawn as a histogram.
+    title : str, optional
+        Drawn above the price panel.
+    format : str, default "png"
+        ``png``, ``svg``, ``webp`` (lossless) or ``rgba`` (raw pixels).
+    speed : str, default "fast"
+        PNG compression preset: ``fast``, ``balanced`` or ``best`` (smaller, slower).
+    antialias : bool, default True
+        Antialiased drawing; off gives crisp aliased edges.
+    colors : dict, optional
+        Colour overrides as hex strings, keys ``background``, ``up``, ``down``, ``grid``, ``text``, ``line``.
+    fill : bool, default False
+        With ``kind="line"``: fill the area below the line.
+    box_size : float, optional
+        Renko brick / point-and-figure box size; default derived from the median ATR(14), as in the transforms.
+    reversal : int, default 3
+        Point-and-figure reversal in boxes.
+    open, high, low, close, time : str, optional
+        Column names, found case-insensitively when not given. ``time`` (a Date or Datetime column; by default
+        one named date / datetime / time / timestamp, or the only temporal column) labels the x axis; without it
+        the axis shows bar numbers.
+
+    Returns
+    -------
+    ChartImage
+        The encoded image (``bytes``) with ``width``, ``height``, ``format``, ``timings``, ``save(path)`` and
+        ``to_numpy()``.
+
+    Raises
+    ------
+    ValueError
+        Empty frame, missing or ambiguous columns, a bar with high < low, a size outside 64..16384, an unknown
+        kind, theme, format, speed or indicator, or an invalid colour.
+    TypeError
+        A non-numeric price or volume column, or an argument of the wrong type.
+
+    Examples
+    --------
+    >>> import polars_kimsfinance as kf
+    >>> img = kf.sample_ohlcv(100).kf.render(width=640, height=360, overlays=["sma:20"], panels=["rsi"])
+    >>> img.format, img.width, img.height, img[:4] == b"\\x89PNG"
+    ('png', 640, 360, True)
+    >>> img.to_numpy().shape
+    (360, 640, 4)
+    """
+    t0 = _time.perf_counter()
+    if not isinstance(df, pl.DataFrame):
+        raise TypeError(f"{_FUNC}: expected a polars DataFrame, got {type(df).__name__}")
+    kind = _choice("kind", kind, KINDS)
+    if _flag("fill", fill) and kind == "line":
+        kind = "line_filled"
+    width, height = _size("width", width), _size("height", height)
+    theme = _choice("theme", theme, THEMES)
+    format = _choice("format", format, FORMATS)
+    speed = _choice("speed", speed, SPEEDS)
+    antialias = _flag("antialias", antialias)
+    colors_ = _colors(colors)
+    if title is not None and not isinstance(title, str):
+        raise TypeError(f"{_FUNC}: title must be a string, got {type(title).__name__}")
+    if not isinstance(volume, (bool, str)):
+        raise TypeError(f"{_FUNC}: volume must be True, False or a column name, got {volume!r}")
+    if box_size is not None and (
+        isinstance(box_size, bool) or not isinstance(box_size, Real) or not math.isfinite(box_size) or box_size <= 0
+    ):
+        raise ValueError(f"{_FUNC}: box_size must be a finite number > 0, got {box_size!r}")
+    if isinstance(reversal, bool) or not isinstance(reversal, int) or reversal < 1:
+        raise ValueError(f"{_FUNC}: reversal must be an integer >= 1, got {reversal!r}")
+    overlay_specs, panel_specs = _as_list("overlays", overlays), _as_list("panels", panels)
+    if kind in ("renko", "pnf") and (overlay_specs or panel_specs):
+        raise ValueError(f"{_FUNC}: overlays and panels need time bars; kind {kind!r} draws bricks / columns")
+    if df.height == 0:
+        raise ValueError(f"{_FUNC}: the frame is empty (0 rows, columns {df.columns}); nothing to draw")
+
+    # Columns.
+    overrides = {"open": open, "high": high, "low": low, "close": close}
+    available = df.columns
+    if kind in ("line", "line_filled"):
+        roles = resolve_columns(_FUNC, available, ["close"], overrides)
+        try:
+            roles.update(resolve_columns(_FUNC, available, ["open", "high", "low"], overrides))
+        except ValueError:
+            if any(overrides[r] is not None for r in ("open", "high", "low")):
+                raise
+    elif kind == "renko":
+        roles = resolve_columns(_FUNC, available, ["close"], overrides)
+    elif kind == "pnf":
+        roles = resolve_columns(_FUNC, available, ["high", "low"], overrides)
+    else:
+        roles = resolve_columns(_FUNC, available, ["open", "high", "low", "close"], overrides)
+    for role, column in roles.items():
+        _numeric(role, df, column)
+    vcol = None
+    if isinstance(volume, str):
+        vcol = resolve_columns(_FUNC, available, ["volume"], {"volume": volume})["volume"]
+    elif volume or overlay_specs or panel_specs:
+        vcol = _transforms._optional(_FUNC, df, ("volume",), None)
+    if vcol is not None:
+        _numeric("volume", df, vcol)
+        roles["volume"] = vcol
+    draw_volume = volume is not False and vcol is not None
+    if draw_volume and volume is True:
+        # A found volume column that is all zero / null (e.g. index data) would only draw an empty panel.
+        top = df.select(pl.col(vcol).cast(pl.Float64).fill_nan(None).max()).item()
+        draw_volume = top is not None and top > 0
+    if time is not None:
+        tcol = _transforms._time_column(_FUNC, df, time)
+        dtype = df.schema[time]
+        if not (dtype == pl.Date or isinstance(dtype, pl.Datetime)):
+            raise TypeError(f"{_FUNC}: time column {time!r} has dtype {dtype}; expected Date or Datetime")
+    else:
+        tcol = _transforms._time_column(_FUNC, df, None)
+        if tcol is not None and not (df.schema[tcol] == pl.Date or isinstance(df.schema[tcol], pl.Datetime)):
+            tcol = None  # e.g. an unparsed date string: label bars by number
+    tseries = df.get_column(tcol) if tcol is not None else None
+
+    bars = renko = pnf = None
+    if kind == "renko":
+        bricks = _transforms.renko(df, box_size, close=roles["close"], high=high, low=low)
+        if bricks.height == 0:
+            raise ValueError(f"{_FUNC}: the closes never move a full box, so there are no renko bricks; pass a smaller box_size")
+        renko = (bricks["open"], bricks["close"])
+    elif kind == "pnf":
+        _first_high_below_low(df, roles["high"], roles["low"])
+        if box_size is None:
+            box_size = _transforms._median_atr(_FUNC, df, roles["high"], roles["low"], close)
+        cols = _transforms.pnf(df, box_size, reversal, high=roles["high"], low=roles["low"])
+        if cols.height == 0:
+            raise ValueError(
+                f"{_FUNC}: the prices never span {reversal} boxes of {box_size}, so there are no point-and-figure "
+                "columns; pass a smaller box_size or reversal"
+            )
+        pnf = (cols["kind"] == "X", cols["top"], cols["bottom"], float(box_size))
+    else:
+        o, h, lo, c = (df.get_column(roles.get(r, roles["close"])) for r in ("open", "high", "low", "close"))
+        if kind == "heikin_ashi":
+            _first_high_below_low(df, roles["high"], roles["low"])
+            ha = df.select(
+                FUNCTIONS["heikin_ashi"](
+                    open=pl.col(roles["open"]), high=pl.col(roles["high"]), low=pl.col(roles["low"]),
+                    close=pl.col(roles["close"]),
+                ).alias("ha")
+            ).unnest("ha")
+            o, h, lo, c = (ha.get_column(f"ha_{r}") for r in ("open", "high", "low", "close"))
+        v = df.get_column(vcol) if draw_volume else None
+        bars = (tseries, o, h, lo, c, v)
+
+    overlay_lines = []
+    for spec in overlay_specs:
+        _, lines = _spec_lines("overlay", spec, df, roles)
+        overlay_lines += lines
+    panel_args = []
+    for spec in panel_specs:
+        panel_title, lines = _spec_lines("panel", spec, df, roles)
+        hist = next((s for name, s, _ in lines if _is_histogram(name)), None)
+        panel_args.append((panel_title, [line for line in lines if line[1] is not hist], hist))
+
+    t1 = _time.perf_counter()
+    prepare_ms = (t1 - t0) * 1000.0
+    data, w, h_, fmt, timings = _internal._render(
+        kind,
+        bars,
+        renko=renko,
+        pnf=pnf,
+        overlays=overlay_lines,
+        panels=panel_args,
+        width=width,
+        height=height,
+        theme=theme,
+        colors=colors_,
+        volume=draw_volume,
+        antialias=antialias,
+        title=title,
+        format=format,
+        speed=speed,
+    )
+    timings = {"prepare_ms": prepare_ms, "call_ms": (_time.perf_counter() - t1) * 1000.0, **timings}
+    return ChartImage(data, width=w, height=h_, format=fmt, timings=timings)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Namespace methods.
+
+
+def _needed_columns(lf: pl.LazyFrame, kwargs: dict[str, Any]) -> list[str]:
+    """The columns ``render`` may read: OHLCV / time roles, temporal columns, columns named in ``kwargs`` and the
+    roots of overlay / panel expressions."""
+    schema = lf.collect_schema()
+    named = {v for k, v in kwargs.items() if isinstance(v, str) and k in ("open", "high", "low", "close", "time", "volume")}
+    for key in ("overlays", "panels"):
+        specs = kwargs.get(key)
+        for spec in _as_list(key, specs) if specs is not None else []:
+            if isinstance(spec, tuple) and len(spec) >= 2 and isinstance(spec[1], pl.Expr):
+                named.update(spec[1].meta.root_names())
+    roles = {"open", "high", "low", "close", "volume", *_transforms._TIME_NAMES}
+    return [c for c, t in schema.items() if c.lower() in roles or c in named or t == pl.Date or isinstance(t, pl.Datetime)]
+
+
+def _dataframe_render(self: Any, kind: str = "candle", **kwargs: Any) -> ChartImage:
+    return render(self._frame, kind, **kwargs)
+
+
+def _lazyframe_render(self: Any, kind: str = "candle", **kwargs: Any) -> ChartImage:
+    lf: pl.LazyFrame = self._frame
+    return render(lf.select(_needed_columns(lf, kwargs)).collect(), kind, **kwargs)
+
+
+_dataframe_render.__doc__ = render.__doc__
+_lazyframe_render.__doc__ = "Collect only the columns the chart needs, then draw it.\n\n" + (render.__doc__ or "")
+_dataframe_render.__name__ = _lazyframe_render.__name__ = "render"
+_params = list(inspect.signature(render).parameters.values())
+_method_sig = inspect.Signature([inspect.Parameter("self", inspect.Parameter.POSITIONAL_ONLY), *_params[1:]])
+_dataframe_render.__signature__ = _lazyframe_render.__signature__ = _method_sig  # type: ignore[attr-defined]
+setattr(DataFrameNamespace, "render", _dataframe_render)
+setattr(LazyFrameNamespace, "render", _lazyframe_render)
+
+__all__ = ["COLOR_KEYS", "FORMATS", "KINDS", "SPEEDS", "THEMES", "ChartImage", "render"]

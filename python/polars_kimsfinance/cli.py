@@ -1,12 +1,125 @@
-"""The ``kimsfinance`` command line (also ``python -m polars_kimsfinance``)."""
+"""The ``kimsfinance`` command line (also ``python -m polars_kimsfinance``).
+
+``kimsfinance demo -o chart.png`` prints indicators of the embedded SPY sample and renders it;
+``kimsfinance render FILE.csv -o chart.png --kind candle --overlay sma:20 --panel rsi`` draws a CSV or Parquet file
+(without FILE, the embedded sample).
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Sequence
 
 import polars as pl
+
+_TIME_NAMES = ("date", "datetime", "time", "timestamp")
+# Tried in order on a text time column; the first that parses every non-empty value wins.
+_TIME_FORMATS = (
+    "%Y-%m-%d",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%dT%H:%M:%S",
+    "%m/%d/%Y",
+    "%m/%d/%Y %H:%M",
+    "%m/%d/%Y %H:%M:%S",
+    "%d.%m.%Y",
+    "%Y%m%d",
+)
+
+
+def _parse_time(s: pl.Series) -> pl.Series:
+    text = s.cast(pl.String).str.strip_chars()
+    valid = text.filter(text.is_not_null() & (text != "")).len()
+    for fmt in _TIME_FORMATS:
+        parsed = text.str.strptime(pl.Datetime("us"), fmt, strict=False)
+        if parsed.null_count() == s.len() - valid:
+            return (parsed if "%H" in fmt else parsed.cast(pl.Date)).alias(s.name)
+    return s
+
+
+def read_ohlcv(path: str | Path) -> pl.DataFrame:
+    """Read OHLCV bars from a CSV or Parquet file into a clean frame.
+
+    Column names are lower-cased (``Open`` → ``open``, ``Adj Close`` → ``adj close``); ``last`` becomes ``close``
+    when there is no close; a text date / time column is parsed (ISO ``2017-12-29``, US ``12/29/2017`` and
+    ``11/5/2019 9:30``, among others); rows are sorted by time when the file is in reverse or mixed order.
+
+    Examples
+    --------
+    >>> from polars_kimsfinance.data import _SAMPLE
+    >>> df = read_ohlcv(_SAMPLE)
+    >>> df.columns, df["date"].is_sorted()
+    (['date', 'open', 'high', 'low', 'close', 'volume'], True)
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix in (".parquet", ".pq"):
+        df = pl.read_parquet(path)
+    elif suffix in (".csv", ".txt", ".tsv"):
+        df = pl.read_csv(path, separator="\t" if suffix == ".tsv" else ",", infer_schema_length=10_000)
+    else:
+        raise ValueError(f"read_ohlcv: {path.name}: expected a .csv or .parquet file")
+    lower = [c.strip().lower() for c in df.columns]
+    if len(set(lower)) == len(lower):
+        df = df.rename(dict(zip(df.columns, lower)))
+    if "close" not in df.columns and "last" in df.columns:
+        df = df.rename({"last": "close"})
+    tcol = next((c for c in _TIME_NAMES if c in df.columns), None)
+    if tcol is not None:
+        if df.schema[tcol] == pl.String:
+            df = df.with_columns(_parse_time(df[tcol]))
+        if not df[tcol].is_sorted():
+            df = df.sort(tcol, maintain_order=True)
+    return df
+
+
+def _load(file: str | None) -> pl.DataFrame:
+    import polars_kimsfinance as kf
+
+    return kf.load_sample() if file is None else read_ohlcv(file)
+
+
+def _format_for(output: str, given: str | None) -> str:
+    if given is not None:
+        return given
+    suffix = Path(output).suffix.lower().lstrip(".")
+    return {"png": "png", "svg": "svg", "webp": "webp", "rgba": "rgba", "raw": "rgba"}.get(suffix, "png")
+
+
+def _render(args: argparse.Namespace) -> int:
+    import polars_kimsfinance as kf  # noqa: F401  (registers df.kf)
+
+    df = _load(args.file)
+    kwargs = dict(
+        width=args.width,
+        height=args.height,
+        theme=args.theme,
+        volume=args.volume,
+        overlays=args.overlay,
+        panels=args.panel,
+        title=args.title,
+        format=_format_for(args.output, args.format),
+        speed=args.speed,
+        antialias=args.antialias,
+    )
+    if args.box_size is not None:
+        kwargs["box_size"] = args.box_size
+    if args.kind == "pnf":
+        kwargs["reversal"] = args.reversal
+    try:
+        image = df.kf.render(args.kind, **kwargs)
+    except (ValueError, TypeError) as e:
+        print(f"kimsfinance: {e}", file=sys.stderr)
+        return 2
+    image.save(args.output)
+    t = image.timings
+    print(
+        f"wrote {args.output}: {image.width}x{image.height} {image.format}, {len(image):,} bytes, {df.height} bars "
+        f"(draw {t.get('draw_ms', 0):.1f} ms, encode {t.get('encode_ms', 0):.1f} ms)"
+    )
+    return 0
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -24,15 +137,46 @@ def _demo(args: argparse.Namespace) -> int:
     with pl.Config(tbl_rows=12, tbl_cols=-1, float_precision=2):
         print(f"SPY daily sample, {df.height} bars, last rows with indicators:")
         print(table.tail(12))
+    image = df.kf.render(
+        "candle",
+        overlays=["sma:20", "ema:50"],
+        panels=["rsi:14"],
+        title="SPY daily (sample)",
+        format=_format_for(args.output, None),
+    )
+    image.save(args.output)
+    print(f"chart: {args.output} ({image.width}x{image.height} {image.format}, {len(image):,} bytes)")
     return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from .chart import FORMATS, KINDS, SPEEDS, THEMES
+
     parser = argparse.ArgumentParser(prog="kimsfinance", description="Technical analysis and charts on Polars.")
     commands = parser.add_subparsers(dest="command", required=True)
-    demo = commands.add_parser("demo", help="compute indicators on the embedded SPY sample and print them")
-    demo.add_argument("-o", "--output", default="chart.png", help="chart file to write (when rendering)")
+
+    demo = commands.add_parser("demo", help="print indicators of the embedded SPY sample and render it")
+    demo.add_argument("-o", "--output", default="chart.png", help="chart file to write (default chart.png)")
     demo.set_defaults(run=_demo)
+
+    render = commands.add_parser("render", help="render a CSV / Parquet file of OHLCV bars (default: the sample)")
+    render.add_argument("file", nargs="?", help="a .csv or .parquet file; omitted: the embedded SPY sample")
+    render.add_argument("-o", "--output", default="chart.png", help="image to write; its suffix picks the format")
+    render.add_argument("--kind", default="candle", choices=KINDS)
+    render.add_argument("--width", type=int, default=1920)
+    render.add_argument("--height", type=int, default=1080)
+    render.add_argument("--theme", default="tradingview", choices=THEMES)
+    render.add_argument("--volume", action=argparse.BooleanOptionalAction, default=True, help="volume panel")
+    render.add_argument("--overlay", action="append", default=[], metavar="SPEC", help="e.g. sma:20 (repeatable)")
+    render.add_argument("--panel", action="append", default=[], metavar="SPEC", help="e.g. rsi:14 (repeatable)")
+    render.add_argument("--title")
+    render.add_argument("--format", choices=FORMATS, help="default: from the output suffix, else png")
+    render.add_argument("--speed", default="fast", choices=SPEEDS, help="PNG compression preset")
+    render.add_argument("--antialias", action=argparse.BooleanOptionalAction, default=True)
+    render.add_argument("--box-size", type=float, help="renko / pnf box size (default from ATR)")
+    render.add_argument("--reversal", type=int, default=3, help="pnf reversal in boxes")
+    render.set_defaults(run=_render)
+
     args = parser.parse_args(argv)
     return args.run(args)
 

@@ -1,7 +1,409 @@
 //! Python entry point of the renderer: reads a frame's Arrow buffers and calls `crate::render`.
+//!
+//! Columns arrive as Polars Series through the Arrow C interface (no copy). A Float64 column in one chunk without
+//! nulls is drawn straight from its Arrow value buffer; any other numeric column is cast / compacted once into a
+//! `Vec<f64>` with nulls as NaN (a missing bar). The GIL is released while the chart is drawn and encoded, and a
+//! panic in the renderer becomes a `RuntimeError` instead of reaching the interpreter.
 
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::fmt::Display;
+use std::io::Cursor;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::time::Instant;
+
+use polars::prelude::*;
+use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict};
+use pyo3_polars::PySeries;
 
-pub fn register(_m: &Bound<'_, PyModule>) -> PyResult<()> {
+use crate::render::{
+    self, ChartKind, ColorOverrides, Columns, Format, Input, Options, PnfColumn, PnfMark, PngSpeed, RenderError,
+    RenkoBrick, Series as Line, SubPanel, Theme, MAX_SIZE, MIN_SIZE,
+};
+
+/// `(time, open, high, low, close, volume)`; time and volume optional.
+type BarsArg = (Option<PySeries>, PySeries, PySeries, PySeries, PySeries, Option<PySeries>);
+/// `(label, values, colour)`.
+type LineArg = (String, PySeries, Option<String>);
+/// `(title, lines, histogram)`.
+type PanelArg = (String, Vec<LineArg>, Option<PySeries>);
+/// `(open, close)` of the bricks.
+type RenkoArg = (PySeries, PySeries);
+/// `(rising, top, bottom, box_size)`: `rising` is Boolean (X columns), `top` / `bottom` the prices of the highest
+/// and lowest box (a box at price `p` spans `p .. p + box_size`).
+type PnfArg = (PySeries, PySeries, PySeries, f64);
+
+fn value_error(e: impl Display) -> PyErr {
+    PyValueError::new_err(e.to_string())
+}
+
+/// Copies a Float64 column into one buffer, nulls as NaN.
+fn compact(ca: &Float64Chunked) -> Vec<f64> {
+    let mut out = Vec::with_capacity(ca.len());
+    for arr in ca.downcast_iter() {
+        match arr.validity() {
+            Some(valid) if valid.unset_bits() > 0 => {
+                out.extend(arr.values().iter().zip(valid.iter()).map(|(&v, ok)| if ok { v } else { f64::NAN }))
+            }
+            _ => out.extend_from_slice(arr.values()),
+        }
+    }
+    out
+}
+
+/// A numeric column's values as `f64`, missing values as NaN: borrowed from the Arrow buffer when the column is
+/// Float64 in a single chunk without nulls, otherwise cast and/or compacted once.
+fn floats<'a>(param: &str, s: &'a Series) -> PyResult<Cow<'a, [f64]>> {
+    let dtype = s.dtype();
+    if dtype == &DataType::Float64 {
+        let ca = s.f64().map_err(value_error)?;
+        if ca.chunks().len() == 1 && ca.null_count() == 0 {
+            let arr = ca.downcast_iter().next().expect("one chunk");
+            return Ok(Cow::Borrowed(arr.values().as_slice()));
+        }
+        return Ok(Cow::Owned(compact(ca)));
+    }
+    if !(dtype.is_primitive_numeric() || dtype.is_null()) {
+        return Err(PyTypeError::new_err(format!(
+            "render: {param} column '{}' has dtype {dtype}; expected a numeric column",
+            s.name()
+        )));
+    }
+    let cast = s.cast(&DataType::Float64).map_err(value_error)?;
+    Ok(Cow::Owned(compact(cast.f64().map_err(value_error)?)))
+}
+
+/// A Date / Datetime column as epoch microseconds (UTC): borrowed from the Arrow buffer for a single-chunk
+/// `Datetime("us")` column without nulls, converted otherwise. Nulls take the previous valid time (the first valid
+/// one at the start) so the axis stays monotone; the bar itself is drawn from its prices.
+fn timestamps(s: &Series) -> PyResult<Cow<'_, [i64]>> {
+    if let DataType::Datetime(TimeUnit::Microseconds, _) = s.dtype() {
+        let ca = s.datetime().map_err(value_error)?.physical();
+        if ca.chunks().len() == 1 && ca.null_count() == 0 {
+            return Ok(Cow::Borrowed(ca.downcast_iter().next().expect("one chunk").values().as_slice()));
+        }
+    }
+    let (mul, div) = match s.dtype() {
+        DataType::Datetime(TimeUnit::Nanoseconds, _) => (1, 1000),
+        DataType::Datetime(TimeUnit::Microseconds, _) => (1, 1),
+        DataType::Datetime(TimeUnit::Milliseconds, _) => (1000, 1),
+        DataType::Date => (86_400_000_000, 1),
+        other => {
+            return Err(PyTypeError::new_err(format!(
+                "render: time column '{}' has dtype {other}; expected Date or Datetime",
+                s.name()
+            )))
+        }
+    };
+    let physical = s.to_physical_repr().cast(&DataType::Int64).map_err(value_error)?;
+    let ca = physical.i64().map_err(value_error)?;
+    let scale = |v: i64| v.saturating_mul(mul).div_euclid(div);
+    let mut out = Vec::with_capacity(ca.len());
+    if ca.null_count() == 0 {
+        for arr in ca.downcast_iter() {
+            out.extend(arr.values().iter().map(|&v| scale(v)));
+        }
+        return Ok(Cow::Owned(out));
+    }
+    let mut last = ca.iter().flatten().next().map_or(0, scale);
+    for v in ca.iter() {
+        if let Some(v) = v {
+            last = scale(v);
+        }
+        out.push(last);
+    }
+    Ok(Cow::Owned(out))
+}
+
+fn parse_colors(colors: Option<HashMap<String, String>>) -> PyResult<ColorOverrides> {
+    let mut out = ColorOverrides::default();
+    for (key, value) in colors.unwrap_or_default() {
+        let slot = match key.as_str() {
+            "background" => &mut out.background,
+            "up" => &mut out.up,
+            "down" => &mut out.down,
+            "grid" => &mut out.grid,
+            "text" => &mut out.text,
+            "line" => &mut out.line,
+            _ => {
+                return Err(value_error(format_args!(
+                    "render: colors has an unknown key '{key}'; valid keys: background, up, down, grid, text, line"
+                )))
+            }
+        };
+        *slot = Some(value);
+    }
+    Ok(out)
+}
+
+fn size(param: &str, value: i64) -> PyResult<u32> {
+    match u32::try_from(value) {
+        Ok(v) if (MIN_SIZE..=MAX_SIZE).contains(&v) => Ok(v),
+        _ => Err(value_error(format_args!("render: {param} must be between {MIN_SIZE} and {MAX_SIZE}, got {value}"))),
+    }
+}
+
+/// Column names for error messages.
+struct Names {
+    high: String,
+    low: String,
+}
+
+fn render_error(e: RenderError, names: Option<&Names>) -> PyErr {
+    match (&e, names) {
+        (RenderError::HighBelowLow { row, high, low }, Some(n)) => value_error(format_args!(
+            "render: high < low at row {row}: column '{}' = {high}, column '{}' = {low}",
+            n.high, n.low
+        )),
+        (RenderError::Encode(_), _) => PyRuntimeError::new_err(e.to_string()),
+        _ => value_error(e),
+    }
+}
+
+/// The Series a chart reads, kept alive while their slices are borrowed.
+struct Held {
+    bars: Option<(Option<Series>, [Series; 4], Option<Series>)>,
+    overlays: Vec<(String, Series, Option<String>)>,
+    panels: Vec<(String, Vec<(String, Series, Option<String>)>, Option<Series>)>,
+}
+
+fn lines_of(lines: Vec<LineArg>) -> Vec<(String, Series, Option<String>)> {
+    lines.into_iter().map(|(label, s, color)| (label, s.0, color)).collect()
+}
+
+fn borrow_lines<'a>(
+    what: &str,
+    held: &'a [(String, Series, Option<String>)],
+) -> PyResult<Vec<(String, Cow<'a, [f64]>, Option<String>)>> {
+    held.iter()
+        .map(|(label, s, color)| Ok((label.clone(), floats(&format!("{what} '{label}'"), s)?, color.clone())))
+        .collect()
+}
+
+fn to_lines<'a>(lines: &'a [(String, Cow<'a, [f64]>, Option<String>)]) -> Vec<Line<'a>> {
+    lines.iter().map(|(label, v, color)| Line { label: label.clone(), values: v, color: color.clone() }).collect()
+}
+
+fn timings_dict<'py>(py: Python<'py>, out: &render::Rendered, bind_us: u64) -> PyResult<Bound<'py, PyDict>> {
+    let t = out.timings;
+    let ms = |us: u64| us as f64 / 1000.0;
+    let d = PyDict::new(py);
+    d.set_item("bind_ms", ms(bind_us))?;
+    d.set_item("scene_ms", ms(t.scene_us))?;
+    d.set_item("draw_ms", ms(t.draw_us))?;
+    d.set_item("convert_ms", ms(t.convert_us))?;
+    d.set_item("encode_ms", ms(t.encode_us))?;
+    d.set_item("total_ms", ms(t.scene_us + t.draw_us + t.convert_us + t.encode_us))?;
+    d.set_item("slots", out.slots)?;
+    Ok(d)
+}
+
+fn format_name(f: Format) -> &'static str {
+    match f {
+        Format::Png(_) => "png",
+        Format::Rgba => "rgba",
+        Format::Svg => "svg",
+        Format::WebP => "webp",
+    }
+}
+
+/// Draws a chart. `bars` for the time-bar kinds, `renko` / `pnf` for those kinds. Returns
+/// `(bytes, width, height, format, timings)`.
+#[pyfunction]
+#[pyo3(signature = (
+    kind, bars=None, *, renko=None, pnf=None, overlays=Vec::new(), panels=Vec::new(), width=1920, height=1080,
+    theme="modern", colors=None, volume=true, antialias=true, title=None, format="png", speed="fast"
+))]
+#[allow(clippy::too_many_arguments)]
+fn _render<'py>(
+    py: Python<'py>,
+    kind: &str,
+    bars: Option<BarsArg>,
+    renko: Option<RenkoArg>,
+    pnf: Option<PnfArg>,
+    overlays: Vec<LineArg>,
+    panels: Vec<PanelArg>,
+    width: i64,
+    height: i64,
+    theme: &str,
+    colors: Option<HashMap<String, String>>,
+    volume: bool,
+    antialias: bool,
+    title: Option<String>,
+    format: &str,
+    speed: &str,
+) -> PyResult<(Bound<'py, PyBytes>, u32, u32, &'static str, Bound<'py, PyDict>)> {
+    let t0 = Instant::now();
+    let kind = ChartKind::parse(kind).map_err(value_error)?;
+    let width = size("width", width)?;
+    let height = size("height", height)?;
+    let theme = Theme::parse(theme).map_err(value_error)?;
+    let format = Format::parse(format, PngSpeed::parse(speed).map_err(value_error)?).map_err(value_error)?;
+    let colors = parse_colors(colors)?;
+
+    let held = Held {
+        bars: bars.map(|(t, o, h, l, c, v)| (t.map(|s| s.0), [o.0, h.0, l.0, c.0], v.map(|s| s.0))),
+        overlays: lines_of(overlays),
+        panels: panels.into_iter().map(|(title, lines, hist)| (title, lines_of(lines), hist.map(|s| s.0))).collect(),
+    };
+
+    // Borrow (or compact) every column while holding the GIL; the drawing below only reads these slices.
+    let mut names = None;
+    let bar_data = match &held.bars {
+        Some((time, [o, h, l, c], v)) => {
+            names = Some(Names { high: h.name().to_string(), low: l.name().to_string() });
+            let t = time.as_ref().map(timestamps).transpose()?;
+            let v = v.as_ref().map(|s| floats("volume", s)).transpose()?;
+            Some((t, [floats("open", o)?, floats("high", h)?, floats("low", l)?, floats("close", c)?], v))
+        }
+        None => None,
+    };
+    let bricks: Vec<RenkoBrick> = match &renko {
+        Some((o, c)) => {
+            let (o, c) = (floats("renko open", &o.0)?, floats("renko close", &c.0)?);
+            o.iter().zip(c.iter()).map(|(&open, &close)| RenkoBrick { open, close }).collect()
+        }
+        None => Vec::new(),
+    };
+    let columns: Vec<PnfColumn> = match &pnf {
+        Some((rising, top, bottom, box_size)) => {
+            let rising = rising.0.bool().map_err(value_error)?;
+            let (top, bottom) = (floats("pnf top", &top.0)?, floats("pnf bottom", &bottom.0)?);
+            rising
+                .iter()
+                .zip(top.iter().zip(bottom.iter()))
+                .map(|(up, (&top, &bottom))| PnfColumn {
+                    mark: if up.unwrap_or(false) { PnfMark::X } else { PnfMark::O },
+                    top: top + box_size,
+                    bottom,
+                    box_size: *box_size,
+                })
+                .collect()
+        }
+        None => Vec::new(),
+    };
+    let overlay_data = borrow_lines("overlay", &held.overlays)?;
+    let panel_data = held
+        .panels
+        .iter()
+        .map(|(title, lines, hist)| {
+            let hist = hist.as_ref().map(|s| floats(&format!("panel '{title}' histogram"), s)).transpose()?;
+            Ok((title.clone(), borrow_lines(&format!("panel '{title}' line"), lines)?, hist))
+        })
+        .collect::<PyResult<Vec<_>>>()?;
+
+    let input = match (kind, &bar_data) {
+        (ChartKind::Renko, _) => Input::Renko(&bricks),
+        (ChartKind::Pnf, _) => Input::Pnf(&columns),
+        (_, Some((t, [o, h, l, c], v))) => {
+            Input::Bars(Columns { timestamps: t.as_deref(), open: o, high: h, low: l, close: c, volume: v.as_deref() })
+        }
+        (_, None) => return Err(value_error(format_args!("render: kind '{}' needs bars", kind.name()))),
+    };
+    let options = Options {
+        kind,
+        width,
+        height,
+        theme,
+        colors,
+        volume,
+        antialias,
+        title,
+        overlays: to_lines(&overlay_data),
+        panels: panel_data
+            .iter()
+            .map(|(title, lines, hist)| SubPanel {
+                title: title.clone(),
+                lines: to_lines(lines),
+                histogram: hist.as_deref(),
+            })
+            .collect(),
+        format,
+    };
+
+    let bind_us = t0.elapsed().as_micros() as u64;
+    let result = py.detach(|| catch_unwind(AssertUnwindSafe(|| render::render(input, &options))));
+    let out = match result {
+        Ok(Ok(out)) => out,
+        Ok(Err(e)) => return Err(render_error(e, names.as_ref())),
+        Err(panic) => {
+            let msg = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".to_string());
+            return Err(PyRuntimeError::new_err(format!("render: internal error in the renderer: {msg}")));
+        }
+    };
+    let timings = timings_dict(py, &out, bind_us)?;
+    Ok((PyBytes::new(py, &out.bytes), out.width, out.height, format_name(out.format), timings))
+}
+
+/// Decodes a PNG or lossless WebP image to `(width, height, rgba)` (straight RGBA, row-major).
+#[pyfunction]
+fn _decode_image<'py>(py: Python<'py>, data: &[u8]) -> PyResult<(u32, u32, Bound<'py, PyBytes>)> {
+    let decoded = py.detach(|| -> Result<(u32, u32, Vec<u8>), String> {
+        if data.starts_with(b"\x89PNG") {
+            let mut decoder = png::Decoder::new_with_limits(Cursor::new(data), png::Limits { bytes: usize::MAX });
+            decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
+            let mut reader = decoder.read_info().map_err(|e| e.to_string())?;
+            let mut buf = vec![0; reader.output_buffer_size().ok_or("png: image too large")?];
+            let info = reader.next_frame(&mut buf).map_err(|e| e.to_string())?;
+            buf.truncate(info.buffer_size());
+            let rgba: Vec<u8> = match info.color_type {
+                png::ColorType::Rgba => buf,
+                png::ColorType::Rgb => buf.chunks_exact(3).flat_map(|p| [p[0], p[1], p[2], 255]).collect(),
+                png::ColorType::Grayscale => buf.iter().flat_map(|&g| [g, g, g, 255]).collect(),
+                png::ColorType::GrayscaleAlpha => buf.chunks_exact(2).flat_map(|p| [p[0], p[0], p[0], p[1]]).collect(),
+                png::ColorType::Indexed => return Err("png: unexpected indexed output".into()),
+            };
+            Ok((info.width, info.height, rgba))
+        } else if data.len() >= 12 && &data[..4] == b"RIFF" && &data[8..12] == b"WEBP" {
+            let mut decoder = image_webp::WebPDecoder::new(Cursor::new(data)).map_err(|e| e.to_string())?;
+            let (w, h) = decoder.dimensions();
+            let mut buf = vec![0; decoder.output_buffer_size().ok_or("webp: image too large")?];
+            decoder.read_image(&mut buf).map_err(|e| e.to_string())?;
+            let rgba = if decoder.has_alpha() {
+                buf
+            } else {
+                buf.chunks_exact(3).flat_map(|p| [p[0], p[1], p[2], 255]).collect()
+            };
+            Ok((w, h, rgba))
+        } else {
+            Err("not a PNG or WebP image".into())
+        }
+    });
+    let (w, h, rgba) = decoded.map_err(|e| value_error(format_args!("decode_image: {e}")))?;
+    Ok((w, h, PyBytes::new(py, &rgba)))
+}
+
+/// Encodes straight RGBA (`width * height * 4` bytes) as PNG.
+#[pyfunction]
+#[pyo3(signature = (rgba, width, height, speed="fast"))]
+fn _encode_png<'py>(
+    py: Python<'py>,
+    rgba: &[u8],
+    width: u32,
+    height: u32,
+    speed: &str,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let speed = PngSpeed::parse(speed).map_err(value_error)?;
+    if rgba.len() != width as usize * height as usize * 4 {
+        return Err(value_error(format_args!(
+            "encode_png: expected {} bytes for {width}x{height} RGBA, got {}",
+            width as usize * height as usize * 4,
+            rgba.len()
+        )));
+    }
+    let png = py.detach(|| render::encode_png(rgba, width, height, speed)).map_err(|e| render_error(e, None))?;
+    Ok(PyBytes::new(py, &png))
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(_render, m)?)?;
+    m.add_function(wrap_pyfunction!(_decode_image, m)?)?;
+    m.add_function(wrap_pyfunction!(_encode_png, m)?)?;
     Ok(())
 }
