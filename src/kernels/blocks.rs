@@ -57,11 +57,19 @@ impl Ring {
 
     /// The values held, oldest first.
     pub fn iter(&self) -> impl Iterator<Item = f64> + '_ {
-        let n = self.buf.len();
-        let start = (self.pos + n - self.len) % n;
-        (0..self.len).map(move |i| self.buf[(start + i) % n])
+        let (older, newer) = self.as_slices();
+        older.iter().chain(newer).copied()
     }
-}
+
+    /// The values held as two slices, oldest first (no per-element index arithmetic).
+    pub fn as_slices(&self) -> (&[f64], &[f64]) {
+        if self.len < self.buf.len() {
+            (&self.buf[..self.len], &[])
+        } else {
+            let (newer, older) = self.buf.split_at(self.pos);
+            (older, newer)
+        }
+    }}
 
 /// Sum of the last `n` values, re-summed periodically so it does not drift.
 #[derive(Clone)]
@@ -95,20 +103,21 @@ impl RollingSum {
     }
 }
 
-/// Mean and sum of squared deviations of the last `n` values, accurate at any price level: sums are kept of the
-/// values minus a shift near the current level, and the shift is re-centred (and the sums recomputed) periodically.
+/// Mean and sum of squared deviations of the last `n` values, accurate at any price level: the sums are of the
+/// values minus a shift, and the shift moves to the newest value (with the sums recomputed) once per window, so it
+/// always lies among the window's recent values and the subtraction `s2 - s1²/n` loses few digits.
 #[derive(Clone)]
 pub struct RollingMoments {
     ring: Ring,
     shift: f64,
     s1: f64,
     s2: f64,
-    since_resum: usize,
+    since_recentre: usize,
 }
 
 impl RollingMoments {
     pub fn new(n: usize) -> Self {
-        Self { ring: Ring::new(n), shift: f64::NAN, s1: 0.0, s2: 0.0, since_resum: 0 }
+        Self { ring: Ring::new(n), shift: f64::NAN, s1: 0.0, s2: 0.0, since_recentre: 0 }
     }
 
     /// Push a value; once `n` values were seen, returns `(mean, sum of squared deviations)` over the window.
@@ -126,11 +135,10 @@ impl RollingMoments {
             Some(old) => {
                 let o = old - self.shift;
                 self.s1 += d - o;
-                self.s2 += d * d - o * o;
-                self.since_resum += 1;
-                if self.since_resum >= resum_interval(self.ring.capacity()) {
-                    self.since_resum = 0;
-                    self.recentre();
+                self.s2 += (d - o) * (d + o);
+                self.since_recentre += 1;
+                if self.since_recentre >= self.ring.capacity().max(32) {
+                    self.recentre(x);
                 }
             }
         }
@@ -139,31 +147,21 @@ impl RollingMoments {
         }
         let n = self.ring.capacity() as f64;
         let mut m2 = self.s2 - self.s1 * self.s1 / n;
-        if m2 < self.s2 * 1e-3 {
-            // The window has drifted far from the shift (or is nearly constant): the difference above cancelled
-            // more than three digits. Re-centre on the window so the moments stay accurate to the last digits.
-            self.since_resum = 0;
-            self.recentre();
+        if m2 < self.s2 * 1e-6 && self.since_recentre != 0 {
+            // Nearly constant window: the subtraction cancelled most digits. Recompute around the newest value,
+            // which makes an exactly constant window exactly zero.
+            self.recentre(x);
             m2 = self.s2 - self.s1 * self.s1 / n;
         }
         Some((self.shift + self.s1 / n, m2.max(0.0)))
     }
 
-    /// Shift to the held value nearest the window's mean (so a constant window sums exact zeros, and the shift's
-    /// offset from the mean adds at most the window's own variance) and re-sum the shifted sums.
-    fn recentre(&mut self) {
-        let n = self.ring.len as f64;
-        let mean = self.ring.iter().sum::<f64>() / n;
-        self.shift = self.ring.iter().fold(f64::NAN, |best, v| {
-            if best.is_nan() || (v - mean).abs() < (best - mean).abs() {
-                v
-            } else {
-                best
-            }
-        });
-        let shift = self.shift;
-        self.s1 = self.ring.iter().map(|v| v - shift).sum();
-        self.s2 = self.ring.iter().map(|v| (v - shift) * (v - shift)).sum();
+    fn recentre(&mut self, shift: f64) {
+        self.since_recentre = 0;
+        self.shift = shift;
+        let (s1, s2) = self.ring.iter().fold((0.0, 0.0), |(s1, s2), v| (s1 + (v - shift), s2 + (v - shift) * (v - shift)));
+        self.s1 = s1;
+        self.s2 = s2;
     }
 }
 
@@ -196,74 +194,59 @@ pub enum Extreme {
     Min,
 }
 
-/// Maximum or minimum of the last `n` values in amortised O(1) (monotonic deque), with the age of the extreme.
+/// Maximum or minimum of the last `n` values, with the age of the extreme. The extreme is tracked as values
+/// arrive and the window is rescanned only when it expires, which is amortised O(1) on market data and, unlike a
+/// monotonic deque, costs one predictable comparison in the common case. Ties go to the most recent bar.
 #[derive(Clone)]
 pub struct RollingExtreme {
-    n: usize,
+    ring: Ring,
     kind: Extreme,
     count: usize,
-    deque: VecDeque<(usize, f64)>,
+    best: f64,
+    best_at: usize,
 }
 
 impl RollingExtreme {
     pub fn new(n: usize, kind: Extreme) -> Self {
-        Self { n, kind, count: 0, deque: VecDeque::with_capacity(n + 1) }
+        Self { ring: Ring::new(n), kind, count: 0, best: f64::NAN, best_at: 0 }
     }
 
-    /// Push a value; once `n` values were seen, returns `(extreme, bars since it)`. Ties go to the most recent bar.
+    #[inline]
+    fn beats(&self, x: f64, best: f64) -> bool {
+        match self.kind {
+            Extreme::Max => x >= best,
+            Extreme::Min => x <= best,
+        }
+    }
+
+    /// Push a value; once `n` values were seen, returns `(extreme, bars since it)`.
     #[inline]
     pub fn push(&mut self, x: f64) -> Option<(f64, usize)> {
         let i = self.count;
+        let n = self.ring.capacity();
         self.count += 1;
-        let dominated = |v: f64| match self.kind {
-            Extreme::Max => v <= x,
-            Extreme::Min => v >= x,
-        };
-        while self.deque.back().is_some_and(|&(_, v)| dominated(v)) {
-            self.deque.pop_back();
+        self.ring.push(x);
+        if i == 0 || self.beats(x, self.best) {
+            self.best = x;
+            self.best_at = i;
+        } else if self.best_at + n <= i {
+            self.rescan(i);
         }
-        self.deque.push_back((i, x));
-        while self.deque.front().is_some_and(|&(j, _)| j + self.n <= i) {
-            self.deque.pop_front();
-        }
-        if self.count < self.n {
-            return None;
-        }
-        let &(j, v) = self.deque.front().expect("the newest value is always held");
-        Some((v, i - j))
-    }
-}
-
-/// Maximum or minimum of the last `n` values where ties go to the *oldest* bar, as TA-Lib's AROON reports them.
-#[derive(Clone)]
-pub struct RollingExtremeOldest {
-    inner: RollingExtreme,
-}
-
-impl RollingExtremeOldest {
-    pub fn new(n: usize, kind: Extreme) -> Self {
-        Self { inner: RollingExtreme::new(n, kind) }
+        (self.count >= n).then_some((self.best, i - self.best_at))
     }
 
-    pub fn push(&mut self, x: f64) -> Option<(f64, usize)> {
-        let i = self.inner.count;
-        self.inner.count += 1;
-        let dominated = |v: f64| match self.inner.kind {
-            Extreme::Max => v < x,
-            Extreme::Min => v > x,
-        };
-        while self.inner.deque.back().is_some_and(|&(_, v)| dominated(v)) {
-            self.inner.deque.pop_back();
+    #[cold]
+    fn rescan(&mut self, newest: usize) {
+        let held = self.ring.len;
+        let (mut best, mut at) = (f64::NAN, 0);
+        for (k, v) in self.ring.iter().enumerate() {
+            if k == 0 || self.beats(v, best) {
+                best = v;
+                at = k;
+            }
         }
-        self.inner.deque.push_back((i, x));
-        while self.inner.deque.front().is_some_and(|&(j, _)| j + self.inner.n <= i) {
-            self.inner.deque.pop_front();
-        }
-        if self.inner.count < self.inner.n {
-            return None;
-        }
-        let &(j, v) = self.inner.deque.front().expect("the newest value is always held");
-        Some((v, i - j))
+        self.best = best;
+        self.best_at = newest + 1 - held + at;
     }
 }
 
@@ -309,11 +292,16 @@ pub struct Wilder {
     n: usize,
     count: usize,
     value: f64,
+    /// `(n - 1) / n` and `1 / n`: the recursion multiplies instead of dividing, which shortens its
+    /// dependency chain several-fold (a division takes as long as four multiply-adds).
+    keep: f64,
+    take: f64,
 }
 
 impl Wilder {
     pub fn new(n: usize) -> Self {
-        Self { n, count: 0, value: 0.0 }
+        let n_f = n.max(1) as f64;
+        Self { n, count: 0, value: 0.0, keep: (n_f - 1.0) / n_f, take: 1.0 / n_f }
     }
 
     #[inline]
@@ -328,7 +316,7 @@ impl Wilder {
             self.value /= n;
             return Some(self.value);
         }
-        self.value = (self.value * (n - 1.0) + x) / n;
+        self.value = self.value * self.keep + x * self.take;
         Some(self.value)
     }
 }
