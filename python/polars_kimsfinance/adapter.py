@@ -330,7 +330,7 @@ def _translate(data: Any, kwargs: dict[str, Any]) -> Optional[dict[str, Any]]:
     style = kwargs.get("style")
     if style is None:
         style = "default"
-    if style not in _DARK_STYLES and style not in _LIGHT_STYLES:
+    if not isinstance(style, str) or (style not in _DARK_STYLES and style not in _LIGHT_STYLES):
         return None
     title = kwargs.get("title")
     if isinstance(title, dict) and set(title) == {"title"}:

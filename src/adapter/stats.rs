@@ -78,7 +78,8 @@ pub struct Stats {
 }
 
 static TRACKING: AtomicBool = AtomicBool::new(false);
-static STATS: Stats = Stats { ops: [const { OpStats::new() }; Op::COUNT], gpu_calls: Padded::new(), fallbacks: Padded::new() };
+static STATS: Stats =
+    Stats { ops: [const { OpStats::new() }; Op::COUNT], gpu_calls: Padded::new(), fallbacks: Padded::new() };
 
 /// Whether calls are being recorded (`performance_tracking`).
 #[inline(always)]
@@ -249,13 +250,7 @@ pub fn snapshot() -> Snapshot {
         .map(|op| {
             let s = &STATS.ops[op as usize];
             let latency = s.latency.summary();
-            OpSnapshot {
-                op,
-                rows: s.rows.load(Relaxed),
-                bytes: s.bytes.load(Relaxed),
-                latency,
-                calls: latency.count,
-            }
+            OpSnapshot { op, rows: s.rows.load(Relaxed), bytes: s.bytes.load(Relaxed), latency, calls: latency.count }
         })
         .collect();
     let sum = |f: &dyn Fn(&OpSnapshot) -> u64| ops.iter().map(f).sum::<u64>();

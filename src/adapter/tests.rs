@@ -57,7 +57,10 @@ fn configure_validates_everything_before_applying() {
     let prev = set(&[("default_engine", Value::Str("GPU".into())), ("performance_tracking", Value::Bool(true))]);
     assert_eq!(
         prev.unwrap(),
-        vec![("default_engine".to_string(), Value::Str("auto".into())), ("performance_tracking".into(), Value::Bool(false))]
+        vec![
+            ("default_engine".to_string(), Value::Str("auto".into())),
+            ("performance_tracking".into(), Value::Bool(false))
+        ]
     );
     assert_eq!(default_engine(), EngineChoice::Gpu);
     assert!(tracking_enabled());

@@ -34,10 +34,8 @@ fn set_value(d: &Bound<'_, PyDict>, key: &str, v: &Value) -> PyResult<()> {
 /// Sets options from a dict (all or none); returns the previous values of the options it set.
 #[pyfunction]
 fn _configure<'py>(py: Python<'py>, options: &Bound<'py, PyDict>) -> PyResult<Bound<'py, PyDict>> {
-    let items = options
-        .iter()
-        .map(|(k, v)| Ok((k.extract::<String>()?, to_value(&v)?)))
-        .collect::<PyResult<Vec<_>>>()?;
+    let items =
+        options.iter().map(|(k, v)| Ok((k.extract::<String>()?, to_value(&v)?))).collect::<PyResult<Vec<_>>>()?;
     let previous = adapter::configure(&items).map_err(|e| PyValueError::new_err(e.0))?;
     let out = PyDict::new(py);
     for (k, v) in &previous {
