@@ -11,6 +11,9 @@ from __future__ import annotations
 from . import namespaces as _namespaces  # registers the ``kf`` namespaces
 from . import transforms as _transforms  # adds the frame-producing DataFrame methods
 from . import chart as _chart  # adds df.kf.render
+from .adapter import __all__ as _adapter_all
+from .adapter import _track, activate, config, configure, deactivate, get_config, get_performance_stats
+from .adapter import gpu_available, is_active, record_fallback, reset_config, reset_performance_stats, select_engine
 from .catalogue import BY_NAME, CATALOGUE
 from .data import load_sample, sample_ohlcv
 from .functions import *  # noqa: F403
@@ -18,5 +21,5 @@ from .functions import FUNCTIONS
 
 __version__ = "0.1.0"
 
-__all__ = ["BY_NAME", "CATALOGUE", "FUNCTIONS", "load_sample", "sample_ohlcv", *FUNCTIONS]
+__all__ = ["BY_NAME", "CATALOGUE", "FUNCTIONS", "load_sample", "sample_ohlcv", *_adapter_all, *FUNCTIONS]
 del _namespaces, _transforms, _chart

@@ -1,3 +1,497 @@
-"""Configuration, engine selection and performance statistics."""
+"""Configuration, engine selection, performance statistics and the mplfinance accelerator.
+
+Settings and statistics live in the Rust extension (``crate::adapter``): process-wide atomics and fixed-size
+tables, shared by every thread and by the Polars plugin (the plugin library Polars loads and the extension module
+are the same shared object). Tracking is off by default; when off, an instrumented call costs one atomic load.
+
+>>> import polars_kimsfinance as kf
+>>> kf.get_config()["default_engine"]
+'auto'
+>>> with kf.config(performance_tracking=True):
+...     kf.reset_performance_stats()
+...     _ = kf.sample_ohlcv(100).select(kf.sma("close", 10))
+...     kf.get_performance_stats()["operations"]["indicator"]["rows"]
+100
+>>> kf.get_config()["performance_tracking"]
+False
+"""
 
 from __future__ import annotations
+
+import contextlib
+import io
+import math
+import os
+import threading
+import time
+import warnings
+from typing import Any, Iterator, Optional
+
+from . import _internal
+
+__all__ = [
+    "activate",
+    "config",
+    "configure",
+    "deactivate",
+    "get_config",
+    "get_performance_stats",
+    "gpu_available",
+    "is_active",
+    "record_fallback",
+    "reset_config",
+    "reset_performance_stats",
+    "select_engine",
+]
+
+ENGINES = ("auto", "cpu", "gpu")
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Configuration and engine selection
+# --------------------------------------------------------------------------------------------------------------
+
+
+def configure(**options: Any) -> None:
+    """Change process-wide settings; every option is validated before any is applied.
+
+    Parameters
+    ----------
+    default_engine : {"auto", "cpu", "gpu"}
+        The engine used when a call does not name one. ``"auto"`` picks the GPU only when a GPU adapter exists and
+        the work has at least ``gpu_min_candles`` candles (this build has no GPU backend: always the CPU).
+    performance_tracking : bool
+        Record calls, rows, bytes and latencies (see :func:`get_performance_stats`). Off by default.
+    gpu_min_candles : int
+        The smallest work (candles) for which ``"auto"`` uses a GPU. Default 100,000.
+    gpu_fallback : bool
+        When a GPU is asked for but missing or failing, run on the CPU (and count a fallback) instead of raising.
+
+    Raises
+    ------
+    ValueError
+        For an unknown option or a bad value; the message lists the valid options or values.
+
+    Examples
+    --------
+    >>> import polars_kimsfinance as kf
+    >>> kf.configure(default_engine="tpu")
+    Traceback (most recent call last):
+    ...
+    ValueError: configure: default_engine must be one of 'auto', 'cpu', 'gpu', got 'tpu'
+    """
+    _internal._configure(options)
+
+
+def get_config() -> dict[str, Any]:
+    """Every setting and its current value."""
+    return dict(_internal._get_config())
+
+
+def reset_config() -> None:
+    """Put every setting back to its default (statistics are kept; see :func:`reset_performance_stats`)."""
+    _internal._reset_config()
+
+
+@contextlib.contextmanager
+def config(**options: Any) -> Iterator[dict[str, Any]]:
+    """Apply settings for the duration of a ``with`` block, then restore the previous values.
+
+    The settings are process-wide: other threads see them while the block runs.
+
+    >>> import polars_kimsfinance as kf
+    >>> with kf.config(default_engine="cpu") as cfg:
+    ...     cfg["default_engine"], kf.select_engine(candles=10**9)
+    ('cpu', 'cpu')
+    >>> kf.get_config()["default_engine"]
+    'auto'
+    """
+    previous = _internal._configure(options)
+    try:
+        yield get_config()
+    finally:
+        _internal._configure(previous)
+
+
+def gpu_available() -> bool:
+    """Whether a GPU adapter exists (``False`` in a build without a GPU backend)."""
+    return bool(_internal._gpu_available())
+
+
+def select_engine(engine: Optional[str] = None, *, candles: int = 0, gpu_available: Optional[bool] = None) -> str:
+    """The engine (``"cpu"`` or ``"gpu"``) a call over ``candles`` candles runs on.
+
+    ``engine`` (explicit) beats the configured ``default_engine``; ``"auto"`` picks the GPU only when
+    ``gpu_available`` (default: detected) and ``candles >= gpu_min_candles``. ``"gpu"`` without a GPU gives
+    ``"cpu"`` and counts a fallback, or raises ``RuntimeError`` when ``gpu_fallback`` is off.
+
+    >>> import polars_kimsfinance as kf
+    >>> kf.select_engine("auto", candles=10**6, gpu_available=True)
+    'gpu'
+    >>> kf.select_engine("auto", candles=10, gpu_available=True)
+    'cpu'
+    """
+    if engine is not None and engine not in ENGINES:
+        raise ValueError(f"engine must be one of 'auto', 'cpu', 'gpu', got {engine!r}")
+    return _internal._select_engine(engine, int(candles), gpu_available)
+
+
+def record_fallback() -> None:
+    """Count one GPU -> CPU fallback (for render paths written in Python)."""
+    _internal._record_fallback()
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Statistics
+# --------------------------------------------------------------------------------------------------------------
+
+
+def get_performance_stats() -> dict[str, Any]:
+    """The statistics recorded since the last reset (while ``performance_tracking`` was on).
+
+    Keys: ``tracking`` (bool), ``total_calls``, ``cpu_calls``, ``gpu_calls``, ``fallbacks``, ``rows_processed``
+    (indicators, transforms), ``candles_processed`` (renders, mplfinance), ``bytes_produced``, ``memory_bytes``
+    (the fixed size of the statistics store) and ``operations``: for each of ``indicator``, ``transform``,
+    ``render``, ``mplfinance``, ``other`` a dict with ``calls``, ``rows`` or ``candles``, ``bytes`` and
+    ``latency_ns`` (``p50``, ``p90``, ``p99`` from a log-linear histogram within 6.25 %, exact ``max`` and
+    ``mean``). An ``mpf.plot`` served by kf counts once under ``mplfinance`` and once under ``render``.
+    """
+    return _internal._performance_stats()
+
+
+def reset_performance_stats() -> None:
+    """Zero every counter and histogram."""
+    _internal._reset_performance_stats()
+
+
+def _track(op: str, latency_ns: int, rows: int = 0, bytes: int = 0, engine: str = "cpu") -> None:
+    """Record one call of ``op`` (a name outside the fixed table counts as ``"other"``); for tests and Python code."""
+    _internal._track(op, int(latency_ns), int(rows), int(bytes), engine)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# mplfinance accelerator
+# --------------------------------------------------------------------------------------------------------------
+
+# While active: the patched attributes with their original objects, and the originals the replacements call.
+# Emptied by deactivate(), so that nothing of mplfinance is kept alive by this module.
+_LOCK = threading.RLock()
+_STATE: dict[str, Any] = {}
+
+_KINDS = {
+    "candle": "candle",
+    "candlestick": "candle",
+    "ohlc": "ohlc",
+    "ohlc_bars": "ohlc",
+    "line": "line",
+    "renko": "renko",
+    "pnf": "pnf",
+    "hollow_and_filled": "hollow",
+    "hollow": "hollow",
+    "hollow_candle": "hollow",
+    "hnf": "hollow",
+}
+# mplfinance's built-in styles by background: dark ones -> "modern", the rest -> "light" (mplfinance's
+# "tradingview" is the light TradingView look, the same up/down colours as our "light").
+_DARK_STYLES = {"binancedark", "mike", "nightclouds"}
+_LIGHT_STYLES = {
+    "binance", "blueskies", "brasil", "charles", "checkers", "classic", "default", "ibd", "kenan", "sas",
+    "starsandstripes", "tradingview", "yahoo",
+}  # fmt: skip
+_PLOT_KWARGS = {
+    "type", "volume", "mav", "ema", "style", "figsize", "figratio", "figscale", "title", "savefig", "returnfig",
+    "closefig", "block", "warn_too_much_data", "tight_layout",
+}  # fmt: skip
+_FORMATS = {"png": "png", "webp": "webp", "svg": "svg"}
+_DEFAULT_FIGRATIO = (8.00, 5.75)  # mplfinance: figure height 5.75 in at figscale 1
+
+
+def is_active() -> bool:
+    """Whether :func:`activate` has patched mplfinance."""
+    return bool(_STATE)
+
+
+def activate() -> None:
+    """Serve supported ``mpf.plot(...)`` calls with kf's renderer, and mplfinance's moving averages with kf's kernels.
+
+    Supported: a pandas frame with a DatetimeIndex and Open/High/Low/Close(/Volume) columns; ``type`` candle, ohlc,
+    line, renko, pnf or hollow_and_filled; ``volume``; ``mav`` / ``ema`` as periods (not renko/pnf); ``style`` by
+    built-in name; ``figsize`` or ``figratio``/``figscale`` with the savefig dpi giving the pixel size; ``title``;
+    ``savefig`` to a .png/.webp/.svg path, a BytesIO (PNG) or a dict with ``fname``/``dpi``/``format``; and
+    ``returnfig=False``. Every other call runs mplfinance's own code unchanged. Activating twice does nothing.
+    Code that did ``from mplfinance import plot`` before activating keeps the original.
+
+    Raises
+    ------
+    ImportError
+        When mplfinance is not installed (``pip install mplfinance``).
+    """
+    with _LOCK:
+        if _STATE:
+            return
+        try:
+            import mplfinance
+            import mplfinance.plotting as plotting
+        except ImportError as exc:
+            raise ImportError("kf.activate() needs mplfinance: pip install mplfinance") from exc
+        targets = [
+            (mplfinance, "plot", _kf_plot),
+            (plotting, "plot", _kf_plot),
+            (plotting, "_plot_mav", _kf_plot_mav),
+            (plotting, "_plot_ema", _kf_plot_ema),
+        ]
+        patches = [(owner, name, owner.__dict__[name]) for owner, name, _ in targets]
+        _STATE.update(
+            patches=patches,
+            plot=plotting.__dict__["plot"],
+            plot_mav=plotting.__dict__["_plot_mav"],
+            plot_ema=plotting.__dict__["_plot_ema"],
+        )
+        for owner, name, replacement in targets:
+            setattr(owner, name, replacement)
+
+
+def deactivate() -> None:
+    """Put back every patched mplfinance attribute (the identical original objects) and forget them."""
+    with _LOCK:
+        for owner, name, original in _STATE.get("patches", ()):
+            setattr(owner, name, original)
+        _STATE.clear()
+
+
+def _original(key: str) -> Any:
+    """The original mplfinance function (also after a concurrent deactivate(), when mplfinance has it back)."""
+    found = _STATE.get(key)
+    if found is not None:
+        return found
+    import mplfinance.plotting as plotting
+
+    return plotting.__dict__[{"plot": "plot", "plot_mav": "_plot_mav", "plot_ema": "_plot_ema"}[key]]
+
+
+def _kf_plot(data: Any, **kwargs: Any) -> Any:
+    """Replacement for ``mplfinance.plot``: kf when the call is supported, mplfinance otherwise."""
+    spec = _translate(data, kwargs)
+    if spec is None:
+        return _original("plot")(data, **kwargs)
+    t0 = time.perf_counter_ns()
+    try:
+        image = spec.pop("frame").kf.render(**spec.pop("render"))
+    except Exception as exc:  # the call must still succeed: let mplfinance draw it
+        warnings.warn(f"polars_kimsfinance could not render this chart ({exc}); using mplfinance", RuntimeWarning, 2)
+        return _original("plot")(data, **kwargs)
+    payload = bytes(image)
+    target = spec["target"]
+    if isinstance(target, io.IOBase):
+        target.write(payload)
+    else:
+        with open(target, "wb") as f:
+            f.write(payload)
+    _internal._track("mplfinance", time.perf_counter_ns() - t0, spec["candles"], len(payload), "cpu")
+    return None
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value > 0
+
+
+def _periods(value: Any) -> Optional[list[int]]:
+    """mplfinance's mav/ema periods (at most 7, each >= 2); None when not a plain int or list of ints."""
+    if _is_int(value):
+        value = [value]
+    if not isinstance(value, (list, tuple)) or not all(_is_int(v) and v >= 2 for v in value):
+        return None
+    return list(value)[:7]
+
+
+def _translate(data: Any, kwargs: dict[str, Any]) -> Optional[dict[str, Any]]:
+    """What kf should render for this ``mpf.plot`` call, or None when the call is not supported."""
+    if not set(kwargs) <= _PLOT_KWARGS or kwargs.get("returnfig") or kwargs.get("tight_layout"):
+        return None
+    from .namespaces import DataFrameNamespace
+
+    if not hasattr(DataFrameNamespace, "render"):  # df.kf.render not in this build
+        return None
+    kind = _KINDS.get(kwargs.get("type", "ohlc"))
+    volume = kwargs.get("volume", False)
+    if kind is None or not isinstance(volume, bool):
+        return None
+    overlays = []
+    for key, prefix in (("mav", "sma"), ("ema", "ema")):
+        if kwargs.get(key) is not None:
+            periods = _periods(kwargs[key])
+            if periods is None or kind in ("renko", "pnf"):
+                return None
+            overlays += [f"{prefix}:{n}" for n in periods]
+    style = kwargs.get("style")
+    if style is None:
+        style = "default"
+    if not isinstance(style, str) or (style not in _DARK_STYLES and style not in _LIGHT_STYLES):
+        return None
+    title = kwargs.get("title")
+    if isinstance(title, dict) and set(title) == {"title"}:
+        title = title["title"]
+    if title is not None and not isinstance(title, str):
+        return None
+    target = _savefig_target(kwargs.get("savefig"))
+    size = _figure_inches(kwargs)
+    if target is None or size is None:
+        return None
+    fname, fmt, dpi = target
+    width, height = int(size[0] * dpi), int(size[1] * dpi)  # matplotlib truncates the figure's pixel size
+    if not (64 <= width <= 16384 and 64 <= height <= 16384):
+        return None
+    frame = _frame(data, volume)
+    if frame is None:
+        return None
+    render = dict(kind=kind, width=width, height=height, theme="modern" if style in _DARK_STYLES else "light")
+    render.update(volume=volume, overlays=overlays, title=title, format=fmt)
+    return {"frame": frame, "render": render, "target": fname, "candles": frame.height}
+
+
+def _savefig_target(save: Any) -> Optional[tuple[Any, str, float]]:
+    """(file name or buffer, format, dpi) for a supported ``savefig`` value."""
+    import matplotlib
+
+    dpi: Any = matplotlib.rcParams["savefig.dpi"]
+    if dpi == "figure":
+        dpi = matplotlib.rcParams["figure.dpi"]
+    fmt: Any = None
+    if isinstance(save, dict):
+        if not set(save) <= {"fname", "dpi", "format"} or "fname" not in save:
+            return None
+        dpi = save.get("dpi", dpi)
+        fmt = save.get("format")
+        save = save["fname"]
+    if not _is_number(dpi):
+        return None
+    if isinstance(save, io.BytesIO):
+        fmt = fmt or matplotlib.rcParams["savefig.format"]
+    elif isinstance(save, (str, os.PathLike)):
+        ext = os.path.splitext(os.fspath(save))[1].lstrip(".").lower()
+        if fmt is None:
+            fmt = ext
+        elif ext and ext != fmt:  # matplotlib would write `fmt` under a misleading name; leave it to matplotlib
+            return None
+    else:
+        return None
+    fmt = _FORMATS.get(fmt) if isinstance(fmt, str) else None
+    return None if fmt is None else (save, fmt, float(dpi))
+
+
+def _figure_inches(kwargs: dict[str, Any]) -> Optional[tuple[float, float]]:
+    """The figure size mplfinance would use: ``figsize``, else ``figratio`` scaled to 5.75 in tall, times ``figscale``."""
+    figsize = kwargs.get("figsize")
+    if figsize is not None:
+        if isinstance(figsize, (list, tuple)) and len(figsize) == 2 and all(_is_number(v) for v in figsize):
+            return float(figsize[0]), float(figsize[1])
+        return None
+    ratio = kwargs.get("figratio") or _DEFAULT_FIGRATIO
+    scale = kwargs.get("figscale", 1.0)
+    scale = 1.0 if scale is None else scale
+    if not (isinstance(ratio, (list, tuple)) and len(ratio) == 2 and all(_is_number(v) for v in ratio)):
+        return None
+    if not _is_number(scale) or not 0.2 <= ratio[0] / ratio[1] <= 5.0:
+        return None
+    fit = _DEFAULT_FIGRATIO[1] / ratio[1]  # the same operations as mplfinance, so the same rounding
+    return ratio[0] * fit * scale, ratio[1] * fit * scale
+
+
+def _frame(data: Any, volume: bool) -> Any:
+    """The polars frame (date, open, high, low, close[, volume]) for a supported pandas frame, else None."""
+    try:
+        import pandas as pd
+    except ImportError:
+        return None
+    if not isinstance(data, pd.DataFrame) or not isinstance(data.index, pd.DatetimeIndex) or len(data) == 0:
+        return None
+    names = ["Open", "High", "Low", "Close"] + (["Volume"] if volume else [])
+    if any(n not in data.columns for n in names):
+        return None
+    import numpy as np
+    import polars as pl
+
+    columns: dict[str, Any] = {"date": pl.Series("date", data.index.tz_localize(None).to_numpy())}
+    for name in names:
+        values = data[name].to_numpy()
+        if values.dtype.kind not in "iuf":
+            return None
+        columns[name.lower()] = np.asarray(values, dtype=np.float64)
+    return pl.DataFrame(columns)
+
+
+def _kf_plot_mav(ax: Any, config: Any, xdates: Any, prices: Any, apmav: Any = None, apwidth: Any = None) -> Any:
+    """Replacement for mplfinance's ``_plot_mav``: the same lines, the averages computed by kf's ``sma``."""
+    return _moving_averages("sma", ax, config, xdates, prices, apmav, apwidth)
+
+
+def _kf_plot_ema(ax: Any, config: Any, xdates: Any, prices: Any, apmav: Any = None, apwidth: Any = None) -> Any:
+    """Replacement for mplfinance's ``_plot_ema``: the same lines, the averages computed by kf's ``ema``."""
+    return _moving_averages("ema", ax, config, xdates, prices, apmav, apwidth)
+
+
+def _moving_averages(kind: str, ax: Any, cfg: Any, xdates: Any, prices: Any, apmav: Any, apwidth: Any) -> Any:
+    original = _original("plot_mav" if kind == "sma" else "plot_ema")
+    spec = apmav if apmav is not None else cfg["mav" if kind == "sma" else "ema"]
+    if spec is None:
+        return []
+    shift = None
+    if isinstance(spec, dict):
+        shift, spec = spec.get("shift"), spec.get("period")
+    periods = _periods(spec)
+    if periods is None or (shift is not None and not isinstance(shift, (list, tuple))):
+        return original(ax, cfg, xdates, prices, apmav, apwidth)
+    try:
+        averages = _average_values(kind, prices, periods)
+    except Exception:
+        averages = None
+    if averages is None:  # e.g. NaN prices: pandas' NaN rules differ from kf's missing-bar rule
+        return original(ax, cfg, xdates, prices, apmav, apwidth)
+    if shift is not None:
+        averages = [_shifted(a, s) for a, s in zip(averages, shift)]
+    width = cfg["_width_config"]["line_width"]
+    colors = cfg["_ma_color_cycle"]
+    for values in averages:
+        if colors:
+            ax.plot(xdates, values, linewidth=width, color=next(colors))
+        else:
+            ax.plot(xdates, values, linewidth=width)
+    return averages
+
+
+def _average_values(kind: str, prices: Any, periods: list[int]) -> Optional[list[Any]]:
+    """mplfinance's averages through kf's kernels: pandas ``rolling(n).mean()`` is kf's ``sma`` and pandas
+    ``ewm(span=n, adjust=False).mean()`` is kf's ``ewm_mean`` with the same arguments. None when the prices are not
+    all finite (pandas and kf treat missing values differently)."""
+    import numpy as np
+    import polars as pl
+
+    from . import functions
+
+    values = np.asarray(prices, dtype=np.float64)
+    if values.ndim != 1 or not np.isfinite(values).all():
+        return None
+    if kind == "sma":
+        exprs = [functions.sma("close", n).alias(f"p{i}") for i, n in enumerate(periods)]
+    else:
+        exprs = [functions.ewm_mean("close", span=n, adjust=False).alias(f"p{i}") for i, n in enumerate(periods)]
+    out = pl.DataFrame({"close": values}).select(exprs)
+    return [out[f"p{i}"].to_numpy().astype(np.float64) for i in range(len(periods))]
+
+
+def _shifted(values: Any, periods: int) -> Any:
+    """pandas ``Series.shift(periods)`` on a float array."""
+    import numpy as np
+
+    out = np.full_like(values, np.nan)
+    if periods == 0:
+        out[:] = values
+    elif periods > 0:
+        out[periods:] = values[:-periods] if periods < len(values) else []
+    elif -periods < len(values):
+        out[:periods] = values[-periods:]
+    return out

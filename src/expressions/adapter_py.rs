@@ -1,7 +1,175 @@
-//! Python functions for the adapter's configuration and statistics (see `crate::adapter`).
+//! Python functions for the adapter's configuration and statistics (see `crate::adapter`). The package wraps them
+//! in `polars_kimsfinance/adapter.py`; the names start with `_` because that module is the public API.
+//!
+//! The plugin library Polars loads for `kf_indicator` and this extension module are the same shared object, so
+//! the statistics recorded inside Polars' expression engine are the ones read here.
 
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyDict, PyInt, PyString};
 
-pub fn register(_m: &Bound<'_, PyModule>) -> PyResult<()> {
+use crate::adapter::{self, EngineChoice, LatencySummary, Op, Value};
+
+fn to_value(v: &Bound<'_, PyAny>) -> PyResult<Value> {
+    let repr = || -> PyResult<Value> { Ok(Value::Other(v.repr()?.to_string())) };
+    if v.is_instance_of::<PyBool>() {
+        Ok(Value::Bool(v.extract()?))
+    } else if v.is_instance_of::<PyInt>() {
+        v.extract::<i128>().map(Value::Int).or_else(|_| repr())
+    } else if v.is_instance_of::<PyString>() {
+        Ok(Value::Str(v.extract()?))
+    } else {
+        repr()
+    }
+}
+
+fn set_value(d: &Bound<'_, PyDict>, key: &str, v: &Value) -> PyResult<()> {
+    match v {
+        Value::Bool(b) => d.set_item(key, *b),
+        Value::Int(i) => d.set_item(key, *i),
+        Value::Str(s) | Value::Other(s) => d.set_item(key, s),
+    }
+}
+
+/// Sets options from a dict (all or none); returns the previous values of the options it set.
+#[pyfunction]
+fn _configure<'py>(py: Python<'py>, options: &Bound<'py, PyDict>) -> PyResult<Bound<'py, PyDict>> {
+    let items =
+        options.iter().map(|(k, v)| Ok((k.extract::<String>()?, to_value(&v)?))).collect::<PyResult<Vec<_>>>()?;
+    let previous = adapter::configure(&items).map_err(|e| PyValueError::new_err(e.0))?;
+    let out = PyDict::new(py);
+    for (k, v) in &previous {
+        set_value(&out, k, v)?;
+    }
+    Ok(out)
+}
+
+/// Every option and its value.
+#[pyfunction]
+fn _get_config(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
+    let out = PyDict::new(py);
+    for (k, v) in adapter::get_config() {
+        set_value(&out, k, &v)?;
+    }
+    Ok(out)
+}
+
+/// Puts every option back to its default.
+#[pyfunction]
+fn _reset_config() {
+    adapter::reset_config();
+}
+
+/// `"cpu"` or `"gpu"` for a call over `candles` candles (see `adapter::select_engine`).
+#[pyfunction]
+#[pyo3(signature = (engine=None, candles=0, gpu_available=None))]
+fn _select_engine(engine: Option<&str>, candles: u64, gpu_available: Option<bool>) -> PyResult<&'static str> {
+    let requested = match engine {
+        None => None,
+        Some(name) => Some(EngineChoice::parse(name).ok_or_else(|| {
+            PyValueError::new_err(format!("engine must be one of 'auto', 'cpu', 'gpu', got '{name}'"))
+        })?),
+    };
+    let gpu = gpu_available.unwrap_or_else(adapter::gpu_available);
+    adapter::select_engine(requested, candles, gpu)
+        .map(|e| e.name())
+        .map_err(|e| PyRuntimeError::new_err(e.to_string()))
+}
+
+/// Whether a GPU adapter exists (always `False` in a build without a GPU backend).
+#[pyfunction]
+fn _gpu_available() -> bool {
+    adapter::gpu_available()
+}
+
+/// Counts a GPU → CPU fallback.
+#[pyfunction]
+fn _record_fallback() {
+    adapter::record_fallback();
+}
+
+/// Records one call of `op` (unknown names count as "other").
+#[pyfunction]
+#[pyo3(signature = (op, latency_ns, rows=0, bytes=0, engine="cpu"))]
+fn _track(op: &str, latency_ns: u64, rows: u64, bytes: u64, engine: &str) -> PyResult<()> {
+    let engine = match engine {
+        "cpu" => adapter::Engine::Cpu,
+        "gpu" => adapter::Engine::Gpu,
+        other => return Err(PyValueError::new_err(format!("engine must be 'cpu' or 'gpu', got '{other}'"))),
+    };
+    adapter::record(Op::parse(op), engine, latency_ns, rows, bytes);
+    Ok(())
+}
+
+fn latency_dict<'py>(py: Python<'py>, l: &LatencySummary) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("p50", l.p50_ns)?;
+    d.set_item("p90", l.p90_ns)?;
+    d.set_item("p99", l.p99_ns)?;
+    d.set_item("max", l.max_ns)?;
+    d.set_item("mean", l.mean_ns)?;
+    Ok(d)
+}
+
+/// The statistics as a dict (see `adapter.get_performance_stats` for the keys).
+#[pyfunction]
+fn _performance_stats(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
+    let s = adapter::snapshot();
+    let out = PyDict::new(py);
+    out.set_item("tracking", s.tracking)?;
+    out.set_item("total_calls", s.total_calls)?;
+    out.set_item("cpu_calls", s.cpu_calls)?;
+    out.set_item("gpu_calls", s.gpu_calls)?;
+    out.set_item("fallbacks", s.fallbacks)?;
+    out.set_item("rows_processed", s.rows_processed)?;
+    out.set_item("candles_processed", s.candles_processed)?;
+    out.set_item("bytes_produced", s.bytes_produced)?;
+    out.set_item("memory_bytes", s.memory_bytes)?;
+    let ops = PyDict::new(py);
+    for o in &s.ops {
+        let d = PyDict::new(py);
+        d.set_item("calls", o.calls)?;
+        d.set_item(if o.op.counts_candles() { "candles" } else { "rows" }, o.rows)?;
+        d.set_item("bytes", o.bytes)?;
+        d.set_item("latency_ns", latency_dict(py, &o.latency)?)?;
+        ops.set_item(o.op.name(), d)?;
+    }
+    out.set_item("operations", ops)?;
+    Ok(out)
+}
+
+/// Zeroes every counter and histogram.
+#[pyfunction]
+fn _reset_performance_stats() {
+    adapter::reset();
+}
+
+/// Records `ops` synthetic calls from `threads` Rust threads through the real path (GIL released); returns the
+/// wall time in nanoseconds.
+#[pyfunction]
+#[pyo3(signature = (ops, threads=1))]
+fn _stress(py: Python<'_>, ops: u64, threads: usize) -> u64 {
+    py.detach(|| adapter::stress(ops, threads))
+}
+
+/// Nanoseconds per instrumented call spent on tracking (a start/drop guard, clock reads included).
+#[pyfunction]
+#[pyo3(signature = (n=1_000_000))]
+fn _tracking_overhead_ns(py: Python<'_>, n: u64) -> f64 {
+    py.detach(|| adapter::guard_overhead_ns(n))
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(_configure, m)?)?;
+    m.add_function(wrap_pyfunction!(_get_config, m)?)?;
+    m.add_function(wrap_pyfunction!(_reset_config, m)?)?;
+    m.add_function(wrap_pyfunction!(_select_engine, m)?)?;
+    m.add_function(wrap_pyfunction!(_gpu_available, m)?)?;
+    m.add_function(wrap_pyfunction!(_record_fallback, m)?)?;
+    m.add_function(wrap_pyfunction!(_track, m)?)?;
+    m.add_function(wrap_pyfunction!(_performance_stats, m)?)?;
+    m.add_function(wrap_pyfunction!(_reset_performance_stats, m)?)?;
+    m.add_function(wrap_pyfunction!(_stress, m)?)?;
+    m.add_function(wrap_pyfunction!(_tracking_overhead_ns, m)?)?;
     Ok(())
 }

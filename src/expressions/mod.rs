@@ -76,6 +76,9 @@ fn indicator_field(inputs: &[Field], kwargs: IndicatorKwargs) -> PolarsResult<Fi
 fn kf_indicator(inputs: &[Series], kwargs: IndicatorKwargs) -> PolarsResult<Series> {
     let fields: Vec<Field> = inputs.iter().map(|s| s.field().into_owned()).collect();
     let dtype = output_float_dtype(&kwargs.name, &fields)?;
+    // Performance statistics (crate::adapter): one relaxed load when tracking is off; recorded when this drops.
+    let rows = inputs.first().map_or(0, |s| s.len());
+    let _stats = crate::adapter::track_indicator(rows, kwargs.fields.len(), dtype == DataType::Float32);
     let columns = kwargs
         .in_kernel_order(inputs)?
         .into_iter()

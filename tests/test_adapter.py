@@ -1,0 +1,340 @@
+"""The adapter: settings, engine selection and bounded performance statistics (see docs/adapter.md)."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import polars as pl
+import pytest
+
+import polars_kimsfinance as kf
+from polars_kimsfinance import _internal
+from polars_kimsfinance.namespaces import DataFrameNamespace
+
+OPTIONS = ["default_engine", "gpu_fallback", "gpu_min_candles", "performance_tracking"]
+
+
+@pytest.fixture(autouse=True)
+def clean():
+    kf.reset_config()
+    kf.reset_performance_stats()
+    yield
+    kf.reset_config()
+    kf.reset_performance_stats()
+
+
+def rss_bytes() -> int:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    raise RuntimeError("no VmRSS")
+
+
+# ---------------------------------------------------------------- settings
+
+
+def test_defaults():
+    assert kf.get_config() == {
+        "default_engine": "auto",
+        "gpu_fallback": True,
+        "gpu_min_candles": 100_000,
+        "performance_tracking": False,
+    }
+    assert kf.gpu_available() is False
+
+
+def test_configure_and_get_config():
+    kf.configure(default_engine="cpu", gpu_min_candles=5, performance_tracking=True, gpu_fallback=False)
+    assert kf.get_config() == {
+        "default_engine": "cpu",
+        "gpu_fallback": False,
+        "gpu_min_candles": 5,
+        "performance_tracking": True,
+    }
+    kf.configure(default_engine="GPU")
+    assert kf.get_config()["default_engine"] == "gpu"
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"engine": "cpu"}, "unknown option 'engine'; valid options are " + ", ".join(OPTIONS)),
+        ({"default_engine": "tpu"}, "default_engine must be one of 'auto', 'cpu', 'gpu', got 'tpu'"),
+        ({"default_engine": 1}, "default_engine must be one of 'auto', 'cpu', 'gpu', got 1"),
+        ({"performance_tracking": 1}, "performance_tracking must be True or False, got 1"),
+        ({"performance_tracking": "yes"}, "performance_tracking must be True or False, got 'yes'"),
+        ({"gpu_fallback": None}, "gpu_fallback must be True or False, got None"),
+        ({"gpu_min_candles": -1}, "gpu_min_candles must be an integer >= 0, got -1"),
+        ({"gpu_min_candles": 2.5}, "gpu_min_candles must be an integer >= 0, got 2.5"),
+        ({"gpu_min_candles": True}, "gpu_min_candles must be an integer >= 0, got True"),
+        ({"gpu_min_candles": 2**80}, "gpu_min_candles must be an integer >= 0, got " + str(2**80)),
+    ],
+)
+def test_configure_rejects(options, message):
+    with pytest.raises(ValueError, match="^configure: " + message.replace("(", r"\(").replace(")", r"\)") + "$"):
+        kf.configure(**options)
+    assert kf.get_config()["default_engine"] == "auto"
+
+
+def test_configure_is_all_or_nothing():
+    with pytest.raises(ValueError, match="gpu_min_candles"):
+        kf.configure(default_engine="cpu", performance_tracking=True, gpu_min_candles="many")
+    assert kf.get_config()["default_engine"] == "auto"
+    assert kf.get_config()["performance_tracking"] is False
+
+
+def test_config_context_manager_restores():
+    kf.configure(gpu_min_candles=7)
+    with kf.config(default_engine="cpu", performance_tracking=True) as cfg:
+        assert cfg == {**kf.get_config(), "default_engine": "cpu"}
+        assert kf.get_config()["performance_tracking"] is True
+        with kf.config(default_engine="gpu", gpu_min_candles=1):
+            assert kf.get_config()["default_engine"] == "gpu"
+        assert kf.get_config()["default_engine"] == "cpu"
+        assert kf.get_config()["gpu_min_candles"] == 7
+    assert kf.get_config()["default_engine"] == "auto"
+    assert kf.get_config()["performance_tracking"] is False
+    with pytest.raises(ZeroDivisionError):
+        with kf.config(default_engine="cpu"):
+            1 / 0
+    assert kf.get_config()["default_engine"] == "auto"
+    with pytest.raises(ValueError, match="valid options"):
+        with kf.config(colour="red"):
+            pass
+
+
+def test_configure_from_many_threads():
+    errors = []
+
+    def worker(i):
+        try:
+            for j in range(300):
+                kf.configure(default_engine=("auto", "cpu", "gpu")[(i + j) % 3], gpu_min_candles=i * 1000 + j)
+                cfg = kf.get_config()
+                assert cfg["default_engine"] in ("auto", "cpu", "gpu")
+                assert kf.select_engine(candles=10) in ("cpu", "gpu")
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+
+
+# ---------------------------------------------------------------- engine selection
+
+
+def test_select_engine_auto_rule():
+    kf.configure(gpu_min_candles=1000)
+    assert kf.select_engine("auto", candles=999, gpu_available=True) == "cpu"
+    assert kf.select_engine("auto", candles=1000, gpu_available=True) == "gpu"
+    assert kf.select_engine("auto", candles=10**9, gpu_available=False) == "cpu"
+    # this build: no GPU detected
+    assert kf.select_engine("auto", candles=10**9) == "cpu"
+    assert kf.select_engine(candles=10**9) == "cpu"
+
+
+def test_select_engine_explicit_beats_config():
+    kf.configure(default_engine="cpu", gpu_min_candles=0)
+    assert kf.select_engine(candles=10, gpu_available=True) == "cpu"
+    assert kf.select_engine("auto", candles=10, gpu_available=True) == "gpu"
+    assert kf.select_engine("gpu", candles=10, gpu_available=True) == "gpu"
+    kf.configure(default_engine="gpu")
+    assert kf.select_engine(candles=10, gpu_available=True) == "gpu"
+    assert kf.select_engine("cpu", candles=10, gpu_available=True) == "cpu"
+    with pytest.raises(ValueError, match="engine must be one of 'auto', 'cpu', 'gpu', got 'metal'"):
+        kf.select_engine("metal")
+
+
+def test_gpu_without_gpu_falls_back_or_raises():
+    kf.configure(performance_tracking=True)
+    assert kf.select_engine("gpu", candles=10, gpu_available=False) == "cpu"
+    assert kf.get_performance_stats()["fallbacks"] == 1
+    kf.record_fallback()
+    assert kf.get_performance_stats()["fallbacks"] == 2
+    kf.configure(gpu_fallback=False)
+    with pytest.raises(RuntimeError, match="no GPU adapter is available"):
+        kf.select_engine("gpu", candles=10, gpu_available=False)
+    assert kf.get_performance_stats()["fallbacks"] == 2
+
+
+# ---------------------------------------------------------------- statistics
+
+
+def test_stats_keys_and_tracking_off():
+    df = kf.sample_ohlcv(200)
+    df.select(kf.rsi("close", 14))
+    kf._track("render", 1000, 10, 10)
+    kf.record_fallback()
+    s = kf.get_performance_stats()
+    assert set(s) == {
+        "tracking", "total_calls", "cpu_calls", "gpu_calls", "fallbacks", "rows_processed", "candles_processed",
+        "bytes_produced", "memory_bytes", "operations",
+    }  # fmt: skip
+    assert s["tracking"] is False
+    assert (s["total_calls"], s["fallbacks"], s["rows_processed"], s["bytes_produced"]) == (0, 0, 0, 0)
+    assert list(s["operations"]) == ["indicator", "transform", "render", "mplfinance", "other"]
+    assert set(s["operations"]["render"]) == {"calls", "candles", "bytes", "latency_ns"}
+    assert set(s["operations"]["indicator"]) == {"calls", "rows", "bytes", "latency_ns"}
+    assert set(s["operations"]["indicator"]["latency_ns"]) == {"p50", "p90", "p99", "max", "mean"}
+    assert s["memory_bytes"] > 0
+
+
+def test_plugin_and_module_share_the_statistics():
+    """Polars loads the plugin from the package directory; it must be the very library the module imported."""
+    kf.configure(performance_tracking=True)
+    df = kf.sample_ohlcv(1000)
+    out = df.select(kf.sma("close", 20))
+    assert out.height == 1000
+    s = kf.get_performance_stats()
+    ind = s["operations"]["indicator"]
+    assert (ind["calls"], ind["rows"], ind["bytes"]) == (1, 1000, 8000)
+    assert (s["total_calls"], s["cpu_calls"], s["gpu_calls"]) == (1, 1, 0)
+    assert s["rows_processed"] == 1000 and s["bytes_produced"] == 8000
+    assert 0 < ind["latency_ns"]["p50"] <= ind["latency_ns"]["max"]
+    # one mapping of the extension in this process, whoever loaded it
+    with open("/proc/self/maps") as f:
+        paths = {line.split()[-1] for line in f if "polars_kimsfinance" in line and "_internal" in line}
+    assert len(paths) == 1, paths
+
+
+def test_real_work_shows_real_numbers():
+    kf.configure(performance_tracking=True)
+    df = kf.sample_ohlcv(5000)
+    df.kf.keltner()  # one plugin call, a struct of three Float64 fields
+    df.with_columns(pl.col("close").cast(pl.Float32)).select(kf.ema("close", 10))  # Float32 output
+    df.lazy().select(kf.rsi("close", 14), kf.atr()).collect()
+    s = kf.get_performance_stats()
+    ind = s["operations"]["indicator"]
+    assert ind["calls"] == 4
+    assert ind["rows"] == 4 * 5000
+    assert ind["bytes"] == 5000 * (3 * 8 + 4 + 8 + 8)
+    lat = ind["latency_ns"]
+    assert 0 < lat["p50"] <= lat["p90"] <= lat["p99"] <= lat["max"]
+    assert lat["max"] < 10 * 10**9
+    assert s["operations"]["render"]["calls"] == 0
+
+
+def test_reset_really_resets():
+    kf.configure(performance_tracking=True)
+    kf.sample_ohlcv(300).select(kf.sma("close", 5))
+    kf._track("render", 5_000, rows=300, bytes=1234, engine="gpu")
+    kf.record_fallback()
+    before = kf.get_performance_stats()
+    assert before["total_calls"] == 2 and before["gpu_calls"] == 1 and before["fallbacks"] == 1
+    kf.reset_performance_stats()
+    after = kf.get_performance_stats()
+    for key in ("total_calls", "cpu_calls", "gpu_calls", "fallbacks", "rows_processed", "candles_processed"):
+        assert after[key] == 0, key
+    assert after["bytes_produced"] == 0
+    for name, op in after["operations"].items():
+        assert op["calls"] == 0 and op["bytes"] == 0, name
+        assert op["latency_ns"] == {"p50": 0, "p90": 0, "p99": 0, "max": 0, "mean": 0.0}, name
+    assert after["memory_bytes"] == before["memory_bytes"]
+    assert after["tracking"] is True
+
+
+def test_track_from_python():
+    kf.configure(performance_tracking=True)
+    for i in range(100_000):
+        kf._track("render", 1_000 + i, rows=2, bytes=3)
+    kf._track("no-such-operation", 50)
+    s = kf.get_performance_stats()
+    r = s["operations"]["render"]
+    assert (r["calls"], r["candles"], r["bytes"]) == (100_000, 200_000, 300_000)
+    assert s["operations"]["other"]["calls"] == 1
+    assert s["candles_processed"] == 200_000
+    # p50 of 1000..100999 is ~51000 (bucket upper edge, within 6.25 %); max and mean are exact
+    assert 50_999 <= r["latency_ns"]["p50"] <= 51_000 * 1.0625
+    assert r["latency_ns"]["max"] == 100_999
+    assert r["latency_ns"]["mean"] == pytest.approx(50_999.5)
+    with pytest.raises(ValueError, match="engine must be 'cpu' or 'gpu'"):
+        kf._track("render", 1, engine="tpu")
+
+
+def test_ten_million_operations_use_constant_memory():
+    kf.configure(performance_tracking=True)
+    footprint = kf.get_performance_stats()["memory_bytes"]
+    _internal._stress(100_000, 4)  # touch every page once before measuring
+    kf.reset_performance_stats()
+    rss0 = rss_bytes()
+    _internal._stress(10_000_000, 4)
+    rss1 = rss_bytes()
+    s = kf.get_performance_stats()
+    assert s["total_calls"] == 10_000_000
+    assert sum(op["calls"] for op in s["operations"].values()) == 10_000_000
+    assert s["bytes_produced"] == 80_000_000
+    assert s["memory_bytes"] == footprint
+    assert rss1 - rss0 < 1024 * 1024, f"RSS grew by {rss1 - rss0} bytes"
+    assert footprint < 64 * 1024
+
+
+def test_eight_threads_computing_indicators_give_exact_counts():
+    kf.configure(performance_tracking=True)
+    frames = [kf.sample_ohlcv(2000 + 100 * i, seed=i) for i in range(8)]
+    iterations = 25
+    errors = []
+    barrier = threading.Barrier(8)
+
+    def worker(i):
+        try:
+            barrier.wait()
+            for _ in range(iterations):
+                out = frames[i].select(kf.sma("close", 10), kf.rsi("close", 14).alias("rsi"))
+                assert out.height == frames[i].height
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    s = kf.get_performance_stats()
+    ind = s["operations"]["indicator"]
+    assert ind["calls"] == 8 * iterations * 2
+    rows = sum(f.height for f in frames) * iterations * 2
+    assert ind["rows"] == rows and s["rows_processed"] == rows
+    assert ind["bytes"] == rows * 8
+    assert s["total_calls"] == s["cpu_calls"] == 8 * iterations * 2
+
+
+@pytest.mark.skipif(not hasattr(DataFrameNamespace, "render"), reason="df.kf.render is not in this build yet")
+def test_eight_threads_rendering_give_exact_counts():
+    kf.configure(performance_tracking=True)
+    df = kf.sample_ohlcv(500)
+    iterations = 5
+    errors = []
+
+    def worker():
+        try:
+            for _ in range(iterations):
+                assert len(bytes(df.kf.render(kind="candle", width=320, height=200))) > 0
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    r = kf.get_performance_stats()["operations"]["render"]
+    assert r["calls"] == 8 * iterations
+    assert r["candles"] == 8 * iterations * 500
+
+
+def test_tracking_overhead_printout(capsys):
+    """Not a timed assertion: prints the cost of tracking per instrumented call (clock reads included)."""
+    off = _internal._tracking_overhead_ns(1_000_000)
+    kf.configure(performance_tracking=True)
+    on = _internal._tracking_overhead_ns(1_000_000)
+    with capsys.disabled():
+        print(f"\ntracking overhead per call: {on:.1f} ns on, {off:.2f} ns off")
+    assert np.isfinite(on) and np.isfinite(off)

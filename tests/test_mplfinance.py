@@ -1,0 +1,410 @@
+"""kf.activate(): mplfinance calls served by kf, the rest by mplfinance unchanged (see docs/adapter.md)."""
+
+from __future__ import annotations
+
+import gc
+import io
+import struct
+import subprocess
+import sys
+import textwrap
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+mpf = pytest.importorskip("mplfinance")
+pytest.importorskip("matplotlib")
+import matplotlib  # noqa: E402
+
+matplotlib.use("Agg")
+import mplfinance.plotting as plotting  # noqa: E402
+
+import polars_kimsfinance as kf  # noqa: E402
+from polars_kimsfinance.namespaces import DataFrameNamespace  # noqa: E402
+
+HAS_RENDER = hasattr(DataFrameNamespace, "render")
+ORIGINALS = {
+    "plot": mpf.plot,
+    "plotting.plot": plotting.plot,
+    "_plot_mav": plotting._plot_mav,
+    "_plot_ema": plotting._plot_ema,
+}
+
+
+@pytest.fixture(autouse=True)
+def clean():
+    kf.deactivate()
+    kf.reset_config()
+    kf.reset_performance_stats()
+    yield
+    kf.deactivate()
+    kf.reset_config()
+    kf.reset_performance_stats()
+
+
+def ohlcv(n: int = 120, seed: int = 0):
+    pdf = kf.sample_ohlcv(n, seed=seed).to_pandas().set_index("date")
+    pdf.columns = [c.capitalize() for c in pdf.columns]
+    return pdf
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", data[:8]
+    return struct.unpack(">II", data[16:24])
+
+
+def make_png(width: int, height: int) -> bytes:
+    """A valid grey PNG of the given size (what a stand-in renderer returns)."""
+
+    def chunk(tag: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + tag + body + struct.pack(">I", zlib.crc32(tag + body))
+
+    raw = b"".join(b"\x00" + b"\x80" * (width * 3) for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+
+
+class Image(bytes):
+    def save(self, path):
+        Path(path).write_bytes(self)
+
+
+@pytest.fixture
+def fake_render(monkeypatch):
+    """Stands in for df.kf.render (documented signature) and records its arguments."""
+    calls = []
+
+    def render(self, *, kind="candle", width=1920, height=1080, theme="modern", volume=True, overlays=(),
+               title=None, format="png"):  # fmt: skip
+        calls.append(dict(kind=kind, width=width, height=height, theme=theme, volume=volume,
+                          overlays=list(overlays), title=title, format=format, rows=self._frame.height))  # fmt: skip
+        return Image(make_png(width, height))
+
+    monkeypatch.setattr(DataFrameNamespace, "render", render, raising=False)
+    return calls
+
+
+def mpf_png(data, **kwargs) -> bytes:
+    buf = io.BytesIO()
+    mpf.plot(data, savefig=buf, **kwargs)
+    return buf.getvalue()
+
+
+# ---------------------------------------------------------------- patching
+
+
+def test_activate_deactivate_restore_identical_objects():
+    assert not kf.is_active()
+    kf.activate()
+    assert kf.is_active()
+    assert mpf.plot is not ORIGINALS["plot"] and plotting.plot is mpf.plot
+    assert plotting._plot_mav is not ORIGINALS["_plot_mav"]
+    patched = (mpf.plot, plotting._plot_mav, plotting._plot_ema)
+    kf.activate()  # no-op
+    assert (mpf.plot, plotting._plot_mav, plotting._plot_ema) == patched
+    kf.deactivate()
+    assert not kf.is_active()
+    assert mpf.plot is ORIGINALS["plot"]
+    assert plotting.plot is ORIGINALS["plotting.plot"]
+    assert plotting._plot_mav is ORIGINALS["_plot_mav"]
+    assert plotting._plot_ema is ORIGINALS["_plot_ema"]
+    kf.deactivate()  # no-op
+    assert mpf.plot is ORIGINALS["plot"]
+
+
+def test_nothing_of_ours_referenced_after_deactivate():
+    replacements = [kf.adapter._kf_plot, kf.adapter._kf_plot_mav, kf.adapter._kf_plot_ema]
+    kf.activate()
+    mpf.plot(ohlcv(30), type="line", mav=(3,), returnfig=True)
+    matplotlib.pyplot.close("all")
+    kf.deactivate()
+    for fn in replacements:
+        # apart from our module's namespace (and copies of it, e.g. doctest globals), nothing refers to them
+        referrers = [
+            r for r in gc.get_referrers(fn)
+            if r is not replacements and not (isinstance(r, dict) and r.get("__name__") == "polars_kimsfinance.adapter")
+        ]  # fmt: skip
+        assert referrers == [], (fn.__name__, referrers)
+    for module in (mpf, plotting):
+        assert [k for k, v in vars(module).items() if getattr(v, "__module__", "").startswith("polars_kimsfinance")] == []
+
+
+def test_nothing_of_mplfinance_kept_alive_after_deactivate():
+    """In a fresh interpreter, drop mplfinance from sys.modules: while active our adapter holds its originals (they
+    stay alive); after deactivate nothing does, so the modules and functions are collected."""
+    code = textwrap.dedent(
+        """
+        import gc, sys, weakref
+        import matplotlib
+        matplotlib.use("Agg")
+        import polars_kimsfinance as kf
+        import mplfinance.plotting
+
+        def drop_mplfinance():
+            for name in [m for m in sys.modules if m == "mplfinance" or m.startswith("mplfinance.")]:
+                del sys.modules[name]
+
+        def refs():
+            pkg, plotting = sys.modules["mplfinance"], sys.modules["mplfinance.plotting"]
+            out = [weakref.ref(pkg), weakref.ref(plotting)]
+            out += [weakref.ref(vars(plotting)[name]) for name in ("plot", "_plot_mav", "_plot_ema")]
+            return out
+
+        mode = sys.argv[1]
+        held = refs()  # mplfinance's own objects
+        if mode != "never":
+            kf.activate()
+        del mplfinance
+        if mode == "deactivate":
+            kf.deactivate()
+        drop_mplfinance()
+        gc.collect()
+        print(sum(r() is not None for r in held), len(held))
+        """
+    )
+
+    def alive(mode):
+        out = subprocess.run([sys.executable, "-c", code, mode], capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, out.stderr
+        return tuple(int(x) for x in out.stdout.split())
+
+    assert alive("never") == (0, 5)  # control: nothing else keeps mplfinance alive
+    assert alive("active") == (5, 5)  # we hold the originals (and their modules) while active
+    assert alive("deactivate") == (0, 5)
+
+
+def test_activate_without_mplfinance(monkeypatch):
+    monkeypatch.setitem(sys.modules, "mplfinance", None)
+    with pytest.raises(ImportError, match="pip install mplfinance"):
+        kf.activate()
+    assert not kf.is_active()
+
+
+# ---------------------------------------------------------------- unsupported calls: mplfinance's own output
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(type="candle", ylabel="Price ($)"),  # an option kf does not draw
+        dict(type="ohlc", style=mpf.make_mpf_style(base_mpf_style="yahoo")),  # a style dict
+        dict(type="line", tight_layout=True),
+        dict(type="candle", volume=True, xrotation=10),
+    ],
+)
+def test_unsupported_call_gives_mplfinance_output(kwargs, fake_render):
+    data = ohlcv(80)
+    expected = mpf_png(data, **kwargs)
+    kf.configure(performance_tracking=True)
+    kf.activate()
+    got = mpf_png(data, **kwargs)
+    assert got == expected
+    assert fake_render == []
+    assert kf.get_performance_stats()["operations"]["mplfinance"]["calls"] == 0
+
+
+def test_unsupported_returnfig_returns_mplfinance_figure(fake_render):
+    kf.activate()
+    fig, axes = mpf.plot(ohlcv(50), type="candle", returnfig=True)
+    assert fig.__class__.__name__ == "Figure" and len(axes) >= 1
+    assert fake_render == []
+    matplotlib.pyplot.close(fig)
+
+
+# ---------------------------------------------------------------- moving averages through kf's kernels
+
+
+def calculated(data, **kwargs):
+    values = {}
+    fig, _ = mpf.plot(data, return_calculated_values=values, returnfig=True, **kwargs)
+    matplotlib.pyplot.close(fig)
+    return values
+
+
+@pytest.mark.parametrize("kind", ["candle", "line", "renko"])
+def test_mav_and_ema_equal_mplfinance(kind):
+    data = ohlcv(300, seed=3)
+    args = dict(type=kind, mav=(2, 5, 20), ema=(3, 12))
+    expected = calculated(data, **args)
+    kf.configure(performance_tracking=True)
+    kf.activate()
+    got = calculated(data, **args)
+    keys = ["mav2", "mav5", "mav20", "ema3", "ema12"]
+    assert set(keys) <= set(expected) and set(keys) <= set(got)
+    for key in keys:
+        np.testing.assert_allclose(got[key], expected[key], rtol=1e-12, atol=1e-9, equal_nan=True, err_msg=key)
+        assert np.array_equal(np.isnan(got[key]), np.isnan(expected[key])), key
+    ind = kf.get_performance_stats()["operations"]["indicator"]
+    assert ind["calls"] == 5  # each average went through the kf_indicator plugin
+
+
+def plotted_lines(data, **kwargs):
+    fig, axes = mpf.plot(data, returnfig=True, **kwargs)
+    lines = [np.asarray(line.get_ydata(), dtype=float) for line in axes[0].get_lines()]
+    matplotlib.pyplot.close(fig)
+    return lines
+
+
+def test_shifted_mav_equals_mplfinance():
+    """mplfinance cannot return shifted averages (its return_calculated_values fails on a dict): compare the lines."""
+    data = ohlcv(100, seed=4)
+    args = dict(type="line", mav=dict(period=[4, 9], shift=[2, -3]), ema=dict(period=[5], shift=[1]))
+    expected = plotted_lines(data, **args)
+    kf.configure(performance_tracking=True)
+    kf.activate()
+    got = plotted_lines(data, **args)
+    assert len(got) == len(expected) == 4  # price line + 3 averages
+    for g, e in zip(got, expected):
+        np.testing.assert_allclose(g, e, rtol=1e-12, equal_nan=True)
+    assert kf.get_performance_stats()["operations"]["indicator"]["calls"] == 3
+
+
+def test_nan_prices_use_mplfinance_averages():
+    data = ohlcv(60, seed=5)
+    data.iloc[10, data.columns.get_loc("Close")] = np.nan
+    expected = calculated(data, type="line", mav=(3,), ema=(4,))
+    kf.configure(performance_tracking=True)
+    kf.activate()
+    got = calculated(data, type="line", mav=(3,), ema=(4,))
+    for key in ("mav3", "ema4"):
+        np.testing.assert_array_equal(got[key], expected[key])
+    assert kf.get_performance_stats()["operations"]["indicator"]["calls"] == 0
+
+
+def test_addplot_mav_goes_through_kf():
+    data = ohlcv(120, seed=6)
+    ap = mpf.make_addplot(data["Close"] * 1.01, mav=(5,))
+    expected = mpf_png(data, type="candle", addplot=ap)
+    kf.configure(performance_tracking=True)
+    kf.activate()
+    got = mpf_png(data, type="candle", addplot=ap)
+    assert png_size(got) == png_size(expected)
+    assert kf.get_performance_stats()["operations"]["indicator"]["calls"] == 1
+
+
+# ---------------------------------------------------------------- supported calls: rendered by kf
+
+
+def test_supported_call_translates_to_render(fake_render, tmp_path):
+    data = ohlcv(500)
+    kf.configure(performance_tracking=True)
+    kf.activate()
+    path = tmp_path / "chart.png"
+    result = mpf.plot(
+        data, type="candle", volume=True, mav=(20,), ema=(50,), style="yahoo", figsize=(8, 5), title="SPY",
+        savefig=str(path),
+    )  # fmt: skip
+    assert result is None
+    assert fake_render == [
+        dict(kind="candle", width=800, height=500, theme="light", volume=True, overlays=["sma:20", "ema:50"],
+             title="SPY", format="png", rows=500),
+    ]  # fmt: skip
+    assert png_size(path.read_bytes()) == (800, 500)
+    s = kf.get_performance_stats()
+    m = s["operations"]["mplfinance"]
+    assert (m["calls"], m["candles"], m["bytes"]) == (1, 500, path.stat().st_size)
+    assert m["latency_ns"]["max"] > 0
+
+
+@pytest.mark.parametrize(
+    "kwargs, expected",
+    [
+        (dict(type="ohlc_bars", style="nightclouds"), dict(kind="ohlc", theme="modern")),
+        (dict(type="hnf", style="tradingview"), dict(kind="hollow", theme="light")),
+        (dict(type="line", figratio=(16, 9), figscale=0.5), dict(kind="line", width=511, height=287)),
+        (dict(type="renko"), dict(kind="renko", overlays=[])),
+        (dict(type="pnf", title={"title": "P&F"}), dict(kind="pnf", title="P&F")),
+        (dict(savefig=dict(fname="X.webp", dpi=50)), dict(kind="ohlc", format="webp", width=400, height=287)),
+        (dict(savefig=dict(fname="X.svg"), figsize=(3, 2)), dict(format="svg", width=300, height=200)),
+    ],
+)
+def test_translation(kwargs, expected, fake_render, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    kf.activate()
+    kwargs = dict(kwargs)
+    kwargs.setdefault("savefig", "out.png")
+    mpf.plot(ohlcv(100), **kwargs)
+    assert len(fake_render) == 1
+    call = fake_render[0]
+    assert {k: call[k] for k in expected} == expected
+    saved = kwargs["savefig"]["fname"] if isinstance(kwargs["savefig"], dict) else kwargs["savefig"]
+    assert (tmp_path / saved).exists()
+
+
+def test_buffer_target_and_default_size_match_mplfinance(fake_render):
+    data = ohlcv(100)
+    own = mpf_png(data, type="candle", volume=True)
+    kf.activate()
+    buf = io.BytesIO()
+    mpf.plot(data, type="candle", volume=True, savefig=buf)
+    assert png_size(buf.getvalue()) == png_size(own) == (800, 575)
+    assert fake_render[0]["width"] == 800 and fake_render[0]["height"] == 575
+
+
+@pytest.mark.parametrize(
+    "size",
+    [
+        dict(figratio=(16, 9), figscale=0.5),
+        dict(figratio=(10, 7), figscale=1.3),
+        dict(figsize=(6.4, 4.8)),
+        dict(figsize=(7.77, 3.33), dpi=73),
+        dict(figscale=0.7, dpi=144),
+    ],
+)
+def test_pixel_size_matches_mplfinance(size, fake_render):
+    size = dict(size)
+    dpi = size.pop("dpi", None)
+    data = ohlcv(60)
+
+    def save():
+        buf = io.BytesIO()
+        mpf.plot(data, type="candle", savefig=dict(fname=buf, dpi=dpi) if dpi else buf, **size)
+        return buf.getvalue()
+
+    own = png_size(save())
+    kf.activate()
+    assert png_size(save()) == own
+    assert (fake_render[0]["width"], fake_render[0]["height"]) == own
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(savefig="chart.jpg"),  # a format kf does not write
+        dict(savefig=dict(fname="chart.png", bbox_inches="tight")),
+        dict(mav=dict(period=5, shift=1)),
+        dict(mav=(5,), type="renko"),
+        dict(style="no-such-style-but-mplfinance-decides"),
+        dict(figsize=(0.2, 0.2)),  # below kf's 64 px minimum
+        dict(columns=("Open", "High", "Low", "Close", "Volume")),
+    ],
+)
+def test_other_calls_go_to_mplfinance(kwargs, fake_render, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    seen = []
+    kf.activate()
+    # stand in for mplfinance's own plot (the object the replacement hands unsupported calls to)
+    monkeypatch.setitem(kf.adapter._STATE, "plot", lambda data, **kw: seen.append(kw))
+    kwargs = dict(kwargs)
+    kwargs.setdefault("savefig", "chart.png")
+    mpf.plot(ohlcv(50), type=kwargs.pop("type", "candle"), **kwargs)
+    assert fake_render == []
+    assert len(seen) == 1
+
+
+@pytest.mark.skipif(not HAS_RENDER, reason="df.kf.render is not in this build yet")
+def test_supported_call_renders_a_real_image(tmp_path):
+    data = ohlcv(500)
+    kf.configure(performance_tracking=True)
+    kf.activate()
+    path = tmp_path / "real.png"
+    mpf.plot(data, type="candle", volume=True, mav=(10, 20), figsize=(6.4, 4.8), savefig=str(path))
+    assert png_size(path.read_bytes()) == (640, 480)
+    s = kf.get_performance_stats()["operations"]
+    assert s["mplfinance"]["calls"] == 1 and s["mplfinance"]["candles"] == 500
+    assert s["render"]["calls"] == 1
+    buf = io.BytesIO()
+    mpf.plot(data, type="line", savefig=buf)
+    assert png_size(buf.getvalue()) == (800, 575)
