@@ -2,7 +2,7 @@
 //!
 //! How it works:
 //!
-//! * **Tessellation on the CPU.** [`Tessellator`] implements [`Backend`], so the scene's draw list is walked exactly
+//! * **Tessellation on the CPU.** A private `Tessellator` implements [`Backend`], so the scene's draw list is walked exactly
 //!   as the CPU backend walks it. Rects become 2 triangles, lines quads of their width (butt caps), polylines one
 //!   quad per segment plus a small fan at each inner vertex (round joins), circles a ring of quads, polygons a
 //!   triangle fan. Everything ends up in one vertex buffer, in painting order.

@@ -2,7 +2,8 @@
 //!
 //! Data flows one way: [`Input`] (borrowed columns) + [`Options`] → [`Scene`] (layout, scales, ticks, draw list;
 //! more bars than pixel columns are aggregated per column first) → a [`Backend`] ([`CpuBackend`] on tiny-skia, or
-//! [`SvgBackend`]) → an encoder (PNG, raw RGBA, SVG, lossless WebP). [`render`] runs the whole pipeline.
+//! [`SvgBackend`]; with the `gpu` feature, `gpu::render_gpu` on wgpu, chosen by [`Options::engine`]) → an encoder
+//! (PNG, raw RGBA, SVG, lossless WebP). [`render`] runs the whole pipeline.
 //!
 //! ```
 //! use polars_kimsfinance::render::{render, Columns, Options};
