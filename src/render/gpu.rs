@@ -729,6 +729,34 @@ fn device_error(e: wgpu::Error) -> GpuError {
     }
 }
 
+/// Checks the image, vertex buffer and atlas against the device limits; returns the padded readback row size.
+fn check_limits(
+    width: u32,
+    height: u32,
+    vertex_bytes: usize,
+    atlas_height: u32,
+    limits: &wgpu::Limits,
+) -> Result<u32, GpuError> {
+    let too_large = |limit: String| GpuError::TooLarge { width, height, limit };
+    let max_dim = limits.max_texture_dimension_2d;
+    if width > max_dim || height > max_dim {
+        return Err(too_large(format!("max_texture_dimension_2d = {max_dim}")));
+    }
+    let align = wgpu::COPY_BYTES_PER_ROW_ALIGNMENT;
+    let padded_row = (width * 4).div_ceil(align) * align;
+    let readback = padded_row as u64 * height as u64;
+    let vertices = vertex_bytes.max(VERTEX_SIZE) as u64;
+    for (what, size) in [("readback buffer", readback), ("vertex buffer", vertices)] {
+        if size > limits.max_buffer_size {
+            return Err(too_large(format!("max_buffer_size = {} ({what} needs {size})", limits.max_buffer_size)));
+        }
+    }
+    if atlas_height > max_dim {
+        return Err(too_large(format!("max_texture_dimension_2d = {max_dim} (glyph atlas height {atlas_height})")));
+    }
+    Ok(padded_row)
+}
+
 fn render_inner(scene: &Scene) -> Result<Vec<u8>, GpuError> {
     let mut tess = Tessellator::default();
     tess.draw_scene(scene).map_err(|e| GpuError::Scene(e.to_string()))?;
@@ -738,26 +766,11 @@ fn render_inner(scene: &Scene) -> Result<Vec<u8>, GpuError> {
     if gpu.lost.load(Ordering::SeqCst) {
         return Err(GpuError::DeviceLost("before rendering".into()));
     }
-    let limits = &gpu.limits;
-    let too_large = |limit: String| GpuError::TooLarge { width, height, limit };
-    let max_dim = limits.max_texture_dimension_2d;
-    if width > max_dim || height > max_dim {
-        return Err(too_large(format!("max_texture_dimension_2d = {max_dim}")));
-    }
-    let align = wgpu::COPY_BYTES_PER_ROW_ALIGNMENT;
+    let (atlas_w, atlas_h, atlas_px) = tess.atlas.pixels(tess.antialias);
+    let padded_row = check_limits(width, height, tess.bytes.len(), atlas_h, &gpu.limits)?;
     let row_bytes = width * 4;
-    let padded_row = row_bytes.div_ceil(align) * align;
     let readback_size = padded_row as u64 * height as u64;
     let vertex_size = tess.bytes.len().max(VERTEX_SIZE) as u64;
-    for (what, size) in [("readback buffer", readback_size), ("vertex buffer", vertex_size)] {
-        if size > limits.max_buffer_size {
-            return Err(too_large(format!("max_buffer_size = {} ({what} needs {size})", limits.max_buffer_size)));
-        }
-    }
-    let (atlas_w, atlas_h, atlas_px) = tess.atlas.pixels(tess.antialias);
-    if atlas_h > max_dim {
-        return Err(too_large(format!("max_texture_dimension_2d = {max_dim} (glyph atlas height {atlas_h})")));
-    }
 
     let device = &gpu.device;
     let queue = &gpu.queue;

@@ -198,6 +198,23 @@ fn errors_display_their_cause() {
     assert!(GpuError::NoAdapter("x".into()).to_string().contains("no adapter"));
 }
 
+#[test]
+fn limits_are_checked_before_allocating() {
+    let small = wgpu::Limits::downlevel_defaults(); // 2048 px textures, 256 MiB buffers
+                                                    // Rows are padded to 256 bytes: 100 px * 4 = 400 -> 512.
+    assert_eq!(check_limits(100, 50, 1000, 1, &small), Ok(512));
+    assert_eq!(check_limits(64, 64, 0, 1, &small), Ok(256));
+    let e = check_limits(4096, 100, 0, 1, &small).unwrap_err();
+    assert!(matches!(&e, GpuError::TooLarge { width: 4096, height: 100, limit } if limit.contains("2048")), "{e}");
+    let tiny_buffers = wgpu::Limits { max_buffer_size: 1 << 20, ..small.clone() };
+    let e = check_limits(2048, 2048, 0, 1, &tiny_buffers).unwrap_err();
+    assert!(e.to_string().contains("readback buffer needs 16777216"), "{e}");
+    let e = check_limits(100, 100, 2 << 20, 1, &tiny_buffers).unwrap_err();
+    assert!(e.to_string().contains("vertex buffer"), "{e}");
+    let e = check_limits(100, 100, 0, 4000, &small).unwrap_err();
+    assert!(e.to_string().contains("glyph atlas"), "{e}");
+}
+
 // --- device needed -----------------------------------------------------------------------------------------------
 
 #[test]
