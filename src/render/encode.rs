@@ -8,6 +8,12 @@ use super::options::PngSpeed;
 /// Straight-alpha RGBA bytes of a premultiplied pixmap (a no-op copy-free pass for opaque pixels).
 pub fn to_rgba(pixmap: Pixmap) -> Vec<u8> {
     let mut data = pixmap.take();
+    unpremultiply(&mut data);
+    data
+}
+
+/// Premultiplied → straight alpha, in place (opaque pixels are left alone).
+pub(crate) fn unpremultiply(data: &mut [u8]) {
     for px in data.chunks_exact_mut(4) {
         let a = px[3];
         if a != 255 {
@@ -22,7 +28,6 @@ pub fn to_rgba(pixmap: Pixmap) -> Vec<u8> {
             }
         }
     }
-    data
 }
 
 /// PNG bytes of straight RGBA data. Fully opaque images are written as RGB (less to compress).

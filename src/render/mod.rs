@@ -2,7 +2,8 @@
 //!
 //! Data flows one way: [`Input`] (borrowed columns) + [`Options`] → [`Scene`] (layout, scales, ticks, draw list;
 //! more bars than pixel columns are aggregated per column first) → a [`Backend`] ([`CpuBackend`] on tiny-skia, or
-//! [`SvgBackend`]) → an encoder (PNG, raw RGBA, SVG, lossless WebP). [`render`] runs the whole pipeline.
+//! [`SvgBackend`]; with the `gpu` feature, `gpu::render_gpu` on wgpu, chosen by [`Options::engine`]) → an encoder
+//! (PNG, raw RGBA, SVG, lossless WebP). [`render`] runs the whole pipeline.
 //!
 //! ```
 //! use polars_kimsfinance::render::{render, Columns, Options};
@@ -19,6 +20,8 @@ mod cpu;
 mod data;
 mod encode;
 mod error;
+#[cfg(feature = "gpu")]
+pub mod gpu;
 mod options;
 mod scene;
 mod svg;
@@ -36,7 +39,7 @@ pub use cpu::CpuBackend;
 pub use encode::{encode_png, encode_webp};
 pub use error::RenderError;
 pub use options::{
-    ChartKind, ColorOverrides, Columns, Format, Input, Options, PngSpeed, PnfColumn, PnfMark, RenkoBrick, Series, SubPanel,
+    ChartKind, ColorOverrides, Columns, Engine, Format, Input, Options, PngSpeed, PnfColumn, PnfMark, RenkoBrick, Series, SubPanel,
 };
 pub use scene::{build_scene, Anchor, PanelKind, PanelLayout, Primitive, RectF, Scene, XTick, YScale, YTick, MAX_SIZE, MIN_SIZE};
 pub use svg::SvgBackend;
@@ -92,12 +95,24 @@ pub fn render<'a>(input: impl Into<Input<'a>>, options: &Options) -> Result<Rend
             svg.into_bytes()
         }
         format => {
-            let t = Instant::now();
-            let pixmap = CpuBackend::rasterize(&scene)?;
-            timings.draw_us = micros(t);
-            let t = Instant::now();
-            let rgba = encode::to_rgba(pixmap);
-            timings.convert_us = micros(t);
+            let rgba = match options.engine {
+                Engine::Cpu => {
+                    let t = Instant::now();
+                    let pixmap = CpuBackend::rasterize(&scene)?;
+                    timings.draw_us = micros(t);
+                    let t = Instant::now();
+                    let rgba = encode::to_rgba(pixmap);
+                    timings.convert_us = micros(t);
+                    rgba
+                }
+                Engine::Gpu => {
+                    // Drawing, readback and the alpha conversion all count as draw time.
+                    let t = Instant::now();
+                    let rgba = rasterize_gpu(&scene)?;
+                    timings.draw_us = micros(t);
+                    rgba
+                }
+            };
             let t = Instant::now();
             let out = match format {
                 Format::Png(speed) => encode_png(&rgba, width, height, speed)?,
@@ -122,4 +137,16 @@ pub fn render<'a>(input: impl Into<Input<'a>>, options: &Options) -> Result<Rend
 /// Rasterises a scene to straight RGBA (`width * height * 4` bytes).
 pub fn rasterize(scene: &Scene) -> Result<Vec<u8>, RenderError> {
     Ok(encode::to_rgba(CpuBackend::rasterize(scene)?))
+}
+
+/// The GPU engine: straight RGBA from wgpu, or why not (the caller may retry with [`Engine::Cpu`]).
+#[cfg(feature = "gpu")]
+fn rasterize_gpu(scene: &Scene) -> Result<Vec<u8>, RenderError> {
+    gpu::render_gpu(scene).map_err(|e| RenderError::InvalidInput { param: "engine".into(), message: e.to_string() })
+}
+
+/// Without the `gpu` feature the GPU engine is an error.
+#[cfg(not(feature = "gpu"))]
+fn rasterize_gpu(_scene: &Scene) -> Result<Vec<u8>, RenderError> {
+    Err(RenderError::InvalidInput { param: "engine".into(), message: "gpu engine not built (feature \"gpu\")".into() })
 }

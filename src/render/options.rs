@@ -223,6 +223,30 @@ pub struct ColorOverrides {
     pub line: Option<String>,
 }
 
+/// Which rasteriser draws the scene (SVG output is always written by the SVG backend).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Engine {
+    /// tiny-skia on the CPU.
+    #[default]
+    Cpu,
+    /// wgpu (needs the `gpu` cargo feature and an adapter); errors instead of falling back.
+    Gpu,
+}
+
+impl Engine {
+    /// Parses `cpu` or `gpu` (case-insensitive).
+    pub fn parse(name: &str) -> Result<Engine, RenderError> {
+        match name.to_ascii_lowercase().as_str() {
+            "cpu" => Ok(Engine::Cpu),
+            "gpu" => Ok(Engine::Gpu),
+            _ => Err(RenderError::InvalidInput {
+                param: "engine".into(),
+                message: format!("must be one of cpu, gpu; got '{name}'"),
+            }),
+        }
+    }
+}
+
 /// How to draw the chart.
 #[derive(Debug, Clone)]
 pub struct Options<'a> {
@@ -248,6 +272,8 @@ pub struct Options<'a> {
     pub panels: Vec<SubPanel<'a>>,
     /// Output encoding.
     pub format: Format,
+    /// Rasteriser for PNG / RGBA / WebP output.
+    pub engine: Engine,
 }
 
 impl Default for Options<'_> {
@@ -264,6 +290,7 @@ impl Default for Options<'_> {
             overlays: Vec::new(),
             panels: Vec::new(),
             format: Format::default(),
+            engine: Engine::Cpu,
         }
     }
 }

@@ -560,3 +560,20 @@ fn golden_full_and_aliased() {
     let o = Options { title: Some("50k bars, aggregated".into()), ..golden_opts(ChartKind::Candle, Theme::Light) };
     golden_check("aggregated-50k", &render(many.cols(), &o).unwrap());
 }
+
+#[test]
+fn engine_names_and_the_gpu_engine_without_the_feature() {
+    assert_eq!(Engine::parse("CPU").unwrap(), Engine::Cpu);
+    assert_eq!(Engine::parse("gpu").unwrap(), Engine::Gpu);
+    assert_eq!(Options::default().engine, Engine::Cpu);
+    let e = Engine::parse("tpu").unwrap_err();
+    assert_eq!(e.to_string(), "render: engine: must be one of cpu, gpu; got 'tpu'");
+    let d = Data::walk(20, MIN_US, 19);
+    let o = Options { engine: Engine::Gpu, ..opts(200, 120) };
+    // SVG output never rasterises, so the engine does not matter.
+    assert!(render(d.cols(), &Options { format: Format::Svg, ..o.clone() }).is_ok());
+    if cfg!(not(feature = "gpu")) {
+        let e = render(d.cols(), &o).unwrap_err();
+        assert_eq!(e.to_string(), "render: engine: gpu engine not built (feature \"gpu\")");
+    }
+}
