@@ -16,7 +16,7 @@ build:
 	mkdir -p $(dir $(CARGO_TARGET_DIR))
 	flock $(CARGO_TARGET_DIR).lock sh -c '\
 		if [ "$$(cat $(CARGO_TARGET_DIR)/.last-checkout 2>/dev/null)" != "$(CURDIR)" ]; then touch src/lib.rs; fi && \
-		cargo build --release --lib --features python && \
+		cargo build --release --lib --features python,gpu && \
 		echo "$(CURDIR)" > $(CARGO_TARGET_DIR)/.last-checkout && \
 		cp $(CARGO_TARGET_DIR)/release/libpolars_kimsfinance.so $(EXT)'
 
@@ -38,7 +38,7 @@ test-python:
 	$(PYTHON) -m pytest -q
 
 test-rust:
-	cargo test --release --lib --no-default-features
+	cargo test --release --lib --no-default-features --features gpu
 
 bench: install
 	$(PYTHON) bench/indicators.py

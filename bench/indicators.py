@@ -94,6 +94,32 @@ def over_case(repeats: int) -> tuple[float, float]:
     return ours, native
 
 
+def peak_memory_sma(rows: int) -> None:
+    """Run in a fresh process: peak RSS while computing sma(20) on ``rows`` Float64 rows, against the input and
+    output sizes (the goal: no more than input + output + 10%)."""
+    import resource
+    import subprocess
+    import sys
+
+    code = f"""
+import resource, numpy as np, polars as pl, polars_kimsfinance as kf
+df = pl.DataFrame({{"close": np.random.default_rng(0).normal(100, 1, {rows})}})
+kf.sma("close", 20); df.select(pl.col("close") + 0)  # load the plugin and warm Polars up
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+import gc; gc.collect()
+out = df.select(kf.sma("close", 20))
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(before, after)
+"""
+    before, after = map(int, subprocess.check_output([sys.executable, "-c", code], text=True).split())
+    column_mb = rows * 8 / 2**20
+    grew_mb = (after - before) / 1024
+    print(f"\nPeak memory, sma(20) on {rows:,} rows: peak RSS grew {grew_mb:.1f} MiB while computing; the output "
+          f"column is {column_mb:.1f} MiB (+ validity {rows / 8 / 2**20:.1f} MiB); input {column_mb:.1f} MiB was "
+          f"already resident. Extra beyond the output: {grew_mb - column_mb:.1f} MiB "
+          f"({(grew_mb - column_mb) / (2 * column_mb) * 100:.1f}% of input + output)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=10_000_000)
@@ -112,6 +138,7 @@ def main() -> None:
         t_native = median_ms(native, args.repeats) if native else float("nan")
         print(f"| {name} | {t_ours:.1f} | {t_ref:.1f} | {t_ours / t_ref:.2f} | {t_peer:.1f} | {t_ours / t_peer:.2f} "
               f"| {t_native:.1f} |")
+    peak_memory_sma(args.rows)
     ours, native = over_case(args.repeats)
     print(f"\n`.over()` 1,000 groups x 10,000 rows, sma(20): ours {ours:.1f} ms, native rolling_mean(20).over() "
           f"{native:.1f} ms, ratio {ours / native:.2f}")

@@ -37,6 +37,7 @@ __all__ = [
     "get_config",
     "get_performance_stats",
     "gpu_available",
+    "gpu_info",
     "is_active",
     "record_fallback",
     "reset_config",
@@ -118,12 +119,20 @@ def gpu_available() -> bool:
     return bool(_internal._gpu_available())
 
 
+def gpu_info() -> Optional[dict[str, Any]]:
+    """The GPU adapter the renderer would use: ``name``, ``backend``, ``device_type``, ``driver`` and ``software``
+    (true for a software rasteriser such as Mesa's llvmpipe, which ``engine="auto"`` never picks); ``None`` when
+    there is none."""
+    return _internal._gpu_info()
+
+
 def select_engine(engine: Optional[str] = None, *, candles: int = 0, gpu_available: Optional[bool] = None) -> str:
     """The engine (``"cpu"`` or ``"gpu"``) a call over ``candles`` candles runs on.
 
     ``engine`` (explicit) beats the configured ``default_engine``; ``"auto"`` picks the GPU only when
-    ``gpu_available`` (default: detected) and ``candles >= gpu_min_candles``. ``"gpu"`` without a GPU gives
-    ``"cpu"`` and counts a fallback, or raises ``RuntimeError`` when ``gpu_fallback`` is off.
+    ``gpu_available`` and ``candles >= gpu_min_candles``. Detected by default as ``df.kf.render`` does: for
+    ``"auto"`` a hardware adapter (a software rasteriser never beats the CPU backend), for ``"gpu"`` any adapter.
+    ``"gpu"`` without a GPU gives ``"cpu"`` and counts a fallback, or raises ``RuntimeError`` when ``gpu_fallback`` is off.
 
     >>> import polars_kimsfinance as kf
     >>> kf.select_engine("auto", candles=10**6, gpu_available=True)

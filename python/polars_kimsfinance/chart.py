@@ -317,6 +317,7 @@ def render(
     low: str | None = None,
     close: str | None = None,
     time: str | None = None,
+    engine: str | None = None,
 ) -> ChartImage:
     """Draw a financial chart of the frame.
 
@@ -352,6 +353,10 @@ def render(
         PNG compression preset: ``fast``, ``balanced`` or ``best`` (smaller, slower).
     antialias : bool, default True
         Antialiased drawing; off gives crisp aliased edges.
+    engine : {"auto", "cpu", "gpu"}, optional
+        Where to draw; default ``kf.get_config()["default_engine"]``. ``auto`` uses a hardware GPU only from
+        ``gpu_min_candles`` bars up (never a software rasteriser); ``gpu`` uses any adapter found. A GPU failure
+        falls back to the CPU and is counted in ``kf.get_performance_stats()["fallbacks"]``.
     colors : dict, optional
         Colour overrides as hex strings, keys ``background``, ``up``, ``down``, ``grid``, ``text``, ``line``.
     fill : bool, default False
@@ -517,6 +522,7 @@ def render(
         title=title,
         format=format,
         speed=speed,
+        engine=engine,
     )
     timings = {"prepare_ms": prepare_ms, "call_ms": (_time.perf_counter() - t1) * 1000.0, **timings}
     return ChartImage(data, width=w, height=h_, format=fmt, timings=timings)

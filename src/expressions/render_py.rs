@@ -18,10 +18,12 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 use pyo3_polars::PySeries;
 
+use crate::adapter::{self, EngineChoice};
 use crate::render::{
     self, ChartKind, ColorOverrides, Columns, Format, Input, Options, PnfColumn, PnfMark, PngSpeed, RenderError,
     RenkoBrick, Series as Line, SubPanel, Theme, MAX_SIZE, MIN_SIZE,
 };
+use crate::render::Engine as RenderEngine;
 
 /// `(time, open, high, low, close, volume)`; time and volume optional.
 type BarsArg = (Option<PySeries>, PySeries, PySeries, PySeries, PySeries, Option<PySeries>);
@@ -214,7 +216,7 @@ fn format_name(f: Format) -> &'static str {
 #[pyfunction]
 #[pyo3(signature = (
     kind, bars=None, *, renko=None, pnf=None, overlays=Vec::new(), panels=Vec::new(), width=1920, height=1080,
-    theme="modern", colors=None, volume=true, antialias=true, title=None, format="png", speed="fast"
+    theme="modern", colors=None, volume=true, antialias=true, title=None, format="png", speed="fast", engine=None
 ))]
 #[allow(clippy::too_many_arguments)]
 fn _render<'py>(
@@ -234,8 +236,16 @@ fn _render<'py>(
     title: Option<String>,
     format: &str,
     speed: &str,
+    engine: Option<&str>,
 ) -> PyResult<(Bound<'py, PyBytes>, u32, u32, &'static str, Bound<'py, PyDict>)> {
     let t0 = Instant::now();
+    let requested = engine
+        .map(|name| {
+            EngineChoice::parse(name).ok_or_else(|| {
+                value_error(format_args!("render: engine must be one of 'auto', 'cpu', 'gpu', got '{name}'"))
+            })
+        })
+        .transpose()?;
     let kind = ChartKind::parse(kind).map_err(value_error)?;
     let width = size("width", width)?;
     let height = size("height", height)?;
@@ -321,10 +331,28 @@ fn _render<'py>(
             })
             .collect(),
         format,
+        engine: RenderEngine::Cpu,
     };
 
+    let candles = match &input {
+        Input::Bars(c) => c.close.len(),
+        Input::Renko(b) => b.len(),
+        Input::Pnf(c) => c.len(),
+    };
+    let mut stats = adapter::Tracked::start(adapter::Op::Render, candles as u64);
+    let engine = choose_engine(requested, candles).map_err(value_error)?;
+    let mut options = options;
+    options.engine = engine;
     let bind_us = t0.elapsed().as_micros() as u64;
-    let result = py.detach(|| catch_unwind(AssertUnwindSafe(|| render::render(input, &options))));
+    let draw = |options: &Options| py.detach(|| catch_unwind(AssertUnwindSafe(|| render::render(input, options))));
+    let mut result = draw(&options);
+    if engine == RenderEngine::Gpu && !matches!(result, Ok(Ok(_))) {
+        // A GPU failure (no device, device lost, a driver panic) is counted and the chart drawn on the CPU.
+        adapter::record_fallback();
+        options.engine = RenderEngine::Cpu;
+        result = draw(&options);
+    }
+    stats.set_engine(if options.engine == RenderEngine::Gpu { adapter::Engine::Gpu } else { adapter::Engine::Cpu });
     let out = match result {
         Ok(Ok(out)) => out,
         Ok(Err(e)) => return Err(render_error(e, names.as_ref())),
@@ -337,8 +365,64 @@ fn _render<'py>(
             return Err(PyRuntimeError::new_err(format!("render: internal error in the renderer: {msg}")));
         }
     };
+    stats.set_bytes(out.bytes.len() as u64);
     let timings = timings_dict(py, &out, bind_us)?;
+    timings.set_item("engine", if options.engine == RenderEngine::Gpu { "gpu" } else { "cpu" })?;
     Ok((PyBytes::new(py, &out.bytes), out.width, out.height, format_name(out.format), timings))
+}
+
+/// The engine for a chart of `candles` bars: an explicit request, else the configured default. `auto` takes the GPU
+/// only on a hardware adapter (a software rasteriser is never faster than the CPU backend) from `gpu_min_candles`
+/// up; an explicit `gpu` takes any adapter, software included.
+fn choose_engine(requested: Option<EngineChoice>, candles: usize) -> Result<RenderEngine, adapter::NoGpu> {
+    let choice = requested.unwrap_or_else(adapter::default_engine);
+    Ok(match adapter::select_engine(Some(choice), candles as u64, usable_gpu(choice))? {
+        adapter::Engine::Gpu => RenderEngine::Gpu,
+        adapter::Engine::Cpu => RenderEngine::Cpu,
+    })
+}
+
+/// Whether a GPU adapter serves `choice`: for `auto` only a hardware one, for `gpu` any.
+pub(crate) fn usable_gpu(choice: EngineChoice) -> bool {
+    match choice {
+        EngineChoice::Cpu => false,
+        EngineChoice::Auto => gpu_hardware(),
+        EngineChoice::Gpu => adapter::gpu_available(),
+    }
+}
+
+#[cfg(feature = "gpu")]
+fn gpu_hardware() -> bool {
+    render::gpu::gpu_adapter().is_ok_and(|a| !a.software)
+}
+
+#[cfg(not(feature = "gpu"))]
+fn gpu_hardware() -> bool {
+    false
+}
+
+#[cfg(feature = "gpu")]
+fn gpu_any() -> bool {
+    render::gpu::gpu_available().is_some()
+}
+
+/// Adapter facts for `kf.gpu_info()`: `None` when this build has no GPU backend or no adapter exists.
+#[pyfunction]
+fn _gpu_info(py: Python<'_>) -> PyResult<Option<Bound<'_, PyDict>>> {
+    #[cfg(feature = "gpu")]
+    {
+        if let Ok(a) = py.detach(render::gpu::gpu_adapter) {
+            let d = PyDict::new(py);
+            d.set_item("name", a.name)?;
+            d.set_item("backend", a.backend)?;
+            d.set_item("device_type", a.device_type)?;
+            d.set_item("driver", a.driver)?;
+            d.set_item("software", a.software)?;
+            return Ok(Some(d));
+        }
+    }
+    let _ = py;
+    Ok(None)
 }
 
 /// Decodes a PNG or lossless WebP image to `(width, height, rgba)` (straight RGBA, row-major).
@@ -402,6 +486,9 @@ fn _encode_png<'py>(
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    #[cfg(feature = "gpu")]
+    adapter::register_gpu_probe(gpu_any);
+    m.add_function(wrap_pyfunction!(_gpu_info, m)?)?;
     m.add_function(wrap_pyfunction!(_render, m)?)?;
     m.add_function(wrap_pyfunction!(_decode_image, m)?)?;
     m.add_function(wrap_pyfunction!(_encode_png, m)?)?;

@@ -1,8 +1,6 @@
 //! Building blocks shared by many kernels: ring buffers, running window sums and moments, monotonic deques for
 //! window extremes, and the two recursive smoothers (EMA and Wilder's) with TA-Lib's seeding.
 
-use std::collections::VecDeque;
-
 /// How many steps a running sum may take before it is re-summed from its window, bounding drift over long series.
 fn resum_interval(window: usize) -> usize {
     (window * 4).max(4096)
@@ -112,12 +110,14 @@ pub struct RollingMoments {
     shift: f64,
     s1: f64,
     s2: f64,
+    /// The largest squared deviation added since the last recentre: `s2` carries rounding error of that size.
+    peak: f64,
     since_recentre: usize,
 }
 
 impl RollingMoments {
     pub fn new(n: usize) -> Self {
-        Self { ring: Ring::new(n), shift: f64::NAN, s1: 0.0, s2: 0.0, since_recentre: 0 }
+        Self { ring: Ring::new(n), shift: f64::NAN, s1: 0.0, s2: 0.0, peak: 0.0, since_recentre: 0 }
     }
 
     /// Push a value; once `n` values were seen, returns `(mean, sum of squared deviations)` over the window.
@@ -127,6 +127,7 @@ impl RollingMoments {
             self.shift = x;
         }
         let d = x - self.shift;
+        self.peak = self.peak.max(d * d);
         match self.ring.push(x) {
             None => {
                 self.s1 += d;
@@ -147,9 +148,10 @@ impl RollingMoments {
         }
         let n = self.ring.capacity() as f64;
         let mut m2 = self.s2 - self.s1 * self.s1 / n;
-        if m2 < self.s2 * 1e-6 && self.since_recentre != 0 {
-            // Nearly constant window: the subtraction cancelled most digits. Recompute around the newest value,
-            // which makes an exactly constant window exactly zero.
+        let cancelled = m2 < self.s2 * 1e-6 || self.s2 < self.peak * 1e-6;
+        if cancelled && self.since_recentre != 0 {
+            // Most digits cancelled: a nearly constant window far from the shift, or a large value that has left
+            // the window. Recompute around the newest value, which makes a constant window exactly zero.
             self.recentre(x);
             m2 = self.s2 - self.s1 * self.s1 / n;
         }
@@ -159,9 +161,13 @@ impl RollingMoments {
     fn recentre(&mut self, shift: f64) {
         self.since_recentre = 0;
         self.shift = shift;
-        let (s1, s2) = self.ring.iter().fold((0.0, 0.0), |(s1, s2), v| (s1 + (v - shift), s2 + (v - shift) * (v - shift)));
+        let (s1, s2, peak) = self.ring.iter().fold((0.0, 0.0, 0.0f64), |(s1, s2, peak), v| {
+            let d = v - shift;
+            (s1 + d, s2 + d * d, peak.max(d * d))
+        });
         self.s1 = s1;
         self.s2 = s2;
+        self.peak = peak;
     }
 }
 
@@ -193,6 +199,9 @@ pub enum Extreme {
     Max,
     Min,
 }
+
+/// Windows up to this length are scanned whole each bar (see [`RollingExtreme::scan_small`]).
+const SMALL_WINDOW: usize = 16;
 
 /// Maximum or minimum of the last `n` values, with the age of the extreme. The extreme is tracked as values
 /// arrive and the window is rescanned only when it expires, which is amortised O(1) on market data and, unlike a
@@ -226,6 +235,9 @@ impl RollingExtreme {
         let n = self.ring.capacity();
         self.count += 1;
         self.ring.push(x);
+        if n <= SMALL_WINDOW {
+            return (self.count >= n).then(|| self.scan_small());
+        }
         if i == 0 || self.beats(x, self.best) {
             self.best = x;
             self.best_at = i;
@@ -233,6 +245,20 @@ impl RollingExtreme {
             self.rescan(i);
         }
         (self.count >= n).then_some((self.best, i - self.best_at))
+    }
+
+    /// Short windows are scanned whole every bar with branch-free selects: a handful of compare-and-blend
+    /// instructions beat tracking, whose data-dependent branches mispredict on every other bar of a random walk.
+    #[inline]
+    fn scan_small(&self) -> (f64, usize) {
+        let (older, newer) = self.ring.as_slices();
+        let (mut best, mut at) = (f64::NAN, 0usize);
+        for (k, &v) in older.iter().chain(newer).enumerate() {
+            let take = k == 0 || self.beats(v, best);
+            best = if take { v } else { best };
+            at = if take { k } else { at };
+        }
+        (best, self.ring.len - 1 - at)
     }
 
     #[cold]
@@ -388,6 +414,14 @@ mod tests {
         // last three values: i = 99997, 99998, 99999 -> i % 7 = 2, 3, 4
         let expected = 3e6 + (2.0 + 3.0 + 4.0) * 0.1;
         assert!((last.unwrap() - expected).abs() < 1e-6, "{last:?}");
+    }
+
+    #[test]
+    fn rolling_moments_forget_a_large_value_that_left_the_window() {
+        // Found by hypothesis: after 23171 leaves, the window [0, 0] must have exactly zero deviation.
+        let mut m = RollingMoments::new(2);
+        let got: Vec<f64> = [0.0, 23171.0, 3.473565643274924, 0.0, 0.0].iter().filter_map(|&x| m.push(x)).map(|(_, m2)| m2).collect();
+        assert_eq!(got.last(), Some(&0.0), "{got:?}");
     }
 
     #[test]

@@ -99,7 +99,7 @@ fn feed_rows<K: Kernel<I, O>, const I: usize, const O: usize>(
     kernel: &mut K,
     nan_counts: &mut [usize; O],
     values: [&[f64]; I],
-    mut written: [&mut [MaybeUninit<f64>]; O],
+    written: [&mut [MaybeUninit<f64>]; O],
     valid: impl Fn(usize) -> bool,
 ) {
     let len = values.first().map_or(0, |v| v.len());
