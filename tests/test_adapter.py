@@ -39,7 +39,7 @@ def test_defaults():
     assert kf.get_config() == {
         "default_engine": "auto",
         "gpu_fallback": True,
-        "gpu_min_candles": 100_000,
+        "gpu_min_candles": 10_000,
         "performance_tracking": False,
     }
     assert kf.gpu_available() is (kf.gpu_info() is not None)

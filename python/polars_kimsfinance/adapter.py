@@ -64,7 +64,7 @@ def configure(**options: Any) -> None:
     performance_tracking : bool
         Record calls, rows, bytes and latencies (see :func:`get_performance_stats`). Off by default.
     gpu_min_candles : int
-        The smallest work (candles) for which ``"auto"`` uses a GPU. Default 100,000.
+        The smallest work (candles) for which ``"auto"`` uses a GPU. Default 10,000 (see docs/gpu.md).
     gpu_fallback : bool
         When a GPU is asked for but missing or failing, run on the CPU (and count a fallback) instead of raising.
 

@@ -65,7 +65,7 @@ impl Engine {
 }
 
 /// Default of `gpu_min_candles`: below this many candles a GPU round trip costs more than it saves.
-pub const DEFAULT_GPU_MIN_CANDLES: u64 = 100_000;
+pub const DEFAULT_GPU_MIN_CANDLES: u64 = 10_000;
 
 static DEFAULT_ENGINE: AtomicU8 = AtomicU8::new(EngineChoice::Auto as u8);
 static GPU_MIN_CANDLES: AtomicU64 = AtomicU64::new(DEFAULT_GPU_MIN_CANDLES);

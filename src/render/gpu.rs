@@ -130,15 +130,6 @@ pub fn gpu_adapter() -> Result<GpuAdapter, GpuError> {
     })
 }
 
-/// Whether the GPU engine should be picked automatically for a chart of `bars` input bars: only on a hardware
-/// adapter (discrete or integrated GPU) and only from [`AUTO_MIN_BARS`] bars up. Software adapters never are.
-pub fn gpu_recommended(bars: usize) -> bool {
-    bars >= AUTO_MIN_BARS && gpu_adapter().is_ok_and(|a| !a.software)
-}
-
-/// The input size from which [`gpu_recommended`] picks a hardware GPU (see docs/gpu.md).
-pub const AUTO_MIN_BARS: usize = 10_000;
-
 fn is_software(info: &wgpu::AdapterInfo) -> bool {
     let name = info.name.to_ascii_lowercase();
     info.device_type == wgpu::DeviceType::Cpu

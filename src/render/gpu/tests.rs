@@ -223,11 +223,11 @@ fn adapter_is_found() {
     eprintln!("adapter: {a:?}");
     assert!(!a.name.is_empty());
     assert_eq!(gpu_available().as_deref(), Some(a.name.as_str()));
-    // A software rasteriser is never recommended automatically.
-    if a.software {
-        assert!(!gpu_recommended(10_000_000));
+    // Mesa's rasterisers must be recognised as software, so that engine="auto" never picks them.
+    let name = a.name.to_ascii_lowercase();
+    if name.contains("llvmpipe") || name.contains("lavapipe") {
+        assert!(a.software, "{a:?}");
     }
-    assert!(!gpu_recommended(10));
 }
 
 #[test]
