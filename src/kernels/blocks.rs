@@ -146,16 +146,16 @@ impl RollingMoments {
         if !self.ring.is_full() {
             return None;
         }
-        let n = self.ring.capacity() as f64;
-        let mut m2 = self.s2 - self.s1 * self.s1 / n;
+        let inv_n = 1.0 / self.ring.capacity() as f64; // constant: the compiler hoists it, no division per bar
+        let mut m2 = self.s2 - self.s1 * self.s1 * inv_n;
         let cancelled = m2 < self.s2 * 1e-6 || self.s2 < self.peak * 1e-6;
         if cancelled && self.since_recentre != 0 {
             // Most digits cancelled: a nearly constant window far from the shift, or a large value that has left
             // the window. Recompute around the newest value, which makes a constant window exactly zero.
             self.recentre(x);
-            m2 = self.s2 - self.s1 * self.s1 / n;
+            m2 = self.s2 - self.s1 * self.s1 * inv_n;
         }
-        Some((self.shift + self.s1 / n, m2.max(0.0)))
+        Some((self.shift + self.s1 * inv_n, m2.max(0.0)))
     }
 
     fn recentre(&mut self, shift: f64) {
@@ -252,13 +252,39 @@ impl RollingExtreme {
     #[inline]
     fn scan_small(&self) -> (f64, usize) {
         let (older, newer) = self.ring.as_slices();
-        let (mut best, mut at) = (f64::NAN, 0usize);
-        for (k, &v) in older.iter().chain(newer).enumerate() {
-            let take = k == 0 || self.beats(v, best);
-            best = if take { v } else { best };
-            at = if take { k } else { at };
+        // Oldest first, so that on ties the later (newer) bar wins; two plain loops rather than a chained iterator.
+        let (mut best, mut at) = (older.first().or(newer.first()).copied().unwrap_or(f64::NAN), 0usize);
+        let mut k = 0;
+        for part in [older, newer] {
+            for &v in part {
+                let take = self.beats(v, best);
+                best = if take { v } else { best };
+                at = if take { k } else { at };
+                k += 1;
+            }
         }
-        (best, self.ring.len - 1 - at)
+        (best, k - 1 - at)
+    }
+
+    /// Push a value; once `n` values were seen, returns the extreme alone. Cheaper than [`Self::push`] for short
+    /// windows: without the age, the scan is a plain max/min reduction the compiler can interleave.
+    #[inline]
+    pub fn push_value(&mut self, x: f64) -> Option<f64> {
+        let n = self.ring.capacity();
+        if n > SMALL_WINDOW {
+            return self.push(x).map(|(v, _)| v);
+        }
+        self.count += 1;
+        self.ring.push(x);
+        if self.count < n {
+            return None;
+        }
+        let (older, newer) = self.ring.as_slices();
+        let values = older.iter().chain(newer).copied();
+        Some(match self.kind {
+            Extreme::Max => values.fold(f64::NEG_INFINITY, |a, v| if v > a { v } else { a }),
+            Extreme::Min => values.fold(f64::INFINITY, |a, v| if v < a { v } else { a }),
+        })
     }
 
     #[cold]

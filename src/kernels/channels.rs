@@ -101,9 +101,9 @@ impl Donchian {
     /// `(upper, middle, lower)` once the window is full.
     #[inline]
     fn push(&mut self, h: f64, l: f64) -> Option<(f64, f64, f64)> {
-        let hi = self.high.push(h);
-        let lo = self.low.push(l);
-        let ((u, _), (d, _)) = (hi?, lo?);
+        let hi = self.high.push_value(h);
+        let lo = self.low.push_value(l);
+        let (u, d) = (hi?, lo?);
         Some((u, (u + d) / 2.0, d))
     }
 }
@@ -156,10 +156,10 @@ impl Kernel<3, 2> for Squeeze {
             }
             _ => f64::NAN,
         };
-        let hh = self.hh.push(h);
-        let ll = self.ll.push(l);
+        let hh = self.hh.push_value(h);
+        let ll = self.ll.push_value(l);
         let momentum = match (hh, ll, kc_mid) {
-            (Some((hh, _)), Some((ll, _)), Some(mid)) => {
+            (Some(hh), Some(ll), Some(mid)) => {
                 let x = c - ((hh + ll) / 2.0 + mid) / 2.0;
                 let wma = self.reg_wma.push(x);
                 let sum = self.reg_sum.push(x);

@@ -51,11 +51,7 @@ pub struct Drive<K, const I: usize, const O: usize> {
 
 impl<K: Kernel<I, O>, const I: usize, const O: usize> Drive<K, I, O> {
     pub fn new(kernel: K, capacity: usize) -> Self {
-        Self {
-            kernel,
-            outputs: std::array::from_fn(|_| Vec::with_capacity(capacity)),
-            nan_counts: [0; O],
-        }
+        Self { kernel, outputs: std::array::from_fn(|_| super::alloc::output_buffer(capacity)), nan_counts: [0; O] }
     }
 
     /// Feed one segment: all columns must have the same length.

@@ -8,6 +8,7 @@
 //! [`catalogue::dispatch`] maps an indicator's name and parameters to its kernel; the Polars expressions and the
 //! tests both go through it.
 
+pub mod alloc;
 pub mod averages;
 pub mod bars;
 pub mod blocks;

@@ -261,9 +261,9 @@ impl FastK {
     /// `(highest high, lowest low)` over the window, once warm.
     #[inline]
     fn range(&mut self, high: f64, low: f64) -> Option<(f64, f64)> {
-        let hh = self.highest.push(high);
-        let ll = self.lowest.push(low);
-        hh.zip(ll).map(|((h, _), (l, _))| (h, l))
+        let hh = self.highest.push_value(high);
+        let ll = self.lowest.push_value(low);
+        hh.zip(ll)
     }
 
     #[inline]

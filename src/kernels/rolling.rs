@@ -74,7 +74,7 @@ struct Ext(RollingExtreme);
 impl Kernel<1, 1> for Ext {
     #[inline]
     fn step(&mut self, [x]: [f64; 1]) -> [f64; 1] {
-        [self.0.push(x).map_or(f64::NAN, |(v, _)| v)]
+        [self.0.push_value(x).unwrap_or(f64::NAN)]
     }
 }
 

@@ -74,7 +74,7 @@ impl Kernel<3, 1> for Natr {
 /// Population standard deviation of a window from its moments; never NaN (a rounding-negative variance is 0).
 #[inline]
 fn population_std(m2: f64, n: usize) -> f64 {
-    let var = m2 / n as f64;
+    let var = m2 * (1.0 / n as f64);
     if var > 0.0 {
         var.sqrt()
     } else {
