@@ -376,7 +376,10 @@ fn _render<'py>(
 /// up; an explicit `gpu` takes any adapter, software included.
 fn choose_engine(requested: Option<EngineChoice>, candles: usize) -> Result<RenderEngine, adapter::NoGpu> {
     let choice = requested.unwrap_or_else(adapter::default_engine);
-    Ok(match adapter::select_engine(Some(choice), candles as u64, usable_gpu(choice))? {
+    // Below the threshold `auto` is the CPU anyway: skip the probe, which loads a GPU driver (tens of MiB).
+    let small = choice == EngineChoice::Auto && (candles as u64) < adapter::gpu_min_candles();
+    let usable = !small && usable_gpu(choice);
+    Ok(match adapter::select_engine(Some(choice), candles as u64, usable)? {
         adapter::Engine::Gpu => RenderEngine::Gpu,
         adapter::Engine::Cpu => RenderEngine::Cpu,
     })
