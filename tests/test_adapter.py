@@ -340,3 +340,14 @@ def test_tracking_overhead_printout(capsys):
     with capsys.disabled():
         print(f"\ntracking overhead per call: {on:.1f} ns on, {off:.2f} ns off")
     assert np.isfinite(on) and np.isfinite(off)
+
+
+def test_transforms_are_recorded():
+    kf.reset_performance_stats()
+    with kf.config(performance_tracking=True):
+        df = kf.load_sample()
+        df.kf.renko(2.0)
+        df.kf.volume_profile(bins=10)
+    stats = kf.get_performance_stats()
+    assert stats["operations"]["transform"]["calls"] == 2
+    assert stats["operations"]["transform"]["rows"] == 2 * df.height

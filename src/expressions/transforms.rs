@@ -57,6 +57,11 @@ fn str_column(name: &str, values: impl IntoIterator<Item = Option<&'static str>>
     Series::new(name.into(), values.into_iter().collect::<Vec<Option<&str>>>()).into_column()
 }
 
+/// Records one transform call over `rows` input rows in the performance statistics when it ends.
+fn track(rows: usize) -> crate::adapter::Tracked {
+    crate::adapter::Tracked::start(crate::adapter::Op::Transform, rows as u64)
+}
+
 fn frame(columns: Vec<Column>) -> PyResult<PyDataFrame> {
     DataFrame::new_infer_height(columns).map(PyDataFrame).map_err(value_error)
 }
@@ -69,6 +74,7 @@ fn index(i: usize) -> i64 {
 /// (`first`, `last`, `max`, `min`, `sum`). Returns `_row` (first row of each run) and one column per input.
 #[pyfunction]
 fn _resample_runs(keys: PySeries, columns: Vec<PySeries>, aggs: Vec<String>) -> PyResult<PyDataFrame> {
+    let _stats = track(keys.0.len());
     const F: &str = "ohlc_resample";
     if columns.len() != aggs.len() {
         return Err(value_error(format_args!("{F}: {} columns but {} aggregations", columns.len(), aggs.len())));
@@ -105,6 +111,7 @@ fn brick_frame(bricks: &[Brick]) -> PyResult<PyDataFrame> {
 /// Renko bricks from closes: `bar`, `open`, `close`, `direction`.
 #[pyfunction]
 fn _renko(close: PySeries, box_size: f64) -> PyResult<PyDataFrame> {
+    let _stats = track(close.0.len());
     let close = floats("renko", &close)?;
     brick_frame(&bars::renko(&close, box_size).map_err(value_error)?)
 }
@@ -112,6 +119,7 @@ fn _renko(close: PySeries, box_size: f64) -> PyResult<PyDataFrame> {
 /// Three-line-break lines from closes: `bar`, `open`, `close`, `direction`.
 #[pyfunction]
 fn _three_line_break(close: PySeries, lines: i64) -> PyResult<PyDataFrame> {
+    let _stats = track(close.0.len());
     const F: &str = "three_line_break";
     let lines = count(F, "lines", lines)?;
     let close = floats(F, &close)?;
@@ -121,6 +129,7 @@ fn _three_line_break(close: PySeries, lines: i64) -> PyResult<PyDataFrame> {
 /// Kagi vertices from closes: `bar`, `price`, `direction`, `thickness` ("yang" / "yin").
 #[pyfunction]
 fn _kagi(close: PySeries, reversal: f64, relative: bool) -> PyResult<PyDataFrame> {
+    let _stats = track(close.0.len());
     let close = floats("kagi", &close)?;
     let points = bars::kagi(&close, reversal, relative).map_err(value_error)?;
     let thickness = |t: i8| match t {
@@ -139,6 +148,7 @@ fn _kagi(close: PySeries, reversal: f64, relative: bool) -> PyResult<PyDataFrame
 /// Point-and-figure columns: `column`, `kind` ("X" / "O"), `top`, `bottom`, `boxes`, `start_bar`, `end_bar`.
 #[pyfunction]
 fn _pnf(high: PySeries, low: PySeries, box_size: f64, reversal: i64) -> PyResult<PyDataFrame> {
+    let _stats = track(high.0.len());
     const F: &str = "pnf";
     let reversal = count(F, "reversal", reversal)?;
     let (high, low) = (floats(F, &high)?, floats(F, &low)?);
@@ -166,6 +176,7 @@ fn _trade_bars(
     threshold: f64,
     include_partial: bool,
 ) -> PyResult<PyDataFrame> {
+    let _stats = track(price.0.len());
     let rule = match rule {
         "ticks" => {
             if !(threshold >= 1.0 && threshold.fract() == 0.0 && threshold < 1e15) {
@@ -197,6 +208,7 @@ fn _trade_bars(
 /// Volume by price level: `price_low`, `price_high`, `price` (centre), `volume`, `is_poc`.
 #[pyfunction]
 fn _volume_profile(low: PySeries, high: PySeries, volume: PySeries, bins: i64) -> PyResult<PyDataFrame> {
+    let _stats = track(low.0.len());
     const F: &str = "volume_profile";
     let bins = count(F, "bins", bins)?;
     let (low, high, volume) = (floats(F, &low)?, floats(F, &high)?, floats(F, &volume)?);
