@@ -717,7 +717,9 @@ pub fn build_scene(input: &Input, opts: &Options) -> Result<Scene, RenderError> 
             }
         }
         let mut entries = Vec::new();
-        if !p.title.is_empty() {
+        // The panel's title, unless its only line already carries the same label (no "rsi_14 ■ rsi_14").
+        let title_repeats_label = matches!(lines.as_slice(), [only] if only.label == p.title);
+        if !p.title.is_empty() && !title_repeats_label {
             entries.push((p.title.clone(), Rgba { a: 0, ..palette.text }));
         }
         for l in lines {
@@ -749,7 +751,10 @@ pub fn build_scene(input: &Input, opts: &Options) -> Result<Scene, RenderError> 
     let bottom = scene.panels.last().map_or(h, |p| p.rect.bottom());
     for t in &scene.x_ticks {
         items.push(Primitive::Rect { x: t.x.floor(), y: bottom, w: 1.0, h: (font * 0.3).round(), color: axis_color });
-        items.push(Primitive::Text { x: t.x, y: (bottom + font * 0.45 + ascent).round(), text: t.label.clone(), size: font, color: palette.text, anchor: Anchor::Middle });
+        // Centred under its tick, but kept inside the image (the first label would otherwise be clipped).
+        let half = text_width(&t.label, font) * 0.5;
+        let x = t.x.min(w - half - 2.0).max(half + 2.0);
+        items.push(Primitive::Text { x, y: (bottom + font * 0.45 + ascent).round(), text: t.label.clone(), size: font, color: palette.text, anchor: Anchor::Middle });
     }
 
     // Last-price marker: a dashed line across the price panel and a tag on the axis.
