@@ -443,6 +443,32 @@ mod tests {
     }
 
     #[test]
+    fn rolling_moments_stay_accurate_on_a_volatile_walk_from_1e6() {
+        // 1% steps from 1e6: the level wanders over orders of magnitude while windows stay narrow.
+        let mut state = 7u64;
+        let mut level = 1e6;
+        let xs: Vec<f64> = (0..200_000)
+            .map(|_| {
+                state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                level *= 1.0 + 0.02 * ((state >> 11) as f64 / (1u64 << 53) as f64 - 0.5);
+                level
+            })
+            .collect();
+        for n in [2, 5, 20] {
+            let mut m = RollingMoments::new(n);
+            for (i, &x) in xs.iter().enumerate() {
+                if let Some((_, m2)) = m.push(x) {
+                    let w = &xs[i + 1 - n..=i];
+                    let mean = w.iter().sum::<f64>() / n as f64;
+                    let exact: f64 = w.iter().map(|v| (v - mean) * (v - mean)).sum();
+                    let scale = w.iter().map(|v| v * v).sum::<f64>() * 1e-15;
+                    assert!((m2 - exact).abs() <= 1e-9 * exact + scale, "n={n} row {i}: {m2} vs {exact}");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn rolling_moments_forget_a_large_value_that_left_the_window() {
         // Found by hypothesis: after 23171 leaves, the window [0, 0] must have exactly zero deviation.
         let mut m = RollingMoments::new(2);
