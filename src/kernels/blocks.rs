@@ -148,9 +148,9 @@ impl RollingMoments {
         }
         let inv_n = 1.0 / self.ring.capacity() as f64; // constant: the compiler hoists it, no division per bar
         let mut m2 = self.s2 - self.s1 * self.s1 * inv_n;
-        let cancelled = m2 < self.s2 * 1e-6 || self.s2 < self.peak * 1e-6;
+        let cancelled = m2 < self.s2 * 1e-3 || self.s2 < self.peak * 1e-3;
         if cancelled && self.since_recentre != 0 {
-            // Most digits cancelled: a nearly constant window far from the shift, or a large value that has left
+            // Over three digits cancelled: a nearly constant window far from the shift, or a large value that left
             // the window. Recompute around the newest value, which makes a constant window exactly zero.
             self.recentre(x);
             m2 = self.s2 - self.s1 * self.s1 * inv_n;
@@ -461,7 +461,7 @@ mod tests {
                     let w = &xs[i + 1 - n..=i];
                     let mean = w.iter().sum::<f64>() / n as f64;
                     let exact: f64 = w.iter().map(|v| (v - mean) * (v - mean)).sum();
-                    let scale = w.iter().map(|v| v * v).sum::<f64>() * 1e-15;
+                    let scale = w.iter().map(|v| v * v).sum::<f64>() * 1e-20;
                     assert!((m2 - exact).abs() <= 1e-9 * exact + scale, "n={n} row {i}: {m2} vs {exact}");
                 }
             }
