@@ -8,7 +8,7 @@ export PYO3_BUILD_EXTENSION_MODULE := 1
 export PYO3_PYTHON ?= $(shell command -v $(PYTHON))
 EXT := python/polars_kimsfinance/_internal.abi3.so
 
-.PHONY: build install demo test test-python test-rust bench clean
+.PHONY: build install demo test test-python test-rust test-oldest-polars bench clean
 
 # Fast developer build: compile the extension and place it next to the Python sources (use with PYTHONPATH=python).
 # Checkouts sharing the cache (worktrees, CI clones) force a recompile of this crate when another one built last.
@@ -32,10 +32,19 @@ demo: install
 
 test: install
 	$(PYTHON) -m pip install -q -r requirements-test.txt
-	$(MAKE) test-python test-rust
+	$(MAKE) test-python test-rust test-oldest-polars
 
 test-python:
 	$(PYTHON) -m pytest -q
+
+# The oldest supported Polars (pyproject: polars>=1.20), in its own virtual environment, on the tests that do not
+# need the notebook and mplfinance extras.
+OLDEST_POLARS_VENV ?= $(HOME)/.cache/kf-venv-polars-1.20
+test-oldest-polars:
+	test -x $(OLDEST_POLARS_VENV)/bin/python || $(PYTHON) -m venv $(OLDEST_POLARS_VENV)
+	$(OLDEST_POLARS_VENV)/bin/python -m pip install -q "polars==1.20.0" pytest hypothesis numpy ta-lib
+	PYTHONPATH=python $(OLDEST_POLARS_VENV)/bin/python -m pytest -q -p no:cacheprovider tests/test_catalogue_contract.py \
+		tests/test_talib.py tests/test_properties.py tests/test_transforms.py tests/test_render_api.py tests/test_adapter.py
 
 test-rust:
 	cargo test --release --lib --no-default-features --features gpu

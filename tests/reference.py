@@ -113,6 +113,14 @@ def check_missing_rule(
         assert_matches(series.filter(pl.Series(ok)), exp, f"{label}[{k}]", rtol, atol)
 
 
+def collect_streaming(lf: pl.LazyFrame) -> pl.DataFrame:
+    """Collect with the streaming engine: ``engine="streaming"`` on current Polars, ``streaming=True`` before it."""
+    try:
+        return lf.collect(engine="streaming")
+    except (TypeError, ValueError):
+        return lf.collect(streaming=True)
+
+
 def outputs(df: pl.DataFrame, expr: pl.Expr) -> list[pl.Series]:
     """Evaluate an indicator expression; a struct result is split into its fields."""
     s = df.select(expr.alias("out")).to_series()
@@ -126,6 +134,7 @@ __all__ = [
     "RTOL",
     "assert_matches",
     "check_missing_rule",
+    "collect_streaming",
     "kf",
     "outputs",
     "random_walk",

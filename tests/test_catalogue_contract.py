@@ -9,7 +9,7 @@ import inspect
 import numpy as np
 import polars as pl
 import pytest
-from reference import outputs, random_walk
+from reference import collect_streaming, outputs, random_walk
 
 import polars_kimsfinance as kf
 
@@ -40,7 +40,7 @@ def walk() -> pl.DataFrame:
 def test_eager_lazy_and_streaming_agree(ind, walk):
     eager = walk.select(expr_of(ind).alias("out"))
     lazy = walk.lazy().select(expr_of(ind).alias("out")).collect()
-    streaming = walk.lazy().select(expr_of(ind).alias("out")).collect(engine="streaming")
+    streaming = collect_streaming(walk.lazy().select(expr_of(ind).alias("out")))
     frames_equal(eager, lazy)
     frames_equal(eager, streaming)
 

@@ -26,7 +26,7 @@ from . import _internal
 from . import transforms as _transforms
 from .catalogue import BY_NAME
 from .functions import FUNCTIONS
-from .namespaces import DataFrameNamespace, LazyFrameNamespace, _frame_exprs, resolve_columns
+from .namespaces import DataFrameNamespace, LazyFrameNamespace, _frame_expr, resolve_columns
 
 KINDS = ("candle", "ohlc", "line", "line_filled", "hollow", "renko", "pnf", "heikin_ashi")
 THEMES = ("classic", "modern", "tradingview", "light")
@@ -260,10 +260,11 @@ def _spec_lines(
     if isinstance(spec, str):
         ind, args = _parse_spec(where, spec)
         overrides = {name: roles.get(name) for name in ind.inputs}
-        exprs = _frame_exprs(ind, df.columns, tuple(args), overrides)
+        out = df.select(_frame_expr(ind, df.columns, tuple(args), overrides))
+        if len(ind.fields) > 1:
+            out = out.unnest(out.columns[0])
         values = dict(zip((p.name for p in ind.params), args))
         title = ind.column_name({**{p.name: p.default for p in ind.params}, **values})
-        out = df.select(exprs)
         return title, [(s.name, s, None) for s in out.get_columns()]
     if isinstance(spec, tuple) and len(spec) in (2, 3) and isinstance(spec[0], str):
         label, expr = spec[0], spec[1]

@@ -49,7 +49,13 @@ def _method_signature(ind: Indicator) -> inspect.Signature:
     return inspect.Signature(params)
 
 
-def _frame_exprs(ind: Indicator, columns: Sequence[str], args: tuple, kwargs: dict) -> list[pl.Expr]:
+#: Name of the struct column a multi-output method adds and unnests straight away.
+_STRUCT_COLUMN = "__kf_struct__"
+
+
+def _frame_expr(ind: Indicator, columns: Sequence[str], args: tuple, kwargs: dict) -> pl.Expr:
+    """The method's expression: a named column, or for several outputs one struct (evaluated once, on every
+    Polars release, then unnested) rather than one ``struct.field`` expression per field."""
     sig = _method_signature(ind)
     try:
         bound = sig.bind(None, *args, **kwargs)
@@ -60,14 +66,19 @@ def _frame_exprs(ind: Indicator, columns: Sequence[str], args: tuple, kwargs: di
     cols = resolve_columns(ind.name, columns, ind.inputs, {name: values[name] for name in ind.inputs})
     expr = indicator_expr(ind, {role: pl.col(c) for role, c in cols.items()}, values)
     if len(ind.fields) == 1:
-        return [expr.alias(values.get("name") or ind.column_name(values))]
-    return [expr.struct.field(f) for f in ind.fields]
+        return expr.alias(values.get("name") or ind.column_name(values))
+    return expr.alias(_STRUCT_COLUMN)
 
 
 def _frame_method(ind: Indicator, schema_names: Callable[[Any], list[str]]) -> Callable[..., Any]:
     def method(self: Any, *args: Any, **kwargs: Any) -> Any:
         frame = self._frame
-        return frame.with_columns(_frame_exprs(ind, schema_names(frame), args, kwargs))
+        names = schema_names(frame)
+        out = frame.with_columns(_frame_expr(ind, names, args, kwargs))
+        if len(ind.fields) == 1:
+            return out
+        replaced = [f for f in ind.fields if f in names]  # a second call replaces the first one's columns
+        return (out.drop(replaced) if replaced else out).unnest(_STRUCT_COLUMN)
 
     method.__name__ = method.__qualname__ = ind.name
     method.__signature__ = _method_signature(ind)  # type: ignore[attr-defined]

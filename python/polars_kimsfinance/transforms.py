@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from numbers import Real
 from typing import Any, Callable, Sequence
 
@@ -23,6 +24,9 @@ from .namespaces import DataFrameNamespace, LazyFrameNamespace, resolve_columns
 _TIME_NAMES = ("date", "datetime", "time", "timestamp")
 _ROLE_NAMES = {"open", "high", "low", "close", "volume", "price", "size", *_TIME_NAMES}
 _FIB_LEVELS = (0.0, 0.236, 0.382, 0.5, 0.618, 0.786, 1.0)
+# Polars' calendar durations ("1h", "15m", "1d12h", "1mo", "1q", "1y"); checked here because some Polars releases
+# panic instead of raising on a malformed one.
+_DURATION = re.compile(r"(?:\d+(?:ns|us|µs|ms|s|m|h|d|w|mo|q|y))+")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -195,6 +199,8 @@ def ohlc_resample(
     data = df.select(tcol, *names).filter(pl.col(tcol).is_not_null())
     if not data[tcol].is_sorted():
         raise ValueError(f"{func}: time column {tcol!r} must be sorted ascending; sort the frame first")
+    if not isinstance(every, str) or not _DURATION.fullmatch(every):
+        raise ValueError(f"{func}: every must be a duration string such as '1h', '15m', '1d', '1w' or '1mo', got {every!r}")
     try:
         buckets = data[tcol].dt.truncate(every)
     except Exception as e:  # polars raises several error types for a bad duration

@@ -4,6 +4,7 @@
 
 pub mod adapter_py;
 mod driver;
+pub mod interop;
 pub mod render_py;
 pub mod transforms;
 

@@ -16,7 +16,7 @@ use polars::prelude::*;
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
-use pyo3_polars::PySeries;
+use super::interop::SeriesArg as PySeries;
 
 use crate::adapter::{self, EngineChoice};
 use crate::render::{

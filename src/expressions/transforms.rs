@@ -9,7 +9,7 @@ use std::fmt::Display;
 use polars::prelude::*;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3_polars::{PyDataFrame, PySeries};
+use super::interop::{FrameOut as PyDataFrame, SeriesArg as PySeries};
 
 use crate::kernels::bars::{self, Agg, Brick, TradeRule};
 
