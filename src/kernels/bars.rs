@@ -106,7 +106,7 @@ pub fn aggregate(func: &str, values: &[f64], runs: &[(usize, usize)], agg: Agg) 
         let mut valid = values[start..end].iter().copied().filter(|v| v.is_finite());
         let value = match agg {
             Agg::First => valid.next(),
-            Agg::Last => valid.last(),
+            Agg::Last => valid.next_back(),
             Agg::Max => valid.reduce(f64::max),
             Agg::Min => valid.reduce(f64::min),
             Agg::Sum => {

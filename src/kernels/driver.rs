@@ -101,8 +101,8 @@ fn feed_rows<K: Kernel<I, O>, const I: usize, const O: usize>(
     let len = values.first().map_or(0, |v| v.len());
     for i in 0..len {
         let x: [f64; I] = std::array::from_fn(|j| values[j][i]);
-        // `v != v` is the NaN test; folded with `|` it compiles to a branch-free check.
-        let nan = x.iter().fold(false, |acc, v| acc | (v != v));
+        // Folded with `|` rather than `any`, so the check compiles branch-free.
+        let nan = x.iter().fold(false, |acc, v| acc | v.is_nan());
         let y = if nan || !valid(i) { [f64::NAN; O] } else { kernel.step(x) };
         for j in 0..O {
             written[j][i].write(y[j]);

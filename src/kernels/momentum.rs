@@ -42,8 +42,8 @@ pub fn dispatch<R: Runner>(name: &str, p: &Params, r: &mut R) -> Result<Option<R
         "ppo" | "apo" => {
             let (fast, slow) = fast_slow(p)?;
             let average = match p.float("matype")? {
-                m if m == 0.0 => Average::Sma(RollingSum::new(fast), RollingSum::new(slow)),
-                m if m == 1.0 => Average::Ema(Ema::new(fast), Ema::new(slow)),
+                0.0 => Average::Sma(RollingSum::new(fast), RollingSum::new(slow)),
+                1.0 => Average::Ema(Ema::new(fast), Ema::new(slow)),
                 m => return Err(p.error(format_args!("matype must be 0 (SMA) or 1 (EMA), got {m}"))),
             };
             let (fast, slow) = (fast as f64, slow as f64);
