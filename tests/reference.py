@@ -113,6 +113,32 @@ def check_missing_rule(
         assert_matches(series.filter(pl.Series(ok)), exp, f"{label}[{k}]", rtol, atol)
 
 
+def reference_datasets(long_rows: int = 20_000) -> dict[str, pl.DataFrame]:
+    """The frames a numpy-reference test runs on: every ../shared/data file, three random walks with missing bars,
+    and a ``long_rows`` walk at price level 1e6 (``walk-1e6``)."""
+    return {
+        **shared_frames(),
+        **{f"walk-missing-{s}": with_missing(random_walk(3000, s), s, fraction=0.08) for s in (1, 2, 3)},
+        "walk-1e6": random_walk(long_rows, 11, level=1e6),
+    }
+
+
+def check_reference(
+    name: str,
+    params: Mapping,
+    reference: Callable[[Mapping[str, np.ndarray]], Sequence[np.ndarray]],
+    df: pl.DataFrame,
+    label: str,
+    rtol: float = RTOL,
+    atol: float = ATOL,
+) -> None:
+    """Indicator ``name`` called with ``params`` equals ``reference`` (on the compacted inputs) under the
+    missing-bar rule."""
+    check_missing_rule(
+        lambda d: outputs(d, kf.FUNCTIONS[name](**params)), reference, df, kf.BY_NAME[name].inputs, label, rtol, atol
+    )
+
+
 def collect_streaming(lf: pl.LazyFrame) -> pl.DataFrame:
     """Collect with the streaming engine: ``engine="streaming"`` on current Polars, ``streaming=True`` before it."""
     try:
@@ -134,7 +160,9 @@ __all__ = [
     "RTOL",
     "assert_matches",
     "check_missing_rule",
+    "check_reference",
     "collect_streaming",
+    "reference_datasets",
     "kf",
     "outputs",
     "random_walk",

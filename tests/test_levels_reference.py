@@ -6,13 +6,9 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 import pytest
-from reference import check_missing_rule, kf, outputs, random_walk, shared_frames, with_missing
+from reference import check_reference, kf, outputs, random_walk, reference_datasets
 
-DATASETS = {
-    **shared_frames(),
-    **{f"walk-missing-{s}": with_missing(random_walk(3000, s), s, fraction=0.08) for s in (1, 2, 3)},
-    "walk-1e6": random_walk(20_000, 11, level=1e6),
-}
+DATASETS = reference_datasets()
 NAN = np.nan
 
 
@@ -58,16 +54,8 @@ CASES = [
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c[0]}({','.join(f'{k}={v}' for k, v in c[1].items())})")
 def test_levels_match_reference(case, data):
     name, params, ref = case
-    ind = kf.BY_NAME[name]
     atol = 1e-6 if data == "walk-1e6" else 1e-9
-    check_missing_rule(
-        lambda d: outputs(d, kf.FUNCTIONS[name](**params)),
-        ref,
-        DATASETS[data],
-        ind.inputs,
-        f"{name}{params} on {data}",
-        atol=atol,
-    )
+    check_reference(name, params, ref, DATASETS[data], f"{name}{params} on {data}", atol=atol)
 
 
 def test_warm_up_rows():

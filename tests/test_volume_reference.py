@@ -6,14 +6,9 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 import pytest
-from reference import check_missing_rule, kf, outputs, random_walk, shared_frames, valid_rows, with_missing
+from reference import check_reference, kf, outputs, random_walk, reference_datasets, valid_rows
 
-FRAMES = shared_frames()
-DATASETS = {
-    **FRAMES,
-    **{f"walk-missing-{s}": with_missing(random_walk(3000, s), s, fraction=0.08) for s in (1, 2, 3)},
-    "walk-1e6": random_walk(50_000, 11, level=1e6),
-}
+DATASETS = reference_datasets(50_000)
 NAN = np.nan
 
 
@@ -127,14 +122,7 @@ def test_volume_indicators_match_reference(case, data):
         ok = valid_rows(df, ind.inputs)
         expected = ref({k: df[k].cast(pl.Float64).to_numpy()[ok] for k in ind.inputs}, **ref_params)[0]
         atol = max(atol, 1e-12 * float(np.nanmax(np.abs(expected), initial=0.0)))
-    check_missing_rule(
-        lambda d: outputs(d, kf.FUNCTIONS[name](**params)),
-        lambda compact: ref(compact, **ref_params),
-        df,
-        ind.inputs,
-        f"{name}{params} on {data}",
-        atol=atol,
-    )
+    check_reference(name, params, lambda compact: ref(compact, **ref_params), df, f"{name}{params} on {data}", atol=atol)
 
 
 def test_warm_up_rows():
