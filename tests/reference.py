@@ -1,4 +1,4 @@
-"""Shared test data and comparison helpers: real OHLCV from ../shared/data, seeded random walks, and the
+"""Test data and comparison helpers: real OHLCV bundled in tests/data, seeded random walks, and the
 missing-bar comparison against a reference computed on the compacted series."""
 
 from __future__ import annotations
@@ -11,7 +11,10 @@ import polars as pl
 
 import polars_kimsfinance as kf
 
-DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data"
+# Real daily and intraday bars (the mplfinance example data, see tests/data/README.md), kept with the tests so the
+# suite runs from any clone.
+DATA_DIR = Path(__file__).resolve().parent / "data"
+DATA_FILES = 6
 RTOL = 1e-9
 ATOL = 1e-9
 
@@ -25,9 +28,12 @@ def _canonical(df: pl.DataFrame) -> pl.DataFrame:
 
 
 def shared_frames() -> dict[str, pl.DataFrame]:
-    """Every OHLCV file in ../shared/data, as Float64 open/high/low/close/volume in chronological order."""
+    """Every OHLCV file in tests/data, as Float64 open/high/low/close/volume in chronological order."""
     frames = {}
-    for path in sorted(DATA_DIR.glob("*.csv")):
+    paths = sorted(DATA_DIR.glob("*.csv"))
+    # Parametrised tests over no files would pass vacuously: a missing file is an error.
+    assert len(paths) == DATA_FILES, f"expected {DATA_FILES} CSV files in {DATA_DIR}, found {len(paths)}"
+    for path in paths:
         df = pl.read_csv(path, infer_schema_length=10000)
         if "Time" in df.columns:  # newest first
             df = df.reverse()
@@ -114,7 +120,7 @@ def check_missing_rule(
 
 
 def reference_datasets(long_rows: int = 20_000) -> dict[str, pl.DataFrame]:
-    """The frames a numpy-reference test runs on: every ../shared/data file, three random walks with missing bars,
+    """The frames a numpy-reference test runs on: every tests/data file, three random walks with missing bars,
     and a ``long_rows`` walk at price level 1e6 (``walk-1e6``)."""
     return {
         **shared_frames(),

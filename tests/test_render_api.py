@@ -418,7 +418,6 @@ def test_save_and_pickle(sample: pl.DataFrame, tmp_path) -> None:
 # Loader and CLI.
 
 
-@pytest.mark.skipif(not DATA_DIR.exists(), reason="../shared/data not present")
 def test_read_ohlcv_shared_formats() -> None:
     jpy = read_ohlcv(DATA_DIR / "jpyusd_barchartdotcom.csv")
     assert {"open", "high", "low", "close", "volume"} <= set(jpy.columns)
@@ -432,7 +431,6 @@ def test_read_ohlcv_shared_formats() -> None:
         assert frame.kf.render(width=W, height=H).format == "png"
 
 
-@pytest.mark.skipif(not DATA_DIR.exists(), reason="../shared/data not present")
 def test_cli_render_file(tmp_path, capsys) -> None:
     out = tmp_path / "jpy.png"
     args = ["render", str(DATA_DIR / "jpyusd_barchartdotcom.csv"), "-o", str(out), "--width", "640", "--height",

@@ -1,6 +1,6 @@
 """Frame-producing transforms (resampling, renko, point and figure, kagi, three-line break, trade bars, volume
 profile, Fibonacci retracements) against straightforward loop references written here, on the real data in
-../shared/data and seeded random walks with missing values, plus edge cases."""
+the bundled real data (tests/data) and seeded random walks with missing values, plus edge cases."""
 
 from __future__ import annotations
 
