@@ -332,16 +332,6 @@ def test_eight_threads_rendering_give_exact_counts():
     assert r["candles"] == 8 * iterations * 500
 
 
-def test_tracking_overhead_printout(capsys):
-    """Not a timed assertion: prints the cost of tracking per instrumented call (clock reads included)."""
-    off = _internal._tracking_overhead_ns(1_000_000)
-    kf.configure(performance_tracking=True)
-    on = _internal._tracking_overhead_ns(1_000_000)
-    with capsys.disabled():
-        print(f"\ntracking overhead per call: {on:.1f} ns on, {off:.2f} ns off")
-    assert np.isfinite(on) and np.isfinite(off)
-
-
 def test_transforms_are_recorded():
     kf.reset_performance_stats()
     with kf.config(performance_tracking=True):
