@@ -5,7 +5,7 @@
 //! its first `n` inputs, which are the first `n` outputs of the stage before. `hma`, `vwma` and `zlema` have no
 //! TA-Lib counterpart; their definitions are spelled out on their kernels.
 
-use super::blocks::{Ema, Ring, RollingSum, Wma};
+use super::blocks::{Ema, Ring, RollingMean, RollingSum, Wma};
 use super::catalogue::Runner;
 use super::{Kernel, KernelError, Params};
 
@@ -101,23 +101,21 @@ impl Kernel<1, 1> for Tema {
 /// Odd `n`: two means of `(n+1)/2` bars (weights `1..(n+1)/2..1`). Even `n`: a mean of `n/2` bars, then of
 /// `n/2 + 1` (weights `1..n/2, n/2..1`), as TA-Lib weighs them. The first value lands on bar `n`.
 struct Trima {
-    inner: RollingSum,
-    inner_n: f64,
-    outer: RollingSum,
-    outer_n: f64,
+    inner: RollingMean,
+    outer: RollingMean,
 }
 impl Trima {
     fn new(n: usize) -> Self {
         let half = n / 2;
         let (a, b) = if n % 2 == 1 { (half + 1, half + 1) } else { (half, half + 1) };
-        Self { inner: RollingSum::new(a), inner_n: a as f64, outer: RollingSum::new(b), outer_n: b as f64 }
+        Self { inner: RollingMean::new(a), outer: RollingMean::new(b) }
     }
 }
 impl Kernel<1, 1> for Trima {
     #[inline]
     fn step(&mut self, [x]: [f64; 1]) -> [f64; 1] {
-        let Some(s) = self.inner.push(x) else { return [f64::NAN] };
-        [self.outer.push(s / self.inner_n).map_or(f64::NAN, |t| t / self.outer_n)]
+        let Some(m) = self.inner.push(x) else { return [f64::NAN] };
+        [self.outer.push(m).unwrap_or(f64::NAN)]
     }
 }
 

@@ -101,6 +101,25 @@ impl RollingSum {
     }
 }
 
+/// Mean of the last `n` values (a [`RollingSum`] over `n`).
+#[derive(Clone)]
+pub struct RollingMean {
+    sum: RollingSum,
+    n: f64,
+}
+
+impl RollingMean {
+    pub fn new(n: usize) -> Self {
+        Self { sum: RollingSum::new(n), n: n as f64 }
+    }
+
+    /// Push a value; returns the window mean once `n` values were seen.
+    #[inline]
+    pub fn push(&mut self, x: f64) -> Option<f64> {
+        self.sum.push(x).map(|s| s / self.n)
+    }
+}
+
 /// Mean and sum of squared deviations of the last `n` values, accurate at any price level: the sums are of the
 /// values minus a shift, and the shift moves to the newest value (with the sums recomputed) once per window, so it
 /// always lies among the window's recent values and the subtraction `s2 - s1²/n` loses few digits.

@@ -1,7 +1,7 @@
 //! Price channels and the indicators built on them: Keltner and Donchian channels, the TTM squeeze (LazyBear's
 //! formulation), SuperTrend and Ichimoku.
 
-use super::blocks::{Ema, Extreme, Ring, RollingExtreme, RollingMoments, RollingSum, Wilder, Wma};
+use super::blocks::{Ema, Extreme, Ring, RollingExtreme, RollingMean, RollingMoments, Wilder, Wma};
 use super::catalogue::Runner;
 use super::volatility::TrueRange;
 use super::{Kernel, KernelError, Params};
@@ -20,15 +20,14 @@ pub fn dispatch<R: Runner>(name: &str, p: &Params, r: &mut R) -> Result<Option<R
             r.run(Squeeze {
                 bb: RollingMoments::new(bb),
                 bb_mult: p.non_negative("bb_mult")?,
-                kc_mid: RollingSum::new(kc),
+                kc_mid: RollingMean::new(kc),
                 kc_tr: TrueRange::default(),
-                kc_range: RollingSum::new(kc),
+                kc_range: RollingMean::new(kc),
                 kc_mult: p.non_negative("kc_mult")?,
-                kc_n: kc as f64,
                 hh: RollingExtreme::new(kc, Extreme::Max),
                 ll: RollingExtreme::new(kc, Extreme::Min),
                 reg_wma: Wma::new(kc),
-                reg_sum: RollingSum::new(kc),
+                reg_mean: RollingMean::new(kc),
                 bb_n: bb as f64,
             })
         }
@@ -127,22 +126,21 @@ struct Squeeze {
     bb: RollingMoments,
     bb_mult: f64,
     bb_n: f64,
-    kc_mid: RollingSum,
+    kc_mid: RollingMean,
     kc_tr: TrueRange,
-    kc_range: RollingSum,
+    kc_range: RollingMean,
     kc_mult: f64,
-    kc_n: f64,
     hh: RollingExtreme,
     ll: RollingExtreme,
     reg_wma: Wma,
-    reg_sum: RollingSum,
+    reg_mean: RollingMean,
 }
 impl Kernel<3, 2> for Squeeze {
     #[inline]
     fn step(&mut self, [h, l, c]: [f64; 3]) -> [f64; 2] {
         let bb = self.bb.push(c);
-        let kc_mid = self.kc_mid.push(c).map(|s| s / self.kc_n);
-        let kc_range = self.kc_tr.push(h, l, c).and_then(|tr| self.kc_range.push(tr)).map(|s| s / self.kc_n);
+        let kc_mid = self.kc_mid.push(c);
+        let kc_range = self.kc_tr.push(h, l, c).and_then(|tr| self.kc_range.push(tr));
         let on = match (bb, kc_mid, kc_range) {
             (Some((mean, m2)), Some(mid), Some(range)) => {
                 let width = self.bb_mult * (m2 / self.bb_n).sqrt();
@@ -162,9 +160,9 @@ impl Kernel<3, 2> for Squeeze {
             (Some(hh), Some(ll), Some(mid)) => {
                 let x = c - ((hh + ll) / 2.0 + mid) / 2.0;
                 let wma = self.reg_wma.push(x);
-                let sum = self.reg_sum.push(x);
-                match (wma, sum) {
-                    (Some(w), Some(s)) => 3.0 * w - 2.0 * s / self.kc_n,
+                let mean = self.reg_mean.push(x);
+                match (wma, mean) {
+                    (Some(w), Some(m)) => 3.0 * w - 2.0 * m,
                     _ => f64::NAN,
                 }
             }

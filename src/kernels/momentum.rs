@@ -12,7 +12,7 @@
 //! Window sums that TA-Lib keeps by adding and subtracting are kept here with a count of their non-zero terms, so a
 //! window of zeros (no money flow, no true range) sums to exactly zero rather than to rounding residue.
 
-use super::blocks::{Ema, Extreme, Ring, RollingExtreme, RollingSum, Wilder};
+use super::blocks::{Ema, Extreme, Ring, RollingExtreme, RollingMean, RollingSum, Wilder};
 use super::catalogue::Runner;
 use super::{Kernel, KernelError, Params};
 
@@ -42,17 +42,16 @@ pub fn dispatch<R: Runner>(name: &str, p: &Params, r: &mut R) -> Result<Option<R
         "ppo" | "apo" => {
             let (fast, slow) = fast_slow(p)?;
             let average = match p.float("matype")? {
-                0.0 => Average::Sma(RollingSum::new(fast), RollingSum::new(slow)),
+                0.0 => Average::Sma(RollingMean::new(fast), RollingMean::new(slow)),
                 1.0 => Average::Ema(Ema::new(fast), Ema::new(slow)),
                 m => return Err(p.error(format_args!("matype must be 0 (SMA) or 1 (EMA), got {m}"))),
             };
-            let (fast, slow) = (fast as f64, slow as f64);
-            r.run(PriceOscillator { average, fast, slow, percent: name == "ppo" })
+            r.run(PriceOscillator { average, percent: name == "ppo" })
         }
         "stoch" => r.run(Stoch {
             fast: FastK::new(p.window("fastk_period")?),
-            slow_k: Sma::new(p.window("slowk_period")?),
-            slow_d: Sma::new(p.window("slowd_period")?),
+            slow_k: RollingMean::new(p.window("slowk_period")?),
+            slow_d: RollingMean::new(p.window("slowd_period")?),
         }),
         "stochf" => r.run(StochF::new(p.window("fastk_period")?, p.window("fastd_period")?)),
         "stochrsi" => r.run(StochRsi {
@@ -99,22 +98,6 @@ fn ratio_or_zero(num: f64, den: f64) -> f64 {
         num / den
     } else {
         0.0
-    }
-}
-
-/// Simple moving average over the last `n` values.
-struct Sma {
-    sum: RollingSum,
-    n: f64,
-}
-impl Sma {
-    fn new(n: usize) -> Self {
-        Self { sum: RollingSum::new(n), n: n as f64 }
-    }
-
-    #[inline]
-    fn push(&mut self, x: f64) -> Option<f64> {
-        self.sum.push(x).map(|s| s / self.n)
     }
 }
 
@@ -218,22 +201,20 @@ impl Kernel<1, 3> for Macd {
 
 /// The two averages of APO/PPO, each seeded on its own from the first bar (TA-Lib does not align them as in MACD).
 enum Average {
-    Sma(RollingSum, RollingSum),
+    Sma(RollingMean, RollingMean),
     Ema(Ema, Ema),
 }
 
 /// Absolute (APO) or percentage (PPO) price oscillator: fast average minus slow, or that over the slow one × 100.
 struct PriceOscillator {
     average: Average,
-    fast: f64,
-    slow: f64,
     percent: bool,
 }
 impl Kernel<1, 1> for PriceOscillator {
     #[inline]
     fn step(&mut self, [x]: [f64; 1]) -> [f64; 1] {
         let pair = match &mut self.average {
-            Average::Sma(f, s) => f.push(x).map(|v| v / self.fast).zip(s.push(x).map(|v| v / self.slow)),
+            Average::Sma(f, s) => f.push(x).zip(s.push(x)),
             Average::Ema(f, s) => f.push(x).zip(s.push(x)),
         };
         let Some((fast, slow)) = pair else { return [f64::NAN] };
@@ -276,11 +257,11 @@ impl FastK {
 /// Fast stochastic: %K and its simple average %D, both emitted once %D is.
 struct StochF {
     fast_k: FastK,
-    fast_d: Sma,
+    fast_d: RollingMean,
 }
 impl StochF {
     fn new(k: usize, d: usize) -> Self {
-        Self { fast_k: FastK::new(k), fast_d: Sma::new(d) }
+        Self { fast_k: FastK::new(k), fast_d: RollingMean::new(d) }
     }
 
     #[inline]
@@ -302,8 +283,8 @@ impl Kernel<3, 2> for StochF {
 /// Slow stochastic: %K smoothed by an SMA, and that smoothed again for %D; both emitted once %D is.
 struct Stoch {
     fast: FastK,
-    slow_k: Sma,
-    slow_d: Sma,
+    slow_k: RollingMean,
+    slow_d: RollingMean,
 }
 impl Kernel<3, 2> for Stoch {
     #[inline]

@@ -1,6 +1,6 @@
 //! Rolling and cumulative aggregations: sums, means, variances, extremes, and pandas-style exponential means.
 
-use super::blocks::{CompensatedSum, Extreme, RollingExtreme, RollingMoments, RollingSum};
+use super::blocks::{CompensatedSum, Extreme, RollingExtreme, RollingMean, RollingMoments, RollingSum};
 use super::catalogue::Runner;
 use super::{Kernel, KernelError, Params};
 
@@ -9,7 +9,7 @@ pub fn dispatch<R: Runner>(name: &str, p: &Params, r: &mut R) -> Result<Option<R
         "rolling_sum" => r.run(Sum(RollingSum::new(p.window("window")?))),
         "rolling_mean" | "sma" => {
             let n = p.window("window")?;
-            r.run(Mean { sum: RollingSum::new(n), n: n as f64 })
+            r.run(Mean(RollingMean::new(n)))
         }
         "rolling_var" | "rolling_std" => {
             let n = p.window("window")?;
@@ -42,14 +42,11 @@ impl Kernel<1, 1> for Sum {
     }
 }
 
-struct Mean {
-    sum: RollingSum,
-    n: f64,
-}
+struct Mean(RollingMean);
 impl Kernel<1, 1> for Mean {
     #[inline]
     fn step(&mut self, [x]: [f64; 1]) -> [f64; 1] {
-        [self.sum.push(x).map_or(f64::NAN, |s| s / self.n)]
+        [self.0.push(x).unwrap_or(f64::NAN)]
     }
 }
 

@@ -2,7 +2,7 @@
 //! directional movement family (`plus_di`, `minus_di`, `adx`, `adxr`), Aroon, the parabolic SAR, and three
 //! indicators TA-Lib lacks (`tsi`, `elder_ray`, `kst`).
 
-use super::blocks::{Ema, Extreme, Ring, RollingExtreme, RollingSum, Wilder};
+use super::blocks::{Ema, Extreme, Ring, RollingExtreme, RollingMean, Wilder};
 use super::catalogue::Runner;
 use super::{Kernel, KernelError, Params};
 
@@ -314,8 +314,8 @@ impl Kernel<3, 2> for ElderRay {
 struct Kst {
     closes: Ring,
     rocs: [usize; 4],
-    smas: [(RollingSum, f64); 4],
-    signal: (RollingSum, f64),
+    smas: [RollingMean; 4],
+    signal: RollingMean,
 }
 impl Kst {
     fn new(rocs: [usize; 4], smas: [usize; 4], signal: usize) -> Self {
@@ -323,8 +323,8 @@ impl Kst {
         Self {
             closes: Ring::new(longest + 1),
             rocs,
-            smas: smas.map(|n| (RollingSum::new(n), n as f64)),
-            signal: (RollingSum::new(signal), signal as f64),
+            smas: smas.map(RollingMean::new),
+            signal: RollingMean::new(signal),
         }
     }
 }
@@ -333,21 +333,21 @@ impl Kernel<1, 2> for Kst {
         self.closes.push(close);
         let mut kst = 0.0;
         let mut complete = true;
-        for (k, (&period, (sum, n))) in self.rocs.iter().zip(self.smas.iter_mut()).enumerate() {
+        for (k, (&period, sma)) in self.rocs.iter().zip(self.smas.iter_mut()).enumerate() {
             let Some(past) = self.closes.ago(period) else {
                 complete = false;
                 continue;
             };
             let roc = if past == 0.0 { 0.0 } else { (close / past - 1.0) * 100.0 };
-            match sum.push(roc) {
-                Some(s) => kst += (k + 1) as f64 * (s / *n),
+            match sma.push(roc) {
+                Some(m) => kst += (k + 1) as f64 * m,
                 None => complete = false,
             }
         }
         if !complete {
             return [f64::NAN; 2];
         }
-        let signal = self.signal.0.push(kst).map_or(f64::NAN, |s| s / self.signal.1);
+        let signal = self.signal.push(kst).unwrap_or(f64::NAN);
         [kst, signal]
     }
 }

@@ -1,7 +1,7 @@
 //! Volume-based indicators: on-balance volume, the accumulation/distribution family (AD, ADOSC, CMF), force index,
 //! ease of movement, and the volume-weighted average price (cumulative and per session) with bands.
 
-use super::blocks::{CompensatedSum, Ema, RollingSum};
+use super::blocks::{CompensatedSum, Ema, RollingMean, RollingSum};
 use super::catalogue::Runner;
 use super::{Kernel, KernelError, Params};
 
@@ -27,7 +27,7 @@ pub fn dispatch<R: Runner>(name: &str, p: &Params, r: &mut R) -> Result<Option<R
         "force_index" => r.run(ForceIndex { prev_close: None, ema: Ema::new(p.window("window")?) }),
         "emv" => {
             let n = p.window("window")?;
-            r.run(Emv { prev_mid: None, scale: p.positive("scale")?, sum: RollingSum::new(n), n: n as f64 })
+            r.run(Emv { prev_mid: None, scale: p.positive("scale")?, mean: RollingMean::new(n) })
         }
         "vwap" => r.run(Vwap { acc: WeightedMoments::default(), bands: p.non_negative("bands")? }),
         "vwap_anchored" => r.run(VwapAnchored {
@@ -160,8 +160,7 @@ impl Kernel<2, 1> for ForceIndex {
 struct Emv {
     prev_mid: Option<f64>,
     scale: f64,
-    sum: RollingSum,
-    n: f64,
+    mean: RollingMean,
 }
 impl Kernel<3, 1> for Emv {
     #[inline]
@@ -170,7 +169,7 @@ impl Kernel<3, 1> for Emv {
         let Some(prev) = self.prev_mid.replace(mid) else { return [f64::NAN] };
         let box_ratio = (v / self.scale) / (h - l);
         let emv = if v != 0.0 && h != l { (mid - prev) / box_ratio } else { 0.0 };
-        [self.sum.push(emv).map_or(f64::NAN, |s| s / self.n)]
+        [self.mean.push(emv).unwrap_or(f64::NAN)]
     }
 }
 
