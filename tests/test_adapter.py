@@ -10,7 +10,26 @@ import pytest
 
 import polars_kimsfinance as kf
 from polars_kimsfinance import _internal
-from polars_kimsfinance.namespaces import DataFrameNamespace
+
+
+def run_in_threads(work, n: int = 8) -> None:
+    """Run ``work(i)`` on ``n`` threads at once; any exception in a thread fails the test."""
+    errors = []
+    barrier = threading.Barrier(n)
+
+    def target(i):
+        try:
+            barrier.wait()
+            work(i)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=target, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
 
 OPTIONS = ["default_engine", "gpu_fallback", "gpu_min_candles", "performance_tracking"]
 
@@ -106,24 +125,14 @@ def test_config_context_manager_restores():
 
 
 def test_configure_from_many_threads():
-    errors = []
-
     def worker(i):
-        try:
-            for j in range(300):
-                kf.configure(default_engine=("auto", "cpu", "gpu")[(i + j) % 3], gpu_min_candles=i * 1000 + j)
-                cfg = kf.get_config()
-                assert cfg["default_engine"] in ("auto", "cpu", "gpu")
-                assert kf.select_engine(candles=10) in ("cpu", "gpu")
-        except Exception as exc:  # pragma: no cover - reported below
-            errors.append(exc)
+        for j in range(300):
+            kf.configure(default_engine=("auto", "cpu", "gpu")[(i + j) % 3], gpu_min_candles=i * 1000 + j)
+            cfg = kf.get_config()
+            assert cfg["default_engine"] in ("auto", "cpu", "gpu")
+            assert kf.select_engine(candles=10) in ("cpu", "gpu")
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    run_in_threads(worker)
 
 
 # ---------------------------------------------------------------- engine selection
@@ -280,24 +289,13 @@ def test_eight_threads_computing_indicators_give_exact_counts():
     kf.configure(performance_tracking=True)
     frames = [kf.sample_ohlcv(2000 + 100 * i, seed=i) for i in range(8)]
     iterations = 25
-    errors = []
-    barrier = threading.Barrier(8)
 
     def worker(i):
-        try:
-            barrier.wait()
-            for _ in range(iterations):
-                out = frames[i].select(kf.sma("close", 10), kf.rsi("close", 14).alias("rsi"))
-                assert out.height == frames[i].height
-        except Exception as exc:  # pragma: no cover - reported below
-            errors.append(exc)
+        for _ in range(iterations):
+            out = frames[i].select(kf.sma("close", 10), kf.rsi("close", 14).alias("rsi"))
+            assert out.height == frames[i].height
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    run_in_threads(worker)
     s = kf.get_performance_stats()
     ind = s["operations"]["indicator"]
     assert ind["calls"] == 8 * iterations * 2
@@ -307,26 +305,16 @@ def test_eight_threads_computing_indicators_give_exact_counts():
     assert s["total_calls"] == s["cpu_calls"] == 8 * iterations * 2
 
 
-@pytest.mark.skipif(not hasattr(DataFrameNamespace, "render"), reason="df.kf.render is not in this build yet")
 def test_eight_threads_rendering_give_exact_counts():
     kf.configure(performance_tracking=True)
     df = kf.sample_ohlcv(500)
     iterations = 5
-    errors = []
 
-    def worker():
-        try:
-            for _ in range(iterations):
-                assert len(bytes(df.kf.render(kind="candle", width=320, height=200))) > 0
-        except Exception as exc:  # pragma: no cover - reported below
-            errors.append(exc)
+    def worker(_):
+        for _ in range(iterations):
+            assert len(bytes(df.kf.render(kind="candle", width=320, height=200))) > 0
 
-    threads = [threading.Thread(target=worker) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    run_in_threads(worker)
     r = kf.get_performance_stats()["operations"]["render"]
     assert r["calls"] == 8 * iterations
     assert r["candles"] == 8 * iterations * 500

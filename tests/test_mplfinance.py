@@ -24,7 +24,6 @@ import mplfinance.plotting as plotting  # noqa: E402
 import polars_kimsfinance as kf  # noqa: E402
 from polars_kimsfinance.namespaces import DataFrameNamespace  # noqa: E402
 
-HAS_RENDER = hasattr(DataFrameNamespace, "render")
 ORIGINALS = {
     "plot": mpf.plot,
     "plotting.plot": plotting.plot,
@@ -394,7 +393,6 @@ def test_other_calls_go_to_mplfinance(kwargs, fake_render, tmp_path, monkeypatch
     assert len(seen) == 1
 
 
-@pytest.mark.skipif(not HAS_RENDER, reason="df.kf.render is not in this build yet")
 def test_supported_call_renders_a_real_image(tmp_path):
     data = ohlcv(500)
     kf.configure(performance_tracking=True)
