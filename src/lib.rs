@@ -10,6 +10,18 @@ pub mod render;
 #[cfg(feature = "python")]
 mod expressions;
 
+/// The extension allocates through Polars' allocator (see `expressions::allocator`); the pure-Rust core keeps the
+/// system allocator.
+#[cfg(feature = "python")]
+#[global_allocator]
+static ALLOCATOR: expressions::allocator::PolarsHeap = expressions::allocator::PolarsHeap::new();
+
+/// Whether the extension's allocations go to Polars' allocator.
+#[cfg(feature = "python")]
+pub(crate) fn allocator_is_polars() -> bool {
+    ALLOCATOR.uses_polars()
+}
+
 #[cfg(feature = "python")]
 mod python_module {
     use pyo3::prelude::*;

@@ -160,7 +160,15 @@ fn _tracking_overhead_ns(py: Python<'_>, n: u64) -> f64 {
     py.detach(|| adapter::guard_overhead_ns(n))
 }
 
+/// Whether the extension allocates through Polars' allocator (it falls back to the system allocator when the
+/// running Polars does not export one).
+#[pyfunction]
+fn _allocator_is_polars() -> bool {
+    crate::allocator_is_polars()
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(_allocator_is_polars, m)?)?;
     m.add_function(wrap_pyfunction!(_configure, m)?)?;
     m.add_function(wrap_pyfunction!(_get_config, m)?)?;
     m.add_function(wrap_pyfunction!(_reset_config, m)?)?;

@@ -6,7 +6,7 @@ use polars_arrow::array::PrimitiveArray;
 use polars_arrow::bitmap::{Bitmap, MutableBitmap};
 
 use crate::kernels::driver::Validity;
-use crate::kernels::{Column, Drive, Kernel, Runner};
+use crate::kernels::{drive, Column, Kernel, Runner, Segment, Split};
 
 pub struct ChunkedRunner<'a> {
     pub columns: &'a [Float64Chunked],
@@ -25,9 +25,9 @@ impl Runner for ChunkedRunner<'_> {
         }
         let chunks: Vec<Vec<&PrimitiveArray<f64>>> =
             self.columns.iter().map(|c| c.downcast_iter().collect()).collect();
-        let mut drive = Drive::new(kernel, len);
         // Per column: which chunk we are in and where that chunk starts in row numbers.
         let mut cursor = vec![(0usize, 0usize); I];
+        let mut segments = Vec::new();
         let mut row = 0;
         while row < len {
             // Skip empty chunks, then cut the segment at the nearest chunk end.
@@ -39,7 +39,7 @@ impl Runner for ChunkedRunner<'_> {
                 }
                 end = end.min(*start + chunks[j][*chunk].len());
             }
-            let segment: [Column<'_>; I] = std::array::from_fn(|j| {
+            let columns: [Column<'_>; I] = std::array::from_fn(|j| {
                 let (chunk, start) = cursor[j];
                 let arr = chunks[j][chunk];
                 let (a, b) = (row - start, end - start);
@@ -49,10 +49,11 @@ impl Runner for ChunkedRunner<'_> {
                 });
                 Column { values: &arr.values()[a..b], validity }
             });
-            drive.feed(segment);
+            segments.push(Segment { start: row, columns });
             row = end;
         }
-        Ok(drive.finish().into_iter().map(|(values, validity)| to_chunked(values, validity)).collect())
+        let outputs = drive(kernel, &segments, len, Split::DEFAULT);
+        Ok(outputs.into_iter().map(|(values, validity)| to_chunked(values, validity)).collect())
     }
 }
 

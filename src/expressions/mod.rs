@@ -3,6 +3,7 @@
 //! kernel runs is the catalogue's business (`kernels::dispatch`).
 
 pub mod adapter_py;
+pub mod allocator;
 mod driver;
 pub mod interop;
 pub mod render_py;

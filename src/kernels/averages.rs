@@ -7,7 +7,7 @@
 
 use super::blocks::{Ema, Ring, RollingMean, RollingSum, Wma};
 use super::catalogue::Runner;
-use super::{Kernel, KernelError, Params};
+use super::{Kernel, KernelError, Params, Restart};
 
 pub fn dispatch<R: Runner>(name: &str, p: &Params, r: &mut R) -> Result<Option<R::Out>, KernelError> {
     Ok(Some(match name {
@@ -39,8 +39,10 @@ pub fn dispatch<R: Runner>(name: &str, p: &Params, r: &mut R) -> Result<Option<R
 }
 
 /// TA-Lib's EMA: `alpha = 2 / (n + 1)`, seeded with the SMA of the first `n` values.
+#[derive(Clone, PartialEq)]
 struct EmaKernel(Ema);
 impl Kernel<1, 1> for EmaKernel {
+    restarts!(converges self => self.0.restart());
     #[inline]
     fn step(&mut self, [x]: [f64; 1]) -> [f64; 1] {
         [self.0.push(x).unwrap_or(f64::NAN)]
@@ -48,8 +50,10 @@ impl Kernel<1, 1> for EmaKernel {
 }
 
 /// TA-Lib's WMA: linear weights `1..=n`, newest heaviest; first value on the `n`-th bar.
+#[derive(Clone)]
 struct WmaKernel(Wma);
 impl Kernel<1, 1> for WmaKernel {
+    restarts!(self => Restart::Window(self.0.window()));
     #[inline]
     fn step(&mut self, [x]: [f64; 1]) -> [f64; 1] {
         [self.0.push(x).unwrap_or(f64::NAN)]
@@ -57,6 +61,7 @@ impl Kernel<1, 1> for WmaKernel {
 }
 
 /// TA-Lib's DEMA: `2·e1 − e2` where `e1 = EMA(x)` and `e2 = EMA(e1)`; first value after `2·(n−1)` bars.
+#[derive(Clone, PartialEq)]
 struct Dema {
     e1: Ema,
     e2: Ema,
@@ -67,6 +72,7 @@ impl Dema {
     }
 }
 impl Kernel<1, 1> for Dema {
+    restarts!(converges self => self.e1.restart().then(self.e2.restart()));
     #[inline]
     fn step(&mut self, [x]: [f64; 1]) -> [f64; 1] {
         let Some(e1) = self.e1.push(x) else { return [f64::NAN] };
@@ -76,6 +82,7 @@ impl Kernel<1, 1> for Dema {
 }
 
 /// TA-Lib's TEMA: `3·e1 − 3·e2 + e3` over three chained EMAs; first value after `3·(n−1)` bars.
+#[derive(Clone, PartialEq)]
 struct Tema {
     e1: Ema,
     e2: Ema,
@@ -87,6 +94,7 @@ impl Tema {
     }
 }
 impl Kernel<1, 1> for Tema {
+    restarts!(converges self => self.e1.restart().then(self.e2.restart()).then(self.e3.restart()));
     #[inline]
     fn step(&mut self, [x]: [f64; 1]) -> [f64; 1] {
         let Some(e1) = self.e1.push(x) else { return [f64::NAN] };

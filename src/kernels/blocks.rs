@@ -78,6 +78,11 @@ pub struct RollingSum {
 }
 
 impl RollingSum {
+    /// The window length.
+    pub fn window(&self) -> usize {
+        self.ring.capacity()
+    }
+
     pub fn new(n: usize) -> Self {
         Self { ring: Ring::new(n), sum: 0.0, since_resum: 0 }
     }
@@ -109,6 +114,11 @@ pub struct RollingMean {
 }
 
 impl RollingMean {
+    /// The window length.
+    pub fn window(&self) -> usize {
+        self.sum.window()
+    }
+
     pub fn new(n: usize) -> Self {
         Self { sum: RollingSum::new(n), n: n as f64 }
     }
@@ -135,6 +145,11 @@ pub struct RollingMoments {
 }
 
 impl RollingMoments {
+    /// The window length.
+    pub fn window(&self) -> usize {
+        self.ring.capacity()
+    }
+
     pub fn new(n: usize) -> Self {
         Self { ring: Ring::new(n), shift: f64::NAN, s1: 0.0, s2: 0.0, peak: 0.0, since_recentre: 0 }
     }
@@ -235,6 +250,11 @@ pub struct RollingExtreme {
 }
 
 impl RollingExtreme {
+    /// The window length.
+    pub fn window(&self) -> usize {
+        self.ring.capacity()
+    }
+
     pub fn new(n: usize, kind: Extreme) -> Self {
         Self { ring: Ring::new(n), kind, count: 0, best: f64::NAN, best_at: 0 }
     }
@@ -323,7 +343,7 @@ impl RollingExtreme {
 
 /// Exponential moving average with smoothing factor `alpha`, seeded (as TA-Lib does) with the simple mean of the
 /// first `seed` values; emits from the `seed`-th value on.
-#[derive(Clone)]
+#[derive(Clone, PartialEq)]
 pub struct Ema {
     alpha: f64,
     seed: usize,
@@ -332,6 +352,11 @@ pub struct Ema {
 }
 
 impl Ema {
+    /// How a fresh EMA catches up with one that saw the whole history.
+    pub fn restart(&self) -> super::Restart {
+        super::Restart::converges(1.0 - self.alpha, self.seed)
+    }
+
     /// The standard `2 / (n + 1)` EMA of period `n`, seeded with the SMA of the first `n` values.
     pub fn new(n: usize) -> Self {
         Self::with_alpha(2.0 / (n as f64 + 1.0), n)
@@ -343,6 +368,7 @@ impl Ema {
 
     #[inline]
     pub fn push(&mut self, x: f64) -> Option<f64> {
+        // `count` stops at `seed`, so the state of a warm EMA is its value alone (compared at thread seams).
         if self.count < self.seed {
             self.count += 1;
             self.value += x;
@@ -358,7 +384,7 @@ impl Ema {
 }
 
 /// Wilder's smoothing of period `n`: seeded with the mean of the first `n` values, then `(prev·(n−1) + x) / n`.
-#[derive(Clone)]
+#[derive(Clone, PartialEq)]
 pub struct Wilder {
     n: usize,
     count: usize,
@@ -370,6 +396,11 @@ pub struct Wilder {
 }
 
 impl Wilder {
+    /// How a fresh smoother catches up with one that saw the whole history.
+    pub fn restart(&self) -> super::Restart {
+        super::Restart::converges(self.keep, self.n)
+    }
+
     pub fn new(n: usize) -> Self {
         let n_f = n.max(1) as f64;
         Self { n, count: 0, value: 0.0, keep: (n_f - 1.0) / n_f, take: 1.0 / n_f }
@@ -402,6 +433,11 @@ pub struct Wma {
 }
 
 impl Wma {
+    /// The window length.
+    pub fn window(&self) -> usize {
+        self.ring.capacity()
+    }
+
     pub fn new(n: usize) -> Self {
         Self { ring: Ring::new(n), sum: 0.0, weighted: 0.0, since_resum: 0 }
     }

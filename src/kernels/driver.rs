@@ -1,12 +1,25 @@
-//! Runs a [`Kernel`] over columns with the missing-bar rule, appending to its output buffers.
+//! Runs a [`Kernel`] over columns with the missing-bar rule, writing its output buffers.
 //!
 //! Input arrives as segments: runs of rows where every input column is one contiguous slice (a Polars series with
 //! several chunks becomes several segments, so nothing is copied to make it contiguous). The driver only allocates
 //! the output vectors.
+//!
+//! Long inputs are split into parts computed on several threads when the kernel can start mid-series
+//! ([`Kernel::restart`]). Where a part starts, a fresh kernel first steps over the bars just before it (its
+//! warm-up) without writing. The parts depend only on the number of rows, never on the chunk layout or the number
+//! of cores, so a column gives the same bits however it is chunked and wherever it runs:
+//! * [`Restart::Window`] kernels (moving sums, extremes) hold the same window after the warm-up; only running
+//!   sums can differ from an unsplit run, in their last bits.
+//! * [`Restart::Converges`] kernels (EMA, Wilder) forget their start geometrically. The state a part's warm-up
+//!   reached is compared with the state the previous part really ended in; if they differ in any bit (a flat
+//!   stretch can keep a recursion from converging), the part is recomputed from the real state. Their outputs are
+//!   therefore bit-identical to an unsplit run.
 
 use std::mem::MaybeUninit;
+use std::ops::Range;
+use std::sync::OnceLock;
 
-use super::Kernel;
+use super::{Kernel, Restart};
 
 /// One input column over a segment: its values and, when it has nulls, its Arrow validity bits.
 #[derive(Clone, Copy)]
@@ -31,6 +44,30 @@ impl<'a> Column<'a> {
             }
         }
     }
+
+    /// Rows `a..b` of this column.
+    fn slice(&self, a: usize, b: usize) -> Self {
+        Self { values: &self.values[a..b], validity: self.validity.map(|(bytes, offset)| (bytes, offset + a)) }
+    }
+}
+
+/// A run of rows, starting at row `start`, in which every input column is one slice.
+#[derive(Clone, Copy)]
+pub struct Segment<'a, const I: usize> {
+    pub start: usize,
+    pub columns: [Column<'a>; I],
+}
+
+impl<const I: usize> Segment<'_, I> {
+    fn len(&self) -> usize {
+        self.columns.first().map_or(0, |c| c.values.len())
+    }
+
+    /// Whether row `i` of the segment is a valid bar: no input null or NaN.
+    #[inline]
+    fn is_valid_bar(&self, i: usize) -> bool {
+        self.columns.iter().all(|c| !c.values[i].is_nan() && c.is_valid(i))
+    }
 }
 
 /// Which rows of a finished output hold values.
@@ -42,54 +79,253 @@ pub enum Validity {
     NaNMask,
 }
 
-/// A kernel being driven over successive segments.
-pub struct Drive<K, const I: usize, const O: usize> {
+/// How long inputs are cut into parts.
+#[derive(Debug, Clone, Copy)]
+pub struct Split {
+    /// Rows per part at least: below twice this, an input is one part.
+    pub min_part_rows: usize,
+    /// Parts at most.
+    pub max_parts: usize,
+}
+
+impl Split {
+    /// 1M rows per part (a few milliseconds of work, against some 50 µs to start a thread), up to 16 parts.
+    pub const DEFAULT: Split = Split { min_part_rows: 1 << 20, max_parts: 16 };
+    /// Never split.
+    pub const NONE: Split = Split { min_part_rows: usize::MAX, max_parts: 1 };
+
+    /// Part boundaries for `len` rows: a function of `len` alone.
+    fn boundaries(&self, len: usize) -> Vec<usize> {
+        let parts = (len / self.min_part_rows.max(1)).clamp(1, self.max_parts.max(1));
+        (0..=parts).map(|p| p * len / parts).collect()
+    }
+}
+
+fn worker_threads() -> usize {
+    static THREADS: OnceLock<usize> = OnceLock::new();
+    *THREADS.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+/// Runs `kernel` over `segments` (consecutive, covering rows `0..len`) and returns each output with a description
+/// of where its nulls are.
+pub fn drive<K: Kernel<I, O>, const I: usize, const O: usize>(
     kernel: K,
-    outputs: [Vec<f64>; O],
+    segments: &[Segment<'_, I>],
+    len: usize,
+    split: Split,
+) -> [(Vec<f64>, Validity); O] {
+    let mut outputs: [Vec<f64>; O] = std::array::from_fn(|_| super::alloc::output_buffer(len));
+    let mut nan_counts = [0usize; O];
+    let plan = kernel.restart().and_then(|how| {
+        let bounds = part_starts(segments, &split.boundaries(len), how.warm_up_bars());
+        (bounds.len() > 2).then(|| (kernel.copy(), how, bounds))
+    });
+    {
+        let spare: [&mut [MaybeUninit<f64>]; O] = outputs.each_mut().map(|out| &mut out.spare_capacity_mut()[..len]);
+        match plan {
+            None => {
+                let mut kernel = kernel;
+                run_rows(&mut kernel, segments, 0..len, spare, &mut nan_counts);
+            }
+            Some((fresh, how, bounds)) => run_parts(kernel, fresh, how, segments, &bounds, spare, &mut nan_counts),
+        }
+    }
+    for out in &mut outputs {
+        // SAFETY: every row 0..len of every output was written by run_rows, in one part or another.
+        unsafe { out.set_len(len) };
+    }
+    let mut outputs = outputs.into_iter();
+    std::array::from_fn(|j| {
+        let values = outputs.next().expect("one buffer per output");
+        let leading = values.iter().take_while(|v| v.is_nan()).count();
+        let validity = if leading == nan_counts[j] { Validity::Prefix(leading) } else { Validity::NaNMask };
+        (values, validity)
+    })
+}
+
+/// Keeps the boundaries that have `warm_up` valid bars before them (a part cannot start earlier), and for each
+/// kept boundary `b` the row `s <= b` from which those bars run: returns `[(0, 0), (b1, s1), ..., (len, len)]`.
+fn part_starts<const I: usize>(segments: &[Segment<'_, I>], boundaries: &[usize], warm_up: usize) -> Vec<(usize, usize)> {
+    let len = *boundaries.last().unwrap_or(&0);
+    let mut kept = vec![(0, 0)];
+    for &b in &boundaries[1..boundaries.len() - 1] {
+        if let Some(s) = warm_up_start(segments, b, warm_up) {
+            kept.push((b, s));
+        }
+    }
+    kept.push((len, len));
+    kept
+}
+
+/// The latest row `s` such that rows `s..end` hold `bars` valid bars; `None` if rows `0..end` hold fewer.
+fn warm_up_start<const I: usize>(segments: &[Segment<'_, I>], end: usize, bars: usize) -> Option<usize> {
+    let mut needed = bars;
+    if needed == 0 {
+        return Some(end);
+    }
+    for seg in segments.iter().rev().filter(|s| s.start < end) {
+        let upto = (end - seg.start).min(seg.len());
+        for i in (0..upto).rev() {
+            if seg.is_valid_bar(i) {
+                needed -= 1;
+                if needed == 0 {
+                    return Some(seg.start + i);
+                }
+            }
+        }
+    }
+    None
+}
+
+/// What a part's thread hands back: the kernel's state at the part's end, its state where the part began (after
+/// the warm-up), and the NaN count of each output over the part.
+struct PartResult<K, const O: usize> {
+    end: K,
+    begin: K,
     nan_counts: [usize; O],
 }
 
-impl<K: Kernel<I, O>, const I: usize, const O: usize> Drive<K, I, O> {
-    pub fn new(kernel: K, capacity: usize) -> Self {
-        Self { kernel, outputs: std::array::from_fn(|_| super::alloc::output_buffer(capacity)), nan_counts: [0; O] }
-    }
-
-    /// Feed one segment: all columns must have the same length.
-    pub fn feed(&mut self, cols: [Column<'_>; I]) {
-        let len = cols.first().map_or(0, |c| c.values.len());
-        assert!(cols.iter().all(|c| c.values.len() == len), "segment columns differ in length");
-        let values: [&[f64]; I] = std::array::from_fn(|j| &cols[j].values[..len]);
-        for out in &mut self.outputs {
-            out.reserve(len);
+/// Computes the parts `bounds[p].0 .. bounds[p + 1].0` on worker threads, then checks (or, for converging kernels,
+/// repairs) the seams in order.
+fn run_parts<K: Kernel<I, O>, const I: usize, const O: usize>(
+    first: K,
+    fresh: K,
+    how: Restart,
+    segments: &[Segment<'_, I>],
+    bounds: &[(usize, usize)],
+    mut spare: [&mut [MaybeUninit<f64>]; O],
+    nan_counts: &mut [usize; O],
+) {
+    let parts = bounds.len() - 1;
+    let results: Vec<PartResult<K, O>> = {
+        // Each part's slice of every output, in part order.
+        let mut slices: Vec<[&mut [MaybeUninit<f64>]; O]> = Vec::with_capacity(parts);
+        let mut rest = spare.each_mut().map(|s| &mut s[..]);
+        for p in 0..parts {
+            let rows = bounds[p + 1].0 - bounds[p].0;
+            let (head, tail): (Vec<_>, Vec<_>) = rest.into_iter().map(|s| s.split_at_mut(rows)).unzip();
+            slices.push(head.try_into().unwrap_or_else(|_| unreachable!("O outputs")));
+            rest = tail.try_into().unwrap_or_else(|_| unreachable!("O outputs"));
         }
-        let written = self.outputs.each_mut().map(|out| &mut out.spare_capacity_mut()[..len]);
-        // Two copies of the loop, so the common case (no null bitmap) carries no validity test at all.
-        let (kernel, counts) = (&mut self.kernel, &mut self.nan_counts);
-        if cols.iter().any(|c| c.validity.is_some()) {
-            feed_rows(kernel, counts, values, written, |i| cols.iter().all(|c| c.is_valid(i)));
-        } else {
-            feed_rows(kernel, counts, values, written, |_| true);
+        let mut work: Vec<(usize, K, [&mut [MaybeUninit<f64>]; O])> = Vec::with_capacity(parts);
+        let mut first = Some(first);
+        for (p, out) in slices.into_iter().enumerate() {
+            let kernel = if p == 0 { first.take().expect("first part") } else { fresh.copy() };
+            work.push((p, kernel, out));
         }
-        for out in &mut self.outputs {
-            // SAFETY: feed_rows initialised the first `len` spare slots of every output.
-            unsafe { out.set_len(out.len() + len) };
+        let threads = worker_threads().min(parts).max(1);
+        // Part p goes to thread p % threads: the parts are of equal length, so this balances without a queue.
+        let mut per_thread: Vec<Vec<_>> = (0..threads).map(|_| Vec::new()).collect();
+        for item in work {
+            per_thread[item.0 % threads].push(item);
         }
-    }
-
-    /// The output buffers, each with a description of where its nulls are.
-    pub fn finish(self) -> [(Vec<f64>, Validity); O] {
-        let counts = self.nan_counts;
-        let mut outputs = self.outputs.into_iter();
-        std::array::from_fn(|j| {
-            let values = outputs.next().expect("one buffer per output");
-            let leading = values.iter().take_while(|v| v.is_nan()).count();
-            let validity = if leading == counts[j] { Validity::Prefix(leading) } else { Validity::NaNMask };
-            (values, validity)
-        })
+        let mut results: Vec<Option<PartResult<K, O>>> = (0..parts).map(|_| None).collect();
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = per_thread
+                .into_iter()
+                .map(|items| {
+                    scope.spawn(move || {
+                        items.into_iter().map(|(p, kernel, out)| (p, run_part(kernel, segments, bounds, p, out))).collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            for handle in handles {
+                // A panic in a kernel is re-raised here, on the caller's thread, where the plugin layer catches it.
+                for (p, result) in handle.join().unwrap_or_else(|e| std::panic::resume_unwind(e)) {
+                    results[p] = Some(result);
+                }
+            }
+        });
+        results.into_iter().map(|r| r.expect("every part ran")).collect()
+    };
+    // Seams, in order: `exact` is the state an unsplit run would have at the start of part p.
+    let mut exact: Option<K> = None;
+    for (p, result) in results.into_iter().enumerate() {
+        let PartResult { end, begin, nan_counts: counts } = result;
+        let redo = match (&exact, how) {
+            (Some(real), Restart::Converges(_)) => !real.same_state(&begin),
+            _ => false,
+        };
+        if !redo {
+            for j in 0..O {
+                nan_counts[j] += counts[j];
+            }
+            exact = Some(end);
+            continue;
+        }
+        #[cfg(test)]
+        tests::REDONE.with(|n| n.set(n.get() + 1));
+        let mut kernel = exact.take().expect("a previous part");
+        let (a, b) = (bounds[p].0, bounds[p + 1].0);
+        let out = spare.each_mut().map(|s| &mut s[a..b]);
+        run_rows(&mut kernel, segments, a..b, out, nan_counts);
+        exact = Some(kernel);
     }
 }
 
-/// The per-row loop of [`Drive::feed`]: skip missing rows, step the kernel on the others, write every output.
+/// One part on a worker thread: warm up (from the second part on), remember the state, then write the part.
+fn run_part<K: Kernel<I, O>, const I: usize, const O: usize>(
+    mut kernel: K,
+    segments: &[Segment<'_, I>],
+    bounds: &[(usize, usize)],
+    p: usize,
+    out: [&mut [MaybeUninit<f64>]; O],
+) -> PartResult<K, O> {
+    let (start, warm_from) = bounds[p];
+    if p > 0 {
+        warm_up(&mut kernel, segments, warm_from..start);
+    }
+    let begin = kernel.copy();
+    let mut nan_counts = [0; O];
+    run_rows(&mut kernel, segments, start..bounds[p + 1].0, out, &mut nan_counts);
+    PartResult { end: kernel, begin, nan_counts }
+}
+
+/// Steps the kernel over the valid bars of `rows` without writing anything.
+fn warm_up<K: Kernel<I, O>, const I: usize, const O: usize>(kernel: &mut K, segments: &[Segment<'_, I>], rows: Range<usize>) {
+    for_each_piece(segments, rows, |seg, a, b, _| {
+        for i in a..b {
+            if seg.is_valid_bar(i) {
+                kernel.step(std::array::from_fn(|j| seg.columns[j].values[i]));
+            }
+        }
+    });
+}
+
+/// Writes the kernel's outputs for `rows` into `out` (whose first slot is row `rows.start`).
+fn run_rows<K: Kernel<I, O>, const I: usize, const O: usize>(
+    kernel: &mut K,
+    segments: &[Segment<'_, I>],
+    rows: Range<usize>,
+    mut out: [&mut [MaybeUninit<f64>]; O],
+    nan_counts: &mut [usize; O],
+) {
+    let first = rows.start;
+    for_each_piece(segments, rows, |seg, a, b, row| {
+        let cols: [Column<'_>; I] = std::array::from_fn(|j| seg.columns[j].slice(a, b));
+        let values: [&[f64]; I] = cols.map(|c| c.values);
+        let written = out.each_mut().map(|o| &mut o[row - first..row - first + (b - a)]);
+        // Two copies of the loop, so the common case (no null bitmap) carries no validity test at all.
+        if cols.iter().any(|c| c.validity.is_some()) {
+            feed_rows(kernel, nan_counts, values, written, |i| cols.iter().all(|c| c.is_valid(i)));
+        } else {
+            feed_rows(kernel, nan_counts, values, written, |_| true);
+        }
+    });
+}
+
+/// Calls `f(segment, a, b, row)` for each segment's share `a..b` of `rows`, in order; `row` is the absolute row of
+/// `a`.
+fn for_each_piece<const I: usize>(segments: &[Segment<'_, I>], rows: Range<usize>, mut f: impl FnMut(&Segment<'_, I>, usize, usize, usize)) {
+    for seg in segments {
+        let (lo, hi) = (rows.start.max(seg.start), rows.end.min(seg.start + seg.len()));
+        if lo < hi {
+            f(seg, lo - seg.start, hi - seg.start, lo);
+        }
+    }
+}
+
+/// The per-row loop: skip missing rows, step the kernel on the others, write every output.
 #[inline(always)]
 fn feed_rows<K: Kernel<I, O>, const I: usize, const O: usize>(
     kernel: &mut K,
@@ -113,55 +349,15 @@ fn feed_rows<K: Kernel<I, O>, const I: usize, const O: usize>(
 
 /// Run a kernel over plain slices in which NaN marks a missing bar; returns the outputs with NaN for no value.
 pub fn run_slices<K: Kernel<I, O>, const I: usize, const O: usize>(kernel: K, inputs: [&[f64]; I]) -> [Vec<f64>; O] {
+    run_slices_split(kernel, inputs, Split::DEFAULT)
+}
+
+/// [`run_slices`] with an explicit [`Split`].
+pub fn run_slices_split<K: Kernel<I, O>, const I: usize, const O: usize>(kernel: K, inputs: [&[f64]; I], split: Split) -> [Vec<f64>; O] {
     let len = inputs.first().map_or(0, |c| c.len());
-    let mut drive = Drive::new(kernel, len);
-    drive.feed(inputs.map(Column::dense));
-    drive.finish().map(|(values, _)| values)
+    let segment = Segment { start: 0, columns: inputs.map(Column::dense) };
+    drive(kernel, &[segment], len, split).map(|(values, _)| values)
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Running count of valid bars seen: shows exactly which rows reach the kernel.
-    struct Count(f64);
-    impl Kernel<2, 1> for Count {
-        fn step(&mut self, _x: [f64; 2]) -> [f64; 1] {
-            self.0 += 1.0;
-            [if self.0 >= 2.0 { self.0 } else { f64::NAN }]
-        }
-    }
-
-    #[test]
-    fn missing_rows_are_skipped_and_yield_nan() {
-        let a = [1.0, f64::NAN, 3.0, 4.0, 5.0];
-        let b = [1.0, 2.0, 3.0, f64::NAN, 5.0];
-        let [out] = run_slices(Count(0.0), [&a, &b]);
-        let shown: Vec<Option<f64>> = out.iter().map(|v| if v.is_nan() { None } else { Some(*v) }).collect();
-        assert_eq!(shown, vec![None, None, Some(2.0), None, Some(3.0)]);
-    }
-
-    #[test]
-    fn validity_bits_mark_missing_rows_across_segments() {
-        let mut drive = Drive::new(Count(0.0), 6);
-        let v1 = [1.0, 1.0, 1.0];
-        // bit offset 1 into 0b0000_0110: rows read bits 1, 2, 3 -> valid, valid, invalid
-        let bits = [0b0000_0110u8];
-        drive.feed([Column { values: &v1, validity: Some((&bits, 1)) }, Column::dense(&v1)]);
-        drive.feed([Column::dense(&v1), Column::dense(&v1)]);
-        let [(out, validity)] = drive.finish();
-        assert_eq!(validity, Validity::NaNMask);
-        let valid: Vec<bool> = out.iter().map(|v| !v.is_nan()).collect();
-        assert_eq!(valid, vec![false, true, false, true, true, true]);
-        assert_eq!(&out[3..], &[3.0, 4.0, 5.0]);
-    }
-
-    #[test]
-    fn warm_up_only_gives_prefix_validity() {
-        let a = [1.0, 2.0, 3.0];
-        let mut drive = Drive::new(Count(0.0), 3);
-        drive.feed([Column::dense(&a), Column::dense(&a)]);
-        let [(_, validity)] = drive.finish();
-        assert_eq!(validity, Validity::Prefix(1));
-    }
-}
+mod tests;

@@ -8,6 +8,26 @@
 //! [`catalogue::dispatch`] maps an indicator's name and parameters to its kernel; the Polars expressions and the
 //! tests both go through it.
 
+/// The [`Kernel`] methods of a kernel that can start mid-series, inside its `impl Kernel` block:
+/// `restarts!(self => Restart::Window(n))` for window kernels (which derive `Clone`), `restarts!(converges self =>
+/// ...)` for recursions (which also derive `PartialEq`, compared at the seams).
+macro_rules! restarts {
+    ($self:ident => $how:expr) => {
+        fn restart(&$self) -> Option<$crate::kernels::Restart> {
+            Some($how)
+        }
+        fn copy(&self) -> Self {
+            self.clone()
+        }
+    };
+    (converges $self:ident => $how:expr) => {
+        restarts!($self => $how);
+        fn same_state(&self, other: &Self) -> bool {
+            self == other
+        }
+    };
+}
+
 pub mod alloc;
 pub mod averages;
 pub mod bars;
@@ -24,13 +44,65 @@ pub mod volatility;
 pub mod volume;
 
 pub use catalogue::{dispatch, Runner};
-pub use driver::{run_slices, Column, Drive};
+pub use driver::{drive, run_slices, Column, Segment, Split, Validity};
 pub use params::{KernelError, Params};
 
 /// One indicator as a state machine over valid bars.
 ///
 /// `I` is the number of input columns (in the order the catalogue declares them), `O` the number of outputs.
-pub trait Kernel<const I: usize, const O: usize> {
+pub trait Kernel<const I: usize, const O: usize>: Send + Sized {
     /// Consume the next valid bar and return the outputs for it; `NaN` where there is no value yet.
     fn step(&mut self, x: [f64; I]) -> [f64; O];
+
+    /// Whether and how the kernel can start mid-series, which lets the [`driver`] split long inputs across
+    /// threads. `None` (the default): its state depends on the whole history (cumulative sums, trend-following
+    /// state machines). Called on a fresh kernel.
+    fn restart(&self) -> Option<Restart> {
+        None
+    }
+
+    /// A copy with the same state. Kernels whose [`Kernel::restart`] is `Some` derive `Clone` and return a clone.
+    fn copy(&self) -> Self {
+        unreachable!("copy() called on a kernel that cannot restart")
+    }
+
+    /// Whether two kernels are in exactly the same state, so that they give the same outputs from here on. Needed
+    /// by [`Restart::Converges`] kernels (derive `PartialEq`); `false` by default.
+    fn same_state(&self, _other: &Self) -> bool {
+        false
+    }
+}
+
+/// How a kernel started mid-series catches up with one that saw the whole history (see [`Kernel::restart`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Restart {
+    /// After this many valid bars it holds the same window of bars (running sums may differ in the last bits).
+    Window(usize),
+    /// A recursion that forgets its start geometrically: after this many valid bars the difference has usually
+    /// vanished below the last bit. The driver checks the state bit for bit and recomputes when it has not.
+    Converges(usize),
+}
+
+impl Restart {
+    /// A chain of stages (each fed by the one before): their warm-ups add up.
+    pub fn then(self, next: Restart) -> Restart {
+        match (self, next) {
+            (Restart::Window(a), Restart::Window(b)) => Restart::Window(a + b),
+            (a, b) => Restart::Converges(a.warm_up_bars() + b.warm_up_bars()),
+        }
+    }
+
+    /// Valid bars to step through before the first row a part writes.
+    pub fn warm_up_bars(self) -> usize {
+        match self {
+            Restart::Window(n) | Restart::Converges(n) => n,
+        }
+    }
+
+    /// Bars for a recursion `v ← keep·v + …` to shrink a difference in its state below 2⁻⁶⁴ of its size, plus the
+    /// `seed` bars it averages before it starts.
+    pub fn converges(keep: f64, seed: usize) -> Self {
+        let bars = if keep <= 0.0 { 0.0 } else { (64.0 * std::f64::consts::LN_2 / -keep.ln()).ceil() };
+        Restart::Converges(seed + bars as usize)
+    }
 }

@@ -14,7 +14,7 @@
 
 use super::blocks::{Ema, Extreme, Ring, RollingExtreme, RollingMean, RollingSum, Wilder};
 use super::catalogue::Runner;
-use super::{Kernel, KernelError, Params};
+use super::{Kernel, KernelError, Params, Restart};
 
 /// TA-Lib's zero tolerance: absolute for PPO's denominator, relative to the magnitudes compared elsewhere.
 const TA_EPSILON: f64 = 1e-14;
@@ -125,6 +125,7 @@ impl CountedSum {
 }
 
 /// Wilder-smoothed average gain and loss of the bar-to-bar changes; first value after `n` changes.
+#[derive(Clone, PartialEq)]
 struct Rsi {
     prev: Option<f64>,
     gain: Wilder,
@@ -152,6 +153,8 @@ impl Rsi {
 }
 /// Wilder's RSI as TA-Lib computes it: gains and losses smoothed separately, first value after `n` changes.
 impl Kernel<1, 1> for Rsi {
+    // One bar for the first change, then the two smoothers side by side.
+    restarts!(converges self => Restart::Window(1).then(self.gain.restart()));
     #[inline]
     fn step(&mut self, [x]: [f64; 1]) -> [f64; 1] {
         [self.value(x).unwrap_or(f64::NAN)]
@@ -159,8 +162,10 @@ impl Kernel<1, 1> for Rsi {
 }
 
 /// Chande momentum oscillator, TA-Lib's way: RSI's Wilder-smoothed gains and losses, `100 (g - l) / (g + l)`.
+#[derive(Clone, PartialEq)]
 struct Cmo(Rsi);
 impl Kernel<1, 1> for Cmo {
+    restarts!(converges self => Restart::Window(1).then(self.0.gain.restart()));
     #[inline]
     fn step(&mut self, [x]: [f64; 1]) -> [f64; 1] {
         [self.0.push(x).map_or(f64::NAN, |(g, l)| 100.0 * ratio_or_zero(g - l, g + l))]
@@ -169,7 +174,9 @@ impl Kernel<1, 1> for Cmo {
 
 /// TA-Lib's MACD: the fast EMA starts late so that its SMA seed window ends on the same bar as the slow one's; the
 /// signal EMA of the MACD line is seeded with its first `signal` values; all three outputs start together.
+#[derive(Clone, PartialEq)]
 struct Macd {
+    /// Bars seen, counted only up to `fast_delay` (so a warm MACD's state is its three averages).
     bars: usize,
     fast_delay: usize,
     fast: Ema,
@@ -182,10 +189,14 @@ impl Macd {
     }
 }
 impl Kernel<1, 3> for Macd {
+    restarts!(converges self => self.slow.restart().then(self.signal.restart()));
+
     #[inline]
     fn step(&mut self, [x]: [f64; 1]) -> [f64; 3] {
         let skip_fast = self.bars < self.fast_delay;
-        self.bars += 1;
+        if skip_fast {
+            self.bars += 1;
+        }
         let slow = self.slow.push(x);
         if skip_fast {
             return [f64::NAN; 3];
@@ -230,6 +241,7 @@ impl Kernel<1, 1> for PriceOscillator {
 
 /// Where the close lies in the range of the last `n` highs and lows, as TA-Lib's fast %K (0 when the highest high
 /// and lowest low are the same level).
+#[derive(Clone)]
 struct FastK {
     highest: RollingExtreme,
     lowest: RollingExtreme,
@@ -281,12 +293,16 @@ impl Kernel<3, 2> for StochF {
 }
 
 /// Slow stochastic: %K smoothed by an SMA, and that smoothed again for %D; both emitted once %D is.
+#[derive(Clone)]
 struct Stoch {
     fast: FastK,
     slow_k: RollingMean,
     slow_d: RollingMean,
 }
 impl Kernel<3, 2> for Stoch {
+    restarts!(self => Restart::Window(self.fast.highest.window())
+        .then(Restart::Window(self.slow_k.window()))
+        .then(Restart::Window(self.slow_d.window())));
     #[inline]
     fn step(&mut self, [h, l, c]: [f64; 3]) -> [f64; 2] {
         let Some(k) = self.fast.push(h, l, c).and_then(|k| self.slow_k.push(k)) else { return [f64::NAN; 2] };

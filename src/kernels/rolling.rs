@@ -2,7 +2,7 @@
 
 use super::blocks::{CompensatedSum, Extreme, RollingExtreme, RollingMean, RollingMoments, RollingSum};
 use super::catalogue::Runner;
-use super::{Kernel, KernelError, Params};
+use super::{Kernel, KernelError, Params, Restart};
 
 pub fn dispatch<R: Runner>(name: &str, p: &Params, r: &mut R) -> Result<Option<R::Out>, KernelError> {
     Ok(Some(match name {
@@ -34,28 +34,35 @@ pub fn dispatch<R: Runner>(name: &str, p: &Params, r: &mut R) -> Result<Option<R
     }))
 }
 
+#[derive(Clone)]
 struct Sum(RollingSum);
 impl Kernel<1, 1> for Sum {
+    restarts!(self => Restart::Window(self.0.window()));
     #[inline]
     fn step(&mut self, [x]: [f64; 1]) -> [f64; 1] {
         [self.0.push(x).unwrap_or(f64::NAN)]
     }
 }
 
-struct Mean(RollingMean);
+/// The simple moving average (`sma`, `rolling_mean`).
+#[derive(Clone)]
+pub(crate) struct Mean(pub(crate) RollingMean);
 impl Kernel<1, 1> for Mean {
+    restarts!(self => Restart::Window(self.0.window()));
     #[inline]
     fn step(&mut self, [x]: [f64; 1]) -> [f64; 1] {
         [self.0.push(x).unwrap_or(f64::NAN)]
     }
 }
 
+#[derive(Clone)]
 struct Var {
     moments: RollingMoments,
     denominator: f64,
     sqrt: bool,
 }
 impl Kernel<1, 1> for Var {
+    restarts!(self => Restart::Window(self.moments.window()));
     #[inline]
     fn step(&mut self, [x]: [f64; 1]) -> [f64; 1] {
         let Some((_, m2)) = self.moments.push(x) else { return [f64::NAN] };
@@ -67,8 +74,10 @@ impl Kernel<1, 1> for Var {
     }
 }
 
+#[derive(Clone)]
 struct Ext(RollingExtreme);
 impl Kernel<1, 1> for Ext {
+    restarts!(self => Restart::Window(self.0.window()));
     #[inline]
     fn step(&mut self, [x]: [f64; 1]) -> [f64; 1] {
         [self.0.push_value(x).unwrap_or(f64::NAN)]

@@ -2,7 +2,7 @@
 
 use super::blocks::{RollingMoments, Wilder};
 use super::catalogue::Runner;
-use super::{Kernel, KernelError, Params};
+use super::{Kernel, KernelError, Params, Restart};
 
 pub fn dispatch<R: Runner>(name: &str, p: &Params, r: &mut R) -> Result<Option<R::Out>, KernelError> {
     Ok(Some(match name {
@@ -25,7 +25,7 @@ pub fn dispatch<R: Runner>(name: &str, p: &Params, r: &mut R) -> Result<Option<R
 }
 
 /// `max(high, prev close) - min(low, prev close)`; from the second bar on, as TA-Lib's TRANGE.
-#[derive(Default)]
+#[derive(Default, Clone, PartialEq)]
 pub struct TrueRange {
     prev_close: Option<f64>,
 }
@@ -37,6 +37,7 @@ impl TrueRange {
     }
 }
 impl Kernel<3, 1> for TrueRange {
+    restarts!(self => Restart::Window(1));
     #[inline]
     fn step(&mut self, [h, l, c]: [f64; 3]) -> [f64; 1] {
         [self.push(h, l, c).unwrap_or(f64::NAN)]
@@ -44,11 +45,13 @@ impl Kernel<3, 1> for TrueRange {
 }
 
 /// Wilder-smoothed true range.
+#[derive(Clone, PartialEq)]
 struct Atr {
     tr: TrueRange,
     smooth: Wilder,
 }
 impl Kernel<3, 1> for Atr {
+    restarts!(converges self => Restart::Window(1).then(self.smooth.restart()));
     #[inline]
     fn step(&mut self, [h, l, c]: [f64; 3]) -> [f64; 1] {
         [self.tr.push(h, l, c).and_then(|tr| self.smooth.push(tr)).unwrap_or(f64::NAN)]
@@ -56,11 +59,13 @@ impl Kernel<3, 1> for Atr {
 }
 
 /// ATR as a percentage of the close (0 where the close is 0). As in TA-Lib, `window = 1` gives the plain true range.
+#[derive(Clone, PartialEq)]
 struct Natr {
     atr: Atr,
     unit: bool,
 }
 impl Kernel<3, 1> for Natr {
+    restarts!(converges self => Restart::Window(1).then(self.atr.smooth.restart()));
     #[inline]
     fn step(&mut self, [h, l, c]: [f64; 3]) -> [f64; 1] {
         let [atr] = self.atr.step([h, l, c]);
@@ -83,6 +88,7 @@ fn population_std(m2: f64, n: usize) -> f64 {
 }
 
 /// Bollinger bands: SMA middle band, bands `nbdevup` and `nbdevdn` population standard deviations away.
+#[derive(Clone)]
 struct Bbands {
     moments: RollingMoments,
     n: usize,
@@ -90,6 +96,7 @@ struct Bbands {
     down: f64,
 }
 impl Kernel<1, 3> for Bbands {
+    restarts!(self => Restart::Window(self.moments.window()));
     #[inline]
     fn step(&mut self, [x]: [f64; 1]) -> [f64; 3] {
         let Some((mean, m2)) = self.moments.push(x) else { return [f64::NAN; 3] };
@@ -99,12 +106,14 @@ impl Kernel<1, 3> for Bbands {
 }
 
 /// Population standard deviation times `nbdev`.
+#[derive(Clone)]
 struct StdDev {
     moments: RollingMoments,
     n: usize,
     k: f64,
 }
 impl Kernel<1, 1> for StdDev {
+    restarts!(self => Restart::Window(self.moments.window()));
     #[inline]
     fn step(&mut self, [x]: [f64; 1]) -> [f64; 1] {
         [self.moments.push(x).map_or(f64::NAN, |(_, m2)| population_std(m2, self.n) * self.k)]

@@ -1,0 +1,259 @@
+use super::*;
+
+thread_local! {
+    /// Parts recomputed on this thread because their warm-up had not converged (the seams are checked on the
+    /// calling thread, so each test sees only its own).
+    pub(super) static REDONE: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+fn redone() -> usize {
+    REDONE.with(|n| n.get())
+}
+
+/// Running count of valid bars seen: shows exactly which rows reach the kernel.
+#[derive(Clone)]
+struct Count(f64);
+impl Kernel<2, 1> for Count {
+    fn step(&mut self, _x: [f64; 2]) -> [f64; 1] {
+        self.0 += 1.0;
+        [if self.0 >= 2.0 { self.0 } else { f64::NAN }]
+    }
+}
+
+#[test]
+fn missing_rows_are_skipped_and_yield_nan() {
+    let a = [1.0, f64::NAN, 3.0, 4.0, 5.0];
+    let b = [1.0, 2.0, 3.0, f64::NAN, 5.0];
+    let [out] = run_slices(Count(0.0), [&a, &b]);
+    let shown: Vec<Option<f64>> = out.iter().map(|v| if v.is_nan() { None } else { Some(*v) }).collect();
+    assert_eq!(shown, vec![None, None, Some(2.0), None, Some(3.0)]);
+}
+
+#[test]
+fn validity_bits_mark_missing_rows_across_segments() {
+    let v1 = [1.0, 1.0, 1.0];
+    // bit offset 1 into 0b0000_0110: rows read bits 1, 2, 3 -> valid, valid, invalid
+    let bits = [0b0000_0110u8];
+    let segments = [
+        Segment { start: 0, columns: [Column { values: &v1, validity: Some((&bits, 1)) }, Column::dense(&v1)] },
+        Segment { start: 3, columns: [Column::dense(&v1), Column::dense(&v1)] },
+    ];
+    let [(out, validity)] = drive(Count(0.0), &segments, 6, Split::DEFAULT);
+    assert_eq!(validity, Validity::NaNMask);
+    let valid: Vec<bool> = out.iter().map(|v| !v.is_nan()).collect();
+    assert_eq!(valid, vec![false, true, false, true, true, true]);
+    assert_eq!(&out[3..], &[3.0, 4.0, 5.0]);
+}
+
+#[test]
+fn warm_up_only_gives_prefix_validity() {
+    let a = [1.0, 2.0, 3.0];
+    let [(_, validity)] = drive(Count(0.0), &[Segment { start: 0, columns: [Column::dense(&a), Column::dense(&a)] }], 3, Split::DEFAULT);
+    assert_eq!(validity, Validity::Prefix(1));
+}
+
+#[test]
+fn boundaries_depend_on_length_only() {
+    let split = Split { min_part_rows: 100, max_parts: 4 };
+    assert_eq!(split.boundaries(150), vec![0, 150]);
+    assert_eq!(split.boundaries(250), vec![0, 125, 250]);
+    assert_eq!(split.boundaries(10_000), vec![0, 2500, 5000, 7500, 10_000]);
+    assert_eq!(Split::NONE.boundaries(10_000), vec![0, 10_000]);
+}
+
+#[test]
+fn warm_up_start_counts_valid_bars_backwards_across_segments() {
+    let a = [1.0, f64::NAN, 3.0, 4.0];
+    let b = [f64::NAN, 6.0, 7.0];
+    let segments = [Segment { start: 0, columns: [Column::dense(&a)] }, Segment { start: 4, columns: [Column::dense(&b)] }];
+    // valid rows: 0, 2, 3, 5, 6
+    assert_eq!(warm_up_start(&segments, 7, 2), Some(5));
+    assert_eq!(warm_up_start(&segments, 7, 3), Some(3));
+    assert_eq!(warm_up_start(&segments, 5, 3), Some(0));
+    assert_eq!(warm_up_start(&segments, 5, 4), None);
+    assert_eq!(warm_up_start(&segments, 5, 0), Some(5));
+}
+
+/// A test recursion `v ← k·v + (1 − k)·x` that declares it converges: splitting must reproduce the unsplit bits.
+#[derive(Clone, PartialEq)]
+struct Smooth {
+    k: f64,
+    v: f64,
+    seen: bool,
+}
+impl Kernel<1, 1> for Smooth {
+    fn step(&mut self, [x]: [f64; 1]) -> [f64; 1] {
+        self.v = if self.seen { self.v * self.k + x * (1.0 - self.k) } else { x };
+        self.seen = true;
+        [self.v]
+    }
+    fn restart(&self) -> Option<Restart> {
+        Some(Restart::converges(self.k, 1))
+    }
+    fn copy(&self) -> Self {
+        self.clone()
+    }
+    fn same_state(&self, other: &Self) -> bool {
+        self == other
+    }
+}
+
+fn walk(n: usize, seed: u64) -> Vec<f64> {
+    let mut state = seed;
+    let mut level = 100.0;
+    (0..n)
+        .map(|_| {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            level *= 1.0 + 0.02 * ((state >> 11) as f64 / (1u64 << 53) as f64 - 0.5);
+            level
+        })
+        .collect()
+}
+
+const SMALL_PARTS: Split = Split { min_part_rows: 2_000, max_parts: 8 };
+
+#[test]
+fn a_converging_recursion_split_into_parts_equals_the_unsplit_run_bit_for_bit() {
+    let mut x = walk(20_000, 3);
+    for i in (0..x.len()).step_by(97) {
+        x[i] = f64::NAN;
+    }
+    let smooth = Smooth { k: 0.9, v: 0.0, seen: false };
+    let [whole] = run_slices_split(smooth.clone(), [&x], Split::NONE);
+    let [parts] = run_slices_split(smooth, [&x], SMALL_PARTS);
+    assert_eq!(whole.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), parts.iter().map(|v| v.to_bits()).collect::<Vec<_>>());
+}
+
+#[test]
+fn a_part_whose_warm_up_did_not_converge_is_recomputed() {
+    // A slowly forgetting recursion that claims a far too short warm-up: the seam check must catch every part.
+    #[derive(Clone, PartialEq)]
+    struct Liar(Smooth);
+    impl Kernel<1, 1> for Liar {
+        fn step(&mut self, x: [f64; 1]) -> [f64; 1] {
+            self.0.step(x)
+        }
+        fn restart(&self) -> Option<Restart> {
+            Some(Restart::Converges(3))
+        }
+        fn copy(&self) -> Self {
+            self.clone()
+        }
+        fn same_state(&self, other: &Self) -> bool {
+            self == other
+        }
+    }
+    let x = walk(20_000, 5);
+    let liar = Liar(Smooth { k: 0.999, v: 0.0, seen: false });
+    let [whole] = run_slices_split(liar.clone(), [&x], Split::NONE);
+    let before = redone();
+    let [parts] = run_slices_split(liar, [&x], SMALL_PARTS);
+    assert_eq!(whole, parts);
+    assert_eq!(redone() - before, 7, "every seam of the eight parts");
+}
+
+#[test]
+fn too_few_valid_bars_before_a_boundary_keep_the_parts_together() {
+    // Only NaN before row 15,000: the boundaries inside that stretch have no warm-up bars and are dropped.
+    let mut x = walk(20_000, 9);
+    x[..15_000].fill(f64::NAN);
+    let smooth = Smooth { k: 0.5, v: 0.0, seen: false };
+    let segments = [Segment { start: 0, columns: [Column::dense(&x)] }];
+    let bounds = part_starts(&segments, &SMALL_PARTS.boundaries(x.len()), 70);
+    assert!(bounds.iter().all(|&(b, _)| b == 0 || b >= 15_000 + 70), "{bounds:?}");
+    let [whole] = run_slices_split(smooth.clone(), [&x], Split::NONE);
+    let [parts] = run_slices_split(smooth, [&x], SMALL_PARTS);
+    assert_eq!(whole.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), parts.iter().map(|v| v.to_bits()).collect::<Vec<_>>());
+}
+
+#[test]
+fn the_same_column_gives_the_same_bits_in_one_chunk_or_many() {
+    let x = walk(30_000, 11);
+    let kernel = || crate::kernels::rolling::Mean(crate::kernels::blocks::RollingMean::new(20));
+    let one = [Segment { start: 0, columns: [Column::dense(&x)] }];
+    let [(a, _)] = drive(kernel(), &one, x.len(), SMALL_PARTS);
+    let cuts = [0, 1, 777, 4_000, 4_001, 19_999, 30_000];
+    let many: Vec<Segment<'_, 1>> =
+        cuts.windows(2).map(|w| Segment { start: w[0], columns: [Column::dense(&x[w[0]..w[1]])] }).collect();
+    let [(b, _)] = drive(kernel(), &many, x.len(), SMALL_PARTS);
+    assert_eq!(a.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), b.iter().map(|v| v.to_bits()).collect::<Vec<_>>());
+}
+
+#[test]
+fn a_window_kernel_split_into_parts_agrees_with_the_unsplit_run() {
+    let mut x = walk(50_000, 13);
+    for i in (0..x.len()).step_by(131) {
+        x[i] = f64::NAN;
+    }
+    let kernel = || crate::kernels::rolling::Mean(crate::kernels::blocks::RollingMean::new(20));
+    let [whole] = run_slices_split(kernel(), [&x], Split::NONE);
+    let [parts] = run_slices_split(kernel(), [&x], SMALL_PARTS);
+    for (i, (a, b)) in whole.iter().zip(&parts).enumerate() {
+        assert!(a.is_nan() == b.is_nan() && (a.is_nan() || (a - b).abs() <= 1e-12 * a.abs()), "row {i}: {a} vs {b}");
+    }
+}
+
+#[test]
+fn the_catalogue_recursions_converge_within_their_declared_warm_up_on_market_like_data() {
+    // Bit-identical results are guaranteed either way; this checks the warm-ups are long enough that the
+    // threads' work is kept (a recomputed part costs a serial pass).
+    let close = walk(40_000, 17);
+    let high: Vec<f64> = close.iter().map(|c| c * 1.004).collect();
+    let low: Vec<f64> = close.iter().map(|c| c * 0.996).collect();
+    let cases: [(&str, &[(&str, f64)], Vec<&[f64]>); 5] = [
+        ("ema", &[("window", 20.0)], vec![&close]),
+        ("rsi", &[("window", 14.0)], vec![&close]),
+        ("macd", &[("fastperiod", 12.0), ("slowperiod", 26.0), ("signalperiod", 9.0)], vec![&close]),
+        ("atr", &[("window", 14.0)], vec![&high, &low, &close]),
+        ("tema", &[("window", 30.0)], vec![&close]),
+    ];
+    for (name, params, inputs) in cases {
+        let values = params.iter().map(|(k, v)| (k.to_string(), *v)).collect();
+        let p = crate::kernels::Params::new(name, &values);
+        let mut whole = SplitRunner { inputs: inputs.clone(), split: Split::NONE, redone: 0 };
+        let mut parts = SplitRunner { inputs, split: SMALL_PARTS, redone: 0 };
+        let a = crate::kernels::dispatch(name, &p, &mut whole).unwrap();
+        let b = crate::kernels::dispatch(name, &p, &mut parts).unwrap();
+        let bits = |v: &Vec<Vec<f64>>| v.iter().map(|c| c.iter().map(|x| x.to_bits()).collect::<Vec<_>>()).collect::<Vec<_>>();
+        assert_eq!(bits(&a), bits(&b), "{name}");
+        assert_eq!(parts.redone, 0, "{name}: parts recomputed");
+    }
+}
+
+/// Runs a catalogue kernel over slices with a given split, counting the parts recomputed meanwhile.
+struct SplitRunner<'a> {
+    inputs: Vec<&'a [f64]>,
+    split: Split,
+    redone: usize,
+}
+impl crate::kernels::Runner for SplitRunner<'_> {
+    type Out = Vec<Vec<f64>>;
+    fn run<K: Kernel<I, O>, const I: usize, const O: usize>(&mut self, kernel: K) -> Self::Out {
+        let inputs: [&[f64]; I] = self.inputs.as_slice().try_into().unwrap();
+        let len = inputs[0].len();
+        let segment = Segment { start: 0, columns: inputs.map(Column::dense) };
+        let before = redone();
+        let out = drive(kernel, &[segment], len, self.split).map(|(v, _)| v).into_iter().collect();
+        self.redone += redone() - before;
+        out
+    }
+}
+
+#[test]
+fn rsi_after_a_long_flat_stretch_is_recomputed_and_still_exact() {
+    // Flat prices make both of RSI's smoothers decay together, so their ratio (the RSI) carries the history before
+    // the stretch however long it is: a part starting inside it cannot know it and must be recomputed.
+    let mut close = walk(20_000, 23);
+    let level = close[4_000];
+    close[4_000..12_000].fill(level);
+    let values = [("window".to_string(), 14.0)].into_iter().collect();
+    let p = crate::kernels::Params::new("rsi", &values);
+    let mut whole = SplitRunner { inputs: vec![&close], split: Split::NONE, redone: 0 };
+    let mut parts = SplitRunner { inputs: vec![&close], split: SMALL_PARTS, redone: 0 };
+    let a = crate::kernels::dispatch("rsi", &p, &mut whole).unwrap();
+    let b = crate::kernels::dispatch("rsi", &p, &mut parts).unwrap();
+    assert!(parts.redone >= 1);
+    assert_eq!(a[0].iter().map(|x| x.to_bits()).collect::<Vec<_>>(), b[0].iter().map(|x| x.to_bits()).collect::<Vec<_>>());
+    // The flat stretch keeps the RSI of its first bar, not 0 or NaN.
+    assert!(a[0][11_000] > 0.0 && a[0][11_000] < 100.0);
+}
