@@ -43,7 +43,7 @@ pub fn dispatch<R: Runner>(name: &str, p: &Params, r: &mut R) -> Result<Option<R
 struct EmaKernel(Ema);
 impl Kernel<1, 1> for EmaKernel {
     restarts!(converges self => self.0.restart());
-    #[inline]
+    #[inline(always)]
     fn step(&mut self, [x]: [f64; 1]) -> [f64; 1] {
         [self.0.push(x).unwrap_or(f64::NAN)]
     }
@@ -54,7 +54,7 @@ impl Kernel<1, 1> for EmaKernel {
 struct WmaKernel(Wma);
 impl Kernel<1, 1> for WmaKernel {
     restarts!(self => Restart::Window(self.0.window()));
-    #[inline]
+    #[inline(always)]
     fn step(&mut self, [x]: [f64; 1]) -> [f64; 1] {
         [self.0.push(x).unwrap_or(f64::NAN)]
     }
@@ -73,7 +73,7 @@ impl Dema {
 }
 impl Kernel<1, 1> for Dema {
     restarts!(converges self => self.e1.restart().then(self.e2.restart()));
-    #[inline]
+    #[inline(always)]
     fn step(&mut self, [x]: [f64; 1]) -> [f64; 1] {
         let Some(e1) = self.e1.push(x) else { return [f64::NAN] };
         let Some(e2) = self.e2.push(e1) else { return [f64::NAN] };
@@ -95,7 +95,7 @@ impl Tema {
 }
 impl Kernel<1, 1> for Tema {
     restarts!(converges self => self.e1.restart().then(self.e2.restart()).then(self.e3.restart()));
-    #[inline]
+    #[inline(always)]
     fn step(&mut self, [x]: [f64; 1]) -> [f64; 1] {
         let Some(e1) = self.e1.push(x) else { return [f64::NAN] };
         let Some(e2) = self.e2.push(e1) else { return [f64::NAN] };
@@ -120,7 +120,7 @@ impl Trima {
     }
 }
 impl Kernel<1, 1> for Trima {
-    #[inline]
+    #[inline(always)]
     fn step(&mut self, [x]: [f64; 1]) -> [f64; 1] {
         let Some(m) = self.inner.push(x) else { return [f64::NAN] };
         [self.outer.push(m).unwrap_or(f64::NAN)]
@@ -148,7 +148,7 @@ impl Kama {
     }
 }
 impl Kernel<1, 1> for Kama {
-    #[inline]
+    #[inline(always)]
     fn step(&mut self, [x]: [f64; 1]) -> [f64; 1] {
         if self.identity {
             return [x];
@@ -184,7 +184,7 @@ impl T3 {
     }
 }
 impl Kernel<1, 1> for T3 {
-    #[inline]
+    #[inline(always)]
     fn step(&mut self, [x]: [f64; 1]) -> [f64; 1] {
         let mut e = [0.0; 6];
         let mut v = x;
@@ -210,7 +210,7 @@ impl Hma {
     }
 }
 impl Kernel<1, 1> for Hma {
-    #[inline]
+    #[inline(always)]
     fn step(&mut self, [x]: [f64; 1]) -> [f64; 1] {
         let half = self.half.push(x);
         let Some(full) = self.full.push(x) else { return [f64::NAN] };
@@ -234,7 +234,7 @@ impl Vwma {
     }
 }
 impl Kernel<2, 1> for Vwma {
-    #[inline]
+    #[inline(always)]
     fn step(&mut self, [close, volume]: [f64; 2]) -> [f64; 1] {
         let flag = (volume != 0.0) as usize;
         self.nonzero_count += flag;
@@ -265,7 +265,7 @@ impl Zlema {
     }
 }
 impl Kernel<1, 1> for Zlema {
-    #[inline]
+    #[inline(always)]
     fn step(&mut self, [x]: [f64; 1]) -> [f64; 1] {
         self.past.push(x);
         let Some(lagged) = self.past.ago(self.lag) else { return [f64::NAN] };

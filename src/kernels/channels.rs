@@ -62,7 +62,7 @@ impl Atr {
         Self { tr: TrueRange::default(), smooth: Wilder::new(n) }
     }
 
-    #[inline]
+    #[inline(always)]
     fn push(&mut self, h: f64, l: f64, c: f64) -> Option<f64> {
         self.tr.push(h, l, c).and_then(|tr| self.smooth.push(tr))
     }
@@ -76,7 +76,7 @@ struct Keltner {
     atr: Atr,
 }
 impl Kernel<3, 3> for Keltner {
-    #[inline]
+    #[inline(always)]
     fn step(&mut self, [h, l, c]: [f64; 3]) -> [f64; 3] {
         let mid = self.middle.push(c);
         let atr = self.atr.push(h, l, c);
@@ -98,7 +98,7 @@ impl Donchian {
     }
 
     /// `(upper, middle, lower)` once the window is full.
-    #[inline]
+    #[inline(always)]
     fn push(&mut self, h: f64, l: f64) -> Option<(f64, f64, f64)> {
         let hi = self.high.push_value(h);
         let lo = self.low.push_value(l);
@@ -107,7 +107,7 @@ impl Donchian {
     }
 }
 impl Kernel<2, 3> for Donchian {
-    #[inline]
+    #[inline(always)]
     fn step(&mut self, [h, l]: [f64; 2]) -> [f64; 3] {
         self.push(h, l).map_or([f64::NAN; 3], |(u, m, d)| [u, m, d])
     }
@@ -136,7 +136,7 @@ struct Squeeze {
     reg_mean: RollingMean,
 }
 impl Kernel<3, 2> for Squeeze {
-    #[inline]
+    #[inline(always)]
     fn step(&mut self, [h, l, c]: [f64; 3]) -> [f64; 2] {
         let bb = self.bb.push(c);
         let kc_mid = self.kc_mid.push(c);
@@ -187,7 +187,7 @@ struct SuperTrend {
     prev: Option<(f64, f64, f64, f64)>,
 }
 impl Kernel<3, 2> for SuperTrend {
-    #[inline]
+    #[inline(always)]
     fn step(&mut self, [h, l, c]: [f64; 3]) -> [f64; 2] {
         let Some(atr) = self.atr.push(h, l, c) else { return [f64::NAN; 2] };
         let mid = (h + l) / 2.0;
@@ -230,7 +230,7 @@ struct Ichimoku {
     lead_b: Ring,
 }
 impl Kernel<3, 5> for Ichimoku {
-    #[inline]
+    #[inline(always)]
     fn step(&mut self, [h, l, c]: [f64; 3]) -> [f64; 5] {
         let tenkan = self.tenkan.push(h, l).map_or(f64::NAN, |(_, m, _)| m);
         let kijun = self.kijun.push(h, l).map_or(f64::NAN, |(_, m, _)| m);

@@ -124,8 +124,7 @@ pub fn drive<K: Kernel<I, O>, const I: usize, const O: usize>(
         let spare: [&mut [MaybeUninit<f64>]; O] = outputs.each_mut().map(|out| &mut out.spare_capacity_mut()[..len]);
         match plan {
             None => {
-                let mut kernel = kernel;
-                run_rows(&mut kernel, segments, 0..len, spare, &mut nan_counts);
+                run_rows(kernel, segments, 0..len, spare, &mut nan_counts);
             }
             Some((fresh, how, bounds)) => run_parts(kernel, fresh, how, segments, &bounds, spare, &mut nan_counts),
         }
@@ -255,11 +254,10 @@ fn run_parts<K: Kernel<I, O>, const I: usize, const O: usize>(
         }
         #[cfg(test)]
         tests::REDONE.with(|n| n.set(n.get() + 1));
-        let mut kernel = exact.take().expect("a previous part");
+        let kernel = exact.take().expect("a previous part");
         let (a, b) = (bounds[p].0, bounds[p + 1].0);
         let out = spare.each_mut().map(|s| &mut s[a..b]);
-        run_rows(&mut kernel, segments, a..b, out, nan_counts);
-        exact = Some(kernel);
+        exact = Some(run_rows(kernel, segments, a..b, out, nan_counts));
     }
 }
 
@@ -277,8 +275,8 @@ fn run_part<K: Kernel<I, O>, const I: usize, const O: usize>(
     }
     let begin = kernel.copy();
     let mut nan_counts = [0; O];
-    run_rows(&mut kernel, segments, start..bounds[p + 1].0, out, &mut nan_counts);
-    PartResult { end: kernel, begin, nan_counts }
+    let end = run_rows(kernel, segments, start..bounds[p + 1].0, out, &mut nan_counts);
+    PartResult { end, begin, nan_counts }
 }
 
 /// Steps the kernel over the valid bars of `rows` without writing anything.
@@ -292,26 +290,29 @@ fn warm_up<K: Kernel<I, O>, const I: usize, const O: usize>(kernel: &mut K, segm
     });
 }
 
-/// Writes the kernel's outputs for `rows` into `out` (whose first slot is row `rows.start`).
+/// Writes the kernel's outputs for `rows` into `out` (whose first slot is row `rows.start`); returns the kernel.
 fn run_rows<K: Kernel<I, O>, const I: usize, const O: usize>(
-    kernel: &mut K,
+    kernel: K,
     segments: &[Segment<'_, I>],
     rows: Range<usize>,
     mut out: [&mut [MaybeUninit<f64>]; O],
     nan_counts: &mut [usize; O],
-) {
+) -> K {
     let first = rows.start;
+    let mut slot = Some(kernel);
     for_each_piece(segments, rows, |seg, a, b, row| {
         let cols: [Column<'_>; I] = std::array::from_fn(|j| seg.columns[j].slice(a, b));
         let values: [&[f64]; I] = cols.map(|c| c.values);
         let written = out.each_mut().map(|o| &mut o[row - first..row - first + (b - a)]);
+        let kernel = slot.take().expect("the kernel is put back after every piece");
         // Two copies of the loop, so the common case (no null bitmap) carries no validity test at all.
-        if cols.iter().any(|c| c.validity.is_some()) {
-            feed_rows(kernel, nan_counts, values, written, |i| cols.iter().all(|c| c.is_valid(i)));
+        slot = Some(if cols.iter().any(|c| c.validity.is_some()) {
+            feed_rows_fast(kernel, nan_counts, values, written, |i| cols.iter().all(|c| c.is_valid(i)))
         } else {
-            feed_rows(kernel, nan_counts, values, written, |_| true);
-        }
+            feed_rows_fast(kernel, nan_counts, values, written, |_| true)
+        });
     });
+    slot.expect("the kernel is put back after every piece")
 }
 
 /// Calls `f(segment, a, b, row)` for each segment's share `a..b` of `rows`, in order; `row` is the absolute row of
@@ -325,15 +326,48 @@ fn for_each_piece<const I: usize>(segments: &[Segment<'_, I>], rows: Range<usize
     }
 }
 
-/// The per-row loop: skip missing rows, step the kernel on the others, write every output.
+/// [`feed_rows`] compiled for the processor's fused multiply-add when it has one, so the recursions' `mul_add`
+/// (see [`super::blocks::mul_add`]) is one instruction instead of a library call.
 #[inline(always)]
-fn feed_rows<K: Kernel<I, O>, const I: usize, const O: usize>(
-    kernel: &mut K,
-    nan_counts: &mut [usize; O],
+fn feed_rows_fast<K: Kernel<I, O>, const I: usize, const O: usize>(
+    kernel: K,
+    counts: &mut [usize; O],
     values: [&[f64]; I],
     written: [&mut [MaybeUninit<f64>]; O],
     valid: impl Fn(usize) -> bool,
-) {
+) -> K {
+    #[cfg(target_arch = "x86_64")]
+    if super::blocks::has_fma() {
+        // SAFETY: the processor supports FMA (checked just above).
+        return unsafe { feed_rows_fma(kernel, counts, values, written, valid) };
+    }
+    feed_rows(kernel, counts, values, written, valid)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "fma")]
+fn feed_rows_fma<K: Kernel<I, O>, const I: usize, const O: usize>(
+    kernel: K,
+    counts: &mut [usize; O],
+    values: [&[f64]; I],
+    written: [&mut [MaybeUninit<f64>]; O],
+    valid: impl Fn(usize) -> bool,
+) -> K {
+    feed_rows(kernel, counts, values, written, valid)
+}
+
+/// The per-row loop: skip missing rows, step the kernel on the others, write every output. The kernel and the
+/// counts are locals here (taken by value, handed back), so the compiler keeps a recursion's state in registers
+/// instead of storing it to memory between bars, which would lengthen its dependency chain.
+#[inline(always)]
+fn feed_rows<K: Kernel<I, O>, const I: usize, const O: usize>(
+    mut kernel: K,
+    counts: &mut [usize; O],
+    values: [&[f64]; I],
+    written: [&mut [MaybeUninit<f64>]; O],
+    valid: impl Fn(usize) -> bool,
+) -> K {
+    let mut nan_counts = *counts;
     let len = values.first().map_or(0, |v| v.len());
     for i in 0..len {
         let x: [f64; I] = std::array::from_fn(|j| values[j][i]);
@@ -345,6 +379,8 @@ fn feed_rows<K: Kernel<I, O>, const I: usize, const O: usize>(
             nan_counts[j] += y[j].is_nan() as usize;
         }
     }
+    *counts = nan_counts;
+    kernel
 }
 
 /// Run a kernel over plain slices in which NaN marks a missing bar; returns the outputs with NaN for no value.

@@ -24,7 +24,7 @@ struct PivotPoints {
     prev: Option<[f64; 3]>,
 }
 impl Kernel<3, 7> for PivotPoints {
-    #[inline]
+    #[inline(always)]
     fn step(&mut self, x: [f64; 3]) -> [f64; 7] {
         let Some([h, l, c]) = self.prev.replace(x) else { return [f64::NAN; 7] };
         let pp = (h + l + c) / 3.0;
@@ -42,7 +42,7 @@ struct Swing {
     lows: bool,
 }
 impl Kernel<2, 1> for Swing {
-    #[inline]
+    #[inline(always)]
     fn step(&mut self, [h, l]: [f64; 2]) -> [f64; 1] {
         self.ring.push(if self.lows { -l } else { h });
         if !self.ring.is_full() {
@@ -63,7 +63,7 @@ struct HeikinAshi {
     prev: Option<(f64, f64)>,
 }
 impl Kernel<4, 4> for HeikinAshi {
-    #[inline]
+    #[inline(always)]
     fn step(&mut self, [o, h, l, c]: [f64; 4]) -> [f64; 4] {
         let ha_close = (o + h + l + c) / 4.0;
         let ha_open = match self.prev {

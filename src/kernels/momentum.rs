@@ -20,13 +20,13 @@ use super::{Kernel, KernelError, Params, Restart};
 const TA_EPSILON: f64 = 1e-14;
 
 /// `a` and `b` are equal up to TA-Lib's relative tolerance.
-#[inline]
+#[inline(always)]
 fn same_level(a: f64, b: f64) -> bool {
     (a - b).abs() <= TA_EPSILON * (a.abs() + b.abs())
 }
 
 /// `v` is zero at the scale of `level`.
-#[inline]
+#[inline(always)]
 fn negligible(v: f64, level: f64) -> bool {
     v.abs() <= TA_EPSILON * level.abs()
 }
@@ -92,7 +92,7 @@ fn fast_slow(p: &Params) -> Result<(usize, usize), KernelError> {
 }
 
 /// `num / den`, or 0 where the denominator is exactly zero (TA-Lib's convention for these oscillators).
-#[inline]
+#[inline(always)]
 fn ratio_or_zero(num: f64, den: f64) -> f64 {
     if den != 0.0 {
         num / den
@@ -112,7 +112,7 @@ impl CountedSum {
         Self { sum: RollingSum::new(n), nonzero: Ring::new(n), count: 0 }
     }
 
-    #[inline]
+    #[inline(always)]
     fn push(&mut self, x: f64) -> Option<f64> {
         let flag = (x != 0.0) as usize;
         self.count += flag;
@@ -137,7 +137,7 @@ impl Rsi {
     }
 
     /// `(average gain, average loss)` once warm.
-    #[inline]
+    #[inline(always)]
     fn push(&mut self, x: f64) -> Option<(f64, f64)> {
         let prev = self.prev.replace(x)?;
         let change = x - prev;
@@ -146,7 +146,7 @@ impl Rsi {
         gain.zip(loss)
     }
 
-    #[inline]
+    #[inline(always)]
     fn value(&mut self, x: f64) -> Option<f64> {
         self.push(x).map(|(g, l)| 100.0 * ratio_or_zero(g, g + l))
     }
@@ -155,7 +155,7 @@ impl Rsi {
 impl Kernel<1, 1> for Rsi {
     // One bar for the first change, then the two smoothers side by side.
     restarts!(converges self => Restart::Window(1).then(self.gain.restart()));
-    #[inline]
+    #[inline(always)]
     fn step(&mut self, [x]: [f64; 1]) -> [f64; 1] {
         [self.value(x).unwrap_or(f64::NAN)]
     }
@@ -166,7 +166,7 @@ impl Kernel<1, 1> for Rsi {
 struct Cmo(Rsi);
 impl Kernel<1, 1> for Cmo {
     restarts!(converges self => Restart::Window(1).then(self.0.gain.restart()));
-    #[inline]
+    #[inline(always)]
     fn step(&mut self, [x]: [f64; 1]) -> [f64; 1] {
         [self.0.push(x).map_or(f64::NAN, |(g, l)| 100.0 * ratio_or_zero(g - l, g + l))]
     }
@@ -191,7 +191,7 @@ impl Macd {
 impl Kernel<1, 3> for Macd {
     restarts!(converges self => self.slow.restart().then(self.signal.restart()));
 
-    #[inline]
+    #[inline(always)]
     fn step(&mut self, [x]: [f64; 1]) -> [f64; 3] {
         let skip_fast = self.bars < self.fast_delay;
         if skip_fast {
@@ -222,7 +222,7 @@ struct PriceOscillator {
     percent: bool,
 }
 impl Kernel<1, 1> for PriceOscillator {
-    #[inline]
+    #[inline(always)]
     fn step(&mut self, [x]: [f64; 1]) -> [f64; 1] {
         let pair = match &mut self.average {
             Average::Sma(f, s) => f.push(x).zip(s.push(x)),
@@ -252,14 +252,14 @@ impl FastK {
     }
 
     /// `(highest high, lowest low)` over the window, once warm.
-    #[inline]
+    #[inline(always)]
     fn range(&mut self, high: f64, low: f64) -> Option<(f64, f64)> {
         let hh = self.highest.push_value(high);
         let ll = self.lowest.push_value(low);
         hh.zip(ll)
     }
 
-    #[inline]
+    #[inline(always)]
     fn push(&mut self, high: f64, low: f64, close: f64) -> Option<f64> {
         let (hh, ll) = self.range(high, low)?;
         Some(if same_level(hh, ll) { 0.0 } else { (close - ll) / (hh - ll) * 100.0 })
@@ -276,7 +276,7 @@ impl StochF {
         Self { fast_k: FastK::new(k), fast_d: RollingMean::new(d) }
     }
 
-    #[inline]
+    #[inline(always)]
     fn push(&mut self, high: f64, low: f64, close: f64) -> [f64; 2] {
         let Some(k) = self.fast_k.push(high, low, close) else { return [f64::NAN; 2] };
         match self.fast_d.push(k) {
@@ -286,7 +286,7 @@ impl StochF {
     }
 }
 impl Kernel<3, 2> for StochF {
-    #[inline]
+    #[inline(always)]
     fn step(&mut self, [h, l, c]: [f64; 3]) -> [f64; 2] {
         self.push(h, l, c)
     }
@@ -303,7 +303,7 @@ impl Kernel<3, 2> for Stoch {
     restarts!(self => Restart::Window(self.fast.highest.window())
         .then(Restart::Window(self.slow_k.window()))
         .then(Restart::Window(self.slow_d.window())));
-    #[inline]
+    #[inline(always)]
     fn step(&mut self, [h, l, c]: [f64; 3]) -> [f64; 2] {
         let Some(k) = self.fast.push(h, l, c).and_then(|k| self.slow_k.push(k)) else { return [f64::NAN; 2] };
         match self.slow_d.push(k) {
@@ -319,7 +319,7 @@ struct StochRsi {
     stoch: StochF,
 }
 impl Kernel<1, 2> for StochRsi {
-    #[inline]
+    #[inline(always)]
     fn step(&mut self, [x]: [f64; 1]) -> [f64; 2] {
         match self.rsi.value(x) {
             Some(v) => self.stoch.push(v, v, v),
@@ -332,7 +332,7 @@ impl Kernel<1, 2> for StochRsi {
 /// are the same level.
 struct WillR(FastK);
 impl Kernel<3, 1> for WillR {
-    #[inline]
+    #[inline(always)]
     fn step(&mut self, [h, l, c]: [f64; 3]) -> [f64; 1] {
         [self
             .0
@@ -347,7 +347,7 @@ struct Cci {
     typical: Ring,
 }
 impl Kernel<3, 1> for Cci {
-    #[inline]
+    #[inline(always)]
     fn step(&mut self, [h, l, c]: [f64; 3]) -> [f64; 1] {
         let tp = (h + l + c) / 3.0;
         self.typical.push(tp);
@@ -369,7 +369,7 @@ struct Roc {
     closes: Ring,
 }
 impl Kernel<1, 1> for Roc {
-    #[inline]
+    #[inline(always)]
     fn step(&mut self, [x]: [f64; 1]) -> [f64; 1] {
         [self.closes.push(x).map_or(f64::NAN, |old| if old != 0.0 { (x / old - 1.0) * 100.0 } else { 0.0 })]
     }
@@ -380,7 +380,7 @@ struct Mom {
     closes: Ring,
 }
 impl Kernel<1, 1> for Mom {
-    #[inline]
+    #[inline(always)]
     fn step(&mut self, [x]: [f64; 1]) -> [f64; 1] {
         [self.closes.push(x).map_or(f64::NAN, |old| x - old)]
     }
@@ -392,7 +392,7 @@ struct Trix {
     prev: Option<f64>,
 }
 impl Kernel<1, 1> for Trix {
-    #[inline]
+    #[inline(always)]
     fn step(&mut self, [x]: [f64; 1]) -> [f64; 1] {
         let [a, b, c] = &mut self.emas;
         let Some(v) = a.push(x).and_then(|v| b.push(v)).and_then(|v| c.push(v)) else { return [f64::NAN] };
@@ -408,7 +408,7 @@ impl Kernel<1, 1> for Trix {
 /// close.
 struct Bop;
 impl Kernel<4, 1> for Bop {
-    #[inline]
+    #[inline(always)]
     fn step(&mut self, [o, h, l, c]: [f64; 4]) -> [f64; 1] {
         let range = h - l;
         [if range > 0.0 { (c - o) / range } else { 0.0 }]
@@ -424,7 +424,7 @@ struct Mfi {
     negative: CountedSum,
 }
 impl Kernel<4, 1> for Mfi {
-    #[inline]
+    #[inline(always)]
     fn step(&mut self, [h, l, c, v]: [f64; 4]) -> [f64; 1] {
         let tp = (h + l + c) / 3.0;
         let Some(prev) = self.prev.replace(tp) else { return [f64::NAN] };
@@ -450,7 +450,7 @@ struct UltOsc {
     sums: [(CountedSum, CountedSum); 3],
 }
 impl Kernel<3, 1> for UltOsc {
-    #[inline]
+    #[inline(always)]
     fn step(&mut self, [h, l, c]: [f64; 3]) -> [f64; 1] {
         let Some(pc) = self.prev_close.replace(c) else { return [f64::NAN] };
         let true_low = l.min(pc);

@@ -38,7 +38,7 @@ pub fn dispatch<R: Runner>(name: &str, p: &Params, r: &mut R) -> Result<Option<R
 struct Sum(RollingSum);
 impl Kernel<1, 1> for Sum {
     restarts!(self => Restart::Window(self.0.window()));
-    #[inline]
+    #[inline(always)]
     fn step(&mut self, [x]: [f64; 1]) -> [f64; 1] {
         [self.0.push(x).unwrap_or(f64::NAN)]
     }
@@ -49,7 +49,7 @@ impl Kernel<1, 1> for Sum {
 pub(crate) struct Mean(pub(crate) RollingMean);
 impl Kernel<1, 1> for Mean {
     restarts!(self => Restart::Window(self.0.window()));
-    #[inline]
+    #[inline(always)]
     fn step(&mut self, [x]: [f64; 1]) -> [f64; 1] {
         [self.0.push(x).unwrap_or(f64::NAN)]
     }
@@ -63,7 +63,7 @@ struct Var {
 }
 impl Kernel<1, 1> for Var {
     restarts!(self => Restart::Window(self.moments.window()));
-    #[inline]
+    #[inline(always)]
     fn step(&mut self, [x]: [f64; 1]) -> [f64; 1] {
         let Some((_, m2)) = self.moments.push(x) else { return [f64::NAN] };
         if self.denominator <= 0.0 {
@@ -78,7 +78,7 @@ impl Kernel<1, 1> for Var {
 struct Ext(RollingExtreme);
 impl Kernel<1, 1> for Ext {
     restarts!(self => Restart::Window(self.0.window()));
-    #[inline]
+    #[inline(always)]
     fn step(&mut self, [x]: [f64; 1]) -> [f64; 1] {
         [self.0.push_value(x).unwrap_or(f64::NAN)]
     }
@@ -88,7 +88,7 @@ impl Kernel<1, 1> for Ext {
 #[derive(Default)]
 struct CumSum(CompensatedSum);
 impl Kernel<1, 1> for CumSum {
-    #[inline]
+    #[inline(always)]
     fn step(&mut self, [x]: [f64; 1]) -> [f64; 1] {
         [self.0.add(x)]
     }
@@ -104,7 +104,7 @@ struct EwmMean {
     den: f64,
 }
 impl Kernel<1, 1> for EwmMean {
-    #[inline]
+    #[inline(always)]
     fn step(&mut self, [x]: [f64; 1]) -> [f64; 1] {
         self.count += 1;
         let value = if self.count == 1 {

@@ -58,7 +58,7 @@ impl Directional {
 
     /// `(+DI, -DI)` once `n` changes were seen. A zero true range gives `(0, 0)`, as in TA-Lib. With `n = 1` TA-Lib
     /// returns the unsmoothed ratios `DM / TR` without the factor 100, and so does this.
-    #[inline]
+    #[inline(always)]
     fn push(&mut self, [high, low, close]: [f64; 3]) -> Option<(f64, f64)> {
         let [prev_high, prev_low, prev_close] = self.prev.replace([high, low, close])?;
         let up = high - prev_high;
@@ -87,7 +87,7 @@ impl Directional {
     }
 
     /// The directional index `100 |+DI - -DI| / (+DI + -DI)`; 0 where both indicators are 0.
-    #[inline]
+    #[inline(always)]
     fn dx(&mut self, x: [f64; 3]) -> Option<f64> {
         let (plus, minus) = self.push(x)?;
         let sum = plus + minus;
@@ -101,7 +101,7 @@ struct Di {
     plus: bool,
 }
 impl Kernel<3, 1> for Di {
-    #[inline]
+    #[inline(always)]
     fn step(&mut self, x: [f64; 3]) -> [f64; 1] {
         [self.dm.push(x).map_or(f64::NAN, |(p, m)| if self.plus { p } else { m })]
     }
@@ -118,13 +118,13 @@ impl Adx {
         Self { dm: Directional::new(n), smooth: Wilder::new(n) }
     }
 
-    #[inline]
+    #[inline(always)]
     fn push(&mut self, x: [f64; 3]) -> Option<f64> {
         self.dm.dx(x).and_then(|dx| self.smooth.push(dx))
     }
 }
 impl Kernel<3, 1> for Adx {
-    #[inline]
+    #[inline(always)]
     fn step(&mut self, x: [f64; 3]) -> [f64; 1] {
         [self.push(x).unwrap_or(f64::NAN)]
     }
@@ -136,7 +136,7 @@ struct Adxr {
     past: Ring,
 }
 impl Kernel<3, 1> for Adxr {
-    #[inline]
+    #[inline(always)]
     fn step(&mut self, x: [f64; 3]) -> [f64; 1] {
         let Some(adx) = self.adx.push(x) else { return [f64::NAN] };
         self.past.push(adx);
@@ -161,7 +161,7 @@ impl Aroon {
     }
 
     /// `(bars since the lowest low, bars since the highest high)` once the window is full.
-    #[inline]
+    #[inline(always)]
     fn ages(&mut self, high: f64, low: f64) -> Option<(f64, f64)> {
         let up = self.highest.push(high);
         let down = self.lowest.push(low);
@@ -170,7 +170,7 @@ impl Aroon {
     }
 }
 impl Kernel<2, 2> for Aroon {
-    #[inline]
+    #[inline(always)]
     fn step(&mut self, [high, low]: [f64; 2]) -> [f64; 2] {
         let factor = 100.0 / self.n;
         match self.ages(high, low) {
@@ -183,7 +183,7 @@ impl Kernel<2, 2> for Aroon {
 /// Aroon up minus Aroon down.
 struct AroonOsc(Aroon);
 impl Kernel<2, 1> for AroonOsc {
-    #[inline]
+    #[inline(always)]
     fn step(&mut self, [high, low]: [f64; 2]) -> [f64; 1] {
         let factor = 100.0 / self.0.n;
         [self.0.ages(high, low).map_or(f64::NAN, |(down, up)| factor * (down - up))]
@@ -283,7 +283,7 @@ struct Tsi {
     den: (Ema, Ema),
 }
 impl Kernel<1, 1> for Tsi {
-    #[inline]
+    #[inline(always)]
     fn step(&mut self, [close]: [f64; 1]) -> [f64; 1] {
         let Some(prev) = self.prev.replace(close) else { return [f64::NAN] };
         let change = close - prev;
@@ -300,7 +300,7 @@ impl Kernel<1, 1> for Tsi {
 /// Elder ray: bull power `high - EMA(close)` and bear power `low - EMA(close)`.
 struct ElderRay(Ema);
 impl Kernel<3, 2> for ElderRay {
-    #[inline]
+    #[inline(always)]
     fn step(&mut self, [high, low, close]: [f64; 3]) -> [f64; 2] {
         match self.0.push(close) {
             Some(ema) => [high - ema, low - ema],

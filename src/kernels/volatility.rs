@@ -30,7 +30,7 @@ pub struct TrueRange {
     prev_close: Option<f64>,
 }
 impl TrueRange {
-    #[inline]
+    #[inline(always)]
     pub fn push(&mut self, high: f64, low: f64, close: f64) -> Option<f64> {
         let prev = self.prev_close.replace(close)?;
         Some(high.max(prev) - low.min(prev))
@@ -38,7 +38,7 @@ impl TrueRange {
 }
 impl Kernel<3, 1> for TrueRange {
     restarts!(self => Restart::Window(1));
-    #[inline]
+    #[inline(always)]
     fn step(&mut self, [h, l, c]: [f64; 3]) -> [f64; 1] {
         [self.push(h, l, c).unwrap_or(f64::NAN)]
     }
@@ -52,7 +52,7 @@ struct Atr {
 }
 impl Kernel<3, 1> for Atr {
     restarts!(converges self => Restart::Window(1).then(self.smooth.restart()));
-    #[inline]
+    #[inline(always)]
     fn step(&mut self, [h, l, c]: [f64; 3]) -> [f64; 1] {
         [self.tr.push(h, l, c).and_then(|tr| self.smooth.push(tr)).unwrap_or(f64::NAN)]
     }
@@ -66,7 +66,7 @@ struct Natr {
 }
 impl Kernel<3, 1> for Natr {
     restarts!(converges self => Restart::Window(1).then(self.atr.smooth.restart()));
-    #[inline]
+    #[inline(always)]
     fn step(&mut self, [h, l, c]: [f64; 3]) -> [f64; 1] {
         let [atr] = self.atr.step([h, l, c]);
         if atr.is_nan() || self.unit {
@@ -77,7 +77,7 @@ impl Kernel<3, 1> for Natr {
 }
 
 /// Population standard deviation of a window from its moments; never NaN (a rounding-negative variance is 0).
-#[inline]
+#[inline(always)]
 fn population_std(m2: f64, n: usize) -> f64 {
     let var = m2 * (1.0 / n as f64);
     if var > 0.0 {
@@ -97,7 +97,7 @@ struct Bbands {
 }
 impl Kernel<1, 3> for Bbands {
     restarts!(self => Restart::Window(self.moments.window()));
-    #[inline]
+    #[inline(always)]
     fn step(&mut self, [x]: [f64; 1]) -> [f64; 3] {
         let Some((mean, m2)) = self.moments.push(x) else { return [f64::NAN; 3] };
         let std = population_std(m2, self.n);
@@ -114,7 +114,7 @@ struct StdDev {
 }
 impl Kernel<1, 1> for StdDev {
     restarts!(self => Restart::Window(self.moments.window()));
-    #[inline]
+    #[inline(always)]
     fn step(&mut self, [x]: [f64; 1]) -> [f64; 1] {
         [self.moments.push(x).map_or(f64::NAN, |(_, m2)| population_std(m2, self.n) * self.k)]
     }

@@ -45,7 +45,7 @@ struct Obv {
     total: f64,
 }
 impl Kernel<2, 1> for Obv {
-    #[inline]
+    #[inline(always)]
     fn step(&mut self, [close, volume]: [f64; 2]) -> [f64; 1] {
         match self.prev_close.replace(close) {
             None => self.total = volume,
@@ -58,7 +58,7 @@ impl Kernel<2, 1> for Obv {
 
 /// The money-flow volume of one bar: `((close - low) - (high - close)) / (high - low) * volume`, 0 when the bar has
 /// no range (TA-Lib adds nothing then).
-#[inline]
+#[inline(always)]
 fn money_flow_volume(high: f64, low: f64, close: f64, volume: f64) -> f64 {
     let range = high - low;
     if range > 0.0 {
@@ -72,13 +72,13 @@ fn money_flow_volume(high: f64, low: f64, close: f64, volume: f64) -> f64 {
 #[derive(Default)]
 struct Ad(CompensatedSum);
 impl Ad {
-    #[inline]
+    #[inline(always)]
     fn push(&mut self, h: f64, l: f64, c: f64, v: f64) -> f64 {
         self.0.add(money_flow_volume(h, l, c, v))
     }
 }
 impl Kernel<4, 1> for Ad {
-    #[inline]
+    #[inline(always)]
     fn step(&mut self, [h, l, c, v]: [f64; 4]) -> [f64; 1] {
         [self.push(h, l, c, v)]
     }
@@ -94,7 +94,7 @@ impl SeededAtFirst {
         Self { alpha: 2.0 / (n as f64 + 1.0), value: None }
     }
 
-    #[inline]
+    #[inline(always)]
     fn push(&mut self, x: f64) -> f64 {
         let v = match self.value {
             None => x,
@@ -115,7 +115,7 @@ struct AdOsc {
     seen: usize,
 }
 impl Kernel<4, 1> for AdOsc {
-    #[inline]
+    #[inline(always)]
     fn step(&mut self, [h, l, c, v]: [f64; 4]) -> [f64; 1] {
         let ad = self.ad.push(h, l, c, v);
         let osc = self.fast.push(ad) - self.slow.push(ad);
@@ -130,7 +130,7 @@ struct Cmf {
     volume: RollingSum,
 }
 impl Kernel<4, 1> for Cmf {
-    #[inline]
+    #[inline(always)]
     fn step(&mut self, [h, l, c, v]: [f64; 4]) -> [f64; 1] {
         let flow = self.flow.push(money_flow_volume(h, l, c, v));
         let volume = self.volume.push(v);
@@ -148,7 +148,7 @@ struct ForceIndex {
     ema: Ema,
 }
 impl Kernel<2, 1> for ForceIndex {
-    #[inline]
+    #[inline(always)]
     fn step(&mut self, [close, volume]: [f64; 2]) -> [f64; 1] {
         let Some(prev) = self.prev_close.replace(close) else { return [f64::NAN] };
         [self.ema.push((close - prev) * volume).unwrap_or(f64::NAN)]
@@ -163,7 +163,7 @@ struct Emv {
     mean: RollingMean,
 }
 impl Kernel<3, 1> for Emv {
-    #[inline]
+    #[inline(always)]
     fn step(&mut self, [h, l, v]: [f64; 3]) -> [f64; 1] {
         let mid = (h + l) / 2.0;
         let Some(prev) = self.prev_mid.replace(mid) else { return [f64::NAN] };
@@ -181,7 +181,7 @@ struct WeightedMoments {
     m2: f64,
 }
 impl WeightedMoments {
-    #[inline]
+    #[inline(always)]
     fn push(&mut self, x: f64, w: f64) {
         if w == 0.0 {
             return;
@@ -200,7 +200,7 @@ struct Vwap {
     bands: f64,
 }
 impl Vwap {
-    #[inline]
+    #[inline(always)]
     fn push(&mut self, h: f64, l: f64, c: f64, v: f64) -> [f64; 3] {
         self.acc.push((h + l + c) / 3.0, v);
         if self.acc.weight == 0.0 {
@@ -212,7 +212,7 @@ impl Vwap {
     }
 }
 impl Kernel<4, 3> for Vwap {
-    #[inline]
+    #[inline(always)]
     fn step(&mut self, [h, l, c, v]: [f64; 4]) -> [f64; 3] {
         self.push(h, l, c, v)
     }
@@ -225,7 +225,7 @@ struct VwapAnchored {
     session: Option<f64>,
 }
 impl Kernel<5, 3> for VwapAnchored {
-    #[inline]
+    #[inline(always)]
     fn step(&mut self, [h, l, c, v, session]: [f64; 5]) -> [f64; 3] {
         if self.session.replace(session) != Some(session) {
             self.vwap.acc = WeightedMoments::default();
