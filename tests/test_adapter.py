@@ -329,3 +329,11 @@ def test_transforms_are_recorded():
     stats = kf.get_performance_stats()
     assert stats["operations"]["transform"]["calls"] == 2
     assert stats["operations"]["transform"]["rows"] == 2 * df.height
+
+
+def test_the_extension_allocates_through_polars_allocator():
+    # Polars 2 exports its allocator from polars._plr, Polars 1 from polars.polars; both must be found, or every
+    # fresh output column is faulted in and zeroed anew (docs/engine.md).
+    from polars_kimsfinance import _internal
+
+    assert _internal._allocator_is_polars() is True

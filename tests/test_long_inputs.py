@@ -63,3 +63,13 @@ def test_chunking_and_engine_do_not_change_a_bit(name, long_frame):
     expected = whole.select(case.expr().alias("out"))
     for got in (chunked.select(case.expr().alias("out")), collect_streaming(chunked.lazy().select(case.expr().alias("out")))):
         assert got.equals(expected), name
+
+
+def test_long_groups_over_equal_each_group_alone(long_frame):
+    # Two groups of 1.65M rows, interleaved in blocks so each group's rows are scattered through the frame.
+    df = long_frame.with_columns((pl.int_range(pl.len()) // 100_000 % 2).alias("g"))
+    got = df.select(pl.col("close").kf.rsi(14).over("g").alias("out"))["out"]
+    for g in (0, 1):
+        part = df.filter(pl.col("g") == g)
+        alone = part.select(pl.col("close").kf.rsi(14).alias("out"))["out"]
+        assert got.filter(df["g"] == g).equals(alone)
