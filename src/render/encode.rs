@@ -1,9 +1,11 @@
-//! Encoders: pixmap → straight RGBA → PNG / WebP.
+//! Encoders: pixmap → straight RGBA → PNG / WebP. The `fast` PNG preset is [`super::png_fast`]; `balanced` and
+//! `best` use the png crate's zlib levels.
 
 use tiny_skia::Pixmap;
 
 use super::error::RenderError;
 use super::options::PngSpeed;
+use super::png_fast;
 
 /// Straight-alpha RGBA bytes of a premultiplied pixmap (a no-op copy-free pass for opaque pixels).
 pub fn to_rgba(pixmap: Pixmap) -> Vec<u8> {
@@ -32,6 +34,12 @@ pub(crate) fn unpremultiply(data: &mut [u8]) {
 
 /// PNG bytes of straight RGBA data. Fully opaque images are written as RGB (less to compress).
 pub fn encode_png(rgba: &[u8], width: u32, height: u32, speed: PngSpeed) -> Result<Vec<u8>, RenderError> {
+    if rgba.len() != width as usize * height as usize * 4 {
+        return Err(RenderError::Encode(format!("png: expected {} bytes, got {}", width as usize * height as usize * 4, rgba.len())));
+    }
+    if speed == PngSpeed::Fast {
+        return Ok(png_fast::encode(rgba, width, height, png_fast::Alpha::Straight));
+    }
     let opaque = rgba.chunks_exact(4).all(|p| p[3] == 255);
     let rgb: Vec<u8>;
     let (data, color) = if opaque {
