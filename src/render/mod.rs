@@ -27,6 +27,7 @@ pub mod gpu;
 mod options;
 mod parallel;
 mod png_fast;
+mod rect_fill;
 mod scene;
 mod svg;
 mod text;
