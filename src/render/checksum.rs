@@ -74,6 +74,7 @@ impl Crc32 {
 }
 
 /// CRC-32 of one buffer.
+#[cfg(test)]
 pub fn crc32(data: &[u8]) -> u32 {
     let mut c = Crc32::default();
     c.update(data);

@@ -38,7 +38,7 @@ pub fn encode_png(rgba: &[u8], width: u32, height: u32, speed: PngSpeed) -> Resu
         return Err(RenderError::Encode(format!("png: expected {} bytes, got {}", width as usize * height as usize * 4, rgba.len())));
     }
     if speed == PngSpeed::Fast {
-        return Ok(png_fast::encode(rgba, width, height, png_fast::Alpha::Straight));
+        return Ok(png_fast::encode_slice(rgba, width, height, png_fast::Alpha::Straight));
     }
     let opaque = rgba.chunks_exact(4).all(|p| p[3] == 255);
     let rgb: Vec<u8>;

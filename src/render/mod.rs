@@ -109,7 +109,7 @@ pub fn render<'a>(input: impl Into<Input<'a>>, options: &Options) -> Result<Rend
                         // The fast encoder reads the premultiplied pixmap itself (opaque pixels need no
                         // conversion), so there is no separate convert pass.
                         let t = Instant::now();
-                        let bytes = png_fast::encode(pixmap.data(), width, height, png_fast::Alpha::Premultiplied);
+                        let bytes = png_fast::encode(pixmap.take(), width, height, png_fast::Alpha::Premultiplied);
                         timings.encode_us = micros(t);
                         return Ok(finish(bytes, options.format, &scene, timings));
                     }
@@ -128,6 +128,8 @@ pub fn render<'a>(input: impl Into<Input<'a>>, options: &Options) -> Result<Rend
             };
             let t = Instant::now();
             let out = match format {
+                // Owned pixels can be shared with the encoder's helper threads.
+                Format::Png(PngSpeed::Fast) => png_fast::encode(rgba, width, height, png_fast::Alpha::Straight),
                 Format::Png(speed) => encode_png(&rgba, width, height, speed)?,
                 Format::WebP => encode_webp(&rgba, width, height)?,
                 _ => rgba,

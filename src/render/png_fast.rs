@@ -8,14 +8,15 @@
 //!
 //! The image is cut into horizontal strips whose height depends on the width only; each strip is an independent
 //! deflate segment with its own Huffman codes, ended by an empty stored block so that segments join at byte
-//! boundaries. Strips are encoded in parallel and concatenated in order, so the bytes are the same for any number of
-//! cores.
+//! boundaries. Strips are encoded in parallel ([`super::parallel`]) and concatenated in order, so the bytes are the
+//! same for any number of cores.
 //!
 //! Opaque images (the common case) are written as RGB: the encoder assumes opacity, checks it row by row and
 //! starts again as RGBA at the first translucent pixel. Input may be premultiplied (tiny-skia's pixmap): opaque
 //! pixels need no conversion, and in the RGBA case each row is converted as it is filtered.
 
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use super::checksum::{Adler32, Crc32};
 use super::deflate::{write_block, write_sync_flush, BitWriter, Tokens};
@@ -42,37 +43,62 @@ fn strip_rows(width: usize) -> usize {
     (STRIP_BYTES / (width * 4)).max(1)
 }
 
-/// PNG bytes of `width * height` RGBA pixels.
-pub fn encode(pixels: &[u8], width: u32, height: u32, alpha: Alpha) -> Vec<u8> {
+/// PNG bytes of `width * height` RGBA pixels, strips encoded in parallel (the pixels are shared with the helper
+/// threads, hence owned).
+pub fn encode(pixels: Vec<u8>, width: u32, height: u32, alpha: Alpha) -> Vec<u8> {
     encode_on(pixels, width, height, alpha, usize::MAX)
 }
 
-/// [`encode`] on at most `max_threads` threads (tests pin it to show that the bytes do not depend on it).
-fn encode_on(pixels: &[u8], width: u32, height: u32, alpha: Alpha, max_threads: usize) -> Vec<u8> {
-    let (w, h) = (width as usize, height as usize);
-    assert_eq!(pixels.len(), w * h * 4, "png_fast: {}x{} needs {} bytes, got {}", w, h, w * h * 4, pixels.len());
-    let rows = strip_rows(w);
-    let strips = h.div_ceil(rows);
+/// [`encode`] for borrowed pixels, on the calling thread only (same bytes).
+pub fn encode_slice(pixels: &[u8], width: u32, height: u32, alpha: Alpha) -> Vec<u8> {
+    let (w, h, rows, strips) = layout(pixels.len(), width, height);
+    let run = |bpp: usize| (0..strips).map(|i| strip(pixels, w, h, rows, i, bpp, alpha, strips)).collect::<Option<Vec<_>>>();
+    let (segments, bpp) = match run(3) {
+        Some(s) => (s, 3),
+        None => (run(4).expect("RGBA accepts every pixel"), 4),
+    };
+    container(width, height, bpp, segments.iter())
+}
+
+/// [`encode`] with at most `max_helpers` helper threads (tests pin it to show that the bytes do not depend on it).
+fn encode_on(pixels: Vec<u8>, width: u32, height: u32, alpha: Alpha, max_helpers: usize) -> Vec<u8> {
+    let (w, h, rows, strips) = layout(pixels.len(), width, height);
+    let pixels = Arc::new(pixels);
     let run = |bpp: usize| {
-        let translucent = AtomicBool::new(false);
-        let segments = map_indexed(strips, max_threads, |i| {
+        // Once a strip finds a translucent pixel the opaque attempt is void: the other strips stop early.
+        let translucent = Arc::new(AtomicBool::new(false));
+        let px = pixels.clone();
+        let segments = map_indexed(strips, max_helpers, move |i| {
             if translucent.load(Ordering::Relaxed) {
                 return None;
             }
-            let (y0, y1) = (i * rows, ((i + 1) * rows).min(h));
-            let seg = encode_strip(pixels, w, y0, y1, bpp, alpha, i + 1 == strips);
+            let seg = strip(&px, w, h, rows, i, bpp, alpha, strips);
             if seg.is_none() {
                 translucent.store(true, Ordering::Relaxed);
             }
             seg
         });
-        segments.into_iter().collect::<Option<Vec<_>>>()
+        segments.iter().all(|s| s.is_some()).then_some(segments)
     };
     let (segments, bpp) = match run(3) {
         Some(s) => (s, 3),
         None => (run(4).expect("RGBA accepts every pixel"), 4),
     };
-    container(width, height, bpp, &segments)
+    container(width, height, bpp, segments.iter().map(|s| s.as_ref().as_ref().expect("checked above")))
+}
+
+/// Width, height, rows per strip and strip count, after checking the buffer size.
+fn layout(len: usize, width: u32, height: u32) -> (usize, usize, usize, usize) {
+    let (w, h) = (width as usize, height as usize);
+    assert_eq!(len, w * h * 4, "png_fast: {w}x{h} needs {} bytes, got {len}", w * h * 4);
+    let rows = strip_rows(w);
+    (w, h, rows, h.div_ceil(rows))
+}
+
+/// Strip `i` of `strips`.
+#[allow(clippy::too_many_arguments)]
+fn strip(pixels: &[u8], w: usize, h: usize, rows: usize, i: usize, bpp: usize, alpha: Alpha, strips: usize) -> Option<Segment> {
+    encode_strip(pixels, w, i * rows, ((i + 1) * rows).min(h), bpp, alpha, i + 1 == strips)
 }
 
 /// One strip's deflate bytes and the Adler-32 of its uncompressed (filtered) bytes.
@@ -198,8 +224,8 @@ fn compress_row(f: &[u32], bpp: usize, tokens: &mut Tokens, adler: &mut Adler32)
 }
 
 /// Signature, IHDR, one IDAT holding the zlib stream (header, segments, Adler-32), IEND.
-fn container(width: u32, height: u32, bpp: usize, segments: &[Segment]) -> Vec<u8> {
-    let body: usize = segments.iter().map(|s| s.bytes.len()).sum();
+fn container<'a>(width: u32, height: u32, bpp: usize, segments: impl Iterator<Item = &'a Segment> + Clone) -> Vec<u8> {
+    let body: usize = segments.clone().map(|s| s.bytes.len()).sum();
     let mut out = Vec::with_capacity(body + 64);
     out.extend_from_slice(b"\x89PNG\r\n\x1a\n");
     let mut ihdr = [0u8; 13];
@@ -211,10 +237,10 @@ fn container(width: u32, height: u32, bpp: usize, segments: &[Segment]) -> Vec<u
     chunk(&mut out, b"IHDR", &[&ihdr]);
 
     // zlib header: deflate with a 32 KiB window (0x78), no dictionary, check bits making 0x7801 a multiple of 31.
-    let adler = segments.iter().fold(Adler32::default(), |acc, s| acc.combine(s.adler));
+    let adler = segments.clone().fold(Adler32::default(), |acc, s| acc.combine(s.adler));
     let trailer = adler.finish().to_be_bytes();
     let mut parts: Vec<&[u8]> = vec![&[0x78, 0x01]];
-    parts.extend(segments.iter().map(|s| &s.bytes[..]));
+    parts.extend(segments.map(|s| &s.bytes[..]));
     parts.push(&trailer);
     chunk(&mut out, b"IDAT", &parts);
     chunk(&mut out, b"IEND", &[]);
@@ -296,7 +322,8 @@ mod tests {
     }
 
     fn round_trip(rgba: &[u8], w: usize, h: usize) -> Vec<u8> {
-        let out = encode(rgba, w as u32, h as u32, Alpha::Straight);
+        let out = encode(rgba.to_vec(), w as u32, h as u32, Alpha::Straight);
+        assert_eq!(encode_slice(rgba, w as u32, h as u32, Alpha::Straight), out, "{w}x{h}: threads changed the bytes");
         let (color, dw, dh, back) = decode(&out);
         assert_eq!((dw as usize, dh as usize), (w, h));
         assert!(back == rgba, "{w}x{h}: decoded pixels differ");
@@ -347,13 +374,14 @@ mod tests {
         }
         let mut straight = premul.clone();
         unpremultiply(&mut straight);
-        let out = encode(&premul, w as u32, h as u32, Alpha::Premultiplied);
+        let out = encode(premul.clone(), w as u32, h as u32, Alpha::Premultiplied);
+        assert_eq!(encode_slice(&premul, w as u32, h as u32, Alpha::Premultiplied), out);
         let (color, _, _, back) = decode(&out);
         assert_eq!(color, png::ColorType::Rgba);
         assert!(back == straight);
         // Opaque premultiplied pixels are their straight values: same bytes as the straight encoding.
         let opaque = opaque_noise(w, h, 12);
-        assert_eq!(encode(&opaque, w as u32, h as u32, Alpha::Premultiplied), encode(&opaque, w as u32, h as u32, Alpha::Straight));
+        assert_eq!(encode(opaque.clone(), w as u32, h as u32, Alpha::Premultiplied), encode_slice(&opaque, w as u32, h as u32, Alpha::Straight));
     }
 
     #[test]
@@ -370,23 +398,23 @@ mod tests {
             }
         }
         let opaque_png = round_trip(&px, w, h);
-        for threads in [1, 2, 3, 16] {
-            assert_eq!(encode_on(&px, w as u32, h as u32, Alpha::Straight, threads), opaque_png, "{threads} threads");
+        for helpers in [0, 1, 2, 16] {
+            assert_eq!(encode_on(px.clone(), w as u32, h as u32, Alpha::Straight, helpers), opaque_png, "{helpers} helpers");
         }
         // Each non-final strip ends with the sync-flush marker 00 00 FF FF, and the stream has no other stored block.
         let markers = opaque_png.windows(4).filter(|x| x == &[0, 0, 0xFF, 0xFF]).count();
         assert!(markers >= h.div_ceil(strip_rows(w)) - 1);
         px[(h - 1) * w * 4 + 3] = 7;
         let rgba_png = round_trip(&px, w, h);
-        assert_eq!(encode_on(&px, w as u32, h as u32, Alpha::Straight, 1), rgba_png);
+        assert_eq!(encode_on(px.clone(), w as u32, h as u32, Alpha::Straight, 0), rgba_png);
     }
 
     #[test]
     fn repeated_calls_give_identical_bytes() {
         let px = opaque_noise(640, 480, 99);
-        let first = encode(&px, 640, 480, Alpha::Straight);
+        let first = encode(px.clone(), 640, 480, Alpha::Straight);
         for _ in 0..5 {
-            assert_eq!(encode(&px, 640, 480, Alpha::Straight), first);
+            assert_eq!(encode(px.clone(), 640, 480, Alpha::Straight), first);
         }
     }
 
