@@ -38,7 +38,11 @@ impl Backend for CpuBackend {
         // One pass writing the background (Pixmap::new would zero the buffer first, then fill would write it again).
         let bg = tiny_skia::Color::from_rgba8(background.r, background.g, background.b, background.a).premultiply().to_color_u8();
         let size = tiny_skia::IntSize::from_wh(width, height).ok_or(RenderError::InvalidSize { param: "width", value: width })?;
-        let data = [bg.red(), bg.green(), bg.blue(), bg.alpha()].repeat(width as usize * height as usize);
+        let row = [bg.red(), bg.green(), bg.blue(), bg.alpha()].repeat(width as usize);
+        let mut data = Vec::with_capacity(row.len() * height as usize);
+        for _ in 0..height {
+            data.extend_from_slice(&row); // copies from a cache-resident row: stores only
+        }
         let pm = Pixmap::from_vec(data, size).ok_or(RenderError::InvalidSize { param: "width", value: width })?;
         self.pixmap = Some(pm);
         self.antialias = antialias;
