@@ -32,9 +32,10 @@ pub enum Alpha {
     Premultiplied,
 }
 
-/// Raw RGBA bytes per strip: about 1 MiB, a few strips per core for a full-HD chart, each large enough that its
-/// Huffman table (~100 bytes) is noise.
-const STRIP_BYTES: usize = 1 << 20;
+/// Raw RGBA bytes per strip: 512 KiB, 16 strips for a full-HD chart. Small enough that a strip redone by the
+/// caller for a late helper is cheap and that each strip's Huffman codes fit its content (smaller files than 1 MiB
+/// strips, measured), large enough that a strip's code table (~100 bytes) is noise.
+const STRIP_BYTES: usize = 1 << 19;
 /// The PNG filter type byte for Up.
 const FILTER_UP: u8 = 2;
 
@@ -386,7 +387,7 @@ mod tests {
 
     #[test]
     fn strips_join_into_one_stream_and_bytes_do_not_depend_on_threads() {
-        // 1000 rows of 800 pixels: strip_rows(800) = 327, so four strips, the last one short. Later a translucent
+        // 1000 rows of 800 pixels: strip_rows(800) = 163, so seven strips, the last one short. Later a translucent
         // pixel in the last strip only: the opaque attempt must give up and restart as RGBA.
         let (w, h) = (800usize, 1000usize);
         assert!(h.div_ceil(strip_rows(w)) >= 3);
