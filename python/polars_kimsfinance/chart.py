@@ -450,8 +450,9 @@ def render(
         roles["volume"] = vcol
     draw_volume = volume is not False and vcol is not None
     if draw_volume and volume is True:
-        # A found volume column that is all zero / null (e.g. index data) would only draw an empty panel.
-        top = df.select(pl.col(vcol).cast(pl.Float64).fill_nan(None).max()).item()
+        # A found volume column that is all zero / null / NaN (e.g. index data) would only draw an empty panel.
+        # Series.max skips NaN (all-NaN gives NaN, which is not > 0) and, unlike a select, runs no query plan.
+        top = df.get_column(vcol).max()
         draw_volume = top is not None and top > 0
     if time is not None:
         tcol = _transforms._time_column(_FUNC, df, time)
