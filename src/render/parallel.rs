@@ -40,13 +40,25 @@ impl<T: Send + Sync, F: Fn(usize) -> T + Send + Sync> Task for Job<T, F> {
     }
 }
 
-/// Senders to the helper threads, started on first use. A helper that is gone (e.g. after `fork`) only means
-/// the caller does all the work.
-fn helpers() -> &'static [Mutex<Sender<Arc<dyn Task>>>] {
-    static HELPERS: OnceLock<Vec<Mutex<Sender<Arc<dyn Task>>>>> = OnceLock::new();
-    HELPERS.get_or_init(|| {
+type Helper = Sender<Arc<dyn Task>>;
+
+/// The helper threads of this process, started on first use.
+struct Pool {
+    /// The process that started them: a child made by `fork` inherits this memory but not the threads, and a job
+    /// sent to a thread that does not exist would be queued (and its pixels kept) forever.
+    pid: u32,
+    helpers: Vec<Helper>,
+}
+
+/// Senders to this process's helper threads (started again after a fork). A helper that is gone only means the
+/// caller does all the work.
+fn helpers() -> Vec<Helper> {
+    static POOL: Mutex<Option<Pool>> = Mutex::new(None);
+    let pid = std::process::id();
+    let mut pool = POOL.lock().unwrap_or_else(|e| e.into_inner());
+    if pool.as_ref().is_none_or(|p| p.pid != pid) {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        (1..cores.min(MAX_HELPERS + 1))
+        let helpers = (1..cores.min(MAX_HELPERS + 1))
             .filter_map(|k| {
                 let (tx, rx) = channel::<Arc<dyn Task>>();
                 std::thread::Builder::new()
@@ -57,10 +69,12 @@ fn helpers() -> &'static [Mutex<Sender<Arc<dyn Task>>>] {
                         }
                     })
                     .ok()
-                    .map(|_| Mutex::new(tx))
+                    .map(|_| tx)
             })
-            .collect()
-    })
+            .collect();
+        *pool = Some(Pool { pid, helpers });
+    }
+    pool.as_ref().map_or_else(Vec::new, |p| p.helpers.clone())
 }
 
 /// `f(0), ..., f(count - 1)` in order, computed by the calling thread and up to `max_helpers` helper threads.
@@ -70,9 +84,8 @@ where
     F: Fn(usize) -> T + Send + Sync + 'static,
 {
     let job = Arc::new(Job { next: AtomicUsize::new(0), slots: (0..count).map(|_| OnceLock::new()).collect(), f });
-    let n = helpers().len().min(max_helpers).min(count.saturating_sub(1));
-    for h in &helpers()[..n] {
-        if let Ok(tx) = h.lock() {
+    if count > 1 && max_helpers > 0 {
+        for tx in helpers().iter().take(max_helpers.min(count - 1)) {
             let _ = tx.send(job.clone() as Arc<dyn Task>);
         }
     }
