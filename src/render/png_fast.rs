@@ -411,6 +411,19 @@ mod tests {
     }
 
     #[test]
+    fn the_avx2_build_of_a_strip_gives_the_portable_builds_bytes() {
+        // encode_strip picks the AVX2 compilation where the CPU has it; strip_body is the portable one.
+        let (w, h) = (301, 90);
+        let mut px = opaque_noise(w, h, 21);
+        px[..w * 4 * 40].chunks_exact_mut(4).for_each(|p| p.copy_from_slice(&[7, 7, 7, 255]));
+        for (bpp, alpha) in [(3, Alpha::Straight), (4, Alpha::Straight), (4, Alpha::Premultiplied)] {
+            let a = encode_strip(&px, w, 10, 80, bpp, alpha, false).unwrap();
+            let b = strip_body(&px, w, 10, 80, bpp, alpha, false).unwrap();
+            assert_eq!((a.bytes, a.adler), (b.bytes, b.adler));
+        }
+    }
+
+    #[test]
     fn repeated_calls_give_identical_bytes() {
         let px = opaque_noise(640, 480, 99);
         let first = encode(px.clone(), 640, 480, Alpha::Straight);

@@ -308,6 +308,29 @@ mod tests {
     }
 
     #[test]
+    fn the_avx2_blend_gives_the_portable_blends_bytes() {
+        let row: Vec<u8> = (0..4000u32).map(|i| (i * 2654435761 >> 13) as u8).collect();
+        for color in [Rgba { r: 200, g: 10, b: 60, a: 255 }, Rgba { r: 30, g: 200, b: 90, a: 0x99 }] {
+            for c in [1, 77, 128, 254, 255] {
+                let blend = Blend::new(&Fill::new(color), c);
+                let (mut a, mut b) = (row.clone(), row.clone());
+                blend.apply(&mut a);
+                #[cfg(target_arch = "x86_64")]
+                if std::arch::is_x86_feature_detected!("avx2") {
+                    // SAFETY: checked just above.
+                    unsafe { blend_avx2(&mut b, &blend) };
+                } else {
+                    blend.apply(&mut b);
+                }
+                #[cfg(not(target_arch = "x86_64"))]
+                blend.apply(&mut b);
+                assert!(a == b, "coverage {c}");
+                assert!(a != row, "the blend changed nothing");
+            }
+        }
+    }
+
+    #[test]
     fn edge_cases_match_tiny_skia() {
         let c = Rgba { r: 200, g: 10, b: 60, a: 255 };
         let t = Rgba { r: 200, g: 10, b: 60, a: 0x99 };
