@@ -231,11 +231,14 @@ impl<'a> Canvas<'a> {
     }
 
     fn fill_aliased(&mut self, l: f32, t: f32, r: f32, b: f32, fill: &Fill) {
-        // tiny-skia rounds an edge as `floor(v) + 0.5` truncated toward zero (so -0.3 becomes 0), and keeps at least
-        // one pixel in each direction.
-        let round = |v: f32| (v.floor() + 0.5) as i32;
+        // tiny-skia rounds an edge as `floor(v) + 0.5` clamped to the i32 range that f32 holds and truncated toward
+        // zero (so -0.3 becomes 0), keeps at least one pixel in each direction, and draws nothing when the right or
+        // bottom edge would overflow i32.
+        const MAX: f32 = 2_147_483_520.0;
+        let round = |v: f32| (v.floor() + 0.5).clamp(-MAX, MAX) as i32;
         let (l, t) = (round(l), round(t));
-        let (r, b) = (l + (round(r) - l).max(1), t + (round(b) - t).max(1));
+        let (w, h) = (round(r).saturating_sub(l).max(1), round(b).saturating_sub(t).max(1));
+        let (Some(r), Some(b)) = (l.checked_add(w), t.checked_add(h)) else { return };
         let (l, t, r, b) = (l.max(0), t.max(0), r.min(self.width), b.min(self.height));
         if r <= l || b <= t {
             return;
@@ -351,6 +354,9 @@ mod tests {
                 (f32::NAN, 1.0, 2.0, 2.0),   // rejected
                 (1.0, 1.0, f32::INFINITY, 2.0),
                 (5.0, 5.0, -3.0, 2.0),       // inverted
+                (-3e9, 5.0, 6e9, 4.0),       // beyond i32 when rounded: the width saturates
+                (-1e9, 7.0, 2e9, 3.0),       // far outside on the left, reaching in
+                (2.5, -1e38, 3.0, 2e38),     // taller than any image
             ] {
                 rects.push((x, y, w, h, col));
             }
