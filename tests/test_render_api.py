@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import math
+import os
 import pickle
 from datetime import date, datetime
 
@@ -466,3 +467,35 @@ def test_all_zero_volume_hides_the_panel() -> None:
     assert bytes(zero.kf.render(width=W, height=H)) == bytes(zero.kf.render(width=W, height=H, volume=False))
     named = zero.kf.render(width=W, height=H, volume="volume")
     assert bytes(named) != bytes(zero.kf.render(width=W, height=H, volume=False))
+
+
+def test_nan_or_null_volume_hides_the_panel() -> None:
+    no_panel = bytes(bars(20).kf.render(width=W, height=H, volume=False))
+    for volume in (pl.lit(float("nan")), pl.lit(None, dtype=pl.Float64), pl.lit(None, dtype=pl.Int64)):
+        frame = bars(20).with_columns(volume=volume)
+        assert bytes(frame.kf.render(width=W, height=H)) == no_panel
+    # One real volume among NaNs still draws the panel.
+    some = bars(20).with_columns(volume=pl.Series([float("nan")] * 19 + [5.0]))
+    assert bytes(some.kf.render(width=W, height=H)) != no_panel
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_render_in_a_forked_child() -> None:
+    """The PNG encoder's helper threads do not survive a fork; a child must still render the same bytes and not keep
+    the images it queued for threads that do not exist (1920x1080 is 8 MB of pixels per chart)."""
+    frame = kf.sample_ohlcv(500, seed=1)
+    expected = bytes(frame.kf.render())  # starts the helpers in this process
+    pid = os.fork()
+    if pid == 0:  # the child: report through the exit status, never return into pytest
+        code = 1
+        try:
+            with open("/proc/self/statm") as f:
+                before = int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+            same = all(bytes(frame.kf.render()) == expected for _ in range(30))
+            with open("/proc/self/statm") as f:
+                grown = int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") - before
+            code = 0 if same and grown < 100 * 2**20 else (2 if not same else 3)
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, "2: different bytes in the child, 3: memory kept growing"

@@ -1,10 +1,12 @@
-//! The CPU backend: tiny-skia for shapes, the embedded font's cached glyph bitmaps for text.
+//! The CPU backend: tiny-skia for paths, our own rectangle filler (tiny-skia's arithmetic without its per-call
+//! pipeline setup) for the many axis-aligned rectangles, the embedded font's cached glyph bitmaps for text.
 
 use tiny_skia::{FillRule, LineCap, LineJoin, Paint, PathBuilder, Pixmap, PremultipliedColorU8, Rect, Stroke, Transform};
 
 use super::backend::Backend;
 use super::color::Rgba;
 use super::error::RenderError;
+use super::rect_fill::{Canvas, Fill};
 use super::scene::{Anchor, Scene};
 use super::text::{glyph, text_width};
 
@@ -33,15 +35,27 @@ impl CpuBackend {
 
 impl Backend for CpuBackend {
     fn begin(&mut self, width: u32, height: u32, background: Rgba, antialias: bool) -> Result<(), RenderError> {
-        let mut pm = Pixmap::new(width, height)
-            .ok_or(RenderError::InvalidSize { param: "width", value: width })?;
-        pm.fill(tiny_skia::Color::from_rgba8(background.r, background.g, background.b, background.a));
+        // One pass writing the background (Pixmap::new would zero the buffer first, then fill would write it again).
+        let bg = tiny_skia::Color::from_rgba8(background.r, background.g, background.b, background.a).premultiply().to_color_u8();
+        let size = tiny_skia::IntSize::from_wh(width, height).ok_or(RenderError::InvalidSize { param: "width", value: width })?;
+        let row = [bg.red(), bg.green(), bg.blue(), bg.alpha()].repeat(width as usize);
+        let mut data = Vec::with_capacity(row.len() * height as usize);
+        for _ in 0..height {
+            data.extend_from_slice(&row); // copies from a cache-resident row: stores only
+        }
+        let pm = Pixmap::from_vec(data, size).ok_or(RenderError::InvalidSize { param: "width", value: width })?;
         self.pixmap = Some(pm);
         self.antialias = antialias;
         Ok(())
     }
 
     fn rect(&mut self, x: f32, y: f32, w: f32, h: f32, color: Rgba) {
+        let antialias = self.antialias;
+        let Some(pm) = self.pixmap.as_mut() else { return };
+        if Canvas::new(&mut pm.as_mut()).fill_rect(x, y, w, h, &Fill::new(color), antialias) {
+            return;
+        }
+        // Images too large for tiny-skia's rectangle path: its general path filling.
         let paint = self.paint(color);
         if let (Some(pm), Some(r)) = (self.pixmap.as_mut(), Rect::from_xywh(x, y, w, h)) {
             pm.fill_rect(r, &paint, Transform::identity(), None);

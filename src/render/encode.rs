@@ -1,9 +1,11 @@
-//! Encoders: pixmap → straight RGBA → PNG / WebP.
+//! Encoders: pixmap → straight RGBA → PNG / WebP. The `fast` PNG preset is [`super::png_fast`]; `balanced` and
+//! `best` use the png crate's zlib levels.
 
 use tiny_skia::Pixmap;
 
 use super::error::RenderError;
 use super::options::PngSpeed;
+use super::png_fast;
 
 /// Straight-alpha RGBA bytes of a premultiplied pixmap (a no-op copy-free pass for opaque pixels).
 pub fn to_rgba(pixmap: Pixmap) -> Vec<u8> {
@@ -32,6 +34,14 @@ pub(crate) fn unpremultiply(data: &mut [u8]) {
 
 /// PNG bytes of straight RGBA data. Fully opaque images are written as RGB (less to compress).
 pub fn encode_png(rgba: &[u8], width: u32, height: u32, speed: PngSpeed) -> Result<Vec<u8>, RenderError> {
+    if rgba.len() != width as usize * height as usize * 4 {
+        return Err(RenderError::Encode(format!("png: expected {} bytes, got {}", width as usize * height as usize * 4, rgba.len())));
+    }
+    let compression = match speed {
+        PngSpeed::Fast => return Ok(png_fast::encode_slice(rgba, width, height, png_fast::Alpha::Straight)),
+        PngSpeed::Balanced => png::Compression::Balanced,
+        PngSpeed::Best => png::Compression::High,
+    };
     let opaque = rgba.chunks_exact(4).all(|p| p[3] == 255);
     let rgb: Vec<u8>;
     let (data, color) = if opaque {
@@ -44,11 +54,7 @@ pub fn encode_png(rgba: &[u8], width: u32, height: u32, speed: PngSpeed) -> Resu
     let mut enc = png::Encoder::new(&mut out, width, height);
     enc.set_color(color);
     enc.set_depth(png::BitDepth::Eight);
-    enc.set_compression(match speed {
-        PngSpeed::Fast => png::Compression::Fast,
-        PngSpeed::Balanced => png::Compression::Balanced,
-        PngSpeed::Best => png::Compression::High,
-    });
+    enc.set_compression(compression);
     let err = |e: png::EncodingError| RenderError::Encode(e.to_string());
     let mut writer = enc.write_header().map_err(err)?;
     writer.write_image_data(data).map_err(err)?;

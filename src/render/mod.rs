@@ -15,14 +15,19 @@
 #![warn(missing_docs)]
 
 mod backend;
+mod checksum;
 mod color;
 mod cpu;
 mod data;
+mod deflate;
 mod encode;
 mod error;
 #[cfg(feature = "gpu")]
 pub mod gpu;
 mod options;
+mod parallel;
+mod png_fast;
+mod rect_fill;
 mod scene;
 mod svg;
 mod text;
@@ -51,7 +56,7 @@ pub struct Timings {
     pub scene_us: u64,
     /// Rasterising (or writing SVG).
     pub draw_us: u64,
-    /// Premultiplied → straight RGBA.
+    /// Premultiplied → straight RGBA (0 for the `fast` PNG preset, whose encoder converts as it goes).
     pub convert_us: u64,
     /// PNG / WebP encoding.
     pub encode_us: u64,
@@ -100,6 +105,14 @@ pub fn render<'a>(input: impl Into<Input<'a>>, options: &Options) -> Result<Rend
                     let t = Instant::now();
                     let pixmap = CpuBackend::rasterize(&scene)?;
                     timings.draw_us = micros(t);
+                    if format == Format::Png(PngSpeed::Fast) {
+                        // The fast encoder reads the premultiplied pixmap itself (opaque pixels need no
+                        // conversion), so there is no separate convert pass.
+                        let t = Instant::now();
+                        let bytes = png_fast::encode(pixmap.take(), width, height, png_fast::Alpha::Premultiplied);
+                        timings.encode_us = micros(t);
+                        return Ok(finish(bytes, options.format, &scene, timings));
+                    }
                     let t = Instant::now();
                     let rgba = encode::to_rgba(pixmap);
                     timings.convert_us = micros(t);
@@ -115,6 +128,8 @@ pub fn render<'a>(input: impl Into<Input<'a>>, options: &Options) -> Result<Rend
             };
             let t = Instant::now();
             let out = match format {
+                // Owned pixels can be shared with the encoder's helper threads.
+                Format::Png(PngSpeed::Fast) => png_fast::encode(rgba, width, height, png_fast::Alpha::Straight),
                 Format::Png(speed) => encode_png(&rgba, width, height, speed)?,
                 Format::WebP => encode_webp(&rgba, width, height)?,
                 _ => rgba,
@@ -123,15 +138,12 @@ pub fn render<'a>(input: impl Into<Input<'a>>, options: &Options) -> Result<Rend
             out
         }
     };
-    Ok(Rendered {
-        bytes,
-        format: options.format,
-        width,
-        height,
-        rgba_len: width as usize * height as usize * 4,
-        slots: scene.slots,
-        timings,
-    })
+    Ok(finish(bytes, options.format, &scene, timings))
+}
+
+fn finish(bytes: Vec<u8>, format: Format, scene: &Scene, timings: Timings) -> Rendered {
+    let (width, height) = (scene.width, scene.height);
+    Rendered { bytes, format, width, height, rgba_len: width as usize * height as usize * 4, slots: scene.slots, timings }
 }
 
 /// Rasterises a scene to straight RGBA (`width * height * 4` bytes).

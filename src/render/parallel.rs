@@ -1,0 +1,136 @@
+//! An ordered parallel map over `0..count` for work split into pieces whose boundaries the caller fixed from the
+//! input alone: results come back in index order whatever the number of threads, so the output cannot depend on
+//! the machine.
+//!
+//! The caller never waits for a helper. Helpers are persistent threads (no spawn per call) that claim pieces from
+//! a shared counter; the calling thread claims pieces too, and once none are left it computes itself any piece a
+//! helper claimed but has not finished. On a busy machine a helper may be descheduled in the middle of a piece for
+//! milliseconds; the caller then simply redoes that piece (a piece is a fraction of the work) instead of waiting.
+//! Work and inputs are owned (`'static`, shared through `Arc`), so a late helper can finish or drop its piece
+//! after the caller has returned.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{channel, Sender};
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// Helper threads at most, whatever the core count: pieces are a few per core for a full-HD image.
+const MAX_HELPERS: usize = 7;
+
+trait Task: Send + Sync {
+    /// Claims and computes pieces until none are left.
+    fn work(&self);
+}
+
+struct Job<T, F> {
+    next: AtomicUsize,
+    slots: Vec<OnceLock<Arc<T>>>,
+    f: F,
+}
+
+impl<T: Send + Sync, F: Fn(usize) -> T + Send + Sync> Task for Job<T, F> {
+    fn work(&self) {
+        loop {
+            let i = self.next.fetch_add(1, Ordering::Relaxed);
+            let Some(slot) = self.slots.get(i) else { return };
+            if slot.get().is_none() {
+                // Computed outside the cell, so nobody ever blocks on someone else's computation.
+                let _ = slot.set(Arc::new((self.f)(i)));
+            }
+        }
+    }
+}
+
+type Helper = Sender<Arc<dyn Task>>;
+
+/// The helper threads of this process, started on first use.
+struct Pool {
+    /// The process that started them: a child made by `fork` inherits this memory but not the threads, and a job
+    /// sent to a thread that does not exist would be queued (and its pixels kept) forever.
+    pid: u32,
+    helpers: Vec<Helper>,
+}
+
+/// Senders to this process's helper threads (started again after a fork). A helper that is gone only means the
+/// caller does all the work.
+fn helpers() -> Vec<Helper> {
+    static POOL: Mutex<Option<Pool>> = Mutex::new(None);
+    let pid = std::process::id();
+    let mut pool = POOL.lock().unwrap_or_else(|e| e.into_inner());
+    if pool.as_ref().is_none_or(|p| p.pid != pid) {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let helpers = (1..cores.min(MAX_HELPERS + 1))
+            .filter_map(|k| {
+                let (tx, rx) = channel::<Arc<dyn Task>>();
+                std::thread::Builder::new()
+                    .name(format!("kf-render-{k}"))
+                    .spawn(move || {
+                        for task in rx {
+                            task.work();
+                        }
+                    })
+                    .ok()
+                    .map(|_| tx)
+            })
+            .collect();
+        *pool = Some(Pool { pid, helpers });
+    }
+    pool.as_ref().map_or_else(Vec::new, |p| p.helpers.clone())
+}
+
+/// `f(0), ..., f(count - 1)` in order, computed by the calling thread and up to `max_helpers` helper threads.
+pub fn map_indexed<T, F>(count: usize, max_helpers: usize, f: F) -> Vec<Arc<T>>
+where
+    T: Send + Sync + 'static,
+    F: Fn(usize) -> T + Send + Sync + 'static,
+{
+    let job = Arc::new(Job { next: AtomicUsize::new(0), slots: (0..count).map(|_| OnceLock::new()).collect(), f });
+    if count > 1 && max_helpers > 0 {
+        for tx in helpers().iter().take(max_helpers.min(count - 1)) {
+            let _ = tx.send(job.clone() as Arc<dyn Task>);
+        }
+    }
+    job.work();
+    (0..count)
+        .map(|i| {
+            let slot = &job.slots[i];
+            if slot.get().is_none() {
+                let _ = slot.set(Arc::new((job.f)(i)));
+            }
+            slot.get().expect("set above").clone()
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn results_are_in_index_order_for_any_helper_count() {
+        for helpers in [0, 1, 2, 8] {
+            let out = map_indexed(37, helpers, |i| {
+                // Uneven work so that pieces finish out of order.
+                std::thread::sleep(std::time::Duration::from_micros(((i * 7919) % 13) as u64 * 50));
+                i * i
+            });
+            let out: Vec<usize> = out.iter().map(|v| **v).collect();
+            assert_eq!(out, (0..37).map(|i| i * i).collect::<Vec<_>>());
+        }
+        assert!(map_indexed(0, 4, |i| i).is_empty());
+    }
+
+    #[test]
+    fn the_caller_does_not_wait_for_a_slow_helper() {
+        // A piece computed on a helper takes 500 ms (as if the helper were descheduled); the caller must not wait
+        // for it but compute that piece itself. Without helpers (one core) this checks the plain path.
+        let t = std::time::Instant::now();
+        let out = map_indexed(2, 1, move |i| {
+            if std::thread::current().name().is_some_and(|n| n.starts_with("kf-render")) {
+                std::thread::sleep(std::time::Duration::from_millis(500));
+            }
+            i + 1
+        });
+        assert_eq!(out.iter().map(|v| **v).collect::<Vec<_>>(), vec![1, 2]);
+        assert!(t.elapsed() < std::time::Duration::from_millis(400), "waited {:?}", t.elapsed());
+    }
+}
