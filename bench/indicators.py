@@ -130,8 +130,11 @@ def main() -> None:
     args = parser.parse_args()
     df = random_walk(args.rows)
     print(f"# Indicators, {args.rows:,} rows, median of {args.repeats}")
+    from polars_kimsfinance import _internal
+
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
-          f"polars {pl.__version__}, TA-Lib {talib.__version__}, numpy {np.__version__}\n")
+          f"polars {pl.__version__}, TA-Lib {talib.__version__}, numpy {np.__version__}; our kernels split long "
+          f"columns across {_internal._kernel_threads()} thread(s) (POLARS_MAX_THREADS={os.environ.get('POLARS_MAX_THREADS', 'unset')})\n")
     print("| indicator | ours ms | TA-Lib ms | ours/TA-Lib | polars-talib ms | ours/polars-talib | native polars ms |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for name, ours, ref, peer, native in cases(df):

@@ -167,7 +167,14 @@ fn _allocator_is_polars() -> bool {
     crate::allocator_is_polars()
 }
 
+/// Threads an indicator on a long column is split across (see docs/engine.md).
+#[pyfunction]
+fn _kernel_threads() -> usize {
+    crate::kernels::driver::worker_threads()
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(_kernel_threads, m)?)?;
     m.add_function(wrap_pyfunction!(_allocator_is_polars, m)?)?;
     m.add_function(wrap_pyfunction!(_configure, m)?)?;
     m.add_function(wrap_pyfunction!(_get_config, m)?)?;

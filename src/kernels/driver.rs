@@ -17,7 +17,8 @@
 
 use std::mem::MaybeUninit;
 use std::ops::Range;
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
 
 use super::{Kernel, Restart};
 
@@ -101,9 +102,15 @@ impl Split {
     }
 }
 
-fn worker_threads() -> usize {
+/// Threads a split computation uses: the cores available to the process, capped by `POLARS_MAX_THREADS` when it is
+/// set (the knob that already bounds Polars' own pool), read once.
+pub fn worker_threads() -> usize {
     static THREADS: OnceLock<usize> = OnceLock::new();
-    *THREADS.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+    *THREADS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let cap = std::env::var("POLARS_MAX_THREADS").ok().and_then(|v| v.trim().parse::<usize>().ok()).filter(|&n| n >= 1);
+        cap.map_or(cores, |n| n.min(cores))
+    })
 }
 
 /// Runs `kernel` over `segments` (consecutive, covering rows `0..len`) and returns each output with a description
@@ -206,35 +213,36 @@ fn run_parts<K: Kernel<I, O>, const I: usize, const O: usize>(
             slices.push(head.try_into().unwrap_or_else(|_| unreachable!("O outputs")));
             rest = tail.try_into().unwrap_or_else(|_| unreachable!("O outputs"));
         }
-        let mut work: Vec<(usize, K, [&mut [MaybeUninit<f64>]; O])> = Vec::with_capacity(parts);
+        // Parts waiting to be claimed, each with its kernel and output slices; the first part's kernel is the
+        // caller's, the others start fresh.
         let mut first = Some(first);
-        for (p, out) in slices.into_iter().enumerate() {
-            let kernel = if p == 0 { first.take().expect("first part") } else { fresh.copy() };
-            work.push((p, kernel, out));
-        }
-        let threads = worker_threads().min(parts).max(1);
-        // Part p goes to thread p % threads: the parts are of equal length, so this balances without a queue.
-        let mut per_thread: Vec<Vec<_>> = (0..threads).map(|_| Vec::new()).collect();
-        for item in work {
-            per_thread[item.0 % threads].push(item);
-        }
-        let mut results: Vec<Option<PartResult<K, O>>> = (0..parts).map(|_| None).collect();
+        let pending: Vec<Mutex<Option<(K, [&mut [MaybeUninit<f64>]; O])>>> = slices
+            .into_iter()
+            .enumerate()
+            .map(|(p, out)| Mutex::new(Some((if p == 0 { first.take().expect("first part") } else { fresh.copy() }, out))))
+            .collect();
+        let done: Vec<Mutex<Option<PartResult<K, O>>>> = (0..parts).map(|_| Mutex::new(None)).collect();
+        let next = AtomicUsize::new(0);
+        // Every worker, the calling thread included, claims the next part until none is left. Claiming rather than
+        // assigning parts up front matters on a busy machine (or beside a library spinning its own threads): a
+        // worker that is descheduled takes fewer parts instead of holding back its share.
+        let work = || loop {
+            let p = next.fetch_add(1, Ordering::Relaxed);
+            let Some(slot) = pending.get(p) else { return };
+            let (kernel, out) = slot.lock().unwrap_or_else(|e| e.into_inner()).take().expect("each part is claimed once");
+            let result = run_part(kernel, segments, bounds, p, out);
+            *done[p].lock().unwrap_or_else(|e| e.into_inner()) = Some(result);
+        };
+        let helpers = worker_threads().min(parts).saturating_sub(1);
         std::thread::scope(|scope| {
-            let handles: Vec<_> = per_thread
-                .into_iter()
-                .map(|items| {
-                    scope.spawn(move || {
-                        items.into_iter().map(|(p, kernel, out)| (p, run_part(kernel, segments, bounds, p, out))).collect::<Vec<_>>()
-                    })
-                })
-                .collect();
+            let handles: Vec<_> = (0..helpers).map(|_| scope.spawn(work)).collect();
+            work();
             for handle in handles {
                 // A panic in a kernel is re-raised here, on the caller's thread, where the plugin layer catches it.
-                for (p, result) in handle.join().unwrap_or_else(|e| std::panic::resume_unwind(e)) {
-                    results[p] = Some(result);
-                }
+                handle.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
             }
         });
+        let results: Vec<Option<PartResult<K, O>>> = done.into_iter().map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner())).collect();
         results.into_iter().map(|r| r.expect("every part ran")).collect()
     };
     // Seams, in order: `exact` is the state an unsplit run would have at the start of part p.

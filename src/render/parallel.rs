@@ -121,16 +121,26 @@ mod tests {
 
     #[test]
     fn the_caller_does_not_wait_for_a_slow_helper() {
-        // A piece computed on a helper takes 500 ms (as if the helper were descheduled); the caller must not wait
-        // for it but compute that piece itself. Without helpers (one core) this checks the plain path.
-        let t = std::time::Instant::now();
+        // A piece taken by a helper blocks until the caller has returned (as if the helper were descheduled): the
+        // caller must compute that piece itself. Had it waited, the helper would give up after 10 s and mark its
+        // piece done before the caller returned, and the last assertion would fail. No timing is measured.
+        use std::sync::atomic::AtomicBool;
+        let released = Arc::new(AtomicBool::new(false));
+        let helper_finished = Arc::new(AtomicBool::new(false));
+        let (r, h) = (released.clone(), helper_finished.clone());
         let out = map_indexed(2, 1, move |i| {
             if std::thread::current().name().is_some_and(|n| n.starts_with("kf-render")) {
-                std::thread::sleep(std::time::Duration::from_millis(500));
+                let start = std::time::Instant::now();
+                while !r.load(Ordering::Acquire) && start.elapsed() < std::time::Duration::from_secs(10) {
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                }
+                h.store(true, Ordering::Release);
             }
             i + 1
         });
         assert_eq!(out.iter().map(|v| **v).collect::<Vec<_>>(), vec![1, 2]);
-        assert!(t.elapsed() < std::time::Duration::from_millis(400), "waited {:?}", t.elapsed());
+        let helper_done_before_return = helper_finished.load(Ordering::Acquire);
+        released.store(true, Ordering::Release);
+        assert!(!helper_done_before_return, "the caller waited for the helper");
     }
 }
