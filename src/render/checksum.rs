@@ -149,6 +149,7 @@ impl Adler32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::render::tests::noise;
 
     fn naive_adler(data: &[u8]) -> u32 {
         let (mut a, mut b) = (1u64, 0u64);
@@ -157,17 +158,6 @@ mod tests {
             b = (b + a) % MOD;
         }
         ((b << 16) | a) as u32
-    }
-
-    fn noise(n: usize, mut seed: u64) -> Vec<u8> {
-        (0..n)
-            .map(|_| {
-                seed ^= seed << 13;
-                seed ^= seed >> 7;
-                seed ^= seed << 17;
-                (seed >> 24) as u8
-            })
-            .collect()
     }
 
     #[test]

@@ -265,39 +265,13 @@ fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], parts: &[&[u8]]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::render::tests::{decode_png as decode, noise};
     use crate::render::{rasterize, Columns, Options};
-
-    fn noise(n: usize, mut seed: u64) -> Vec<u8> {
-        (0..n)
-            .map(|_| {
-                seed ^= seed << 13;
-                seed ^= seed >> 7;
-                seed ^= seed << 17;
-                (seed >> 24) as u8
-            })
-            .collect()
-    }
 
     fn opaque_noise(w: usize, h: usize, seed: u64) -> Vec<u8> {
         let mut px = noise(w * h * 4, seed);
         px.chunks_exact_mut(4).for_each(|p| p[3] = 255);
         px
-    }
-
-    /// Decodes with the png crate, checksums verified; returns the colour type and straight RGBA.
-    fn decode(png_bytes: &[u8]) -> (png::ColorType, u32, u32, Vec<u8>) {
-        let mut dec = png::Decoder::new(std::io::Cursor::new(png_bytes));
-        dec.ignore_checksums(false);
-        let mut reader = dec.read_info().expect("png header");
-        let mut buf = vec![0; reader.output_buffer_size().expect("size")];
-        let info = reader.next_frame(&mut buf).expect("png frame");
-        buf.truncate(info.buffer_size());
-        let rgba = match info.color_type {
-            png::ColorType::Rgba => buf,
-            png::ColorType::Rgb => buf.chunks_exact(3).flat_map(|p| [p[0], p[1], p[2], 255]).collect(),
-            other => panic!("unexpected colour type {other:?}"),
-        };
-        (info.color_type, info.width, info.height, rgba)
     }
 
     /// The Adler-32 stored in the zlib trailer must match the Up-filtered rows recomputed from the pixels.

@@ -469,8 +469,10 @@ fn golden_check(name: &str, rendered: &Rendered) {
     }
 }
 
-fn decode_rgba(png_bytes: &[u8]) -> (u32, u32, Vec<u8>) {
-    let dec = png::Decoder::new(std::io::Cursor::new(png_bytes));
+/// Decodes a PNG with the png crate, checksums verified: its colour type, size and straight RGBA pixels.
+pub(crate) fn decode_png(png_bytes: &[u8]) -> (png::ColorType, u32, u32, Vec<u8>) {
+    let mut dec = png::Decoder::new(std::io::Cursor::new(png_bytes));
+    dec.ignore_checksums(false);
     let mut reader = dec.read_info().expect("png header");
     let mut buf = vec![0; reader.output_buffer_size().expect("size")];
     let info = reader.next_frame(&mut buf).expect("png frame");
@@ -480,7 +482,24 @@ fn decode_rgba(png_bytes: &[u8]) -> (u32, u32, Vec<u8>) {
         png::ColorType::Rgb => buf.chunks_exact(3).flat_map(|p| [p[0], p[1], p[2], 255]).collect(),
         other => panic!("unexpected colour type {other:?}"),
     };
-    (info.width, info.height, rgba)
+    (info.color_type, info.width, info.height, rgba)
+}
+
+fn decode_rgba(png_bytes: &[u8]) -> (u32, u32, Vec<u8>) {
+    let (_, w, h, rgba) = decode_png(png_bytes);
+    (w, h, rgba)
+}
+
+/// `n` pseudo-random bytes (xorshift), the same for the same seed.
+pub(crate) fn noise(n: usize, mut seed: u64) -> Vec<u8> {
+    (0..n)
+        .map(|_| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed >> 24) as u8
+        })
+        .collect()
 }
 
 fn golden_opts(kind: ChartKind, theme: Theme) -> Options<'static> {
