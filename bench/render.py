@@ -122,11 +122,11 @@ def memory_child(n: int) -> None:
 
     df = random_walk(n)
     gc.collect()
-    # The first render of a process also loads once-per-process state: the font and, with engine "auto", the GPU
-    # probe (a Vulkan/GL driver; Mesa's software one maps tens of MiB), which "auto" runs from gpu_min_candles bars
-    # up. Measure that separately, on a first chart just above that threshold.
+    # The first render of a process also loads once-per-process state: the font, the encoder's helper threads and,
+    # once gpu_min_candles is set and reached, the GPU probe of engine "auto" (a Vulkan/GL driver; Mesa's software
+    # one maps tens of MiB). Measure that separately, on a first chart as large as the measured one.
     start = _status("VmRSS")
-    random_walk(kf.get_config()["gpu_min_candles"] + 1).kf.render(width=W, height=H)
+    random_walk(n).kf.render(width=W, height=H)
     gc.collect()
     before = _status("VmRSS")
     with open("/proc/self/clear_refs", "w") as f:

@@ -58,7 +58,7 @@ def test_defaults():
     assert kf.get_config() == {
         "default_engine": "auto",
         "gpu_fallback": True,
-        "gpu_min_candles": 10_000,
+        "gpu_min_candles": None,
         "performance_tracking": False,
     }
     assert kf.gpu_available() is (kf.gpu_info() is not None)
@@ -74,6 +74,17 @@ def test_configure_and_get_config():
     }
     kf.configure(default_engine="GPU")
     assert kf.get_config()["default_engine"] == "gpu"
+    kf.configure(gpu_min_candles=None)
+    assert kf.get_config()["gpu_min_candles"] is None
+
+
+def test_auto_stays_on_the_cpu_until_a_threshold_is_set():
+    # No threshold measured on this machine: auto never picks a GPU, however large the chart.
+    assert kf.select_engine("auto", candles=10**9, gpu_available=True) == "cpu"
+    with kf.config(gpu_min_candles=1000):
+        assert kf.select_engine("auto", candles=1000, gpu_available=True) == "gpu"
+        assert kf.select_engine("auto", candles=999, gpu_available=True) == "cpu"
+    assert kf.select_engine("auto", candles=10**9, gpu_available=True) == "cpu"
 
 
 @pytest.mark.parametrize(
@@ -85,10 +96,10 @@ def test_configure_and_get_config():
         ({"performance_tracking": 1}, "performance_tracking must be True or False, got 1"),
         ({"performance_tracking": "yes"}, "performance_tracking must be True or False, got 'yes'"),
         ({"gpu_fallback": None}, "gpu_fallback must be True or False, got None"),
-        ({"gpu_min_candles": -1}, "gpu_min_candles must be an integer >= 0, got -1"),
-        ({"gpu_min_candles": 2.5}, "gpu_min_candles must be an integer >= 0, got 2.5"),
-        ({"gpu_min_candles": True}, "gpu_min_candles must be an integer >= 0, got True"),
-        ({"gpu_min_candles": 2**80}, "gpu_min_candles must be an integer >= 0, got " + str(2**80)),
+        ({"gpu_min_candles": -1}, "gpu_min_candles must be an integer >= 0 or None, got -1"),
+        ({"gpu_min_candles": 2.5}, "gpu_min_candles must be an integer >= 0 or None, got 2.5"),
+        ({"gpu_min_candles": True}, "gpu_min_candles must be an integer >= 0 or None, got True"),
+        ({"gpu_min_candles": 2**80}, "gpu_min_candles must be an integer >= 0 or None, got " + str(2**80)),
     ],
 )
 def test_configure_rejects(options, message):

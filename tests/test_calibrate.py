@@ -86,7 +86,7 @@ def test_measures_both_engines_at_every_size_and_applies_only_a_threshold():
     assert (result.width, result.height, result.repeats) == (320, 200, 2)
     after = kf.get_config()
     if result.threshold is None:
-        assert not result.applied and after == before and "stays 10000" in result.note
+        assert not result.applied and after == before and "stays None (unset: engine='auto' stays on the CPU)" in result.note
     else:
         assert result.applied and after == {**before, "gpu_min_candles": result.threshold}
     assert result.gpu_min_candles == after["gpu_min_candles"]
@@ -185,7 +185,7 @@ def test_bad_arguments_are_rejected_before_anything_runs(kwargs, message, monkey
     monkeypatch.setattr(adapter, "_timed_render", pytest.fail)  # nothing may be rendered
     with pytest.raises(ValueError, match="^" + re.escape("calibrate_gpu: " + message) + "$"):
         kf.calibrate_gpu(**kwargs)
-    assert kf.get_config()["gpu_min_candles"] == 10_000
+    assert kf.get_config()["gpu_min_candles"] is None
 
 
 def test_exported_from_the_package():

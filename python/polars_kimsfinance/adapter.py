@@ -64,12 +64,14 @@ def configure(**options: Any) -> None:
     ----------
     default_engine : {"auto", "cpu", "gpu"}
         The engine used when a call does not name one. ``"auto"`` picks the GPU only when a hardware GPU adapter
-        exists (never a software rasteriser) and the work has at least ``gpu_min_candles`` candles.
+        exists (never a software rasteriser), ``gpu_min_candles`` is set and the work has at least that many
+        candles.
     performance_tracking : bool
         Record calls, rows, bytes and latencies (see :func:`get_performance_stats`). Off by default.
-    gpu_min_candles : int
-        The smallest work (candles) for which ``"auto"`` uses a GPU. Default 10,000, an estimate: measure it on your
-        machine with :func:`calibrate_gpu` (see docs/gpu.md).
+    gpu_min_candles : int or None
+        The smallest work (candles) for which ``"auto"`` uses a GPU, as measured on this machine by
+        :func:`calibrate_gpu` (``apply=True`` sets it) or set by hand. Default ``None``: not measured, so
+        ``"auto"`` stays on the CPU, which draws a full-HD chart in about a millisecond (see docs/gpu.md).
     gpu_fallback : bool
         When a GPU is asked for but missing or failing, run on the CPU (and count a fallback) instead of raising.
 
@@ -135,15 +137,16 @@ def select_engine(engine: Optional[str] = None, *, candles: int = 0, gpu_availab
     """The engine (``"cpu"`` or ``"gpu"``) a call over ``candles`` candles runs on.
 
     ``engine`` (explicit) beats the configured ``default_engine``; ``"auto"`` picks the GPU only when
-    ``gpu_available`` and ``candles >= gpu_min_candles``. Detected by default as ``df.kf.render`` does: for
+    ``gpu_available`` and ``gpu_min_candles`` is set and ``candles >= gpu_min_candles``. Detected by default as ``df.kf.render`` does: for
     ``"auto"`` a hardware adapter (a software rasteriser never beats the CPU backend), for ``"gpu"`` any adapter.
     ``"gpu"`` without a GPU gives ``"cpu"`` and counts a fallback, or raises ``RuntimeError`` when ``gpu_fallback`` is off.
 
     >>> import polars_kimsfinance as kf
-    >>> kf.select_engine("auto", candles=10**6, gpu_available=True)
-    'gpu'
-    >>> kf.select_engine("auto", candles=10, gpu_available=True)
+    >>> kf.select_engine("auto", candles=10**6, gpu_available=True)  # no threshold measured yet
     'cpu'
+    >>> with kf.config(gpu_min_candles=10_000):
+    ...     kf.select_engine("auto", candles=10**6, gpu_available=True), kf.select_engine("auto", candles=10, gpu_available=True)
+    ('gpu', 'cpu')
     """
     if engine is not None and engine not in ENGINES:
         raise ValueError(f"engine must be one of 'auto', 'cpu', 'gpu', got {engine!r}")
@@ -189,7 +192,7 @@ class GpuCalibration:
         :func:`gpu_info` of the adapter that was measured.
     applied : bool
         Whether ``gpu_min_candles`` was set to ``threshold``.
-    gpu_min_candles : int
+    gpu_min_candles : int or None
         The setting after the call.
     note : str
         The decision in words (why nothing was applied, or what was).
@@ -201,7 +204,7 @@ class GpuCalibration:
     threshold: Optional[int]
     adapter: Optional[dict[str, Any]]
     applied: bool
-    gpu_min_candles: int
+    gpu_min_candles: Optional[int]
     note: str
     width: int
     height: int
@@ -362,12 +365,13 @@ def calibrate_gpu(
     if applied:
         configure(gpu_min_candles=threshold)
     current = get_config()["gpu_min_candles"]
+    shown = "None (unset: engine='auto' stays on the CPU)" if current is None else current
     if adapter is None:
-        note = f"no GPU adapter: only the CPU was measured; gpu_min_candles stays {current}"
+        note = f"no GPU adapter: only the CPU was measured; gpu_min_candles stays {shown}"
     elif threshold is None:
         note = (
             f"the GPU is not faster at the largest size measured ({counts[-1]:,} candles); "
-            f"gpu_min_candles stays {current}"
+            f"gpu_min_candles stays {shown}"
         )
     elif applied:
         note = f"gpu_min_candles set to {threshold}"

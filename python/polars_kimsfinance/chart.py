@@ -357,7 +357,8 @@ def render(
         Antialiased drawing; off gives crisp aliased edges.
     engine : {"auto", "cpu", "gpu"}, optional
         Where to draw; default ``kf.get_config()["default_engine"]``. ``auto`` uses a hardware GPU only from
-        ``gpu_min_candles`` bars up (never a software rasteriser); ``gpu`` uses any adapter found. A GPU failure
+        ``gpu_min_candles`` bars up, once that threshold is set (measure it with ``kf.calibrate_gpu``; never a
+        software rasteriser); ``gpu`` uses any adapter found. A GPU failure
         falls back to the CPU and is counted in ``kf.get_performance_stats()["fallbacks"]``.
     colors : dict, optional
         Colour overrides as hex strings, keys ``background``, ``up``, ``down``, ``grid``, ``text``, ``line``.

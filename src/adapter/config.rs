@@ -13,7 +13,8 @@ use super::stats;
 /// What a caller asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EngineChoice {
-    /// GPU when an adapter exists and the work is large enough (`gpu_min_candles`), CPU otherwise.
+    /// GPU when a hardware adapter exists and the work has at least `gpu_min_candles` candles (a threshold
+    /// measured on this machine: unset, the CPU), CPU otherwise.
     Auto,
     /// Always the CPU.
     Cpu,
@@ -64,11 +65,16 @@ impl Engine {
     }
 }
 
-/// Default of `gpu_min_candles`: below this many candles a GPU round trip costs more than it saves.
-pub const DEFAULT_GPU_MIN_CANDLES: u64 = 10_000;
+/// Default of `gpu_min_candles`: unset. `auto` uses a GPU only from a threshold measured on the machine it runs on
+/// (`kf.calibrate_gpu(apply=True)`, or set by hand): the CPU engine draws a full-HD chart in about a millisecond, so
+/// whether a GPU's submission and readback ever pay off depends on the hardware.
+pub const DEFAULT_GPU_MIN_CANDLES: Option<u64> = None;
+
+/// `GPU_MIN_CANDLES` holds this for "unset".
+const UNSET: u64 = u64::MAX;
 
 static DEFAULT_ENGINE: AtomicU8 = AtomicU8::new(EngineChoice::Auto as u8);
-static GPU_MIN_CANDLES: AtomicU64 = AtomicU64::new(DEFAULT_GPU_MIN_CANDLES);
+static GPU_MIN_CANDLES: AtomicU64 = AtomicU64::new(UNSET);
 static GPU_FALLBACK: AtomicBool = AtomicBool::new(true);
 static WRITER: Mutex<()> = Mutex::new(());
 static GPU_PROBE: OnceLock<fn() -> bool> = OnceLock::new();
@@ -84,6 +90,8 @@ pub enum Value {
     Int(i128),
     /// A string.
     Str(String),
+    /// No value (Python's `None`).
+    None,
     /// Anything else (its repr).
     Other(String),
 }
@@ -95,6 +103,7 @@ impl fmt::Display for Value {
             Value::Bool(false) => f.write_str("False"),
             Value::Int(i) => write!(f, "{i}"),
             Value::Str(s) => write!(f, "'{s}'"),
+            Value::None => f.write_str("None"),
             Value::Other(s) => f.write_str(s),
         }
     }
@@ -120,7 +129,7 @@ pub const OPTIONS: [&str; 4] = ["default_engine", "gpu_fallback", "gpu_min_candl
 enum Setting {
     DefaultEngine(EngineChoice),
     GpuFallback(bool),
-    GpuMinCandles(u64),
+    GpuMinCandles(Option<u64>),
     PerformanceTracking(bool),
 }
 
@@ -132,8 +141,9 @@ fn validate(key: &str, value: &Value) -> Result<Setting, ConfigError> {
             _ => Err(bad(&choices())),
         },
         "gpu_min_candles" => match value {
-            Value::Int(i) if (0..=u64::MAX as i128).contains(i) => Ok(Setting::GpuMinCandles(*i as u64)),
-            _ => Err(bad("an integer >= 0")),
+            Value::Int(i) if (0..UNSET as i128).contains(i) => Ok(Setting::GpuMinCandles(Some(*i as u64))),
+            Value::None => Ok(Setting::GpuMinCandles(None)),
+            _ => Err(bad("an integer >= 0 or None")),
         },
         "gpu_fallback" | "performance_tracking" => match value {
             Value::Bool(b) if key == "gpu_fallback" => Ok(Setting::GpuFallback(*b)),
@@ -153,7 +163,7 @@ fn apply(setting: Setting) {
     match setting {
         Setting::DefaultEngine(e) => DEFAULT_ENGINE.store(e as u8, Relaxed),
         Setting::GpuFallback(b) => GPU_FALLBACK.store(b, Relaxed),
-        Setting::GpuMinCandles(n) => GPU_MIN_CANDLES.store(n, Relaxed),
+        Setting::GpuMinCandles(n) => GPU_MIN_CANDLES.store(n.unwrap_or(UNSET), Relaxed),
         Setting::PerformanceTracking(b) => stats::set_tracking(b),
     }
 }
@@ -177,7 +187,7 @@ pub fn get_config() -> Vec<(&'static str, Value)> {
     vec![
         ("default_engine", Value::Str(default_engine().name().to_string())),
         ("gpu_fallback", Value::Bool(GPU_FALLBACK.load(Relaxed))),
-        ("gpu_min_candles", Value::Int(GPU_MIN_CANDLES.load(Relaxed) as i128)),
+        ("gpu_min_candles", gpu_min_candles().map_or(Value::None, |n| Value::Int(n as i128))),
         ("performance_tracking", Value::Bool(stats::tracking_enabled())),
     ]
 }
@@ -187,7 +197,7 @@ pub fn reset_config() {
     let _guard = WRITER.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     DEFAULT_ENGINE.store(EngineChoice::Auto as u8, Relaxed);
     GPU_FALLBACK.store(true, Relaxed);
-    GPU_MIN_CANDLES.store(DEFAULT_GPU_MIN_CANDLES, Relaxed);
+    GPU_MIN_CANDLES.store(DEFAULT_GPU_MIN_CANDLES.unwrap_or(UNSET), Relaxed);
     stats::set_tracking(false);
 }
 
@@ -196,9 +206,9 @@ pub fn default_engine() -> EngineChoice {
     EngineChoice::from_u8(DEFAULT_ENGINE.load(Relaxed))
 }
 
-/// The configured `gpu_min_candles`.
-pub fn gpu_min_candles() -> u64 {
-    GPU_MIN_CANDLES.load(Relaxed)
+/// The configured `gpu_min_candles` (`None`: not set, so `auto` stays on the CPU).
+pub fn gpu_min_candles() -> Option<u64> {
+    Some(GPU_MIN_CANDLES.load(Relaxed)).filter(|&n| n != UNSET)
 }
 
 /// Lets a GPU backend (a later `gpu` cargo feature) tell whether an adapter exists. The first registration wins;
@@ -220,7 +230,7 @@ pub struct NoGpu;
 impl fmt::Display for NoGpu {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(
-            "engine 'gpu' requested but no GPU adapter is available (this build has no GPU backend); \
+            "engine 'gpu' requested but no GPU adapter is available; \
              use engine='cpu' or 'auto', or configure(gpu_fallback=True)",
         )
     }
@@ -229,12 +239,12 @@ impl fmt::Display for NoGpu {
 impl std::error::Error for NoGpu {}
 
 /// Picks the engine: the explicit `requested` choice, else the configured `default_engine`; `Auto` means the GPU
-/// only when `gpu_available` and `candles >= gpu_min_candles`. A `Gpu` choice without a GPU runs on the CPU and
+/// only when `gpu_available` and `gpu_min_candles` is set and `candles >= gpu_min_candles`. A `Gpu` choice without a GPU runs on the CPU and
 /// counts a fallback when `gpu_fallback` is on, and is an error otherwise.
 pub fn select_engine(requested: Option<EngineChoice>, candles: u64, gpu_available: bool) -> Result<Engine, NoGpu> {
     match requested.unwrap_or_else(default_engine) {
         EngineChoice::Cpu => Ok(Engine::Cpu),
-        EngineChoice::Auto if gpu_available && candles >= gpu_min_candles() => Ok(Engine::Gpu),
+        EngineChoice::Auto if gpu_available && gpu_min_candles().is_some_and(|n| candles >= n) => Ok(Engine::Gpu),
         EngineChoice::Auto => Ok(Engine::Cpu),
         EngineChoice::Gpu if gpu_available => Ok(Engine::Gpu),
         EngineChoice::Gpu if GPU_FALLBACK.load(Relaxed) => {

@@ -4,7 +4,8 @@
 //! - [`configure`] / [`get_config`]: `default_engine` (`auto` | `cpu` | `gpu`), `gpu_min_candles`,
 //!   `gpu_fallback`, `performance_tracking`, held in atomics.
 //! - [`select_engine`]: explicit choice > configured default > the auto rule (GPU only when an adapter exists and
-//!   the work has at least `gpu_min_candles` candles).
+//!   the work has at least `gpu_min_candles` candles, a threshold measured on the machine; unset by default, so
+//!   `auto` stays on the CPU until it is).
 //! - [`Tracked`], [`record`], [`record_fallback`]: what instrumented code calls. With tracking off each is one
 //!   relaxed atomic load; on, a handful of relaxed `fetch_add`s into fixed tables ([`snapshot`] reads them).
 //!

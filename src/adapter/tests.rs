@@ -28,7 +28,8 @@ fn defaults() {
     assert_eq!(cfg.iter().map(|(k, _)| *k).collect::<Vec<_>>(), OPTIONS);
     assert_eq!(cfg[0].1, Value::Str("auto".into()));
     assert_eq!(cfg[1].1, Value::Bool(true));
-    assert_eq!(cfg[2].1, Value::Int(DEFAULT_GPU_MIN_CANDLES as i128));
+    assert_eq!(DEFAULT_GPU_MIN_CANDLES, None);
+    assert_eq!(cfg[2].1, Value::None);
     assert_eq!(cfg[3].1, Value::Bool(false));
     assert!(!gpu_available(), "this build has no GPU backend");
 }
@@ -45,7 +46,7 @@ fn configure_validates_everything_before_applying() {
          performance_tracking"
     );
     let err = set(&[("gpu_min_candles", Value::Int(-1))]).unwrap_err();
-    assert_eq!(err.0, "configure: gpu_min_candles must be an integer >= 0, got -1");
+    assert_eq!(err.0, "configure: gpu_min_candles must be an integer >= 0 or None, got -1");
     let err = set(&[("performance_tracking", Value::Int(1))]).unwrap_err();
     assert_eq!(err.0, "configure: performance_tracking must be True or False, got 1");
     let err = set(&[("gpu_fallback", Value::Other("None".into()))]).unwrap_err();
@@ -71,8 +72,10 @@ fn configure_validates_everything_before_applying() {
 #[test]
 fn engine_selection() {
     let _g = fresh();
-    set(&[("gpu_min_candles", Value::Int(1000)), ("performance_tracking", Value::Bool(true))]).unwrap();
     use EngineChoice::*;
+    // auto with no measured threshold (the default): the CPU, however large the work
+    assert_eq!(select_engine(Some(Auto), u64::MAX - 1, true), Ok(Engine::Cpu));
+    set(&[("gpu_min_candles", Value::Int(1000)), ("performance_tracking", Value::Bool(true))]).unwrap();
     // auto: GPU only with an adapter and enough work
     assert_eq!(select_engine(Some(Auto), 999, true), Ok(Engine::Cpu));
     assert_eq!(select_engine(Some(Auto), 1000, true), Ok(Engine::Gpu));
@@ -94,6 +97,11 @@ fn engine_selection() {
     // an explicit choice beats the default
     set(&[("default_engine", Value::Str("gpu".into()))]).unwrap();
     assert_eq!(select_engine(Some(Cpu), 1_000_000, true), Ok(Engine::Cpu));
+    // unsetting the threshold puts auto back on the CPU
+    let prev = set(&[("gpu_min_candles", Value::None)]).unwrap();
+    assert_eq!(prev, vec![("gpu_min_candles".to_string(), Value::Int(1000))]);
+    assert_eq!(gpu_min_candles(), None);
+    assert_eq!(select_engine(Some(Auto), 1_000_000, true), Ok(Engine::Cpu));
 }
 
 #[test]

@@ -12,7 +12,9 @@ use crate::adapter::{self, EngineChoice, LatencySummary, Op, Value};
 
 fn to_value(v: &Bound<'_, PyAny>) -> PyResult<Value> {
     let repr = || -> PyResult<Value> { Ok(Value::Other(v.repr()?.to_string())) };
-    if v.is_instance_of::<PyBool>() {
+    if v.is_none() {
+        Ok(Value::None)
+    } else if v.is_instance_of::<PyBool>() {
         Ok(Value::Bool(v.extract()?))
     } else if v.is_instance_of::<PyInt>() {
         v.extract::<i128>().map(Value::Int).or_else(|_| repr())
@@ -23,11 +25,16 @@ fn to_value(v: &Bound<'_, PyAny>) -> PyResult<Value> {
     }
 }
 
+fn py_none(py: Python<'_>) -> Bound<'_, PyAny> {
+    py.None().into_bound(py)
+}
+
 fn set_value(d: &Bound<'_, PyDict>, key: &str, v: &Value) -> PyResult<()> {
     match v {
         Value::Bool(b) => d.set_item(key, *b),
         Value::Int(i) => d.set_item(key, *i),
         Value::Str(s) | Value::Other(s) => d.set_item(key, s),
+        Value::None => d.set_item(key, py_none(d.py())),
     }
 }
 

@@ -373,11 +373,12 @@ fn _render<'py>(
 
 /// The engine for a chart of `candles` bars: an explicit request, else the configured default. `auto` takes the GPU
 /// only on a hardware adapter (a software rasteriser is never faster than the CPU backend) from `gpu_min_candles`
-/// up; an explicit `gpu` takes any adapter, software included.
+/// up, and not at all while that is unset; an explicit `gpu` takes any adapter, software included.
 fn choose_engine(requested: Option<EngineChoice>, candles: usize) -> Result<RenderEngine, adapter::NoGpu> {
     let choice = requested.unwrap_or_else(adapter::default_engine);
-    // Below the threshold `auto` is the CPU anyway: skip the probe, which loads a GPU driver (tens of MiB).
-    let small = choice == EngineChoice::Auto && (candles as u64) < adapter::gpu_min_candles();
+    // Below the threshold (or with none set) `auto` is the CPU anyway: skip the probe, which loads a GPU driver
+    // (tens of MiB).
+    let small = choice == EngineChoice::Auto && adapter::gpu_min_candles().is_none_or(|n| (candles as u64) < n);
     let usable = !small && usable_gpu(choice);
     Ok(match adapter::select_engine(Some(choice), candles as u64, usable)? {
         adapter::Engine::Gpu => RenderEngine::Gpu,
