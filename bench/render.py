@@ -197,7 +197,7 @@ def main() -> None:
         print(f"RSS before {m['before'] / 2**20:.1f} MiB, peak {m['peak'] / 2**20:.1f} MiB, delta "
               f"{m['delta'] / 2**20:.1f} MiB; budget (one RGBA buffer {W * H * 4 / 2**20:.1f} MiB + 32 MiB) "
               f"{budget / 2**20:.1f} MiB → {'within' if m['delta'] <= budget else 'OVER'}; once per process before "
-              f"that (first chart: font, GPU probe): {m['first_call'] / 2**20:.1f} MiB")
+              f"that (first chart: font, encoder threads; the GPU probe too once auto reaches gpu_min_candles): {m['first_call'] / 2**20:.1f} MiB")
 
 
 if __name__ == "__main__":
