@@ -5,21 +5,21 @@ use super::ticks::*;
 use super::*;
 
 const T0: i64 = 1_704_187_800_000_000; // 2024-01-02 09:30 UTC
-const MIN_US: i64 = 60_000_000;
+pub(crate) const MIN_US: i64 = 60_000_000;
 const DAY_US: i64 = 86_400_000_000;
 
-/// Deterministic random-walk OHLCV bars `step_us` apart.
-struct Data {
-    t: Vec<i64>,
-    o: Vec<f64>,
-    h: Vec<f64>,
-    l: Vec<f64>,
-    c: Vec<f64>,
-    v: Vec<f64>,
+/// Deterministic random-walk OHLCV bars `step_us` apart (also used by the GPU backend's tests).
+pub(crate) struct Data {
+    pub(crate) t: Vec<i64>,
+    pub(crate) o: Vec<f64>,
+    pub(crate) h: Vec<f64>,
+    pub(crate) l: Vec<f64>,
+    pub(crate) c: Vec<f64>,
+    pub(crate) v: Vec<f64>,
 }
 
 impl Data {
-    fn walk(n: usize, step_us: i64, seed: u64) -> Data {
+    pub(crate) fn walk(n: usize, step_us: i64, seed: u64) -> Data {
         let mut s = seed.max(1);
         let mut rnd = move || {
             s ^= s << 13;
@@ -43,7 +43,7 @@ impl Data {
         d
     }
 
-    fn cols(&self) -> Columns<'_> {
+    pub(crate) fn cols(&self) -> Columns<'_> {
         Columns { timestamps: Some(&self.t), open: &self.o, high: &self.h, low: &self.l, close: &self.c, volume: Some(&self.v) }
     }
 }
@@ -56,7 +56,8 @@ fn scene_of(d: &Data, o: &Options) -> Scene {
     build_scene(&Input::Bars(d.cols()), o).expect("scene")
 }
 
-fn pixel(rgba: &[u8], w: u32, x: f32, y: f32) -> Rgba {
+/// The pixel at `(x, y)` of straight RGBA data `w` pixels wide.
+pub(crate) fn pixel(rgba: &[u8], w: u32, x: f32, y: f32) -> Rgba {
     let i = (y as usize * w as usize + x as usize) * 4;
     Rgba { r: rgba[i], g: rgba[i + 1], b: rgba[i + 2], a: rgba[i + 3] }
 }

@@ -2,57 +2,11 @@
 //! reason printed, only when no wgpu adapter exists; set `KF_REQUIRE_GPU=1` to make a missing adapter fail).
 
 use super::*;
+use crate::render::tests::{pixel as px, Data, MIN_US};
 use crate::render::{
-    build_scene, rasterize, render, ChartKind, Columns, Engine, Format, Input, Options, PnfColumn, PnfMark, RenkoBrick,
+    build_scene, rasterize, render, ChartKind, Engine, Format, Input, Options, PnfColumn, PnfMark, RenkoBrick,
     Series, SubPanel, Theme,
 };
-
-struct Bars {
-    t: Vec<i64>,
-    o: Vec<f64>,
-    h: Vec<f64>,
-    l: Vec<f64>,
-    c: Vec<f64>,
-    v: Vec<f64>,
-}
-
-impl Bars {
-    /// A deterministic random walk, one bar per minute.
-    fn walk(n: usize, seed: u64) -> Bars {
-        let mut s = seed.max(1);
-        let mut rnd = move || {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            (s >> 11) as f64 / (1u64 << 53) as f64
-        };
-        let mut b = Bars { t: vec![], o: vec![], h: vec![], l: vec![], c: vec![], v: vec![] };
-        let mut p = 100.0;
-        for i in 0..n {
-            let o = p;
-            let c = (o + (rnd() - 0.5) * 3.0).max(5.0);
-            b.t.push(1_704_187_800_000_000 + i as i64 * 60_000_000);
-            b.o.push(o);
-            b.c.push(c);
-            b.h.push(o.max(c) + rnd());
-            b.l.push(o.min(c) - rnd());
-            b.v.push(100.0 + rnd() * 900.0);
-            p = c;
-        }
-        b
-    }
-
-    fn cols(&self) -> Columns<'_> {
-        Columns {
-            timestamps: Some(&self.t),
-            open: &self.o,
-            high: &self.h,
-            low: &self.l,
-            close: &self.c,
-            volume: Some(&self.v),
-        }
-    }
-}
 
 /// The adapter, or `None` after printing why the test is skipped.
 fn adapter_or_skip(test: &str) -> Option<GpuAdapter> {
@@ -122,11 +76,6 @@ fn compare(name: &str, scene: &Scene, max_mean: f64, max_far: f64) -> (Vec<u8>, 
         );
     }
     (gpu, cpu)
-}
-
-fn px(rgba: &[u8], w: u32, x: f32, y: f32) -> Rgba {
-    let i = (y as usize * w as usize + x as usize) * 4;
-    Rgba { r: rgba[i], g: rgba[i + 1], b: rgba[i + 2], a: rgba[i + 3] }
 }
 
 // --- no device needed --------------------------------------------------------------------------------------------
@@ -235,7 +184,7 @@ fn candles_match_the_cpu_backend() {
     if adapter_or_skip("candles_match_the_cpu_backend").is_none() {
         return;
     }
-    let d = Bars::walk(120, 3);
+    let d = Data::walk(120, MIN_US, 3);
     for antialias in [true, false] {
         for theme in [Theme::Classic, Theme::Light] {
             let o = Options { width: 640, height: 400, theme, antialias, ..Options::default() };
@@ -263,7 +212,7 @@ fn every_kind_matches_the_cpu_backend() {
     if adapter_or_skip("every_kind_matches_the_cpu_backend").is_none() {
         return;
     }
-    let d = Bars::walk(60, 5);
+    let d = Data::walk(60, MIN_US, 5);
     let bricks: Vec<RenkoBrick> = (0..20)
         .map(|i| {
             let p = 100.0 + (i as f64 * 0.7).sin() * 10.0;
@@ -305,7 +254,7 @@ fn full_chart_with_translucent_overlay_matches() {
     if adapter_or_skip("full_chart_with_translucent_overlay_matches").is_none() {
         return;
     }
-    let d = Bars::walk(150, 7);
+    let d = Data::walk(150, MIN_US, 7);
     let ma: Vec<f64> =
         (0..d.c.len()).map(|i| if i < 9 { f64::NAN } else { d.c[i - 9..=i].iter().sum::<f64>() / 10.0 }).collect();
     let diff: Vec<f64> = d.c.iter().zip(&ma).map(|(c, m)| c - m).collect();
@@ -337,7 +286,7 @@ fn aggregated_chart_matches() {
     if adapter_or_skip("aggregated_chart_matches").is_none() {
         return;
     }
-    let d = Bars::walk(200_000, 9);
+    let d = Data::walk(200_000, MIN_US, 9);
     let o = Options { width: 1280, height: 720, title: Some("200k bars".into()), ..Options::default() };
     let s = build_scene(&Input::Bars(d.cols()), &o).unwrap();
     compare("aggregated-200k", &s, 2.0, 0.01);
@@ -348,7 +297,7 @@ fn render_with_the_gpu_engine() {
     if adapter_or_skip("render_with_the_gpu_engine").is_none() {
         return;
     }
-    let d = Bars::walk(100, 11);
+    let d = Data::walk(100, MIN_US, 11);
     let cpu = Options { width: 320, height: 200, format: Format::Rgba, ..Options::default() };
     let gpu = Options { engine: Engine::Gpu, ..cpu.clone() };
     let a = render(d.cols(), &cpu).unwrap();
@@ -367,7 +316,7 @@ fn threads_share_the_device() {
     if adapter_or_skip("threads_share_the_device").is_none() {
         return;
     }
-    let d = Bars::walk(80, 13);
+    let d = Data::walk(80, MIN_US, 13);
     let o = Options { width: 300, height: 200, ..Options::default() };
     let s = build_scene(&Input::Bars(d.cols()), &o).unwrap();
     let want = render_gpu(&s).unwrap();
