@@ -378,6 +378,32 @@ impl RollingExtreme {
     }
 }
 
+/// Highest high and lowest low of the last `n` bars (Donchian channels, stochastics, Williams %R, the squeeze).
+#[derive(Clone)]
+pub struct RollingRange {
+    high: RollingExtreme,
+    low: RollingExtreme,
+}
+
+impl RollingRange {
+    pub fn new(n: usize) -> Self {
+        Self { high: RollingExtreme::new(n, Extreme::Max), low: RollingExtreme::new(n, Extreme::Min) }
+    }
+
+    /// The window length.
+    pub fn window(&self) -> usize {
+        self.high.window()
+    }
+
+    /// Push a bar's high and low; once `n` bars were seen, returns `(highest high, lowest low)`.
+    #[inline(always)]
+    pub fn push(&mut self, high: f64, low: f64) -> Option<(f64, f64)> {
+        let hh = self.high.push_value(high);
+        let ll = self.low.push_value(low);
+        hh.zip(ll)
+    }
+}
+
 /// Exponential moving average with smoothing factor `alpha`, seeded (as TA-Lib does) with the simple mean of the
 /// first `seed` values; emits from the `seed`-th value on.
 #[derive(Clone, PartialEq)]

@@ -1,7 +1,7 @@
 //! Price channels and the indicators built on them: Keltner and Donchian channels, the TTM squeeze (LazyBear's
 //! formulation), SuperTrend and Ichimoku.
 
-use super::blocks::{Ema, Extreme, Ring, RollingExtreme, RollingMean, RollingMoments, Wilder, Wma};
+use super::blocks::{Ema, Ring, RollingMean, RollingMoments, RollingRange, Wilder, Wma};
 use super::catalogue::Runner;
 use super::volatility::TrueRange;
 use super::{Kernel, KernelError, Params};
@@ -24,8 +24,7 @@ pub fn dispatch<R: Runner>(name: &str, p: &Params, r: &mut R) -> Result<Option<R
                 kc_tr: TrueRange::default(),
                 kc_range: RollingMean::new(kc),
                 kc_mult: p.non_negative("kc_mult")?,
-                hh: RollingExtreme::new(kc, Extreme::Max),
-                ll: RollingExtreme::new(kc, Extreme::Min),
+                range: RollingRange::new(kc),
                 reg_wma: Wma::new(kc),
                 reg_mean: RollingMean::new(kc),
                 bb_n: bb as f64,
@@ -88,21 +87,16 @@ impl Kernel<3, 3> for Keltner {
 }
 
 /// Donchian channel: highest high and lowest low over the window, and their midpoint.
-struct Donchian {
-    high: RollingExtreme,
-    low: RollingExtreme,
-}
+struct Donchian(RollingRange);
 impl Donchian {
     fn new(n: usize) -> Self {
-        Self { high: RollingExtreme::new(n, Extreme::Max), low: RollingExtreme::new(n, Extreme::Min) }
+        Self(RollingRange::new(n))
     }
 
     /// `(upper, middle, lower)` once the window is full.
     #[inline(always)]
     fn push(&mut self, h: f64, l: f64) -> Option<(f64, f64, f64)> {
-        let hi = self.high.push_value(h);
-        let lo = self.low.push_value(l);
-        let (u, d) = (hi?, lo?);
+        let (u, d) = self.0.push(h, l)?;
         Some((u, (u + d) / 2.0, d))
     }
 }
@@ -130,8 +124,7 @@ struct Squeeze {
     kc_tr: TrueRange,
     kc_range: RollingMean,
     kc_mult: f64,
-    hh: RollingExtreme,
-    ll: RollingExtreme,
+    range: RollingRange,
     reg_wma: Wma,
     reg_mean: RollingMean,
 }
@@ -154,10 +147,8 @@ impl Kernel<3, 2> for Squeeze {
             }
             _ => f64::NAN,
         };
-        let hh = self.hh.push_value(h);
-        let ll = self.ll.push_value(l);
-        let momentum = match (hh, ll, kc_mid) {
-            (Some(hh), Some(ll), Some(mid)) => {
+        let momentum = match (self.range.push(h, l), kc_mid) {
+            (Some((hh, ll)), Some(mid)) => {
                 let x = c - ((hh + ll) / 2.0 + mid) / 2.0;
                 let wma = self.reg_wma.push(x);
                 let mean = self.reg_mean.push(x);

@@ -12,7 +12,7 @@
 //! Window sums that TA-Lib keeps by adding and subtracting are kept here with a count of their non-zero terms, so a
 //! window of zeros (no money flow, no true range) sums to exactly zero rather than to rounding residue.
 
-use super::blocks::{Ema, Extreme, Ring, RollingExtreme, RollingMean, RollingSum, Wilder};
+use super::blocks::{Ema, Ring, RollingMean, RollingRange, RollingSum, Wilder};
 use super::catalogue::Runner;
 use super::{Kernel, KernelError, Params, Restart};
 
@@ -242,21 +242,16 @@ impl Kernel<1, 1> for PriceOscillator {
 /// Where the close lies in the range of the last `n` highs and lows, as TA-Lib's fast %K (0 when the highest high
 /// and lowest low are the same level).
 #[derive(Clone)]
-struct FastK {
-    highest: RollingExtreme,
-    lowest: RollingExtreme,
-}
+struct FastK(RollingRange);
 impl FastK {
     fn new(n: usize) -> Self {
-        Self { highest: RollingExtreme::new(n, Extreme::Max), lowest: RollingExtreme::new(n, Extreme::Min) }
+        Self(RollingRange::new(n))
     }
 
     /// `(highest high, lowest low)` over the window, once warm.
     #[inline(always)]
     fn range(&mut self, high: f64, low: f64) -> Option<(f64, f64)> {
-        let hh = self.highest.push_value(high);
-        let ll = self.lowest.push_value(low);
-        hh.zip(ll)
+        self.0.push(high, low)
     }
 
     #[inline(always)]
@@ -300,7 +295,7 @@ struct Stoch {
     slow_d: RollingMean,
 }
 impl Kernel<3, 2> for Stoch {
-    restarts!(self => Restart::Window(self.fast.highest.window())
+    restarts!(self => Restart::Window(self.fast.0.window())
         .then(Restart::Window(self.slow_k.window()))
         .then(Restart::Window(self.slow_d.window())));
     #[inline(always)]
