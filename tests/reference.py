@@ -209,5 +209,11 @@ class TalibCase:
             result = [result[i] for i in self.talib_outputs]
         return result
 
+    def check(self, df: pl.DataFrame, label: str, rtol: float | None = None, atol: float | None = None) -> None:
+        """Our indicator on ``df`` equals TA-Lib on its compacted inputs (the missing-bar rule), at this case's
+        tolerances unless given."""
+        check_missing_rule(lambda d: outputs(d, self.expr()), self.reference, df, self.inputs, f"{self.id} {label}",
+                           self.rtol if rtol is None else rtol, self.atol if atol is None else atol)
+
 
 __all__ += ["TalibCase"]

@@ -31,16 +31,14 @@ def test_there_are_cases_for_every_talib_entry():
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 def test_equals_talib_on_real_data(case, frame):
     df = FRAMES[frame]
-    check_missing_rule(lambda d: outputs(d, case.expr()), case.reference, df, case.inputs, f"{case.id} on {frame}",
-                       case.rtol, case.atol)
+    case.check(df, f"on {frame}")
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 def test_equals_talib_on_compacted_series_with_missing_bars(case, seed):
     df = with_missing(random_walk(3000, seed), seed, fraction=0.08)
-    check_missing_rule(lambda d: outputs(d, case.expr()), case.reference, df, case.inputs, f"{case.id} seed {seed}",
-                       case.rtol, case.atol)
+    case.check(df, f"seed {seed}")
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
@@ -56,5 +54,4 @@ def test_float32_in_float32_out(case):
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 def test_long_series_at_price_level_1e6(case):
     df = random_walk(200_000, 11, level=1e6)
-    check_missing_rule(lambda d: outputs(d, case.expr()), case.reference, df, case.inputs, f"{case.id} at 1e6",
-                       rtol=case.long_rtol, atol=max(case.atol, 1e-6))
+    case.check(df, "at 1e6", rtol=case.long_rtol, atol=max(case.atol, 1e-6))
