@@ -176,37 +176,3 @@ fn memory_is_fixed_and_small() {
     // 5 operations x (544 buckets + counters) + 3 padded counters: well under 32 KiB.
     assert!(memory_bytes() < 32 * 1024, "{}", memory_bytes());
 }
-
-/// Not an assertion: prints the per-call overhead (`cargo test --release --lib overhead -- --nocapture`).
-#[test]
-fn overhead_printout() {
-    let _g = fresh();
-    let off = guard_overhead_ns(2_000_000);
-    let direct_off = {
-        let t = std::time::Instant::now();
-        for i in 0..2_000_000u64 {
-            record(Op::Other, Engine::Cpu, std::hint::black_box(i), 1, 8);
-        }
-        t.elapsed().as_nanos() as f64 / 2e6
-    };
-    set(&[("performance_tracking", Value::Bool(true))]).unwrap();
-    let on = guard_overhead_ns(2_000_000);
-    let direct_on = {
-        let t = std::time::Instant::now();
-        for i in 0..2_000_000u64 {
-            record(Op::Other, Engine::Cpu, std::hint::black_box(i), 1, 8);
-        }
-        t.elapsed().as_nanos() as f64 / 2e6
-    };
-    let clock = {
-        let t = std::time::Instant::now();
-        for _ in 0..2_000_000u64 {
-            std::hint::black_box(std::time::Instant::now());
-        }
-        t.elapsed().as_nanos() as f64 / 2e6
-    };
-    println!(
-        "tracking overhead per call: guard (2 clock reads + record) {on:.1} ns on / {off:.2} ns off; \
-         record() alone {direct_on:.1} ns on / {direct_off:.2} ns off; one Instant::now() {clock:.1} ns"
-    );
-}
