@@ -8,7 +8,7 @@ export PYO3_BUILD_EXTENSION_MODULE := 1
 export PYO3_PYTHON ?= $(shell command -v $(PYTHON))
 EXT := python/polars_kimsfinance/_internal.abi3.so
 
-.PHONY: build install demo test test-python test-rust test-oldest-polars bench clean
+.PHONY: build install demo lint test test-python test-rust test-oldest-polars bench clean
 
 # Fast developer build: compile the extension and place it next to the Python sources (use with PYTHONPATH=python).
 # Checkouts sharing the cache (worktrees, CI clones) force a recompile of this crate when another one built last.
@@ -29,6 +29,16 @@ install: build
 
 demo: install
 	$(PYTHON) -m polars_kimsfinance demo -o chart.png
+
+# Formatting, lints and types. Clippy runs on both feature sets: the extension (python, gpu) and the pure core.
+lint:
+	$(PYTHON) -m pip install -q ruff mypy
+	cargo fmt --check
+	cargo clippy --release --lib --features python,gpu -- -D warnings
+	cargo clippy --release --lib --tests --no-default-features --features gpu -- -D warnings
+	$(PYTHON) -m ruff check python tests bench tools
+	$(PYTHON) -m ruff format --check python tests bench tools
+	$(PYTHON) -m mypy python/polars_kimsfinance
 
 test: install
 	$(PYTHON) -m pip install -q -r requirements-test.txt

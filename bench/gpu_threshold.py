@@ -36,14 +36,18 @@ def main() -> None:
     # The load matters: on a shared machine both engines slow down, so the absolute times move between runs.
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
     print(f"date: {time.strftime('%a %b %d %H:%M:%S %Z %Y')}")
-    print(f"machine: {platform.platform()}, {platform.processor() or platform.machine()}, "
-          f"{os.cpu_count()} CPUs, load average {load}")
+    print(
+        f"machine: {platform.platform()}, {platform.processor() or platform.machine()}, "
+        f"{os.cpu_count()} CPUs, load average {load}"
+    )
     print(f"polars_kimsfinance {kf.__version__}, gpu_min_candles now {kf.get_config()['gpu_min_candles']}")
     result = kf.calibrate_gpu(args.sizes, args.repeats, args.width, args.height, args.apply)
     adapter = result.adapter
     if adapter is not None:
-        print(f"adapter: {adapter['name']}, backend {adapter['backend']}, type {adapter['device_type']}, "
-              f"driver {adapter['driver']}, software {adapter['software']}")
+        print(
+            f"adapter: {adapter['name']}, backend {adapter['backend']}, type {adapter['device_type']}, "
+            f"driver {adapter['driver']}, software {adapter['software']}"
+        )
     print()
     print(result)
 

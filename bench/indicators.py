@@ -55,28 +55,54 @@ def cases(df: pl.DataFrame):
     """(name, ours, TA-Lib, polars-talib, native polars) callables."""
     h, l, c, v = (df[k].to_numpy() for k in ("high", "low", "close", "volume"))
     col = pl.col("close")
-    ta = (lambda e: (lambda: df.select(e))) if plta else (lambda e: None)
-    ours = lambda e: (lambda: df.select(e))  # noqa: E731
-    yield "sma(20)", ours(kf.sma("close", 20)), lambda: talib.SMA(c, 20), ta(col.ta.sma(20) if plta else None), (
-        lambda: df.select(col.rolling_mean(20))
+    ta = (lambda e: lambda: df.select(e)) if plta else (lambda e: None)
+    ours = lambda e: lambda: df.select(e)  # noqa: E731
+    yield (
+        "sma(20)",
+        ours(kf.sma("close", 20)),
+        lambda: talib.SMA(c, 20),
+        ta(col.ta.sma(20) if plta else None),
+        (lambda: df.select(col.rolling_mean(20))),
     )
-    yield "ema(20)", ours(kf.ema("close", 20)), lambda: talib.EMA(c, 20), ta(col.ta.ema(20) if plta else None), (
-        lambda: df.select(col.ewm_mean(span=20, adjust=False))
+    yield (
+        "ema(20)",
+        ours(kf.ema("close", 20)),
+        lambda: talib.EMA(c, 20),
+        ta(col.ta.ema(20) if plta else None),
+        (lambda: df.select(col.ewm_mean(span=20, adjust=False))),
     )
     yield "rsi(14)", ours(kf.rsi("close", 14)), lambda: talib.RSI(c, 14), ta(col.ta.rsi(14) if plta else None), None
-    yield "atr(14)", ours(kf.atr(window=14)), lambda: talib.ATR(h, l, c, 14), ta(col.ta.atr(timeperiod=14) if plta else None), None
+    yield (
+        "atr(14)",
+        ours(kf.atr(window=14)),
+        lambda: talib.ATR(h, l, c, 14),
+        ta(col.ta.atr(timeperiod=14) if plta else None),
+        None,
+    )
     if "macd" in kf.FUNCTIONS:
-        yield "macd(12,26,9)", ours(kf.FUNCTIONS["macd"]("close", 12, 26, 9)), lambda: talib.MACD(c, 12, 26, 9), ta(
-            col.ta.macd(12, 26, 9) if plta else None
-        ), None
+        yield (
+            "macd(12,26,9)",
+            ours(kf.FUNCTIONS["macd"]("close", 12, 26, 9)),
+            lambda: talib.MACD(c, 12, 26, 9),
+            ta(col.ta.macd(12, 26, 9) if plta else None),
+            None,
+        )
     if "bbands" in kf.FUNCTIONS:
-        yield "bbands(20,2)", ours(kf.FUNCTIONS["bbands"]("close", 20, 2.0)), lambda: talib.BBANDS(c, 20, 2.0, 2.0), ta(
-            col.ta.bbands(20, 2.0, 2.0) if plta else None
-        ), None
+        yield (
+            "bbands(20,2)",
+            ours(kf.FUNCTIONS["bbands"]("close", 20, 2.0)),
+            lambda: talib.BBANDS(c, 20, 2.0, 2.0),
+            ta(col.ta.bbands(20, 2.0, 2.0) if plta else None),
+            None,
+        )
     if "stoch" in kf.FUNCTIONS:
-        yield "stoch(5,3,3)", ours(kf.FUNCTIONS["stoch"]()), lambda: talib.STOCH(h, l, c), ta(
-            col.ta.stoch() if plta else None
-        ), None
+        yield (
+            "stoch(5,3,3)",
+            ours(kf.FUNCTIONS["stoch"]()),
+            lambda: talib.STOCH(h, l, c),
+            ta(col.ta.stoch() if plta else None),
+            None,
+        )
     yield "obv", ours(kf.obv()), lambda: talib.OBV(c, v), ta(col.ta.obv() if plta else None), None
 
 
@@ -118,9 +144,11 @@ print(before, status("VmHWM"))
     column_mb = rows * 8 / 2**20
     grew_mb = (after - before) / 1024
     extra = grew_mb - column_mb
-    print(f"\nPeak memory, sma(20) on {rows:,} rows (fresh process): peak RSS grew {grew_mb:.1f} MiB above the "
-          f"resident input ({column_mb:.1f} MiB); the output column is {column_mb:.1f} MiB. Extra beyond input + "
-          f"output: {extra:.1f} MiB = {extra / (2 * column_mb) * 100:.1f}% of input + output (goal <= 10%)")
+    print(
+        f"\nPeak memory, sma(20) on {rows:,} rows (fresh process): peak RSS grew {grew_mb:.1f} MiB above the "
+        f"resident input ({column_mb:.1f} MiB); the output column is {column_mb:.1f} MiB. Extra beyond input + "
+        f"output: {extra:.1f} MiB = {extra / (2 * column_mb) * 100:.1f}% of input + output (goal <= 10%)"
+    )
 
 
 def main() -> None:
@@ -132,9 +160,11 @@ def main() -> None:
     print(f"# Indicators, {args.rows:,} rows, median of {args.repeats}")
     from polars_kimsfinance import _internal
 
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
-          f"polars {pl.__version__}, TA-Lib {talib.__version__}, numpy {np.__version__}; our kernels split long "
-          f"columns across {_internal._kernel_threads()} thread(s) (POLARS_MAX_THREADS={os.environ.get('POLARS_MAX_THREADS', 'unset')})\n")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
+        f"polars {pl.__version__}, TA-Lib {talib.__version__}, numpy {np.__version__}; our kernels split long "
+        f"columns across {_internal._kernel_threads()} thread(s) (POLARS_MAX_THREADS={os.environ.get('POLARS_MAX_THREADS', 'unset')})\n"
+    )
     print("| indicator | ours ms | TA-Lib ms | ours/TA-Lib | polars-talib ms | ours/polars-talib | native polars ms |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for name, ours, ref, peer, native in cases(df):
@@ -142,12 +172,16 @@ def main() -> None:
         t_ref = median_ms(ref, args.repeats)
         t_peer = median_ms(peer, args.repeats) if peer else float("nan")
         t_native = median_ms(native, args.repeats) if native else float("nan")
-        print(f"| {name} | {t_ours:.1f} | {t_ref:.1f} | {t_ours / t_ref:.2f} | {t_peer:.1f} | {t_ours / t_peer:.2f} "
-              f"| {t_native:.1f} |")
+        print(
+            f"| {name} | {t_ours:.1f} | {t_ref:.1f} | {t_ours / t_ref:.2f} | {t_peer:.1f} | {t_ours / t_peer:.2f} "
+            f"| {t_native:.1f} |"
+        )
     peak_memory_sma(args.rows)
     ours, native = over_case(args.repeats)
-    print(f"\n`.over()` 1,000 groups x 10,000 rows, sma(20): ours {ours:.1f} ms, native rolling_mean(20).over() "
-          f"{native:.1f} ms, ratio {ours / native:.2f}")
+    print(
+        f"\n`.over()` 1,000 groups x 10,000 rows, sma(20): ours {ours:.1f} ms, native rolling_mean(20).over() "
+        f"{native:.1f} ms, ratio {ours / native:.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -28,8 +28,6 @@ import time
 import numpy as np
 import polars as pl
 
-import polars_kimsfinance as kf
-
 W, H = 1920, 1080
 
 
@@ -91,8 +89,14 @@ def bench_mplfinance(df: pl.DataFrame, repeats: int) -> dict | None:
 
     def one() -> bytes:
         buf = io.BytesIO()
-        mpf.plot(pdf, type="candle", volume=True, style="charles", figsize=(W / 100, H / 100),
-                 savefig=dict(fname=buf, dpi=100, format="png"))
+        mpf.plot(
+            pdf,
+            type="candle",
+            volume=True,
+            style="charles",
+            figsize=(W / 100, H / 100),
+            savefig=dict(fname=buf, dpi=100, format="png"),
+        )
         plt.close("all")
         return buf.getvalue()
 
@@ -133,14 +137,19 @@ def memory_child(n: int) -> None:
         f.write("5")  # reset VmHWM to the current RSS
     img = df.kf.render(width=W, height=H)
     peak = _status("VmHWM")
-    print(json.dumps({"before": before, "peak": peak, "delta": peak - before, "bytes": len(img),
-                      "first_call": before - start}))
+    print(
+        json.dumps(
+            {"before": before, "peak": peak, "delta": peak - before, "bytes": len(img), "first_call": before - start}
+        )
+    )
 
 
 def bench_memory(n: int) -> dict:
     proc = subprocess.run(
         [sys.executable, os.path.abspath(__file__), "--memory-child", str(n)],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
@@ -158,26 +167,36 @@ def main() -> None:
         memory_child(args.memory_child)
         return
 
-    print(f"# render benchmark: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
-          f"Python {platform.python_version()}, polars {pl.__version__}, {time.strftime('%Y-%m-%d %H:%M %Z')}")
+    print(
+        f"# render benchmark: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}, polars {pl.__version__}, {time.strftime('%Y-%m-%d %H:%M %Z')}"
+    )
     df = random_walk(args.bars)
     ours = bench_ours(df, args.repeats)
     mpl = None if args.no_mpl else bench_mplfinance(df, args.repeats)
 
     print(f"\n## {args.bars} candles + volume, {W}x{H} PNG, median of {args.repeats}\n")
-    print("| renderer | wall ms | prepare | bind | scene | draw | convert | encode | PNG bytes | time ratio | size ratio |")
+    print(
+        "| renderer | wall ms | prepare | bind | scene | draw | convert | encode | PNG bytes | time ratio | size ratio |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for speed, r in ours.items():
         tr = f"{r['wall_ms'] / mpl['wall_ms']:.3f}" if mpl else "-"
         sr = f"{r['bytes'] / mpl['bytes']:.3f}" if mpl else "-"
-        print(f"| kimsfinance speed={speed} | {r['wall_ms']:.1f} | {r['prepare_ms']:.2f} | {r['bind_ms']:.2f} | "
-              f"{r['scene_ms']:.2f} | {r['draw_ms']:.2f} | {r['convert_ms']:.2f} | {r['encode_ms']:.2f} | "
-              f"{r['bytes']:,} | {tr} | {sr} |")
+        print(
+            f"| kimsfinance speed={speed} | {r['wall_ms']:.1f} | {r['prepare_ms']:.2f} | {r['bind_ms']:.2f} | "
+            f"{r['scene_ms']:.2f} | {r['draw_ms']:.2f} | {r['convert_ms']:.2f} | {r['encode_ms']:.2f} | "
+            f"{r['bytes']:,} | {tr} | {sr} |"
+        )
     if mpl:
-        print(f"| mplfinance {mpl['version']} ({mpl['size']}) | {mpl['wall_ms']:.1f} | | | | | | | {mpl['bytes']:,} "
-              "| 1 | 1 |")
-        print(f"\nspeed-up (fast preset): {mpl['wall_ms'] / ours['fast']['wall_ms']:.1f}x; "
-              f"PNG size ratio fast / mplfinance: {ours['fast']['bytes'] / mpl['bytes']:.2f}")
+        print(
+            f"| mplfinance {mpl['version']} ({mpl['size']}) | {mpl['wall_ms']:.1f} | | | | | | | {mpl['bytes']:,} "
+            "| 1 | 1 |"
+        )
+        print(
+            f"\nspeed-up (fast preset): {mpl['wall_ms'] / ours['fast']['wall_ms']:.1f}x; "
+            f"PNG size ratio fast / mplfinance: {ours['fast']['bytes'] / mpl['bytes']:.2f}"
+        )
 
     if args.big:
         big = random_walk(args.big, seed=1)
@@ -185,19 +204,23 @@ def main() -> None:
         wall, img = median_ms(lambda: big.kf.render(width=W, height=H), 3)
         t = img.timings
         print(f"\n## {args.big:,} candles → one {W}x{H} PNG (median of 3)\n")
-        print(f"wall {wall:.1f} ms: prepare {t['prepare_ms']:.1f}, call into Rust {t['call_ms']:.1f} = bind "
-              f"{t['bind_ms']:.1f} + scene {t['scene_ms']:.1f} (aggregation to "
-              f"{t['slots']} slots), draw {t['draw_ms']:.1f}, convert {t['convert_ms']:.1f}, encode {t['encode_ms']:.1f}")
+        print(
+            f"wall {wall:.1f} ms: prepare {t['prepare_ms']:.1f}, call into Rust {t['call_ms']:.1f} = bind "
+            f"{t['bind_ms']:.1f} + scene {t['scene_ms']:.1f} (aggregation to "
+            f"{t['slots']} slots), draw {t['draw_ms']:.1f}, convert {t['convert_ms']:.1f}, encode {t['encode_ms']:.1f}"
+        )
         del big
 
     if args.mem:
         m = bench_memory(args.mem)
         budget = W * H * 4 + 32 * 2**20
         print(f"\n## peak memory rendering {args.mem:,} candles ({W}x{H} PNG, fresh subprocess)\n")
-        print(f"RSS before {m['before'] / 2**20:.1f} MiB, peak {m['peak'] / 2**20:.1f} MiB, delta "
-              f"{m['delta'] / 2**20:.1f} MiB; budget (one RGBA buffer {W * H * 4 / 2**20:.1f} MiB + 32 MiB) "
-              f"{budget / 2**20:.1f} MiB → {'within' if m['delta'] <= budget else 'OVER'}; once per process before "
-              f"that (first chart: font, encoder threads; the GPU probe too once auto reaches gpu_min_candles): {m['first_call'] / 2**20:.1f} MiB")
+        print(
+            f"RSS before {m['before'] / 2**20:.1f} MiB, peak {m['peak'] / 2**20:.1f} MiB, delta "
+            f"{m['delta'] / 2**20:.1f} MiB; budget (one RGBA buffer {W * H * 4 / 2**20:.1f} MiB + 32 MiB) "
+            f"{budget / 2**20:.1f} MiB → {'within' if m['delta'] <= budget else 'OVER'}; once per process before "
+            f"that (first chart: font, encoder threads; the GPU probe too once auto reaches gpu_min_candles): {m['first_call'] / 2**20:.1f} MiB"
+        )
 
 
 if __name__ == "__main__":

@@ -15,8 +15,14 @@ fn walk(n: usize) -> (Vec<i64>, Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>
         state ^= state << 17;
         (state >> 11) as f64 / (1u64 << 53) as f64
     };
-    let (mut t, mut o, mut h, mut l, mut c, mut v) =
-        (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+    let (mut t, mut o, mut h, mut l, mut c, mut v) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
     let mut price = 100.0;
     for i in 0..n {
         let open = price;

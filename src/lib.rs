@@ -1,20 +1,20 @@
 //! polars-kimsfinance: technical-analysis kernels and chart rendering, native to Polars.
 //!
 //! The pure-Rust core (`kernels`, `render`) builds without Python; the `python` feature adds the Polars plugin
-//! expressions and the Python module.
+//! expression and the Python module (`bindings`).
 
 pub mod adapter;
 pub mod kernels;
 pub mod render;
 
 #[cfg(feature = "python")]
-mod expressions;
+mod bindings;
 
-/// The extension allocates through Polars' allocator (see `expressions::allocator`); the pure-Rust core keeps the
+/// The extension allocates through Polars' allocator (see `bindings::polars_allocator`); the pure-Rust core keeps the
 /// system allocator.
 #[cfg(feature = "python")]
 #[global_allocator]
-static ALLOCATOR: expressions::allocator::PolarsHeap = expressions::allocator::PolarsHeap::new();
+static ALLOCATOR: bindings::polars_allocator::PolarsHeap = bindings::polars_allocator::PolarsHeap::new();
 
 /// Whether the extension's allocations go to Polars' allocator.
 #[cfg(feature = "python")]
@@ -28,9 +28,11 @@ mod python_module {
 
     #[pymodule]
     fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
-        crate::expressions::transforms::register(m)?;
-        crate::expressions::render_py::register(m)?;
-        crate::expressions::adapter_py::register(m)?;
+        // The one version source: Cargo.toml (maturin reads it for the wheel too).
+        m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+        crate::bindings::transforms::register(m)?;
+        crate::bindings::render::register(m)?;
+        crate::bindings::adapter::register(m)?;
         Ok(())
     }
 }

@@ -28,8 +28,9 @@ def _stochf(k, d):
 
 def _stochrsi(n, k, d):
     ours = {"window": n, "fastk_period": k, "fastd_period": d}
-    return TalibCase("stochrsi", ours, "STOCHRSI", {"timeperiod": n, "fastk_period": k, "fastd_period": d,
-                                                    "fastd_matype": 0})
+    return TalibCase(
+        "stochrsi", ours, "STOCHRSI", {"timeperiod": n, "fastk_period": k, "fastd_period": d, "fastd_matype": 0}
+    )
 
 
 def _oscillator(name, talib, fast, slow, matype):

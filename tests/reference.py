@@ -3,8 +3,9 @@ missing-bar comparison against a reference computed on the compacted series."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
+from typing import Callable
 
 import numpy as np
 import polars as pl
@@ -92,7 +93,9 @@ def assert_matches(
     missing_got, missing_exp = np.isnan(got), np.isnan(expected)
     if not np.array_equal(missing_got, missing_exp):
         bad = int(np.flatnonzero(missing_got != missing_exp)[0])
-        raise AssertionError(f"{label}: null pattern differs first at row {bad}: ours {got[bad]}, expected {expected[bad]}")
+        raise AssertionError(
+            f"{label}: null pattern differs first at row {bad}: ours {got[bad]}, expected {expected[bad]}"
+        )
     ok = ~missing_exp
     np.testing.assert_allclose(got[ok], expected[ok], rtol=rtol, atol=atol, err_msg=label)
 
@@ -212,8 +215,15 @@ class TalibCase:
     def check(self, df: pl.DataFrame, label: str, rtol: float | None = None, atol: float | None = None) -> None:
         """Our indicator on ``df`` equals TA-Lib on its compacted inputs (the missing-bar rule), at this case's
         tolerances unless given."""
-        check_missing_rule(lambda d: outputs(d, self.expr()), self.reference, df, self.inputs, f"{self.id} {label}",
-                           self.rtol if rtol is None else rtol, self.atol if atol is None else atol)
+        check_missing_rule(
+            lambda d: outputs(d, self.expr()),
+            self.reference,
+            df,
+            self.inputs,
+            f"{self.id} {label}",
+            self.rtol if rtol is None else rtol,
+            self.atol if atol is None else atol,
+        )
 
 
 __all__ += ["TalibCase"]

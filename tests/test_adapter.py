@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 
-import numpy as np
 import polars as pl
 import pytest
 
@@ -30,6 +29,7 @@ def run_in_threads(work, n: int = 8) -> None:
     for t in threads:
         t.join()
     assert errors == []
+
 
 OPTIONS = ["default_engine", "gpu_fallback", "gpu_min_candles", "performance_tracking"]
 

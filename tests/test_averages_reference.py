@@ -105,8 +105,9 @@ def test_equals_reference_with_missing_bars(name, params, ref, seed):
 def test_long_series_at_price_level_1e6(name, params, ref):
     df = random_walk(200_000, 11, level=1e6)
     inputs = kf.BY_NAME[name].inputs
-    check_missing_rule(lambda d: outputs(d, _expr(name, params)), ref, df, inputs, f"{name} at 1e6",
-                       rtol=1e-8, atol=1e-6)
+    check_missing_rule(
+        lambda d: outputs(d, _expr(name, params)), ref, df, inputs, f"{name} at 1e6", rtol=1e-8, atol=1e-6
+    )
 
 
 @pytest.mark.parametrize("name,params,ref", CASES, ids=IDS)
@@ -115,8 +116,15 @@ def test_float32_in_float32_out(name, params, ref):
     out = outputs(df, _expr(name, params))
     assert out[0].dtype == pl.Float32
     as64 = df.select(pl.all().cast(pl.Float64))
-    check_missing_rule(lambda d: [s.cast(pl.Float64) for s in out], ref, as64, kf.BY_NAME[name].inputs,
-                       f"{name} float32", rtol=2e-6, atol=2e-5)
+    check_missing_rule(
+        lambda d: [s.cast(pl.Float64) for s in out],
+        ref,
+        as64,
+        kf.BY_NAME[name].inputs,
+        f"{name} float32",
+        rtol=2e-6,
+        atol=2e-5,
+    )
 
 
 @pytest.mark.parametrize("n", [2, 3, 4, 9, 10, 16, 25, 30])
@@ -148,8 +156,9 @@ def test_vwma_zero_volume_windows_are_null():
     assert out.is_nan().sum() == 0
     assert out[54:80].null_count() == 26 and out[53] is not None and out[80] is not None
     assert out[200:207].null_count() == 0  # 3 zero bars never fill a 5-bar window
-    check_missing_rule(lambda d: outputs(d, kf.vwma("close", 5)), lambda d: vwma_ref(d, 5), df,
-                       ("close", "volume"), "vwma zero volume")
+    check_missing_rule(
+        lambda d: outputs(d, kf.vwma("close", 5)), lambda d: vwma_ref(d, 5), df, ("close", "volume"), "vwma zero volume"
+    )
 
 
 def test_bad_parameters_name_function_parameter_and_value():
@@ -177,7 +186,21 @@ def trima_ref(x: np.ndarray, n: int) -> np.ndarray:
 def test_wma_and_trima_do_not_drift_at_price_level_1e6(n):
     """TA-Lib's own TRIMA drifts here (see cases_averages.py); ours equals the direct weighted sums."""
     df = random_walk(200_000, 11, level=1e6)
-    check_missing_rule(lambda d: outputs(d, kf.wma("close", n)), lambda d: [wma_ref(d["close"], n)], df, ("close",),
-                       f"wma({n}) exact", rtol=1e-12, atol=0)
-    check_missing_rule(lambda d: outputs(d, kf.trima("close", n)), lambda d: [trima_ref(d["close"], n)], df,
-                       ("close",), f"trima({n}) exact", rtol=1e-12, atol=0)
+    check_missing_rule(
+        lambda d: outputs(d, kf.wma("close", n)),
+        lambda d: [wma_ref(d["close"], n)],
+        df,
+        ("close",),
+        f"wma({n}) exact",
+        rtol=1e-12,
+        atol=0,
+    )
+    check_missing_rule(
+        lambda d: outputs(d, kf.trima("close", n)),
+        lambda d: [trima_ref(d["close"], n)],
+        df,
+        ("close",),
+        f"trima({n}) exact",
+        rtol=1e-12,
+        atol=0,
+    )

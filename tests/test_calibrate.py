@@ -22,8 +22,13 @@ needs_gpu = pytest.mark.skipif(
 )
 # Small enough that the whole file runs in seconds on a shared 2-core machine with a software adapter.
 SMALL = dict(width=320, height=200, repeats=2)
-FAKE_HARDWARE = {"name": "Fake GPU", "backend": "Vulkan", "device_type": "DiscreteGpu", "driver": "1",
-                 "software": False}
+FAKE_HARDWARE = {
+    "name": "Fake GPU",
+    "backend": "Vulkan",
+    "device_type": "DiscreteGpu",
+    "driver": "1",
+    "software": False,
+}
 
 
 @pytest.fixture(autouse=True)
@@ -57,8 +62,11 @@ def fake_timings(monkeypatch, gpu_ms, adapter_info=FAKE_HARDWARE):
         pytest.param([(100, 5, 50), (1000, 8, 40), (10000, 12, 30)], None, id="never wins"),
         pytest.param([(100, 5, 50), (1000, 8, 40), (10000, 31, 30)], 10000, id="wins only at the top"),
         pytest.param([(100, 5, 1), (1000, 8, 40), (10000, 31, 30)], 10000, id="wins, loses, wins"),
-        pytest.param([(100, 5, 1), (1000, 8, 7), (3000, 9, 10), (10000, 20, 9), (30000, 25, 9)], 10000,
-                     id="wins, wins, loses, wins, wins"),
+        pytest.param(
+            [(100, 5, 1), (1000, 8, 7), (3000, 9, 10), (10000, 20, 9), (30000, 25, 9)],
+            10000,
+            id="wins, wins, loses, wins, wins",
+        ),
         pytest.param([(100, 5, 4), (1000, 8, 7), (10000, 12, 11)], 100, id="wins everywhere"),
         pytest.param([(100, 5, 50), (1000, 8, 40), (10000, 30, 30)], None, id="a tie is not a win"),
         pytest.param([(10000, 31, 30), (100, 5, 50), (1000, 9, 8)], 1000, id="unsorted rows"),
@@ -86,7 +94,11 @@ def test_measures_both_engines_at_every_size_and_applies_only_a_threshold():
     assert (result.width, result.height, result.repeats) == (320, 200, 2)
     after = kf.get_config()
     if result.threshold is None:
-        assert not result.applied and after == before and "stays None (unset: engine='auto' stays on the CPU)" in result.note
+        assert (
+            not result.applied
+            and after == before
+            and "stays None (unset: engine='auto' stays on the CPU)" in result.note
+        )
     else:
         assert result.applied and after == {**before, "gpu_min_candles": result.threshold}
     assert result.gpu_min_candles == after["gpu_min_candles"]

@@ -14,6 +14,7 @@ NAN = np.nan
 
 # --- references -----------------------------------------------------------------------------------------------------
 
+
 def ema_talib(x: np.ndarray, n: int) -> np.ndarray:
     out = np.full(len(x), NAN)
     if len(x) < n:
@@ -151,7 +152,9 @@ def test_channels_match_reference(case, data):
     ref_params = defaults if defaults is not None else params
     df = DATASETS[data]
     atol = 1e-6 if data == "walk-1e6" else 1e-9
-    check_reference(name, params, lambda compact: ref(compact, **ref_params), df, f"{name}{params} on {data}", atol=atol)
+    check_reference(
+        name, params, lambda compact: ref(compact, **ref_params), df, f"{name}{params} on {data}", atol=atol
+    )
 
 
 def test_warm_up_rows():

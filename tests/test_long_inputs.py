@@ -12,8 +12,25 @@ from test_talib import CASES
 
 ROWS = 3_300_000  # three parts
 # The kernels that start mid-series (Kernel::restart in Rust); the others run as one part at any length.
-SPLIT = {"sma", "rolling_mean", "rolling_max", "rolling_min", "ema", "dema", "tema", "wma", "rsi", "cmo", "macd",
-         "stoch", "true_range", "atr", "natr", "bbands", "stddev"}
+SPLIT = {
+    "sma",
+    "rolling_mean",
+    "rolling_max",
+    "rolling_min",
+    "ema",
+    "dema",
+    "tema",
+    "wma",
+    "rsi",
+    "cmo",
+    "macd",
+    "stoch",
+    "true_range",
+    "atr",
+    "natr",
+    "bbands",
+    "stddev",
+}
 SPLIT_CASES = [c for c in CASES if c.name in SPLIT]
 
 
@@ -60,7 +77,10 @@ def test_chunking_and_engine_do_not_change_a_bit(name, long_frame):
     chunked = pl.concat([whole.slice(a, b - a) for a, b in zip(cuts, cuts[1:])], rechunk=False)
     assert chunked.n_chunks() > 1
     expected = whole.select(case.expr().alias("out"))
-    for got in (chunked.select(case.expr().alias("out")), collect_streaming(chunked.lazy().select(case.expr().alias("out")))):
+    for got in (
+        chunked.select(case.expr().alias("out")),
+        collect_streaming(chunked.lazy().select(case.expr().alias("out"))),
+    ):
         assert got.equals(expected), name
 
 

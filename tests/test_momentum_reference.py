@@ -67,9 +67,20 @@ def test_equals_talib_on_edge_case_prices(case, frame):
 def test_flat_prices_give_zero_not_nan():
     df = EDGE_FRAMES["flat"]
     exprs = {
-        "stoch": kf.stoch(), "stochf": kf.stochf(), "stochrsi": kf.stochrsi(), "willr": kf.willr(), "cci": kf.cci(),
-        "roc": kf.roc(), "cmo": kf.cmo(), "ppo": kf.ppo(), "trix": kf.trix(), "bop": kf.bop(), "mfi": kf.mfi(),
-        "ultosc": kf.ultosc(), "rsi": kf.rsi(), "macd": kf.macd(),
+        "stoch": kf.stoch(),
+        "stochf": kf.stochf(),
+        "stochrsi": kf.stochrsi(),
+        "willr": kf.willr(),
+        "cci": kf.cci(),
+        "roc": kf.roc(),
+        "cmo": kf.cmo(),
+        "ppo": kf.ppo(),
+        "trix": kf.trix(),
+        "bop": kf.bop(),
+        "mfi": kf.mfi(),
+        "ultosc": kf.ultosc(),
+        "rsi": kf.rsi(),
+        "macd": kf.macd(),
     }
     for name, expr in exprs.items():
         for s in outputs(df, expr):
@@ -85,7 +96,7 @@ def _ema(x: np.ndarray, n: int, start: int = 0) -> np.ndarray:
     if x.size < start + n:
         return out
     alpha = 2.0 / (n + 1.0)
-    value = x[start:start + n].mean()
+    value = x[start : start + n].mean()
     out[start + n - 1] = value
     for i in range(start + n, x.size):
         value = value + alpha * (x[i] - value)
@@ -96,7 +107,7 @@ def _ema(x: np.ndarray, n: int, start: int = 0) -> np.ndarray:
 def _sma(x: np.ndarray, n: int) -> np.ndarray:
     out = np.full(x.size, np.nan)
     for i in range(n - 1, x.size):
-        out[i] = x[i + 1 - n:i + 1].mean()
+        out[i] = x[i + 1 - n : i + 1].mean()
     return out
 
 
@@ -105,7 +116,7 @@ def _wilder(x: np.ndarray, n: int) -> np.ndarray:
     out = np.full(x.size, np.nan)
     if x.size <= n:
         return out
-    value = x[1:n + 1].mean()
+    value = x[1 : n + 1].mean()
     out[n] = value
     for i in range(n + 1, x.size):
         value = (value * (n - 1) + x[i]) / n
@@ -140,7 +151,7 @@ def ref_cmo(c, n):
 def ref_willr(h, l, c, n):
     out = np.full(c.size, np.nan)
     for i in range(n - 1, c.size):
-        hh, ll = h[i + 1 - n:i + 1].max(), l[i + 1 - n:i + 1].min()
+        hh, ll = h[i + 1 - n : i + 1].max(), l[i + 1 - n : i + 1].min()
         out[i] = -100.0 * (hh - c[i]) / (hh - ll) if hh != ll else 0.0
     return [out]
 
@@ -149,7 +160,7 @@ def ref_cci(h, l, c, n):
     tp = (h + l + c) / 3.0
     out = np.full(c.size, np.nan)
     for i in range(n - 1, c.size):
-        w = tp[i + 1 - n:i + 1]
+        w = tp[i + 1 - n : i + 1]
         mad = np.abs(w - w.mean()).mean()
         out[i] = (tp[i] - w.mean()) / (0.015 * mad) if mad != 0 else 0.0
     return [out]
@@ -162,7 +173,7 @@ def ref_mfi(h, l, c, v, n):
     down = np.where(np.diff(tp, prepend=-np.inf) < 0, flow, 0.0)
     out = np.full(c.size, np.nan)
     for i in range(n, c.size):
-        u, d = up[i + 1 - n:i + 1].sum(), down[i + 1 - n:i + 1].sum()
+        u, d = up[i + 1 - n : i + 1].sum(), down[i + 1 - n : i + 1].sum()
         out[i] = 100.0 * u / (u + d) if u + d != 0 else 0.0
     return [out]
 
@@ -173,8 +184,16 @@ REFERENCE_CASES = [
     ("macd", {"fastperiod": 4, "slowperiod": 9, "signalperiod": 3}, lambda d: ref_macd(d["close"], 4, 9, 3)),
     ("ppo", {"fastperiod": 1, "slowperiod": 4, "matype": 0}, lambda d: ref_price_oscillator(d["close"], 1, 4, 0, True)),
     ("ppo", {"fastperiod": 1, "slowperiod": 4, "matype": 1}, lambda d: ref_price_oscillator(d["close"], 1, 4, 1, True)),
-    ("apo", {"fastperiod": 1, "slowperiod": 1, "matype": 1}, lambda d: ref_price_oscillator(d["close"], 1, 1, 1, False)),
-    ("apo", {"fastperiod": 3, "slowperiod": 7, "matype": 1}, lambda d: ref_price_oscillator(d["close"], 3, 7, 1, False)),
+    (
+        "apo",
+        {"fastperiod": 1, "slowperiod": 1, "matype": 1},
+        lambda d: ref_price_oscillator(d["close"], 1, 1, 1, False),
+    ),
+    (
+        "apo",
+        {"fastperiod": 3, "slowperiod": 7, "matype": 1},
+        lambda d: ref_price_oscillator(d["close"], 3, 7, 1, False),
+    ),
     ("cmo", {"window": 1}, lambda d: ref_cmo(d["close"], 1)),
     ("cmo", {"window": 6}, lambda d: ref_cmo(d["close"], 6)),
     ("willr", {"window": 1}, lambda d: ref_willr(d["high"], d["low"], d["close"], 1)),
@@ -187,8 +206,9 @@ REFERENCE_CASES = [
 
 
 @pytest.mark.parametrize("seed", [1, 2])
-@pytest.mark.parametrize(("name", "params", "ref"), REFERENCE_CASES,
-                         ids=[f"{n}{sorted(p.values())}" for n, p, _ in REFERENCE_CASES])
+@pytest.mark.parametrize(
+    ("name", "params", "ref"), REFERENCE_CASES, ids=[f"{n}{sorted(p.values())}" for n, p, _ in REFERENCE_CASES]
+)
 def test_matches_numpy_reference_with_missing_bars(name, params, ref, seed):
     df = with_missing(random_walk(800, seed), seed, fraction=0.08)
     ind = kf.BY_NAME[name]
@@ -205,11 +225,20 @@ def test_matches_numpy_reference_on_stepped_prices(name, params, ref):
 # ---- parameters ----------------------------------------------------------------------------------------------------
 
 WINDOW_PARAMS = {
-    "rsi": ["window"], "willr": ["window"], "cci": ["window"], "roc": ["window"], "mom": ["window"],
-    "cmo": ["window"], "trix": ["window"], "mfi": ["window"],
-    "macd": ["fastperiod", "slowperiod", "signalperiod"], "ppo": ["fastperiod", "slowperiod"],
-    "apo": ["fastperiod", "slowperiod"], "stoch": ["fastk_period", "slowk_period", "slowd_period"],
-    "stochf": ["fastk_period", "fastd_period"], "stochrsi": ["window", "fastk_period", "fastd_period"],
+    "rsi": ["window"],
+    "willr": ["window"],
+    "cci": ["window"],
+    "roc": ["window"],
+    "mom": ["window"],
+    "cmo": ["window"],
+    "trix": ["window"],
+    "mfi": ["window"],
+    "macd": ["fastperiod", "slowperiod", "signalperiod"],
+    "ppo": ["fastperiod", "slowperiod"],
+    "apo": ["fastperiod", "slowperiod"],
+    "stoch": ["fastk_period", "slowk_period", "slowd_period"],
+    "stochf": ["fastk_period", "fastd_period"],
+    "stochrsi": ["window", "fastk_period", "fastd_period"],
     "ultosc": ["timeperiod1", "timeperiod2", "timeperiod3"],
 }
 
@@ -242,11 +271,16 @@ def test_periods_are_positional_in_talib_order():
     assert by_position.equals(by_name)
     method = df.kf.macd(5, 13, 4)
     assert method.select("macd", "macd_signal", "macd_hist").equals(by_name)
-    assert df.kf.ppo(3, 7, 0).select("ppo_3_7").to_series().equals(
-        df.select(kf.ppo("close", fastperiod=3, slowperiod=7, matype=0))["close"], check_names=False)
+    assert (
+        df.kf.ppo(3, 7, 0)
+        .select("ppo_3_7")
+        .to_series()
+        .equals(df.select(kf.ppo("close", fastperiod=3, slowperiod=7, matype=0))["close"], check_names=False)
+    )
     assert "ultosc_7_14_28" in df.kf.ultosc().columns
     assert {"stoch_k", "stoch_d", "stochf_k", "stochf_d", "stochrsi_k", "stochrsi_d"} <= set(
-        df.kf.stoch().kf.stochf().kf.stochrsi().columns)
+        df.kf.stoch().kf.stochf().kf.stochrsi().columns
+    )
 
 
 def test_bop_reads_open_high_low_close():

@@ -127,7 +127,9 @@ def test_nothing_of_ours_referenced_after_deactivate():
         ]  # fmt: skip
         assert referrers == [], (fn.__name__, referrers)
     for module in (mpf, plotting):
-        assert [k for k, v in vars(module).items() if getattr(v, "__module__", "").startswith("polars_kimsfinance")] == []
+        assert [
+            k for k, v in vars(module).items() if getattr(v, "__module__", "").startswith("polars_kimsfinance")
+        ] == []
 
 
 def test_nothing_of_mplfinance_kept_alive_after_deactivate():

@@ -14,13 +14,13 @@ from datetime import date, datetime
 import numpy as np
 import polars as pl
 import pytest
+from reference import DATA_DIR
 
 import polars_kimsfinance as kf
 from polars_kimsfinance import BY_NAME
 from polars_kimsfinance.chart import FORMATS, KINDS, THEMES, ChartImage
 from polars_kimsfinance.cli import main as cli_main
 from polars_kimsfinance.cli import read_ohlcv
-from reference import DATA_DIR
 
 # Theme palettes (background, up, down) as the renderer defines them.
 PALETTES = {
@@ -130,8 +130,15 @@ def test_missing_bars_draw_as_gaps() -> None:
         pl.DataFrame({"open": [5.0] * 20, "high": [5.0] * 20, "low": [5.0] * 20, "close": [5.0] * 20}),
         bars(20).with_columns(volume=pl.lit(0.0)),
         bars(1),
-        pl.DataFrame({"open": [1.0, None, 2.0], "high": [2.0, None, 3.0], "low": [0.5, None, 1.5],
-                      "close": [1.5, None, 2.5], "volume": [None, 3.0, None]}),
+        pl.DataFrame(
+            {
+                "open": [1.0, None, 2.0],
+                "high": [2.0, None, 3.0],
+                "low": [0.5, None, 1.5],
+                "close": [1.5, None, 2.5],
+                "volume": [None, 3.0, None],
+            }
+        ),
     ],
     ids=["flat-prices", "zero-volume", "one-bar", "nulls"],
 )
@@ -260,7 +267,7 @@ def test_histogram_panel(sample: pl.DataFrame) -> None:
     bg, up_rgb, down_rgb = PALETTES["tradingview"]
     hist = pl.struct(line=pl.col("close") - 100.0, line_hist=pl.col("close") - pl.col("open"))
     px = sample.kf.render(width=W, height=H, volume=False, panels=[("custom", hist)], antialias=False).to_numpy()
-    lower = px[int(H * 0.7):]
+    lower = px[int(H * 0.7) :]
     assert has_color(lower, blend(up_rgb, bg, 0xB3), tol=2).any()
     assert has_color(lower, blend(down_rgb, bg, 0xB3), tol=2).any()
 
@@ -288,8 +295,12 @@ def test_lazyframe_matches_dataframe(sample: pl.DataFrame) -> None:
 
 
 def test_lazyframe_collects_only_needed_columns(sample: pl.DataFrame) -> None:
-    lf = sample.with_columns(pl.lit("x").alias("note")).lazy().with_columns(
-        pl.col("note").str.to_integer(strict=True).alias("boom")  # fails if ever computed
+    lf = (
+        sample.with_columns(pl.lit("x").alias("note"))
+        .lazy()
+        .with_columns(
+            pl.col("note").str.to_integer(strict=True).alias("boom")  # fails if ever computed
+        )
     )
     assert lf.kf.render(width=W, height=H).format == "png"
 
@@ -348,8 +359,12 @@ def test_size_limits_accepted(sample: pl.DataFrame) -> None:
 
 
 def test_unknown_names(sample: pl.DataFrame) -> None:
-    bad(ValueError, r"kind must be one of candle, ohlc, line, line_filled, hollow, renko, pnf, heikin_ashi; got 'bar'",
-        sample, "bar")
+    bad(
+        ValueError,
+        r"kind must be one of candle, ohlc, line, line_filled, hollow, renko, pnf, heikin_ashi; got 'bar'",
+        sample,
+        "bar",
+    )
     bad(ValueError, r"theme must be one of classic, modern, tradingview, light; got 'dark'", sample, theme="dark")
     bad(ValueError, r"format must be one of png, svg, webp, rgba; got 'jpeg'", sample, format="jpeg")
     bad(ValueError, r"speed must be one of fast, balanced, best; got 'max'", sample, speed="max")
@@ -360,10 +375,19 @@ def test_unknown_names(sample: pl.DataFrame) -> None:
 
 
 def test_bad_colours(sample: pl.DataFrame) -> None:
-    bad(ValueError, r"colors\['up'\] must be a colour '#RGB', '#RRGGBB' or '#RRGGBBAA', got 'green'", sample,
-        colors={"up": "green"})
+    bad(
+        ValueError,
+        r"colors\['up'\] must be a colour '#RGB', '#RRGGBB' or '#RRGGBBAA', got 'green'",
+        sample,
+        colors={"up": "green"},
+    )
     bad(ValueError, r"colors\['down'\] must be a colour.*got '#12345'", sample, colors={"down": "#12345"})
-    bad(ValueError, r"colors has an unknown key 'wick'; valid keys: background, up, down", sample, colors={"wick": "#FFF"})
+    bad(
+        ValueError,
+        r"colors has an unknown key 'wick'; valid keys: background, up, down",
+        sample,
+        colors={"wick": "#FFF"},
+    )
     bad(TypeError, r"colors must be a dict", sample, colors="#FFF")
     bad(ValueError, r"overlay 'm' colour must be a colour", sample, overlays=[("m", pl.col("close"), "blue")])
 
@@ -434,8 +458,23 @@ def test_read_ohlcv_shared_formats() -> None:
 
 def test_cli_render_file(tmp_path, capsys) -> None:
     out = tmp_path / "jpy.png"
-    args = ["render", str(DATA_DIR / "jpyusd_barchartdotcom.csv"), "-o", str(out), "--width", "640", "--height",
-            "360", "--overlay", "sma:20", "--panel", "rsi", "--title", "JPY", "--no-volume"]
+    args = [
+        "render",
+        str(DATA_DIR / "jpyusd_barchartdotcom.csv"),
+        "-o",
+        str(out),
+        "--width",
+        "640",
+        "--height",
+        "360",
+        "--overlay",
+        "sma:20",
+        "--panel",
+        "rsi",
+        "--title",
+        "JPY",
+        "--no-volume",
+    ]
     assert cli_main(args) == 0
     assert out.read_bytes()[:4] == b"\x89PNG"
     assert "640x360" in capsys.readouterr().out

@@ -8,8 +8,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_stubs_are_up_to_date():
-    result = subprocess.run([sys.executable, str(ROOT / "tools" / "gen_stubs.py"), "--check"], capture_output=True,
-                            text=True)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "gen_stubs.py"), "--check"], capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stderr
 
 
@@ -20,7 +21,9 @@ def test_stub_signatures_parse_and_match_runtime_signatures():
     import polars_kimsfinance as kf
 
     tree = ast.parse((ROOT / "python" / "polars_kimsfinance" / "functions.pyi").read_text())
-    stubbed = {node.name: node for node in tree.body if isinstance(node, ast.FunctionDef) and node.name != "__getattr__"}
+    stubbed = {
+        node.name: node for node in tree.body if isinstance(node, ast.FunctionDef) and node.name != "__getattr__"
+    }
     assert set(stubbed) == set(kf.FUNCTIONS)
     for name, fn in kf.FUNCTIONS.items():
         node = stubbed[name]

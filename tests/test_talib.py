@@ -6,7 +6,6 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 
-import numpy as np
 import polars as pl
 import pytest
 from reference import check_missing_rule, outputs, random_walk, shared_frames, with_missing
@@ -47,8 +46,15 @@ def test_float32_in_float32_out(case):
     out = outputs(df, case.expr())
     assert all(s.dtype == pl.Float32 for s in out)
     as64 = df.select(pl.all().cast(pl.Float64))
-    check_missing_rule(lambda d: [s.cast(pl.Float64) for s in outputs(df, case.expr())], case.reference, as64,
-                       case.inputs, f"{case.id} float32", rtol=2e-6, atol=2e-5)
+    check_missing_rule(
+        lambda d: [s.cast(pl.Float64) for s in outputs(df, case.expr())],
+        case.reference,
+        as64,
+        case.inputs,
+        f"{case.id} float32",
+        rtol=2e-6,
+        atol=2e-5,
+    )
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)

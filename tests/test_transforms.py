@@ -446,7 +446,7 @@ def test_pnf_matches_reference(name, source, reversal):
     df = FRAMES[name]
     box = _box(df, 1.0)
     got = df.kf.pnf(box, reversal, source=source)
-    h, l = (("high", "low") if source == "hl" else ("close", "close"))
+    h, l = ("high", "low") if source == "hl" else ("close", "close")
     expected = ref_pnf(_values(df, h), _values(df, l), box, reversal)
     assert got.columns == ["column", "kind", "top", "bottom", "boxes", "start_bar", "end_bar"]
     assert got.height == len(expected) > 0
@@ -499,11 +499,13 @@ def test_trade_bars_match_reference(name):
     trades = _trades(name)
     price, size = _values(trades, "price"), _values(trades, "size")
     _check_trade_bars(trades.kf.tick_bars(7), ref_trade_bars(price, size, "ticks", 7), trades, "ticks")
-    _check_trade_bars(trades.kf.tick_bars(7, include_partial=False), ref_trade_bars(price, size, "ticks", 7, False),
-                      trades, "ticks")
+    _check_trade_bars(
+        trades.kf.tick_bars(7, include_partial=False), ref_trade_bars(price, size, "ticks", 7, False), trades, "ticks"
+    )
     threshold = float(np.median(size)) * 10
-    _check_trade_bars(trades.kf.volume_bars(threshold), ref_trade_bars(price, size, "volume", threshold), trades,
-                      "volume")
+    _check_trade_bars(
+        trades.kf.volume_bars(threshold), ref_trade_bars(price, size, "volume", threshold), trades, "volume"
+    )
     rng = float(np.nanstd(np.diff(price))) * 3
     _check_trade_bars(trades.kf.range_bars(rng), ref_trade_bars(price, size, "range", rng), trades, "range")
 

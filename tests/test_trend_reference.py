@@ -20,7 +20,7 @@ def ema_seeded(x: np.ndarray, n: int) -> np.ndarray:
     if len(x) - start < n:
         return out
     alpha = 2.0 / (n + 1.0)
-    value = float(np.mean(x[start:start + n]))
+    value = float(np.mean(x[start : start + n]))
     out[start + n - 1] = value
     for i in range(start + n, len(x)):
         value = value + alpha * (x[i] - value)
@@ -32,7 +32,7 @@ def sma(x: np.ndarray, n: int) -> np.ndarray:
     """Simple moving average; NaN where the window holds a NaN or is incomplete."""
     out = np.full(len(x), np.nan)
     for i in range(n - 1, len(x)):
-        out[i] = np.mean(x[i - n + 1:i + 1])
+        out[i] = np.mean(x[i - n + 1 : i + 1])
     return out
 
 

@@ -122,7 +122,9 @@ def test_volume_indicators_match_reference(case, data):
         ok = valid_rows(df, ind.inputs)
         expected = ref({k: df[k].cast(pl.Float64).to_numpy()[ok] for k in ind.inputs}, **ref_params)[0]
         atol = max(atol, 1e-12 * float(np.nanmax(np.abs(expected), initial=0.0)))
-    check_reference(name, params, lambda compact: ref(compact, **ref_params), df, f"{name}{params} on {data}", atol=atol)
+    check_reference(
+        name, params, lambda compact: ref(compact, **ref_params), df, f"{name}{params} on {data}", atol=atol
+    )
 
 
 def test_warm_up_rows():

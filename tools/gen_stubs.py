@@ -1,7 +1,7 @@
 """Write the type stubs of the catalogue-made functions and namespace methods from the catalogue itself.
 
-    python tools/gen_stubs.py          # rewrite python/polars_kimsfinance/{functions,namespaces}.pyi
-    python tools/gen_stubs.py --check  # exit 1 if they are out of date (the test suite runs this)
+python tools/gen_stubs.py          # rewrite python/polars_kimsfinance/{functions,namespaces}.pyi
+python tools/gen_stubs.py --check  # exit 1 if they are out of date (the test suite runs this)
 """
 
 from __future__ import annotations
@@ -25,8 +25,16 @@ def _param(name: str, annotation: str, default: object) -> str:
 
 
 def functions_stub() -> str:
-    lines = [HEADER, "from typing import Any, Union", "", "import polars as pl", "",
-             "IntoExpr = Union[pl.Expr, str, pl.Series]", "", MODULE_GETATTR]
+    lines = [
+        HEADER,
+        "from typing import Any, Union",
+        "",
+        "import polars as pl",
+        "",
+        "IntoExpr = Union[pl.Expr, str, pl.Series]",
+        "",
+        MODULE_GETATTR,
+    ]
     for ind in CATALOGUE:
         args = [_param(ind.primary, "IntoExpr", ind.primary)]
         args += [_param(p.name, p.annotation, p.default) for p in ind.params]
@@ -39,16 +47,27 @@ def functions_stub() -> str:
 
 
 def namespaces_stub() -> str:
-    lines = [HEADER, "from typing import Any, Union", "", "import polars as pl", "",
-             "IntoExpr = Union[pl.Expr, str, pl.Series]", "", MODULE_GETATTR]
+    lines = [
+        HEADER,
+        "from typing import Any, Union",
+        "",
+        "import polars as pl",
+        "",
+        "IntoExpr = Union[pl.Expr, str, pl.Series]",
+        "",
+        MODULE_GETATTR,
+    ]
     for cls, self_type, returns in (
         ("ExprNamespace", "pl.Expr", "pl.Expr"),
         ("SeriesNamespace", "pl.Series", "pl.Series"),
         ("DataFrameNamespace", "pl.DataFrame", "pl.DataFrame"),
         ("LazyFrameNamespace", "pl.LazyFrame", "pl.LazyFrame"),
     ):
-        lines += [f"class {cls}:", f"    def __init__(self, obj: {self_type}) -> None: ...",
-                  "    def __getattr__(self, name: str) -> Any: ..."]
+        lines += [
+            f"class {cls}:",
+            f"    def __init__(self, obj: {self_type}) -> None: ...",
+            "    def __getattr__(self, name: str) -> Any: ...",
+        ]
         for ind in CATALOGUE:
             params = [_param(p.name, p.annotation, p.default) for p in ind.params]
             if cls in ("ExprNamespace", "SeriesNamespace"):

@@ -8,12 +8,27 @@
 
 from __future__ import annotations
 
+from . import chart as _chart  # adds df.kf.render
 from . import namespaces as _namespaces  # registers the ``kf`` namespaces
 from . import transforms as _transforms  # adds the frame-producing DataFrame methods
-from . import chart as _chart  # adds df.kf.render
 from .adapter import __all__ as _adapter_all
-from .adapter import _track, activate, calibrate_gpu, config, configure, deactivate, get_config, get_performance_stats
-from .adapter import gpu_available, gpu_info, is_active, record_fallback, reset_config, reset_performance_stats, select_engine
+from .adapter import (
+    _track,
+    activate,
+    calibrate_gpu,
+    config,
+    configure,
+    deactivate,
+    get_config,
+    get_performance_stats,
+    gpu_available,
+    gpu_info,
+    is_active,
+    record_fallback,
+    reset_config,
+    reset_performance_stats,
+    select_engine,
+)
 from .catalogue import BY_NAME, CATALOGUE
 from .data import load_sample, sample_ohlcv
 from .functions import *  # noqa: F403

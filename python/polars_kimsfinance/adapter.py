@@ -26,9 +26,10 @@ import statistics
 import threading
 import time
 import warnings
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from numbers import Integral
-from typing import Any, Iterable, Iterator, NamedTuple, Optional, Sequence
+from typing import Any, NamedTuple
 
 from . import _internal
 
@@ -126,14 +127,14 @@ def gpu_available() -> bool:
     return bool(_internal._gpu_available())
 
 
-def gpu_info() -> Optional[dict[str, Any]]:
+def gpu_info() -> dict[str, Any] | None:
     """The GPU adapter the renderer would use: ``name``, ``backend``, ``device_type``, ``driver`` and ``software``
     (true for a software rasteriser such as Mesa's llvmpipe, which ``engine="auto"`` never picks); ``None`` when
     there is none."""
     return _internal._gpu_info()
 
 
-def select_engine(engine: Optional[str] = None, *, candles: int = 0, gpu_available: Optional[bool] = None) -> str:
+def select_engine(engine: str | None = None, *, candles: int = 0, gpu_available: bool | None = None) -> str:
     """The engine (``"cpu"`` or ``"gpu"``) a call over ``candles`` candles runs on.
 
     ``engine`` (explicit) beats the configured ``default_engine``; ``"auto"`` picks the GPU only when
@@ -173,8 +174,8 @@ class CalibrationRow(NamedTuple):
 
     candles: int
     cpu_ms: float
-    gpu_ms: Optional[float]
-    ratio: Optional[float]
+    gpu_ms: float | None
+    ratio: float | None
 
 
 @dataclass(frozen=True)
@@ -201,10 +202,10 @@ class GpuCalibration:
     """
 
     rows: tuple[CalibrationRow, ...]
-    threshold: Optional[int]
-    adapter: Optional[dict[str, Any]]
+    threshold: int | None
+    adapter: dict[str, Any] | None
     applied: bool
-    gpu_min_candles: Optional[int]
+    gpu_min_candles: int | None
     note: str
     width: int
     height: int
@@ -225,7 +226,7 @@ class GpuCalibration:
         return f"{head}\n{self.table()}\nthreshold: {self.threshold}; {self.note}"
 
 
-def _gpu_threshold(rows: Sequence[CalibrationRow]) -> Optional[int]:
+def _gpu_threshold(rows: Sequence[CalibrationRow]) -> int | None:
     """The smallest size from which the GPU is faster at that size and at every larger measured size, else None.
 
     Walking down from the largest size and stopping at the first size where the GPU is not faster means a win
@@ -240,7 +241,7 @@ def _gpu_threshold(rows: Sequence[CalibrationRow]) -> Optional[int]:
     return threshold
 
 
-def _calibration_int(name: str, value: Any, low: int, high: Optional[int] = None) -> int:
+def _calibration_int(name: str, value: Any, low: int, high: int | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, Integral) or value < low or (high is not None and value > high):
         bound = f"an integer >= {low}" if high is None else f"an integer between {low} and {high}"
         raise ValueError(f"calibrate_gpu: {name} must be {bound}, got {value!r}")
@@ -540,7 +541,7 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value > 0
 
 
-def _periods(value: Any) -> Optional[list[int]]:
+def _periods(value: Any) -> list[int] | None:
     """mplfinance's mav/ema periods (at most 7, each >= 2); None when not a plain int or list of ints."""
     if _is_int(value):
         value = [value]
@@ -549,7 +550,7 @@ def _periods(value: Any) -> Optional[list[int]]:
     return list(value)[:7]
 
 
-def _translate(data: Any, kwargs: dict[str, Any]) -> Optional[dict[str, Any]]:
+def _translate(data: Any, kwargs: dict[str, Any]) -> dict[str, Any] | None:
     """What kf should render for this ``mpf.plot`` call, or None when the call is not supported."""
     if not set(kwargs) <= _PLOT_KWARGS or kwargs.get("returnfig") or kwargs.get("tight_layout"):
         return None
@@ -594,7 +595,7 @@ def _translate(data: Any, kwargs: dict[str, Any]) -> Optional[dict[str, Any]]:
     return {"frame": frame, "render": render, "target": fname, "candles": frame.height}
 
 
-def _savefig_target(save: Any) -> Optional[tuple[Any, str, float]]:
+def _savefig_target(save: Any) -> tuple[Any, str, float] | None:
     """(file name or buffer, format, dpi) for a supported ``savefig`` value."""
     import matplotlib
 
@@ -624,7 +625,7 @@ def _savefig_target(save: Any) -> Optional[tuple[Any, str, float]]:
     return None if fmt is None else (save, fmt, float(dpi))
 
 
-def _figure_inches(kwargs: dict[str, Any]) -> Optional[tuple[float, float]]:
+def _figure_inches(kwargs: dict[str, Any]) -> tuple[float, float] | None:
     """The figure size mplfinance would use: ``figsize``, else ``figratio`` scaled to 5.75 in tall, times ``figscale``."""
     figsize = kwargs.get("figsize")
     if figsize is not None:
@@ -704,7 +705,7 @@ def _moving_averages(kind: str, ax: Any, cfg: Any, xdates: Any, prices: Any, apm
     return averages
 
 
-def _average_values(kind: str, prices: Any, periods: list[int]) -> Optional[list[Any]]:
+def _average_values(kind: str, prices: Any, periods: list[int]) -> list[Any] | None:
     """mplfinance's averages through kf's kernels: pandas ``rolling(n).mean()`` is kf's ``sma`` and pandas
     ``ewm(span=n, adjust=False).mean()`` is kf's ``ewm_mean`` with the same arguments. None when the prices are not
     all finite (pandas and kf treat missing values differently)."""

@@ -16,9 +16,10 @@ import inspect
 import math
 import re
 import time as _time
+from collections.abc import Mapping, Sequence
 from numbers import Real
 from pathlib import Path
-from typing import Any, Mapping, Sequence, Union
+from typing import Any, Union
 
 import polars as pl
 
@@ -46,7 +47,7 @@ Overlay = Union[str, tuple]
 # The image.
 
 
-def _rebuild(data: bytes, width: int, height: int, format: str, timings: dict) -> "ChartImage":
+def _rebuild(data: bytes, width: int, height: int, format: str, timings: dict) -> ChartImage:
     return ChartImage(data, width=width, height=height, format=format, timings=timings)
 
 
@@ -77,7 +78,7 @@ class ChartImage(bytes):
 
     def __new__(
         cls, data: bytes, *, width: int, height: int, format: str, timings: Mapping[str, Any] | None = None
-    ) -> "ChartImage":
+    ) -> ChartImage:
         obj = super().__new__(cls, data)
         obj.width = int(width)
         obj.height = int(height)
@@ -209,9 +210,7 @@ def _parse_spec(where: str, spec: str) -> tuple[Any, list[Any]]:
     name, _, rest = spec.partition(":")
     ind = BY_NAME.get(name.strip().lower())
     if ind is None:
-        raise ValueError(
-            f"{_FUNC}: {where} {spec!r}: unknown indicator {name!r}; known: {', '.join(sorted(BY_NAME))}"
-        )
+        raise ValueError(f"{_FUNC}: {where} {spec!r}: unknown indicator {name!r}; known: {', '.join(sorted(BY_NAME))}")
     args: list[Any] = []
     for part in filter(None, (p.strip() for p in rest.split(","))):
         try:
@@ -471,7 +470,9 @@ def render(
     if kind == "renko":
         bricks = _transforms.renko(df, box_size, close=roles["close"], high=high, low=low)
         if bricks.height == 0:
-            raise ValueError(f"{_FUNC}: the closes never move a full box, so there are no renko bricks; pass a smaller box_size")
+            raise ValueError(
+                f"{_FUNC}: the closes never move a full box, so there are no renko bricks; pass a smaller box_size"
+            )
         renko = (bricks["open"], bricks["close"])
     elif kind == "pnf":
         _first_high_below_low(df, roles["high"], roles["low"])
@@ -490,7 +491,9 @@ def render(
             _first_high_below_low(df, roles["high"], roles["low"])
             ha = df.select(
                 FUNCTIONS["heikin_ashi"](
-                    open=pl.col(roles["open"]), high=pl.col(roles["high"]), low=pl.col(roles["low"]),
+                    open=pl.col(roles["open"]),
+                    high=pl.col(roles["high"]),
+                    low=pl.col(roles["low"]),
                     close=pl.col(roles["close"]),
                 ).alias("ha")
             ).unnest("ha")
@@ -540,14 +543,18 @@ def _needed_columns(lf: pl.LazyFrame, kwargs: dict[str, Any]) -> list[str]:
     """The columns ``render`` may read: OHLCV / time roles, temporal columns, columns named in ``kwargs`` and the
     roots of overlay / panel expressions."""
     schema = lf.collect_schema()
-    named = {v for k, v in kwargs.items() if isinstance(v, str) and k in ("open", "high", "low", "close", "time", "volume")}
+    named = {
+        v for k, v in kwargs.items() if isinstance(v, str) and k in ("open", "high", "low", "close", "time", "volume")
+    }
     for key in ("overlays", "panels"):
         specs = kwargs.get(key)
         for spec in _as_list(key, specs) if specs is not None else []:
             if isinstance(spec, tuple) and len(spec) >= 2 and isinstance(spec[1], pl.Expr):
                 named.update(spec[1].meta.root_names())
     roles = {"open", "high", "low", "close", "volume", *_transforms._TIME_NAMES}
-    return [c for c, t in schema.items() if c.lower() in roles or c in named or t == pl.Date or isinstance(t, pl.Datetime)]
+    return [
+        c for c, t in schema.items() if c.lower() in roles or c in named or t == pl.Date or isinstance(t, pl.Datetime)
+    ]
 
 
 def _dataframe_render(self: Any, kind: str = "candle", **kwargs: Any) -> ChartImage:

@@ -7,204 +7,331 @@ import polars as pl
 IntoExpr = Union[pl.Expr, str, pl.Series]
 
 def __getattr__(name: str) -> Any: ...
-
-def rolling_sum(close: IntoExpr = 'close', window: int = 20) -> pl.Expr:
+def rolling_sum(close: IntoExpr = "close", window: int = 20) -> pl.Expr:
     """Sum over a sliding window of valid bars."""
 
-def rolling_mean(close: IntoExpr = 'close', window: int = 20) -> pl.Expr:
+def rolling_mean(close: IntoExpr = "close", window: int = 20) -> pl.Expr:
     """Mean over a sliding window of valid bars (the same as ``sma``)."""
 
-def rolling_std(close: IntoExpr = 'close', window: int = 20, ddof: int = 1) -> pl.Expr:
+def rolling_std(close: IntoExpr = "close", window: int = 20, ddof: int = 1) -> pl.Expr:
     """Standard deviation over a sliding window, accurate at any price level."""
 
-def rolling_var(close: IntoExpr = 'close', window: int = 20, ddof: int = 1) -> pl.Expr:
+def rolling_var(close: IntoExpr = "close", window: int = 20, ddof: int = 1) -> pl.Expr:
     """Variance over a sliding window, accurate at any price level."""
 
-def rolling_max(close: IntoExpr = 'close', window: int = 20) -> pl.Expr:
+def rolling_max(close: IntoExpr = "close", window: int = 20) -> pl.Expr:
     """Maximum over a sliding window of valid bars."""
 
-def rolling_min(close: IntoExpr = 'close', window: int = 20) -> pl.Expr:
+def rolling_min(close: IntoExpr = "close", window: int = 20) -> pl.Expr:
     """Minimum over a sliding window of valid bars."""
 
-def cumulative_sum(close: IntoExpr = 'close') -> pl.Expr:
+def cumulative_sum(close: IntoExpr = "close") -> pl.Expr:
     """Running total of the valid bars, with compensated summation (no drift over long series)."""
 
-def ewm_mean(close: IntoExpr = 'close', com: float | None = None, span: float | None = None, half_life: float | None = None, alpha: float | None = None, adjust: bool = True, min_periods: int = 0) -> pl.Expr:
+def ewm_mean(
+    close: IntoExpr = "close",
+    com: float | None = None,
+    span: float | None = None,
+    half_life: float | None = None,
+    alpha: float | None = None,
+    adjust: bool = True,
+    min_periods: int = 0,
+) -> pl.Expr:
     """Exponentially weighted mean with pandas' semantics (give exactly one of com, span, half_life, alpha)."""
 
-def sma(close: IntoExpr = 'close', window: int = 20) -> pl.Expr:
+def sma(close: IntoExpr = "close", window: int = 20) -> pl.Expr:
     """Simple moving average."""
 
-def ema(close: IntoExpr = 'close', window: int = 20) -> pl.Expr:
+def ema(close: IntoExpr = "close", window: int = 20) -> pl.Expr:
     """Exponential moving average, ``alpha = 2 / (window + 1)``, seeded with the SMA of the first window."""
 
-def wma(close: IntoExpr = 'close', window: int = 30) -> pl.Expr:
+def wma(close: IntoExpr = "close", window: int = 30) -> pl.Expr:
     """Weighted moving average with linear weights, the newest bar weighing most."""
 
-def dema(close: IntoExpr = 'close', window: int = 30) -> pl.Expr:
+def dema(close: IntoExpr = "close", window: int = 30) -> pl.Expr:
     """Double exponential moving average, ``2 * EMA - EMA(EMA)``."""
 
-def tema(close: IntoExpr = 'close', window: int = 30) -> pl.Expr:
+def tema(close: IntoExpr = "close", window: int = 30) -> pl.Expr:
     """Triple exponential moving average, ``3 * EMA - 3 * EMA(EMA) + EMA(EMA(EMA))``."""
 
-def trima(close: IntoExpr = 'close', window: int = 30) -> pl.Expr:
+def trima(close: IntoExpr = "close", window: int = 30) -> pl.Expr:
     """Triangular moving average: weights rise linearly to the middle of the window and fall again."""
 
-def kama(close: IntoExpr = 'close', window: int = 30) -> pl.Expr:
+def kama(close: IntoExpr = "close", window: int = 30) -> pl.Expr:
     """Kaufman adaptive moving average: follows the price faster the more directly it moves."""
 
-def t3(close: IntoExpr = 'close', window: int = 5, vfactor: float = 0.7) -> pl.Expr:
+def t3(close: IntoExpr = "close", window: int = 5, vfactor: float = 0.7) -> pl.Expr:
     """Tillson's T3: six chained EMAs combined into a smooth average with little lag."""
 
-def hma(close: IntoExpr = 'close', window: int = 9) -> pl.Expr:
+def hma(close: IntoExpr = "close", window: int = 9) -> pl.Expr:
     """Hull moving average: a weighted average of weighted averages that cancels most of their lag."""
 
-def vwma(close: IntoExpr = 'close', window: int = 20, *, volume: IntoExpr = 'volume') -> pl.Expr:
+def vwma(close: IntoExpr = "close", window: int = 20, *, volume: IntoExpr = "volume") -> pl.Expr:
     """Volume-weighted moving average: ``sum(close * volume) / sum(volume)`` over the window."""
 
-def zlema(close: IntoExpr = 'close', window: int = 20) -> pl.Expr:
+def zlema(close: IntoExpr = "close", window: int = 20) -> pl.Expr:
     """Zero-lag exponential moving average: an EMA of the price pushed ahead by its own recent change."""
 
-def rsi(close: IntoExpr = 'close', window: int = 14) -> pl.Expr:
+def rsi(close: IntoExpr = "close", window: int = 14) -> pl.Expr:
     """Relative strength index (Wilder), 0 to 100."""
 
-def macd(close: IntoExpr = 'close', fastperiod: int = 12, slowperiod: int = 26, signalperiod: int = 9) -> pl.Expr:
+def macd(close: IntoExpr = "close", fastperiod: int = 12, slowperiod: int = 26, signalperiod: int = 9) -> pl.Expr:
     """Moving average convergence/divergence: fast EMA minus slow EMA, its signal EMA, and their difference."""
 
-def stoch(close: IntoExpr = 'close', fastk_period: int = 5, slowk_period: int = 3, slowd_period: int = 3, *, high: IntoExpr = 'high', low: IntoExpr = 'low') -> pl.Expr:
+def stoch(
+    close: IntoExpr = "close",
+    fastk_period: int = 5,
+    slowk_period: int = 3,
+    slowd_period: int = 3,
+    *,
+    high: IntoExpr = "high",
+    low: IntoExpr = "low",
+) -> pl.Expr:
     """Slow stochastic oscillator: %K smoothed by an SMA, and %D, its SMA."""
 
-def stochf(close: IntoExpr = 'close', fastk_period: int = 5, fastd_period: int = 3, *, high: IntoExpr = 'high', low: IntoExpr = 'low') -> pl.Expr:
+def stochf(
+    close: IntoExpr = "close",
+    fastk_period: int = 5,
+    fastd_period: int = 3,
+    *,
+    high: IntoExpr = "high",
+    low: IntoExpr = "low",
+) -> pl.Expr:
     """Fast stochastic oscillator: where the close lies in the recent high-low range (%K), and its SMA (%D)."""
 
-def stochrsi(close: IntoExpr = 'close', window: int = 14, fastk_period: int = 5, fastd_period: int = 3) -> pl.Expr:
+def stochrsi(close: IntoExpr = "close", window: int = 14, fastk_period: int = 5, fastd_period: int = 3) -> pl.Expr:
     """Stochastic RSI: the fast stochastic of the RSI series."""
 
-def willr(close: IntoExpr = 'close', window: int = 14, *, high: IntoExpr = 'high', low: IntoExpr = 'low') -> pl.Expr:
+def willr(close: IntoExpr = "close", window: int = 14, *, high: IntoExpr = "high", low: IntoExpr = "low") -> pl.Expr:
     """Williams' %R: the close's distance below the highest high of the window, -100 to 0."""
 
-def cci(close: IntoExpr = 'close', window: int = 14, *, high: IntoExpr = 'high', low: IntoExpr = 'low') -> pl.Expr:
+def cci(close: IntoExpr = "close", window: int = 14, *, high: IntoExpr = "high", low: IntoExpr = "low") -> pl.Expr:
     """Commodity channel index of the typical price ``(high + low + close) / 3``."""
 
-def roc(close: IntoExpr = 'close', window: int = 10) -> pl.Expr:
+def roc(close: IntoExpr = "close", window: int = 10) -> pl.Expr:
     """Rate of change in percent: ``(close / close n bars ago - 1) * 100``."""
 
-def mom(close: IntoExpr = 'close', window: int = 10) -> pl.Expr:
+def mom(close: IntoExpr = "close", window: int = 10) -> pl.Expr:
     """Momentum: ``close - close n bars ago``."""
 
-def cmo(close: IntoExpr = 'close', window: int = 14) -> pl.Expr:
+def cmo(close: IntoExpr = "close", window: int = 14) -> pl.Expr:
     """Chande momentum oscillator, -100 to 100."""
 
-def ppo(close: IntoExpr = 'close', fastperiod: int = 12, slowperiod: int = 26, matype: int = 1) -> pl.Expr:
+def ppo(close: IntoExpr = "close", fastperiod: int = 12, slowperiod: int = 26, matype: int = 1) -> pl.Expr:
     """Percentage price oscillator: ``(fast MA - slow MA) / slow MA * 100``."""
 
-def apo(close: IntoExpr = 'close', fastperiod: int = 12, slowperiod: int = 26, matype: int = 1) -> pl.Expr:
+def apo(close: IntoExpr = "close", fastperiod: int = 12, slowperiod: int = 26, matype: int = 1) -> pl.Expr:
     """Absolute price oscillator: fast moving average minus slow moving average."""
 
-def trix(close: IntoExpr = 'close', window: int = 30) -> pl.Expr:
+def trix(close: IntoExpr = "close", window: int = 30) -> pl.Expr:
     """TRIX: one-bar rate of change (percent) of a triple-smoothed EMA."""
 
-def bop(close: IntoExpr = 'close', *, open: IntoExpr = 'open', high: IntoExpr = 'high', low: IntoExpr = 'low') -> pl.Expr:
+def bop(
+    close: IntoExpr = "close", *, open: IntoExpr = "open", high: IntoExpr = "high", low: IntoExpr = "low"
+) -> pl.Expr:
     """Balance of power: ``(close - open) / (high - low)``."""
 
-def mfi(close: IntoExpr = 'close', window: int = 14, *, high: IntoExpr = 'high', low: IntoExpr = 'low', volume: IntoExpr = 'volume') -> pl.Expr:
+def mfi(
+    close: IntoExpr = "close",
+    window: int = 14,
+    *,
+    high: IntoExpr = "high",
+    low: IntoExpr = "low",
+    volume: IntoExpr = "volume",
+) -> pl.Expr:
     """Money flow index: volume-weighted RSI of the typical price, 0 to 100."""
 
-def ultosc(close: IntoExpr = 'close', timeperiod1: int = 7, timeperiod2: int = 14, timeperiod3: int = 28, *, high: IntoExpr = 'high', low: IntoExpr = 'low') -> pl.Expr:
+def ultosc(
+    close: IntoExpr = "close",
+    timeperiod1: int = 7,
+    timeperiod2: int = 14,
+    timeperiod3: int = 28,
+    *,
+    high: IntoExpr = "high",
+    low: IntoExpr = "low",
+) -> pl.Expr:
     """Ultimate oscillator: buying pressure over true range on three windows, weighted 4 : 2 : 1."""
 
-def plus_di(close: IntoExpr = 'close', window: int = 14, *, high: IntoExpr = 'high', low: IntoExpr = 'low') -> pl.Expr:
+def plus_di(close: IntoExpr = "close", window: int = 14, *, high: IntoExpr = "high", low: IntoExpr = "low") -> pl.Expr:
     """Plus directional indicator +DI (Wilder), 0 to 100."""
 
-def minus_di(close: IntoExpr = 'close', window: int = 14, *, high: IntoExpr = 'high', low: IntoExpr = 'low') -> pl.Expr:
+def minus_di(close: IntoExpr = "close", window: int = 14, *, high: IntoExpr = "high", low: IntoExpr = "low") -> pl.Expr:
     """Minus directional indicator -DI (Wilder), 0 to 100."""
 
-def adx(close: IntoExpr = 'close', window: int = 14, *, high: IntoExpr = 'high', low: IntoExpr = 'low') -> pl.Expr:
+def adx(close: IntoExpr = "close", window: int = 14, *, high: IntoExpr = "high", low: IntoExpr = "low") -> pl.Expr:
     """Average directional index (Wilder), 0 to 100: trend strength regardless of direction."""
 
-def adxr(close: IntoExpr = 'close', window: int = 14, *, high: IntoExpr = 'high', low: IntoExpr = 'low') -> pl.Expr:
+def adxr(close: IntoExpr = "close", window: int = 14, *, high: IntoExpr = "high", low: IntoExpr = "low") -> pl.Expr:
     """Average directional index rating: the mean of today's ADX and the ADX ``window - 1`` bars ago."""
 
-def aroon(high: IntoExpr = 'high', window: int = 14, *, low: IntoExpr = 'low') -> pl.Expr:
+def aroon(high: IntoExpr = "high", window: int = 14, *, low: IntoExpr = "low") -> pl.Expr:
     """Aroon down and up, 0 to 100: how recently the window's lowest low and highest high occurred."""
 
-def aroon_osc(high: IntoExpr = 'high', window: int = 14, *, low: IntoExpr = 'low') -> pl.Expr:
+def aroon_osc(high: IntoExpr = "high", window: int = 14, *, low: IntoExpr = "low") -> pl.Expr:
     """Aroon oscillator, -100 to 100: Aroon up minus Aroon down."""
 
-def parabolic_sar(high: IntoExpr = 'high', acceleration: float = 0.02, maximum: float = 0.2, *, low: IntoExpr = 'low') -> pl.Expr:
+def parabolic_sar(
+    high: IntoExpr = "high", acceleration: float = 0.02, maximum: float = 0.2, *, low: IntoExpr = "low"
+) -> pl.Expr:
     """Parabolic stop and reverse (Wilder)."""
 
-def tsi(close: IntoExpr = 'close', long: int = 25, short: int = 13) -> pl.Expr:
+def tsi(close: IntoExpr = "close", long: int = 25, short: int = 13) -> pl.Expr:
     """True strength index (Blau), -100 to 100: a doubly smoothed momentum ratio."""
 
-def elder_ray(close: IntoExpr = 'close', window: int = 13, *, high: IntoExpr = 'high', low: IntoExpr = 'low') -> pl.Expr:
+def elder_ray(
+    close: IntoExpr = "close", window: int = 13, *, high: IntoExpr = "high", low: IntoExpr = "low"
+) -> pl.Expr:
     """Elder ray index: bull power ``high - EMA(close)`` and bear power ``low - EMA(close)``."""
 
-def kst(close: IntoExpr = 'close', roc1: int = 10, roc2: int = 15, roc3: int = 20, roc4: int = 30, sma1: int = 10, sma2: int = 10, sma3: int = 10, sma4: int = 15, signal: int = 9) -> pl.Expr:
+def kst(
+    close: IntoExpr = "close",
+    roc1: int = 10,
+    roc2: int = 15,
+    roc3: int = 20,
+    roc4: int = 30,
+    sma1: int = 10,
+    sma2: int = 10,
+    sma3: int = 10,
+    sma4: int = 15,
+    signal: int = 9,
+) -> pl.Expr:
     """Know Sure Thing (Pring): a weighted sum of four smoothed rates of change, with a signal line."""
 
-def true_range(close: IntoExpr = 'close', *, high: IntoExpr = 'high', low: IntoExpr = 'low') -> pl.Expr:
+def true_range(close: IntoExpr = "close", *, high: IntoExpr = "high", low: IntoExpr = "low") -> pl.Expr:
     """True range: ``max(high, previous close) - min(low, previous close)``."""
 
-def atr(close: IntoExpr = 'close', window: int = 14, *, high: IntoExpr = 'high', low: IntoExpr = 'low') -> pl.Expr:
+def atr(close: IntoExpr = "close", window: int = 14, *, high: IntoExpr = "high", low: IntoExpr = "low") -> pl.Expr:
     """Average true range (Wilder smoothing)."""
 
-def natr(close: IntoExpr = 'close', window: int = 14, *, high: IntoExpr = 'high', low: IntoExpr = 'low') -> pl.Expr:
+def natr(close: IntoExpr = "close", window: int = 14, *, high: IntoExpr = "high", low: IntoExpr = "low") -> pl.Expr:
     """Normalized average true range: the ATR as a percentage of the close."""
 
-def bbands(close: IntoExpr = 'close', window: int = 20, nbdevup: float = 2.0, nbdevdn: float = 2.0) -> pl.Expr:
+def bbands(close: IntoExpr = "close", window: int = 20, nbdevup: float = 2.0, nbdevdn: float = 2.0) -> pl.Expr:
     """Bollinger bands: SMA middle band and bands a multiple of the population standard deviation away."""
 
-def stddev(close: IntoExpr = 'close', window: int = 5, nbdev: float = 1.0) -> pl.Expr:
+def stddev(close: IntoExpr = "close", window: int = 5, nbdev: float = 1.0) -> pl.Expr:
     """Population standard deviation over a sliding window, times ``nbdev``."""
 
-def keltner(close: IntoExpr = 'close', window: int = 20, multiplier: float = 2.0, atr_window: int = 10, *, high: IntoExpr = 'high', low: IntoExpr = 'low') -> pl.Expr:
+def keltner(
+    close: IntoExpr = "close",
+    window: int = 20,
+    multiplier: float = 2.0,
+    atr_window: int = 10,
+    *,
+    high: IntoExpr = "high",
+    low: IntoExpr = "low",
+) -> pl.Expr:
     """Keltner channel: EMA of close with bands at ± multiplier · ATR."""
 
-def donchian(high: IntoExpr = 'high', window: int = 20, *, low: IntoExpr = 'low') -> pl.Expr:
+def donchian(high: IntoExpr = "high", window: int = 20, *, low: IntoExpr = "low") -> pl.Expr:
     """Donchian channel: highest high, lowest low over the window and their midpoint."""
 
-def squeeze(close: IntoExpr = 'close', bb_window: int = 20, bb_mult: float = 2.0, kc_window: int = 20, kc_mult: float = 1.5, *, high: IntoExpr = 'high', low: IntoExpr = 'low') -> pl.Expr:
+def squeeze(
+    close: IntoExpr = "close",
+    bb_window: int = 20,
+    bb_mult: float = 2.0,
+    kc_window: int = 20,
+    kc_mult: float = 1.5,
+    *,
+    high: IntoExpr = "high",
+    low: IntoExpr = "low",
+) -> pl.Expr:
     """TTM squeeze (LazyBear's formulation): Bollinger bands inside the Keltner channel, and its momentum."""
 
-def supertrend(close: IntoExpr = 'close', window: int = 10, multiplier: float = 3.0, *, high: IntoExpr = 'high', low: IntoExpr = 'low') -> pl.Expr:
+def supertrend(
+    close: IntoExpr = "close",
+    window: int = 10,
+    multiplier: float = 3.0,
+    *,
+    high: IntoExpr = "high",
+    low: IntoExpr = "low",
+) -> pl.Expr:
     """SuperTrend: a trailing ATR band that flips sides when the close crosses it; direction +1 up, -1 down."""
 
-def ichimoku(close: IntoExpr = 'close', tenkan: int = 9, kijun: int = 26, senkou: int = 52, *, high: IntoExpr = 'high', low: IntoExpr = 'low') -> pl.Expr:
+def ichimoku(
+    close: IntoExpr = "close",
+    tenkan: int = 9,
+    kijun: int = 26,
+    senkou: int = 52,
+    *,
+    high: IntoExpr = "high",
+    low: IntoExpr = "low",
+) -> pl.Expr:
     """Ichimoku cloud, causal: conversion and base lines, the cloud already shifted forward, and the lagging close."""
 
-def obv(close: IntoExpr = 'close', *, volume: IntoExpr = 'volume') -> pl.Expr:
+def obv(close: IntoExpr = "close", *, volume: IntoExpr = "volume") -> pl.Expr:
     """On-balance volume: volume added on up closes, subtracted on down closes."""
 
-def ad(close: IntoExpr = 'close', *, high: IntoExpr = 'high', low: IntoExpr = 'low', volume: IntoExpr = 'volume') -> pl.Expr:
+def ad(
+    close: IntoExpr = "close", *, high: IntoExpr = "high", low: IntoExpr = "low", volume: IntoExpr = "volume"
+) -> pl.Expr:
     """Chaikin accumulation/distribution line: running total of money-flow volume."""
 
-def adosc(close: IntoExpr = 'close', fastperiod: int = 3, slowperiod: int = 10, *, high: IntoExpr = 'high', low: IntoExpr = 'low', volume: IntoExpr = 'volume') -> pl.Expr:
+def adosc(
+    close: IntoExpr = "close",
+    fastperiod: int = 3,
+    slowperiod: int = 10,
+    *,
+    high: IntoExpr = "high",
+    low: IntoExpr = "low",
+    volume: IntoExpr = "volume",
+) -> pl.Expr:
     """Chaikin A/D oscillator: fast EMA minus slow EMA of the accumulation/distribution line."""
 
-def cmf(close: IntoExpr = 'close', window: int = 20, *, high: IntoExpr = 'high', low: IntoExpr = 'low', volume: IntoExpr = 'volume') -> pl.Expr:
+def cmf(
+    close: IntoExpr = "close",
+    window: int = 20,
+    *,
+    high: IntoExpr = "high",
+    low: IntoExpr = "low",
+    volume: IntoExpr = "volume",
+) -> pl.Expr:
     """Chaikin money flow: money-flow volume over the window divided by the window's volume."""
 
-def force_index(close: IntoExpr = 'close', window: int = 13, *, volume: IntoExpr = 'volume') -> pl.Expr:
+def force_index(close: IntoExpr = "close", window: int = 13, *, volume: IntoExpr = "volume") -> pl.Expr:
     """Elder's force index: EMA of (close - previous close) · volume."""
 
-def emv(high: IntoExpr = 'high', window: int = 14, scale: float = 100000000.0, *, low: IntoExpr = 'low', volume: IntoExpr = 'volume') -> pl.Expr:
+def emv(
+    high: IntoExpr = "high",
+    window: int = 14,
+    scale: float = 100000000.0,
+    *,
+    low: IntoExpr = "low",
+    volume: IntoExpr = "volume",
+) -> pl.Expr:
     """Ease of movement: price change per unit of volume-adjusted range, averaged over the window."""
 
-def vwap(close: IntoExpr = 'close', bands: float = 1.0, *, high: IntoExpr = 'high', low: IntoExpr = 'low', volume: IntoExpr = 'volume') -> pl.Expr:
+def vwap(
+    close: IntoExpr = "close",
+    bands: float = 1.0,
+    *,
+    high: IntoExpr = "high",
+    low: IntoExpr = "low",
+    volume: IntoExpr = "volume",
+) -> pl.Expr:
     """Cumulative volume-weighted average price of the typical price, with standard-deviation bands."""
 
-def vwap_anchored(close: IntoExpr = 'close', bands: float = 1.0, *, high: IntoExpr = 'high', low: IntoExpr = 'low', volume: IntoExpr = 'volume', session: IntoExpr = 'session') -> pl.Expr:
+def vwap_anchored(
+    close: IntoExpr = "close",
+    bands: float = 1.0,
+    *,
+    high: IntoExpr = "high",
+    low: IntoExpr = "low",
+    volume: IntoExpr = "volume",
+    session: IntoExpr = "session",
+) -> pl.Expr:
     """Session VWAP: the volume-weighted average price restarted whenever the ``session`` key changes."""
 
-def pivot_points(close: IntoExpr = 'close', *, high: IntoExpr = 'high', low: IntoExpr = 'low') -> pl.Expr:
+def pivot_points(close: IntoExpr = "close", *, high: IntoExpr = "high", low: IntoExpr = "low") -> pl.Expr:
     """Classic floor pivot points from the previous bar's high, low and close."""
 
-def swing_highs(high: IntoExpr = 'high', left: int = 2, right: int = 2, *, low: IntoExpr = 'low') -> pl.Expr:
+def swing_highs(high: IntoExpr = "high", left: int = 2, right: int = 2, *, low: IntoExpr = "low") -> pl.Expr:
     """Confirmed swing highs: 1.0 on the bar that confirms a strict local maximum of the high, else 0.0."""
 
-def swing_lows(high: IntoExpr = 'high', left: int = 2, right: int = 2, *, low: IntoExpr = 'low') -> pl.Expr:
+def swing_lows(high: IntoExpr = "high", left: int = 2, right: int = 2, *, low: IntoExpr = "low") -> pl.Expr:
     """Confirmed swing lows: 1.0 on the bar that confirms a strict local minimum of the low, else 0.0."""
 
-def heikin_ashi(close: IntoExpr = 'close', *, open: IntoExpr = 'open', high: IntoExpr = 'high', low: IntoExpr = 'low') -> pl.Expr:
+def heikin_ashi(
+    close: IntoExpr = "close", *, open: IntoExpr = "open", high: IntoExpr = "high", low: IntoExpr = "low"
+) -> pl.Expr:
     """Heikin-Ashi candles."""

@@ -6,7 +6,8 @@ Every method delegates to the plain function of the same name (``functions.py``)
 from __future__ import annotations
 
 import inspect
-from typing import Any, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any, Callable
 
 import polars as pl
 

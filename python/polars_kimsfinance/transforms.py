@@ -12,8 +12,9 @@ from __future__ import annotations
 import functools
 import math
 import re
+from collections.abc import Sequence
 from numbers import Real
-from typing import Any, Callable, Sequence
+from typing import Any, Callable
 
 import polars as pl
 
@@ -200,7 +201,9 @@ def ohlc_resample(
     if not data[tcol].is_sorted():
         raise ValueError(f"{func}: time column {tcol!r} must be sorted ascending; sort the frame first")
     if not isinstance(every, str) or not _DURATION.fullmatch(every):
-        raise ValueError(f"{func}: every must be a duration string such as '1h', '15m', '1d', '1w' or '1mo', got {every!r}")
+        raise ValueError(
+            f"{func}: every must be a duration string such as '1h', '15m', '1d', '1w' or '1mo', got {every!r}"
+        )
     try:
         buckets = data[tcol].dt.truncate(every)
     except Exception as e:  # polars raises several error types for a bad duration
@@ -779,8 +782,10 @@ def fibonacci_retracement(
     """
     func = "fibonacci_retracement"
     df = _frame(func, df)
-    if isinstance(levels, (str, bytes)) or not isinstance(levels, Sequence) or not all(
-        isinstance(v, Real) and not isinstance(v, bool) and math.isfinite(v) for v in levels
+    if (
+        isinstance(levels, (str, bytes))
+        or not isinstance(levels, Sequence)
+        or not all(isinstance(v, Real) and not isinstance(v, bool) and math.isfinite(v) for v in levels)
     ):
         raise ValueError(f"{func}: levels must be a sequence of finite numbers, got {levels!r}")
     cols = _cols(func, df, ("high", "low"), {"high": high, "low": low})
@@ -844,9 +849,8 @@ def _lazyframe_method(function: Callable[..., pl.DataFrame]) -> Callable[..., pl
         columns = _needed_columns(lf.collect_schema(), kwargs)
         return function(lf.select(columns).collect(), *args, **kwargs)
 
-    method.__doc__ = (
-        f"Collect the columns ``{function.__name__}`` can use and run it (returns a DataFrame).\n\n"
-        + (function.__doc__ or "")
+    method.__doc__ = f"Collect the columns ``{function.__name__}`` can use and run it (returns a DataFrame).\n\n" + (
+        function.__doc__ or ""
     )
     return method
 

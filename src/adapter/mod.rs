@@ -1,5 +1,5 @@
 //! The adapter: process-wide configuration, engine selection and bounded performance statistics (pure Rust;
-//! exposed to Python by `expressions::adapter_py`).
+//! exposed to Python by `bindings::adapter`).
 //!
 //! - [`configure`] / [`get_config`]: `default_engine` (`auto` | `cpu` | `gpu`), `gpu_min_candles`,
 //!   `gpu_fallback`, `performance_tracking`, held in atomics.

@@ -398,7 +398,10 @@ mod tests {
     #[test]
     fn bad_parameters_are_named() {
         let x = [1.0, 2.0];
-        assert_eq!(compute("hma", &[("window", 1.0)], &[&x]).unwrap_err().0, "hma: window must be an integer >= 2, got 1");
+        assert_eq!(
+            compute("hma", &[("window", 1.0)], &[&x]).unwrap_err().0,
+            "hma: window must be an integer >= 2, got 1"
+        );
         assert_eq!(
             compute("t3", &[("window", 5.0), ("vfactor", 1.5)], &[&x]).unwrap_err().0,
             "t3: vfactor must be in [0, 1], got 1.5"

@@ -91,7 +91,8 @@ impl Ring {
             let (newer, older) = self.buf.split_at(self.pos);
             (older, newer)
         }
-    }}
+    }
+}
 
 /// Sum of the last `n` values, re-summed periodically so it does not drift.
 #[derive(Clone)]
@@ -590,7 +591,8 @@ mod tests {
     fn rolling_moments_forget_a_large_value_that_left_the_window() {
         // Found by hypothesis: after 23171 leaves, the window [0, 0] must have exactly zero deviation.
         let mut m = RollingMoments::new(2);
-        let got: Vec<f64> = [0.0, 23171.0, 3.473565643274924, 0.0, 0.0].iter().filter_map(|&x| m.push(x)).map(|(_, m2)| m2).collect();
+        let got: Vec<f64> =
+            [0.0, 23171.0, 3.473565643274924, 0.0, 0.0].iter().filter_map(|&x| m.push(x)).map(|(_, m2)| m2).collect();
         assert_eq!(got.last(), Some(&0.0), "{got:?}");
     }
 

@@ -38,9 +38,11 @@ impl Runner for SliceRunner<'_> {
     type Out = Result<Vec<Vec<f64>>, KernelError>;
 
     fn run<K: Kernel<I, O>, const I: usize, const O: usize>(&mut self, kernel: K) -> Self::Out {
-        let inputs: [&[f64]; I] = self.inputs.as_slice().try_into().map_err(|_| {
-            KernelError(format!("expected {I} input columns, got {}", self.inputs.len()))
-        })?;
+        let inputs: [&[f64]; I] = self
+            .inputs
+            .as_slice()
+            .try_into()
+            .map_err(|_| KernelError(format!("expected {I} input columns, got {}", self.inputs.len())))?;
         Ok(super::run_slices(kernel, inputs).into_iter().collect())
     }
 }

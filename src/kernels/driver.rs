@@ -108,7 +108,8 @@ pub fn worker_threads() -> usize {
     static THREADS: OnceLock<usize> = OnceLock::new();
     *THREADS.get_or_init(|| {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let cap = std::env::var("POLARS_MAX_THREADS").ok().and_then(|v| v.trim().parse::<usize>().ok()).filter(|&n| n >= 1);
+        let cap =
+            std::env::var("POLARS_MAX_THREADS").ok().and_then(|v| v.trim().parse::<usize>().ok()).filter(|&n| n >= 1);
         cap.map_or(cores, |n| n.min(cores))
     })
 }
@@ -121,7 +122,7 @@ pub fn drive<K: Kernel<I, O>, const I: usize, const O: usize>(
     len: usize,
     split: Split,
 ) -> [(Vec<f64>, Validity); O] {
-    let mut outputs: [Vec<f64>; O] = std::array::from_fn(|_| super::alloc::output_buffer(len));
+    let mut outputs: [Vec<f64>; O] = std::array::from_fn(|_| super::output_buffer::output_buffer(len));
     let mut nan_counts = [0usize; O];
     let plan = kernel.restart().and_then(|how| {
         let bounds = part_starts(segments, &split.boundaries(len), how.warm_up_bars());
@@ -151,7 +152,11 @@ pub fn drive<K: Kernel<I, O>, const I: usize, const O: usize>(
 
 /// Keeps the boundaries that have `warm_up` valid bars before them (a part cannot start earlier), and for each
 /// kept boundary `b` the row `s <= b` from which those bars run: returns `[(0, 0), (b1, s1), ..., (len, len)]`.
-fn part_starts<const I: usize>(segments: &[Segment<'_, I>], boundaries: &[usize], warm_up: usize) -> Vec<(usize, usize)> {
+fn part_starts<const I: usize>(
+    segments: &[Segment<'_, I>],
+    boundaries: &[usize],
+    warm_up: usize,
+) -> Vec<(usize, usize)> {
     let len = *boundaries.last().unwrap_or(&0);
     let mut kept = vec![(0, 0)];
     for &b in &boundaries[1..boundaries.len() - 1] {
@@ -219,7 +224,9 @@ fn run_parts<K: Kernel<I, O>, const I: usize, const O: usize>(
         let pending: Vec<Mutex<Option<(K, [&mut [MaybeUninit<f64>]; O])>>> = slices
             .into_iter()
             .enumerate()
-            .map(|(p, out)| Mutex::new(Some((if p == 0 { first.take().expect("first part") } else { fresh.copy() }, out))))
+            .map(|(p, out)| {
+                Mutex::new(Some((if p == 0 { first.take().expect("first part") } else { fresh.copy() }, out)))
+            })
             .collect();
         let done: Vec<Mutex<Option<PartResult<K, O>>>> = (0..parts).map(|_| Mutex::new(None)).collect();
         let next = AtomicUsize::new(0);
@@ -229,7 +236,8 @@ fn run_parts<K: Kernel<I, O>, const I: usize, const O: usize>(
         let work = || loop {
             let p = next.fetch_add(1, Ordering::Relaxed);
             let Some(slot) = pending.get(p) else { return };
-            let (kernel, out) = slot.lock().unwrap_or_else(|e| e.into_inner()).take().expect("each part is claimed once");
+            let (kernel, out) =
+                slot.lock().unwrap_or_else(|e| e.into_inner()).take().expect("each part is claimed once");
             let result = run_part(kernel, segments, bounds, p, out);
             *done[p].lock().unwrap_or_else(|e| e.into_inner()) = Some(result);
         };
@@ -242,7 +250,8 @@ fn run_parts<K: Kernel<I, O>, const I: usize, const O: usize>(
                 handle.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
             }
         });
-        let results: Vec<Option<PartResult<K, O>>> = done.into_iter().map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner())).collect();
+        let results: Vec<Option<PartResult<K, O>>> =
+            done.into_iter().map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner())).collect();
         results.into_iter().map(|r| r.expect("every part ran")).collect()
     };
     // Seams, in order: `exact` is the state an unsplit run would have at the start of part p.
@@ -288,7 +297,11 @@ fn run_part<K: Kernel<I, O>, const I: usize, const O: usize>(
 }
 
 /// Steps the kernel over the valid bars of `rows` without writing anything.
-fn warm_up<K: Kernel<I, O>, const I: usize, const O: usize>(kernel: &mut K, segments: &[Segment<'_, I>], rows: Range<usize>) {
+fn warm_up<K: Kernel<I, O>, const I: usize, const O: usize>(
+    kernel: &mut K,
+    segments: &[Segment<'_, I>],
+    rows: Range<usize>,
+) {
     for_each_piece(segments, rows, |seg, a, b, _| {
         for i in a..b {
             if seg.is_valid_bar(i) {
@@ -325,7 +338,11 @@ fn run_rows<K: Kernel<I, O>, const I: usize, const O: usize>(
 
 /// Calls `f(segment, a, b, row)` for each segment's share `a..b` of `rows`, in order; `row` is the absolute row of
 /// `a`.
-fn for_each_piece<const I: usize>(segments: &[Segment<'_, I>], rows: Range<usize>, mut f: impl FnMut(&Segment<'_, I>, usize, usize, usize)) {
+fn for_each_piece<const I: usize>(
+    segments: &[Segment<'_, I>],
+    rows: Range<usize>,
+    mut f: impl FnMut(&Segment<'_, I>, usize, usize, usize),
+) {
     for seg in segments {
         let (lo, hi) = (rows.start.max(seg.start), rows.end.min(seg.start + seg.len()));
         if lo < hi {
@@ -397,7 +414,11 @@ pub fn run_slices<K: Kernel<I, O>, const I: usize, const O: usize>(kernel: K, in
 }
 
 /// [`run_slices`] with an explicit [`Split`].
-pub fn run_slices_split<K: Kernel<I, O>, const I: usize, const O: usize>(kernel: K, inputs: [&[f64]; I], split: Split) -> [Vec<f64>; O] {
+pub fn run_slices_split<K: Kernel<I, O>, const I: usize, const O: usize>(
+    kernel: K,
+    inputs: [&[f64]; I],
+    split: Split,
+) -> [Vec<f64>; O] {
     let len = inputs.first().map_or(0, |c| c.len());
     let segment = Segment { start: 0, columns: inputs.map(Column::dense) };
     drive(kernel, &[segment], len, split).map(|(values, _)| values)

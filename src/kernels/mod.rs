@@ -28,7 +28,6 @@ macro_rules! restarts {
     };
 }
 
-pub mod alloc;
 pub mod averages;
 pub mod bars;
 pub mod blocks;
@@ -37,6 +36,7 @@ pub mod channels;
 pub mod driver;
 pub mod levels;
 pub mod momentum;
+pub mod output_buffer;
 pub mod params;
 pub mod rolling;
 pub mod trend;

@@ -38,10 +38,7 @@ impl<'a> Params<'a> {
 
     /// A raw value; missing parameters are an error naming the parameter.
     pub fn float(&self, key: &str) -> Result<f64, KernelError> {
-        let v = *self
-            .values
-            .get(key)
-            .ok_or_else(|| self.error(format_args!("missing parameter '{key}'")))?;
+        let v = *self.values.get(key).ok_or_else(|| self.error(format_args!("missing parameter '{key}'")))?;
         if v.is_nan() {
             return Err(self.error(format_args!("{key} must be a number, got NaN")));
         }

@@ -176,7 +176,10 @@ mod tests {
 
     #[test]
     fn unknown_parameters_and_names_are_errors() {
-        assert_eq!(compute("sma", &[("window", 0.0)], &[&[1.0]]).unwrap_err().0, "sma: window must be an integer >= 1, got 0");
+        assert_eq!(
+            compute("sma", &[("window", 0.0)], &[&[1.0]]).unwrap_err().0,
+            "sma: window must be an integer >= 1, got 0"
+        );
         assert!(compute("nope", &[], &[&[1.0]]).unwrap_err().0.contains("unknown indicator"));
     }
 }

@@ -24,11 +24,7 @@ pub fn dispatch<R: Runner>(name: &str, p: &Params, r: &mut R) -> Result<Option<R
         }
         "tsi" => {
             let (long, short) = (p.window("long")?, p.window("short")?);
-            r.run(Tsi {
-                prev: None,
-                num: (Ema::new(long), Ema::new(short)),
-                den: (Ema::new(long), Ema::new(short)),
-            })
+            r.run(Tsi { prev: None, num: (Ema::new(long), Ema::new(short)), den: (Ema::new(long), Ema::new(short)) })
         }
         "elder_ray" => r.run(ElderRay(Ema::new(p.window("window")?))),
         "kst" => {

@@ -1,7 +1,9 @@
 //! The CPU backend: tiny-skia for paths, our own rectangle filler (tiny-skia's arithmetic without its per-call
 //! pipeline setup) for the many axis-aligned rectangles, the embedded font's cached glyph bitmaps for text.
 
-use tiny_skia::{FillRule, LineCap, LineJoin, Paint, PathBuilder, Pixmap, PremultipliedColorU8, Rect, Stroke, Transform};
+use tiny_skia::{
+    FillRule, LineCap, LineJoin, Paint, PathBuilder, Pixmap, PremultipliedColorU8, Rect, Stroke, Transform,
+};
 
 use super::backend::Backend;
 use super::color::Rgba;
@@ -36,8 +38,11 @@ impl CpuBackend {
 impl Backend for CpuBackend {
     fn begin(&mut self, width: u32, height: u32, background: Rgba, antialias: bool) -> Result<(), RenderError> {
         // One pass writing the background (Pixmap::new would zero the buffer first, then fill would write it again).
-        let bg = tiny_skia::Color::from_rgba8(background.r, background.g, background.b, background.a).premultiply().to_color_u8();
-        let size = tiny_skia::IntSize::from_wh(width, height).ok_or(RenderError::InvalidSize { param: "width", value: width })?;
+        let bg = tiny_skia::Color::from_rgba8(background.r, background.g, background.b, background.a)
+            .premultiply()
+            .to_color_u8();
+        let size = tiny_skia::IntSize::from_wh(width, height)
+            .ok_or(RenderError::InvalidSize { param: "width", value: width })?;
         let row = [bg.red(), bg.green(), bg.blue(), bg.alpha()].repeat(width as usize);
         let mut data = Vec::with_capacity(row.len() * height as usize);
         for _ in 0..height {

@@ -254,7 +254,10 @@ pub(crate) fn bars_from_pnf(columns: &[PnfColumn], max_slots: usize) -> Result<B
     for (i, c) in columns.iter().enumerate() {
         let param = || format!("pnf column {i}");
         if !(c.box_size.is_finite() && c.box_size > 0.0) {
-            return Err(RenderError::InvalidInput { param: param(), message: format!("box_size must be > 0, got {}", c.box_size) });
+            return Err(RenderError::InvalidInput {
+                param: param(),
+                message: format!("box_size must be > 0, got {}", c.box_size),
+            });
         }
         if !(c.top.is_finite() && c.bottom.is_finite()) || c.top < c.bottom {
             return Err(RenderError::InvalidInput {

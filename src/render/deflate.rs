@@ -3,14 +3,16 @@
 //! segment so that independently written segments can be concatenated.
 
 /// Match lengths 3..=258: base length of each length symbol 257..=285 and its number of extra bits (RFC 1951 3.2.5).
-const LEN_BASE: [u16; 29] = [3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258];
+const LEN_BASE: [u16; 29] =
+    [3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258];
 const LEN_EXTRA: [u8; 29] = [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0];
 /// Distances 1..=32768: base distance of each distance symbol 0..=29 and its number of extra bits.
 const DIST_BASE: [u16; 30] = [
-    1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097, 6145, 8193,
-    12289, 16385, 24577,
+    1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097, 6145,
+    8193, 12289, 16385, 24577,
 ];
-const DIST_EXTRA: [u8; 30] = [0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13];
+const DIST_EXTRA: [u8; 30] =
+    [0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13];
 /// The order in which the code-length code's lengths are stored (most likely used first, so the tail can be cut).
 const CL_ORDER: [usize; 19] = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15];
 const END_OF_BLOCK: usize = 256;
@@ -139,7 +141,8 @@ impl BitWriter {
 pub fn code_lengths(freqs: &[u32], limit: u32) -> Vec<u8> {
     let mut lengths = vec![0u8; freqs.len()];
     // Sorted by count, then symbol, so ties resolve the same way on every run.
-    let mut leaves: Vec<(u32, u16)> = freqs.iter().enumerate().filter(|(_, &f)| f > 0).map(|(s, &f)| (f, s as u16)).collect();
+    let mut leaves: Vec<(u32, u16)> =
+        freqs.iter().enumerate().filter(|(_, &f)| f > 0).map(|(s, &f)| (f, s as u16)).collect();
     leaves.sort_unstable();
     let n = leaves.len();
     match n {
@@ -363,7 +366,8 @@ mod tests {
             let n = fib[fib.len() - 1] + fib[fib.len() - 2];
             fib.push(n);
         }
-        for (freqs, limit) in [(fib.clone(), 15), (fib.clone(), 7), (vec![5, 0, 0, 9, 1, 1, 1], 15), (vec![3; 286], 15)] {
+        for (freqs, limit) in [(fib.clone(), 15), (fib.clone(), 7), (vec![5, 0, 0, 9, 1, 1, 1], 15), (vec![3; 286], 15)]
+        {
             let l = code_lengths(&freqs, limit);
             assert!(l.iter().all(|&x| x as u32 <= limit), "{l:?}");
             assert_eq!(kraft(&l), 1 << 15, "{l:?}");
@@ -386,7 +390,8 @@ mod tests {
     fn canonical_codes_follow_the_rfc_example() {
         // RFC 1951 3.2.2: lengths (3, 3, 3, 3, 3, 2, 4, 4) give codes 010, 011, 100, 101, 110, 00, 1110, 1111.
         let codes = canonical_codes(&[3, 3, 3, 3, 3, 2, 4, 4]);
-        let expected: [(u16, u8); 8] = [(0b010, 3), (0b011, 3), (0b100, 3), (0b101, 3), (0b110, 3), (0b00, 2), (0b1110, 4), (0b1111, 4)];
+        let expected: [(u16, u8); 8] =
+            [(0b010, 3), (0b011, 3), (0b100, 3), (0b101, 3), (0b110, 3), (0b00, 2), (0b1110, 4), (0b1111, 4)];
         for (c, (e, l)) in codes.iter().zip(expected) {
             assert_eq!(*c, e.reverse_bits() >> (16 - l));
         }
@@ -394,7 +399,8 @@ mod tests {
 
     #[test]
     fn code_length_runs_round_trip() {
-        let lengths: Vec<u8> = [vec![0; 140], vec![8; 10], vec![0; 5], vec![7], vec![0; 2], vec![9; 3], vec![0; 11]].concat();
+        let lengths: Vec<u8> =
+            [vec![0; 140], vec![8; 10], vec![0; 5], vec![7], vec![0; 2], vec![9; 3], vec![0; 11]].concat();
         let mut back = Vec::new();
         for (s, extra) in code_length_symbols(&lengths) {
             match s {

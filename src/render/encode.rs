@@ -35,7 +35,11 @@ pub(crate) fn unpremultiply(data: &mut [u8]) {
 /// PNG bytes of straight RGBA data. Fully opaque images are written as RGB (less to compress).
 pub fn encode_png(rgba: &[u8], width: u32, height: u32, speed: PngSpeed) -> Result<Vec<u8>, RenderError> {
     if rgba.len() != width as usize * height as usize * 4 {
-        return Err(RenderError::Encode(format!("png: expected {} bytes, got {}", width as usize * height as usize * 4, rgba.len())));
+        return Err(RenderError::Encode(format!(
+            "png: expected {} bytes, got {}",
+            width as usize * height as usize * 4,
+            rgba.len()
+        )));
     }
     let compression = match speed {
         PngSpeed::Fast => return Ok(png_fast::encode_slice(rgba, width, height, png_fast::Alpha::Straight)),
@@ -65,7 +69,11 @@ pub fn encode_png(rgba: &[u8], width: u32, height: u32, speed: PngSpeed) -> Resu
 /// Lossless WebP (VP8L) bytes of straight RGBA data.
 pub fn encode_webp(rgba: &[u8], width: u32, height: u32) -> Result<Vec<u8>, RenderError> {
     if rgba.len() != width as usize * height as usize * 4 {
-        return Err(RenderError::Encode(format!("webp: expected {} bytes, got {}", width as usize * height as usize * 4, rgba.len())));
+        return Err(RenderError::Encode(format!(
+            "webp: expected {} bytes, got {}",
+            width as usize * height as usize * 4,
+            rgba.len()
+        )));
     }
     let mut out = Vec::new();
     image_webp::WebPEncoder::new(&mut out)

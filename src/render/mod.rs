@@ -44,9 +44,12 @@ pub use cpu::CpuBackend;
 pub use encode::{encode_png, encode_webp};
 pub use error::RenderError;
 pub use options::{
-    ChartKind, ColorOverrides, Columns, Engine, Format, Input, Options, PngSpeed, PnfColumn, PnfMark, RenkoBrick, Series, SubPanel,
+    ChartKind, ColorOverrides, Columns, Engine, Format, Input, Options, PnfColumn, PnfMark, PngSpeed, RenkoBrick,
+    Series, SubPanel,
 };
-pub use scene::{build_scene, Anchor, PanelKind, PanelLayout, Primitive, RectF, Scene, XTick, YScale, YTick, MAX_SIZE, MIN_SIZE};
+pub use scene::{
+    build_scene, Anchor, PanelKind, PanelLayout, Primitive, RectF, Scene, XTick, YScale, YTick, MAX_SIZE, MIN_SIZE,
+};
 pub use svg::SvgBackend;
 
 /// Where the time went, in microseconds.
@@ -143,7 +146,15 @@ pub fn render<'a>(input: impl Into<Input<'a>>, options: &Options) -> Result<Rend
 
 fn finish(bytes: Vec<u8>, format: Format, scene: &Scene, timings: Timings) -> Rendered {
     let (width, height) = (scene.width, scene.height);
-    Rendered { bytes, format, width, height, rgba_len: width as usize * height as usize * 4, slots: scene.slots, timings }
+    Rendered {
+        bytes,
+        format,
+        width,
+        height,
+        rgba_len: width as usize * height as usize * 4,
+        slots: scene.slots,
+        timings,
+    }
 }
 
 /// Rasterises a scene to straight RGBA (`width * height * 4` bytes).

@@ -1,7 +1,7 @@
 //! What to draw (`Input`: bars, Renko bricks or point-and-figure columns) and how (`Options`).
 
-use super::error::RenderError;
 use super::color::Theme;
+use super::error::RenderError;
 
 /// The chart type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -41,10 +41,7 @@ impl ChartKind {
     /// Parses a kind name (case-insensitive; `-` and `_` are interchangeable).
     pub fn parse(name: &str) -> Result<ChartKind, RenderError> {
         let n = name.to_ascii_lowercase().replace('-', "_");
-        ChartKind::ALL
-            .into_iter()
-            .find(|k| k.name() == n)
-            .ok_or_else(|| RenderError::UnknownKind(name.to_string()))
+        ChartKind::ALL.into_iter().find(|k| k.name() == n).ok_or_else(|| RenderError::UnknownKind(name.to_string()))
     }
 
     /// The kind's canonical name.

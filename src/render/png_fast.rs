@@ -53,7 +53,8 @@ pub fn encode(pixels: Vec<u8>, width: u32, height: u32, alpha: Alpha) -> Vec<u8>
 /// [`encode`] for borrowed pixels, on the calling thread only (same bytes).
 pub fn encode_slice(pixels: &[u8], width: u32, height: u32, alpha: Alpha) -> Vec<u8> {
     let (w, h, rows, strips) = layout(pixels.len(), width, height);
-    let run = |bpp: usize| (0..strips).map(|i| strip(pixels, w, h, rows, i, bpp, alpha, strips)).collect::<Option<Vec<_>>>();
+    let run =
+        |bpp: usize| (0..strips).map(|i| strip(pixels, w, h, rows, i, bpp, alpha, strips)).collect::<Option<Vec<_>>>();
     let (segments, bpp) = match run(3) {
         Some(s) => (s, 3),
         None => (run(4).expect("RGBA accepts every pixel"), 4),
@@ -98,7 +99,16 @@ fn layout(len: usize, width: u32, height: u32) -> (usize, usize, usize, usize) {
 
 /// Strip `i` of `strips`.
 #[allow(clippy::too_many_arguments)]
-fn strip(pixels: &[u8], w: usize, h: usize, rows: usize, i: usize, bpp: usize, alpha: Alpha, strips: usize) -> Option<Segment> {
+fn strip(
+    pixels: &[u8],
+    w: usize,
+    h: usize,
+    rows: usize,
+    i: usize,
+    bpp: usize,
+    alpha: Alpha,
+    strips: usize,
+) -> Option<Segment> {
     encode_strip(pixels, w, i * rows, ((i + 1) * rows).min(h), bpp, alpha, i + 1 == strips)
 }
 
@@ -110,7 +120,15 @@ struct Segment {
 
 /// Filters and compresses rows `y0..y1`; `None` when `bpp` is 3 and a pixel is not opaque. With AVX2 the same
 /// code is compiled for 256-bit vectors (the output bytes are the same either way).
-fn encode_strip(pixels: &[u8], w: usize, y0: usize, y1: usize, bpp: usize, alpha: Alpha, last: bool) -> Option<Segment> {
+fn encode_strip(
+    pixels: &[u8],
+    w: usize,
+    y0: usize,
+    y1: usize,
+    bpp: usize,
+    alpha: Alpha,
+    last: bool,
+) -> Option<Segment> {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU has just been checked for AVX2.
@@ -121,7 +139,15 @@ fn encode_strip(pixels: &[u8], w: usize, y0: usize, y1: usize, bpp: usize, alpha
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn encode_strip_avx2(pixels: &[u8], w: usize, y0: usize, y1: usize, bpp: usize, alpha: Alpha, last: bool) -> Option<Segment> {
+unsafe fn encode_strip_avx2(
+    pixels: &[u8],
+    w: usize,
+    y0: usize,
+    y1: usize,
+    bpp: usize,
+    alpha: Alpha,
+    last: bool,
+) -> Option<Segment> {
     strip_body(pixels, w, y0, y1, bpp, alpha, last)
 }
 
@@ -234,7 +260,7 @@ fn container<'a>(width: u32, height: u32, bpp: usize, segments: impl Iterator<It
     ihdr[4..8].copy_from_slice(&height.to_be_bytes());
     ihdr[8] = 8; // bits per channel
     ihdr[9] = if bpp == 3 { 2 } else { 6 }; // colour type: RGB or RGBA
-    // Compression, filter method and interlacing stay 0 (deflate, adaptive filtering, none).
+                                            // Compression, filter method and interlacing stay 0 (deflate, adaptive filtering, none).
     chunk(&mut out, b"IHDR", &[&ihdr]);
 
     // zlib header: deflate with a 32 KiB window (0x78), no dictionary, check bits making 0x7801 a multiple of 31.
@@ -310,7 +336,9 @@ mod tests {
 
     #[test]
     fn round_trips_many_shapes_and_contents() {
-        for (w, h) in [(1, 1), (2, 1), (1, 2), (3, 3), (5, 7), (13, 11), (64, 64), (257, 3), (1, 700), (4001, 2), (333, 517)] {
+        for (w, h) in
+            [(1, 1), (2, 1), (1, 2), (3, 3), (5, 7), (13, 11), (64, 64), (257, 3), (1, 700), (4001, 2), (333, 517)]
+        {
             round_trip(&opaque_noise(w, h, (w * 31 + h) as u64), w, h);
             let one_colour: Vec<u8> = [12u8, 200, 99, 255].repeat(w * h);
             round_trip(&one_colour, w, h);
@@ -356,7 +384,10 @@ mod tests {
         assert!(back == straight);
         // Opaque premultiplied pixels are their straight values: same bytes as the straight encoding.
         let opaque = opaque_noise(w, h, 12);
-        assert_eq!(encode(opaque.clone(), w as u32, h as u32, Alpha::Premultiplied), encode_slice(&opaque, w as u32, h as u32, Alpha::Straight));
+        assert_eq!(
+            encode(opaque.clone(), w as u32, h as u32, Alpha::Premultiplied),
+            encode_slice(&opaque, w as u32, h as u32, Alpha::Straight)
+        );
     }
 
     #[test]
@@ -369,12 +400,18 @@ mod tests {
         for y in 0..h {
             // Flat bands so every strip has runs as well as literals.
             if (y / 40) % 2 == 0 {
-                px[y * w * 4..(y + 1) * w * 4].chunks_exact_mut(4).for_each(|p| p[..3].copy_from_slice(&[9, 9, (y / 40) as u8]));
+                px[y * w * 4..(y + 1) * w * 4]
+                    .chunks_exact_mut(4)
+                    .for_each(|p| p[..3].copy_from_slice(&[9, 9, (y / 40) as u8]));
             }
         }
         let opaque_png = round_trip(&px, w, h);
         for helpers in [0, 1, 2, 16] {
-            assert_eq!(encode_on(px.clone(), w as u32, h as u32, Alpha::Straight, helpers), opaque_png, "{helpers} helpers");
+            assert_eq!(
+                encode_on(px.clone(), w as u32, h as u32, Alpha::Straight, helpers),
+                opaque_png,
+                "{helpers} helpers"
+            );
         }
         // Each non-final strip ends with the sync-flush marker 00 00 FF FF, and the stream has no other stored block.
         let markers = opaque_png.windows(4).filter(|x| x == &[0, 0, 0xFF, 0xFF]).count();
@@ -414,8 +451,11 @@ mod tests {
         let high: Vec<f64> = open.iter().zip(&close).map(|(o, c)| o.max(*c) + 0.5).collect();
         let low: Vec<f64> = open.iter().zip(&close).map(|(o, c)| o.min(*c) - 0.5).collect();
         let vol: Vec<f64> = (0..n).map(|i| 1000.0 + (i * 37 % 101) as f64 * 10.0).collect();
-        let cols = Columns { open: &open, high: &high, low: &low, close: &close, volume: Some(&vol), ..Default::default() };
-        let scene = crate::render::build_scene(&cols.into(), &Options { width: 1280, height: 720, ..Default::default() }).unwrap();
+        let cols =
+            Columns { open: &open, high: &high, low: &low, close: &close, volume: Some(&vol), ..Default::default() };
+        let scene =
+            crate::render::build_scene(&cols.into(), &Options { width: 1280, height: 720, ..Default::default() })
+                .unwrap();
         let rgba = rasterize(&scene).unwrap();
         let out = round_trip(&rgba, 1280, 720);
         assert!(out.len() < rgba.len() / 20, "{} bytes for a chart", out.len());

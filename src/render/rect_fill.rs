@@ -173,7 +173,11 @@ impl<'a> Canvas<'a> {
         }
         // tiny-skia's Rect::from_xywh: right = w + x, bottom = h + y; rejects non-finite or inverted rectangles.
         let (l, t, r, b) = (x, y, w + x, h + y);
-        if ![l, t, r, b].iter().all(|v| v.is_finite()) || !(l <= r && t <= b) || !(r - l).is_finite() || !(b - t).is_finite() {
+        if ![l, t, r, b].iter().all(|v| v.is_finite())
+            || !(l <= r && t <= b)
+            || !(r - l).is_finite()
+            || !(b - t).is_finite()
+        {
             return true;
         }
         if antialias {
@@ -303,7 +307,11 @@ mod tests {
 
     #[test]
     fn random_rectangles_match_tiny_skia() {
-        for (seed, bg) in [(1u64, Rgba { r: 19, g: 23, b: 34, a: 255 }), (2, Rgba { r: 255, g: 255, b: 255, a: 255 }), (3, Rgba { r: 40, g: 80, b: 120, a: 128 })] {
+        for (seed, bg) in [
+            (1u64, Rgba { r: 19, g: 23, b: 34, a: 255 }),
+            (2, Rgba { r: 255, g: 255, b: 255, a: 255 }),
+            (3, Rgba { r: 40, g: 80, b: 120, a: 128 }),
+        ] {
             for aa in [true, false] {
                 compare(&random_rects(3000, seed, (301, 203)), aa, bg, (301, 203));
             }
@@ -340,23 +348,23 @@ mod tests {
         let mut rects = Vec::new();
         for col in [c, t] {
             for (x, y, w, h) in [
-                (10.0, 10.0, 0.0, 5.0),      // zero width: nothing antialiased, one pixel aliased
-                (10.0, 10.0, 5.0, 0.0),      // zero height
-                (10.2, 10.7, 0.3, 0.2),      // inside one pixel
-                (10.9, 20.5, 0.2, 10.0),     // straddles a pixel boundary, thinner than a pixel
-                (-5.0, -5.0, 10.0, 10.0),    // clipped at the top-left
-                (95.5, 45.5, 10.0, 10.0),    // clipped at the bottom-right
-                (-0.3, 3.0, 4.0, 4.0),       // aliased rounding toward zero
-                (200.0, 200.0, 5.0, 5.0),    // entirely outside
-                (0.0, 0.0, 100.0, 50.0),     // the whole image
-                (3.5, 3.5, 1.0, 1.0),        // one pixel split four ways
-                (20.0, 30.0, 1.0, 15.25),    // candle wick
-                (f32::NAN, 1.0, 2.0, 2.0),   // rejected
+                (10.0, 10.0, 0.0, 5.0),    // zero width: nothing antialiased, one pixel aliased
+                (10.0, 10.0, 5.0, 0.0),    // zero height
+                (10.2, 10.7, 0.3, 0.2),    // inside one pixel
+                (10.9, 20.5, 0.2, 10.0),   // straddles a pixel boundary, thinner than a pixel
+                (-5.0, -5.0, 10.0, 10.0),  // clipped at the top-left
+                (95.5, 45.5, 10.0, 10.0),  // clipped at the bottom-right
+                (-0.3, 3.0, 4.0, 4.0),     // aliased rounding toward zero
+                (200.0, 200.0, 5.0, 5.0),  // entirely outside
+                (0.0, 0.0, 100.0, 50.0),   // the whole image
+                (3.5, 3.5, 1.0, 1.0),      // one pixel split four ways
+                (20.0, 30.0, 1.0, 15.25),  // candle wick
+                (f32::NAN, 1.0, 2.0, 2.0), // rejected
                 (1.0, 1.0, f32::INFINITY, 2.0),
-                (5.0, 5.0, -3.0, 2.0),       // inverted
-                (-3e9, 5.0, 6e9, 4.0),       // beyond i32 when rounded: the width saturates
-                (-1e9, 7.0, 2e9, 3.0),       // far outside on the left, reaching in
-                (2.5, -1e38, 3.0, 2e38),     // taller than any image
+                (5.0, 5.0, -3.0, 2.0),   // inverted
+                (-3e9, 5.0, 6e9, 4.0),   // beyond i32 when rounded: the width saturates
+                (-1e9, 7.0, 2e9, 3.0),   // far outside on the left, reaching in
+                (2.5, -1e38, 3.0, 2e38), // taller than any image
             ] {
                 rects.push((x, y, w, h, col));
             }

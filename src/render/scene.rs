@@ -299,7 +299,11 @@ fn resolve_series<'a>(
     next_color: &mut usize,
 ) -> Result<ResolvedSeries<'a>, RenderError> {
     if s.values.len() != n {
-        return Err(RenderError::LengthMismatch { column: format!("{what} '{}'", s.label), expected: n, got: s.values.len() });
+        return Err(RenderError::LengthMismatch {
+            column: format!("{what} '{}'", s.label),
+            expected: n,
+            got: s.values.len(),
+        });
     }
     let color = match &s.color {
         Some(c) => Rgba::parse_hex(c, &format!("{what} '{}' color", s.label))?,
@@ -349,7 +353,11 @@ pub fn build_scene(input: &Input, opts: &Options) -> Result<Scene, RenderError> 
             .collect::<Result<Vec<_>, _>>()?;
         if let Some(hist) = p.histogram {
             if hist.len() != n_src {
-                return Err(RenderError::LengthMismatch { column: format!("panel {i} histogram"), expected: n_src, got: hist.len() });
+                return Err(RenderError::LengthMismatch {
+                    column: format!("panel {i} histogram"),
+                    expected: n_src,
+                    got: hist.len(),
+                });
             }
         }
         subs.push((p, lines));
@@ -377,7 +385,11 @@ pub fn build_scene(input: &Input, opts: &Options) -> Result<Scene, RenderError> 
     let mut y = title_h;
     let mut rows = Vec::new();
     for (i, (kind, wgt)) in weights.iter().enumerate() {
-        let ph = if i + 1 == weights.len() { (title_h + avail + gap * i as f32 - y).max(4.0) } else { (avail * wgt / total_w).round() };
+        let ph = if i + 1 == weights.len() {
+            (title_h + avail + gap * i as f32 - y).max(4.0)
+        } else {
+            (avail * wgt / total_w).round()
+        };
         rows.push((*kind, y, ph));
         y += ph + gap;
     }
@@ -406,7 +418,11 @@ pub fn build_scene(input: &Input, opts: &Options) -> Result<Scene, RenderError> 
             .map(|&v| YTick {
                 value: v,
                 y: scale.y(v),
-                label: if kind == PanelKind::Volume { format_compact(v, nt.step) } else { format_fixed(v, nt.decimals) },
+                label: if kind == PanelKind::Volume {
+                    format_compact(v, nt.step)
+                } else {
+                    format_fixed(v, nt.decimals)
+                },
             })
             .collect();
         (ticks, nt.decimals)
@@ -603,8 +619,20 @@ pub fn build_scene(input: &Input, opts: &Options) -> Result<Scene, RenderError> 
                 items.push(Primitive::Rect { x: wx, y: yh, w: ww, h: yl - yh, color });
                 if bw >= 3.0 {
                     let th = ww;
-                    items.push(Primitive::Rect { x: bx, y: (ys(bars.open[i]) - (th * 0.5).floor()), w: wx - bx, h: th, color });
-                    items.push(Primitive::Rect { x: wx + ww, y: (ys(bars.close[i]) - (th * 0.5).floor()), w: bx + bw - wx - ww, h: th, color });
+                    items.push(Primitive::Rect {
+                        x: bx,
+                        y: (ys(bars.open[i]) - (th * 0.5).floor()),
+                        w: wx - bx,
+                        h: th,
+                        color,
+                    });
+                    items.push(Primitive::Rect {
+                        x: wx + ww,
+                        y: (ys(bars.close[i]) - (th * 0.5).floor()),
+                        w: bx + bw - wx - ww,
+                        h: th,
+                        color,
+                    });
                 }
             }
         }
@@ -619,7 +647,13 @@ pub fn build_scene(input: &Input, opts: &Options) -> Result<Scene, RenderError> 
                 }
                 if seg.len() == 1 {
                     let (x, y) = seg[0];
-                    items.push(Primitive::Rect { x: x.floor(), y: y.floor(), w: line_w.ceil(), h: line_w.ceil(), color: palette.line });
+                    items.push(Primitive::Rect {
+                        x: x.floor(),
+                        y: y.floor(),
+                        w: line_w.ceil(),
+                        h: line_w.ceil(),
+                        color: palette.line,
+                    });
                 } else {
                     items.push(Primitive::Polyline { points: seg, color: palette.line, width: line_w * 1.5 });
                 }
@@ -662,7 +696,13 @@ pub fn build_scene(input: &Input, opts: &Options) -> Result<Scene, RenderError> 
                                 items.push(Primitive::Line { x1: x0, y1, x2: x1, y2: y0, color, width: line_w });
                             } else {
                                 let r = ((x1 - x0).min(y1 - y0) * 0.5).max(1.0);
-                                items.push(Primitive::Circle { cx: (x0 + x1) * 0.5, cy: (y0 + y1) * 0.5, r, color, width: line_w });
+                                items.push(Primitive::Circle {
+                                    cx: (x0 + x1) * 0.5,
+                                    cy: (y0 + y1) * 0.5,
+                                    r,
+                                    color,
+                                    width: line_w,
+                                });
                             }
                         }
                     }
@@ -697,7 +737,15 @@ pub fn build_scene(input: &Input, opts: &Options) -> Result<Scene, RenderError> 
         }
         legend.push((o.label.to_string(), o.color));
     }
-    draw_legend(items, plot_left + font * 0.6, price.rect.y + font * 0.5, &legend, legend_size, palette.text, ascent * legend_size / font);
+    draw_legend(
+        items,
+        plot_left + font * 0.6,
+        price.rect.y + font * 0.5,
+        &legend,
+        legend_size,
+        palette.text,
+        ascent * legend_size / font,
+    );
 
     // Sub-panels.
     for (idx, (p, lines)) in subs.iter().enumerate() {
@@ -729,7 +777,15 @@ pub fn build_scene(input: &Input, opts: &Options) -> Result<Scene, RenderError> 
             }
             entries.push((l.label.to_string(), l.color));
         }
-        draw_legend(items, plot_left + font * 0.6, sp.rect.y + font * 0.3, &entries, legend_size, palette.text, ascent * legend_size / font);
+        draw_legend(
+            items,
+            plot_left + font * 0.6,
+            sp.rect.y + font * 0.3,
+            &entries,
+            legend_size,
+            palette.text,
+            ascent * legend_size / font,
+        );
     }
 
     // Axes: right edge line per panel, y labels; x labels under the bottom panel.
@@ -740,12 +796,25 @@ pub fn build_scene(input: &Input, opts: &Options) -> Result<Scene, RenderError> 
         items.push(Primitive::Rect { x: p.rect.x, y: p.rect.bottom(), w: p.rect.w + 1.0, h: 1.0, color: axis_color });
         for t in &p.ticks {
             let ty = t.y.round();
-            items.push(Primitive::Rect { x: p.rect.right(), y: ty, w: (font * 0.3).round(), h: 1.0, color: axis_color });
+            items.push(Primitive::Rect {
+                x: p.rect.right(),
+                y: ty,
+                w: (font * 0.3).round(),
+                h: 1.0,
+                color: axis_color,
+            });
             let by = (t.y + text_center_dy).round();
             if by - ascent < p.rect.y - font * 0.2 || by - descent > p.rect.bottom() + font * 0.6 {
                 continue;
             }
-            items.push(Primitive::Text { x: label_x, y: by, text: t.label.clone(), size: font, color: palette.text, anchor: Anchor::Start });
+            items.push(Primitive::Text {
+                x: label_x,
+                y: by,
+                text: t.label.clone(),
+                size: font,
+                color: palette.text,
+                anchor: Anchor::Start,
+            });
         }
     }
     let bottom = scene.panels.last().map_or(h, |p| p.rect.bottom());
@@ -754,7 +823,14 @@ pub fn build_scene(input: &Input, opts: &Options) -> Result<Scene, RenderError> 
         // Centred under its tick, but kept inside the image (the first label would otherwise be clipped).
         let half = text_width(&t.label, font) * 0.5;
         let x = t.x.min(w - half - 2.0).max(half + 2.0);
-        items.push(Primitive::Text { x, y: (bottom + font * 0.45 + ascent).round(), text: t.label.clone(), size: font, color: palette.text, anchor: Anchor::Middle });
+        items.push(Primitive::Text {
+            x,
+            y: (bottom + font * 0.45 + ascent).round(),
+            text: t.label.clone(),
+            size: font,
+            color: palette.text,
+            anchor: Anchor::Middle,
+        });
     }
 
     // Last-price marker: a dashed line across the price panel and a tag on the axis.
@@ -765,19 +841,45 @@ pub fn build_scene(input: &Input, opts: &Options) -> Result<Scene, RenderError> 
         let dash = (font * 0.4).round().max(2.0);
         let mut x = plot_left;
         while x < plot_left + plot_px {
-            items.push(Primitive::Rect { x, y, w: dash.min(plot_left + plot_px - x), h: 1.0, color: color.with_alpha(0xCC) });
+            items.push(Primitive::Rect {
+                x,
+                y,
+                w: dash.min(plot_left + plot_px - x),
+                h: 1.0,
+                color: color.with_alpha(0xCC),
+            });
             x += dash * 2.0;
         }
         let tag_h = (font * 1.4).round();
-        items.push(Primitive::Rect { x: plot_left + plot_px + 1.0, y: y - (tag_h * 0.5).floor(), w: w - plot_left - plot_px - 1.0, h: tag_h, color });
+        items.push(Primitive::Rect {
+            x: plot_left + plot_px + 1.0,
+            y: y - (tag_h * 0.5).floor(),
+            w: w - plot_left - plot_px - 1.0,
+            h: tag_h,
+            color,
+        });
         let text_color = if color.luminance() > 0.6 { Rgba::rgb(0, 0, 0) } else { Rgba::rgb(255, 255, 255) };
-        items.push(Primitive::Text { x: label_x, y: (y + text_center_dy).round(), text: format_fixed(lp, price_decimals.max(2)), size: font, color: text_color, anchor: Anchor::Start });
+        items.push(Primitive::Text {
+            x: label_x,
+            y: (y + text_center_dy).round(),
+            text: format_fixed(lp, price_decimals.max(2)),
+            size: font,
+            color: text_color,
+            anchor: Anchor::Start,
+        });
     }
 
     if let Some(title) = &opts.title {
         let size = (font * 1.2).round();
         let (a, d) = line_metrics(size);
-        items.push(Primitive::Text { x: plot_left, y: (title_h * 0.5 + (a + d) * 0.5).round(), text: title.clone(), size, color: palette.text, anchor: Anchor::Start });
+        items.push(Primitive::Text {
+            x: plot_left,
+            y: (title_h * 0.5 + (a + d) * 0.5).round(),
+            text: title.clone(),
+            size,
+            color: palette.text,
+            anchor: Anchor::Start,
+        });
     }
     Ok(scene)
 }
@@ -798,7 +900,10 @@ fn build_bars(input: &Input, kind: ChartKind, max_slots: usize) -> Result<Bars, 
         }),
         (Input::Renko(_), k) | (Input::Pnf(_), k) => Err(RenderError::InvalidInput {
             param: "kind".into(),
-            message: format!("'{}' does not match the input (renko bricks need kind renko, pnf columns kind pnf)", k.name()),
+            message: format!(
+                "'{}' does not match the input (renko bricks need kind renko, pnf columns kind pnf)",
+                k.name()
+            ),
         }),
     }
 }
@@ -845,15 +950,36 @@ fn outline(items: &mut Vec<Primitive>, x: f32, y: f32, w: f32, h: f32, t: f32, c
 }
 
 /// Legend entries left to right: a colour swatch (skipped when transparent) and the label.
-fn draw_legend(items: &mut Vec<Primitive>, x: f32, y: f32, entries: &[(String, Rgba)], size: f32, text: Rgba, ascent: f32) {
+fn draw_legend(
+    items: &mut Vec<Primitive>,
+    x: f32,
+    y: f32,
+    entries: &[(String, Rgba)],
+    size: f32,
+    text: Rgba,
+    ascent: f32,
+) {
     let mut x = x.round();
     let sw = (size * 0.8).round();
     for (label, color) in entries {
         if color.a > 0 {
-            items.push(Primitive::Rect { x, y: (y + (ascent - sw) * 0.5 + size * 0.1).round(), w: sw, h: sw, color: *color });
+            items.push(Primitive::Rect {
+                x,
+                y: (y + (ascent - sw) * 0.5 + size * 0.1).round(),
+                w: sw,
+                h: sw,
+                color: *color,
+            });
             x += sw + (size * 0.35).round();
         }
-        items.push(Primitive::Text { x, y: (y + ascent).round(), text: label.clone(), size, color: text, anchor: Anchor::Start });
+        items.push(Primitive::Text {
+            x,
+            y: (y + ascent).round(),
+            text: label.clone(),
+            size,
+            color: text,
+            anchor: Anchor::Start,
+        });
         x += (text_width(label, size) + size * 1.2).round();
     }
 }

@@ -55,7 +55,11 @@ impl Backend for SvgBackend {
             self.out,
             "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\"{rendering}>"
         );
-        let _ = writeln!(self.out, "<rect x=\"0\" y=\"0\" width=\"{width}\" height=\"{height}\" {}/>", paint("fill", background));
+        let _ = writeln!(
+            self.out,
+            "<rect x=\"0\" y=\"0\" width=\"{width}\" height=\"{height}\" {}/>",
+            paint("fill", background)
+        );
         Ok(())
     }
 

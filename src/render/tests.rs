@@ -44,7 +44,14 @@ impl Data {
     }
 
     pub(crate) fn cols(&self) -> Columns<'_> {
-        Columns { timestamps: Some(&self.t), open: &self.o, high: &self.h, low: &self.l, close: &self.c, volume: Some(&self.v) }
+        Columns {
+            timestamps: Some(&self.t),
+            open: &self.o,
+            high: &self.h,
+            low: &self.l,
+            close: &self.c,
+            volume: Some(&self.v),
+        }
     }
 }
 
@@ -77,7 +84,10 @@ fn nice_ticks_use_1_2_5_steps() {
     assert_eq!(labels, ["0.2", "0.4", "0.6", "0.8"]);
     assert_eq!(nice_step(1000.0, 4), 500.0);
     assert_eq!(nice_step(1.0e6 * 0.03, 6), 5000.0);
-    assert_eq!(nice_ticks(999_000.0, 1_001_000.0, 4).values, vec![999_000.0, 999_500.0, 1_000_000.0, 1_000_500.0, 1_001_000.0]);
+    assert_eq!(
+        nice_ticks(999_000.0, 1_001_000.0, 4).values,
+        vec![999_000.0, 999_500.0, 1_000_000.0, 1_000_500.0, 1_001_000.0]
+    );
     assert_eq!(nice_ticks(999_100.0, 1_000_900.0, 4).values, vec![999_500.0, 1_000_000.0, 1_000_500.0]);
     for (lo, hi, n) in [(3.7, 1234.5, 7), (-0.004, 0.0031, 5), (1e6, 1e6 + 3.0, 8)] {
         let t = nice_ticks(lo, hi, n);
@@ -191,7 +201,11 @@ fn panels_stack_top_to_bottom() {
     let mut o = opts(800, 600);
     o.title = Some("Stacked".into());
     o.panels = vec![
-        SubPanel { title: "RSI".into(), lines: vec![Series { label: "rsi".into(), values: &rsi, color: None }], histogram: None },
+        SubPanel {
+            title: "RSI".into(),
+            lines: vec![Series { label: "rsi".into(), values: &rsi, color: None }],
+            histogram: None,
+        },
         SubPanel { title: "diff".into(), lines: vec![], histogram: Some(&hist) },
     ];
     let s = scene_of(&d, &o);
@@ -233,7 +247,11 @@ fn recorder_sees_the_draw_list() {
     r.draw_scene(&s).unwrap();
     assert_eq!(r.calls, s.items);
     assert_eq!(r.canvas, Some((400, 300, Theme::Modern.palette().background)));
-    let labels: Vec<&str> = r.calls.iter().filter_map(|p| if let Primitive::Text { text, .. } = p { Some(text.as_str()) } else { None }).collect();
+    let labels: Vec<&str> = r
+        .calls
+        .iter()
+        .filter_map(|p| if let Primitive::Text { text, .. } = p { Some(text.as_str()) } else { None })
+        .collect();
     for t in &s.price_panel().ticks {
         assert!(labels.contains(&t.label.as_str()));
     }
@@ -364,7 +382,12 @@ fn outputs_are_deterministic_and_well_formed() {
             Format::Rgba => assert_eq!(a.bytes.len(), 500 * 300 * 4),
             Format::Svg => {
                 let s = String::from_utf8(a.bytes).unwrap();
-                assert!(s.starts_with("<svg") && s.contains("<text") && s.contains("det &lt;&amp;&gt;") && s.trim_end().ends_with("</svg>"));
+                assert!(
+                    s.starts_with("<svg")
+                        && s.contains("<text")
+                        && s.contains("det &lt;&amp;&gt;")
+                        && s.trim_end().ends_with("</svg>")
+                );
             }
             Format::WebP => assert!(&a.bytes[..4] == b"RIFF" && &a.bytes[8..12] == b"WEBP"),
         }
@@ -444,7 +467,12 @@ fn pnf_columns() -> Vec<PnfColumn> {
     spans
         .iter()
         .enumerate()
-        .map(|(i, &(bottom, top))| PnfColumn { mark: if i % 2 == 0 { PnfMark::X } else { PnfMark::O }, top, bottom, box_size: 1.0 })
+        .map(|(i, &(bottom, top))| PnfColumn {
+            mark: if i % 2 == 0 { PnfMark::X } else { PnfMark::O },
+            top,
+            bottom,
+            box_size: 1.0,
+        })
         .collect()
 }
 

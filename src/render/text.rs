@@ -36,9 +36,7 @@ pub fn text_width(text: &str, size: f32) -> f32 {
 
 /// Ascent and descent (descent negative) at `size` px.
 pub fn line_metrics(size: f32) -> (f32, f32) {
-    font()
-        .and_then(|f| f.horizontal_line_metrics(size))
-        .map_or((size * 0.93, -size * 0.24), |m| (m.ascent, m.descent))
+    font().and_then(|f| f.horizontal_line_metrics(size)).map_or((size * 0.93, -size * 0.24), |m| (m.ascent, m.descent))
 }
 
 /// A rasterised glyph: coverage bitmap plus placement relative to the pen on the baseline.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 from .spec import Indicator, Param, window
 
@@ -144,7 +144,12 @@ smoothing ``sc = (er * (2/3 - 2/31) + 2/31) ** 2`` (TA-Lib's fixed fast period 2
         ("close",),
         (
             window(5),
-            Param("vfactor", 0.7, "non_negative", "Volume factor ``a`` in [0, 1]: 0 gives a triple EMA's lag, 1 the least lag."),
+            Param(
+                "vfactor",
+                0.7,
+                "non_negative",
+                "Volume factor ``a`` in [0, 1]: 0 gives a triple EMA's lag, 1 the least lag.",
+            ),
         ),
         description="""
 With ``e1..e6`` six chained EMAs of period ``window`` (each seeded with the simple mean of its first ``window``
@@ -217,4 +222,3 @@ EMA. TA-Lib has no ZLEMA.
 """,
     ),
 ]
-

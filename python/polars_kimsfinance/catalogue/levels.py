@@ -5,8 +5,9 @@ from __future__ import annotations
 from .spec import Indicator, Param
 
 _LEFT = Param("left", 2, "count", "Bars before the swing bar that it must exceed.", in_name=True)
-_RIGHT = Param("right", 2, "count", "Bars after the swing bar that it must exceed (the confirmation delay).",
-               in_name=True)
+_RIGHT = Param(
+    "right", 2, "count", "Bars after the swing bar that it must exceed (the confirmation delay).", in_name=True
+)
 
 _SWING_DOC = """
 The kernel is causal, so a swing is reported on the bar that *confirms* it: the value at row ``i`` is 1.0 when bar

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from .spec import Indicator, Param, window
 
@@ -14,7 +15,7 @@ def _ewm_alpha(values: Mapping[str, Any]) -> dict[str, float]:
     given = {k: values[k] for k in ("com", "span", "half_life", "alpha") if values[k] is not None}
     if len(given) != 1:
         raise ValueError(f"ewm_mean: give exactly one of com, span, half_life, alpha; got {sorted(given) or 'none'}")
-    (key, v), = given.items()
+    ((key, v),) = given.items()
     if key == "com":
         if v < 0:
             raise ValueError(f"ewm_mean: com must be >= 0, got {v!r}")

@@ -4,8 +4,9 @@ methods, the docstrings, the type stubs and the tests."""
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any, Callable
 
 #: The canonical OHLCV input names. A catalogue entry lists the inputs its kernel reads, in kernel order.
 OHLCV = ("open", "high", "low", "close", "volume")

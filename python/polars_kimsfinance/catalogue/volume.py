@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 from .spec import Indicator, Param, window
 
@@ -14,7 +14,9 @@ def _adosc_periods(values: Mapping[str, float]) -> str | None:
     return None
 
 
-_BANDS = Param("bands", 1.0, "non_negative", "Band distance in volume-weighted standard deviations of the typical price.")
+_BANDS = Param(
+    "bands", 1.0, "non_negative", "Band distance in volume-weighted standard deviations of the typical price."
+)
 
 _VWAP_DOC = """
 ``vwap`` is the volume-weighted mean of the typical price ``(high + low + close) / 3``;

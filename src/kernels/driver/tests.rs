@@ -48,7 +48,8 @@ fn validity_bits_mark_missing_rows_across_segments() {
 #[test]
 fn warm_up_only_gives_prefix_validity() {
     let a = [1.0, 2.0, 3.0];
-    let [(_, validity)] = drive(Count(0.0), &[Segment { start: 0, columns: [Column::dense(&a), Column::dense(&a)] }], 3, Split::DEFAULT);
+    let [(_, validity)] =
+        drive(Count(0.0), &[Segment { start: 0, columns: [Column::dense(&a), Column::dense(&a)] }], 3, Split::DEFAULT);
     assert_eq!(validity, Validity::Prefix(1));
 }
 
@@ -65,7 +66,8 @@ fn boundaries_depend_on_length_only() {
 fn warm_up_start_counts_valid_bars_backwards_across_segments() {
     let a = [1.0, f64::NAN, 3.0, 4.0];
     let b = [f64::NAN, 6.0, 7.0];
-    let segments = [Segment { start: 0, columns: [Column::dense(&a)] }, Segment { start: 4, columns: [Column::dense(&b)] }];
+    let segments =
+        [Segment { start: 0, columns: [Column::dense(&a)] }, Segment { start: 4, columns: [Column::dense(&b)] }];
     // valid rows: 0, 2, 3, 5, 6
     assert_eq!(warm_up_start(&segments, 7, 2), Some(5));
     assert_eq!(warm_up_start(&segments, 7, 3), Some(3));
@@ -121,7 +123,10 @@ fn a_converging_recursion_split_into_parts_equals_the_unsplit_run_bit_for_bit() 
     let smooth = Smooth { k: 0.9, v: 0.0, seen: false };
     let [whole] = run_slices_split(smooth.clone(), [&x], Split::NONE);
     let [parts] = run_slices_split(smooth, [&x], SMALL_PARTS);
-    assert_eq!(whole.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), parts.iter().map(|v| v.to_bits()).collect::<Vec<_>>());
+    assert_eq!(
+        whole.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+        parts.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+    );
 }
 
 #[test]
@@ -163,7 +168,10 @@ fn too_few_valid_bars_before_a_boundary_keep_the_parts_together() {
     assert!(bounds.iter().all(|&(b, _)| b == 0 || b >= 15_000 + 70), "{bounds:?}");
     let [whole] = run_slices_split(smooth.clone(), [&x], Split::NONE);
     let [parts] = run_slices_split(smooth, [&x], SMALL_PARTS);
-    assert_eq!(whole.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), parts.iter().map(|v| v.to_bits()).collect::<Vec<_>>());
+    assert_eq!(
+        whole.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+        parts.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+    );
 }
 
 #[test]
@@ -214,7 +222,8 @@ fn the_catalogue_recursions_converge_within_their_declared_warm_up_on_market_lik
         let mut parts = SplitRunner { inputs, split: SMALL_PARTS, redone: 0 };
         let a = crate::kernels::dispatch(name, &p, &mut whole).unwrap();
         let b = crate::kernels::dispatch(name, &p, &mut parts).unwrap();
-        let bits = |v: &Vec<Vec<f64>>| v.iter().map(|c| c.iter().map(|x| x.to_bits()).collect::<Vec<_>>()).collect::<Vec<_>>();
+        let bits =
+            |v: &Vec<Vec<f64>>| v.iter().map(|c| c.iter().map(|x| x.to_bits()).collect::<Vec<_>>()).collect::<Vec<_>>();
         assert_eq!(bits(&a), bits(&b), "{name}");
         assert_eq!(parts.redone, 0, "{name}: parts recomputed");
     }
@@ -253,7 +262,10 @@ fn rsi_after_a_long_flat_stretch_is_recomputed_and_still_exact() {
     let a = crate::kernels::dispatch("rsi", &p, &mut whole).unwrap();
     let b = crate::kernels::dispatch("rsi", &p, &mut parts).unwrap();
     assert!(parts.redone >= 1);
-    assert_eq!(a[0].iter().map(|x| x.to_bits()).collect::<Vec<_>>(), b[0].iter().map(|x| x.to_bits()).collect::<Vec<_>>());
+    assert_eq!(
+        a[0].iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+        b[0].iter().map(|x| x.to_bits()).collect::<Vec<_>>()
+    );
     // The flat stretch keeps the RSI of its first bar, not 0 or NaN.
     assert!(a[0][11_000] > 0.0 && a[0][11_000] < 100.0);
 }

@@ -4,8 +4,8 @@
 use super::*;
 use crate::render::tests::{pixel as px, Data, MIN_US};
 use crate::render::{
-    build_scene, rasterize, render, ChartKind, Engine, Format, Input, Options, PnfColumn, PnfMark, RenkoBrick,
-    Series, SubPanel, Theme,
+    build_scene, rasterize, render, ChartKind, Engine, Format, Input, Options, PnfColumn, PnfMark, RenkoBrick, Series,
+    SubPanel, Theme,
 };
 
 /// The adapter, or `None` after printing why the test is skipped.

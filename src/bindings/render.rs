@@ -12,18 +12,18 @@ use std::io::Cursor;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Instant;
 
+use super::interop::SeriesArg as PySeries;
 use polars::prelude::*;
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
-use super::interop::SeriesArg as PySeries;
 
 use crate::adapter::{self, EngineChoice};
+use crate::render::Engine as RenderEngine;
 use crate::render::{
     self, ChartKind, ColorOverrides, Columns, Format, Input, Options, PnfColumn, PnfMark, PngSpeed, RenderError,
     RenkoBrick, Series as Line, SubPanel, Theme, MAX_SIZE, MIN_SIZE,
 };
-use crate::render::Engine as RenderEngine;
 
 /// `(time, open, high, low, close, volume)`; time and volume optional.
 type BarsArg = (Option<PySeries>, PySeries, PySeries, PySeries, PySeries, Option<PySeries>);

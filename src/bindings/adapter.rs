@@ -78,7 +78,7 @@ fn _select_engine(engine: Option<&str>, candles: u64, gpu_available: Option<bool
         })?),
     };
     let choice = requested.unwrap_or_else(adapter::default_engine);
-    let gpu = gpu_available.unwrap_or_else(|| super::render_py::usable_gpu(choice));
+    let gpu = gpu_available.unwrap_or_else(|| super::render::usable_gpu(choice));
     adapter::select_engine(requested, candles, gpu)
         .map(|e| e.name())
         .map_err(|e| PyRuntimeError::new_err(e.to_string()))

@@ -1,13 +1,5 @@
-//! The Polars plugin expressions: thin wrappers that check dtypes, turn Arrow chunks into kernel segments and
-//! kernel outputs back into Arrow arrays. Every indicator goes through the one `kf_indicator` entry point; which
-//! kernel runs is the catalogue's business (`kernels::dispatch`).
-
-pub mod adapter_py;
-pub mod allocator;
-mod driver;
-pub mod interop;
-pub mod render_py;
-pub mod transforms;
+//! The one Polars plugin expression, `kf_indicator`: checks dtypes, feeds the Arrow chunks of its inputs to the
+//! kernel the catalogue names (`kernels::dispatch`) and turns the kernel outputs back into a column or a struct.
 
 use std::collections::BTreeMap;
 
@@ -87,7 +79,7 @@ fn kf_indicator(inputs: &[Series], kwargs: IndicatorKwargs) -> PolarsResult<Seri
         .map(|s| Ok(s.cast(&DataType::Float64)?.f64()?.clone()))
         .collect::<PolarsResult<Vec<Float64Chunked>>>()?;
     let params = Params::new(&kwargs.name, &kwargs.params);
-    let mut runner = driver::ChunkedRunner { columns: &columns };
+    let mut runner = super::chunked::ChunkedRunner { columns: &columns };
     let outputs = dispatch(&kwargs.name, &params, &mut runner).map_err(|e| polars_err!(ComputeError: "{e}"))??;
     if outputs.len() != kwargs.fields.len() {
         polars_bail!(ComputeError: "{}: kernel returned {} outputs, expected {}", kwargs.name, outputs.len(), kwargs.fields.len());

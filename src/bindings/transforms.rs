@@ -6,10 +6,10 @@
 
 use std::fmt::Display;
 
+use super::interop::{FrameOut as PyDataFrame, SeriesArg as PySeries};
 use polars::prelude::*;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use super::interop::{FrameOut as PyDataFrame, SeriesArg as PySeries};
 
 use crate::kernels::bars::{self, Agg, Brick, TradeRule};
 

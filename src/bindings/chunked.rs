@@ -23,8 +23,7 @@ impl Runner for ChunkedRunner<'_> {
         if self.columns.iter().any(|c| c.len() != len) {
             polars_bail!(ShapeMismatch: "all input columns must have the same length");
         }
-        let chunks: Vec<Vec<&PrimitiveArray<f64>>> =
-            self.columns.iter().map(|c| c.downcast_iter().collect()).collect();
+        let chunks: Vec<Vec<&PrimitiveArray<f64>>> = self.columns.iter().map(|c| c.downcast_iter().collect()).collect();
         // Per column: which chunk we are in and where that chunk starts in row numbers.
         let mut cursor = vec![(0usize, 0usize); I];
         let mut segments = Vec::new();
