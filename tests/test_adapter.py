@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 
 import polars as pl
@@ -173,16 +176,48 @@ def test_select_engine_explicit_beats_config():
         kf.select_engine("metal")
 
 
-def test_gpu_without_gpu_falls_back_or_raises():
+def test_select_engine_is_a_query():
     kf.configure(performance_tracking=True)
     assert kf.select_engine("gpu", candles=10, gpu_available=False) == "cpu"
-    assert kf.get_performance_stats()["fallbacks"] == 1
+    assert kf.get_performance_stats()["fallbacks"] == 0
     kf.record_fallback()
-    assert kf.get_performance_stats()["fallbacks"] == 2
+    assert kf.get_performance_stats()["fallbacks"] == 1
     kf.configure(gpu_fallback=False)
     with pytest.raises(RuntimeError, match="no GPU adapter is available"):
         kf.select_engine("gpu", candles=10, gpu_available=False)
-    assert kf.get_performance_stats()["fallbacks"] == 2
+    assert kf.get_performance_stats()["fallbacks"] == 1
+
+
+# A process where wgpu finds no adapter (there is no Metal on Linux): engine="gpu" really falls back there.
+NO_GPU_SCRIPT = """
+import polars_kimsfinance as kf
+kf.configure(performance_tracking=True)
+assert not kf.gpu_available()
+assert kf.select_engine("gpu", candles=10) == "cpu"
+assert kf.get_performance_stats()["fallbacks"] == 0, "a query counted a fallback"
+df = kf.sample_ohlcv(50)
+for _ in range(3):
+    assert df.kf.render(width=200, height=120, engine="gpu").timings["engine"] == "cpu"
+s = kf.get_performance_stats()
+assert (s["fallbacks"], s["cpu_calls"], s["gpu_calls"]) == (3, 3, 0), s
+kf.configure(gpu_fallback=False)
+try:
+    df.kf.render(width=200, height=120, engine="gpu")
+except ValueError as e:
+    assert "no GPU adapter is available" in str(e), e
+else:
+    raise AssertionError("engine='gpu' without a GPU and without fallback rendered")
+assert kf.get_performance_stats()["fallbacks"] == 3
+print("ok")
+"""
+
+
+@pytest.mark.skipif(sys.platform == "darwin", reason="Metal exists on macOS")
+def test_a_render_that_falls_back_counts_it():
+    env = {**os.environ, "WGPU_BACKEND": "metal", "PYTHONPATH": os.pathsep.join(sys.path)}
+    out = subprocess.run([sys.executable, "-c", NO_GPU_SCRIPT], env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "ok"
 
 
 # ---------------------------------------------------------------- statistics

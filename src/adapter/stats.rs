@@ -6,7 +6,7 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::time::Instant;
 
-use super::config::Engine;
+use super::engine::Engine;
 use super::histogram::{Histogram, LatencySummary};
 
 /// What was done. A fixed table: names outside it are counted as `Other`.

@@ -69,39 +69,70 @@ fn configure_validates_everything_before_applying() {
     assert!(!tracking_enabled());
 }
 
+fn pick(requested: Option<EngineChoice>, candles: u64, gpu: GpuPresence) -> Result<Engine, NoGpu> {
+    select_engine(requested, candles, || gpu).map(|s| s.engine)
+}
+
 #[test]
 fn engine_selection() {
     let _g = fresh();
     use EngineChoice::*;
+    use GpuPresence::{Hardware, Software};
     // auto with no measured threshold (the default): the CPU, however large the work
-    assert_eq!(select_engine(Some(Auto), u64::MAX - 1, true), Ok(Engine::Cpu));
+    assert_eq!(pick(Some(Auto), u64::MAX - 1, Hardware), Ok(Engine::Cpu));
     set(&[("gpu_min_candles", Value::Int(1000)), ("performance_tracking", Value::Bool(true))]).unwrap();
-    // auto: GPU only with an adapter and enough work
-    assert_eq!(select_engine(Some(Auto), 999, true), Ok(Engine::Cpu));
-    assert_eq!(select_engine(Some(Auto), 1000, true), Ok(Engine::Gpu));
-    assert_eq!(select_engine(Some(Auto), 1_000_000, false), Ok(Engine::Cpu));
-    assert_eq!(select_engine(Some(Cpu), 1_000_000, true), Ok(Engine::Cpu));
-    assert_eq!(select_engine(Some(Gpu), 1, true), Ok(Engine::Gpu));
-    assert_eq!(snapshot().fallbacks, 0);
-    // gpu without a GPU: CPU plus a counted fallback, or an error when fallback is off
-    assert_eq!(select_engine(Some(Gpu), 1, false), Ok(Engine::Cpu));
-    assert_eq!(snapshot().fallbacks, 1);
+    // auto: GPU only with a hardware adapter and enough work
+    assert_eq!(pick(Some(Auto), 999, Hardware), Ok(Engine::Cpu));
+    assert_eq!(pick(Some(Auto), 1000, Hardware), Ok(Engine::Gpu));
+    assert_eq!(pick(Some(Auto), 1_000_000, Software), Ok(Engine::Cpu));
+    assert_eq!(pick(Some(Auto), 1_000_000, GpuPresence::None), Ok(Engine::Cpu));
+    assert_eq!(pick(Some(Cpu), 1_000_000, Hardware), Ok(Engine::Cpu));
+    // gpu: any adapter, software included
+    assert_eq!(pick(Some(Gpu), 1, Hardware), Ok(Engine::Gpu));
+    assert_eq!(pick(Some(Gpu), 1, Software), Ok(Engine::Gpu));
+    // gpu without a GPU: the CPU, marked as a fallback, or an error when fallback is off
+    assert_eq!(
+        select_engine(Some(Gpu), 1, || GpuPresence::None),
+        Ok(Selection { engine: Engine::Cpu, fallback: true })
+    );
     set(&[("gpu_fallback", Value::Bool(false))]).unwrap();
-    assert_eq!(select_engine(Some(Gpu), 1, false), Err(NoGpu));
+    assert_eq!(pick(Some(Gpu), 1, GpuPresence::None), Err(NoGpu));
     assert!(NoGpu.to_string().contains("engine='cpu'"));
     // no explicit choice: the configured default
     set(&[("default_engine", Value::Str("cpu".into()))]).unwrap();
-    assert_eq!(select_engine(None, 1_000_000, true), Ok(Engine::Cpu));
+    assert_eq!(pick(None, 1_000_000, Hardware), Ok(Engine::Cpu));
     set(&[("default_engine", Value::Str("auto".into()))]).unwrap();
-    assert_eq!(select_engine(None, 1_000_000, true), Ok(Engine::Gpu));
+    assert_eq!(pick(None, 1_000_000, Hardware), Ok(Engine::Gpu));
     // an explicit choice beats the default
     set(&[("default_engine", Value::Str("gpu".into()))]).unwrap();
-    assert_eq!(select_engine(Some(Cpu), 1_000_000, true), Ok(Engine::Cpu));
+    assert_eq!(pick(Some(Cpu), 1_000_000, Hardware), Ok(Engine::Cpu));
     // unsetting the threshold puts auto back on the CPU
     let prev = set(&[("gpu_min_candles", Value::None)]).unwrap();
     assert_eq!(prev, vec![("gpu_min_candles".to_string(), Value::Int(1000))]);
     assert_eq!(gpu_min_candles(), None);
-    assert_eq!(select_engine(Some(Auto), 1_000_000, true), Ok(Engine::Cpu));
+    assert_eq!(pick(Some(Auto), 1_000_000, Hardware), Ok(Engine::Cpu));
+    // selecting is a query: nothing was counted, not even for the fallback above
+    assert_eq!(snapshot().fallbacks, 0);
+    assert_eq!(snapshot().total_calls, 0);
+}
+
+#[test]
+fn the_probe_runs_only_when_the_answer_depends_on_it() {
+    let _g = fresh();
+    let probed = std::cell::Cell::new(0);
+    let probe = || {
+        probed.set(probed.get() + 1);
+        GpuPresence::Hardware
+    };
+    // cpu, and auto without a threshold or below it, never load a GPU driver
+    select_engine(Some(EngineChoice::Cpu), 1_000_000, probe).unwrap();
+    select_engine(Some(EngineChoice::Auto), 1_000_000, probe).unwrap();
+    set(&[("gpu_min_candles", Value::Int(1000))]).unwrap();
+    select_engine(Some(EngineChoice::Auto), 999, probe).unwrap();
+    assert_eq!(probed.get(), 0);
+    select_engine(Some(EngineChoice::Auto), 1000, probe).unwrap();
+    select_engine(Some(EngineChoice::Gpu), 1, probe).unwrap();
+    assert_eq!(probed.get(), 2);
 }
 
 #[test]

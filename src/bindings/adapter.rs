@@ -8,7 +8,7 @@ use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyInt, PyString};
 
-use crate::adapter::{self, EngineChoice, LatencySummary, Op, Value};
+use crate::adapter::{self, Engine, EngineChoice, GpuPresence, LatencySummary, Op, Value};
 
 fn to_value(v: &Bound<'_, PyAny>) -> PyResult<Value> {
     let repr = || -> PyResult<Value> { Ok(Value::Other(v.repr()?.to_string())) };
@@ -67,20 +67,30 @@ fn _reset_config() {
     adapter::reset_config();
 }
 
-/// `"cpu"` or `"gpu"` for a call over `candles` candles (see `adapter::select_engine`).
+/// Parses an `engine=` argument of `func` (`None`: the configured default).
+pub(crate) fn engine_choice(func: &str, engine: Option<&str>) -> PyResult<Option<EngineChoice>> {
+    engine
+        .map(|name| {
+            EngineChoice::parse(name).ok_or_else(|| {
+                PyValueError::new_err(format!("{func}: engine must be {}, got '{name}'", EngineChoice::one_of()))
+            })
+        })
+        .transpose()
+}
+
+/// `"cpu"` or `"gpu"` for a call over `candles` candles (see `adapter::select_engine`; records nothing).
+/// `gpu_available` stands in for the probe: `True` as a hardware adapter, `False` as none.
 #[pyfunction]
 #[pyo3(signature = (engine=None, candles=0, gpu_available=None))]
 fn _select_engine(engine: Option<&str>, candles: u64, gpu_available: Option<bool>) -> PyResult<&'static str> {
-    let requested = match engine {
-        None => None,
-        Some(name) => Some(EngineChoice::parse(name).ok_or_else(|| {
-            PyValueError::new_err(format!("engine must be one of 'auto', 'cpu', 'gpu', got '{name}'"))
-        })?),
+    let requested = engine_choice("select_engine", engine)?;
+    let probe = || match gpu_available {
+        Some(true) => GpuPresence::Hardware,
+        Some(false) => GpuPresence::None,
+        None => adapter::gpu_presence(),
     };
-    let choice = requested.unwrap_or_else(adapter::default_engine);
-    let gpu = gpu_available.unwrap_or_else(|| super::render::usable_gpu(choice));
-    adapter::select_engine(requested, candles, gpu)
-        .map(|e| e.name())
+    adapter::select_engine(requested, candles, probe)
+        .map(|selection| selection.engine.name())
         .map_err(|e| PyRuntimeError::new_err(e.to_string()))
 }
 
@@ -100,11 +110,8 @@ fn _record_fallback() {
 #[pyfunction]
 #[pyo3(signature = (op, latency_ns, rows=0, bytes=0, engine="cpu"))]
 fn _track(op: &str, latency_ns: u64, rows: u64, bytes: u64, engine: &str) -> PyResult<()> {
-    let engine = match engine {
-        "cpu" => adapter::Engine::Cpu,
-        "gpu" => adapter::Engine::Gpu,
-        other => return Err(PyValueError::new_err(format!("engine must be 'cpu' or 'gpu', got '{other}'"))),
-    };
+    let engine = Engine::parse(engine)
+        .map_err(|_| PyValueError::new_err(format!("_track: engine must be 'cpu' or 'gpu', got '{engine}'")))?;
     adapter::record(Op::parse(op), engine, latency_ns, rows, bytes);
     Ok(())
 }
@@ -181,6 +188,7 @@ fn _kernel_threads() -> usize {
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("ENGINES", EngineChoice::NAMES)?;
     m.add_function(wrap_pyfunction!(_kernel_threads, m)?)?;
     m.add_function(wrap_pyfunction!(_allocator_is_polars, m)?)?;
     m.add_function(wrap_pyfunction!(_configure, m)?)?;

@@ -18,8 +18,7 @@ use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 
-use crate::adapter::{self, EngineChoice};
-use crate::render::Engine as RenderEngine;
+use crate::adapter::{self, Engine};
 use crate::render::{
     self, ChartKind, ColorOverrides, Columns, Format, Input, Options, PnfColumn, PnfMark, PngSpeed, RenderError,
     RenkoBrick, Series as Line, SubPanel, Theme, MAX_SIZE, MIN_SIZE,
@@ -239,13 +238,7 @@ fn _render<'py>(
     engine: Option<&str>,
 ) -> PyResult<(Bound<'py, PyBytes>, u32, u32, &'static str, Bound<'py, PyDict>)> {
     let t0 = Instant::now();
-    let requested = engine
-        .map(|name| {
-            EngineChoice::parse(name).ok_or_else(|| {
-                value_error(format_args!("render: engine must be one of 'auto', 'cpu', 'gpu', got '{name}'"))
-            })
-        })
-        .transpose()?;
+    let requested = super::adapter::engine_choice("render", engine)?;
     let kind = ChartKind::parse(kind).map_err(value_error)?;
     let width = size("width", width)?;
     let height = size("height", height)?;
@@ -331,7 +324,7 @@ fn _render<'py>(
             })
             .collect(),
         format,
-        engine: RenderEngine::Cpu,
+        engine: Engine::Cpu,
     };
 
     let candles = match &input {
@@ -340,19 +333,22 @@ fn _render<'py>(
         Input::Pnf(c) => c.len(),
     };
     let mut stats = adapter::Tracked::start(adapter::Op::Render, candles as u64);
-    let engine = choose_engine(requested, candles).map_err(value_error)?;
+    let selection = adapter::select_engine(requested, candles as u64, adapter::gpu_presence).map_err(value_error)?;
     let mut options = options;
-    options.engine = engine;
+    options.engine = selection.engine;
     let bind_us = t0.elapsed().as_micros() as u64;
     let draw = |options: &Options| py.detach(|| catch_unwind(AssertUnwindSafe(|| render::render(input, options))));
     let mut result = draw(&options);
-    if engine == RenderEngine::Gpu && !matches!(result, Ok(Ok(_))) {
-        // A GPU failure (no device, device lost, a driver panic) is counted and the chart drawn on the CPU.
+    if selection.fallback {
+        // `gpu` was asked for and there is none: this chart is drawn on the CPU instead.
         adapter::record_fallback();
-        options.engine = RenderEngine::Cpu;
+    } else if options.engine == Engine::Gpu && !matches!(result, Ok(Ok(_))) {
+        // A GPU failure (device lost, a driver panic) is counted and the chart drawn on the CPU.
+        adapter::record_fallback();
+        options.engine = Engine::Cpu;
         result = draw(&options);
     }
-    stats.set_engine(if options.engine == RenderEngine::Gpu { adapter::Engine::Gpu } else { adapter::Engine::Cpu });
+    stats.set_engine(options.engine);
     let out = match result {
         Ok(Ok(out)) => out,
         Ok(Err(e)) => return Err(render_error(e, names.as_ref())),
@@ -367,47 +363,18 @@ fn _render<'py>(
     };
     stats.set_bytes(out.bytes.len() as u64);
     let timings = timings_dict(py, &out, bind_us)?;
-    timings.set_item("engine", if options.engine == RenderEngine::Gpu { "gpu" } else { "cpu" })?;
+    timings.set_item("engine", options.engine.name())?;
     Ok((PyBytes::new(py, &out.bytes), out.width, out.height, format_name(out.format), timings))
 }
 
-/// The engine for a chart of `candles` bars: an explicit request, else the configured default. `auto` takes the GPU
-/// only on a hardware adapter (a software rasteriser is never faster than the CPU backend) from `gpu_min_candles`
-/// up, and not at all while that is unset; an explicit `gpu` takes any adapter, software included.
-fn choose_engine(requested: Option<EngineChoice>, candles: usize) -> Result<RenderEngine, adapter::NoGpu> {
-    let choice = requested.unwrap_or_else(adapter::default_engine);
-    // Below the threshold (or with none set) `auto` is the CPU anyway: skip the probe, which loads a GPU driver
-    // (tens of MiB).
-    let small = choice == EngineChoice::Auto && adapter::gpu_min_candles().is_none_or(|n| (candles as u64) < n);
-    let usable = !small && usable_gpu(choice);
-    Ok(match adapter::select_engine(Some(choice), candles as u64, usable)? {
-        adapter::Engine::Gpu => RenderEngine::Gpu,
-        adapter::Engine::Cpu => RenderEngine::Cpu,
-    })
-}
-
-/// Whether a GPU adapter serves `choice`: for `auto` only a hardware one, for `gpu` any.
-pub(crate) fn usable_gpu(choice: EngineChoice) -> bool {
-    match choice {
-        EngineChoice::Cpu => false,
-        EngineChoice::Auto => gpu_hardware(),
-        EngineChoice::Gpu => adapter::gpu_available(),
+/// What kind of adapter the GPU backend finds (probed once per process by `adapter::gpu_presence`).
+#[cfg(feature = "gpu")]
+fn gpu_probe() -> adapter::GpuPresence {
+    match render::gpu::gpu_adapter() {
+        Ok(a) if a.software => adapter::GpuPresence::Software,
+        Ok(_) => adapter::GpuPresence::Hardware,
+        Err(_) => adapter::GpuPresence::None,
     }
-}
-
-#[cfg(feature = "gpu")]
-fn gpu_hardware() -> bool {
-    render::gpu::gpu_adapter().is_ok_and(|a| !a.software)
-}
-
-#[cfg(not(feature = "gpu"))]
-fn gpu_hardware() -> bool {
-    false
-}
-
-#[cfg(feature = "gpu")]
-fn gpu_any() -> bool {
-    render::gpu::gpu_available().is_some()
 }
 
 /// Adapter facts for `kf.gpu_info()`: `None` when this build has no GPU backend or no adapter exists.
@@ -491,7 +458,7 @@ fn _encode_png<'py>(
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     #[cfg(feature = "gpu")]
-    adapter::register_gpu_probe(gpu_any);
+    adapter::register_gpu_probe(gpu_probe);
     m.add_function(wrap_pyfunction!(_gpu_info, m)?)?;
     m.add_function(wrap_pyfunction!(_render, m)?)?;
     m.add_function(wrap_pyfunction!(_decode_image, m)?)?;

@@ -232,6 +232,14 @@ pub enum Engine {
 }
 
 impl Engine {
+    /// `"cpu"` or `"gpu"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::Cpu => "cpu",
+            Engine::Gpu => "gpu",
+        }
+    }
+
     /// Parses `cpu` or `gpu` (case-insensitive).
     pub fn parse(name: &str) -> Result<Engine, RenderError> {
         match name.to_ascii_lowercase().as_str() {
