@@ -14,6 +14,7 @@ from reference import DATA_DIR, random_walk, shared_frames, with_missing
 
 import polars_kimsfinance as kf
 from polars_kimsfinance import _internal, transforms
+from polars_kimsfinance.columns import median_atr
 
 FRAMES = shared_frames()
 NAMES = sorted(FRAMES)
@@ -385,7 +386,7 @@ def test_renko_with_missing_values(seed):
 
 def test_renko_default_box_is_three_quarters_of_median_atr():
     df = FRAMES["yahoofinance-SPY-20080101-20180101"]
-    median = transforms._median_atr("renko", df, None, None, None)
+    median = median_atr("renko", df, None, None, None)
     assert median == pytest.approx(_box(df, 1.0), rel=1e-9)
     assert df.kf.renko().equals(df.kf.renko(0.75 * median))
     with pytest.raises(ValueError, match="renko: cannot derive"):

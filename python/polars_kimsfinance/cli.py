@@ -14,7 +14,7 @@ from pathlib import Path
 
 import polars as pl
 
-_TIME_NAMES = ("date", "datetime", "time", "timestamp")
+from .columns import TIME_NAMES
 # Tried in order on a text time column; the first that parses every non-empty value wins.
 _TIME_FORMATS = (
     "%Y-%m-%d",
@@ -66,7 +66,7 @@ def read_ohlcv(path: str | Path) -> pl.DataFrame:
         df = df.rename(dict(zip(df.columns, lower)))
     if "close" not in df.columns and "last" in df.columns:
         df = df.rename({"last": "close"})
-    tcol = next((c for c in _TIME_NAMES if c in df.columns), None)
+    tcol = next((c for c in TIME_NAMES if c in df.columns), None)
     if tcol is not None:
         if df.schema[tcol] == pl.String:
             df = df.with_columns(_parse_time(df[tcol]))
