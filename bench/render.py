@@ -10,6 +10,8 @@
 
     python bench/render.py [--repeats 7] [--big 10000000] [--mem 1000000] [--no-mpl]
 
+The last chart of each renderer is written to bench/out/ (not tracked) for a look at what was timed.
+
 Needs ``pip install mplfinance==0.12.10b0 six`` for the comparison (skipped when it is missing).
 """
 
@@ -24,11 +26,19 @@ import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import polars as pl
 
 W, H = 1920, 1080
+OUT = Path(__file__).resolve().parent / "out"
+
+
+def output_path(name: str) -> Path:
+    """Where a benchmark image goes: bench/out/, kept out of the repository by .gitignore."""
+    OUT.mkdir(exist_ok=True)
+    return OUT / name
 
 
 def random_walk(n: int, seed: int = 0) -> pl.DataFrame:
@@ -70,7 +80,7 @@ def bench_ours(df: pl.DataFrame, repeats: int) -> dict[str, dict]:
         wall = statistics.median(r[0] for r in runs)
         timings = {k: statistics.median(r[1].timings[k] for r in runs) for k in runs[0][1].timings if k != "slots"}
         out[speed] = {"wall_ms": wall, "bytes": len(runs[-1][1]), **timings}
-    runs[-1][1].save("bench-render-ours.png")
+    runs[-1][1].save(output_path("render-ours.png"))
     return out
 
 
@@ -102,7 +112,7 @@ def bench_mplfinance(df: pl.DataFrame, repeats: int) -> dict | None:
 
     one()  # warm-up (font cache, imports)
     wall, png = median_ms(one, repeats)
-    with open("bench-render-mplfinance.png", "wb") as f:
+    with open(output_path("render-mplfinance.png"), "wb") as f:
         f.write(png)
     width, height = _png_size(png)
     return {"wall_ms": wall, "bytes": len(png), "size": f"{width}x{height}", "version": mpf.__version__}

@@ -59,4 +59,6 @@ def test_support_modules_do_not_import_each_other():
     # Settings and statistics each have one owner; neither may depend on the other.
     for module, other in (("config", "stats"), ("stats", "config")):
         source = (ROOT / "python" / "polars_kimsfinance" / f"{module}.py").read_text()
-        assert not re.search(rf"^\s*(from \.{other} import|from \. import .*\b{other}\b|import .*\.{other}\b)", source, re.M)
+        assert not re.search(
+            rf"^\s*(from \.{other} import|from \. import .*\b{other}\b|import .*\.{other}\b)", source, re.M
+        )
