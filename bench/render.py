@@ -186,9 +186,8 @@ def main() -> None:
     mpl = None if args.no_mpl else bench_mplfinance(df, args.repeats)
 
     print(f"\n## {args.bars} candles + volume, {W}x{H} PNG, median of {args.repeats}\n")
-    print(
-        "| renderer | wall ms | prepare | bind | scene | draw | convert | encode | PNG bytes | time ratio | size ratio |"
-    )
+    columns = ["wall ms", "prepare", "bind", "scene", "draw", "convert", "encode", "PNG bytes", "time ratio"]
+    print(f"| renderer | {' | '.join(columns)} | size ratio |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for speed, r in ours.items():
         tr = f"{r['wall_ms'] / mpl['wall_ms']:.3f}" if mpl else "-"
@@ -229,7 +228,8 @@ def main() -> None:
             f"RSS before {m['before'] / 2**20:.1f} MiB, peak {m['peak'] / 2**20:.1f} MiB, delta "
             f"{m['delta'] / 2**20:.1f} MiB; budget (one RGBA buffer {W * H * 4 / 2**20:.1f} MiB + 32 MiB) "
             f"{budget / 2**20:.1f} MiB → {'within' if m['delta'] <= budget else 'OVER'}; once per process before "
-            f"that (first chart: font, encoder threads; the GPU probe too once auto reaches gpu_min_candles): {m['first_call'] / 2**20:.1f} MiB"
+            "that (first chart: font, encoder threads; the GPU probe too once auto reaches gpu_min_candles): "
+            f"{m['first_call'] / 2**20:.1f} MiB"
         )
 
 

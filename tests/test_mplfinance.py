@@ -119,11 +119,12 @@ def test_nothing_of_ours_referenced_after_deactivate():
     mpf.plot(ohlcv(30), type="line", mav=(3,), returnfig=True)
     matplotlib.pyplot.close("all")
     kf.deactivate()
+    ours = "polars_kimsfinance.mplfinance"
     for fn in replacements:
         # apart from our module's namespace (and copies of it, e.g. doctest globals), nothing refers to them
         referrers = [
             r for r in gc.get_referrers(fn)
-            if r is not replacements and not (isinstance(r, dict) and r.get("__name__") == "polars_kimsfinance.mplfinance")
+            if r is not replacements and not (isinstance(r, dict) and r.get("__name__") == ours)
         ]  # fmt: skip
         assert referrers == [], (fn.__name__, referrers)
     for module in (mpf, plotting):

@@ -26,8 +26,8 @@ import polars as pl
 from . import _internal
 from . import transforms as _transforms
 from .catalogue import BY_NAME
-from .functions import FUNCTIONS
 from .columns import TIME_NAMES, frame_expr, median_atr, optional_column, resolve_columns, time_column
+from .functions import FUNCTIONS
 from .namespaces import DataFrameNamespace, LazyFrameNamespace
 
 KINDS = ("candle", "ohlc", "line", "line_filled", "hollow", "renko", "pnf", "heikin_ashi")

@@ -15,6 +15,7 @@ from pathlib import Path
 import polars as pl
 
 from .columns import TIME_NAMES
+
 # Tried in order on a text time column; the first that parses every non-empty value wins.
 _TIME_FORMATS = (
     "%Y-%m-%d",

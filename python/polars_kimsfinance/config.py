@@ -107,8 +107,9 @@ def select_engine(engine: str | None = None, *, candles: int = 0, gpu_available:
     """The engine (``"cpu"`` or ``"gpu"``) a call over ``candles`` candles runs on.
 
     ``engine`` (explicit) beats the configured ``default_engine``; ``"auto"`` picks the GPU only when
-    ``gpu_available`` and ``gpu_min_candles`` is set and ``candles >= gpu_min_candles``. Detected by default as ``df.kf.render`` does: for
-    ``"auto"`` a hardware adapter (a software rasteriser never beats the CPU backend), for ``"gpu"`` any adapter.
+    ``gpu_available`` and ``gpu_min_candles`` is set and ``candles >= gpu_min_candles``. ``gpu_available`` is
+    detected by default as ``df.kf.render`` does: for ``"auto"`` a hardware adapter (a software rasteriser never
+    beats the CPU backend), for ``"gpu"`` any adapter.
     ``"gpu"`` without a GPU gives ``"cpu"``, or raises ``RuntimeError`` when ``gpu_fallback`` is off.
 
     This is a query: it records nothing. A fallback is counted by the render that falls back, not by asking.
@@ -117,8 +118,8 @@ def select_engine(engine: str | None = None, *, candles: int = 0, gpu_available:
     >>> kf.select_engine("auto", candles=10**6, gpu_available=True)  # no threshold measured yet
     'cpu'
     >>> with kf.config(gpu_min_candles=10_000):
-    ...     kf.select_engine("auto", candles=10**6, gpu_available=True), kf.select_engine("auto", candles=10, gpu_available=True)
-    ('gpu', 'cpu')
+    ...     [kf.select_engine("auto", candles=n, gpu_available=True) for n in (10**6, 10)]
+    ['gpu', 'cpu']
     """
     if engine is not None and engine not in ENGINES:
         raise ValueError(f"engine must be one of {', '.join(map(repr, ENGINES))}, got {engine!r}")

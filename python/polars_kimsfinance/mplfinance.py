@@ -229,7 +229,8 @@ def _savefig_target(save: Any) -> tuple[Any, str, float] | None:
 
 
 def _figure_inches(kwargs: dict[str, Any]) -> tuple[float, float] | None:
-    """The figure size mplfinance would use: ``figsize``, else ``figratio`` scaled to 5.75 in tall, times ``figscale``."""
+    """The figure size mplfinance would use: ``figsize``, else ``figratio`` scaled to 5.75 in tall, times
+    ``figscale``."""
     figsize = kwargs.get("figsize")
     if figsize is not None:
         if isinstance(figsize, (list, tuple)) and len(figsize) == 2 and all(_is_number(v) for v in figsize):
