@@ -97,10 +97,11 @@ def _gpu_threshold(rows: Sequence[CalibrationRow]) -> int | None:
 
 
 def _calibration_int(name: str, value: Any, low: int, high: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, Integral) or value < low or (high is not None and value > high):
+    number = int(value) if isinstance(value, Integral) and not isinstance(value, bool) else None
+    if number is None or number < low or (high is not None and number > high):
         bound = f"an integer >= {low}" if high is None else f"an integer between {low} and {high}"
         raise ValueError(f"calibrate_gpu: {name} must be {bound}, got {value!r}")
-    return int(value)
+    return number
 
 
 def _timed_render(render: Any, frame: Any, engine: str) -> float:

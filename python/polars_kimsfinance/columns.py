@@ -119,7 +119,7 @@ def frame_expr(ind: Indicator, columns: Sequence[str], args: tuple[Any, ...], kw
     bound.apply_defaults()
     values = bound.arguments
     cols = resolve_columns(ind.name, columns, ind.inputs, {name: values[name] for name in ind.inputs})
-    expr = indicator_expr(ind, {role: pl.col(c) for role, c in cols.items()}, values)
+    expr: pl.Expr = indicator_expr(ind, {role: pl.col(c) for role, c in cols.items()}, values)
     if len(ind.fields) == 1:
         return expr.alias(values.get("name") or ind.column_name(values))
     return expr.alias(STRUCT_COLUMN)

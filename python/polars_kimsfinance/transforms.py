@@ -46,7 +46,7 @@ def _count(func: str, name: str, value: Any, minimum: int = 1) -> int:
 
 
 def _choice(func: str, name: str, value: Any, allowed: Sequence[str]) -> str:
-    if value not in allowed:
+    if not isinstance(value, str) or value not in allowed:
         raise ValueError(f"{func}: {name} must be one of {', '.join(map(repr, allowed))}; got {value!r}")
     return value
 
