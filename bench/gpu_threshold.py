@@ -16,7 +16,7 @@ import platform
 import time
 
 import polars_kimsfinance as kf
-from polars_kimsfinance.adapter import CALIBRATION_SIZES
+from polars_kimsfinance.calibrate import CALIBRATION_SIZES
 
 
 def sizes(text: str) -> tuple[int, ...]:

@@ -53,7 +53,7 @@ def median_ms(fn, repeats: int) -> float:
 
 def cases(df: pl.DataFrame):
     """(name, ours, TA-Lib, polars-talib, native polars) callables."""
-    h, l, c, v = (df[k].to_numpy() for k in ("high", "low", "close", "volume"))
+    h, lo, c, v = (df[k].to_numpy() for k in ("high", "low", "close", "volume"))
     col = pl.col("close")
     ta = (lambda e: lambda: df.select(e)) if plta else (lambda e: None)
     ours = lambda e: lambda: df.select(e)  # noqa: E731
@@ -75,7 +75,7 @@ def cases(df: pl.DataFrame):
     yield (
         "atr(14)",
         ours(kf.atr(window=14)),
-        lambda: talib.ATR(h, l, c, 14),
+        lambda: talib.ATR(h, lo, c, 14),
         ta(col.ta.atr(timeperiod=14) if plta else None),
         None,
     )
@@ -99,7 +99,7 @@ def cases(df: pl.DataFrame):
         yield (
             "stoch(5,3,3)",
             ours(kf.FUNCTIONS["stoch"]()),
-            lambda: talib.STOCH(h, l, c),
+            lambda: talib.STOCH(h, lo, c),
             ta(col.ta.stoch() if plta else None),
             None,
         )
@@ -163,7 +163,8 @@ def main() -> None:
     print(
         f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
         f"polars {pl.__version__}, TA-Lib {talib.__version__}, numpy {np.__version__}; our kernels split long "
-        f"columns across {_internal._kernel_threads()} thread(s) (POLARS_MAX_THREADS={os.environ.get('POLARS_MAX_THREADS', 'unset')})\n"
+        f"columns across {_internal._kernel_threads()} thread(s) "
+        f"(POLARS_MAX_THREADS={os.environ.get('POLARS_MAX_THREADS', 'unset')})\n"
     )
     print("| indicator | ours ms | TA-Lib ms | ours/TA-Lib | polars-talib ms | ours/polars-talib | native polars ms |")
     print("|---|---:|---:|---:|---:|---:|---:|")

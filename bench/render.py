@@ -10,6 +10,8 @@
 
     python bench/render.py [--repeats 7] [--big 10000000] [--mem 1000000] [--no-mpl]
 
+The last chart of each renderer is written to bench/out/ (not tracked) for a look at what was timed.
+
 Needs ``pip install mplfinance==0.12.10b0 six`` for the comparison (skipped when it is missing).
 """
 
@@ -24,11 +26,19 @@ import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import polars as pl
 
 W, H = 1920, 1080
+OUT = Path(__file__).resolve().parent / "out"
+
+
+def output_path(name: str) -> Path:
+    """Where a benchmark image goes: bench/out/, kept out of the repository by .gitignore."""
+    OUT.mkdir(exist_ok=True)
+    return OUT / name
 
 
 def random_walk(n: int, seed: int = 0) -> pl.DataFrame:
@@ -70,7 +80,7 @@ def bench_ours(df: pl.DataFrame, repeats: int) -> dict[str, dict]:
         wall = statistics.median(r[0] for r in runs)
         timings = {k: statistics.median(r[1].timings[k] for r in runs) for k in runs[0][1].timings if k != "slots"}
         out[speed] = {"wall_ms": wall, "bytes": len(runs[-1][1]), **timings}
-    runs[-1][1].save("bench-render-ours.png")
+    runs[-1][1].save(output_path("render-ours.png"))
     return out
 
 
@@ -102,7 +112,7 @@ def bench_mplfinance(df: pl.DataFrame, repeats: int) -> dict | None:
 
     one()  # warm-up (font cache, imports)
     wall, png = median_ms(one, repeats)
-    with open("bench-render-mplfinance.png", "wb") as f:
+    with open(output_path("render-mplfinance.png"), "wb") as f:
         f.write(png)
     width, height = _png_size(png)
     return {"wall_ms": wall, "bytes": len(png), "size": f"{width}x{height}", "version": mpf.__version__}
@@ -176,9 +186,8 @@ def main() -> None:
     mpl = None if args.no_mpl else bench_mplfinance(df, args.repeats)
 
     print(f"\n## {args.bars} candles + volume, {W}x{H} PNG, median of {args.repeats}\n")
-    print(
-        "| renderer | wall ms | prepare | bind | scene | draw | convert | encode | PNG bytes | time ratio | size ratio |"
-    )
+    columns = ["wall ms", "prepare", "bind", "scene", "draw", "convert", "encode", "PNG bytes", "time ratio"]
+    print(f"| renderer | {' | '.join(columns)} | size ratio |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for speed, r in ours.items():
         tr = f"{r['wall_ms'] / mpl['wall_ms']:.3f}" if mpl else "-"
@@ -219,7 +228,8 @@ def main() -> None:
             f"RSS before {m['before'] / 2**20:.1f} MiB, peak {m['peak'] / 2**20:.1f} MiB, delta "
             f"{m['delta'] / 2**20:.1f} MiB; budget (one RGBA buffer {W * H * 4 / 2**20:.1f} MiB + 32 MiB) "
             f"{budget / 2**20:.1f} MiB → {'within' if m['delta'] <= budget else 'OVER'}; once per process before "
-            f"that (first chart: font, encoder threads; the GPU probe too once auto reaches gpu_min_candles): {m['first_call'] / 2**20:.1f} MiB"
+            "that (first chart: font, encoder threads; the GPU probe too once auto reaches gpu_min_candles): "
+            f"{m['first_call'] / 2**20:.1f} MiB"
         )
 
 

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import threading
+from pathlib import Path
 
 import polars as pl
 import pytest
 
 import polars_kimsfinance as kf
 from polars_kimsfinance import _internal
+from polars_kimsfinance.settings import ENGINES
+from polars_kimsfinance.stats import _track
 
 
 def run_in_threads(work, n: int = 8) -> None:
@@ -220,13 +224,47 @@ def test_a_render_that_falls_back_counts_it():
     assert out.stdout.strip() == "ok"
 
 
+def test_select_engine_records_nothing():
+    kf.configure(performance_tracking=True, gpu_min_candles=100)
+    calls = [
+        dict(engine=None, candles=10, gpu_available=True),
+        dict(engine="auto", candles=1000, gpu_available=True),
+        dict(engine="cpu", candles=10, gpu_available=False),
+        dict(engine="gpu", candles=10, gpu_available=True),
+        dict(engine="gpu", candles=10, gpu_available=False),
+    ]
+    for call in calls:
+        kf.select_engine(**call)
+    assert kf.get_performance_stats()["total_calls"] == 0
+    assert kf.get_performance_stats()["fallbacks"] == 0
+
+
+def test_engine_names_have_one_source():
+    assert ENGINES == ("auto", "cpu", "gpu") == tuple(_internal.ENGINES)
+    with pytest.raises(ValueError, match="engine must be one of 'auto', 'cpu', 'gpu', got 'tpu'"):
+        kf.select_engine("tpu")
+    # No Python module spells the names out as a value (docstrings may list them): they come from the extension.
+    package = Path(kf.__file__).parent
+    literal = re.compile(r"[(\[]\s*['\"]auto['\"],\s*['\"]cpu['\"],\s*['\"]gpu['\"]\s*,?\s*[)\]]")
+    spelled = [p.name for p in sorted(package.rglob("*.py")) if literal.search(p.read_text())]
+    assert spelled == []
+
+
+def test_only_the_statistics_module_records_a_fallback():
+    # A fallback is counted where a render really falls back (in Rust, or a Python render path through
+    # kf.record_fallback); no Python module counts one on its own.
+    package = Path(kf.__file__).parent
+    callers = [p.name for p in sorted(package.rglob("*.py")) if re.search(r"record_fallback\(\)", p.read_text())]
+    assert callers == ["stats.py"]
+
+
 # ---------------------------------------------------------------- statistics
 
 
 def test_stats_keys_and_tracking_off():
     df = kf.sample_ohlcv(200)
     df.select(kf.rsi("close", 14))
-    kf._track("render", 1000, 10, 10)
+    _track("render", 1000, 10, 10)
     kf.record_fallback()
     s = kf.get_performance_stats()
     assert set(s) == {
@@ -280,7 +318,7 @@ def test_real_work_shows_real_numbers():
 def test_reset_really_resets():
     kf.configure(performance_tracking=True)
     kf.sample_ohlcv(300).select(kf.sma("close", 5))
-    kf._track("render", 5_000, rows=300, bytes=1234, engine="gpu")
+    _track("render", 5_000, rows=300, bytes=1234, engine="gpu")
     kf.record_fallback()
     before = kf.get_performance_stats()
     assert before["total_calls"] == 2 and before["gpu_calls"] == 1 and before["fallbacks"] == 1
@@ -299,8 +337,8 @@ def test_reset_really_resets():
 def test_track_from_python():
     kf.configure(performance_tracking=True)
     for i in range(100_000):
-        kf._track("render", 1_000 + i, rows=2, bytes=3)
-    kf._track("no-such-operation", 50)
+        _track("render", 1_000 + i, rows=2, bytes=3)
+    _track("no-such-operation", 50)
     s = kf.get_performance_stats()
     r = s["operations"]["render"]
     assert (r["calls"], r["candles"], r["bytes"]) == (100_000, 200_000, 300_000)
@@ -311,7 +349,7 @@ def test_track_from_python():
     assert r["latency_ns"]["max"] == 100_999
     assert r["latency_ns"]["mean"] == pytest.approx(50_999.5)
     with pytest.raises(ValueError, match="engine must be 'cpu' or 'gpu'"):
-        kf._track("render", 1, engine="tpu")
+        _track("render", 1, engine="tpu")
 
 
 def test_ten_million_operations_use_constant_memory():

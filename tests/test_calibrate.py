@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 import polars_kimsfinance as kf
-from polars_kimsfinance import adapter
-from polars_kimsfinance.adapter import CalibrationRow, _gpu_threshold
+from polars_kimsfinance import calibrate
+from polars_kimsfinance.calibrate import CalibrationRow, _gpu_threshold
 
 INFO = kf.gpu_info()
 needs_gpu = pytest.mark.skipif(
@@ -49,8 +49,8 @@ def fake_timings(monkeypatch, gpu_ms, adapter_info=FAKE_HARDWARE):
     def timed(render, frame, engine):
         return frame.height / 100 if engine == "cpu" else gpu_ms(frame.height)
 
-    monkeypatch.setattr(adapter, "_timed_render", timed)
-    monkeypatch.setattr(adapter, "gpu_info", lambda: adapter_info)
+    monkeypatch.setattr(calibrate, "_timed_render", timed)
+    monkeypatch.setattr(calibrate, "gpu_info", lambda: adapter_info)
 
 
 # ---------------------------------------------------------------- the threshold rule
@@ -108,7 +108,7 @@ def test_measures_both_engines_at_every_size_and_applies_only_a_threshold():
 
 
 def test_without_an_adapter_only_the_cpu_is_measured(monkeypatch):
-    monkeypatch.setattr(adapter, "gpu_info", lambda: None)
+    monkeypatch.setattr(calibrate, "gpu_info", lambda: None)
     kf.configure(gpu_min_candles=1234)
     result = kf.calibrate_gpu(sizes=(50, 100), apply=True, **SMALL)
     assert [(row.candles, row.gpu_ms, row.ratio) for row in result.rows] == [(50, None, None), (100, None, None)]
@@ -168,7 +168,7 @@ def test_a_gpu_render_that_fell_back_is_not_timed_as_gpu():
         timings = {"engine": "cpu"}
 
     with pytest.raises(RuntimeError, match="the gpu render of 10 candles ran on 'cpu'"):
-        adapter._timed_render(lambda frame, engine: Image(), kf.sample_ohlcv(10), "gpu")
+        calibrate._timed_render(lambda frame, engine: Image(), kf.sample_ohlcv(10), "gpu")
 
 
 # ---------------------------------------------------------------- arguments
@@ -194,11 +194,11 @@ def test_a_gpu_render_that_fell_back_is_not_timed_as_gpu():
     ],
 )
 def test_bad_arguments_are_rejected_before_anything_runs(kwargs, message, monkeypatch):
-    monkeypatch.setattr(adapter, "_timed_render", pytest.fail)  # nothing may be rendered
+    monkeypatch.setattr(calibrate, "_timed_render", pytest.fail)  # nothing may be rendered
     with pytest.raises(ValueError, match="^" + re.escape("calibrate_gpu: " + message) + "$"):
         kf.calibrate_gpu(**kwargs)
     assert kf.get_config()["gpu_min_candles"] is None
 
 
 def test_exported_from_the_package():
-    assert "calibrate_gpu" in kf.__all__ and kf.calibrate_gpu is adapter.calibrate_gpu
+    assert "calibrate_gpu" in kf.__all__ and kf.calibrate_gpu is calibrate.calibrate_gpu

@@ -26,14 +26,14 @@ def ema_talib(x: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
-def true_range(h, l, c) -> np.ndarray:
+def true_range(h, lo, c) -> np.ndarray:
     tr = np.full(len(c), NAN)
-    tr[1:] = np.maximum(h[1:], c[:-1]) - np.minimum(l[1:], c[:-1])
+    tr[1:] = np.maximum(h[1:], c[:-1]) - np.minimum(lo[1:], c[:-1])
     return tr
 
 
-def atr_wilder(h, l, c, n: int) -> np.ndarray:
-    tr = true_range(h, l, c)
+def atr_wilder(h, lo, c, n: int) -> np.ndarray:
+    tr = true_range(h, lo, c)
     out = np.full(len(c), NAN)
     if len(c) <= n:
         return out
@@ -67,16 +67,16 @@ def ref_donchian(d, window):
 
 
 def ref_squeeze(d, bb_window, bb_mult, kc_window, kc_mult):
-    h, l, c = d["high"], d["low"], d["close"]
+    h, lo, c = d["high"], d["low"], d["close"]
     basis = window_apply(c, bb_window, np.mean)
     dev = bb_mult * window_apply(c, bb_window, lambda w: np.std(w))
     kc_mid = window_apply(c, kc_window, np.mean)
-    kc_range = window_apply(true_range(h, l, c), kc_window, np.mean)
+    kc_range = window_apply(true_range(h, lo, c), kc_window, np.mean)
     ok = ~np.isnan(basis) & ~np.isnan(kc_range)
     inside = (basis - dev > kc_mid - kc_mult * kc_range) & (basis + dev < kc_mid + kc_mult * kc_range)
     on = np.where(ok, inside.astype(float), NAN)
     hh = window_apply(h, kc_window, np.max)
-    ll = window_apply(l, kc_window, np.min)
+    ll = window_apply(lo, kc_window, np.min)
     src = c - ((hh + ll) / 2 + kc_mid) / 2
     x = np.arange(kc_window, dtype=float)
 
@@ -90,14 +90,14 @@ def ref_squeeze(d, bb_window, bb_mult, kc_window, kc_mult):
 
 
 def ref_supertrend(d, window, multiplier):
-    h, l, c = d["high"], d["low"], d["close"]
-    atr = atr_wilder(h, l, c, window)
+    h, lo, c = d["high"], d["low"], d["close"]
+    atr = atr_wilder(h, lo, c, window)
     st, direction = np.full(len(c), NAN), np.full(len(c), NAN)
     up_f = lo_f = None
     for i in range(len(c)):
         if np.isnan(atr[i]):
             continue
-        mid = (h[i] + l[i]) / 2
+        mid = (h[i] + lo[i]) / 2
         up_b, lo_b = mid + multiplier * atr[i], mid - multiplier * atr[i]
         if up_f is None:
             up_f, lo_f, dirn = up_b, lo_b, -1.0
@@ -121,10 +121,10 @@ def shift(x: np.ndarray, k: int) -> np.ndarray:
 
 
 def ref_ichimoku(d, tenkan, kijun, senkou):
-    h, l, c = d["high"], d["low"], d["close"]
+    h, lo, c = d["high"], d["low"], d["close"]
 
     def mid(n):
-        return (window_apply(h, n, np.max) + window_apply(l, n, np.min)) / 2
+        return (window_apply(h, n, np.max) + window_apply(lo, n, np.min)) / 2
 
     t, k = mid(tenkan), mid(kijun)
     return [t, k, shift((t + k) / 2, kijun), shift(mid(senkou), kijun), c.copy()]

@@ -13,9 +13,9 @@ NAN = np.nan
 
 
 def ref_pivots(d):
-    h, l, c = (np.concatenate([[NAN], d[k][:-1]]) for k in ("high", "low", "close"))
-    pp = (h + l + c) / 3
-    return [pp, 2 * pp - l, pp + (h - l), h + 2 * (pp - l), 2 * pp - h, pp - (h - l), l - 2 * (h - pp)]
+    h, lo, c = (np.concatenate([[NAN], d[k][:-1]]) for k in ("high", "low", "close"))
+    pp = (h + lo + c) / 3
+    return [pp, 2 * pp - lo, pp + (h - lo), h + 2 * (pp - lo), 2 * pp - h, pp - (h - lo), lo - 2 * (h - pp)]
 
 
 def ref_swing(values: np.ndarray, left: int, right: int, sign: float) -> list[np.ndarray]:
@@ -29,14 +29,14 @@ def ref_swing(values: np.ndarray, left: int, right: int, sign: float) -> list[np
 
 
 def ref_heikin_ashi(d):
-    o, h, l, c = d["open"], d["high"], d["low"], d["close"]
-    ha_close = (o + h + l + c) / 4
+    o, h, lo, c = d["open"], d["high"], d["low"], d["close"]
+    ha_close = (o + h + lo + c) / 4
     ha_open = np.empty(len(o))
     if len(o):
         ha_open[0] = (o[0] + c[0]) / 2
     for i in range(1, len(o)):
         ha_open[i] = (ha_open[i - 1] + ha_close[i - 1]) / 2
-    return [ha_open, np.maximum.reduce([h, ha_open, ha_close]), np.minimum.reduce([l, ha_open, ha_close]), ha_close]
+    return [ha_open, np.maximum.reduce([h, ha_open, ha_close]), np.minimum.reduce([lo, ha_open, ha_close]), ha_close]
 
 
 CASES = [

@@ -148,16 +148,16 @@ def ref_cmo(c, n):
         return [np.where(up + down == 0, 0.0, 100.0 * (up - down) / (up + down))]
 
 
-def ref_willr(h, l, c, n):
+def ref_willr(h, lo, c, n):
     out = np.full(c.size, np.nan)
     for i in range(n - 1, c.size):
-        hh, ll = h[i + 1 - n : i + 1].max(), l[i + 1 - n : i + 1].min()
+        hh, ll = h[i + 1 - n : i + 1].max(), lo[i + 1 - n : i + 1].min()
         out[i] = -100.0 * (hh - c[i]) / (hh - ll) if hh != ll else 0.0
     return [out]
 
 
-def ref_cci(h, l, c, n):
-    tp = (h + l + c) / 3.0
+def ref_cci(h, lo, c, n):
+    tp = (h + lo + c) / 3.0
     out = np.full(c.size, np.nan)
     for i in range(n - 1, c.size):
         w = tp[i + 1 - n : i + 1]
@@ -166,8 +166,8 @@ def ref_cci(h, l, c, n):
     return [out]
 
 
-def ref_mfi(h, l, c, v, n):
-    tp = (h + l + c) / 3.0
+def ref_mfi(h, lo, c, v, n):
+    tp = (h + lo + c) / 3.0
     flow = tp * v
     up = np.where(np.diff(tp, prepend=np.inf) > 0, flow, 0.0)
     down = np.where(np.diff(tp, prepend=-np.inf) < 0, flow, 0.0)

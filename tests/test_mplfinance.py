@@ -114,16 +114,17 @@ def test_activate_deactivate_restore_identical_objects():
 
 
 def test_nothing_of_ours_referenced_after_deactivate():
-    replacements = [kf.adapter._kf_plot, kf.adapter._kf_plot_mav, kf.adapter._kf_plot_ema]
+    replacements = [kf.mplfinance._kf_plot, kf.mplfinance._kf_plot_mav, kf.mplfinance._kf_plot_ema]
     kf.activate()
     mpf.plot(ohlcv(30), type="line", mav=(3,), returnfig=True)
     matplotlib.pyplot.close("all")
     kf.deactivate()
+    ours = "polars_kimsfinance.mplfinance"
     for fn in replacements:
         # apart from our module's namespace (and copies of it, e.g. doctest globals), nothing refers to them
         referrers = [
             r for r in gc.get_referrers(fn)
-            if r is not replacements and not (isinstance(r, dict) and r.get("__name__") == "polars_kimsfinance.adapter")
+            if r is not replacements and not (isinstance(r, dict) and r.get("__name__") == ours)
         ]  # fmt: skip
         assert referrers == [], (fn.__name__, referrers)
     for module in (mpf, plotting):
@@ -387,7 +388,7 @@ def test_other_calls_go_to_mplfinance(kwargs, fake_render, tmp_path, monkeypatch
     seen = []
     kf.activate()
     # stand in for mplfinance's own plot (the object the replacement hands unsupported calls to)
-    monkeypatch.setitem(kf.adapter._STATE, "plot", lambda data, **kw: seen.append(kw))
+    monkeypatch.setitem(kf.mplfinance._STATE, "plot", lambda data, **kw: seen.append(kw))
     kwargs = dict(kwargs)
     kwargs.setdefault("savefig", "chart.png")
     mpf.plot(ohlcv(50), type=kwargs.pop("type", "candle"), **kwargs)

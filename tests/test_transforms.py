@@ -14,6 +14,7 @@ from reference import DATA_DIR, random_walk, shared_frames, with_missing
 
 import polars_kimsfinance as kf
 from polars_kimsfinance import _internal, transforms
+from polars_kimsfinance.columns import median_atr
 
 FRAMES = shared_frames()
 NAMES = sorted(FRAMES)
@@ -201,10 +202,10 @@ def ref_kagi(close: list, reversal: float, relative: bool) -> list[tuple]:
 def ref_pnf(high: list, low: list, box: float, r: int) -> list[tuple]:
     cols: list[list] = []  # [kind, top, bottom, start, end]
     first = None
-    for i, (h, l) in enumerate(zip(high, low)):
-        if not (_ok(h) and _ok(l)):
+    for i, (h, lo) in enumerate(zip(high, low)):
+        if not (_ok(h) and _ok(lo)):
             continue
-        hb, lb = math.floor(h / box), math.ceil(l / box)
+        hb, lb = math.floor(h / box), math.ceil(lo / box)
         if not cols:
             if first is None:
                 first = [hb, lb, i]
@@ -254,7 +255,7 @@ def ref_trade_bars(price: list, size: list | None, rule: str, thr: float, partia
 
 
 def ref_volume_profile(low: list, high: list, volume: list, bins: int) -> dict:
-    rows = [(min(l, h), max(l, h), v) for l, h, v in zip(low, high, volume) if _ok(l) and _ok(h) and _ok(v)]
+    rows = [(min(a, b), max(a, b), v) for a, b, v in zip(low, high, volume) if _ok(a) and _ok(b) and _ok(v)]
     if not rows:
         return {"price_low": [], "price_high": [], "volume": [], "is_poc": []}
     lo, hi = min(r[0] for r in rows), max(r[1] for r in rows)
@@ -279,8 +280,8 @@ def ref_volume_profile(low: list, high: list, volume: list, bins: int) -> dict:
 
 
 def ref_median_atr(high: list, low: list, close: list, n: int = 14) -> float:
-    pts = [(h, l, c) for h, l, c in zip(high, low, close) if _ok(h) and _ok(l) and _ok(c)]
-    tr = [max(h, pc) - min(l, pc) for (h, l, _), (_, _, pc) in zip(pts[1:], pts[:-1])]
+    pts = [(h, lo, c) for h, lo, c in zip(high, low, close) if _ok(h) and _ok(lo) and _ok(c)]
+    tr = [max(h, pc) - min(lo, pc) for (h, lo, _), (_, _, pc) in zip(pts[1:], pts[:-1])]
     atr = [sum(tr[:n]) / n]
     for t in tr[n:]:
         atr.append((atr[-1] * (n - 1) + t) / n)
@@ -385,7 +386,7 @@ def test_renko_with_missing_values(seed):
 
 def test_renko_default_box_is_three_quarters_of_median_atr():
     df = FRAMES["yahoofinance-SPY-20080101-20180101"]
-    median = transforms._median_atr("renko", df, None, None, None)
+    median = median_atr("renko", df, None, None, None)
     assert median == pytest.approx(_box(df, 1.0), rel=1e-9)
     assert df.kf.renko().equals(df.kf.renko(0.75 * median))
     with pytest.raises(ValueError, match="renko: cannot derive"):
@@ -446,8 +447,8 @@ def test_pnf_matches_reference(name, source, reversal):
     df = FRAMES[name]
     box = _box(df, 1.0)
     got = df.kf.pnf(box, reversal, source=source)
-    h, l = ("high", "low") if source == "hl" else ("close", "close")
-    expected = ref_pnf(_values(df, h), _values(df, l), box, reversal)
+    h, lo = ("high", "low") if source == "hl" else ("close", "close")
+    expected = ref_pnf(_values(df, h), _values(df, lo), box, reversal)
     assert got.columns == ["column", "kind", "top", "bottom", "boxes", "start_bar", "end_bar"]
     assert got.height == len(expected) > 0
     assert got.rows() == expected

@@ -12,10 +12,10 @@ DATASETS = reference_datasets(50_000)
 NAN = np.nan
 
 
-def mfv(h, l, c, v):
-    rng = h - l
+def mfv(h, lo, c, v):
+    rng = h - lo
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(rng > 0, ((c - l) - (h - c)) / rng * v, 0.0)
+        return np.where(rng > 0, ((c - lo) - (h - c)) / rng * v, 0.0)
 
 
 def rolling_sum(x, n):
@@ -47,14 +47,14 @@ def ref_force_index(d, window):
 
 
 def ref_emv(d, window, scale):
-    h, l, v = d["high"], d["low"], d["volume"]
-    mid = (h + l) / 2
+    h, lo, v = d["high"], d["low"], d["volume"]
+    mid = (h + lo) / 2
     raw = np.full(len(h), NAN)
     for i in range(1, len(h)):
-        if v[i] == 0 or h[i] == l[i]:
+        if v[i] == 0 or h[i] == lo[i]:
             raw[i] = 0.0
         else:
-            raw[i] = (mid[i] - mid[i - 1]) / ((v[i] / scale) / (h[i] - l[i]))
+            raw[i] = (mid[i] - mid[i - 1]) / ((v[i] / scale) / (h[i] - lo[i]))
     out = np.full(len(h), NAN)
     for i in range(window, len(h)):
         out[i] = raw[i - window + 1 : i + 1].mean()

@@ -6,35 +6,41 @@
 (1, 2)
 """
 
-from __future__ import annotations
-
-from . import chart as _chart  # adds df.kf.render
-from . import namespaces as _namespaces  # registers the ``kf`` namespaces
-from . import transforms as _transforms  # adds the frame-producing DataFrame methods
-from .adapter import __all__ as _adapter_all
-from .adapter import (
-    _track,
-    activate,
-    calibrate_gpu,
-    config,
-    configure,
-    deactivate,
-    get_config,
-    get_performance_stats,
-    gpu_available,
-    gpu_info,
-    is_active,
-    record_fallback,
-    reset_config,
-    reset_performance_stats,
-    select_engine,
-)
+# Importing these modules registers the ``kf`` namespaces and their methods (chart adds ``df.kf.render``,
+# transforms the frame-producing methods); the names are only needed for that side effect.
+from . import _internal, chart, namespaces, transforms  # noqa: F401
+from .calibrate import calibrate_gpu
 from .catalogue import BY_NAME, CATALOGUE
 from .data import load_sample, sample_ohlcv
 from .functions import *  # noqa: F403
 from .functions import FUNCTIONS
+from .mplfinance import activate, deactivate, is_active
+from .settings import config, configure, get_config, gpu_available, gpu_info, reset_config, select_engine
+from .stats import get_performance_stats, record_fallback, reset_performance_stats
 
-__version__ = "0.1.0"
+# The one version source is Cargo.toml: the extension is compiled with it, and maturin writes it into the wheel.
+__version__: str = _internal.__version__
 
-__all__ = ["BY_NAME", "CATALOGUE", "FUNCTIONS", "load_sample", "sample_ohlcv", *_adapter_all, *FUNCTIONS]
-del _namespaces, _transforms, _chart
+__all__ = [
+    "BY_NAME",
+    "CATALOGUE",
+    "FUNCTIONS",
+    "activate",
+    "calibrate_gpu",
+    "config",
+    "configure",
+    "deactivate",
+    "get_config",
+    "get_performance_stats",
+    "gpu_available",
+    "gpu_info",
+    "is_active",
+    "load_sample",
+    "record_fallback",
+    "reset_config",
+    "reset_performance_stats",
+    "sample_ohlcv",
+    "select_engine",
+    # The indicator functions, one per catalogue entry (the catalogue is their one list).
+    *FUNCTIONS,
+]

@@ -26,8 +26,9 @@ import polars as pl
 from . import _internal
 from . import transforms as _transforms
 from .catalogue import BY_NAME
+from .columns import TIME_NAMES, frame_expr, median_atr, optional_column, resolve_columns, time_column
 from .functions import FUNCTIONS
-from .namespaces import DataFrameNamespace, LazyFrameNamespace, _frame_expr, resolve_columns
+from .namespaces import DataFrameNamespace, LazyFrameNamespace
 
 KINDS = ("candle", "ohlc", "line", "line_filled", "hollow", "renko", "pnf", "heikin_ashi")
 THEMES = ("classic", "modern", "tradingview", "light")
@@ -260,7 +261,7 @@ def _spec_lines(
     if isinstance(spec, str):
         ind, args = _parse_spec(where, spec)
         overrides = {name: roles.get(name) for name in ind.inputs}
-        out = df.select(_frame_expr(ind, df.columns, tuple(args), overrides))
+        out = df.select(frame_expr(ind, df.columns, tuple(args), overrides))
         if len(ind.fields) > 1:
             out = out.unnest(out.columns[0])
         values = dict(zip((p.name for p in ind.params), args))
@@ -445,7 +446,7 @@ def render(
     if isinstance(volume, str):
         vcol = resolve_columns(_FUNC, available, ["volume"], {"volume": volume})["volume"]
     elif volume or overlay_specs or panel_specs:
-        vcol = _transforms._optional(_FUNC, df, ("volume",), None)
+        vcol = optional_column(_FUNC, df, ("volume",), None)
     if vcol is not None:
         _numeric("volume", df, vcol)
         roles["volume"] = vcol
@@ -456,12 +457,12 @@ def render(
         top = df.get_column(vcol).max()
         draw_volume = top is not None and top > 0
     if time is not None:
-        tcol = _transforms._time_column(_FUNC, df, time)
+        tcol = time_column(_FUNC, df, time)
         dtype = df.schema[time]
         if not (dtype == pl.Date or isinstance(dtype, pl.Datetime)):
             raise TypeError(f"{_FUNC}: time column {time!r} has dtype {dtype}; expected Date or Datetime")
     else:
-        tcol = _transforms._time_column(_FUNC, df, None)
+        tcol = time_column(_FUNC, df, None)
         if tcol is not None and not (df.schema[tcol] == pl.Date or isinstance(df.schema[tcol], pl.Datetime)):
             tcol = None  # e.g. an unparsed date string: label bars by number
     tseries = df.get_column(tcol) if tcol is not None else None
@@ -477,7 +478,7 @@ def render(
     elif kind == "pnf":
         _first_high_below_low(df, roles["high"], roles["low"])
         if box_size is None:
-            box_size = _transforms._median_atr(_FUNC, df, roles["high"], roles["low"], close)
+            box_size = median_atr(_FUNC, df, roles["high"], roles["low"], close)
         cols = _transforms.pnf(df, box_size, reversal, high=roles["high"], low=roles["low"])
         if cols.height == 0:
             raise ValueError(
@@ -551,7 +552,7 @@ def _needed_columns(lf: pl.LazyFrame, kwargs: dict[str, Any]) -> list[str]:
         for spec in _as_list(key, specs) if specs is not None else []:
             if isinstance(spec, tuple) and len(spec) >= 2 and isinstance(spec[1], pl.Expr):
                 named.update(spec[1].meta.root_names())
-    roles = {"open", "high", "low", "close", "volume", *_transforms._TIME_NAMES}
+    roles = {"open", "high", "low", "close", "volume", *TIME_NAMES}
     return [
         c for c, t in schema.items() if c.lower() in roles or c in named or t == pl.Date or isinstance(t, pl.Datetime)
     ]

@@ -11,10 +11,12 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Callable
 
 import polars as pl
 
-_TIME_NAMES = ("date", "datetime", "time", "timestamp")
+from .columns import TIME_NAMES
+
 # Tried in order on a text time column; the first that parses every non-empty value wins.
 _TIME_FORMATS = (
     "%Y-%m-%d",
@@ -35,7 +37,9 @@ def _parse_time(s: pl.Series) -> pl.Series:
     for fmt in _TIME_FORMATS:
         parsed = text.str.strptime(pl.Datetime("us"), fmt, strict=False)
         if parsed.null_count() == s.len() - valid:
-            return (parsed if "%H" in fmt else parsed.cast(pl.Date)).alias(s.name)
+            # Series.cast is typed as returning Any in Polars' annotations; the annotation restores the type.
+            result: pl.Series = parsed if "%H" in fmt else parsed.cast(pl.Date)
+            return result.alias(s.name)
     return s
 
 
@@ -66,7 +70,7 @@ def read_ohlcv(path: str | Path) -> pl.DataFrame:
         df = df.rename(dict(zip(df.columns, lower)))
     if "close" not in df.columns and "last" in df.columns:
         df = df.rename({"last": "close"})
-    tcol = next((c for c in _TIME_NAMES if c in df.columns), None)
+    tcol = next((c for c in TIME_NAMES if c in df.columns), None)
     if tcol is not None:
         if df.schema[tcol] == pl.String:
             df = df.with_columns(_parse_time(df[tcol]))
@@ -109,7 +113,8 @@ def _render(args: argparse.Namespace) -> int:
     if args.kind == "pnf":
         kwargs["reversal"] = args.reversal
     try:
-        image = df.kf.render(args.kind, **kwargs)
+        # df.kf is registered at run time (pl.api.register_dataframe_namespace), unseen by mypy.
+        image = df.kf.render(args.kind, **kwargs)  # type: ignore[attr-defined]
     except (ValueError, TypeError) as e:
         print(f"kimsfinance: {e}", file=sys.stderr)
         return 2
@@ -127,7 +132,8 @@ def _demo(args: argparse.Namespace) -> int:
 
     df = kf.load_sample()
     table = (
-        df.kf.sma(20)
+        # df.kf is registered at run time (pl.api.register_dataframe_namespace), unseen by mypy.
+        df.kf.sma(20)  # type: ignore[attr-defined]
         .kf.ema(50)
         .kf.rsi(14)
         .kf.atr(14)
@@ -137,7 +143,8 @@ def _demo(args: argparse.Namespace) -> int:
     with pl.Config(tbl_rows=12, tbl_cols=-1, float_precision=2):
         print(f"SPY daily sample, {df.height} bars, last rows with indicators:")
         print(table.tail(12))
-    image = df.kf.render(
+    # df.kf is registered at run time (pl.api.register_dataframe_namespace), unseen by mypy.
+    image = df.kf.render(  # type: ignore[attr-defined]
         "candle",
         overlays=["sma:20", "ema:50"],
         panels=["rsi:14"],
@@ -178,7 +185,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     render.set_defaults(run=_render)
 
     args = parser.parse_args(argv)
-    return args.run(args)
+    run: Callable[[argparse.Namespace], int] = args.run  # set by set_defaults above
+    return run(args)
 
 
 if __name__ == "__main__":

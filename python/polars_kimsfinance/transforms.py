@@ -19,11 +19,10 @@ from typing import Any, Callable
 import polars as pl
 
 from . import _internal
-from .functions import FUNCTIONS
-from .namespaces import DataFrameNamespace, LazyFrameNamespace, resolve_columns
+from .columns import TIME_NAMES, median_atr, optional_column, resolve_columns, time_column
+from .namespaces import DataFrameNamespace, LazyFrameNamespace
 
-_TIME_NAMES = ("date", "datetime", "time", "timestamp")
-_ROLE_NAMES = {"open", "high", "low", "close", "volume", "price", "size", *_TIME_NAMES}
+_ROLE_NAMES = {"open", "high", "low", "close", "volume", "price", "size", *TIME_NAMES}
 _FIB_LEVELS = (0.0, 0.236, 0.382, 0.5, 0.618, 0.786, 1.0)
 # Polars' calendar durations ("1h", "15m", "1d12h", "1mo", "1q", "1y"); checked here because some Polars releases
 # panic instead of raising on a malformed one.
@@ -47,7 +46,7 @@ def _count(func: str, name: str, value: Any, minimum: int = 1) -> int:
 
 
 def _choice(func: str, name: str, value: Any, allowed: Sequence[str]) -> str:
-    if value not in allowed:
+    if not isinstance(value, str) or value not in allowed:
         raise ValueError(f"{func}: {name} must be one of {', '.join(map(repr, allowed))}; got {value!r}")
     return value
 
@@ -62,48 +61,11 @@ def _cols(func: str, df: pl.DataFrame, roles: Sequence[str], overrides: dict[str
     return resolve_columns(func, df.columns, roles, overrides)
 
 
-def _optional(func: str, df: pl.DataFrame, roles: Sequence[str], override: str | None) -> str | None:
-    """The column for the first of ``roles`` present (case-insensitively), the override when given, else None."""
-    if override is not None:
-        return _cols(func, df, [roles[0]], {roles[0]: override})[roles[0]]
-    for role in roles:
-        if any(c.lower() == role for c in df.columns):
-            return _cols(func, df, [role], {})[role]
-    return None
-
-
-def _time_column(func: str, df: pl.DataFrame, time: str | None) -> str | None:
-    """``time`` when given; else a column named date / datetime / time / timestamp (any case); else the only
-    Date or Datetime column; else None."""
-    if time is not None:
-        if time not in df.columns:
-            raise ValueError(f"{func}: column {time!r} given for time not found; columns: {df.columns}")
-        return time
-    found = _optional(func, df, _TIME_NAMES, None)
-    if found is not None:
-        return found
-    temporal = [c for c, t in df.schema.items() if t == pl.Date or isinstance(t, pl.Datetime)]
-    return temporal[0] if len(temporal) == 1 else None
-
-
 def _series(func: str, df: pl.DataFrame, column: str) -> pl.Series:
     s = df[column]
     if not (s.dtype.is_numeric() or s.dtype == pl.Null):
         raise ValueError(f"{func}: column {column!r} has dtype {s.dtype}; expected a numeric column")
     return s
-
-
-def _median_atr(func: str, df: pl.DataFrame, high: str | None, low: str | None, close: str | None) -> float:
-    """Median of ATR(14) over the frame: the scale for default box sizes."""
-    cols = _cols(func, df, ("high", "low", "close"), {"high": high, "low": low, "close": close})
-    atr = FUNCTIONS["atr"](high=pl.col(cols["high"]), window=14, low=pl.col(cols["low"]), close=pl.col(cols["close"]))
-    value = df.select(atr.fill_nan(None).median()).item()
-    if value is None or not math.isfinite(value) or value <= 0:
-        raise ValueError(
-            f"{func}: cannot derive a default box size from the median ATR(14) of this frame (got {value!r}; "
-            "it needs at least 15 valid bars that move); pass it explicitly"
-        )
-    return float(value)
 
 
 def _with_time(out: pl.DataFrame, df: pl.DataFrame, time: str | None) -> pl.DataFrame:
@@ -181,14 +143,14 @@ def ohlc_resample(
     df = _frame(func, df)
     if not isinstance(every, str) or not every:
         raise ValueError(f"{func}: every must be a duration string such as '1h', got {every!r}")
-    tcol = _time_column(func, df, time)
+    tcol = time_column(func, df, time)
     if tcol is None:
         raise ValueError(f"{func}: no time column found among {df.columns}; pass time=...")
     tdtype = df.schema[tcol]
     if not (tdtype == pl.Date or isinstance(tdtype, pl.Datetime)):
         raise ValueError(f"{func}: time column {tcol!r} has dtype {tdtype}; expected Date or Datetime")
     cols = _cols(func, df, ("open", "high", "low", "close"), {"open": open, "high": high, "low": low, "close": close})
-    vcol = _optional(func, df, ("volume",), volume)
+    vcol = optional_column(func, df, ("volume",), volume)
     roles = [("open", "first"), ("high", "max"), ("low", "min"), ("close", "last")]
     names = [cols[r] for r, _ in roles]
     aggs = [a for _, a in roles]
@@ -284,10 +246,10 @@ def renko(
     func = "renko"
     df = _frame(func, df)
     if box_size is None:
-        box_size = 0.75 * _median_atr(func, df, high, low, close)
+        box_size = 0.75 * median_atr(func, df, high, low, close)
     box_size = _positive(func, "box_size", box_size)
     c = _cols(func, df, ("close",), {"close": close})["close"]
-    tcol = _time_column(func, df, time)
+    tcol = time_column(func, df, time)
     out = _internal._renko(_series(func, df, c), box_size).with_columns(pl.col("direction").cast(pl.Int8))
     return _with_time(out, df, tcol)
 
@@ -357,7 +319,7 @@ def pnf(
     _choice(func, "source", source, ("hl", "close"))
     reversal = _count(func, "reversal", reversal)
     if box_size is None:
-        box_size = _median_atr(func, df, high, low, close)
+        box_size = median_atr(func, df, high, low, close)
     box_size = _positive(func, "box_size", box_size)
     if source == "hl":
         cols = _cols(func, df, ("high", "low"), {"high": high, "low": low})
@@ -433,10 +395,10 @@ def kagi(
     df = _frame(func, df)
     _choice(func, "mode", mode, ("percent", "absolute"))
     if reversal is None:
-        reversal = 0.04 if mode == "percent" else _median_atr(func, df, high, low, close)
+        reversal = 0.04 if mode == "percent" else median_atr(func, df, high, low, close)
     reversal = _positive(func, "reversal", reversal)
     c = _cols(func, df, ("close",), {"close": close})["close"]
-    tcol = _time_column(func, df, time)
+    tcol = time_column(func, df, time)
     out = _internal._kagi(_series(func, df, c), reversal, mode == "percent")
     return _with_time(out.with_columns(pl.col("direction").cast(pl.Int8)), df, tcol)
 
@@ -489,7 +451,7 @@ def three_line_break(
     df = _frame(func, df)
     lines = _count(func, "lines", lines)
     c = _cols(func, df, ("close",), {"close": close})["close"]
-    tcol = _time_column(func, df, time)
+    tcol = time_column(func, df, time)
     out = _internal._three_line_break(_series(func, df, c), lines).with_columns(pl.col("direction").cast(pl.Int8))
     return _with_time(out, df, tcol)
 
@@ -512,13 +474,13 @@ def _trade_bars(
     df = _frame(func, df)
     if not isinstance(include_partial, bool):
         raise ValueError(f"{func}: include_partial must be True or False, got {include_partial!r}")
-    pcol = _optional(func, df, ("price", "close"), price)
+    pcol = optional_column(func, df, ("price", "close"), price)
     if pcol is None:
         raise ValueError(f"{func}: no 'price' (or 'close') column among {df.columns}; pass price=... to name it")
-    scol = _optional(func, df, ("size", "volume"), size)
+    scol = optional_column(func, df, ("size", "volume"), size)
     if scol is None and need_size:
         raise ValueError(f"{func}: no 'size' (or 'volume') column among {df.columns}; pass size=... to name it")
-    tcol = _time_column(func, df, time)
+    tcol = time_column(func, df, time)
     sizes = _series(func, df, scol) if scol is not None else None
     out = _internal._trade_bars(func, _series(func, df, pcol), sizes, rule, float(threshold), include_partial)
     columns = []

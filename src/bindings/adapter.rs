@@ -1,5 +1,5 @@
 //! Python functions for the adapter's configuration and statistics (see `crate::adapter`). The package wraps them
-//! in `polars_kimsfinance/adapter.py`; the names start with `_` because that module is the public API.
+//! in `polars_kimsfinance/config.py` and `stats.py`; the names start with `_` because those modules are the public API.
 //!
 //! The plugin library Polars loads for `kf_indicator` and this extension module are the same shared object, so
 //! the statistics recorded inside Polars' expression engine are the ones read here.

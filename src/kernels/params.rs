@@ -48,7 +48,7 @@ impl<'a> Params<'a> {
     /// A float that must be finite and strictly positive.
     pub fn positive(&self, key: &str) -> Result<f64, KernelError> {
         let v = self.float(key)?;
-        if !(v > 0.0) || !v.is_finite() {
+        if !v.is_finite() || v <= 0.0 {
             return Err(self.error(format_args!("{key} must be > 0, got {}", fmt_num(v))));
         }
         Ok(v)
@@ -57,7 +57,7 @@ impl<'a> Params<'a> {
     /// A float that must be finite and >= 0.
     pub fn non_negative(&self, key: &str) -> Result<f64, KernelError> {
         let v = self.float(key)?;
-        if !(v >= 0.0) || !v.is_finite() {
+        if !v.is_finite() || v < 0.0 {
             return Err(self.error(format_args!("{key} must be >= 0, got {}", fmt_num(v))));
         }
         Ok(v)

@@ -159,7 +159,7 @@ mod tests {
 
     #[test]
     fn cumulative_sum_is_compensated() {
-        let x: Vec<f64> = std::iter::once(1e16).chain(std::iter::repeat(1.0).take(1000)).collect();
+        let x: Vec<f64> = std::iter::once(1e16).chain(std::iter::repeat_n(1.0, 1000)).collect();
         let out = compute("cumulative_sum", &[], &[&x]).unwrap();
         assert_eq!(out[0][1000], 1e16 + 1000.0);
     }

@@ -264,7 +264,7 @@ fn code_length_symbols(lengths: &[u8]) -> Vec<(u8, u8)> {
                 left -= n;
             }
         }
-        out.extend(std::iter::repeat((v, 0)).take(left));
+        out.extend(std::iter::repeat_n((v, 0), left));
         i += run;
     }
     out
@@ -404,9 +404,9 @@ mod tests {
         let mut back = Vec::new();
         for (s, extra) in code_length_symbols(&lengths) {
             match s {
-                16 => back.extend(std::iter::repeat(*back.last().unwrap()).take(extra as usize + 3)),
-                17 => back.extend(std::iter::repeat(0).take(extra as usize + 3)),
-                18 => back.extend(std::iter::repeat(0).take(extra as usize + 11)),
+                16 => back.extend(std::iter::repeat_n(*back.last().unwrap(), extra as usize + 3)),
+                17 => back.extend(std::iter::repeat_n(0, extra as usize + 3)),
+                18 => back.extend(std::iter::repeat_n(0, extra as usize + 11)),
                 v => back.push(v),
             }
         }

@@ -173,11 +173,12 @@ impl<'a> Canvas<'a> {
         }
         // tiny-skia's Rect::from_xywh: right = w + x, bottom = h + y; rejects non-finite or inverted rectangles.
         let (l, t, r, b) = (x, y, w + x, h + y);
-        if ![l, t, r, b].iter().all(|v| v.is_finite())
-            || !(l <= r && t <= b)
-            || !(r - l).is_finite()
-            || !(b - t).is_finite()
-        {
+        let drawable = [l, t, r, b].iter().all(|v| v.is_finite())
+            && l <= r
+            && t <= b
+            && (r - l).is_finite()
+            && (b - t).is_finite();
+        if !drawable {
             return true;
         }
         if antialias {
@@ -320,7 +321,7 @@ mod tests {
 
     #[test]
     fn the_avx2_blend_gives_the_portable_blends_bytes() {
-        let row: Vec<u8> = (0..4000u32).map(|i| (i * 2654435761 >> 13) as u8).collect();
+        let row: Vec<u8> = (0..4000u32).map(|i| ((i * 2654435761) >> 13) as u8).collect();
         for color in [Rgba { r: 200, g: 10, b: 60, a: 255 }, Rgba { r: 30, g: 200, b: 90, a: 0x99 }] {
             for c in [1, 77, 128, 254, 255] {
                 let blend = Blend::new(&Fill::new(color), c);

@@ -24,8 +24,10 @@ INDICATORS = [
 >>> import polars as pl
 >>> import polars_kimsfinance as kf
 >>> df = pl.DataFrame({"high": [2.0, 3.0, 2.5, 3.0], "low": [1.0, 2.0, 1.5, 2.0], "close": [1.5, 2.5, 2.0, 2.8]})
->>> df.select(kf.keltner(window=2, multiplier=1.0, atr_window=2).alias("out")).unnest("out").to_dicts()[2:]
-[{'kc_upper': 3.25, 'kc_middle': 2.0, 'kc_lower': 0.75}, {'kc_upper': 3.658333333333333, 'kc_middle': 2.533333333333333, 'kc_lower': 1.4083333333333332}]
+>>> out = df.select(kf.keltner(window=2, multiplier=1.0, atr_window=2).alias("out")).unnest("out")
+>>> out.to_dicts()[2:]  # doctest: +NORMALIZE_WHITESPACE
+[{'kc_upper': 3.25, 'kc_middle': 2.0, 'kc_lower': 0.75},
+ {'kc_upper': 3.658333333333333, 'kc_middle': 2.533333333333333, 'kc_lower': 1.4083333333333332}]
 """,
     ),
     Indicator(
@@ -130,8 +132,10 @@ Every field at row ``i`` uses bars up to ``i`` only.
 >>> import polars_kimsfinance as kf
 >>> df = pl.DataFrame({"high": [2.0, 3.0, 2.5, 3.0, 4.0], "low": [1.0, 2.0, 1.5, 2.0, 3.0],
 ...                    "close": [1.5, 2.5, 2.0, 2.8, 3.5]})
->>> df.select(kf.ichimoku(tenkan=1, kijun=2, senkou=3).alias("out")).unnest("out").rows()
-[(1.5, None, None, None, 1.5), (2.5, 2.0, None, None, 2.5), (2.0, 2.25, None, None, 2.0), (2.5, 2.25, 2.25, None, 2.8), (3.5, 3.0, 2.125, 2.0, 3.5)]
+>>> out = df.select(kf.ichimoku(tenkan=1, kijun=2, senkou=3).alias("out")).unnest("out")
+>>> out.rows()  # doctest: +NORMALIZE_WHITESPACE
+[(1.5, None, None, None, 1.5), (2.5, 2.0, None, None, 2.5), (2.0, 2.25, None, None, 2.0),
+ (2.5, 2.25, 2.25, None, 2.8), (3.5, 3.0, 2.125, 2.0, 3.5)]
 """,
     ),
 ]

@@ -83,7 +83,7 @@ class Indicator:
     validate: Callable[[Mapping[str, float]], str | None] | None = None
     family: str = ""
     #: Parameters for generic tests and demos where the defaults alone are not a valid call (``ewm_mean``).
-    example_params: dict = field(default_factory=dict)
+    example_params: dict[str, Any] = field(default_factory=dict)
 
     @property
     def fields(self) -> tuple[str, ...]:

@@ -75,8 +75,10 @@ INDICATORS = [
 >>> import polars as pl
 >>> import polars_kimsfinance as kf
 >>> df = pl.DataFrame({"close": [1.0, 2.0, 3.0, 4.0, 6.0]})
->>> df.select(kf.bbands("close", 4, 2.0, 1.0)).unnest("close").tail(2).to_dicts()
-[{'bb_upper': 4.73606797749979, 'bb_middle': 2.5, 'bb_lower': 1.381966011250105}, {'bb_upper': 6.708039891549808, 'bb_middle': 3.75, 'bb_lower': 2.270980054225096}]
+>>> out = df.select(kf.bbands("close", 4, 2.0, 1.0)).unnest("close")
+>>> out.tail(2).to_dicts()  # doctest: +NORMALIZE_WHITESPACE
+[{'bb_upper': 4.73606797749979, 'bb_middle': 2.5, 'bb_lower': 1.381966011250105},
+ {'bb_upper': 6.708039891549808, 'bb_middle': 3.75, 'bb_lower': 2.270980054225096}]
 """,
     ),
     Indicator(

@@ -1,0 +1,343 @@
+"""The mplfinance accelerator: :func:`activate` serves supported ``mpf.plot(...)`` calls with kf's renderer and
+mplfinance's moving averages with kf's kernels; :func:`deactivate` puts mplfinance back exactly as it was.
+
+mplfinance, matplotlib, pandas and numpy are imported only when used, so the package imports without them.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+import threading
+import time
+import warnings
+from typing import Any
+
+from .stats import _track
+
+__all__ = ["activate", "deactivate", "is_active"]
+
+# While active: the patched attributes with their original objects, and the originals the replacements call.
+# Emptied by deactivate(), so that nothing of mplfinance is kept alive by this module.
+_LOCK = threading.RLock()
+_STATE: dict[str, Any] = {}
+
+_KINDS = {
+    "candle": "candle",
+    "candlestick": "candle",
+    "ohlc": "ohlc",
+    "ohlc_bars": "ohlc",
+    "line": "line",
+    "renko": "renko",
+    "pnf": "pnf",
+    "hollow_and_filled": "hollow",
+    "hollow": "hollow",
+    "hollow_candle": "hollow",
+    "hnf": "hollow",
+}
+# mplfinance's built-in styles by background: dark ones -> "modern", the rest -> "light" (mplfinance's
+# "tradingview" is the light TradingView look, the same up/down colours as our "light").
+_DARK_STYLES = {"binancedark", "mike", "nightclouds"}
+_LIGHT_STYLES = {
+    "binance", "blueskies", "brasil", "charles", "checkers", "classic", "default", "ibd", "kenan", "sas",
+    "starsandstripes", "tradingview", "yahoo",
+}  # fmt: skip
+_PLOT_KWARGS = {
+    "type", "volume", "mav", "ema", "style", "figsize", "figratio", "figscale", "title", "savefig", "returnfig",
+    "closefig", "block", "warn_too_much_data", "tight_layout",
+}  # fmt: skip
+_FORMATS = {"png": "png", "webp": "webp", "svg": "svg"}
+_DEFAULT_FIGRATIO = (8.00, 5.75)  # mplfinance: figure height 5.75 in at figscale 1
+
+
+def is_active() -> bool:
+    """Whether :func:`activate` has patched mplfinance."""
+    return bool(_STATE)
+
+
+def activate() -> None:
+    """Serve supported ``mpf.plot(...)`` calls with kf's renderer, and mplfinance's moving averages with kf's kernels.
+
+    Supported: a pandas frame with a DatetimeIndex and Open/High/Low/Close(/Volume) columns; ``type`` candle, ohlc,
+    line, renko, pnf or hollow_and_filled; ``volume``; ``mav`` / ``ema`` as periods (not renko/pnf); ``style`` by
+    built-in name; ``figsize`` or ``figratio``/``figscale`` with the savefig dpi giving the pixel size; ``title``;
+    ``savefig`` to a .png/.webp/.svg path, a BytesIO (PNG) or a dict with ``fname``/``dpi``/``format``; and
+    ``returnfig=False``. Every other call runs mplfinance's own code unchanged. Activating twice does nothing.
+    Code that did ``from mplfinance import plot`` before activating keeps the original.
+
+    Raises
+    ------
+    ImportError
+        When mplfinance is not installed (``pip install mplfinance``).
+    """
+    with _LOCK:
+        if _STATE:
+            return
+        try:
+            import mplfinance
+            import mplfinance.plotting as plotting
+        except ImportError as exc:
+            raise ImportError("kf.activate() needs mplfinance: pip install mplfinance") from exc
+        targets = [
+            (mplfinance, "plot", _kf_plot),
+            (plotting, "plot", _kf_plot),
+            (plotting, "_plot_mav", _kf_plot_mav),
+            (plotting, "_plot_ema", _kf_plot_ema),
+        ]
+        patches = [(owner, name, owner.__dict__[name]) for owner, name, _ in targets]
+        _STATE.update(
+            patches=patches,
+            plot=plotting.__dict__["plot"],
+            plot_mav=plotting.__dict__["_plot_mav"],
+            plot_ema=plotting.__dict__["_plot_ema"],
+        )
+        for owner, name, replacement in targets:
+            setattr(owner, name, replacement)
+
+
+def deactivate() -> None:
+    """Put back every patched mplfinance attribute (the identical original objects) and forget them."""
+    with _LOCK:
+        for owner, name, original in _STATE.get("patches", ()):
+            setattr(owner, name, original)
+        _STATE.clear()
+
+
+def _original(key: str) -> Any:
+    """The original mplfinance function (also after a concurrent deactivate(), when mplfinance has it back)."""
+    found = _STATE.get(key)
+    if found is not None:
+        return found
+    import mplfinance.plotting as plotting
+
+    return plotting.__dict__[{"plot": "plot", "plot_mav": "_plot_mav", "plot_ema": "_plot_ema"}[key]]
+
+
+def _kf_plot(data: Any, **kwargs: Any) -> Any:
+    """Replacement for ``mplfinance.plot``: kf when the call is supported, mplfinance otherwise."""
+    spec = _translate(data, kwargs)
+    if spec is None:
+        return _original("plot")(data, **kwargs)
+    t0 = time.perf_counter_ns()
+    try:
+        image = spec.pop("frame").kf.render(**spec.pop("render"))
+    except Exception as exc:  # the call must still succeed: let mplfinance draw it
+        warnings.warn(f"polars_kimsfinance could not render this chart ({exc}); using mplfinance", RuntimeWarning, 2)
+        return _original("plot")(data, **kwargs)
+    payload = bytes(image)
+    target = spec["target"]
+    if isinstance(target, io.IOBase):
+        target.write(payload)
+    else:
+        with open(target, "wb") as f:
+            f.write(payload)
+    _track("mplfinance", time.perf_counter_ns() - t0, spec["candles"], len(payload), "cpu")
+    return None
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value > 0
+
+
+def _periods(value: Any) -> list[int] | None:
+    """mplfinance's mav/ema periods (at most 7, each >= 2); None when not a plain int or list of ints."""
+    if _is_int(value):
+        value = [value]
+    if not isinstance(value, (list, tuple)) or not all(_is_int(v) and v >= 2 for v in value):
+        return None
+    return list(value)[:7]
+
+
+def _translate(data: Any, kwargs: dict[str, Any]) -> dict[str, Any] | None:
+    """What kf should render for this ``mpf.plot`` call, or None when the call is not supported."""
+    if not set(kwargs) <= _PLOT_KWARGS or kwargs.get("returnfig") or kwargs.get("tight_layout"):
+        return None
+    from .namespaces import DataFrameNamespace
+
+    if not hasattr(DataFrameNamespace, "render"):  # df.kf.render not in this build
+        return None
+    kind = _KINDS.get(kwargs.get("type", "ohlc"))
+    volume = kwargs.get("volume", False)
+    if kind is None or not isinstance(volume, bool):
+        return None
+    overlays = []
+    for key, prefix in (("mav", "sma"), ("ema", "ema")):
+        if kwargs.get(key) is not None:
+            periods = _periods(kwargs[key])
+            if periods is None or kind in ("renko", "pnf"):
+                return None
+            overlays += [f"{prefix}:{n}" for n in periods]
+    style = kwargs.get("style")
+    if style is None:
+        style = "default"
+    if not isinstance(style, str) or (style not in _DARK_STYLES and style not in _LIGHT_STYLES):
+        return None
+    title = kwargs.get("title")
+    if isinstance(title, dict) and set(title) == {"title"}:
+        title = title["title"]
+    if title is not None and not isinstance(title, str):
+        return None
+    target = _savefig_target(kwargs.get("savefig"))
+    size = _figure_inches(kwargs)
+    if target is None or size is None:
+        return None
+    fname, fmt, dpi = target
+    width, height = int(size[0] * dpi), int(size[1] * dpi)  # matplotlib truncates the figure's pixel size
+    if not (64 <= width <= 16384 and 64 <= height <= 16384):
+        return None
+    frame = _frame(data, volume)
+    if frame is None:
+        return None
+    render = dict(kind=kind, width=width, height=height, theme="modern" if style in _DARK_STYLES else "light")
+    render.update(volume=volume, overlays=overlays, title=title, format=fmt)
+    return {"frame": frame, "render": render, "target": fname, "candles": frame.height}
+
+
+def _savefig_target(save: Any) -> tuple[Any, str, float] | None:
+    """(file name or buffer, format, dpi) for a supported ``savefig`` value."""
+    import matplotlib
+
+    dpi: Any = matplotlib.rcParams["savefig.dpi"]
+    if dpi == "figure":
+        dpi = matplotlib.rcParams["figure.dpi"]
+    fmt: Any = None
+    if isinstance(save, dict):
+        if not set(save) <= {"fname", "dpi", "format"} or "fname" not in save:
+            return None
+        dpi = save.get("dpi", dpi)
+        fmt = save.get("format")
+        save = save["fname"]
+    if not _is_number(dpi):
+        return None
+    if isinstance(save, io.BytesIO):
+        fmt = fmt or matplotlib.rcParams["savefig.format"]
+    elif isinstance(save, (str, os.PathLike)):
+        ext = os.path.splitext(os.fspath(save))[1].lstrip(".").lower()
+        if fmt is None:
+            fmt = ext
+        elif ext and ext != fmt:  # matplotlib would write `fmt` under a misleading name; leave it to matplotlib
+            return None
+    else:
+        return None
+    fmt = _FORMATS.get(fmt) if isinstance(fmt, str) else None
+    return None if fmt is None else (save, fmt, float(dpi))
+
+
+def _figure_inches(kwargs: dict[str, Any]) -> tuple[float, float] | None:
+    """The figure size mplfinance would use: ``figsize``, else ``figratio`` scaled to 5.75 in tall, times
+    ``figscale``."""
+    figsize = kwargs.get("figsize")
+    if figsize is not None:
+        if isinstance(figsize, (list, tuple)) and len(figsize) == 2 and all(_is_number(v) for v in figsize):
+            return float(figsize[0]), float(figsize[1])
+        return None
+    ratio = kwargs.get("figratio") or _DEFAULT_FIGRATIO
+    scale = kwargs.get("figscale", 1.0)
+    scale = 1.0 if scale is None else scale
+    if not (isinstance(ratio, (list, tuple)) and len(ratio) == 2 and all(_is_number(v) for v in ratio)):
+        return None
+    if not _is_number(scale) or not 0.2 <= ratio[0] / ratio[1] <= 5.0:
+        return None
+    fit = _DEFAULT_FIGRATIO[1] / ratio[1]  # the same operations as mplfinance, so the same rounding
+    return ratio[0] * fit * scale, ratio[1] * fit * scale
+
+
+def _frame(data: Any, volume: bool) -> Any:
+    """The polars frame (date, open, high, low, close[, volume]) for a supported pandas frame, else None."""
+    try:
+        import pandas as pd
+    except ImportError:
+        return None
+    if not isinstance(data, pd.DataFrame) or not isinstance(data.index, pd.DatetimeIndex) or len(data) == 0:
+        return None
+    names = ["Open", "High", "Low", "Close"] + (["Volume"] if volume else [])
+    if any(n not in data.columns for n in names):
+        return None
+    import numpy as np
+    import polars as pl
+
+    columns: dict[str, Any] = {"date": pl.Series("date", data.index.tz_localize(None).to_numpy())}
+    for name in names:
+        values = data[name].to_numpy()
+        if values.dtype.kind not in "iuf":
+            return None
+        columns[name.lower()] = np.asarray(values, dtype=np.float64)
+    return pl.DataFrame(columns)
+
+
+def _kf_plot_mav(ax: Any, config: Any, xdates: Any, prices: Any, apmav: Any = None, apwidth: Any = None) -> Any:
+    """Replacement for mplfinance's ``_plot_mav``: the same lines, the averages computed by kf's ``sma``."""
+    return _moving_averages("sma", ax, config, xdates, prices, apmav, apwidth)
+
+
+def _kf_plot_ema(ax: Any, config: Any, xdates: Any, prices: Any, apmav: Any = None, apwidth: Any = None) -> Any:
+    """Replacement for mplfinance's ``_plot_ema``: the same lines, the averages computed by kf's ``ema``."""
+    return _moving_averages("ema", ax, config, xdates, prices, apmav, apwidth)
+
+
+def _moving_averages(kind: str, ax: Any, cfg: Any, xdates: Any, prices: Any, apmav: Any, apwidth: Any) -> Any:
+    original = _original("plot_mav" if kind == "sma" else "plot_ema")
+    spec = apmav if apmav is not None else cfg["mav" if kind == "sma" else "ema"]
+    if spec is None:
+        return []
+    shift = None
+    if isinstance(spec, dict):
+        shift, spec = spec.get("shift"), spec.get("period")
+    periods = _periods(spec)
+    if periods is None or (shift is not None and not isinstance(shift, (list, tuple))):
+        return original(ax, cfg, xdates, prices, apmav, apwidth)
+    try:
+        averages = _average_values(kind, prices, periods)
+    except Exception:
+        averages = None
+    if averages is None:  # e.g. NaN prices: pandas' NaN rules differ from kf's missing-bar rule
+        return original(ax, cfg, xdates, prices, apmav, apwidth)
+    if shift is not None:
+        averages = [_shifted(a, s) for a, s in zip(averages, shift)]
+    width = cfg["_width_config"]["line_width"]
+    colors = cfg["_ma_color_cycle"]
+    for values in averages:
+        if colors:
+            ax.plot(xdates, values, linewidth=width, color=next(colors))
+        else:
+            ax.plot(xdates, values, linewidth=width)
+    return averages
+
+
+def _average_values(kind: str, prices: Any, periods: list[int]) -> list[Any] | None:
+    """mplfinance's averages through kf's kernels: pandas ``rolling(n).mean()`` is kf's ``sma`` and pandas
+    ``ewm(span=n, adjust=False).mean()`` is kf's ``ewm_mean`` with the same arguments. None when the prices are not
+    all finite (pandas and kf treat missing values differently)."""
+    import numpy as np
+    import polars as pl
+
+    from . import functions
+
+    values = np.asarray(prices, dtype=np.float64)
+    if values.ndim != 1 or not np.isfinite(values).all():
+        return None
+    if kind == "sma":
+        exprs = [functions.sma("close", n).alias(f"p{i}") for i, n in enumerate(periods)]
+    else:
+        exprs = [functions.ewm_mean("close", span=n, adjust=False).alias(f"p{i}") for i, n in enumerate(periods)]
+    out = pl.DataFrame({"close": values}).select(exprs)
+    return [out[f"p{i}"].to_numpy().astype(np.float64) for i in range(len(periods))]
+
+
+def _shifted(values: Any, periods: int) -> Any:
+    """pandas ``Series.shift(periods)`` on a float array."""
+    import numpy as np
+
+    out = np.full_like(values, np.nan)
+    if periods == 0:
+        out[:] = values
+    elif periods > 0:
+        out[periods:] = values[:-periods] if periods < len(values) else []
+    elif -periods < len(values):
+        out[:periods] = values[-periods:]
+    return out
