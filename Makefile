@@ -32,7 +32,7 @@ demo: install
 
 # Formatting, lints and types. Clippy runs on both feature sets: the extension (python, gpu) and the pure core.
 lint:
-	$(PYTHON) -m pip install -q ruff mypy
+	$(PYTHON) -m pip install -q -r requirements.txt ruff==0.17.6 mypy==2.4.1
 	cargo fmt --check
 	cargo clippy --release --lib --features python,gpu -- -D warnings
 	cargo clippy --release --lib --tests --no-default-features --features gpu -- -D warnings
