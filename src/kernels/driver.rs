@@ -126,7 +126,7 @@ pub fn drive<K: Kernel<I, O>, const I: usize, const O: usize>(
     let mut nan_counts = [0usize; O];
     let plan = kernel.restart().and_then(|how| {
         let bounds = part_starts(segments, &split.boundaries(len), how.warm_up_bars());
-        (bounds.len() > 2).then(|| (kernel.copy(), how, bounds))
+        (bounds.len() > 2).then_some((how, bounds))
     });
     {
         let spare: [&mut [MaybeUninit<f64>]; O] = outputs.each_mut().map(|out| &mut out.spare_capacity_mut()[..len]);
@@ -134,9 +134,7 @@ pub fn drive<K: Kernel<I, O>, const I: usize, const O: usize>(
             None => {
                 run_rows(kernel, segments, 0..len, spare, &mut nan_counts);
             }
-            Some((fresh, how, bounds)) => {
-                run_parts(kernel, fresh, how, segments, &bounds, split.helpers, spare, &mut nan_counts)
-            }
+            Some((how, bounds)) => run_parts(kernel, how, segments, &bounds, split.helpers, spare, &mut nan_counts),
         }
     }
     for out in &mut outputs {
@@ -202,7 +200,6 @@ struct PartResult<K, const O: usize> {
 /// checks (or, for converging kernels, repairs) the seams in order.
 fn run_parts<K: Kernel<I, O>, const I: usize, const O: usize>(
     first: K,
-    fresh: K,
     how: Restart,
     segments: &[Segment<'_, I>],
     bounds: &[(usize, usize)],
@@ -211,6 +208,8 @@ fn run_parts<K: Kernel<I, O>, const I: usize, const O: usize>(
     nan_counts: &mut [usize; O],
 ) {
     let parts = bounds.len() - 1;
+    // The kernel the later parts start from, copied before the first part runs.
+    let fresh = first.copy();
     let results: Vec<PartResult<K, O>> = {
         // Each part's slice of every output, in part order.
         let mut slices: Vec<[&mut [MaybeUninit<f64>]; O]> = Vec::with_capacity(parts);
