@@ -2,7 +2,11 @@
 and native Polars where it has the function. 10M-row random walk, median of REPEATS runs; prints a Markdown table
 with ratios (ours / theirs: below 1.0 means we are faster).
 
-    python bench/indicators.py [--rows 10000000] [--repeats 7]
+    python bench/indicators.py [--rows 10000000] [--repeats 7] [--together]
+
+``--together`` times the 8 indicators as ONE ``with_columns`` (Polars may evaluate them at the same time, and their
+long columns share the extension's one pool of helper threads) against TA-Lib making the same 8 calls one after
+another, besides the one-at-a-time table.
 """
 
 from __future__ import annotations
@@ -56,7 +60,12 @@ def cases(df: pl.DataFrame):
     h, lo, c, v = (df[k].to_numpy() for k in ("high", "low", "close", "volume"))
     col = pl.col("close")
     ta = (lambda e: lambda: df.select(e)) if plta else (lambda e: None)
-    ours = lambda e: lambda: df.select(e)  # noqa: E731
+
+    def ours(e: pl.Expr):
+        run = lambda: df.select(e)  # noqa: E731
+        run.expr = e  # for --together
+        return run
+
     yield (
         "sma(20)",
         ours(kf.sma("close", 20)),
@@ -104,6 +113,19 @@ def cases(df: pl.DataFrame):
             None,
         )
     yield "obv", ours(kf.obv()), lambda: talib.OBV(c, v), ta(col.ta.obv() if plta else None), None
+
+
+def together(df: pl.DataFrame, repeats: int) -> None:
+    """The 8 benchmark indicators in one ``with_columns`` against the same 8 TA-Lib calls in a row."""
+    named = list(cases(df))
+    exprs = [ours.expr.alias(f"kf_{i}") for i, (_, ours, *_) in enumerate(named)]
+    t_ours = median_ms(lambda: df.with_columns(exprs), repeats)
+    t_ref = median_ms(lambda: [ref() for _, _, ref, _, _ in named], repeats)
+    print(
+        f"\nAll {len(exprs)} indicators ({', '.join(n for n, *_ in named)}) at once: ours, one with_columns "
+        f"{t_ours:.1f} ms; TA-Lib, {len(named)} calls one after another {t_ref:.1f} ms; ours/TA-Lib "
+        f"{t_ours / t_ref:.2f}"
+    )
 
 
 def over_case(repeats: int) -> tuple[float, float]:
@@ -155,6 +177,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--together", action="store_true", help="also time the 8 indicators in one with_columns")
     args = parser.parse_args()
     df = random_walk(args.rows)
     print(f"# Indicators, {args.rows:,} rows, median of {args.repeats}")
@@ -177,6 +200,8 @@ def main() -> None:
             f"| {name} | {t_ours:.1f} | {t_ref:.1f} | {t_ours / t_ref:.2f} | {t_peer:.1f} | {t_ours / t_peer:.2f} "
             f"| {t_native:.1f} |"
         )
+    if args.together:
+        together(df, args.repeats)
     peak_memory_sma(args.rows)
     ours, native = over_case(args.repeats)
     print(

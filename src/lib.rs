@@ -6,6 +6,7 @@
 pub mod adapter;
 pub mod kernels;
 pub mod render;
+pub mod worker_pool;
 
 #[cfg(feature = "python")]
 mod bindings;

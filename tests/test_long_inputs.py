@@ -4,6 +4,9 @@ engine collects it."""
 
 from __future__ import annotations
 
+import os
+import signal
+
 import numpy as np
 import polars as pl
 import pytest
@@ -92,3 +95,30 @@ def test_long_groups_over_equal_each_group_alone(long_frame):
         part = df.filter(pl.col("g") == g)
         alone = part.select(pl.col("close").kf.rsi(14).alias("out"))["out"]
         assert got.filter(df["g"] == g).equals(alone)
+
+
+def test_indicators_computed_together_equal_each_alone(long_frame):
+    # One with_columns: Polars may run the expressions at once, and their parts share the extension's one pool.
+    names = ["ema", "rsi", "macd", "bbands", "stoch", "atr", "sma", "natr"]
+    exprs = {name: next(c for c in SPLIT_CASES if c.name == name).expr() for name in names}
+    together = long_frame.with_columns(**exprs)
+    for name, expr in exprs.items():
+        assert together[name].equals(long_frame.select(expr.alias(name))[name]), name
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_long_columns_in_a_forked_child(long_frame):
+    """The pool's threads do not survive a fork: a child must build its own pool and give the same bits, rather than
+    queue parts for threads that do not exist and wait for them for ever."""
+    expr = next(c for c in SPLIT_CASES if c.name == "bbands").expr().alias("out")
+    expected = long_frame.select(expr)  # the pool is started in this process
+    pid = os.fork()
+    if pid == 0:  # the child: report through the exit status, never return into pytest
+        code = 1
+        try:
+            signal.alarm(600)  # a hang ends the child (status from SIGALRM) instead of the test run
+            code = 0 if long_frame.select(expr).equals(expected) else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, "2: different bits in the child, -14: it hung"

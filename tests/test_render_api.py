@@ -520,8 +520,9 @@ def test_nan_or_null_volume_hides_the_panel() -> None:
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 def test_render_in_a_forked_child() -> None:
-    """The PNG encoder's helper threads do not survive a fork; a child must still render the same bytes and not keep
-    the images it queued for threads that do not exist (1920x1080 is 8 MB of pixels per chart)."""
+    """The threads of the extension's pool (the PNG encoder's helpers) do not survive a fork; a child must still
+    render the same bytes and not keep the images it queued for threads that do not exist (1920x1080 is 8 MB of
+    pixels per chart)."""
     frame = kf.sample_ohlcv(500, seed=1)
     expected = bytes(frame.kf.render())  # starts the helpers in this process
     pid = os.fork()

@@ -184,7 +184,7 @@ fn _allocator_is_polars() -> bool {
 /// Threads an indicator on a long column is split across (see docs/engine.md).
 #[pyfunction]
 fn _kernel_threads() -> usize {
-    crate::kernels::driver::worker_threads()
+    crate::worker_pool::threads()
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

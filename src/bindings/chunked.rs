@@ -10,6 +10,8 @@ use crate::kernels::{drive, Column, Kernel, Runner, Segment, Split};
 
 pub struct ChunkedRunner<'a> {
     pub columns: &'a [Float64Chunked],
+    /// How long columns are cut into parts and whether helper threads may take them.
+    pub split: Split,
 }
 
 impl Runner for ChunkedRunner<'_> {
@@ -51,7 +53,7 @@ impl Runner for ChunkedRunner<'_> {
             segments.push(Segment { start: row, columns });
             row = end;
         }
-        let outputs = drive(kernel, &segments, len, Split::DEFAULT);
+        let outputs = drive(kernel, &segments, len, self.split);
         Ok(outputs.into_iter().map(|(values, validity)| to_chunked(values, validity)).collect())
     }
 }

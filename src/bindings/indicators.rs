@@ -4,10 +4,10 @@
 use std::collections::BTreeMap;
 
 use polars::prelude::*;
-use pyo3_polars::derive::polars_expr;
+use pyo3_polars::derive::{polars_expr, CallerContext};
 use serde::Deserialize;
 
-use crate::kernels::{dispatch, Params};
+use crate::kernels::{dispatch, Params, Split};
 
 /// What the Python side sends with every indicator call.
 #[derive(Deserialize)]
@@ -67,7 +67,7 @@ fn indicator_field(inputs: &[Field], kwargs: IndicatorKwargs) -> PolarsResult<Fi
 }
 
 #[polars_expr(output_type_func_with_kwargs=indicator_field)]
-fn kf_indicator(inputs: &[Series], kwargs: IndicatorKwargs) -> PolarsResult<Series> {
+fn kf_indicator(inputs: &[Series], context: CallerContext, kwargs: IndicatorKwargs) -> PolarsResult<Series> {
     let fields: Vec<Field> = inputs.iter().map(|s| s.field().into_owned()).collect();
     let dtype = output_float_dtype(&kwargs.name, &fields)?;
     // Performance statistics (crate::adapter): one relaxed load when tracking is off; recorded when this drops.
@@ -79,7 +79,10 @@ fn kf_indicator(inputs: &[Series], kwargs: IndicatorKwargs) -> PolarsResult<Seri
         .map(|s| Ok(s.cast(&DataType::Float64)?.f64()?.clone()))
         .collect::<PolarsResult<Vec<Float64Chunked>>>()?;
     let params = Params::new(&kwargs.name, &kwargs.params);
-    let mut runner = super::chunked::ChunkedRunner { columns: &columns };
+    // When Polars already runs expressions (or groups) in parallel, its threads keep the cores busy: helpers would
+    // only compete with them, so each call computes its parts on its own thread (the same parts, the same bits).
+    let split = if context.parallel() { Split::DEFAULT.on_caller_only() } else { Split::DEFAULT };
+    let mut runner = super::chunked::ChunkedRunner { columns: &columns, split };
     let outputs = dispatch(&kwargs.name, &params, &mut runner).map_err(|e| polars_err!(ComputeError: "{e}"))??;
     if outputs.len() != kwargs.fields.len() {
         polars_bail!(ComputeError: "{}: kernel returned {} outputs, expected {}", kwargs.name, outputs.len(), kwargs.fields.len());

@@ -4,10 +4,12 @@
 //! several chunks becomes several segments, so nothing is copied to make it contiguous). The driver only allocates
 //! the output vectors.
 //!
-//! Long inputs are split into parts computed on several threads when the kernel can start mid-series
-//! ([`Kernel::restart`]). Where a part starts, a fresh kernel first steps over the bars just before it (its
-//! warm-up) without writing. The parts depend only on the number of rows, never on the chunk layout or the number
-//! of cores, so a column gives the same bits however it is chunked and wherever it runs:
+//! Long inputs are split into parts when the kernel can start mid-series ([`Kernel::restart`]); the calling thread
+//! and the helpers of the process's one pool ([`crate::worker_pool`]) compute them, or the calling thread alone
+//! when its caller already runs in parallel ([`Split::on_caller_only`]). Where a part starts, a fresh kernel first
+//! steps over the bars just before it (its warm-up) without writing. The parts depend only on the number of rows,
+//! never on the chunk layout or the number of cores, so a column gives the same bits however it is chunked and
+//! wherever it runs:
 //! * [`Restart::Window`] kernels (moving sums, extremes) hold the same window after the warm-up; only running
 //!   sums can differ from an unsplit run, in their last bits.
 //! * [`Restart::Converges`] kernels (EMA, Wilder) forget their start geometrically. The state a part's warm-up
@@ -17,8 +19,7 @@
 
 use std::mem::MaybeUninit;
 use std::ops::Range;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::Mutex;
 
 use super::{Kernel, Restart};
 
@@ -80,38 +81,37 @@ pub enum Validity {
     NaNMask,
 }
 
-/// How long inputs are cut into parts.
+/// How long inputs are cut into parts, and whether helper threads may compute them.
 #[derive(Debug, Clone, Copy)]
 pub struct Split {
     /// Rows per part at least: below twice this, an input is one part.
     pub min_part_rows: usize,
     /// Parts at most.
     pub max_parts: usize,
+    /// Whether the pool's helper threads may take parts. Without them the calling thread computes the same parts
+    /// one after another: the parts, and so the bits, stay a function of the length alone (a window kernel's
+    /// running sums restart at each part), only the threads change.
+    pub helpers: bool,
 }
 
 impl Split {
-    /// 1M rows per part (a few milliseconds of work, against some 50 µs to start a thread), up to 16 parts.
-    pub const DEFAULT: Split = Split { min_part_rows: 1 << 20, max_parts: 16 };
+    /// 1M rows per part (a few milliseconds of work, against microseconds to hand a part to a pool thread), up to
+    /// 16 parts.
+    pub const DEFAULT: Split = Split { min_part_rows: 1 << 20, max_parts: 16, helpers: true };
     /// Never split.
-    pub const NONE: Split = Split { min_part_rows: usize::MAX, max_parts: 1 };
+    pub const NONE: Split = Split { min_part_rows: usize::MAX, max_parts: 1, helpers: false };
+
+    /// The same parts, all computed on the calling thread: for a caller that already runs in parallel (Polars
+    /// evaluating several expressions at once), where helpers would only compete with its own threads.
+    pub const fn on_caller_only(self) -> Split {
+        Split { helpers: false, ..self }
+    }
 
     /// Part boundaries for `len` rows: a function of `len` alone.
     fn boundaries(&self, len: usize) -> Vec<usize> {
         let parts = (len / self.min_part_rows.max(1)).clamp(1, self.max_parts.max(1));
         (0..=parts).map(|p| p * len / parts).collect()
     }
-}
-
-/// Threads a split computation uses: the cores available to the process, capped by `POLARS_MAX_THREADS` when it is
-/// set (the knob that already bounds Polars' own pool), read once.
-pub fn worker_threads() -> usize {
-    static THREADS: OnceLock<usize> = OnceLock::new();
-    *THREADS.get_or_init(|| {
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let cap =
-            std::env::var("POLARS_MAX_THREADS").ok().and_then(|v| v.trim().parse::<usize>().ok()).filter(|&n| n >= 1);
-        cap.map_or(cores, |n| n.min(cores))
-    })
 }
 
 /// Runs `kernel` over `segments` (consecutive, covering rows `0..len`) and returns each output with a description
@@ -126,7 +126,7 @@ pub fn drive<K: Kernel<I, O>, const I: usize, const O: usize>(
     let mut nan_counts = [0usize; O];
     let plan = kernel.restart().and_then(|how| {
         let bounds = part_starts(segments, &split.boundaries(len), how.warm_up_bars());
-        (bounds.len() > 2).then(|| (kernel.copy(), how, bounds))
+        (bounds.len() > 2).then_some((how, bounds))
     });
     {
         let spare: [&mut [MaybeUninit<f64>]; O] = outputs.each_mut().map(|out| &mut out.spare_capacity_mut()[..len]);
@@ -134,7 +134,7 @@ pub fn drive<K: Kernel<I, O>, const I: usize, const O: usize>(
             None => {
                 run_rows(kernel, segments, 0..len, spare, &mut nan_counts);
             }
-            Some((fresh, how, bounds)) => run_parts(kernel, fresh, how, segments, &bounds, spare, &mut nan_counts),
+            Some((how, bounds)) => run_parts(kernel, how, segments, &bounds, split.helpers, spare, &mut nan_counts),
         }
     }
     for out in &mut outputs {
@@ -196,18 +196,20 @@ struct PartResult<K, const O: usize> {
     nan_counts: [usize; O],
 }
 
-/// Computes the parts `bounds[p].0 .. bounds[p + 1].0` on worker threads, then checks (or, for converging kernels,
-/// repairs) the seams in order.
+/// Computes the parts `bounds[p].0 .. bounds[p + 1].0` on the calling thread and (with `helpers`) the pool's, then
+/// checks (or, for converging kernels, repairs) the seams in order.
 fn run_parts<K: Kernel<I, O>, const I: usize, const O: usize>(
     first: K,
-    fresh: K,
     how: Restart,
     segments: &[Segment<'_, I>],
     bounds: &[(usize, usize)],
+    helpers: bool,
     mut spare: [&mut [MaybeUninit<f64>]; O],
     nan_counts: &mut [usize; O],
 ) {
     let parts = bounds.len() - 1;
+    // The kernel the later parts start from, copied before the first part runs.
+    let fresh = first.copy();
     let results: Vec<PartResult<K, O>> = {
         // Each part's slice of every output, in part order.
         let mut slices: Vec<[&mut [MaybeUninit<f64>]; O]> = Vec::with_capacity(parts);
@@ -229,26 +231,15 @@ fn run_parts<K: Kernel<I, O>, const I: usize, const O: usize>(
             })
             .collect();
         let done: Vec<Mutex<Option<PartResult<K, O>>>> = (0..parts).map(|_| Mutex::new(None)).collect();
-        let next = AtomicUsize::new(0);
-        // Every worker, the calling thread included, claims the next part until none is left. Claiming rather than
-        // assigning parts up front matters on a busy machine (or beside a library spinning its own threads): a
-        // worker that is descheduled takes fewer parts instead of holding back its share.
-        let work = || loop {
-            let p = next.fetch_add(1, Ordering::Relaxed);
-            let Some(slot) = pending.get(p) else { return };
+        // The calling thread and the shared pool's helpers claim parts until none is left (see
+        // `crate::worker_pool`); a panic in a kernel comes back on the caller's thread, where the plugin layer
+        // catches it.
+        let helpers = if helpers { crate::worker_pool::threads().min(parts).saturating_sub(1) } else { 0 };
+        crate::worker_pool::for_each_claimed(parts, helpers, |p| {
             let (kernel, out) =
-                slot.lock().unwrap_or_else(|e| e.into_inner()).take().expect("each part is claimed once");
+                pending[p].lock().unwrap_or_else(|e| e.into_inner()).take().expect("each part is claimed once");
             let result = run_part(kernel, segments, bounds, p, out);
             *done[p].lock().unwrap_or_else(|e| e.into_inner()) = Some(result);
-        };
-        let helpers = worker_threads().min(parts).saturating_sub(1);
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..helpers).map(|_| scope.spawn(work)).collect();
-            work();
-            for handle in handles {
-                // A panic in a kernel is re-raised here, on the caller's thread, where the plugin layer catches it.
-                handle.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
-            }
         });
         let results: Vec<Option<PartResult<K, O>>> =
             done.into_iter().map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner())).collect();
@@ -278,7 +269,7 @@ fn run_parts<K: Kernel<I, O>, const I: usize, const O: usize>(
     }
 }
 
-/// One part on a worker thread: warm up (from the second part on), remember the state, then write the part.
+/// One part, on whichever thread claimed it: warm up (from the second part on), remember the state, then write it.
 fn run_part<K: Kernel<I, O>, const I: usize, const O: usize>(
     mut kernel: K,
     segments: &[Segment<'_, I>],

@@ -5,6 +5,8 @@
 //! keeps the picture correct (every extreme is still drawn) and makes the cost of drawing independent of the bar
 //! count.
 
+use std::sync::{Mutex, OnceLock};
+
 use super::error::RenderError;
 use super::options::{Columns, PnfColumn, RenkoBrick};
 
@@ -186,32 +188,31 @@ pub(crate) fn bars_from_columns(c: &Columns, max_slots: usize) -> Result<Bars, R
     }
     let starts = bucket_starts(n, max_slots);
     let mut out = vec![MISSING; max_slots];
-    // Split the slots over the available cores; results do not depend on the split.
-    let threads = if n >= 1 << 20 { std::thread::available_parallelism().map_or(1, |p| p.get()).min(8) } else { 1 };
-    let chunk = max_slots.div_ceil(threads);
-    let first_bad: Option<usize> = std::thread::scope(|scope| {
-        let handles: Vec<_> = out
-            .chunks_mut(chunk)
-            .enumerate()
-            .map(|(k, dst)| {
-                let starts = &starts;
-                scope.spawn(move || {
-                    let j0 = k * chunk;
-                    for (dj, slot) in dst.iter_mut().enumerate() {
-                        let j = j0 + dj;
-                        match agg_range(c.open, c.high, c.low, c.close, c.volume, starts[j], starts[j + 1]) {
-                            Ok(a) => *slot = a,
-                            Err(row) => return Some(row),
-                        }
-                    }
-                    None
-                })
-            })
-            .collect();
-        // Chunks are in row order, so the first chunk with an error holds the first bad row. A worker cannot
-        // panic (it only indexes inside its bucket bounds); if one did, its chunk is reported as row 0 of it.
-        handles.into_iter().enumerate().find_map(|(k, h)| h.join().unwrap_or(Some(starts[k * chunk])))
+    // Slots are cut into pieces for the process's pool (`crate::worker_pool`): a few per thread, so that a thread
+    // that is descheduled holds back a small piece only. Each slot's aggregate depends on its bucket alone, so the
+    // result does not depend on the cut.
+    let pieces = if n >= 1 << 20 { (crate::worker_pool::threads() * 4).min(max_slots) } else { 1 };
+    let chunk = max_slots.div_ceil(pieces);
+    let slices: Vec<Mutex<&mut [Agg]>> = out.chunks_mut(chunk).map(Mutex::new).collect();
+    // Per piece, the first bad row in it.
+    let bad: Vec<OnceLock<usize>> = slices.iter().map(|_| OnceLock::new()).collect();
+    crate::worker_pool::for_each_claimed(slices.len(), usize::MAX, |k| {
+        let mut dst = slices[k].lock().unwrap_or_else(|e| e.into_inner());
+        let j0 = k * chunk;
+        for (dj, slot) in dst.iter_mut().enumerate() {
+            let j = j0 + dj;
+            match agg_range(c.open, c.high, c.low, c.close, c.volume, starts[j], starts[j + 1]) {
+                Ok(a) => *slot = a,
+                Err(row) => {
+                    let _ = bad[k].set(row);
+                    return;
+                }
+            }
+        }
     });
+    drop(slices);
+    // Pieces are in row order, so the first piece with an error holds the first bad row.
+    let first_bad = bad.iter().find_map(|b| b.get().copied());
     if let Some(row) = first_bad {
         return Err(high_below_low(row));
     }

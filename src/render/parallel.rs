@@ -2,18 +2,17 @@
 //! input alone: results come back in index order whatever the number of threads, so the output cannot depend on
 //! the machine.
 //!
-//! The caller never waits for a helper. Helpers are persistent threads (no spawn per call) that claim pieces from
-//! a shared counter; the calling thread claims pieces too, and once none are left it computes itself any piece a
-//! helper claimed but has not finished. On a busy machine a helper may be descheduled in the middle of a piece for
-//! milliseconds; the caller then simply redoes that piece (a piece is a fraction of the work) instead of waiting.
-//! Work and inputs are owned (`'static`, shared through `Arc`), so a late helper can finish or drop its piece
-//! after the caller has returned.
+//! The caller never waits for a helper. Helpers are jobs on the process's one pool (`crate::worker_pool`: no thread
+//! started per call) that claim pieces from a shared counter; the calling thread claims pieces too, and once none
+//! are left it computes itself any piece a helper claimed but has not finished. On a busy machine a helper may be
+//! descheduled in the middle of a piece for milliseconds; the caller then simply redoes that piece (a piece is a
+//! fraction of the work) instead of waiting. Work and inputs are owned (`'static`, shared through `Arc`), so a late
+//! helper can finish or drop its piece after the caller has returned.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{channel, Sender};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 
-/// Helper threads at most, whatever the core count: pieces are a few per core for a full-HD image.
+/// Helpers at most per call, whatever the core count: pieces are a few per core for a full-HD image.
 const MAX_HELPERS: usize = 7;
 
 trait Task: Send + Sync {
@@ -40,54 +39,18 @@ impl<T: Send + Sync, F: Fn(usize) -> T + Send + Sync> Task for Job<T, F> {
     }
 }
 
-type Helper = Sender<Arc<dyn Task>>;
-
-/// The helper threads of this process, started on first use.
-struct Pool {
-    /// The process that started them: a child made by `fork` inherits this memory but not the threads, and a job
-    /// sent to a thread that does not exist would be queued (and its pixels kept) forever.
-    pid: u32,
-    helpers: Vec<Helper>,
-}
-
-/// Senders to this process's helper threads (started again after a fork). A helper that is gone only means the
-/// caller does all the work.
-fn helpers() -> Vec<Helper> {
-    static POOL: Mutex<Option<Pool>> = Mutex::new(None);
-    let pid = std::process::id();
-    let mut pool = POOL.lock().unwrap_or_else(|e| e.into_inner());
-    if pool.as_ref().is_none_or(|p| p.pid != pid) {
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let helpers = (1..cores.min(MAX_HELPERS + 1))
-            .filter_map(|k| {
-                let (tx, rx) = channel::<Arc<dyn Task>>();
-                std::thread::Builder::new()
-                    .name(format!("kf-render-{k}"))
-                    .spawn(move || {
-                        for task in rx {
-                            task.work();
-                        }
-                    })
-                    .ok()
-                    .map(|_| tx)
-            })
-            .collect();
-        *pool = Some(Pool { pid, helpers });
-    }
-    pool.as_ref().map_or_else(Vec::new, |p| p.helpers.clone())
-}
-
-/// `f(0), ..., f(count - 1)` in order, computed by the calling thread and up to `max_helpers` helper threads.
+/// `f(0), ..., f(count - 1)` in order, computed by the calling thread and up to `max_helpers` threads of the
+/// process's pool (`crate::worker_pool`).
 pub fn map_indexed<T, F>(count: usize, max_helpers: usize, f: F) -> Vec<Arc<T>>
 where
     T: Send + Sync + 'static,
     F: Fn(usize) -> T + Send + Sync + 'static,
 {
     let job = Arc::new(Job { next: AtomicUsize::new(0), slots: (0..count).map(|_| OnceLock::new()).collect(), f });
-    if count > 1 && max_helpers > 0 {
-        for tx in helpers().iter().take(max_helpers.min(count - 1)) {
-            let _ = tx.send(job.clone() as Arc<dyn Task>);
-        }
+    let helpers = max_helpers.min(MAX_HELPERS).min(count.saturating_sub(1));
+    for _ in 0..helpers {
+        let job = job.clone() as Arc<dyn Task>;
+        crate::worker_pool::spawn_detached(move || job.work());
     }
     job.work();
     (0..count)
@@ -129,7 +92,7 @@ mod tests {
         let helper_finished = Arc::new(AtomicBool::new(false));
         let (r, h) = (released.clone(), helper_finished.clone());
         let out = map_indexed(2, 1, move |i| {
-            if std::thread::current().name().is_some_and(|n| n.starts_with("kf-render")) {
+            if std::thread::current().name().is_some_and(|n| n.starts_with(crate::worker_pool::THREAD_NAME)) {
                 let start = std::time::Instant::now();
                 while !r.load(Ordering::Acquire) && start.elapsed() < std::time::Duration::from_secs(10) {
                     std::thread::sleep(std::time::Duration::from_millis(1));

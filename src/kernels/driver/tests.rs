@@ -55,7 +55,7 @@ fn warm_up_only_gives_prefix_validity() {
 
 #[test]
 fn boundaries_depend_on_length_only() {
-    let split = Split { min_part_rows: 100, max_parts: 4 };
+    let split = Split { min_part_rows: 100, max_parts: 4, helpers: true };
     assert_eq!(split.boundaries(150), vec![0, 150]);
     assert_eq!(split.boundaries(250), vec![0, 125, 250]);
     assert_eq!(split.boundaries(10_000), vec![0, 2500, 5000, 7500, 10_000]);
@@ -112,7 +112,7 @@ fn walk(n: usize, seed: u64) -> Vec<f64> {
         .collect()
 }
 
-const SMALL_PARTS: Split = Split { min_part_rows: 2_000, max_parts: 8 };
+const SMALL_PARTS: Split = Split { min_part_rows: 2_000, max_parts: 8, helpers: true };
 
 #[test]
 fn a_converging_recursion_split_into_parts_equals_the_unsplit_run_bit_for_bit() {
@@ -268,4 +268,48 @@ fn rsi_after_a_long_flat_stretch_is_recomputed_and_still_exact() {
     );
     // The flat stretch keeps the RSI of its first bar, not 0 or NaN.
     assert!(a[0][11_000] > 0.0 && a[0][11_000] < 100.0);
+}
+
+#[test]
+fn parts_on_the_caller_only_give_the_bits_of_parts_on_the_pool() {
+    // A window kernel's running sums restart at each part, so its last bits depend on where the parts are: a caller
+    // that already runs in parallel must keep the parts and change only the threads.
+    let mut x = walk(50_000, 29);
+    for i in (0..x.len()).step_by(113) {
+        x[i] = f64::NAN;
+    }
+    let kernel = || crate::kernels::rolling::Mean(crate::kernels::blocks::RollingMean::new(20));
+    let [pooled] = run_slices_split(kernel(), [&x], SMALL_PARTS);
+    let [serial] = run_slices_split(kernel(), [&x], SMALL_PARTS.on_caller_only());
+    assert_eq!(
+        pooled.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+        serial.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn a_kernel_panic_in_any_part_unwinds_to_the_caller() {
+    // A kernel that fails on one bar (in the last part): whichever thread computes that part, the caller gets the
+    // panic as an unwind it can catch, as the plugin layer does.
+    #[derive(Clone)]
+    struct FailsAt(f64);
+    impl Kernel<1, 1> for FailsAt {
+        fn step(&mut self, [x]: [f64; 1]) -> [f64; 1] {
+            assert!(x != self.0, "bad bar");
+            [x]
+        }
+        fn restart(&self) -> Option<Restart> {
+            Some(Restart::Window(1))
+        }
+        fn copy(&self) -> Self {
+            self.clone()
+        }
+    }
+    let x: Vec<f64> = (0..20_000).map(f64::from).collect();
+    for split in [SMALL_PARTS, SMALL_PARTS.on_caller_only()] {
+        let caught = std::panic::catch_unwind(|| run_slices_split(FailsAt(19_500.0), [&x], split));
+        assert!(caught.is_err(), "{split:?}");
+    }
+    let [ok] = run_slices_split(FailsAt(-1.0), [&x], SMALL_PARTS);
+    assert_eq!(ok, x);
 }
