@@ -1,4 +1,4 @@
-//! Colours, hex parsing and the built-in theme palettes.
+//! Colours, hex parsing, the built-in theme palettes and the premultiplied → straight alpha conversion.
 
 use super::error::RenderError;
 
@@ -113,6 +113,25 @@ impl Theme {
             text: if dark { Rgba::rgb(0xD1, 0xD4, 0xDC) } else { Rgba::rgb(0x13, 0x17, 0x22) },
             axis: if dark { Rgba::rgb(0x78, 0x7B, 0x86) } else { Rgba::rgb(0x9E, 0x9E, 0x9E) },
             line: Rgba::rgb(0x29, 0x62, 0xFF),
+        }
+    }
+}
+
+/// Premultiplied → straight alpha, in place (opaque pixels are left alone). tiny-skia and the GPU target store
+/// premultiplied pixels; every image format written here wants straight ones.
+pub(crate) fn unpremultiply(data: &mut [u8]) {
+    for px in data.chunks_exact_mut(4) {
+        let a = px[3];
+        if a != 255 {
+            if a == 0 {
+                px[0] = 0;
+                px[1] = 0;
+                px[2] = 0;
+            } else {
+                for c in &mut px[..3] {
+                    *c = ((*c as u32 * 255 + a as u32 / 2) / a as u32).min(255) as u8;
+                }
+            }
         }
     }
 }

@@ -19,8 +19,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use super::checksum::{Adler32, Crc32};
+use super::color::unpremultiply;
 use super::deflate::{write_block, write_sync_flush, BitWriter, Tokens};
-use super::encode::unpremultiply;
 use super::parallel::map_indexed;
 
 /// Whether colour channels are premultiplied by alpha.
