@@ -106,6 +106,15 @@ def _median_atr(func: str, df: pl.DataFrame, high: str | None, low: str | None, 
     return float(value)
 
 
+def _default_box_size(
+    func: str, kind: str, df: pl.DataFrame, high: str | None, low: str | None, close: str | None
+) -> float:
+    """The box size when none is given, shared by the transforms and the charts: 0.75 times the median ATR(14) for
+    renko bricks, the median ATR(14) itself for point-and-figure boxes."""
+    atr = _median_atr(func, df, high, low, close)
+    return 0.75 * atr if kind == "renko" else atr
+
+
 def _with_time(out: pl.DataFrame, df: pl.DataFrame, time: str | None) -> pl.DataFrame:
     """Insert the timestamps of the source rows ``out["bar"]`` after that column."""
     if time is None:
@@ -284,7 +293,7 @@ def renko(
     func = "renko"
     df = _frame(func, df)
     if box_size is None:
-        box_size = 0.75 * _median_atr(func, df, high, low, close)
+        box_size = _default_box_size(func, "renko", df, high, low, close)
     box_size = _positive(func, "box_size", box_size)
     c = _cols(func, df, ("close",), {"close": close})["close"]
     tcol = _time_column(func, df, time)
@@ -357,7 +366,7 @@ def pnf(
     _choice(func, "source", source, ("hl", "close"))
     reversal = _count(func, "reversal", reversal)
     if box_size is None:
-        box_size = _median_atr(func, df, high, low, close)
+        box_size = _default_box_size(func, "pnf", df, high, low, close)
     box_size = _positive(func, "box_size", box_size)
     if source == "hl":
         cols = _cols(func, df, ("high", "low"), {"high": high, "low": low})

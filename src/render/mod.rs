@@ -1,9 +1,11 @@
 //! Chart rendering in pure Rust.
 //!
-//! Data flows one way: [`Input`] (borrowed columns) + [`Options`] → [`Scene`] (layout, scales, ticks, draw list;
-//! more bars than pixel columns are aggregated per column first) → a [`Backend`] ([`CpuBackend`] on tiny-skia, or
-//! [`SvgBackend`]; with the `gpu` feature, `gpu::render_gpu` on wgpu, chosen by [`Options::engine`]) → an encoder
-//! (PNG, raw RGBA, SVG, lossless WebP). [`render`] runs the whole pipeline.
+//! Data flows one way: [`Input`] (borrowed columns, or the bar kernels' [`Brick`]s / [`PnfColumn`]s) + [`Options`]
+//! → [`Scene`] (layout, scales, ticks, draw list; more bars than pixel columns are aggregated per column first) →
+//! a [`Backend`] ([`CpuBackend`] on tiny-skia, or [`SvgBackend`]; with the `gpu` feature, `gpu::render_gpu` on
+//! wgpu, chosen by [`Options::engine`]) → one encoder chosen by the format in `encode::encode` (PNG `fast` from the
+//! premultiplied pixmap, otherwise from straight RGBA: PNG `balanced` / `best`, raw RGBA, lossless WebP; SVG is
+//! written from the scene). [`render`] runs the whole pipeline.
 //!
 //! ```
 //! use polars_kimsfinance::render::{render, Columns, Options};
@@ -45,8 +47,7 @@ use encode::Pixels;
 pub use encode::{encode_png, encode_webp};
 pub use error::RenderError;
 pub use options::{
-    ChartKind, ColorOverrides, Columns, Engine, Format, Input, Options, PnfColumn, PnfMark, PngSpeed, RenkoBrick,
-    Series, SubPanel,
+    Brick, ChartKind, ColorOverrides, Columns, Engine, Format, Input, Options, PnfColumn, PngSpeed, Series, SubPanel,
 };
 pub use scene::{
     build_scene, Anchor, PanelKind, PanelLayout, Primitive, RectF, Scene, XTick, YScale, YTick, MAX_SIZE, MIN_SIZE,

@@ -1,7 +1,9 @@
-//! What to draw (`Input`: bars, Renko bricks or point-and-figure columns) and how (`Options`).
+//! What to draw (`Input`: bars, Renko bricks or point-and-figure columns) and how (`Options`). Bricks and columns
+//! are the bar kernels' own types (`kernels::bars`), so a chart draws what the transforms return.
 
 use super::color::Theme;
 use super::error::RenderError;
+pub use crate::kernels::bars::{Brick, PnfColumn};
 
 /// The chart type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -134,46 +136,21 @@ pub struct Columns<'a> {
     pub volume: Option<&'a [f64]>,
 }
 
-/// One Renko brick.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct RenkoBrick {
-    /// Where the brick starts.
-    pub open: f64,
-    /// Where it ends; above `open` for an up brick.
-    pub close: f64,
-}
-
-/// Whether a point-and-figure column is rising (X) or falling (O).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PnfMark {
-    /// Rising column.
-    X,
-    /// Falling column.
-    O,
-}
-
-/// One point-and-figure column: boxes of `box_size` from `bottom` to `top`.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct PnfColumn {
-    /// X or O.
-    pub mark: PnfMark,
-    /// Upper edge of the highest box.
-    pub top: f64,
-    /// Lower edge of the lowest box.
-    pub bottom: f64,
-    /// Box height in price units (> 0).
-    pub box_size: f64,
-}
-
 /// The data to draw. Build it with `Input::from(columns)`, or the variants directly.
 #[derive(Debug, Clone, Copy)]
 pub enum Input<'a> {
     /// Time bars (candle, ohlc, line, line_filled, hollow, heikin_ashi).
     Bars(Columns<'a>),
-    /// Renko bricks (kind renko).
-    Renko(&'a [RenkoBrick]),
-    /// Point-and-figure columns (kind pnf).
-    Pnf(&'a [PnfColumn]),
+    /// Renko bricks (kind renko), as `kernels::bars::renko` computes them.
+    Renko(&'a [Brick]),
+    /// Point-and-figure columns (kind pnf), as `kernels::bars::pnf` computes them: box levels in units of
+    /// `box_size` (a column spans `bottom * box_size .. (top + 1) * box_size`).
+    Pnf {
+        /// The columns.
+        columns: &'a [PnfColumn],
+        /// Box height in price units (> 0).
+        box_size: f64,
+    },
 }
 
 impl<'a> From<Columns<'a>> for Input<'a> {
