@@ -29,12 +29,14 @@ from .catalogue import BY_NAME
 from .functions import FUNCTIONS
 from .namespaces import DataFrameNamespace, LazyFrameNamespace, _frame_expr, resolve_columns
 
-KINDS = ("candle", "ohlc", "line", "line_filled", "hollow", "renko", "pnf", "heikin_ashi")
-THEMES = ("classic", "modern", "tradingview", "light")
-FORMATS = ("png", "svg", "webp", "rgba")
-SPEEDS = ("fast", "balanced", "best")
-COLOR_KEYS = ("background", "up", "down", "grid", "text", "line")
-MIN_SIZE, MAX_SIZE = 64, 16384
+# The option vocabularies come from the renderer itself (src/render/options.rs), so they cannot drift apart.
+KINDS: tuple[str, ...] = tuple(_internal.KINDS)
+THEMES: tuple[str, ...] = tuple(_internal.THEMES)
+FORMATS: tuple[str, ...] = tuple(_internal.FORMATS)
+SPEEDS: tuple[str, ...] = tuple(_internal.SPEEDS)
+COLOR_KEYS: tuple[str, ...] = tuple(_internal.COLOR_KEYS)
+MIN_SIZE: int = _internal.MIN_SIZE
+MAX_SIZE: int = _internal.MAX_SIZE
 
 _HEX = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})")
 _MIME = {"png": "image/png", "svg": "image/svg+xml", "webp": "image/webp", "rgba": "image/png"}

@@ -121,18 +121,11 @@ fn timestamps(s: &Series) -> PyResult<Cow<'_, [i64]>> {
 fn parse_colors(colors: Option<HashMap<String, String>>) -> PyResult<ColorOverrides> {
     let mut out = ColorOverrides::default();
     for (key, value) in colors.unwrap_or_default() {
-        let slot = match key.as_str() {
-            "background" => &mut out.background,
-            "up" => &mut out.up,
-            "down" => &mut out.down,
-            "grid" => &mut out.grid,
-            "text" => &mut out.text,
-            "line" => &mut out.line,
-            _ => {
-                return Err(value_error(format_args!(
-                    "render: colors has an unknown key '{key}'; valid keys: background, up, down, grid, text, line"
-                )))
-            }
+        let Some(slot) = out.slot_mut(&key) else {
+            return Err(value_error(format_args!(
+                "render: colors has an unknown key '{key}'; valid keys: {}",
+                ColorOverrides::KEYS.join(", ")
+            )));
         };
         *slot = Some(value);
     }
@@ -491,5 +484,13 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_render, m)?)?;
     m.add_function(wrap_pyfunction!(_decode_image, m)?)?;
     m.add_function(wrap_pyfunction!(_encode_png, m)?)?;
+    // The option vocabularies, so Python documents and checks the names this renderer accepts.
+    m.add("KINDS", ChartKind::ALL.map(ChartKind::name))?;
+    m.add("THEMES", Theme::ALL.map(Theme::name))?;
+    m.add("FORMATS", Format::NAMES)?;
+    m.add("SPEEDS", PngSpeed::NAMES)?;
+    m.add("COLOR_KEYS", ColorOverrides::KEYS)?;
+    m.add("MIN_SIZE", MIN_SIZE)?;
+    m.add("MAX_SIZE", MAX_SIZE)?;
     Ok(())
 }

@@ -74,6 +74,9 @@ pub enum Theme {
 }
 
 impl Theme {
+    /// All themes, in documentation order.
+    pub const ALL: [Theme; 4] = [Theme::Classic, Theme::Modern, Theme::TradingView, Theme::Light];
+
     /// Parses `classic`, `modern`, `tradingview` or `light` (case-insensitive).
     pub fn parse(name: &str) -> Result<Theme, RenderError> {
         match name.to_ascii_lowercase().as_str() {

@@ -48,10 +48,9 @@ pub use encode::{encode_png, encode_webp};
 pub use error::RenderError;
 pub use options::{
     Brick, ChartKind, ColorOverrides, Columns, Engine, Format, Input, Options, PnfColumn, PngSpeed, Series, SubPanel,
+    MAX_SIZE, MIN_SIZE,
 };
-pub use scene::{
-    build_scene, Anchor, PanelKind, PanelLayout, Primitive, RectF, Scene, XTick, YScale, YTick, MAX_SIZE, MIN_SIZE,
-};
+pub use scene::{build_scene, Anchor, PanelKind, PanelLayout, Primitive, RectF, Scene, XTick, YScale, YTick};
 pub use svg::SvgBackend;
 
 /// Where the time went, in microseconds.

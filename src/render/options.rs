@@ -5,6 +5,11 @@ use super::color::Theme;
 use super::error::RenderError;
 pub use crate::kernels::bars::{Brick, PnfColumn};
 
+/// Smallest accepted image side.
+pub const MIN_SIZE: u32 = 64;
+/// Largest accepted image side.
+pub const MAX_SIZE: u32 = 16384;
+
 /// The chart type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ChartKind {
@@ -75,6 +80,9 @@ pub enum PngSpeed {
 }
 
 impl PngSpeed {
+    /// The preset names, in documentation order.
+    pub const NAMES: [&'static str; 3] = ["fast", "balanced", "best"];
+
     /// Parses `fast`, `balanced` or `best`.
     pub fn parse(name: &str) -> Result<PngSpeed, RenderError> {
         match name.to_ascii_lowercase().as_str() {
@@ -106,6 +114,9 @@ impl Default for Format {
 }
 
 impl Format {
+    /// The format names, in documentation order (`raw` is also accepted for `rgba`).
+    pub const NAMES: [&'static str; 4] = ["png", "svg", "webp", "rgba"];
+
     /// Parses `png`, `rgba`, `svg` or `webp`; `speed` is used for PNG only.
     pub fn parse(name: &str, speed: PngSpeed) -> Result<Format, RenderError> {
         match name.to_ascii_lowercase().as_str() {
@@ -196,6 +207,24 @@ pub struct ColorOverrides {
     pub text: Option<String>,
     /// Line-chart price line.
     pub line: Option<String>,
+}
+
+impl ColorOverrides {
+    /// The override keys, in documentation order.
+    pub const KEYS: [&'static str; 6] = ["background", "up", "down", "grid", "text", "line"];
+
+    /// The override for `key` (one of [`ColorOverrides::KEYS`]), or `None` for an unknown key.
+    pub fn slot_mut(&mut self, key: &str) -> Option<&mut Option<String>> {
+        match key {
+            "background" => Some(&mut self.background),
+            "up" => Some(&mut self.up),
+            "down" => Some(&mut self.down),
+            "grid" => Some(&mut self.grid),
+            "text" => Some(&mut self.text),
+            "line" => Some(&mut self.line),
+            _ => None,
+        }
+    }
 }
 
 /// Which rasteriser draws the scene (SVG output is always written by the SVG backend).

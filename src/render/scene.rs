@@ -3,7 +3,7 @@
 use super::color::{Palette, Rgba, SERIES_COLORS};
 use super::data::{self, range_of, Bars};
 use super::error::RenderError;
-use super::options::{ChartKind, Input, Options, PnfColumn, SubPanel};
+use super::options::{ChartKind, Input, Options, PnfColumn, SubPanel, MAX_SIZE, MIN_SIZE};
 use super::text::{line_metrics, text_width};
 use super::ticks::{format_compact, format_fixed, format_time, nice_ticks, TimeFormat, TimeStep};
 
@@ -248,11 +248,6 @@ impl Scene {
         (left, bw)
     }
 }
-
-/// Smallest and largest accepted image side.
-pub const MIN_SIZE: u32 = 64;
-/// Largest accepted image side.
-pub const MAX_SIZE: u32 = 16384;
 
 fn body_and_wick(slot: f32, font: f32) -> (f32, f32) {
     let wick = (font / 14.0).round().max(1.0);
