@@ -19,23 +19,24 @@ import time as _time
 from collections.abc import Mapping, Sequence
 from numbers import Real
 from pathlib import Path
-from typing import Any, Union
+from typing import Any, NamedTuple, Union
 
 import polars as pl
 
 from . import _internal
-from . import transforms as _transforms
 from .catalogue import BY_NAME
-from .columns import TIME_NAMES, frame_expr, median_atr, optional_column, resolve_columns, time_column
+from .columns import TIME_NAMES, default_box_size, frame_expr, optional_column, resolve_columns, time_column
 from .functions import FUNCTIONS
 from .namespaces import DataFrameNamespace, LazyFrameNamespace
 
-KINDS = ("candle", "ohlc", "line", "line_filled", "hollow", "renko", "pnf", "heikin_ashi")
-THEMES = ("classic", "modern", "tradingview", "light")
-FORMATS = ("png", "svg", "webp", "rgba")
-SPEEDS = ("fast", "balanced", "best")
-COLOR_KEYS = ("background", "up", "down", "grid", "text", "line")
-MIN_SIZE, MAX_SIZE = 64, 16384
+# The option vocabularies come from the renderer itself (src/render/options.rs), so they cannot drift apart.
+KINDS: tuple[str, ...] = tuple(_internal.KINDS)
+THEMES: tuple[str, ...] = tuple(_internal.THEMES)
+FORMATS: tuple[str, ...] = tuple(_internal.FORMATS)
+SPEEDS: tuple[str, ...] = tuple(_internal.SPEEDS)
+COLOR_KEYS: tuple[str, ...] = tuple(_internal.COLOR_KEYS)
+MIN_SIZE: int = _internal.MIN_SIZE
+MAX_SIZE: int = _internal.MAX_SIZE
 
 _HEX = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})")
 _MIME = {"png": "image/png", "svg": "image/svg+xml", "webp": "image/webp", "rgba": "image/png"}
@@ -399,6 +400,91 @@ def render(
     t0 = _time.perf_counter()
     if not isinstance(df, pl.DataFrame):
         raise TypeError(f"{_FUNC}: expected a polars DataFrame, got {type(df).__name__}")
+    opts = _check_options(
+        kind=kind,
+        fill=fill,
+        width=width,
+        height=height,
+        theme=theme,
+        format=format,
+        speed=speed,
+        antialias=antialias,
+        colors=colors,
+        title=title,
+        volume=volume,
+        box_size=box_size,
+        reversal=reversal,
+        overlays=overlays,
+        panels=panels,
+    )
+    if df.height == 0:
+        raise ValueError(f"{_FUNC}: the frame is empty (0 rows, columns {df.columns}); nothing to draw")
+    overrides = {"open": open, "high": high, "low": low, "close": close}
+    roles, draw_volume = _column_roles(df, opts, overrides, volume)
+    prices = _price_input(df, opts, roles, _time_series(df, time), draw_volume, overrides)
+    overlay_lines = [line for spec in opts.overlays for line in _spec_lines("overlay", spec, df, roles)[1]]
+    panel_args = [_panel(spec, df, roles) for spec in opts.panels]
+
+    t1 = _time.perf_counter()
+    prepare_ms = (t1 - t0) * 1000.0
+    data, w, h_, fmt, timings = _internal._render(
+        opts.kind,
+        prices.bars,
+        renko=prices.renko,
+        pnf=prices.pnf,
+        overlays=overlay_lines,
+        panels=panel_args,
+        width=opts.width,
+        height=opts.height,
+        theme=opts.theme,
+        colors=opts.colors,
+        volume=draw_volume,
+        antialias=opts.antialias,
+        title=title,
+        format=opts.format,
+        speed=opts.speed,
+        engine=engine,
+    )
+    timings = {"prepare_ms": prepare_ms, "call_ms": (_time.perf_counter() - t1) * 1000.0, **timings}
+    return ChartImage(data, width=w, height=h_, format=fmt, timings=timings)
+
+
+class _Options(NamedTuple):
+    """The checked options of one ``render`` call (names lower-cased, ``line`` + ``fill`` as ``line_filled``)."""
+
+    kind: str
+    width: int
+    height: int
+    theme: str
+    format: str
+    speed: str
+    antialias: bool
+    colors: dict[str, str] | None
+    box_size: float | None
+    reversal: int
+    overlays: list[Any]
+    panels: list[Any]
+
+
+def _check_options(
+    *,
+    kind: Any,
+    fill: Any,
+    width: Any,
+    height: Any,
+    theme: Any,
+    format: Any,
+    speed: Any,
+    antialias: Any,
+    colors: Any,
+    title: Any,
+    volume: Any,
+    box_size: Any,
+    reversal: Any,
+    overlays: Any,
+    panels: Any,
+) -> _Options:
+    """Every argument check that needs no frame, in the order the errors are reported."""
     kind = _choice("kind", kind, KINDS)
     if _flag("fill", fill) and kind == "line":
         kind = "line_filled"
@@ -421,12 +507,18 @@ def render(
     overlay_specs, panel_specs = _as_list("overlays", overlays), _as_list("panels", panels)
     if kind in ("renko", "pnf") and (overlay_specs or panel_specs):
         raise ValueError(f"{_FUNC}: overlays and panels need time bars; kind {kind!r} draws bricks / columns")
-    if df.height == 0:
-        raise ValueError(f"{_FUNC}: the frame is empty (0 rows, columns {df.columns}); nothing to draw")
+    return _Options(
+        kind, width, height, theme, format, speed, antialias, colors_, box_size, reversal, overlay_specs, panel_specs
+    )
 
-    # Columns.
-    overrides = {"open": open, "high": high, "low": low, "close": close}
+
+def _column_roles(
+    df: pl.DataFrame, opts: _Options, overrides: dict[str, str | None], volume: bool | str
+) -> tuple[dict[str, str], bool]:
+    """The frame's column for each price role the kind reads (and ``volume`` when found), and whether the volume
+    panel is drawn."""
     available = df.columns
+    kind = opts.kind
     if kind in ("line", "line_filled"):
         roles = resolve_columns(_FUNC, available, ["close"], overrides)
         try:
@@ -445,7 +537,7 @@ def render(
     vcol = None
     if isinstance(volume, str):
         vcol = resolve_columns(_FUNC, available, ["volume"], {"volume": volume})["volume"]
-    elif volume or overlay_specs or panel_specs:
+    elif volume or opts.overlays or opts.panels:
         vcol = optional_column(_FUNC, df, ("volume",), None)
     if vcol is not None:
         _numeric("volume", df, vcol)
@@ -456,6 +548,11 @@ def render(
         # Series.max skips NaN (all-NaN gives NaN, which is not > 0) and, unlike a select, runs no query plan.
         top = df.get_column(vcol).max()
         draw_volume = top is not None and top > 0
+    return roles, draw_volume
+
+
+def _time_series(df: pl.DataFrame, time: str | None) -> pl.Series | None:
+    """The Date / Datetime column that labels the x axis, or None (the axis then shows bar numbers)."""
     if time is not None:
         tcol = time_column(_FUNC, df, time)
         dtype = df.schema[time]
@@ -465,75 +562,59 @@ def render(
         tcol = time_column(_FUNC, df, None)
         if tcol is not None and not (df.schema[tcol] == pl.Date or isinstance(df.schema[tcol], pl.Datetime)):
             tcol = None  # e.g. an unparsed date string: label bars by number
-    tseries = df.get_column(tcol) if tcol is not None else None
+    return df.get_column(tcol) if tcol is not None else None
 
-    bars = renko = pnf = None
+
+class _Prices(NamedTuple):
+    """What the kind draws from: time bars, or the prices (and box parameters) of renko bricks or pnf columns."""
+
+    bars: tuple | None = None
+    renko: tuple | None = None
+    pnf: tuple | None = None
+
+
+def _price_input(
+    df: pl.DataFrame,
+    opts: _Options,
+    roles: dict[str, str],
+    tseries: pl.Series | None,
+    draw_volume: bool,
+    overrides: dict[str, str | None],
+) -> _Prices:
+    """The per-kind preparation: Heikin-Ashi candles, the default box size, the bar columns."""
+    kind, box_size = opts.kind, opts.box_size
+    # Renko bricks and point-and-figure columns are computed by the Rust binding from these prices, with the same
+    # kernels (and the same default box sizes) as df.kf.renko / df.kf.pnf.
     if kind == "renko":
-        bricks = _transforms.renko(df, box_size, close=roles["close"], high=high, low=low)
-        if bricks.height == 0:
-            raise ValueError(
-                f"{_FUNC}: the closes never move a full box, so there are no renko bricks; pass a smaller box_size"
-            )
-        renko = (bricks["open"], bricks["close"])
-    elif kind == "pnf":
+        if box_size is None:
+            box_size = default_box_size("renko", "renko", df, overrides["high"], overrides["low"], roles["close"])
+        return _Prices(renko=(df.get_column(roles["close"]), float(box_size)))
+    if kind == "pnf":
         _first_high_below_low(df, roles["high"], roles["low"])
         if box_size is None:
-            box_size = median_atr(_FUNC, df, roles["high"], roles["low"], close)
-        cols = _transforms.pnf(df, box_size, reversal, high=roles["high"], low=roles["low"])
-        if cols.height == 0:
-            raise ValueError(
-                f"{_FUNC}: the prices never span {reversal} boxes of {box_size}, so there are no point-and-figure "
-                "columns; pass a smaller box_size or reversal"
-            )
-        pnf = (cols["kind"] == "X", cols["top"], cols["bottom"], float(box_size))
-    else:
-        o, h, lo, c = (df.get_column(roles.get(r, roles["close"])) for r in ("open", "high", "low", "close"))
-        if kind == "heikin_ashi":
-            _first_high_below_low(df, roles["high"], roles["low"])
-            ha = df.select(
-                FUNCTIONS["heikin_ashi"](
-                    open=pl.col(roles["open"]),
-                    high=pl.col(roles["high"]),
-                    low=pl.col(roles["low"]),
-                    close=pl.col(roles["close"]),
-                ).alias("ha")
-            ).unnest("ha")
-            o, h, lo, c = (ha.get_column(f"ha_{r}") for r in ("open", "high", "low", "close"))
-        v = df.get_column(vcol) if draw_volume else None
-        bars = (tseries, o, h, lo, c, v)
+            box_size = default_box_size(_FUNC, "pnf", df, roles["high"], roles["low"], overrides["close"])
+        return _Prices(pnf=(df.get_column(roles["high"]), df.get_column(roles["low"]), float(box_size), opts.reversal))
+    o, h, lo, c = (df.get_column(roles.get(r, roles["close"])) for r in ("open", "high", "low", "close"))
+    if kind == "heikin_ashi":
+        _first_high_below_low(df, roles["high"], roles["low"])
+        ha = df.select(
+            FUNCTIONS["heikin_ashi"](
+                open=pl.col(roles["open"]),
+                high=pl.col(roles["high"]),
+                low=pl.col(roles["low"]),
+                close=pl.col(roles["close"]),
+            ).alias("ha")
+        ).unnest("ha")
+        o, h, lo, c = (ha.get_column(f"ha_{r}") for r in ("open", "high", "low", "close"))
+    v = df.get_column(roles["volume"]) if draw_volume else None
+    return _Prices(bars=(tseries, o, h, lo, c, v))
 
-    overlay_lines = []
-    for spec in overlay_specs:
-        _, lines = _spec_lines("overlay", spec, df, roles)
-        overlay_lines += lines
-    panel_args = []
-    for spec in panel_specs:
-        panel_title, lines = _spec_lines("panel", spec, df, roles)
-        hist = next((s for name, s, _ in lines if _is_histogram(name)), None)
-        panel_args.append((panel_title, [line for line in lines if line[1] is not hist], hist))
 
-    t1 = _time.perf_counter()
-    prepare_ms = (t1 - t0) * 1000.0
-    data, w, h_, fmt, timings = _internal._render(
-        kind,
-        bars,
-        renko=renko,
-        pnf=pnf,
-        overlays=overlay_lines,
-        panels=panel_args,
-        width=width,
-        height=height,
-        theme=theme,
-        colors=colors_,
-        volume=draw_volume,
-        antialias=antialias,
-        title=title,
-        format=format,
-        speed=speed,
-        engine=engine,
-    )
-    timings = {"prepare_ms": prepare_ms, "call_ms": (_time.perf_counter() - t1) * 1000.0, **timings}
-    return ChartImage(data, width=w, height=h_, format=fmt, timings=timings)
+def _panel(spec: Any, df: pl.DataFrame, roles: dict[str, str]) -> tuple[str, list[Any], pl.Series | None]:
+    """One sub-panel: its title, its lines, and the first field named like a histogram drawn as one."""
+    panel_title, lines = _spec_lines("panel", spec, df, roles)
+    hist = next((s for name, s, _ in lines if _is_histogram(name)), None)
+    return panel_title, [line for line in lines if line[1] is not hist], hist
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -95,6 +95,15 @@ def median_atr(func: str, df: pl.DataFrame, high: str | None, low: str | None, c
     return float(value)
 
 
+def default_box_size(
+    func: str, kind: str, df: pl.DataFrame, high: str | None, low: str | None, close: str | None
+) -> float:
+    """The box size when none is given, shared by the transforms and the charts: 0.75 times the median ATR(14) for
+    renko bricks, the median ATR(14) itself for point-and-figure boxes."""
+    atr = median_atr(func, df, high, low, close)
+    return 0.75 * atr if kind == "renko" else atr
+
+
 def method_signature(ind: Indicator) -> inspect.Signature:
     """The signature of the indicator's DataFrame method: its parameters, then each input as a column-name
     keyword (and ``name`` for a single output)."""

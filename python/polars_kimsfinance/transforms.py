@@ -19,7 +19,7 @@ from typing import Any, Callable
 import polars as pl
 
 from . import _internal
-from .columns import TIME_NAMES, median_atr, optional_column, resolve_columns, time_column
+from .columns import TIME_NAMES, default_box_size, median_atr, optional_column, resolve_columns, time_column
 from .namespaces import DataFrameNamespace, LazyFrameNamespace
 
 _ROLE_NAMES = {"open", "high", "low", "close", "volume", "price", "size", *TIME_NAMES}
@@ -246,7 +246,7 @@ def renko(
     func = "renko"
     df = _frame(func, df)
     if box_size is None:
-        box_size = 0.75 * median_atr(func, df, high, low, close)
+        box_size = default_box_size(func, "renko", df, high, low, close)
     box_size = _positive(func, "box_size", box_size)
     c = _cols(func, df, ("close",), {"close": close})["close"]
     tcol = time_column(func, df, time)
@@ -319,7 +319,7 @@ def pnf(
     _choice(func, "source", source, ("hl", "close"))
     reversal = _count(func, "reversal", reversal)
     if box_size is None:
-        box_size = median_atr(func, df, high, low, close)
+        box_size = default_box_size(func, "pnf", df, high, low, close)
     box_size = _positive(func, "box_size", box_size)
     if source == "hl":
         cols = _cols(func, df, ("high", "low"), {"high": high, "low": low})

@@ -19,9 +19,10 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 
 use crate::adapter::{self, Engine};
+use crate::kernels::bars;
 use crate::render::{
-    self, ChartKind, ColorOverrides, Columns, Format, Input, Options, PnfColumn, PnfMark, PngSpeed, RenderError,
-    RenkoBrick, Series as Line, SubPanel, Theme, MAX_SIZE, MIN_SIZE,
+    self, ChartKind, ColorOverrides, Columns, Format, Input, Options, PngSpeed, RenderError, Series as Line, SubPanel,
+    Theme, MAX_SIZE, MIN_SIZE,
 };
 
 /// `(time, open, high, low, close, volume)`; time and volume optional.
@@ -30,11 +31,10 @@ type BarsArg = (Option<PySeries>, PySeries, PySeries, PySeries, PySeries, Option
 type LineArg = (String, PySeries, Option<String>);
 /// `(title, lines, histogram)`.
 type PanelArg = (String, Vec<LineArg>, Option<PySeries>);
-/// `(open, close)` of the bricks.
-type RenkoArg = (PySeries, PySeries);
-/// `(rising, top, bottom, box_size)`: `rising` is Boolean (X columns), `top` / `bottom` the prices of the highest
-/// and lowest box (a box at price `p` spans `p .. p + box_size`).
-type PnfArg = (PySeries, PySeries, PySeries, f64);
+/// `(close, box_size)`: the bricks are computed here by `kernels::bars::renko`, as `df.kf.renko` does.
+type RenkoArg = (PySeries, f64);
+/// `(high, low, box_size, reversal)`: the columns are computed here by `kernels::bars::pnf`, as `df.kf.pnf` does.
+type PnfArg = (PySeries, PySeries, f64, i64);
 
 fn value_error(e: impl Display) -> PyErr {
     PyValueError::new_err(e.to_string())
@@ -121,22 +121,38 @@ fn timestamps(s: &Series) -> PyResult<Cow<'_, [i64]>> {
 fn parse_colors(colors: Option<HashMap<String, String>>) -> PyResult<ColorOverrides> {
     let mut out = ColorOverrides::default();
     for (key, value) in colors.unwrap_or_default() {
-        let slot = match key.as_str() {
-            "background" => &mut out.background,
-            "up" => &mut out.up,
-            "down" => &mut out.down,
-            "grid" => &mut out.grid,
-            "text" => &mut out.text,
-            "line" => &mut out.line,
-            _ => {
-                return Err(value_error(format_args!(
-                    "render: colors has an unknown key '{key}'; valid keys: background, up, down, grid, text, line"
-                )))
-            }
+        let Some(slot) = out.slot_mut(&key) else {
+            return Err(value_error(format_args!(
+                "render: colors has an unknown key '{key}'; valid keys: {}",
+                ColorOverrides::KEYS.join(", ")
+            )));
         };
         *slot = Some(value);
     }
     Ok(out)
+}
+
+/// Runs a brick kernel without the GIL; its error (or a panic) becomes a `ValueError` / `RuntimeError`.
+fn compute<T: Send>(
+    what: &str,
+    py: Python<'_>,
+    kernel: impl FnOnce() -> Result<Vec<T>, crate::kernels::KernelError> + Send,
+) -> PyResult<Vec<T>> {
+    match py.detach(|| catch_unwind(AssertUnwindSafe(kernel))) {
+        Ok(Ok(out)) => Ok(out),
+        Ok(Err(e)) => Err(value_error(e)),
+        Err(panic) => {
+            Err(PyRuntimeError::new_err(format!("render: internal error in {what}: {}", panic_message(&*panic))))
+        }
+    }
+}
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_string())
 }
 
 fn size(param: &str, value: i64) -> PyResult<u32> {
@@ -210,7 +226,8 @@ fn format_name(f: Format) -> &'static str {
     }
 }
 
-/// Draws a chart. `bars` for the time-bar kinds, `renko` / `pnf` for those kinds. Returns
+/// Draws a chart. `bars` for the time-bar kinds; `renko=(close, box_size)` / `pnf=(high, low, box_size, reversal)`
+/// for those kinds, whose bricks / columns are computed here. Returns
 /// `(bytes, width, height, format, timings)`.
 #[pyfunction]
 #[pyo3(signature = (
@@ -263,30 +280,38 @@ fn _render<'py>(
         }
         None => None,
     };
-    let bricks: Vec<RenkoBrick> = match &renko {
-        Some((o, c)) => {
-            let (o, c) = (floats("renko open", &o.0)?, floats("renko close", &c.0)?);
-            o.iter().zip(c.iter()).map(|(&open, &close)| RenkoBrick { open, close }).collect()
+    // Bricks and columns come from the same kernels as the frame transforms; computed with the GIL released and
+    // panics caught, like the drawing.
+    let (bricks, columns, box_size) = match (kind, &renko, &pnf) {
+        (ChartKind::Renko, Some((close, box_size)), _) => {
+            let close = floats("close", &close.0)?;
+            (compute("renko", py, || bars::renko(&close, *box_size))?, Vec::new(), *box_size)
         }
-        None => Vec::new(),
-    };
-    let columns: Vec<PnfColumn> = match &pnf {
-        Some((rising, top, bottom, box_size)) => {
-            let rising = rising.0.bool().map_err(value_error)?;
-            let (top, bottom) = (floats("pnf top", &top.0)?, floats("pnf bottom", &bottom.0)?);
-            rising
-                .iter()
-                .zip(top.iter().zip(bottom.iter()))
-                .map(|(up, (&top, &bottom))| PnfColumn {
-                    mark: if up.unwrap_or(false) { PnfMark::X } else { PnfMark::O },
-                    top: top + box_size,
-                    bottom,
-                    box_size: *box_size,
-                })
-                .collect()
+        (ChartKind::Pnf, _, Some((high, low, box_size, reversal))) => {
+            let (high, low) = (floats("high", &high.0)?, floats("low", &low.0)?);
+            let reversal = usize::try_from(*reversal)
+                .map_err(|_| value_error(format_args!("render: reversal must be an integer >= 1, got {reversal}")))?;
+            (Vec::new(), compute("pnf", py, || bars::pnf(&high, &low, *box_size, reversal))?, *box_size)
         }
-        None => Vec::new(),
+        (ChartKind::Renko | ChartKind::Pnf, _, _) => {
+            return Err(value_error(format_args!(
+                "render: kind '{0}' needs its price columns and box size ({0}=...)",
+                kind.name()
+            )))
+        }
+        _ => (Vec::new(), Vec::new(), 0.0),
     };
+    if kind == ChartKind::Renko && bricks.is_empty() {
+        return Err(value_error(
+            "render: the closes never move a full box, so there are no renko bricks; pass a smaller box_size",
+        ));
+    }
+    if let (ChartKind::Pnf, true, Some((_, _, _, reversal))) = (kind, columns.is_empty(), &pnf) {
+        return Err(value_error(format_args!(
+            "render: the prices never span {reversal} boxes of {box_size:?}, so there are no point-and-figure \
+             columns; pass a smaller box_size or reversal"
+        )));
+    }
     let overlay_data = borrow_lines("overlay", &held.overlays)?;
     let panel_data = held
         .panels
@@ -299,7 +324,7 @@ fn _render<'py>(
 
     let input = match (kind, &bar_data) {
         (ChartKind::Renko, _) => Input::Renko(&bricks),
-        (ChartKind::Pnf, _) => Input::Pnf(&columns),
+        (ChartKind::Pnf, _) => Input::Pnf { columns: &columns, box_size },
         (_, Some((t, [o, h, l, c], v))) => {
             Input::Bars(Columns { timestamps: t.as_deref(), open: o, high: h, low: l, close: c, volume: v.as_deref() })
         }
@@ -330,7 +355,7 @@ fn _render<'py>(
     let candles = match &input {
         Input::Bars(c) => c.close.len(),
         Input::Renko(b) => b.len(),
-        Input::Pnf(c) => c.len(),
+        Input::Pnf { columns, .. } => columns.len(),
     };
     let mut stats = adapter::Tracked::start(adapter::Op::Render, candles as u64);
     let selection = adapter::select_engine(requested, candles as u64, adapter::gpu_presence).map_err(value_error)?;
@@ -353,11 +378,7 @@ fn _render<'py>(
         Ok(Ok(out)) => out,
         Ok(Err(e)) => return Err(render_error(e, names.as_ref())),
         Err(panic) => {
-            let msg = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".to_string());
+            let msg = panic_message(&*panic);
             return Err(PyRuntimeError::new_err(format!("render: internal error in the renderer: {msg}")));
         }
     };
@@ -463,5 +484,13 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_render, m)?)?;
     m.add_function(wrap_pyfunction!(_decode_image, m)?)?;
     m.add_function(wrap_pyfunction!(_encode_png, m)?)?;
+    // The option vocabularies, so Python documents and checks the names this renderer accepts.
+    m.add("KINDS", ChartKind::ALL.map(ChartKind::name))?;
+    m.add("THEMES", Theme::ALL.map(Theme::name))?;
+    m.add("FORMATS", Format::NAMES)?;
+    m.add("SPEEDS", PngSpeed::NAMES)?;
+    m.add("COLOR_KEYS", ColorOverrides::KEYS)?;
+    m.add("MIN_SIZE", MIN_SIZE)?;
+    m.add("MAX_SIZE", MAX_SIZE)?;
     Ok(())
 }

@@ -1,85 +1,9 @@
-//! The two checksums a PNG needs: CRC-32 (every chunk) and Adler-32 (the zlib stream), written for the fast
-//! encoder so that long runs of repeated pixels cost O(1) instead of one step per byte.
+//! Adler-32 (the zlib stream's trailer), written for the fast encoder so that long runs of repeated pixels cost
+//! O(1) instead of one step per byte, and checksums of consecutive strips join without re-reading them. No crate
+//! offers either. The chunks' CRC-32 comes from `crc32fast` (see `png_fast::chunk`).
 
 /// Adler-32's modulus (the largest prime below 2^16).
 const MOD: u64 = 65_521;
-
-/// Eight 256-entry tables for CRC-32 (polynomial 0xEDB88320, reflected), so the loop consumes 8 bytes per step.
-static CRC_TABLES: [[u32; 256]; 8] = crc_tables();
-
-const fn crc_tables() -> [[u32; 256]; 8] {
-    let mut t = [[0u32; 256]; 8];
-    let mut i = 0;
-    while i < 256 {
-        let mut c = i as u32;
-        let mut k = 0;
-        while k < 8 {
-            c = if c & 1 != 0 { 0xEDB8_8320 ^ (c >> 1) } else { c >> 1 };
-            k += 1;
-        }
-        t[0][i] = c;
-        i += 1;
-    }
-    // t[k][i] is the CRC of byte i followed by k zero bytes: lets one step fold 8 input bytes.
-    let mut k = 1;
-    while k < 8 {
-        let mut i = 0;
-        while i < 256 {
-            let prev = t[k - 1][i];
-            t[k][i] = (prev >> 8) ^ t[0][(prev & 0xFF) as usize];
-            i += 1;
-        }
-        k += 1;
-    }
-    t
-}
-
-/// A running CRC-32 (the one in PNG chunks, zip and gzip).
-#[derive(Debug, Clone, Copy)]
-pub struct Crc32(u32);
-
-impl Default for Crc32 {
-    fn default() -> Self {
-        Crc32(0xFFFF_FFFF)
-    }
-}
-
-impl Crc32 {
-    /// Feeds bytes.
-    pub fn update(&mut self, data: &[u8]) {
-        let t = &CRC_TABLES;
-        let mut c = self.0;
-        let mut chunks = data.chunks_exact(8);
-        for ch in &mut chunks {
-            let lo = c ^ u32::from_le_bytes([ch[0], ch[1], ch[2], ch[3]]);
-            c = t[7][(lo & 0xFF) as usize]
-                ^ t[6][((lo >> 8) & 0xFF) as usize]
-                ^ t[5][((lo >> 16) & 0xFF) as usize]
-                ^ t[4][(lo >> 24) as usize]
-                ^ t[3][ch[4] as usize]
-                ^ t[2][ch[5] as usize]
-                ^ t[1][ch[6] as usize]
-                ^ t[0][ch[7] as usize];
-        }
-        for &b in chunks.remainder() {
-            c = (c >> 8) ^ t[0][((c ^ b as u32) & 0xFF) as usize];
-        }
-        self.0 = c;
-    }
-
-    /// The checksum of everything fed so far.
-    pub fn finish(self) -> u32 {
-        !self.0
-    }
-}
-
-/// CRC-32 of one buffer.
-#[cfg(test)]
-pub fn crc32(data: &[u8]) -> u32 {
-    let mut c = Crc32::default();
-    c.update(data);
-    c.finish()
-}
 
 /// A running Adler-32 (the zlib trailer): `a` = 1 + sum of bytes, `b` = sum of the successive `a`s, both mod 65521.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -162,9 +86,7 @@ mod tests {
 
     #[test]
     fn check_values() {
-        // The standard check values: CRC-32 and Adler-32 of "123456789", and of "Wikipedia" for Adler-32.
-        assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
-        assert_eq!(crc32(b""), 0);
+        // The standard check values: Adler-32 of "Wikipedia" and of "123456789".
         let mut a = Adler32::default();
         a.update(b"Wikipedia");
         assert_eq!(a.finish(), 0x11E6_0398);
@@ -172,29 +94,6 @@ mod tests {
         a.update(b"123456789");
         assert_eq!(a.finish(), 0x091E_01DE);
         assert_eq!(Adler32::default().finish(), 1);
-        // The IEND chunk's CRC, as every PNG ends with it.
-        assert_eq!(crc32(b"IEND"), 0xAE42_6082);
-    }
-
-    #[test]
-    fn crc_in_pieces_equals_crc_of_the_whole() {
-        let data = noise(10_007, 3);
-        let whole = crc32(&data);
-        for split in [0, 1, 7, 8, 9, 5000, 10_007] {
-            let mut c = Crc32::default();
-            c.update(&data[..split]);
-            c.update(&data[split..]);
-            assert_eq!(c.finish(), whole, "split at {split}");
-        }
-        // A bitwise reference, one bit at a time.
-        let mut r = 0xFFFF_FFFFu32;
-        for &b in &data {
-            r ^= b as u32;
-            for _ in 0..8 {
-                r = if r & 1 != 0 { 0xEDB8_8320 ^ (r >> 1) } else { r >> 1 };
-            }
-        }
-        assert_eq!(whole, !r);
     }
 
     #[test]

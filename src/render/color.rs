@@ -1,4 +1,4 @@
-//! Colours, hex parsing and the built-in theme palettes.
+//! Colours, hex parsing, the built-in theme palettes and the premultiplied → straight alpha conversion.
 
 use super::error::RenderError;
 
@@ -74,6 +74,9 @@ pub enum Theme {
 }
 
 impl Theme {
+    /// All themes, in documentation order.
+    pub const ALL: [Theme; 4] = [Theme::Classic, Theme::Modern, Theme::TradingView, Theme::Light];
+
     /// Parses `classic`, `modern`, `tradingview` or `light` (case-insensitive).
     pub fn parse(name: &str) -> Result<Theme, RenderError> {
         match name.to_ascii_lowercase().as_str() {
@@ -113,6 +116,25 @@ impl Theme {
             text: if dark { Rgba::rgb(0xD1, 0xD4, 0xDC) } else { Rgba::rgb(0x13, 0x17, 0x22) },
             axis: if dark { Rgba::rgb(0x78, 0x7B, 0x86) } else { Rgba::rgb(0x9E, 0x9E, 0x9E) },
             line: Rgba::rgb(0x29, 0x62, 0xFF),
+        }
+    }
+}
+
+/// Premultiplied → straight alpha, in place (opaque pixels are left alone). tiny-skia and the GPU target store
+/// premultiplied pixels; every image format written here wants straight ones.
+pub(crate) fn unpremultiply(data: &mut [u8]) {
+    for px in data.chunks_exact_mut(4) {
+        let a = px[3];
+        if a != 255 {
+            if a == 0 {
+                px[0] = 0;
+                px[1] = 0;
+                px[2] = 0;
+            } else {
+                for c in &mut px[..3] {
+                    *c = ((*c as u32 * 255 + a as u32 / 2) / a as u32).min(255) as u8;
+                }
+            }
         }
     }
 }

@@ -8,7 +8,7 @@
 use std::sync::{Mutex, OnceLock};
 
 use super::error::RenderError;
-use super::options::{Columns, PnfColumn, RenkoBrick};
+use super::options::{Brick, Columns, PnfColumn};
 
 /// Bars ready to draw: one entry per x slot. NaN in open/high/low/close marks a missing bar.
 #[derive(Debug, Clone, Default)]
@@ -229,7 +229,7 @@ pub(crate) fn bars_from_columns(c: &Columns, max_slots: usize) -> Result<Bars, R
 }
 
 /// Renko bricks as bars (open/close from the brick, high/low its extent).
-pub(crate) fn bars_from_renko(bricks: &[RenkoBrick], max_slots: usize) -> Result<Bars, RenderError> {
+pub(crate) fn bars_from_renko(bricks: &[Brick], max_slots: usize) -> Result<Bars, RenderError> {
     if bricks.is_empty() {
         return Err(RenderError::EmptyInput { what: "renko bricks" });
     }
@@ -247,31 +247,37 @@ pub(crate) fn bars_from_renko(bricks: &[RenkoBrick], max_slots: usize) -> Result
     bars_from_columns(&cols, max_slots)
 }
 
+/// The price span of a point-and-figure column: the lower edge of its lowest box and the upper edge of its highest.
+pub(crate) fn pnf_span(c: &PnfColumn, box_size: f64) -> (f64, f64) {
+    (c.bottom as f64 * box_size, c.top as f64 * box_size + box_size)
+}
+
 /// Point-and-figure columns as bars: X columns rise from bottom to top, O columns fall from top to bottom.
-pub(crate) fn bars_from_pnf(columns: &[PnfColumn], max_slots: usize) -> Result<Bars, RenderError> {
+pub(crate) fn bars_from_pnf(columns: &[PnfColumn], box_size: f64, max_slots: usize) -> Result<Bars, RenderError> {
     if columns.is_empty() {
         return Err(RenderError::EmptyInput { what: "pnf columns" });
     }
+    if !(box_size.is_finite() && box_size > 0.0) {
+        return Err(RenderError::InvalidInput {
+            param: "pnf box_size".into(),
+            message: format!("must be > 0, got {box_size}"),
+        });
+    }
     for (i, c) in columns.iter().enumerate() {
-        let param = || format!("pnf column {i}");
-        if !(c.box_size.is_finite() && c.box_size > 0.0) {
+        let (bottom, top) = pnf_span(c, box_size);
+        if !(top.is_finite() && bottom.is_finite()) || c.top < c.bottom {
             return Err(RenderError::InvalidInput {
-                param: param(),
-                message: format!("box_size must be > 0, got {}", c.box_size),
-            });
-        }
-        if !(c.top.is_finite() && c.bottom.is_finite()) || c.top < c.bottom {
-            return Err(RenderError::InvalidInput {
-                param: param(),
+                param: format!("pnf column {i}"),
                 message: format!("top must be finite and >= bottom, got top={} bottom={}", c.top, c.bottom),
             });
         }
     }
-    let x = |c: &PnfColumn| c.mark == super::options::PnfMark::X;
-    let open: Vec<f64> = columns.iter().map(|c| if x(c) { c.bottom } else { c.top }).collect();
-    let close: Vec<f64> = columns.iter().map(|c| if x(c) { c.top } else { c.bottom }).collect();
-    let high: Vec<f64> = columns.iter().map(|c| c.top).collect();
-    let low: Vec<f64> = columns.iter().map(|c| c.bottom).collect();
+    let spans: Vec<(f64, f64)> = columns.iter().map(|c| pnf_span(c, box_size)).collect();
+    let x = |i: usize| columns[i].kind > 0;
+    let open: Vec<f64> = spans.iter().enumerate().map(|(i, s)| if x(i) { s.0 } else { s.1 }).collect();
+    let close: Vec<f64> = spans.iter().enumerate().map(|(i, s)| if x(i) { s.1 } else { s.0 }).collect();
+    let high: Vec<f64> = spans.iter().map(|s| s.1).collect();
+    let low: Vec<f64> = spans.iter().map(|s| s.0).collect();
     let cols = Columns { timestamps: None, open: &open, high: &high, low: &low, close: &close, volume: None };
     bars_from_columns(&cols, max_slots)
 }

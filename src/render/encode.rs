@@ -1,51 +1,103 @@
-//! Encoders: pixmap → straight RGBA → PNG / WebP. The `fast` PNG preset is [`super::png_fast`]; `balanced` and
-//! `best` use the png crate's zlib levels.
+//! Encoders: pixels → PNG / WebP / raw RGBA. [`encode`] is the one place that picks the encoder for a
+//! [`Format`]: the `fast` PNG preset is [`super::png_fast`] (which also reads premultiplied pixels, so the CPU
+//! path hands it tiny-skia's buffer as is); `balanced` and `best` use the png crate's zlib levels; WebP is
+//! image-webp's lossless encoder.
 
-use tiny_skia::Pixmap;
+use std::borrow::Cow;
 
+use super::color::unpremultiply;
 use super::error::RenderError;
-use super::options::PngSpeed;
-use super::png_fast;
+use super::options::{Format, PngSpeed};
+use super::png_fast::{self, Alpha};
 
-/// Straight-alpha RGBA bytes of a premultiplied pixmap (a no-op copy-free pass for opaque pixels).
-pub fn to_rgba(pixmap: Pixmap) -> Vec<u8> {
-    let mut data = pixmap.take();
-    unpremultiply(&mut data);
-    data
+/// Pixels on their way to an encoder: `width * height * 4` bytes of RGBA, straight or premultiplied.
+pub(crate) struct Pixels<'a> {
+    data: Cow<'a, [u8]>,
+    alpha: Alpha,
 }
 
-/// Premultiplied → straight alpha, in place (opaque pixels are left alone).
-pub(crate) fn unpremultiply(data: &mut [u8]) {
-    for px in data.chunks_exact_mut(4) {
-        let a = px[3];
-        if a != 255 {
-            if a == 0 {
-                px[0] = 0;
-                px[1] = 0;
-                px[2] = 0;
-            } else {
-                for c in &mut px[..3] {
-                    *c = ((*c as u32 * 255 + a as u32 / 2) / a as u32).min(255) as u8;
-                }
+impl<'a> Pixels<'a> {
+    /// Premultiplied pixels (tiny-skia's pixmap).
+    pub fn premultiplied(data: Vec<u8>) -> Self {
+        Pixels { data: Cow::Owned(data), alpha: Alpha::Premultiplied }
+    }
+
+    /// Straight-alpha pixels, owned (shared with the `fast` encoder's helper threads) or borrowed.
+    pub fn straight(data: impl Into<Cow<'a, [u8]>>) -> Self {
+        Pixels { data: data.into(), alpha: Alpha::Straight }
+    }
+
+    /// The same pixels with straight alpha (copied first when borrowed and premultiplied).
+    pub fn into_straight(self) -> Self {
+        match self.alpha {
+            Alpha::Straight => self,
+            Alpha::Premultiplied => {
+                let mut data = self.data.into_owned();
+                unpremultiply(&mut data);
+                Pixels { data: Cow::Owned(data), alpha: Alpha::Straight }
             }
         }
     }
+
+    /// The bytes as straight RGBA, owned.
+    pub fn into_rgba(self) -> Vec<u8> {
+        self.into_straight().data.into_owned()
+    }
 }
 
-/// PNG bytes of straight RGBA data. Fully opaque images are written as RGB (less to compress).
-pub fn encode_png(rgba: &[u8], width: u32, height: u32, speed: PngSpeed) -> Result<Vec<u8>, RenderError> {
-    if rgba.len() != width as usize * height as usize * 4 {
+/// Whether the encoder for `format` reads premultiplied pixels itself (then the caller has no convert pass).
+pub(crate) fn reads_premultiplied(format: Format) -> bool {
+    format == Format::Png(PngSpeed::Fast)
+}
+
+/// Encodes `pixels` in `format` (not SVG, which is written from the scene, not from pixels).
+pub(crate) fn encode(pixels: Pixels, width: u32, height: u32, format: Format) -> Result<Vec<u8>, RenderError> {
+    let expected = width as usize * height as usize * 4;
+    if pixels.data.len() != expected {
         return Err(RenderError::Encode(format!(
-            "png: expected {} bytes, got {}",
-            width as usize * height as usize * 4,
-            rgba.len()
+            "{}: expected {expected} bytes, got {}",
+            format_label(format),
+            pixels.data.len()
         )));
     }
-    let compression = match speed {
-        PngSpeed::Fast => return Ok(png_fast::encode_slice(rgba, width, height, png_fast::Alpha::Straight)),
-        PngSpeed::Balanced => png::Compression::Balanced,
-        PngSpeed::Best => png::Compression::High,
-    };
+    match format {
+        Format::Png(PngSpeed::Fast) => Ok(match pixels.data {
+            // Owned pixels can be shared with the encoder's helper threads; borrowed ones are encoded on the
+            // calling thread (same bytes).
+            Cow::Owned(data) => png_fast::encode(data, width, height, pixels.alpha),
+            Cow::Borrowed(data) => png_fast::encode_slice(data, width, height, pixels.alpha),
+        }),
+        Format::Png(PngSpeed::Balanced) => {
+            zlib_png(&pixels.into_straight().data, width, height, png::Compression::Balanced)
+        }
+        Format::Png(PngSpeed::Best) => zlib_png(&pixels.into_straight().data, width, height, png::Compression::High),
+        Format::WebP => webp(&pixels.into_straight().data, width, height),
+        Format::Rgba => Ok(pixels.into_rgba()),
+        Format::Svg => Err(RenderError::Encode("svg is written from the scene, not from pixels".into())),
+    }
+}
+
+fn format_label(format: Format) -> &'static str {
+    match format {
+        Format::Png(_) => "png",
+        Format::WebP => "webp",
+        Format::Rgba => "rgba",
+        Format::Svg => "svg",
+    }
+}
+
+/// PNG bytes of straight RGBA data at a speed preset.
+pub fn encode_png(rgba: &[u8], width: u32, height: u32, speed: PngSpeed) -> Result<Vec<u8>, RenderError> {
+    encode(Pixels::straight(rgba), width, height, Format::Png(speed))
+}
+
+/// Lossless WebP (VP8L) bytes of straight RGBA data.
+pub fn encode_webp(rgba: &[u8], width: u32, height: u32) -> Result<Vec<u8>, RenderError> {
+    encode(Pixels::straight(rgba), width, height, Format::WebP)
+}
+
+/// The png crate at a zlib level. Fully opaque images are written as RGB (less to compress).
+fn zlib_png(rgba: &[u8], width: u32, height: u32, compression: png::Compression) -> Result<Vec<u8>, RenderError> {
     let opaque = rgba.chunks_exact(4).all(|p| p[3] == 255);
     let rgb: Vec<u8>;
     let (data, color) = if opaque {
@@ -66,15 +118,7 @@ pub fn encode_png(rgba: &[u8], width: u32, height: u32, speed: PngSpeed) -> Resu
     Ok(out)
 }
 
-/// Lossless WebP (VP8L) bytes of straight RGBA data.
-pub fn encode_webp(rgba: &[u8], width: u32, height: u32) -> Result<Vec<u8>, RenderError> {
-    if rgba.len() != width as usize * height as usize * 4 {
-        return Err(RenderError::Encode(format!(
-            "webp: expected {} bytes, got {}",
-            width as usize * height as usize * 4,
-            rgba.len()
-        )));
-    }
+fn webp(rgba: &[u8], width: u32, height: u32) -> Result<Vec<u8>, RenderError> {
     let mut out = Vec::new();
     image_webp::WebPEncoder::new(&mut out)
         .encode(rgba, width, height, image_webp::ColorType::Rgba8)

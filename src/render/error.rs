@@ -2,6 +2,9 @@
 
 use std::fmt;
 
+use super::color::Theme;
+use super::options::{ChartKind, Format, PngSpeed};
+
 /// Why a chart could not be rendered.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RenderError {
@@ -74,15 +77,20 @@ impl fmt::Display for RenderError {
             RenderError::HighBelowLow { row, high, low } => {
                 write!(f, "render: high < low at row {row} (high={high}, low={low})")
             }
-            RenderError::UnknownKind(k) => write!(
-                f,
-                "render: kind must be one of candle, ohlc, line, line_filled, hollow, renko, pnf, heikin_ashi; got '{k}'"
-            ),
-            RenderError::UnknownTheme(t) => {
-                write!(f, "render: theme must be one of classic, modern, tradingview, light; got '{t}'")
+            RenderError::UnknownKind(k) => {
+                let names: Vec<&str> = ChartKind::ALL.iter().map(|k| k.name()).collect();
+                write!(f, "render: kind must be one of {}; got '{k}'", names.join(", "))
             }
-            RenderError::UnknownFormat(t) => write!(f, "render: format must be one of png, rgba, svg, webp; got '{t}'"),
-            RenderError::UnknownSpeed(t) => write!(f, "render: speed must be one of fast, balanced, best; got '{t}'"),
+            RenderError::UnknownTheme(t) => {
+                let names: Vec<&str> = Theme::ALL.iter().map(|t| t.name()).collect();
+                write!(f, "render: theme must be one of {}; got '{t}'", names.join(", "))
+            }
+            RenderError::UnknownFormat(t) => {
+                write!(f, "render: format must be one of {}; got '{t}'", Format::NAMES.join(", "))
+            }
+            RenderError::UnknownSpeed(t) => {
+                write!(f, "render: speed must be one of {}; got '{t}'", PngSpeed::NAMES.join(", "))
+            }
             RenderError::InvalidColor { param, value } => {
                 write!(f, "render: {param} must be a colour '#RGB', '#RRGGBB' or '#RRGGBBAA', got '{value}'")
             }

@@ -32,8 +32,7 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
 use super::backend::Backend;
-use super::color::Rgba;
-use super::encode::unpremultiply;
+use super::color::{unpremultiply, Rgba};
 use super::error::RenderError;
 use super::scene::{Anchor, Scene};
 use super::text::{glyph, text_width, Glyph};

@@ -1,9 +1,11 @@
 //! Chart rendering in pure Rust.
 //!
-//! Data flows one way: [`Input`] (borrowed columns) + [`Options`] → [`Scene`] (layout, scales, ticks, draw list;
-//! more bars than pixel columns are aggregated per column first) → a [`Backend`] ([`CpuBackend`] on tiny-skia, or
-//! [`SvgBackend`]; with the `gpu` feature, `gpu::render_gpu` on wgpu, chosen by [`Options::engine`]) → an encoder
-//! (PNG, raw RGBA, SVG, lossless WebP). [`render`] runs the whole pipeline.
+//! Data flows one way: [`Input`] (borrowed columns, or the bar kernels' [`Brick`]s / [`PnfColumn`]s) + [`Options`]
+//! → [`Scene`] (layout, scales, ticks, draw list; more bars than pixel columns are aggregated per column first) →
+//! a [`Backend`] ([`CpuBackend`] on tiny-skia, or [`SvgBackend`]; with the `gpu` feature, `gpu::render_gpu` on
+//! wgpu, chosen by [`Options::engine`]) → one encoder chosen by the format in `encode::encode` (PNG `fast` from the
+//! premultiplied pixmap, otherwise from straight RGBA: PNG `balanced` / `best`, raw RGBA, lossless WebP; SVG is
+//! written from the scene). [`render`] runs the whole pipeline.
 //!
 //! ```
 //! use polars_kimsfinance::render::{render, Columns, Options};
@@ -41,15 +43,14 @@ use std::time::Instant;
 pub use backend::{Backend, Recorder};
 pub use color::{Palette, Rgba, Theme};
 pub use cpu::CpuBackend;
+use encode::Pixels;
 pub use encode::{encode_png, encode_webp};
 pub use error::RenderError;
 pub use options::{
-    ChartKind, ColorOverrides, Columns, Engine, Format, Input, Options, PnfColumn, PnfMark, PngSpeed, RenkoBrick,
-    Series, SubPanel,
+    Brick, ChartKind, ColorOverrides, Columns, Engine, Format, Input, Options, PnfColumn, PngSpeed, Series, SubPanel,
+    MAX_SIZE, MIN_SIZE,
 };
-pub use scene::{
-    build_scene, Anchor, PanelKind, PanelLayout, Primitive, RectF, Scene, XTick, YScale, YTick, MAX_SIZE, MIN_SIZE,
-};
+pub use scene::{build_scene, Anchor, PanelKind, PanelLayout, Primitive, RectF, Scene, XTick, YScale, YTick};
 pub use svg::SvgBackend;
 
 /// Where the time went, in microseconds.
@@ -103,40 +104,31 @@ pub fn render<'a>(input: impl Into<Input<'a>>, options: &Options) -> Result<Rend
             svg.into_bytes()
         }
         format => {
-            let rgba = match options.engine {
+            let pixels = match options.engine {
                 Engine::Cpu => {
                     let t = Instant::now();
                     let pixmap = CpuBackend::rasterize(&scene)?;
                     timings.draw_us = micros(t);
-                    if format == Format::Png(PngSpeed::Fast) {
-                        // The fast encoder reads the premultiplied pixmap itself (opaque pixels need no
-                        // conversion), so there is no separate convert pass.
+                    let pixels = Pixels::premultiplied(pixmap.take());
+                    if encode::reads_premultiplied(format) {
+                        pixels
+                    } else {
                         let t = Instant::now();
-                        let bytes = png_fast::encode(pixmap.take(), width, height, png_fast::Alpha::Premultiplied);
-                        timings.encode_us = micros(t);
-                        return Ok(finish(bytes, options.format, &scene, timings));
+                        let straight = pixels.into_straight();
+                        timings.convert_us = micros(t);
+                        straight
                     }
-                    let t = Instant::now();
-                    let rgba = encode::to_rgba(pixmap);
-                    timings.convert_us = micros(t);
-                    rgba
                 }
                 Engine::Gpu => {
                     // Drawing, readback and the alpha conversion all count as draw time.
                     let t = Instant::now();
                     let rgba = rasterize_gpu(&scene)?;
                     timings.draw_us = micros(t);
-                    rgba
+                    Pixels::straight(rgba)
                 }
             };
             let t = Instant::now();
-            let out = match format {
-                // Owned pixels can be shared with the encoder's helper threads.
-                Format::Png(PngSpeed::Fast) => png_fast::encode(rgba, width, height, png_fast::Alpha::Straight),
-                Format::Png(speed) => encode_png(&rgba, width, height, speed)?,
-                Format::WebP => encode_webp(&rgba, width, height)?,
-                _ => rgba,
-            };
+            let out = encode::encode(pixels, width, height, format)?;
             timings.encode_us = micros(t);
             out
         }
@@ -159,7 +151,7 @@ fn finish(bytes: Vec<u8>, format: Format, scene: &Scene, timings: Timings) -> Re
 
 /// Rasterises a scene to straight RGBA (`width * height * 4` bytes).
 pub fn rasterize(scene: &Scene) -> Result<Vec<u8>, RenderError> {
-    Ok(encode::to_rgba(CpuBackend::rasterize(scene)?))
+    Ok(Pixels::premultiplied(CpuBackend::rasterize(scene)?.take()).into_rgba())
 }
 
 /// The GPU engine: straight RGBA from wgpu, or why not (the caller may retry with [`Engine::Cpu`]).

@@ -1,7 +1,14 @@
-//! What to draw (`Input`: bars, Renko bricks or point-and-figure columns) and how (`Options`).
+//! What to draw (`Input`: bars, Renko bricks or point-and-figure columns) and how (`Options`). Bricks and columns
+//! are the bar kernels' own types (`kernels::bars`), so a chart draws what the transforms return.
 
 use super::color::Theme;
 use super::error::RenderError;
+pub use crate::kernels::bars::{Brick, PnfColumn};
+
+/// Smallest accepted image side.
+pub const MIN_SIZE: u32 = 64;
+/// Largest accepted image side.
+pub const MAX_SIZE: u32 = 16384;
 
 /// The chart type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -73,6 +80,9 @@ pub enum PngSpeed {
 }
 
 impl PngSpeed {
+    /// The preset names, in documentation order.
+    pub const NAMES: [&'static str; 3] = ["fast", "balanced", "best"];
+
     /// Parses `fast`, `balanced` or `best`.
     pub fn parse(name: &str) -> Result<PngSpeed, RenderError> {
         match name.to_ascii_lowercase().as_str() {
@@ -104,6 +114,9 @@ impl Default for Format {
 }
 
 impl Format {
+    /// The format names, in documentation order (`raw` is also accepted for `rgba`).
+    pub const NAMES: [&'static str; 4] = ["png", "svg", "webp", "rgba"];
+
     /// Parses `png`, `rgba`, `svg` or `webp`; `speed` is used for PNG only.
     pub fn parse(name: &str, speed: PngSpeed) -> Result<Format, RenderError> {
         match name.to_ascii_lowercase().as_str() {
@@ -134,46 +147,21 @@ pub struct Columns<'a> {
     pub volume: Option<&'a [f64]>,
 }
 
-/// One Renko brick.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct RenkoBrick {
-    /// Where the brick starts.
-    pub open: f64,
-    /// Where it ends; above `open` for an up brick.
-    pub close: f64,
-}
-
-/// Whether a point-and-figure column is rising (X) or falling (O).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PnfMark {
-    /// Rising column.
-    X,
-    /// Falling column.
-    O,
-}
-
-/// One point-and-figure column: boxes of `box_size` from `bottom` to `top`.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct PnfColumn {
-    /// X or O.
-    pub mark: PnfMark,
-    /// Upper edge of the highest box.
-    pub top: f64,
-    /// Lower edge of the lowest box.
-    pub bottom: f64,
-    /// Box height in price units (> 0).
-    pub box_size: f64,
-}
-
 /// The data to draw. Build it with `Input::from(columns)`, or the variants directly.
 #[derive(Debug, Clone, Copy)]
 pub enum Input<'a> {
     /// Time bars (candle, ohlc, line, line_filled, hollow, heikin_ashi).
     Bars(Columns<'a>),
-    /// Renko bricks (kind renko).
-    Renko(&'a [RenkoBrick]),
-    /// Point-and-figure columns (kind pnf).
-    Pnf(&'a [PnfColumn]),
+    /// Renko bricks (kind renko), as `kernels::bars::renko` computes them.
+    Renko(&'a [Brick]),
+    /// Point-and-figure columns (kind pnf), as `kernels::bars::pnf` computes them: box levels in units of
+    /// `box_size` (a column spans `bottom * box_size .. (top + 1) * box_size`).
+    Pnf {
+        /// The columns.
+        columns: &'a [PnfColumn],
+        /// Box height in price units (> 0).
+        box_size: f64,
+    },
 }
 
 impl<'a> From<Columns<'a>> for Input<'a> {
@@ -219,6 +207,24 @@ pub struct ColorOverrides {
     pub text: Option<String>,
     /// Line-chart price line.
     pub line: Option<String>,
+}
+
+impl ColorOverrides {
+    /// The override keys, in documentation order.
+    pub const KEYS: [&'static str; 6] = ["background", "up", "down", "grid", "text", "line"];
+
+    /// The override for `key` (one of [`ColorOverrides::KEYS`]), or `None` for an unknown key.
+    pub fn slot_mut(&mut self, key: &str) -> Option<&mut Option<String>> {
+        match key {
+            "background" => Some(&mut self.background),
+            "up" => Some(&mut self.up),
+            "down" => Some(&mut self.down),
+            "grid" => Some(&mut self.grid),
+            "text" => Some(&mut self.text),
+            "line" => Some(&mut self.line),
+            _ => None,
+        }
+    }
 }
 
 /// Which rasteriser draws the scene (SVG output is always written by the SVG backend).

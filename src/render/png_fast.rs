@@ -18,9 +18,9 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use super::checksum::{Adler32, Crc32};
+use super::checksum::Adler32;
+use super::color::unpremultiply;
 use super::deflate::{write_block, write_sync_flush, BitWriter, Tokens};
-use super::encode::unpremultiply;
 use super::parallel::map_indexed;
 
 /// Whether colour channels are premultiplied by alpha.
@@ -283,9 +283,8 @@ fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], parts: &[&[u8]]) {
     for p in parts {
         out.extend_from_slice(p);
     }
-    let mut crc = Crc32::default();
-    crc.update(&out[start..]);
-    out.extend_from_slice(&crc.finish().to_be_bytes());
+    let crc = crc32fast::hash(&out[start..]);
+    out.extend_from_slice(&crc.to_be_bytes());
 }
 
 #[cfg(test)]
@@ -322,6 +321,30 @@ mod tests {
         assert_eq!(stored, ((b << 16) | a) as u32, "zlib trailer");
     }
 
+    /// Every chunk's stored CRC-32 must match a bitwise reference over its type and data.
+    fn check_chunk_crcs(png_bytes: &[u8]) {
+        let bitwise = |data: &[u8]| {
+            let mut r = 0xFFFF_FFFFu32;
+            for &b in data {
+                r ^= b as u32;
+                for _ in 0..8 {
+                    r = if r & 1 != 0 { 0xEDB8_8320 ^ (r >> 1) } else { r >> 1 };
+                }
+            }
+            !r
+        };
+        let mut at = 8; // after the signature
+        while at < png_bytes.len() {
+            let len = u32::from_be_bytes(png_bytes[at..at + 4].try_into().unwrap()) as usize;
+            let body = &png_bytes[at + 4..at + 8 + len];
+            let stored = u32::from_be_bytes(png_bytes[at + 8 + len..at + 12 + len].try_into().unwrap());
+            assert_eq!(stored, bitwise(body), "CRC of chunk {:?}", String::from_utf8_lossy(&body[..4]));
+            at += 12 + len;
+        }
+        assert_eq!(at, png_bytes.len());
+        assert_eq!(&png_bytes[png_bytes.len() - 4..], &[0xAE, 0x42, 0x60, 0x82], "IEND's CRC");
+    }
+
     fn round_trip(rgba: &[u8], w: usize, h: usize) -> Vec<u8> {
         let out = encode(rgba.to_vec(), w as u32, h as u32, Alpha::Straight);
         assert_eq!(encode_slice(rgba, w as u32, h as u32, Alpha::Straight), out, "{w}x{h}: threads changed the bytes");
@@ -331,6 +354,7 @@ mod tests {
         let opaque = rgba.chunks_exact(4).all(|p| p[3] == 255);
         assert_eq!(color, if opaque { png::ColorType::Rgb } else { png::ColorType::Rgba });
         check_trailer(&out, rgba, w, if opaque { 3 } else { 4 });
+        check_chunk_crcs(&out);
         out
     }
 

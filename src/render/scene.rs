@@ -3,7 +3,7 @@
 use super::color::{Palette, Rgba, SERIES_COLORS};
 use super::data::{self, range_of, Bars};
 use super::error::RenderError;
-use super::options::{ChartKind, Input, Options, PnfColumn, PnfMark};
+use super::options::{ChartKind, Input, Options, PnfColumn, SubPanel, MAX_SIZE, MIN_SIZE};
 use super::text::{line_metrics, text_width};
 use super::ticks::{format_compact, format_fixed, format_time, nice_ticks, TimeFormat, TimeStep};
 
@@ -249,11 +249,6 @@ impl Scene {
     }
 }
 
-/// Smallest and largest accepted image side.
-pub const MIN_SIZE: u32 = 64;
-/// Largest accepted image side.
-pub const MAX_SIZE: u32 = 16384;
-
 fn body_and_wick(slot: f32, font: f32) -> (f32, f32) {
     let wick = (font / 14.0).round().max(1.0);
     if slot < 3.0 {
@@ -328,16 +323,80 @@ fn pad_range((lo, hi): (f64, f64), frac: f64) -> (f64, f64) {
 
 /// Builds the scene: validates the input and options, aggregates, lays out and fills the draw list.
 pub fn build_scene(input: &Input, opts: &Options) -> Result<Scene, RenderError> {
+    check_size(opts)?;
+    let palette = resolve_palette(opts)?;
+    let bars = build_bars(input, opts.kind, opts.width as usize)?;
+    let series = resolve_all_series(opts, bars.source_len)?;
+    let m = Metrics::new(opts.height as f32);
+    let rows = vertical_layout(&m, opts, opts.volume && bars.volume.is_some(), series.subs.len());
+
+    // The y axes' label width decides the plot width, which decides the final aggregation.
+    let (axes, mut labels_w) = y_axes(&rows, &bars, &series, &m)?;
+    let price_decimals = axes[0].decimals;
+    let last_price = (0..bars.len()).rev().map(|i| bars.close[i]).find(|c| !c.is_nan());
+    if let Some(lp) = last_price {
+        labels_w = labels_w.max(text_width(&format_fixed(lp, price_decimals.max(2)), m.font));
+    }
+    let (plot_left, plot_px) = horizontal_layout(opts.width as f32, labels_w, &m);
+    // Aggregate again from the source when the plot is narrower than the first pass (equal-sized buckets keep
+    // summed volumes even; re-aggregating the first pass would not).
+    let bars = if bars.len() > plot_px as usize { build_bars(input, opts.kind, plot_px as usize)? } else { bars };
+    let x = XLayout::new(plot_left, plot_px, bars.len(), m.font);
+    let panels = final_panels(&rows, axes, &bars, &x, &m);
+
+    let mut scene = Scene {
+        width: opts.width,
+        height: opts.height,
+        background: palette.background,
+        antialias: opts.antialias,
+        palette,
+        panels,
+        x_ticks: Vec::new(),
+        time_format: TimeFormat::BarIndex,
+        slots: bars.len(),
+        source_len: bars.source_len,
+        slot_width: x.slot_width,
+        last_price,
+        font_size: m.font,
+        items: Vec::with_capacity(bars.len() * 3 + 256),
+    };
+    x_ticks(&mut scene, &bars, &x, &m);
+    draw_grid(&mut scene);
+    let price = scene.panels[0].clone();
+    let items = &mut scene.items;
+    draw_bars(items, input, opts.kind, &bars, &price, &x, &m, &palette);
+    if let Some(vp) = scene.panels.iter().find(|p| p.kind == PanelKind::Volume) {
+        draw_volume(items, vp, &bars, &x, &palette);
+    }
+    draw_overlays(items, &series.overlays, &bars, &price, &x, &m, &palette);
+    draw_sub_panels(items, &series.subs, &scene.panels, &bars, &x, &m, &palette);
+    draw_axes(items, &scene.panels, &scene.x_ticks, &x, &m, &palette, opts.width as f32, opts.height as f32);
+    if let Some(lp) = last_price {
+        draw_last_price(items, lp, price_decimals, &bars, &price, &x, &m, &palette, opts.width as f32);
+    }
+    if let Some(title) = &opts.title {
+        draw_title(items, title, plot_left, &m, &palette);
+    }
+    Ok(scene)
+}
+
+fn check_size(opts: &Options) -> Result<(), RenderError> {
     for (param, value) in [("width", opts.width), ("height", opts.height)] {
         if !(MIN_SIZE..=MAX_SIZE).contains(&value) {
             return Err(RenderError::InvalidSize { param, value });
         }
     }
-    let palette = resolve_palette(opts)?;
-    let (w, h) = (opts.width as f32, opts.height as f32);
-    let max_slots = opts.width as usize;
-    let bars = build_bars(input, opts.kind, max_slots)?;
-    let n_src = bars.source_len;
+    Ok(())
+}
+
+/// The overlays and the sub-panels with their lines, checked against the bar count.
+struct AllSeries<'a> {
+    overlays: Vec<ResolvedSeries<'a>>,
+    subs: Vec<(&'a SubPanel<'a>, Vec<ResolvedSeries<'a>>)>,
+}
+
+fn resolve_all_series<'a>(opts: &'a Options, n_src: usize) -> Result<AllSeries<'a>, RenderError> {
+    // One colour sequence over overlays then panel lines, so no two default-coloured lines share a colour.
     let mut next_color = 0;
     let overlays = opts
         .overlays
@@ -362,22 +421,55 @@ pub fn build_scene(input: &Input, opts: &Options) -> Result<Scene, RenderError> 
         }
         subs.push((p, lines));
     }
+    Ok(AllSeries { overlays, subs })
+}
 
-    // Sizes.
-    let font = (h / 70.0).clamp(9.0, 36.0).round();
-    let line_w = (font / 10.0).max(1.0);
-    let (ascent, descent) = line_metrics(font);
-    let show_volume = opts.volume && bars.volume.is_some();
+/// Sizes that follow from the image height through the font size.
+struct Metrics {
+    font: f32,
+    line_w: f32,
+    ascent: f32,
+    descent: f32,
+    /// Added to a row, gives a baseline that centres digits on it.
+    text_center_dy: f32,
+}
 
-    // Vertical layout.
-    let title_h = if opts.title.is_some() { (font * 2.2).round() } else { (font * 0.7).round() };
-    let axis_h = (font * 1.8).round();
-    let gap = (font * 0.5).round();
+impl Metrics {
+    fn new(h: f32) -> Metrics {
+        let font = (h / 70.0).clamp(9.0, 36.0).round();
+        let (ascent, descent) = line_metrics(font);
+        Metrics { font, line_w: (font / 10.0).max(1.0), ascent, descent, text_center_dy: (ascent + descent) * 0.5 }
+    }
+
+    fn title_h(&self, opts: &Options) -> f32 {
+        if opts.title.is_some() {
+            (self.font * 2.2).round()
+        } else {
+            (self.font * 0.7).round()
+        }
+    }
+}
+
+/// One panel's place in the vertical layout: which panel, its top row and its height.
+#[derive(Clone, Copy)]
+struct Row {
+    kind: PanelKind,
+    top: f32,
+    height: f32,
+}
+
+/// Panels stacked top to bottom under the title, heights by weight (price 4, volume 1, each sub-panel 1.4); the
+/// last panel takes the rounding remainder.
+fn vertical_layout(m: &Metrics, opts: &Options, show_volume: bool, subs: usize) -> Vec<Row> {
+    let h = opts.height as f32;
+    let title_h = m.title_h(opts);
+    let axis_h = (m.font * 1.8).round();
+    let gap = (m.font * 0.5).round();
     let mut weights = vec![(PanelKind::Price, 4.0f32)];
     if show_volume {
         weights.push((PanelKind::Volume, 1.0));
     }
-    for i in 0..subs.len() {
+    for i in 0..subs {
         weights.push((PanelKind::Sub(i), 1.4));
     }
     let total_w: f32 = weights.iter().map(|p| p.1).sum();
@@ -390,128 +482,153 @@ pub fn build_scene(input: &Input, opts: &Options) -> Result<Scene, RenderError> 
         } else {
             (avail * wgt / total_w).round()
         };
-        rows.push((*kind, y, ph));
+        rows.push(Row { kind: *kind, top: y, height: ph });
         y += ph + gap;
     }
+    rows
+}
 
-    // Value ranges and ticks per panel.
+/// A panel's y axis from the first aggregation pass.
+struct Axis {
+    scale: YScale,
+    ticks: Vec<YTick>,
+    decimals: usize,
+}
+
+fn volume_range(bars: &Bars) -> (f64, f64) {
+    let vmax = range_of(bars.volume.iter().flatten().copied()).map_or(1.0, |r| r.1.max(0.0));
+    (0.0, if vmax > 0.0 { vmax * 1.08 } else { 1.0 })
+}
+
+fn axis_ticks(kind: PanelKind, scale: &YScale, font: f32) -> (Vec<YTick>, usize) {
+    let ph = scale.bottom - scale.top;
+    let target = ((ph / (font * 3.2)).floor() as usize).clamp(1, 12);
+    let nt = nice_ticks(scale.min, scale.max, if kind == PanelKind::Volume { target.min(3) } else { target });
+    let ticks: Vec<YTick> = nt
+        .values
+        .iter()
+        .map(|&v| YTick {
+            value: v,
+            y: scale.y(v),
+            label: if kind == PanelKind::Volume { format_compact(v, nt.step) } else { format_fixed(v, nt.decimals) },
+        })
+        .collect();
+    (ticks, nt.decimals)
+}
+
+/// Value ranges, scales and ticks per panel, and the widest y label.
+fn y_axes(rows: &[Row], bars: &Bars, series: &AllSeries, m: &Metrics) -> Result<(Vec<Axis>, f32), RenderError> {
     let price_range = {
         let mut lo_hi = bars.price_range().ok_or(RenderError::EmptyInput { what: "bars (every bar is missing)" })?;
-        for o in &overlays {
+        for o in &series.overlays {
             if let Some((lo, hi)) = range_of(o.values.iter().copied()) {
                 lo_hi = (lo_hi.0.min(lo), lo_hi.1.max(hi));
             }
         }
         pad_range(lo_hi, 0.05)
     };
-    let volume_range = |bars: &Bars| {
-        let vmax = range_of(bars.volume.iter().flatten().copied()).map_or(1.0, |r| r.1.max(0.0));
-        (0.0, if vmax > 0.0 { vmax * 1.08 } else { 1.0 })
-    };
-    let axis_ticks = |kind: PanelKind, scale: &YScale| {
-        let ph = scale.bottom - scale.top;
-        let target = ((ph / (font * 3.2)).floor() as usize).clamp(1, 12);
-        let nt = nice_ticks(scale.min, scale.max, if kind == PanelKind::Volume { target.min(3) } else { target });
-        let ticks: Vec<YTick> = nt
-            .values
-            .iter()
-            .map(|&v| YTick {
-                value: v,
-                y: scale.y(v),
-                label: if kind == PanelKind::Volume {
-                    format_compact(v, nt.step)
-                } else {
-                    format_fixed(v, nt.decimals)
-                },
-            })
-            .collect();
-        (ticks, nt.decimals)
-    };
-    let mut panels = Vec::new();
+    let mut axes = Vec::new();
     let mut labels_w: f32 = 0.0;
-    for &(kind, top, ph) in &rows {
-        let (min, max) = match kind {
+    for row in rows {
+        let (min, max) = match row.kind {
             PanelKind::Price => price_range,
-            PanelKind::Volume => volume_range(&bars),
-            PanelKind::Sub(i) => {
-                let (p, lines) = &subs[i];
-                let mut r = None::<(f64, f64)>;
-                let mut merge = |x: Option<(f64, f64)>| {
-                    if let Some((lo, hi)) = x {
-                        r = Some(r.map_or((lo, hi), |(a, b)| (a.min(lo), b.max(hi))));
-                    }
-                };
-                for l in lines {
-                    merge(range_of(l.values.iter().copied()));
-                }
-                if let Some(hv) = p.histogram {
-                    merge(range_of(hv.iter().copied()));
-                    merge(Some((0.0, 0.0)));
-                }
-                pad_range(r.unwrap_or((0.0, 1.0)), 0.08)
-            }
+            PanelKind::Volume => volume_range(bars),
+            PanelKind::Sub(i) => sub_panel_range(&series.subs[i]),
         };
-        let scale = YScale { min, max, top, bottom: top + ph };
-        let (ticks, decimals) = axis_ticks(kind, &scale);
+        let scale = YScale { min, max, top: row.top, bottom: row.top + row.height };
+        let (ticks, decimals) = axis_ticks(row.kind, &scale, m.font);
         for t in &ticks {
-            labels_w = labels_w.max(text_width(&t.label, font));
+            labels_w = labels_w.max(text_width(&t.label, m.font));
         }
-        panels.push((kind, scale, ticks, decimals));
+        axes.push(Axis { scale, ticks, decimals });
     }
-    let price_decimals = panels[0].3;
-    let last_price = (0..bars.len()).rev().map(|i| bars.close[i]).find(|c| !c.is_nan());
-    if let Some(lp) = last_price {
-        labels_w = labels_w.max(text_width(&format_fixed(lp, price_decimals.max(2)), font));
-    }
+    Ok((axes, labels_w))
+}
 
-    // Horizontal layout.
-    let axis_w = (labels_w + font * 1.4).ceil();
-    let plot_left = (font * 0.6).round();
-    let plot_right = (w - axis_w).max(plot_left + 8.0);
-    let plot_px = (plot_right - plot_left).floor().max(1.0);
-    // Aggregate again from the source when the plot is narrower than the first pass (equal-sized buckets keep
-    // summed volumes even; re-aggregating the first pass would not).
-    let bars = if bars.len() > plot_px as usize { build_bars(input, opts.kind, plot_px as usize)? } else { bars };
-    let n = bars.len();
-    let slot_width = plot_px / n as f32;
-
-    let panels: Vec<PanelLayout> = rows
-        .iter()
-        .zip(panels)
-        .map(|(&(kind, top, ph), (_, scale, ticks, _))| {
-            let (scale, ticks) = if kind == PanelKind::Volume {
-                // Summed volumes depend on the final bucket size.
-                let (min, max) = volume_range(&bars);
-                let scale = YScale { min, max, ..scale };
-                (scale, axis_ticks(kind, &scale).0)
-            } else {
-                (scale, ticks)
-            };
-            PanelLayout { kind, rect: RectF { x: plot_left, y: top, w: plot_px, h: ph }, scale, ticks }
-        })
-        .collect();
-
-    let mut scene = Scene {
-        width: opts.width,
-        height: opts.height,
-        background: palette.background,
-        antialias: opts.antialias,
-        palette,
-        panels,
-        x_ticks: Vec::new(),
-        time_format: TimeFormat::BarIndex,
-        slots: n,
-        source_len: n_src,
-        slot_width,
-        last_price,
-        font_size: font,
-        items: Vec::with_capacity(n * 3 + 256),
+/// A sub-panel's padded value range over its lines and histogram (the histogram's range includes 0).
+fn sub_panel_range((p, lines): &(&SubPanel, Vec<ResolvedSeries>)) -> (f64, f64) {
+    let mut r = None::<(f64, f64)>;
+    let mut merge = |x: Option<(f64, f64)>| {
+        if let Some((lo, hi)) = x {
+            r = Some(r.map_or((lo, hi), |(a, b)| (a.min(lo), b.max(hi))));
+        }
     };
-    let text_center_dy = (ascent + descent) * 0.5; // add to a row to get a baseline that centres digits on it
+    for l in lines {
+        merge(range_of(l.values.iter().copied()));
+    }
+    if let Some(hv) = p.histogram {
+        merge(range_of(hv.iter().copied()));
+        merge(Some((0.0, 0.0)));
+    }
+    pad_range(r.unwrap_or((0.0, 1.0)), 0.08)
+}
 
-    // X ticks.
+/// The plot's left edge and width in whole pixels: a margin on the left, the y labels on the right.
+fn horizontal_layout(w: f32, labels_w: f32, m: &Metrics) -> (f32, f32) {
+    let axis_w = (labels_w + m.font * 1.4).ceil();
+    let plot_left = (m.font * 0.6).round();
+    let plot_right = (w - axis_w).max(plot_left + 8.0);
+    (plot_left, (plot_right - plot_left).floor().max(1.0))
+}
+
+/// The horizontal geometry of the slots: where slot `i` is and how wide bodies and wicks are drawn.
+struct XLayout {
+    plot_left: f32,
+    plot_px: f32,
+    slot_width: f32,
+    /// Body width.
+    bw: f32,
+    /// Wick width.
+    ww: f32,
+}
+
+impl XLayout {
+    fn new(plot_left: f32, plot_px: f32, slots: usize, font: f32) -> XLayout {
+        let slot_width = plot_px / slots as f32;
+        let (bw, ww) = body_and_wick(slot_width, font);
+        XLayout { plot_left, plot_px, slot_width, bw, ww }
+    }
+
+    /// Centre of slot `i`.
+    fn center(&self, i: usize) -> f32 {
+        scene_x(self.plot_left, self.slot_width, i)
+    }
+
+    /// Left pixel of the body and of the wick of slot `i`.
+    fn body(&self, i: usize) -> (f32, f32) {
+        let left = (self.plot_left + i as f32 * self.slot_width + (self.slot_width - self.bw) * 0.5).floor();
+        (left, left + ((self.bw - self.ww) * 0.5).floor())
+    }
+}
+
+/// The panels at the final plot width; the volume axis is redone, as summed volumes depend on the bucket size.
+fn final_panels(rows: &[Row], axes: Vec<Axis>, bars: &Bars, x: &XLayout, m: &Metrics) -> Vec<PanelLayout> {
+    rows.iter()
+        .zip(axes)
+        .map(|(row, axis)| {
+            let (scale, ticks) = if row.kind == PanelKind::Volume {
+                let (min, max) = volume_range(bars);
+                let scale = YScale { min, max, ..axis.scale };
+                (scale, axis_ticks(row.kind, &scale, m.font).0)
+            } else {
+                (axis.scale, axis.ticks)
+            };
+            PanelLayout {
+                kind: row.kind,
+                rect: RectF { x: x.plot_left, y: row.top, w: x.plot_px, h: row.height },
+                scale,
+                ticks,
+            }
+        })
+        .collect()
+}
+
+/// X ticks: at time-bucket boundaries when the bars have times (labels kept apart and inside the image), else at
+/// nice bar numbers.
+fn x_ticks(scene: &mut Scene, bars: &Bars, x: &XLayout, m: &Metrics) {
+    let (n, font, w) = (bars.len(), m.font, scene.width as f32);
     let label_w = text_width("Mar 05", font);
-    let max_labels = ((plot_px / (label_w + font * 2.5)).floor() as usize).max(1);
+    let max_labels = ((x.plot_px / (label_w + font * 2.5)).floor() as usize).max(1);
     match &bars.time {
         Some(t) if n > 0 => {
             let span = t[n - 1].saturating_sub(t[0]).max(1);
@@ -539,6 +656,7 @@ pub fn build_scene(input: &Input, opts: &Options) -> Result<Scene, RenderError> 
             }
         }
         _ => {
+            let n_src = bars.source_len;
             let nt = nice_ticks(0.0, (n_src - 1) as f64, max_labels);
             let step = nt.step.max(1.0);
             let mut v = 0.0;
@@ -553,30 +671,44 @@ pub fn build_scene(input: &Input, opts: &Options) -> Result<Scene, RenderError> 
             }
         }
     }
+}
 
-    let items = &mut scene.items;
-    // Gridlines: horizontal per panel tick, vertical per x tick.
+/// Gridlines: horizontal per panel tick, vertical per x tick.
+fn draw_grid(scene: &mut Scene) {
+    let grid = scene.palette.grid;
     for p in &scene.panels {
         for t in &p.ticks {
-            items.push(Primitive::Rect { x: p.rect.x, y: t.y.round(), w: p.rect.w, h: 1.0, color: palette.grid });
+            scene.items.push(Primitive::Rect { x: p.rect.x, y: t.y.round(), w: p.rect.w, h: 1.0, color: grid });
         }
         for t in &scene.x_ticks {
-            items.push(Primitive::Rect { x: t.x.floor(), y: p.rect.y, w: 1.0, h: p.rect.h, color: palette.grid });
+            scene.items.push(Primitive::Rect { x: t.x.floor(), y: p.rect.y, w: 1.0, h: p.rect.h, color: grid });
         }
     }
+}
 
-    // Bars.
-    let price = scene.panels[0].clone();
-    let (bw, ww) = body_and_wick(slot_width, font);
-    let slot_geo = |i: usize| -> (f32, f32) {
-        let left = (plot_left + i as f32 * slot_width + (slot_width - bw) * 0.5).floor();
-        (left, left + ((bw - ww) * 0.5).floor())
-    };
+/// Whether slot `i` closed at or above its open (drawn in the up colour).
+fn up_of(bars: &Bars, i: usize) -> bool {
+    bars.close[i] >= bars.open[i]
+}
+
+/// The price panel's bars, bricks or columns.
+#[allow(clippy::too_many_arguments)]
+fn draw_bars(
+    items: &mut Vec<Primitive>,
+    input: &Input,
+    kind: ChartKind,
+    bars: &Bars,
+    price: &PanelLayout,
+    x: &XLayout,
+    m: &Metrics,
+    palette: &Palette,
+) {
+    let (n, bw, ww, slot_width, plot_left, line_w) = (bars.len(), x.bw, x.ww, x.slot_width, x.plot_left, m.line_w);
     let ys = |v: f64| price.scale.y(v).round();
-    let up_of = |i: usize| bars.close[i] >= bars.open[i];
+    let up_of = |i: usize| up_of(bars, i);
     let aggregated = bars.starts.is_some();
     let candle = |items: &mut Vec<Primitive>, i: usize, color: Rgba, hollow: bool| {
-        let (bx, wx) = slot_geo(i);
+        let (bx, wx) = x.body(i);
         let (o, c) = (bars.open[i], bars.close[i]);
         let yt = ys(o.max(c));
         let yb = ys(o.min(c)).max(yt + 1.0);
@@ -595,7 +727,7 @@ pub fn build_scene(input: &Input, opts: &Options) -> Result<Scene, RenderError> 
             items.push(Primitive::Rect { x: bx, y: yt, w: bw, h: yb - yt, color });
         }
     };
-    match opts.kind {
+    match kind {
         ChartKind::Candle | ChartKind::HeikinAshi => {
             for i in (0..n).filter(|&i| !bars.is_missing(i)) {
                 candle(items, i, if up_of(i) { palette.up } else { palette.down }, false);
@@ -613,7 +745,7 @@ pub fn build_scene(input: &Input, opts: &Options) -> Result<Scene, RenderError> 
         ChartKind::Ohlc => {
             for i in (0..n).filter(|&i| !bars.is_missing(i)) {
                 let color = if up_of(i) { palette.up } else { palette.down };
-                let (bx, wx) = slot_geo(i);
+                let (bx, wx) = x.body(i);
                 let yh = ys(bars.high[i]);
                 let yl = ys(bars.low[i]).max(yh + 1.0);
                 items.push(Primitive::Rect { x: wx, y: yh, w: ww, h: yl - yh, color });
@@ -637,9 +769,9 @@ pub fn build_scene(input: &Input, opts: &Options) -> Result<Scene, RenderError> 
             }
         }
         ChartKind::Line | ChartKind::LineFilled => {
-            let segments = segments(&bars.close, |i| scene_x(plot_left, slot_width, i), |v| price.scale.y(v));
+            let segments = segments(&bars.close, |i| x.center(i), |v| price.scale.y(v));
             for seg in segments {
-                if opts.kind == ChartKind::LineFilled && seg.len() > 1 {
+                if kind == ChartKind::LineFilled && seg.len() > 1 {
                     let mut poly = seg.clone();
                     poly.push((seg[seg.len() - 1].0, price.rect.bottom()));
                     poly.push((seg[0].0, price.rect.bottom()));
@@ -675,23 +807,25 @@ pub fn build_scene(input: &Input, opts: &Options) -> Result<Scene, RenderError> 
             }
         }
         ChartKind::Pnf => {
-            let cols: &[PnfColumn] = if let Input::Pnf(c) = input { c } else { &[] };
+            let (cols, box_size): (&[PnfColumn], f64) =
+                if let Input::Pnf { columns, box_size } = input { (columns, *box_size) } else { (&[], 1.0) };
+            let box_px = price.scale.y(0.0) - price.scale.y(box_size);
             for i in 0..n {
                 let color = if up_of(i) { palette.up } else { palette.down };
                 let col = (!aggregated).then(|| cols.get(i)).flatten();
-                let box_px = col.map_or(0.0, |c| price.scale.y(0.0) - price.scale.y(c.box_size));
-                let boxes = col.map_or(0.0, |c| ((c.top - c.bottom) / c.box_size).round().max(1.0));
+                let boxes = col.map_or(0, |c| c.top - c.bottom + 1);
                 match col {
-                    Some(c) if box_px >= 4.0 && slot_width >= 4.0 && boxes <= 4096.0 => {
+                    Some(c) if box_px >= 4.0 && slot_width >= 4.0 && boxes <= 4096 => {
                         // Square boxes centred in the slot.
                         let side = slot_width.min(box_px);
                         let inset = (side * 0.15).max(1.0);
-                        let cx = scene_x(plot_left, slot_width, i);
+                        let cx = x.center(i);
                         let (x0, x1) = (cx - side * 0.5 + inset, cx + side * 0.5 - inset);
+                        let (bottom, _) = data::pnf_span(c, box_size);
                         for k in 0..boxes as usize {
-                            let lo = c.bottom + k as f64 * c.box_size;
-                            let (y0, y1) = (price.scale.y(lo + c.box_size) + inset, price.scale.y(lo) - inset);
-                            if c.mark == PnfMark::X {
+                            let lo = bottom + k as f64 * box_size;
+                            let (y0, y1) = (price.scale.y(lo + box_size) + inset, price.scale.y(lo) - inset);
+                            if c.kind > 0 {
                                 items.push(Primitive::Line { x1: x0, y1: y0, x2: x1, y2: y1, color, width: line_w });
                                 items.push(Primitive::Line { x1: x0, y1, x2: x1, y2: y0, color, width: line_w });
                             } else {
@@ -711,45 +845,63 @@ pub fn build_scene(input: &Input, opts: &Options) -> Result<Scene, RenderError> 
             }
         }
     }
+}
 
-    // Volume.
-    if let (Some(vp), Some(vol)) = (scene.panels.iter().find(|p| p.kind == PanelKind::Volume), &bars.volume) {
-        let base = vp.rect.bottom();
-        for i in 0..n {
-            let v = vol[i];
-            if v.is_nan() || v <= 0.0 {
-                continue;
-            }
-            let color = if bars.is_missing(i) || up_of(i) { palette.up } else { palette.down };
-            let (bx, _) = slot_geo(i);
-            let yt = vp.scale.y(v).round().min(base - 1.0);
-            items.push(Primitive::Rect { x: bx, y: yt, w: bw, h: base - yt, color: color.with_alpha(0x99) });
+/// Volume bars from the volume panel's baseline, in the colour of their price bar.
+fn draw_volume(items: &mut Vec<Primitive>, vp: &PanelLayout, bars: &Bars, x: &XLayout, palette: &Palette) {
+    let Some(vol) = &bars.volume else { return };
+    let base = vp.rect.bottom();
+    for (i, &v) in vol.iter().enumerate() {
+        if v.is_nan() || v <= 0.0 {
+            continue;
         }
+        let color = if bars.is_missing(i) || up_of(bars, i) { palette.up } else { palette.down };
+        let (bx, _) = x.body(i);
+        let yt = vp.scale.y(v).round().min(base - 1.0);
+        items.push(Primitive::Rect { x: bx, y: yt, w: x.bw, h: base - yt, color: color.with_alpha(0x99) });
     }
+}
 
-    // Overlays and legend.
-    let legend_size = (font * 0.95).round();
+fn legend_size(m: &Metrics) -> f32 {
+    (m.font * 0.95).round()
+}
+
+/// Lines over the price panel and their legend.
+fn draw_overlays(
+    items: &mut Vec<Primitive>,
+    overlays: &[ResolvedSeries],
+    bars: &Bars,
+    price: &PanelLayout,
+    x: &XLayout,
+    m: &Metrics,
+    palette: &Palette,
+) {
+    let size = legend_size(m);
     let mut legend: Vec<(String, Rgba)> = Vec::new();
-    for o in &overlays {
+    for o in overlays {
         let vals = bars.reduce_series(o.values);
-        for seg in segments(&vals, |i| scene_x(plot_left, slot_width, i), |v| price.scale.y(v)) {
-            push_series(items, seg, o.color, line_w);
+        for seg in segments(&vals, |i| x.center(i), |v| price.scale.y(v)) {
+            push_series(items, seg, o.color, m.line_w);
         }
         legend.push((o.label.to_string(), o.color));
     }
-    draw_legend(
-        items,
-        plot_left + font * 0.6,
-        price.rect.y + font * 0.5,
-        &legend,
-        legend_size,
-        palette.text,
-        ascent * legend_size / font,
-    );
+    let (lx, ly) = (x.plot_left + m.font * 0.6, price.rect.y + m.font * 0.5);
+    draw_legend(items, lx, ly, &legend, size, palette.text, m.ascent * size / m.font);
+}
 
-    // Sub-panels.
+/// Each sub-panel's histogram, lines and legend.
+fn draw_sub_panels(
+    items: &mut Vec<Primitive>,
+    subs: &[(&SubPanel, Vec<ResolvedSeries>)],
+    panels: &[PanelLayout],
+    bars: &Bars,
+    x: &XLayout,
+    m: &Metrics,
+    palette: &Palette,
+) {
+    let size = legend_size(m);
     for (idx, (p, lines)) in subs.iter().enumerate() {
-        let Some(sp) = scene.panels.iter().find(|q| q.kind == PanelKind::Sub(idx)).cloned() else { continue };
+        let Some(sp) = panels.iter().find(|q| q.kind == PanelKind::Sub(idx)) else { continue };
         if let Some(hv) = p.histogram {
             let vals = bars.reduce_series(hv);
             let y0 = sp.scale.y(0.0).round();
@@ -757,11 +909,11 @@ pub fn build_scene(input: &Input, opts: &Options) -> Result<Scene, RenderError> 
                 if v.is_nan() {
                     continue;
                 }
-                let (bx, _) = slot_geo(i);
+                let (bx, _) = x.body(i);
                 let yv = sp.scale.y(v).round();
                 let (top, hgt) = if yv < y0 { (yv, y0 - yv) } else { (y0, (yv - y0).max(1.0)) };
                 let color = if v >= 0.0 { palette.up } else { palette.down };
-                items.push(Primitive::Rect { x: bx, y: top, w: bw, h: hgt, color: color.with_alpha(0xB3) });
+                items.push(Primitive::Rect { x: bx, y: top, w: x.bw, h: hgt, color: color.with_alpha(0xB3) });
             }
         }
         let mut entries = Vec::new();
@@ -772,26 +924,37 @@ pub fn build_scene(input: &Input, opts: &Options) -> Result<Scene, RenderError> 
         }
         for l in lines {
             let vals = bars.reduce_series(l.values);
-            for seg in segments(&vals, |i| scene_x(plot_left, slot_width, i), |v| sp.scale.y(v)) {
-                push_series(items, seg, l.color, line_w);
+            for seg in segments(&vals, |i| x.center(i), |v| sp.scale.y(v)) {
+                push_series(items, seg, l.color, m.line_w);
             }
             entries.push((l.label.to_string(), l.color));
         }
-        draw_legend(
-            items,
-            plot_left + font * 0.6,
-            sp.rect.y + font * 0.3,
-            &entries,
-            legend_size,
-            palette.text,
-            ascent * legend_size / font,
-        );
+        let (lx, ly) = (x.plot_left + m.font * 0.6, sp.rect.y + m.font * 0.3);
+        draw_legend(items, lx, ly, &entries, size, palette.text, m.ascent * size / m.font);
     }
+}
 
-    // Axes: right edge line per panel, y labels; x labels under the bottom panel.
+/// The x position of the y labels, right of the plot.
+fn label_x(x: &XLayout, m: &Metrics) -> f32 {
+    x.plot_left + x.plot_px + m.font * 0.5
+}
+
+/// Axes: right edge line per panel, y labels; x labels under the bottom panel.
+#[allow(clippy::too_many_arguments)]
+fn draw_axes(
+    items: &mut Vec<Primitive>,
+    panels: &[PanelLayout],
+    x_ticks: &[XTick],
+    x: &XLayout,
+    m: &Metrics,
+    palette: &Palette,
+    w: f32,
+    h: f32,
+) {
+    let (font, ascent, descent) = (m.font, m.ascent, m.descent);
     let axis_color = palette.axis;
-    let label_x = plot_left + plot_px + font * 0.5;
-    for p in &scene.panels {
+    let label_x = label_x(x, m);
+    for p in panels {
         items.push(Primitive::Rect { x: p.rect.right(), y: p.rect.y, w: 1.0, h: p.rect.h, color: axis_color });
         items.push(Primitive::Rect { x: p.rect.x, y: p.rect.bottom(), w: p.rect.w + 1.0, h: 1.0, color: axis_color });
         for t in &p.ticks {
@@ -803,7 +966,7 @@ pub fn build_scene(input: &Input, opts: &Options) -> Result<Scene, RenderError> 
                 h: 1.0,
                 color: axis_color,
             });
-            let by = (t.y + text_center_dy).round();
+            let by = (t.y + m.text_center_dy).round();
             if by - ascent < p.rect.y - font * 0.2 || by - descent > p.rect.bottom() + font * 0.6 {
                 continue;
             }
@@ -817,8 +980,8 @@ pub fn build_scene(input: &Input, opts: &Options) -> Result<Scene, RenderError> 
             });
         }
     }
-    let bottom = scene.panels.last().map_or(h, |p| p.rect.bottom());
-    for t in &scene.x_ticks {
+    let bottom = panels.last().map_or(h, |p| p.rect.bottom());
+    for t in x_ticks {
         items.push(Primitive::Rect { x: t.x.floor(), y: bottom, w: 1.0, h: (font * 0.3).round(), color: axis_color });
         // Centred under its tick, but kept inside the image (the first label would otherwise be clipped).
         let half = text_width(&t.label, font) * 0.5;
@@ -832,63 +995,77 @@ pub fn build_scene(input: &Input, opts: &Options) -> Result<Scene, RenderError> 
             anchor: Anchor::Middle,
         });
     }
+}
 
-    // Last-price marker: a dashed line across the price panel and a tag on the axis.
-    if let Some(lp) = last_price {
-        let last_up = (0..n).rev().find(|&i| !bars.is_missing(i)).is_none_or(up_of);
-        let color = if last_up { palette.up } else { palette.down };
-        let y = price.scale.y(lp).round();
-        let dash = (font * 0.4).round().max(2.0);
-        let mut x = plot_left;
-        while x < plot_left + plot_px {
-            items.push(Primitive::Rect {
-                x,
-                y,
-                w: dash.min(plot_left + plot_px - x),
-                h: 1.0,
-                color: color.with_alpha(0xCC),
-            });
-            x += dash * 2.0;
-        }
-        let tag_h = (font * 1.4).round();
+/// Last-price marker: a dashed line across the price panel and a tag on the axis.
+#[allow(clippy::too_many_arguments)]
+fn draw_last_price(
+    items: &mut Vec<Primitive>,
+    lp: f64,
+    price_decimals: usize,
+    bars: &Bars,
+    price: &PanelLayout,
+    x: &XLayout,
+    m: &Metrics,
+    palette: &Palette,
+    w: f32,
+) {
+    let (font, plot_left, plot_px) = (m.font, x.plot_left, x.plot_px);
+    let last_up = (0..bars.len()).rev().find(|&i| !bars.is_missing(i)).is_none_or(|i| up_of(bars, i));
+    let color = if last_up { palette.up } else { palette.down };
+    let y = price.scale.y(lp).round();
+    let dash = (font * 0.4).round().max(2.0);
+    let mut dx = plot_left;
+    while dx < plot_left + plot_px {
         items.push(Primitive::Rect {
-            x: plot_left + plot_px + 1.0,
-            y: y - (tag_h * 0.5).floor(),
-            w: w - plot_left - plot_px - 1.0,
-            h: tag_h,
-            color,
+            x: dx,
+            y,
+            w: dash.min(plot_left + plot_px - dx),
+            h: 1.0,
+            color: color.with_alpha(0xCC),
         });
-        let text_color = if color.luminance() > 0.6 { Rgba::rgb(0, 0, 0) } else { Rgba::rgb(255, 255, 255) };
-        items.push(Primitive::Text {
-            x: label_x,
-            y: (y + text_center_dy).round(),
-            text: format_fixed(lp, price_decimals.max(2)),
-            size: font,
-            color: text_color,
-            anchor: Anchor::Start,
-        });
+        dx += dash * 2.0;
     }
+    let tag_h = (font * 1.4).round();
+    items.push(Primitive::Rect {
+        x: plot_left + plot_px + 1.0,
+        y: y - (tag_h * 0.5).floor(),
+        w: w - plot_left - plot_px - 1.0,
+        h: tag_h,
+        color,
+    });
+    let text_color = if color.luminance() > 0.6 { Rgba::rgb(0, 0, 0) } else { Rgba::rgb(255, 255, 255) };
+    items.push(Primitive::Text {
+        x: label_x(x, m),
+        y: (y + m.text_center_dy).round(),
+        text: format_fixed(lp, price_decimals.max(2)),
+        size: font,
+        color: text_color,
+        anchor: Anchor::Start,
+    });
+}
 
-    if let Some(title) = &opts.title {
-        let size = (font * 1.2).round();
-        let (a, d) = line_metrics(size);
-        items.push(Primitive::Text {
-            x: plot_left,
-            y: (title_h * 0.5 + (a + d) * 0.5).round(),
-            text: title.clone(),
-            size,
-            color: palette.text,
-            anchor: Anchor::Start,
-        });
-    }
-    Ok(scene)
+/// The title, vertically centred in the space above the price panel.
+fn draw_title(items: &mut Vec<Primitive>, title: &str, plot_left: f32, m: &Metrics, palette: &Palette) {
+    let size = (m.font * 1.2).round();
+    let (a, d) = line_metrics(size);
+    // The space above the price panel when there is a title (see `Metrics::title_h`).
+    let title_h = (m.font * 2.2).round();
+    items.push(Primitive::Text {
+        x: plot_left,
+        y: (title_h * 0.5 + (a + d) * 0.5).round(),
+        text: title.to_string(),
+        size,
+        color: palette.text,
+        anchor: Anchor::Start,
+    });
 }
 
 /// Validates the input against the kind and builds at most `max_slots` bars from it.
 fn build_bars(input: &Input, kind: ChartKind, max_slots: usize) -> Result<Bars, RenderError> {
     match (input, kind) {
         (Input::Renko(b), ChartKind::Renko) => data::bars_from_renko(b, max_slots),
-        (Input::Pnf(c), ChartKind::Pnf) => data::bars_from_pnf(c, max_slots),
+        (Input::Pnf { columns, box_size }, ChartKind::Pnf) => data::bars_from_pnf(columns, *box_size, max_slots),
         (Input::Bars(c), k) if !matches!(k, ChartKind::Renko | ChartKind::Pnf) => data::bars_from_columns(c, max_slots),
         (Input::Bars(_), k) => Err(RenderError::InvalidInput {
             param: "kind".into(),
@@ -898,7 +1075,7 @@ fn build_bars(input: &Input, kind: ChartKind, max_slots: usize) -> Result<Bars, 
                 if k == ChartKind::Renko { "renko bricks" } else { "pnf columns" }
             ),
         }),
-        (Input::Renko(_), k) | (Input::Pnf(_), k) => Err(RenderError::InvalidInput {
+        (Input::Renko(_), k) | (Input::Pnf { .. }, k) => Err(RenderError::InvalidInput {
             param: "kind".into(),
             message: format!(
                 "'{}' does not match the input (renko bricks need kind renko, pnf columns kind pnf)",

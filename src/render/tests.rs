@@ -434,9 +434,13 @@ fn errors_name_the_parameter_and_value() {
 
     let renko_opts = Options { kind: ChartKind::Renko, ..opts(300, 200) };
     assert!(render(d.cols(), &renko_opts).unwrap_err().to_string().contains("renko bricks"));
-    let cols = [PnfColumn { mark: PnfMark::X, top: 10.0, bottom: 5.0, box_size: 0.0 }];
-    let e = render(Input::Pnf(&cols), &Options { kind: ChartKind::Pnf, ..opts(300, 200) }).unwrap_err();
-    assert!(e.to_string().contains("pnf column 0: box_size must be > 0, got 0"), "{e}");
+    let cols = [PnfColumn { kind: 1, top: 10, bottom: 5, start_bar: 0, end_bar: 0 }];
+    let pnf_opts = Options { kind: ChartKind::Pnf, ..opts(300, 200) };
+    let e = render(Input::Pnf { columns: &cols, box_size: 0.0 }, &pnf_opts).unwrap_err();
+    assert!(e.to_string().contains("pnf box_size: must be > 0, got 0"), "{e}");
+    let upside_down = [PnfColumn { kind: 1, top: 4, bottom: 5, start_bar: 0, end_bar: 0 }];
+    let e = render(Input::Pnf { columns: &upside_down, box_size: 1.0 }, &pnf_opts).unwrap_err();
+    assert!(e.to_string().contains("pnf column 0: top must be finite and >= bottom"), "{e}");
     // All bars missing.
     let nan = [f64::NAN; 3];
     let cols = Columns { open: &nan, high: &nan, low: &nan, close: &nan, ..Default::default() };
@@ -445,17 +449,17 @@ fn errors_name_the_parameter_and_value() {
 
 // ---------- golden images ----------
 
-fn renko_bricks() -> Vec<RenkoBrick> {
+fn renko_bricks() -> Vec<Brick> {
     let dirs = [1, 1, 1, -1, -1, 1, 1, 1, 1, -1, -1, -1, -1, -1, 1, 1, -1, 1, 1, 1];
     let mut p = 100.0;
     let mut out = Vec::new();
     let mut last = 1;
-    for d in dirs {
+    for (bar, d) in dirs.into_iter().enumerate() {
         // A reversal starts one brick back, as Renko does.
         if d != last {
             p += d as f64 * 2.0;
         }
-        out.push(RenkoBrick { open: p, close: p + d as f64 * 2.0 });
+        out.push(Brick { bar, open: p, close: p + d as f64 * 2.0, direction: d });
         p += d as f64 * 2.0;
         last = d;
     }
@@ -463,15 +467,17 @@ fn renko_bricks() -> Vec<RenkoBrick> {
 }
 
 fn pnf_columns() -> Vec<PnfColumn> {
-    let spans = [(100.0, 108.0), (103.0, 107.0), (103.0, 112.0), (106.0, 111.0), (106.0, 115.0), (101.0, 114.0)];
-    spans
+    // (lowest box, highest box) with box size 1: the first column's boxes span prices 100 to 108.
+    let levels = [(100, 107), (103, 106), (103, 111), (106, 110), (106, 114), (101, 113)];
+    levels
         .iter()
         .enumerate()
         .map(|(i, &(bottom, top))| PnfColumn {
-            mark: if i % 2 == 0 { PnfMark::X } else { PnfMark::O },
+            kind: if i % 2 == 0 { 1 } else { -1 },
             top,
             bottom,
-            box_size: 1.0,
+            start_bar: i,
+            end_bar: i,
         })
         .collect()
 }
@@ -553,7 +559,7 @@ fn golden_kinds() {
         let o = golden_opts(kind, Theme::Modern);
         let input = match kind {
             ChartKind::Renko => Input::Renko(&bricks),
-            ChartKind::Pnf => Input::Pnf(&pnf),
+            ChartKind::Pnf => Input::Pnf { columns: &pnf, box_size: 1.0 },
             _ => Input::Bars(d.cols()),
         };
         let r = render(input, &o).unwrap();

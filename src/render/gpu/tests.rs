@@ -4,8 +4,8 @@
 use super::*;
 use crate::render::tests::{pixel as px, Data, MIN_US};
 use crate::render::{
-    build_scene, rasterize, render, ChartKind, Engine, Format, Input, Options, PnfColumn, PnfMark, RenkoBrick, Series,
-    SubPanel, Theme,
+    build_scene, rasterize, render, Brick, ChartKind, Engine, Format, Input, Options, PnfColumn, Series, SubPanel,
+    Theme,
 };
 
 /// The adapter, or `None` after printing why the test is skipped.
@@ -213,21 +213,22 @@ fn every_kind_matches_the_cpu_backend() {
         return;
     }
     let d = Data::walk(60, MIN_US, 5);
-    let bricks: Vec<RenkoBrick> = (0..20)
+    let bricks: Vec<Brick> = (0..20)
         .map(|i| {
             let p = 100.0 + (i as f64 * 0.7).sin() * 10.0;
             let up = i % 3 != 2;
-            RenkoBrick { open: p, close: if up { p + 2.0 } else { p - 2.0 } }
+            Brick { bar: i, open: p, close: if up { p + 2.0 } else { p - 2.0 }, direction: if up { 1 } else { -1 } }
         })
         .collect();
-    let pnf: Vec<PnfColumn> = [(100.0, 108.0), (103.0, 107.0), (103.0, 112.0), (106.0, 111.0)]
+    let pnf: Vec<PnfColumn> = [(100, 107), (103, 106), (103, 111), (106, 110)]
         .iter()
         .enumerate()
         .map(|(i, &(bottom, top))| PnfColumn {
-            mark: if i % 2 == 0 { PnfMark::X } else { PnfMark::O },
+            kind: if i % 2 == 0 { 1 } else { -1 },
             top,
             bottom,
-            box_size: 1.0,
+            start_bar: i,
+            end_bar: i,
         })
         .collect();
     for kind in ChartKind::ALL {
@@ -241,7 +242,7 @@ fn every_kind_matches_the_cpu_backend() {
         };
         let input = match kind {
             ChartKind::Renko => Input::Renko(&bricks),
-            ChartKind::Pnf => Input::Pnf(&pnf),
+            ChartKind::Pnf => Input::Pnf { columns: &pnf, box_size: 1.0 },
             _ => Input::Bars(d.cols()),
         };
         let s = build_scene(&input, &o).unwrap();
