@@ -31,6 +31,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+import polars_kimsfinance  # noqa: F401  (registers the kf namespaces)
+
 W, H = 1920, 1080
 OUT = Path(__file__).resolve().parent / "out"
 

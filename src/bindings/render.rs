@@ -179,27 +179,31 @@ fn render_error(e: RenderError, names: Option<&Names>) -> PyErr {
     }
 }
 
+/// A line's `(label, values, colour)` with its values as a Series.
+type HeldLine = (String, Series, Option<String>);
+/// The same with its values borrowed (or compacted) as floats.
+type BorrowedLine<'a> = (String, Cow<'a, [f64]>, Option<String>);
+/// The result `_render` hands back: `(bytes, width, height, format, timings)`.
+type RenderResult<'py> = (Bound<'py, PyBytes>, u32, u32, &'static str, Bound<'py, PyDict>);
+
 /// The Series a chart reads, kept alive while their slices are borrowed.
 struct Held {
     bars: Option<(Option<Series>, [Series; 4], Option<Series>)>,
-    overlays: Vec<(String, Series, Option<String>)>,
-    panels: Vec<(String, Vec<(String, Series, Option<String>)>, Option<Series>)>,
+    overlays: Vec<HeldLine>,
+    panels: Vec<(String, Vec<HeldLine>, Option<Series>)>,
 }
 
-fn lines_of(lines: Vec<LineArg>) -> Vec<(String, Series, Option<String>)> {
+fn lines_of(lines: Vec<LineArg>) -> Vec<HeldLine> {
     lines.into_iter().map(|(label, s, color)| (label, s.0, color)).collect()
 }
 
-fn borrow_lines<'a>(
-    what: &str,
-    held: &'a [(String, Series, Option<String>)],
-) -> PyResult<Vec<(String, Cow<'a, [f64]>, Option<String>)>> {
+fn borrow_lines<'a>(what: &str, held: &'a [HeldLine]) -> PyResult<Vec<BorrowedLine<'a>>> {
     held.iter()
         .map(|(label, s, color)| Ok((label.clone(), floats(&format!("{what} '{label}'"), s)?, color.clone())))
         .collect()
 }
 
-fn to_lines<'a>(lines: &'a [(String, Cow<'a, [f64]>, Option<String>)]) -> Vec<Line<'a>> {
+fn to_lines<'a>(lines: &'a [BorrowedLine<'a>]) -> Vec<Line<'a>> {
     lines.iter().map(|(label, v, color)| Line { label: label.clone(), values: v, color: color.clone() }).collect()
 }
 
@@ -253,7 +257,7 @@ fn _render<'py>(
     format: &str,
     speed: &str,
     engine: Option<&str>,
-) -> PyResult<(Bound<'py, PyBytes>, u32, u32, &'static str, Bound<'py, PyDict>)> {
+) -> PyResult<RenderResult<'py>> {
     let t0 = Instant::now();
     let requested = super::adapter::engine_choice("render", engine)?;
     let kind = ChartKind::parse(kind).map_err(value_error)?;

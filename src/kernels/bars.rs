@@ -152,7 +152,8 @@ impl Grid {
 
     fn estimate(&self, func: &str, p: f64) -> Result<f64, KernelError> {
         let x = (p - self.anchor) / self.step;
-        if !(x.abs() < MAX_LEVEL) {
+        // NaN fails this test too.
+        if x.is_nan() || x.abs() >= MAX_LEVEL {
             return Err(error(func, format_args!("box_size {} is too small for price {p}", self.step)));
         }
         Ok(x)
@@ -391,7 +392,7 @@ pub struct PnfColumn {
 
 fn grid_level(value: f64, box_size: f64, up: bool) -> Result<i64, KernelError> {
     let x = value / box_size;
-    if !(x.abs() < MAX_LEVEL) {
+    if x.is_nan() || x.abs() >= MAX_LEVEL {
         return Err(error("pnf", format_args!("box_size {box_size} is too small for price {value}")));
     }
     Ok(if up { x.floor() } else { x.ceil() } as i64)

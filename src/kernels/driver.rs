@@ -196,6 +196,9 @@ struct PartResult<K, const O: usize> {
     nan_counts: [usize; O],
 }
 
+/// A part not yet claimed: the kernel that computes it and its output slices.
+type PendingPart<'a, K, const O: usize> = (K, [&'a mut [MaybeUninit<f64>]; O]);
+
 /// Computes the parts `bounds[p].0 .. bounds[p + 1].0` on the calling thread and (with `helpers`) the pool's, then
 /// checks (or, for converging kernels, repairs) the seams in order.
 fn run_parts<K: Kernel<I, O>, const I: usize, const O: usize>(
@@ -223,7 +226,7 @@ fn run_parts<K: Kernel<I, O>, const I: usize, const O: usize>(
         // Parts waiting to be claimed, each with its kernel and output slices; the first part's kernel is the
         // caller's, the others start fresh.
         let mut first = Some(first);
-        let pending: Vec<Mutex<Option<(K, [&mut [MaybeUninit<f64>]; O])>>> = slices
+        let pending: Vec<Mutex<Option<PendingPart<'_, K, O>>>> = slices
             .into_iter()
             .enumerate()
             .map(|(p, out)| {

@@ -208,7 +208,9 @@ fn the_catalogue_recursions_converge_within_their_declared_warm_up_on_market_lik
     let close = walk(40_000, 17);
     let high: Vec<f64> = close.iter().map(|c| c * 1.004).collect();
     let low: Vec<f64> = close.iter().map(|c| c * 0.996).collect();
-    let cases: [(&str, &[(&str, f64)], Vec<&[f64]>); 5] = [
+    // (indicator, parameters, inputs)
+    type Case<'a> = (&'a str, &'a [(&'a str, f64)], Vec<&'a [f64]>);
+    let cases: [Case; 5] = [
         ("ema", &[("window", 20.0)], vec![&close]),
         ("rsi", &[("window", 14.0)], vec![&close]),
         ("macd", &[("fastperiod", 12.0), ("slowperiod", 26.0), ("signalperiod", 9.0)], vec![&close]),
