@@ -8,6 +8,14 @@ import polars as pl
 __version__: str
 # The engine names a call may ask for.
 ENGINES: tuple[str, ...]
+# The render option vocabularies (src/render/options.rs) and the image size limits.
+KINDS: tuple[str, ...]
+THEMES: tuple[str, ...]
+FORMATS: tuple[str, ...]
+SPEEDS: tuple[str, ...]
+COLOR_KEYS: tuple[str, ...]
+MIN_SIZE: int
+MAX_SIZE: int
 
 # ---- settings and engine selection (src/bindings/adapter.rs)
 def _configure(options: dict[str, Any]) -> dict[str, Any]: ...
@@ -35,8 +43,8 @@ def _render(
     kind: str,
     bars: tuple[pl.Series | None, pl.Series, pl.Series, pl.Series, pl.Series, pl.Series | None] | None = None,
     *,
-    renko: tuple[pl.Series, pl.Series] | None = None,
-    pnf: tuple[pl.Series, pl.Series, pl.Series, float] | None = None,
+    renko: tuple[pl.Series, float] | None = None,
+    pnf: tuple[pl.Series, pl.Series, float, int] | None = None,
     overlays: list[_Line] = ...,
     panels: list[tuple[str, list[_Line], pl.Series | None]] = ...,
     width: int = 1920,

@@ -17,6 +17,7 @@ import math
 import re
 import time as _time
 from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from numbers import Real
 from pathlib import Path
 from typing import Any, NamedTuple, Union
@@ -42,14 +43,14 @@ _HEX = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})")
 _MIME = {"png": "image/png", "svg": "image/svg+xml", "webp": "image/webp", "rgba": "image/png"}
 _FUNC = "render"
 
-Overlay = Union[str, tuple]
+Overlay = Union[str, tuple[Any, ...]]
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # The image.
 
 
-def _rebuild(data: bytes, width: int, height: int, format: str, timings: dict) -> ChartImage:
+def _rebuild(data: bytes, width: int, height: int, format: str, timings: dict[str, Any]) -> ChartImage:
     return ChartImage(data, width=width, height=height, format=format, timings=timings)
 
 
@@ -76,7 +77,7 @@ class ChartImage(bytes):
     width: int
     height: int
     format: str
-    timings: dict
+    timings: dict[str, Any]
 
     def __new__(
         cls, data: bytes, *, width: int, height: int, format: str, timings: Mapping[str, Any] | None = None
@@ -93,7 +94,7 @@ class ChartImage(bytes):
 
     __str__ = __repr__
 
-    def __reduce__(self) -> tuple:
+    def __reduce__(self) -> tuple[Any, ...]:
         return (_rebuild, (bytes(self), self.width, self.height, self.format, self.timings))
 
     def save(self, path: str | Path) -> Path:
@@ -508,7 +509,18 @@ def _check_options(
     if kind in ("renko", "pnf") and (overlay_specs or panel_specs):
         raise ValueError(f"{_FUNC}: overlays and panels need time bars; kind {kind!r} draws bricks / columns")
     return _Options(
-        kind, width, height, theme, format, speed, antialias, colors_, box_size, reversal, overlay_specs, panel_specs
+        kind,
+        width,
+        height,
+        theme,
+        format,
+        speed,
+        antialias,
+        colors_,
+        None if box_size is None else float(box_size),
+        reversal,
+        overlay_specs,
+        panel_specs,
     )
 
 
@@ -543,11 +555,12 @@ def _column_roles(
         _numeric("volume", df, vcol)
         roles["volume"] = vcol
     draw_volume = volume is not False and vcol is not None
-    if draw_volume and volume is True:
+    if vcol is not None and draw_volume and volume is True:
         # A found volume column that is all zero / null / NaN (e.g. index data) would only draw an empty panel.
-        # Series.max skips NaN (all-NaN gives NaN, which is not > 0) and, unlike a select, runs no query plan.
+        # Series.max skips NaN (all-NaN gives NaN, which is not > 0) and, unlike a select, runs no query plan; the
+        # column was checked numeric above.
         top = df.get_column(vcol).max()
-        draw_volume = top is not None and top > 0
+        draw_volume = isinstance(top, (int, float, Decimal)) and top > 0
     return roles, draw_volume
 
 
@@ -568,9 +581,9 @@ def _time_series(df: pl.DataFrame, time: str | None) -> pl.Series | None:
 class _Prices(NamedTuple):
     """What the kind draws from: time bars, or the prices (and box parameters) of renko bricks or pnf columns."""
 
-    bars: tuple | None = None
-    renko: tuple | None = None
-    pnf: tuple | None = None
+    bars: tuple[pl.Series | None, pl.Series, pl.Series, pl.Series, pl.Series, pl.Series | None] | None = None
+    renko: tuple[pl.Series, float] | None = None
+    pnf: tuple[pl.Series, pl.Series, float, int] | None = None
 
 
 def _price_input(
