@@ -353,6 +353,8 @@ def test_buffer_target_and_default_size_match_mplfinance(fake_render):
         dict(figsize=(6.4, 4.8)),
         dict(figsize=(7.77, 3.33), dpi=73),
         dict(figscale=0.7, dpi=144),
+        # 5.75 in * 1.4 * 100 dpi = 804.9999999999999 px: matplotlib's canvas counts that as 805
+        dict(figscale=1.4),
     ],
 )
 def test_pixel_size_matches_mplfinance(size, fake_render):

@@ -187,7 +187,9 @@ def _translate(data: Any, kwargs: dict[str, Any]) -> dict[str, Any] | None:
     if target is None or size is None:
         return None
     fname, fmt, dpi = target
-    width, height = int(size[0] * dpi), int(size[1] * dpi)  # matplotlib truncates the figure's pixel size
+    # matplotlib truncates the figure's pixel size, after adding 1e-8 so that a product a floating-point tick below
+    # an integer (5.75 in * 1.4 * 100 dpi = 804.9999999999999) counts as that integer.
+    width, height = int(size[0] * dpi + 1e-8), int(size[1] * dpi + 1e-8)
     if not (64 <= width <= 16384 and 64 <= height <= 16384):
         return None
     frame = _frame(data, volume)
