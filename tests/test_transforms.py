@@ -351,6 +351,11 @@ def test_ohlc_resample_details():
         days.kf.ohlc_resample("fortnight")
     with pytest.raises(ValueError, match="ohlc_resample: every"):
         days.kf.ohlc_resample("")
+    for zero in ("0h", "0mo", "0ns", "0d0h"):
+        # a zero duration would hand the input back unchanged
+        with pytest.raises(ValueError, match=f"ohlc_resample: every must be a positive duration, got '{zero}'"):
+            days.kf.ohlc_resample(zero)
+    assert days.kf.ohlc_resample("0d1w").equals(days.kf.ohlc_resample("1w"))
     with pytest.raises(ValueError, match="sorted"):
         days.reverse().kf.ohlc_resample("1w")
     with pytest.raises(ValueError, match="no time column"):

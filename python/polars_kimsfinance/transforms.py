@@ -166,6 +166,9 @@ def ohlc_resample(
         raise ValueError(
             f"{func}: every must be a duration string such as '1h', '15m', '1d', '1w' or '1mo', got {every!r}"
         )
+    if not any(int(n) > 0 for n in re.findall(r"\d+", every)):
+        # Polars truncates to a zero duration as to nothing at all: the input would come back unchanged.
+        raise ValueError(f"{func}: every must be a positive duration, got {every!r}")
     try:
         buckets = data[tcol].dt.truncate(every)
     except Exception as e:  # polars raises several error types for a bad duration
