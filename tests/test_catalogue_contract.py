@@ -171,6 +171,15 @@ def test_wrong_type_parameter():
         kf.sma("close", "x")
     with pytest.raises(ValueError, match=r"sma: window must be an integer >= 1, got 2.5"):
         kf.sma("close", 2.5)
+    with pytest.raises(TypeError, match=r"sma: window must be a number, got np.True_"):
+        kf.sma("close", np.bool_(True))
+
+
+def test_numpy_scalar_parameters_are_numbers(walk):
+    # A window computed with numpy is a numpy integer; it means the same as the Python int.
+    want = walk.select(kf.bbands("close", 20, 2.0))
+    assert walk.select(kf.bbands("close", np.int64(20), np.float32(2.0))).equals(want)
+    assert walk.select(kf.bbands("close", np.int32(20), np.float64(2.0))).equals(want)
 
 
 @pytest.mark.parametrize("ind", ENTRIES, ids=IDS)

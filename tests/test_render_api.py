@@ -353,6 +353,16 @@ def test_bad_sizes(sample: pl.DataFrame, value: object) -> None:
     bad(ValueError, r"height must be an integer between 64 and 16384, got", sample, height=value)
 
 
+def test_numpy_integer_sizes_accepted(sample: pl.DataFrame) -> None:
+    img = sample.kf.render(width=np.int64(320), height=np.int32(200))
+    assert (img.width, img.height) == (320, 200)
+
+
+@pytest.mark.parametrize("engine", [5, "tpu", b"cpu"])
+def test_bad_engine_names_render_and_the_value(sample: pl.DataFrame, engine: object) -> None:
+    bad(ValueError, rf"render: engine must be one of 'auto', 'cpu', 'gpu', got {engine!r}", sample, engine=engine)
+
+
 def test_size_limits_accepted(sample: pl.DataFrame) -> None:
     assert sample.kf.render(width=64, height=64).to_numpy().shape == (64, 64, 4)
     assert sample.kf.render(width=16384, height=64, format="rgba").width == 16384

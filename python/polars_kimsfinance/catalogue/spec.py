@@ -4,6 +4,7 @@ methods, the docstrings, the type stubs and the tests."""
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -33,10 +34,12 @@ class Param:
         if value is None and self.default is None:
             return None  # type: ignore[return-value]
         if self.kind == "flag":
-            if not isinstance(value, (bool, int)) or isinstance(value, float):
+            if not isinstance(value, (bool, numbers.Integral)):
                 raise TypeError(f"{func}: {self.name} must be a bool, got {value!r}")
             return float(bool(value))
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+        # numbers.Real takes numpy's integer and float scalars too (np.int64(20) is a window); bool is not a number
+        # here.
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
             raise TypeError(f"{func}: {self.name} must be a number, got {value!r}")
         v = float(value)
         if math.isnan(v):
