@@ -175,6 +175,17 @@ def test_wrong_type_parameter():
         kf.sma("close", np.bool_(True))
 
 
+def test_bad_input_and_huge_parameter_name_the_function():
+    with pytest.raises(TypeError, match=r"sma: close must be a column name, expression or Series, got int 123"):
+        kf.sma(123)
+    with pytest.raises(TypeError, match=r"atr: high must be a column name, expression or Series, got float 1.5"):
+        kf.atr(high=1.5)
+    with pytest.raises(ValueError, match=r"sma: window is out of range, got an integer of 1329 bits"):
+        kf.sma("close", 10**400)
+    with pytest.raises(ValueError, match=r"sma: window is out of range, got an integer of 16610 bits"):
+        kf.sma("close", 10**5000)
+
+
 def test_numpy_scalar_parameters_are_numbers(walk):
     # A window computed with numpy is a numpy integer; it means the same as the Python int.
     want = walk.select(kf.bbands("close", 20, 2.0))

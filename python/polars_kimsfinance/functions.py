@@ -20,14 +20,14 @@ IntoExpr = Union[pl.Expr, str, pl.Series]
 _LIB = Path(__file__).parent
 
 
-def _to_expr(value: IntoExpr) -> pl.Expr:
+def _to_expr(func: str, name: str, value: IntoExpr) -> pl.Expr:
     if isinstance(value, pl.Expr):
         return value
     if isinstance(value, str):
         return pl.col(value)
     if isinstance(value, pl.Series):
         return pl.lit(value)
-    raise TypeError(f"expected a column name, expression or Series, got {type(value).__name__}")
+    raise TypeError(f"{func}: {name} must be a column name, expression or Series, got {type(value).__name__} {value!r}")
 
 
 def indicator_expr(ind: Indicator, inputs: dict[str, IntoExpr], values: dict[str, Any]) -> pl.Expr:
@@ -38,7 +38,7 @@ def indicator_expr(ind: Indicator, inputs: dict[str, IntoExpr], values: dict[str
     return register_plugin_function(
         plugin_path=_LIB,
         function_name="kf_indicator",
-        args=[_to_expr(inputs[name]) for name in args],
+        args=[_to_expr(ind.name, name, inputs[name]) for name in args],
         kwargs={
             "name": ind.name,
             "params": params,

@@ -41,7 +41,12 @@ class Param:
         # here.
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
             raise TypeError(f"{func}: {self.name} must be a number, got {value!r}")
-        v = float(value)
+        try:
+            v = float(value)
+        except OverflowError:  # an int beyond float's range: no window or multiplier is that large
+            # (its digits are not printed: Python refuses to print more than 4,300 of them)
+            size = f"an integer of {value.bit_length()} bits" if isinstance(value, int) else "a number beyond floats"
+            raise ValueError(f"{func}: {self.name} is out of range, got {size}") from None
         if math.isnan(v):
             raise ValueError(f"{func}: {self.name} must be a number, got nan")
         if self.kind in ("window", "count"):
