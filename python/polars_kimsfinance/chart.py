@@ -29,7 +29,7 @@ from .catalogue import BY_NAME
 from .columns import TIME_NAMES, default_box_size, frame_expr, optional_column, resolve_columns, time_column
 from .functions import FUNCTIONS
 from .namespaces import DataFrameNamespace, LazyFrameNamespace
-from .settings import ENGINES
+from .settings import check_engine
 
 # The option vocabularies come from the renderer itself (src/render/options.rs), so they cannot drift apart.
 KINDS: tuple[str, ...] = tuple(_internal.KINDS)
@@ -165,12 +165,6 @@ def _size(name: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, Integral) or not MIN_SIZE <= int(value) <= MAX_SIZE:
         raise ValueError(f"{_FUNC}: {name} must be an integer between {MIN_SIZE} and {MAX_SIZE}, got {value!r}")
     return int(value)
-
-
-def _engine(value: Any) -> str | None:
-    if value is not None and not (isinstance(value, str) and value.lower() in ENGINES):
-        raise ValueError(f"{_FUNC}: engine must be one of {', '.join(map(repr, ENGINES))}, got {value!r}")
-    return value
 
 
 def _flag(name: str, value: Any) -> bool:
@@ -452,7 +446,7 @@ def render(
         title=title,
         format=opts.format,
         speed=opts.speed,
-        engine=_engine(engine),
+        engine=check_engine(_FUNC, engine),
     )
     timings = {"prepare_ms": prepare_ms, "call_ms": (_time.perf_counter() - t1) * 1000.0, **timings}
     return ChartImage(data, width=w, height=h_, format=fmt, timings=timings)

@@ -121,6 +121,12 @@ def select_engine(engine: str | None = None, *, candles: int = 0, gpu_available:
     ...     [kf.select_engine("auto", candles=n, gpu_available=True) for n in (10**6, 10)]
     ['gpu', 'cpu']
     """
-    if engine is not None and engine not in ENGINES:
-        raise ValueError(f"engine must be one of {', '.join(map(repr, ENGINES))}, got {engine!r}")
-    return _internal._select_engine(engine, int(candles), gpu_available)
+    return _internal._select_engine(check_engine("select_engine", engine), int(candles), gpu_available)
+
+
+def check_engine(func: str, engine: Any) -> str | None:
+    """``engine`` when it is None or an engine name (case-insensitive, as ``configure`` takes them), else a
+    ``ValueError`` naming ``func`` and the value."""
+    if engine is not None and not (isinstance(engine, str) and engine.lower() in ENGINES):
+        raise ValueError(f"{func}: engine must be one of {', '.join(map(repr, ENGINES))}, got {engine!r}")
+    return engine

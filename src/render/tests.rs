@@ -466,7 +466,7 @@ fn renko_bricks() -> Vec<Brick> {
     out
 }
 
-fn pnf_columns() -> Vec<PnfColumn> {
+pub(crate) fn pnf_columns() -> Vec<PnfColumn> {
     // (lowest box, highest box) with box size 1: the first column's boxes span prices 100 to 108.
     let levels = [(100, 107), (103, 106), (103, 111), (106, 110), (106, 114), (101, 113)];
     levels

@@ -2,7 +2,7 @@
 //! reason printed, only when no wgpu adapter exists; set `KF_REQUIRE_GPU=1` to make a missing adapter fail).
 
 use super::*;
-use crate::render::tests::{pixel as px, Data, MIN_US};
+use crate::render::tests::{pixel as px, pnf_columns, Data, MIN_US};
 use crate::render::{
     build_scene, rasterize, render, Brick, ChartKind, Engine, Format, Input, Options, PnfColumn, Series, SubPanel,
     Theme,
@@ -220,17 +220,8 @@ fn every_kind_matches_the_cpu_backend() {
             Brick { bar: i, open: p, close: if up { p + 2.0 } else { p - 2.0 }, direction: if up { 1 } else { -1 } }
         })
         .collect();
-    let pnf: Vec<PnfColumn> = [(100, 107), (103, 106), (103, 111), (106, 110)]
-        .iter()
-        .enumerate()
-        .map(|(i, &(bottom, top))| PnfColumn {
-            kind: if i % 2 == 0 { 1 } else { -1 },
-            top,
-            bottom,
-            start_bar: i,
-            end_bar: i,
-        })
-        .collect();
+    // The renderer tests' columns, the first four.
+    let pnf: Vec<PnfColumn> = pnf_columns()[..4].to_vec();
     for kind in ChartKind::ALL {
         let o = Options {
             kind,
