@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import io
+import re
 import struct
 import subprocess
 import sys
@@ -76,9 +77,10 @@ def fake_render(monkeypatch):
     calls = []
 
     def render(self, *, kind="candle", width=1920, height=1080, theme="modern", volume=True, overlays=(),
-               title=None, format="png"):  # fmt: skip
+               title=None, format="png", **more):  # fmt: skip
         calls.append(dict(kind=kind, width=width, height=height, theme=theme, volume=volume,
-                          overlays=list(overlays), title=title, format=format, rows=self._frame.height))  # fmt: skip
+                          overlays=list(overlays), title=title, format=format, rows=self._frame.height,
+                          **more))  # fmt: skip
         return Image(make_png(width, height))
 
     monkeypatch.setattr(DataFrameNamespace, "render", render, raising=False)
@@ -190,7 +192,7 @@ def test_activate_without_mplfinance(monkeypatch):
 @pytest.mark.parametrize(
     "kwargs",
     [
-        dict(type="candle", ylabel="Price ($)"),  # an option kf does not draw
+        dict(type="candle", xlabel="Trading days"),  # an option kf does not draw
         dict(type="ohlc", style=mpf.make_mpf_style(base_mpf_style="yahoo")),  # a style dict
         dict(type="line", tight_layout=True),
         dict(type="candle", volume=True, xrotation=10),
@@ -301,7 +303,8 @@ def test_supported_call_translates_to_render(fake_render, tmp_path):
     assert result is None
     assert fake_render == [
         dict(kind="candle", width=800, height=500, theme="light", volume=True, overlays=["sma:20", "ema:50"],
-             title="SPY", format="png", rows=500),
+             title="SPY", format="png", rows=500, ylabel="Price", title_align="center", title_bold=True,
+             last_price=False, legend=False, ylabel_lower="Volume  \u00d710\u2076", volume_exponent=6),
     ]  # fmt: skip
     assert png_size(path.read_bytes()) == (800, 500)
     s = kf.get_performance_stats()
@@ -320,6 +323,8 @@ def test_supported_call_translates_to_render(fake_render, tmp_path):
         (dict(type="pnf", title={"title": "P&F"}), dict(kind="pnf", title="P&F")),
         (dict(savefig=dict(fname="X.webp", dpi=50)), dict(kind="ohlc", format="webp", width=400, height=287)),
         (dict(savefig=dict(fname="X.svg"), figsize=(3, 2)), dict(format="svg", width=300, height=200)),
+        (dict(savefig=dict(fname="X.png", pad_inches=0.5)), dict(kind="ohlc", width=800, height=575)),
+        (dict(ylabel="USD", title="A\nB"), dict(ylabel="USD", title="A\nB", title_align="center")),
     ],
 )
 def test_translation(kwargs, expected, fake_render, tmp_path, monkeypatch):
@@ -411,3 +416,92 @@ def test_supported_call_renders_a_real_image(tmp_path):
     buf = io.BytesIO()
     mpf.plot(data, type="line", savefig=buf)
     assert png_size(buf.getvalue()) == (800, 575)
+
+
+# ---------------------------------------------------------------- served charts keep mplfinance's look
+
+
+def test_volume_label_names_mplfinance_power_of_ten(fake_render, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    kf.activate()
+    data = ohlcv(100)
+    for scale, exponent in [(1e3, 6), (1e-3, 0)]:
+        frame = data.copy()
+        frame["Volume"] = frame["Volume"] * scale
+        fake_render.clear()
+        mpf.plot(frame, type="candle", volume=True, savefig="v.png")
+        call = fake_render[0]
+        top = 1.1 * frame["Volume"].max()
+        if exponent:
+            assert top >= 1e6
+            assert call["ylabel_lower"] == "Volume  \u00d710\u2076" and call["volume_exponent"] == 6
+        else:
+            assert top < 1e6
+            assert call["ylabel_lower"] == "Volume" and "volume_exponent" not in call
+    fake_render.clear()
+    mpf.plot(data, type="candle", volume=True, volume_exponent=3, ylabel_lower="Shares", savefig="v.png")
+    assert fake_render[0]["ylabel_lower"] == "Shares  \u00d710\u00b3" and fake_render[0]["volume_exponent"] == 3
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(type="renko"),
+        dict(type="renko", renko_params=dict(atr_length=30)),
+        dict(type="renko", renko_params=dict(brick_size=2.5)),
+        dict(type="pnf"),
+        dict(type="pnf", pnf_params=dict(box_size="2%", reversal=2)),
+        dict(type="pnf", pnf_params=dict(atr_length=20)),
+    ],
+)
+def test_box_sizes_computed_as_mplfinance_computes_them(kwargs, fake_render, tmp_path, monkeypatch):
+    from mplfinance._utils import _calculate_atr
+
+    monkeypatch.chdir(tmp_path)
+    data = ohlcv(300)
+    highs, lows, closes = data["High"].to_numpy(), data["Low"].to_numpy(), data["Close"].to_numpy()
+    params = kwargs.get("renko_params") or kwargs.get("pnf_params") or {}
+    size = params.get("brick_size", params.get("box_size", "atr"))
+    if size == "atr":
+        default_length = 14 if kwargs["type"] == "renko" else len(closes) - 1
+        expected = _calculate_atr(params.get("atr_length", default_length), highs, lows, closes)
+    elif isinstance(size, str):
+        expected = float(size[:-1]) / 100 * closes[-1]
+    else:
+        expected = size
+    kf.activate()
+    mpf.plot(data, savefig="b.png", **kwargs)
+    call = fake_render[0]
+    assert call["box_size"] == pytest.approx(expected, rel=1e-12)
+    if kwargs["type"] == "pnf":
+        assert call["reversal"] == params.get("reversal", 3)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(type="renko", renko_params=dict(brick_size=1e9)),  # mplfinance: larger than half the close range
+        dict(type="pnf", pnf_params=dict(reversal=12)),
+        dict(type="renko", renko_params=dict(atr_length=10_000)),
+    ],
+)
+def test_box_parameters_mplfinance_rejects_go_to_mplfinance(kwargs, fake_render, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    seen = []
+    kf.activate()
+    monkeypatch.setitem(kf.mplfinance._STATE, "plot", lambda data, **kw: seen.append(kw))
+    mpf.plot(ohlcv(100), savefig="b.png", **kwargs)
+    assert fake_render == [] and len(seen) == 1
+
+
+def test_served_renko_is_real_and_dated(tmp_path):
+    kf.activate()
+    data = ohlcv(300)
+    path = tmp_path / "renko.svg"
+    mpf.plot(data, type="renko", savefig=str(path))
+    labels = re.findall(r">([^<]+)</text>", path.read_text())
+    assert "Price" in labels
+    # A date axis: the months of the frame's index (a 300-day span is labelled by year-month), not brick numbers.
+    months = {d.strftime("%Y-%m") for d in data.index}
+    dated = [label for label in labels if label in months]
+    assert len(dated) >= 3, labels

@@ -9,6 +9,7 @@ import base64
 import math
 import os
 import pickle
+import re
 from datetime import date, datetime
 
 import numpy as np
@@ -549,3 +550,97 @@ def test_render_in_a_forked_child() -> None:
             os._exit(code)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0, "2: different bytes in the child, 3: memory kept growing"
+
+
+# ---------------------------------------------------------------- titles, labels and markers
+
+
+def svg_texts(img: ChartImage) -> list[str]:
+    """The text of every ``<text>`` element, after checking the SVG is well-formed XML."""
+    import xml.etree.ElementTree as ET
+
+    root = ET.fromstring(bytes(img).decode("utf-8"))
+    return [el.text or "" for el in root.iter() if el.tag.endswith("text")]
+
+
+def test_title_lines_tabs_and_control_characters(sample):
+    img = sample.kf.render(width=W, height=H, title="\nINTC\tDaily\x00\x07\x1b\r\nline 3", format="svg")
+    texts = svg_texts(img)  # parses: no control character reached the XML
+    assert "INTC    Daily" in texts and "line 3" in texts
+    assert not any(ch in "".join(texts) for ch in "\x00\x07\x1b\t")
+    one = sample.kf.render(width=W, height=H, title="INTC Daily", format="rgba").to_numpy()
+    three = sample.kf.render(width=W, height=H, title="a\nb\nc", format="rgba").to_numpy()
+
+    # Three lines take more room above the price panel: the first candle row moves down.
+    def first_bar_row(px: np.ndarray) -> int:
+        _, up, down = PALETTES["tradingview"]
+        rows = np.where((has_color(px, up, 2) | has_color(px, down, 2)).any(axis=1))[0]
+        return int(rows[0])
+
+    assert first_bar_row(three) > first_bar_row(one)
+
+
+def test_labels_and_symbols_outside_ascii_are_drawn(sample):
+    euro = sample.kf.render(width=W, height=H, title="\u20ac \u00a3 \u00a5 \u2192 \u00e9", format="rgba").to_numpy()
+    question = sample.kf.render(width=W, height=H, title="? ? ? ? ?", format="rgba").to_numpy()
+    assert not np.array_equal(euro, question), "symbols are drawn as themselves, not as '?'"
+    texts = svg_texts(sample.kf.render(width=W, height=H, ylabel="Price \u20ac", ylabel_lower="Volume", format="svg"))
+    assert "Price \u20ac" in texts and "Volume" in texts
+
+
+def test_lone_surrogate_is_a_clear_error(sample):
+    with pytest.raises(ValueError, match=r"render: title has a lone surrogate '\\ud800' at position 3"):
+        sample.kf.render(title="abc\ud800")
+    with pytest.raises(ValueError, match="render: ylabel has a lone surrogate"):
+        sample.kf.render(ylabel="\udfff")
+    with pytest.raises(ValueError, match="render: overlay label has a lone surrogate"):
+        sample.kf.render(overlays=[("x\ud800", pl.col("close"))])
+
+
+def test_last_price_legend_and_centred_bold_title_are_options(sample):
+    last = f"{sample['close'][-1]:.2f}"
+    default = svg_texts(sample.kf.render(width=W, height=H, overlays=["sma:20"], format="svg"))
+    assert last in default and any("sma" in t for t in default)
+    bare = svg_texts(
+        sample.kf.render(width=W, height=H, overlays=["sma:20"], last_price=False, legend=False, format="svg")
+    )
+    assert last not in bare and not any("sma" in t for t in bare)
+    svg = bytes(sample.kf.render(width=W, height=H, title="T", title_align="center", title_bold=True, format="svg"))
+    centred = [line for line in svg.decode().splitlines() if line.endswith(">T</text>")]
+    assert len(centred) == 2 and all('text-anchor="middle"' in line for line in centred)
+
+
+def test_volume_exponent_labels_ticks_in_units_of_a_power_of_ten(sample):
+    df = sample.with_columns(pl.col("volume") * 1000)  # about 1e9
+    compact = svg_texts(df.kf.render(width=800, height=600, format="svg"))
+    scaled = svg_texts(df.kf.render(width=800, height=600, volume_exponent=6, format="svg"))
+    (tick,) = [t for t in compact if t[-1:] == "B"]  # the volume tick, compact: "2B"
+    assert float(tick[:-1]) * 1e9 / 1e6 == float(scaled[compact.index(tick)])  # "2000" (x 10^6)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        (dict(volume_exponent=-1), ValueError, "render: volume_exponent must be an integer from 0 to 30, got -1"),
+        (dict(volume_exponent=2.0), ValueError, "volume_exponent must be an integer"),
+        (dict(title_align="right"), ValueError, "render: title_align must be one of left, center; got 'right'"),
+        (dict(title_bold=1), TypeError, "render: title_bold must be True or False, got 1"),
+        (dict(last_price="no"), TypeError, "render: last_price must be True or False"),
+        (dict(legend=None), TypeError, "render: legend must be True or False"),
+        (dict(ylabel=5), TypeError, "render: ylabel must be a string, got int"),
+    ],
+)
+def test_bad_label_options(sample, kwargs, error, message):
+    with pytest.raises(error, match=re.escape(message)):
+        sample.kf.render(**kwargs)
+
+
+def test_renko_and_pnf_show_dates_and_the_last_close(sample):
+    last = f"{sample['close'][-1]:.2f}"
+    months = {d.strftime("%b") for d in sample["date"].to_list()}
+    for kind in ("renko", "pnf"):
+        texts = svg_texts(sample.kf.render(kind, width=800, height=450, format="svg"))
+        assert last in texts, f"{kind}: the tag shows the last close {last}"
+        assert any(t.split(" ")[0] in months or t[:4].isdigit() for t in texts if not t.replace(".", "").isdigit())
+        undated = svg_texts(sample.drop("date").kf.render(kind, width=800, height=450, format="svg"))
+        assert not any(t.split(" ")[0] in months for t in undated)

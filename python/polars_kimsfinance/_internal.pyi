@@ -57,6 +57,15 @@ def _render(
     format: str = "png",
     speed: str = "fast",
     engine: str | None = None,
+    title_center: bool = False,
+    title_bold: bool = False,
+    ylabel: str | None = None,
+    ylabel_lower: str | None = None,
+    volume_exponent: int | None = None,
+    last_price: bool = True,
+    last_close: float | None = None,
+    legend: bool = True,
+    source_times: pl.Series | None = None,
 ) -> tuple[bytes, int, int, str, dict[str, Any]]: ...
 def _decode_image(data: bytes) -> tuple[int, int, bytes]: ...
 def _encode_png(rgba: bytes, width: int, height: int, speed: str = "fast") -> bytes: ...

@@ -272,7 +272,7 @@ def _spec_lines(
         title = ind.column_name({**{p.name: p.default for p in ind.params}, **values})
         return title, [(s.name, s, None) for s in out.get_columns()]
     if isinstance(spec, tuple) and len(spec) in (2, 3) and isinstance(spec[0], str):
-        label, expr = spec[0], spec[1]
+        label, expr = _text(f"{where} label", spec[0]) or "", spec[1]
         color = spec[2] if len(spec) == 3 else None
         if color is not None:
             _color(f"{where} {label!r} colour", color)
@@ -311,6 +311,13 @@ def render(
     overlays: Sequence[Overlay] | None = None,
     panels: Sequence[Overlay] | None = None,
     title: str | None = None,
+    ylabel: str | None = None,
+    ylabel_lower: str | None = None,
+    title_align: str = "left",
+    title_bold: bool = False,
+    last_price: bool = True,
+    legend: bool = True,
+    volume_exponent: int | None = None,
     format: str = "png",
     speed: str = "fast",
     antialias: bool = True,
@@ -352,7 +359,23 @@ def render(
         Sub-panels below the chart, each with its own y axis, given like overlays (``"rsi"``, ``"rsi:14"``,
         ``"macd"``). A field whose name contains ``hist`` is drawn as a histogram.
     title : str, optional
-        Drawn above the price panel.
+        Drawn above the price panel. ``\n`` starts a new line, a tab is four spaces, other control characters
+        are dropped; characters outside the embedded font (Latin-1, the Windows-1252 extras, arrows, currency and
+        superscript signs) come from a system font when one is found, else draw as a box.
+    ylabel, ylabel_lower : str, optional
+        Labels at the top left of the price panel and of the volume panel.
+    title_align : {"left", "center"}, default "left"
+        The title at the plot's left edge, or centred over the image.
+    title_bold : bool, default False
+        The title in bold.
+    last_price : bool, default True
+        Draw the last-price line and its tag on the price axis (for renko and point-and-figure charts the tag
+        shows the source's last close, not the last brick's edge).
+    legend : bool, default True
+        Name the overlay and panel lines in legends.
+    volume_exponent : int, optional
+        Volume tick labels in units of ``10**volume_exponent`` (for a ``ylabel_lower`` that names the multiplier,
+        as mplfinance's ``Volume x10^6``); default compact labels such as ``20M``.
     format : str, default "png"
         ``png``, ``svg``, ``webp`` (lossless) or ``rgba`` (raw pixels).
     speed : str, default "fast"
@@ -413,12 +436,21 @@ def render(
         speed=speed,
         antialias=antialias,
         colors=colors,
-        title=title,
         volume=volume,
         box_size=box_size,
         reversal=reversal,
         overlays=overlays,
         panels=panels,
+    )
+    decorations = _check_decorations(
+        title=title,
+        ylabel=ylabel,
+        ylabel_lower=ylabel_lower,
+        title_align=title_align,
+        title_bold=title_bold,
+        last_price=last_price,
+        legend=legend,
+        volume_exponent=volume_exponent,
     )
     if df.height == 0:
         raise ValueError(f"{_FUNC}: the frame is empty (0 rows, columns {df.columns}); nothing to draw")
@@ -443,10 +475,12 @@ def render(
         colors=opts.colors,
         volume=draw_volume,
         antialias=opts.antialias,
-        title=title,
         format=opts.format,
         speed=opts.speed,
         engine=check_engine(_FUNC, engine),
+        source_times=prices.source_times,
+        last_close=prices.last_close,
+        **decorations,
     )
     timings = {"prepare_ms": prepare_ms, "call_ms": (_time.perf_counter() - t1) * 1000.0, **timings}
     return ChartImage(data, width=w, height=h_, format=fmt, timings=timings)
@@ -480,7 +514,6 @@ def _check_options(
     speed: Any,
     antialias: Any,
     colors: Any,
-    title: Any,
     volume: Any,
     box_size: Any,
     reversal: Any,
@@ -497,8 +530,6 @@ def _check_options(
     speed = _choice("speed", speed, SPEEDS)
     antialias = _flag("antialias", antialias)
     colors_ = _colors(colors)
-    if title is not None and not isinstance(title, str):
-        raise TypeError(f"{_FUNC}: title must be a string, got {type(title).__name__}")
     if not isinstance(volume, (bool, str)):
         raise TypeError(f"{_FUNC}: volume must be True, False or a column name, got {volume!r}")
     if box_size is not None and (
@@ -524,6 +555,52 @@ def _check_options(
         overlay_specs,
         panel_specs,
     )
+
+
+def _text(name: str, value: Any) -> str | None:
+    """A title or label: None or a string that can be drawn (a lone surrogate has no character to draw)."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise TypeError(f"{_FUNC}: {name} must be a string, got {type(value).__name__}")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise ValueError(
+            f"{_FUNC}: {name} has a lone surrogate {value[e.start]!r} at position {e.start}, which is not a "
+            f"character; got {value!r}"
+        ) from None
+    return value
+
+
+def _check_decorations(
+    *,
+    title: Any,
+    ylabel: Any,
+    ylabel_lower: Any,
+    title_align: Any,
+    title_bold: Any,
+    last_price: Any,
+    legend: Any,
+    volume_exponent: Any,
+) -> dict[str, Any]:
+    """The title, labels and markers, checked, as the keyword arguments of ``_internal._render``."""
+    if volume_exponent is not None and (
+        isinstance(volume_exponent, bool)
+        or not isinstance(volume_exponent, Integral)
+        or not 0 <= int(volume_exponent) <= 30
+    ):
+        raise ValueError(f"{_FUNC}: volume_exponent must be an integer from 0 to 30, got {volume_exponent!r}")
+    return {
+        "title": _text("title", title),
+        "ylabel": _text("ylabel", ylabel),
+        "ylabel_lower": _text("ylabel_lower", ylabel_lower),
+        "title_center": _choice("title_align", title_align, ("left", "center")) == "center",
+        "title_bold": _flag("title_bold", title_bold),
+        "last_price": _flag("last_price", last_price),
+        "legend": _flag("legend", legend),
+        "volume_exponent": None if volume_exponent is None else int(volume_exponent),
+    }
 
 
 def _column_roles(
@@ -586,6 +663,17 @@ class _Prices(NamedTuple):
     bars: tuple[pl.Series | None, pl.Series, pl.Series, pl.Series, pl.Series, pl.Series | None] | None = None
     renko: tuple[pl.Series, float] | None = None
     pnf: tuple[pl.Series, pl.Series, float, int] | None = None
+    # Renko / pnf: the times of the source rows (dates on the x axis) and the last close (the last-price tag).
+    source_times: pl.Series | None = None
+    last_close: float | None = None
+
+
+def _last_value(s: pl.Series | None) -> float | None:
+    """The last value that is neither null nor NaN, as a float."""
+    if s is None:
+        return None
+    valid = s.cast(pl.Float64).drop_nulls().drop_nans()
+    return float(valid[-1]) if valid.len() else None
 
 
 def _price_input(
@@ -603,12 +691,16 @@ def _price_input(
     if kind == "renko":
         if box_size is None:
             box_size = default_box_size("renko", "renko", df, overrides["high"], overrides["low"], roles["close"])
-        return _Prices(renko=(df.get_column(roles["close"]), float(box_size)))
+        close = df.get_column(roles["close"])
+        return _Prices(renko=(close, float(box_size)), source_times=tseries, last_close=_last_value(close))
     if kind == "pnf":
         _first_high_below_low(df, roles["high"], roles["low"])
         if box_size is None:
             box_size = default_box_size(_FUNC, "pnf", df, roles["high"], roles["low"], overrides["close"])
-        return _Prices(pnf=(df.get_column(roles["high"]), df.get_column(roles["low"]), float(box_size), opts.reversal))
+        close_col = optional_column(_FUNC, df, ("close",), overrides["close"])
+        last_close = _last_value(df.get_column(close_col)) if close_col is not None else None
+        pnf = (df.get_column(roles["high"]), df.get_column(roles["low"]), float(box_size), opts.reversal)
+        return _Prices(pnf=pnf, source_times=tseries, last_close=last_close)
     o, h, lo, c = (df.get_column(roles.get(r, roles["close"])) for r in ("open", "high", "low", "close"))
     if kind == "heikin_ashi":
         _first_high_below_low(df, roles["high"], roles["low"])

@@ -45,8 +45,11 @@ _LIGHT_STYLES = {
 }  # fmt: skip
 _PLOT_KWARGS = {
     "type", "volume", "mav", "ema", "style", "figsize", "figratio", "figscale", "title", "savefig", "returnfig",
-    "closefig", "block", "warn_too_much_data", "tight_layout",
+    "closefig", "block", "warn_too_much_data", "tight_layout", "ylabel", "ylabel_lower", "renko_params",
+    "pnf_params", "volume_exponent",
 }  # fmt: skip
+# savefig dict keys that change nothing in the file mplfinance writes: pad_inches only pads a tight bounding box.
+_SAVEFIG_KEYS = {"fname", "dpi", "format", "pad_inches"}
 _FORMATS = {"png": "png", "webp": "webp", "svg": "svg"}
 _DEFAULT_FIGRATIO = (8.00, 5.75)  # mplfinance: figure height 5.75 in at figscale 1
 
@@ -62,9 +65,12 @@ def activate() -> None:
     Supported: a pandas frame with a DatetimeIndex and Open/High/Low/Close(/Volume) columns; ``type`` candle, ohlc,
     line, renko, pnf or hollow_and_filled; ``volume``; ``mav`` / ``ema`` as periods (not renko/pnf); ``style`` by
     built-in name; ``figsize`` or ``figratio``/``figscale`` with the savefig dpi giving the pixel size; ``title``;
-    ``savefig`` to a .png/.webp/.svg path, a BytesIO (PNG) or a dict with ``fname``/``dpi``/``format``; and
-    ``returnfig=False``. Every other call runs mplfinance's own code unchanged. Activating twice does nothing.
-    Code that did ``from mplfinance import plot`` before activating keeps the original.
+    ``ylabel`` / ``ylabel_lower`` / ``volume_exponent``; ``renko_params`` / ``pnf_params`` (box sizes computed as
+    mplfinance computes them, ATR included); ``savefig`` to a .png/.webp/.svg path, a BytesIO (PNG) or a dict with
+    ``fname``/``dpi``/``format``/``pad_inches``; and ``returnfig=False``. Served charts keep mplfinance's look
+    where it is data: its axis labels, a centred bold title, a date axis for renko and point-and-figure charts,
+    and no last-price marker or legend. Every other call runs mplfinance's own code unchanged. Activating twice does
+    nothing. Code that did ``from mplfinance import plot`` before activating keeps the original.
 
     Raises
     ------
@@ -197,7 +203,107 @@ def _translate(data: Any, kwargs: dict[str, Any]) -> dict[str, Any] | None:
         return None
     render = dict(kind=kind, width=width, height=height, theme="modern" if style in _DARK_STYLES else "light")
     render.update(volume=volume, overlays=overlays, title=title, format=fmt)
+    look = _mplfinance_look(kwargs, frame, volume)
+    if look is None:
+        return None
+    render.update(look)
+    if kind in ("renko", "pnf"):
+        boxes = _box_params(kind, kwargs, frame)
+        if boxes is None:
+            return None
+        render.update(boxes)
     return {"frame": frame, "render": render, "target": fname, "candles": frame.height}
+
+
+def _mplfinance_look(kwargs: dict[str, Any], frame: Any, volume: bool) -> dict[str, Any] | None:
+    """The parts of mplfinance's look that are data: its axis labels ("Price", and "Volume" with the power of ten
+    its volume ticks are in), a centred bold title, and no last-price marker or legend, which it never draws."""
+    ylabel = kwargs.get("ylabel", "Price")
+    ylabel_lower = kwargs.get("ylabel_lower")
+    exponent = kwargs.get("volume_exponent")
+    if not isinstance(ylabel, str) or not (ylabel_lower is None or isinstance(ylabel_lower, str)):
+        return None
+    look: dict[str, Any] = dict(ylabel=ylabel, title_align="center", title_bold=True, last_price=False, legend=False)
+    if volume:
+        if exponent is None:
+            exponent = _volume_exponent(frame["volume"].to_numpy())
+        elif not _is_int(exponent) or exponent < 0 or exponent > 30:
+            return None  # "legacy" and other forms: mplfinance's own formatter decides
+        suffix = "" if exponent == 0 else "  \u00d710" + str(exponent).translate(_SUPERSCRIPTS)
+        look.update(ylabel_lower=("Volume" if ylabel_lower is None else ylabel_lower) + suffix)
+        if exponent:
+            look.update(volume_exponent=exponent)
+    return look
+
+
+_SUPERSCRIPTS = str.maketrans("0123456789", "\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079")
+
+
+def _volume_exponent(volumes: Any) -> int:
+    """mplfinance's volume-axis power of ten: the largest of 30, 24, 18, 12, 6 not above 1.1 x the largest volume
+    (matplotlib's default formatter limit is 10^6), else 0 (plain labels)."""
+    import numpy as np
+
+    top = 1.1 * float(np.nanmax(volumes)) if len(volumes) else 0.0
+    return next((xp for xp in (30, 24, 18, 12, 6) if top >= 10.0**xp), 0)
+
+
+def _mpf_atr(frame: Any, length: int) -> float | None:
+    """mplfinance's average true range: the mean true range of the last ``length`` bars, each against the previous
+    close; None where mplfinance raises (length < 1 or >= the number of bars)."""
+    import numpy as np
+
+    high, low, close = (frame[c].to_numpy() for c in ("high", "low", "close"))
+    n = len(close)
+    if length < 1 or length >= n:
+        return None
+    h, lo, prev = high[n - length :], low[n - length :], close[n - length - 1 : n - 1]
+    tr = np.maximum(np.abs(h - lo), np.maximum(np.abs(h - prev), np.abs(lo - prev)))
+    total = 0.0
+    for value in tr:  # summed in order, as mplfinance does, so the box size has the same last bit
+        total += float(value)
+    return total / length
+
+
+def _box_params(kind: str, kwargs: dict[str, Any], frame: Any) -> dict[str, Any] | None:
+    """Renko / point-and-figure box size (and reversal) as mplfinance computes them from ``renko_params`` /
+    ``pnf_params``; None for forms it would reject or that are not served."""
+    params = kwargs.get("renko_params" if kind == "renko" else "pnf_params") or {}
+    size_key, default_length = ("brick_size", 14) if kind == "renko" else ("box_size", "total")
+    if not isinstance(params, dict) or not set(params) <= {size_key, "atr_length", "reversal"}:
+        return None
+    if kind == "renko" and "reversal" in params:
+        return None
+    size, length = params.get(size_key, "atr"), params.get("atr_length", default_length)
+    n = frame.height
+    if size == "atr":
+        if length == "total":
+            length = n - 1
+        box = _mpf_atr(frame, length) if _is_int(length) else None
+    elif _is_number(size):
+        closes = frame["close"].to_numpy()
+        total_atr = _mpf_atr(frame, n - 1)
+        upper = (float(closes.max()) - float(closes.min())) / 2
+        if total_atr is None or size > upper or size < 0.01 * total_atr:
+            return None  # mplfinance raises its own error for these
+        box = float(size)
+    elif kind == "pnf" and isinstance(size, str) and size.endswith("%"):
+        try:
+            percent = float(size[:-1])
+        except ValueError:
+            return None
+        box = percent / 100.0 * float(frame["close"][-1]) if 0 < percent < 50 else None
+    else:
+        box = None
+    if box is None or not math.isfinite(box) or box <= 0:
+        return None
+    out: dict[str, Any] = {"box_size": box}
+    if kind == "pnf":
+        reversal = params.get("reversal", 3)
+        if not _is_int(reversal) or not 1 <= reversal <= 9:
+            return None
+        out["reversal"] = reversal
+    return out
 
 
 def _savefig_target(save: Any) -> tuple[Any, str, float] | None:
@@ -209,7 +315,7 @@ def _savefig_target(save: Any) -> tuple[Any, str, float] | None:
         dpi = matplotlib.rcParams["figure.dpi"]
     fmt: Any = None
     if isinstance(save, dict):
-        if not set(save) <= {"fname", "dpi", "format"} or "fname" not in save:
+        if not set(save) <= _SAVEFIG_KEYS or "fname" not in save:
             return None
         dpi = save.get("dpi", dpi)
         fmt = save.get("format")

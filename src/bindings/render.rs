@@ -236,7 +236,9 @@ fn format_name(f: Format) -> &'static str {
 #[pyfunction]
 #[pyo3(signature = (
     kind, bars=None, *, renko=None, pnf=None, overlays=Vec::new(), panels=Vec::new(), width=1920, height=1080,
-    theme="modern", colors=None, volume=true, antialias=true, title=None, format="png", speed="fast", engine=None
+    theme="modern", colors=None, volume=true, antialias=true, title=None, format="png", speed="fast", engine=None,
+    title_center=false, title_bold=false, ylabel=None, ylabel_lower=None, volume_exponent=None, last_price=true,
+    last_close=None, legend=true, source_times=None
 ))]
 #[allow(clippy::too_many_arguments)]
 fn _render<'py>(
@@ -257,6 +259,15 @@ fn _render<'py>(
     format: &str,
     speed: &str,
     engine: Option<&str>,
+    title_center: bool,
+    title_bold: bool,
+    ylabel: Option<String>,
+    ylabel_lower: Option<String>,
+    volume_exponent: Option<i32>,
+    last_price: bool,
+    last_close: Option<f64>,
+    legend: bool,
+    source_times: Option<PySeries>,
 ) -> PyResult<RenderResult<'py>> {
     let t0 = Instant::now();
     let requested = super::adapter::engine_choice("render", engine)?;
@@ -316,6 +327,7 @@ fn _render<'py>(
              columns; pass a smaller box_size or reversal"
         )));
     }
+    let source_times = source_times.as_ref().map(|s| timestamps(&s.0)).transpose()?;
     let overlay_data = borrow_lines("overlay", &held.overlays)?;
     let panel_data = held
         .panels
@@ -354,6 +366,15 @@ fn _render<'py>(
             .collect(),
         format,
         engine: Engine::Cpu,
+        title_center,
+        title_bold,
+        ylabel,
+        ylabel_lower,
+        volume_exponent,
+        last_price,
+        last_close,
+        legend,
+        source_times: source_times.as_deref(),
     };
 
     let candles = match &input {

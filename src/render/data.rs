@@ -1,9 +1,10 @@
 //! Validation and per-pixel-column aggregation of the input bars.
 //!
 //! When there are more bars than pixel columns, each column gets one aggregated bar: the first open, the highest
-//! high, the lowest low, the last close and the summed volume of the bars it covers (missing bars skipped). This
+//! high, the lowest low, the last close and the mean volume of the bars it covers (missing bars skipped). This
 //! keeps the picture correct (every extreme is still drawn) and makes the cost of drawing independent of the bar
-//! count.
+//! count. Volume is averaged rather than summed so that the volume axis still reads as volume per bar: columns that
+//! happen to cover 3 or 4 bars would otherwise draw a constant volume as a comb of 3x and 4x bars.
 
 use std::sync::{Mutex, OnceLock};
 
@@ -134,24 +135,25 @@ fn agg_range(o: &[f64], h: &[f64], l: &[f64], c: &[f64], v: Option<&[f64]>, s: u
         }
     }
     if first == usize::MAX {
-        let vol = v.map_or(f64::NAN, |v| sum_volume(&v[s..e]));
+        let vol = v.map_or(f64::NAN, |v| mean_volume(&v[s..e]));
         return Ok(Agg { v: vol, ..MISSING });
     }
-    let vol = v.map_or(f64::NAN, |v| sum_volume(&v[s..e]));
+    let vol = v.map_or(f64::NAN, |v| mean_volume(&v[s..e]));
     Ok(Agg { o: o[first], h: hi, l: lo, c: c[last], v: vol })
 }
 
-fn sum_volume(v: &[f64]) -> f64 {
+/// Mean of the non-missing volumes, NaN when all are missing.
+fn mean_volume(v: &[f64]) -> f64 {
     let mut sum = 0.0;
-    let mut any = false;
+    let mut count = 0usize;
     for &x in v {
         if !x.is_nan() {
             sum += x;
-            any = true;
+            count += 1;
         }
     }
-    if any {
-        sum
+    if count > 0 {
+        sum / count as f64
     } else {
         f64::NAN
     }
@@ -228,8 +230,26 @@ pub(crate) fn bars_from_columns(c: &Columns, max_slots: usize) -> Result<Bars, R
     })
 }
 
-/// Renko bricks as bars (open/close from the brick, high/low its extent).
-pub(crate) fn bars_from_renko(bricks: &[Brick], max_slots: usize) -> Result<Bars, RenderError> {
+/// The time of each brick or column: the time of the source row it starts at (`times` indexed by `rows`).
+fn source_times(
+    times: Option<&[i64]>,
+    rows: impl Iterator<Item = usize>,
+    what: &str,
+) -> Result<Option<Vec<i64>>, RenderError> {
+    let Some(times) = times else { return Ok(None) };
+    rows.enumerate()
+        .map(|(i, row)| {
+            times.get(row).copied().ok_or_else(|| RenderError::InvalidInput {
+                param: "source_times".into(),
+                message: format!("{what} {i} starts at row {row}, but there are {} times", times.len()),
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
+}
+
+/// Renko bricks as bars (open/close from the brick, high/low its extent), dated by `times` when given.
+pub(crate) fn bars_from_renko(bricks: &[Brick], times: Option<&[i64]>, max_slots: usize) -> Result<Bars, RenderError> {
     if bricks.is_empty() {
         return Err(RenderError::EmptyInput { what: "renko bricks" });
     }
@@ -243,7 +263,8 @@ pub(crate) fn bars_from_renko(bricks: &[Brick], max_slots: usize) -> Result<Bars
     let close: Vec<f64> = bricks.iter().map(|b| b.close).collect();
     let high: Vec<f64> = bricks.iter().map(|b| b.open.max(b.close)).collect();
     let low: Vec<f64> = bricks.iter().map(|b| b.open.min(b.close)).collect();
-    let cols = Columns { timestamps: None, open: &open, high: &high, low: &low, close: &close, volume: None };
+    let t = source_times(times, bricks.iter().map(|b| b.bar), "renko brick")?;
+    let cols = Columns { timestamps: t.as_deref(), open: &open, high: &high, low: &low, close: &close, volume: None };
     bars_from_columns(&cols, max_slots)
 }
 
@@ -253,7 +274,12 @@ pub(crate) fn pnf_span(c: &PnfColumn, box_size: f64) -> (f64, f64) {
 }
 
 /// Point-and-figure columns as bars: X columns rise from bottom to top, O columns fall from top to bottom.
-pub(crate) fn bars_from_pnf(columns: &[PnfColumn], box_size: f64, max_slots: usize) -> Result<Bars, RenderError> {
+pub(crate) fn bars_from_pnf(
+    columns: &[PnfColumn],
+    box_size: f64,
+    times: Option<&[i64]>,
+    max_slots: usize,
+) -> Result<Bars, RenderError> {
     if columns.is_empty() {
         return Err(RenderError::EmptyInput { what: "pnf columns" });
     }
@@ -278,6 +304,7 @@ pub(crate) fn bars_from_pnf(columns: &[PnfColumn], box_size: f64, max_slots: usi
     let close: Vec<f64> = spans.iter().enumerate().map(|(i, s)| if x(i) { s.1 } else { s.0 }).collect();
     let high: Vec<f64> = spans.iter().map(|s| s.1).collect();
     let low: Vec<f64> = spans.iter().map(|s| s.0).collect();
-    let cols = Columns { timestamps: None, open: &open, high: &high, low: &low, close: &close, volume: None };
+    let t = source_times(times, columns.iter().map(|c| c.start_bar), "pnf column")?;
+    let cols = Columns { timestamps: t.as_deref(), open: &open, high: &high, low: &low, close: &close, volume: None };
     bars_from_columns(&cols, max_slots)
 }

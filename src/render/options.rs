@@ -286,6 +286,27 @@ pub struct Options<'a> {
     pub format: Format,
     /// Rasteriser for PNG / RGBA / WebP output.
     pub engine: Engine,
+    /// The title centred over the image (else at the plot's left edge).
+    pub title_center: bool,
+    /// The title in bold.
+    pub title_bold: bool,
+    /// A label at the top left of the price panel (e.g. "Price").
+    pub ylabel: Option<String>,
+    /// A label at the top left of the volume panel (e.g. "Volume").
+    pub ylabel_lower: Option<String>,
+    /// Volume tick labels in units of `10^k` ("2", "4" for 2M, 4M with `k = 6`), for a label that names the
+    /// multiplier; `None`: compact labels ("2M").
+    pub volume_exponent: Option<i32>,
+    /// Draw the last-price line and its tag on the price axis.
+    pub last_price: bool,
+    /// The price the last-price marker shows; `None`: the last drawn close. Renko and point-and-figure charts pass
+    /// the source's last close, which lies inside the last brick or column rather than on its edge.
+    pub last_close: Option<f64>,
+    /// Draw the legends of the overlays and of the sub-panel lines.
+    pub legend: bool,
+    /// Renko / point-and-figure: epoch microseconds of the source rows that the bricks' `bar` and the columns'
+    /// `start_bar` index, so that the time axis shows dates rather than brick numbers.
+    pub source_times: Option<&'a [i64]>,
 }
 
 impl Default for Options<'_> {
@@ -303,6 +324,15 @@ impl Default for Options<'_> {
             panels: Vec::new(),
             format: Format::default(),
             engine: Engine::Cpu,
+            title_center: false,
+            title_bold: false,
+            ylabel: None,
+            ylabel_lower: None,
+            volume_exponent: None,
+            last_price: true,
+            last_close: None,
+            legend: true,
+            source_times: None,
         }
     }
 }

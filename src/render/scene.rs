@@ -4,7 +4,7 @@ use super::color::{Palette, Rgba, SERIES_COLORS};
 use super::data::{self, range_of, Bars};
 use super::error::RenderError;
 use super::options::{ChartKind, Input, Options, PnfColumn, SubPanel, MAX_SIZE, MIN_SIZE};
-use super::text::{line_metrics, text_width};
+use super::text::{line_metrics, one_line, text_lines, text_width};
 use super::ticks::{format_compact, format_fixed, format_time, nice_ticks, TimeFormat, TimeStep};
 
 /// Horizontal text alignment relative to the text's `x`.
@@ -84,7 +84,8 @@ pub enum Primitive {
         x: f32,
         /// Baseline y.
         y: f32,
-        /// The text (ASCII; other characters draw as `?`).
+        /// One line of text (characters outside the embedded font come from a fallback font or draw as its
+        /// missing-glyph box).
         text: String,
         /// Font size in pixels.
         size: f32,
@@ -325,24 +326,30 @@ fn pad_range((lo, hi): (f64, f64), frac: f64) -> (f64, f64) {
 pub fn build_scene(input: &Input, opts: &Options) -> Result<Scene, RenderError> {
     check_size(opts)?;
     let palette = resolve_palette(opts)?;
-    let bars = build_bars(input, opts.kind, opts.width as usize)?;
+    let bars = build_bars(input, opts, opts.width as usize)?;
     let series = resolve_all_series(opts, bars.source_len)?;
     let m = Metrics::new(opts.height as f32);
     let rows = vertical_layout(&m, opts, opts.volume && bars.volume.is_some(), series.subs.len());
 
     // The y axes' label width decides the plot width, which decides the final aggregation.
-    let (axes, mut labels_w) = y_axes(&rows, &bars, &series, &m)?;
+    let (axes, mut labels_w) = y_axes(&rows, &bars, &series, &m, opts.volume_exponent)?;
     let price_decimals = axes[0].decimals;
-    let last_price = (0..bars.len()).rev().map(|i| bars.close[i]).find(|c| !c.is_nan());
+    let last_price = if opts.last_price {
+        opts.last_close
+            .filter(|c| c.is_finite())
+            .or_else(|| (0..bars.len()).rev().map(|i| bars.close[i]).find(|c| !c.is_nan()))
+    } else {
+        None
+    };
     if let Some(lp) = last_price {
         labels_w = labels_w.max(text_width(&format_fixed(lp, price_decimals.max(2)), m.font));
     }
     let (plot_left, plot_px) = horizontal_layout(opts.width as f32, labels_w, &m);
-    // Aggregate again from the source when the plot is narrower than the first pass (equal-sized buckets keep
-    // summed volumes even; re-aggregating the first pass would not).
-    let bars = if bars.len() > plot_px as usize { build_bars(input, opts.kind, plot_px as usize)? } else { bars };
+    // Aggregate again from the source when the plot is narrower than the first pass (a mean of first-pass means
+    // would weigh unequal buckets wrongly).
+    let bars = if bars.len() > plot_px as usize { build_bars(input, opts, plot_px as usize)? } else { bars };
     let x = XLayout::new(plot_left, plot_px, bars.len(), m.font);
-    let panels = final_panels(&rows, axes, &bars, &x, &m);
+    let panels = final_panels(&rows, axes, &bars, &x, &m, opts.volume_exponent);
 
     let mut scene = Scene {
         width: opts.width,
@@ -364,18 +371,39 @@ pub fn build_scene(input: &Input, opts: &Options) -> Result<Scene, RenderError> 
     draw_grid(&mut scene);
     let price = scene.panels[0].clone();
     let items = &mut scene.items;
+    // The last-price line goes under the bars, so that it never hides the last bar's close tick.
+    if let Some(lp) = last_price {
+        draw_last_price_line(items, lp, &bars, &price, &x, &m, &palette);
+    }
     draw_bars(items, input, opts.kind, &bars, &price, &x, &m, &palette);
     if let Some(vp) = scene.panels.iter().find(|p| p.kind == PanelKind::Volume) {
         draw_volume(items, vp, &bars, &x, &palette);
     }
-    draw_overlays(items, &series.overlays, &bars, &price, &x, &m, &palette);
-    draw_sub_panels(items, &series.subs, &scene.panels, &bars, &x, &m, &palette);
+    let label = |text: &Option<String>| text.as_deref().map(one_line).filter(|l| !l.is_empty());
+    let ylabel = label(&opts.ylabel);
+    draw_overlays(items, &series.overlays, ylabel.as_deref(), opts.legend, &bars, &price, &x, &m, &palette);
+    draw_sub_panels(items, &series.subs, &scene.panels, opts.legend, &bars, &x, &m, &palette);
+    if let (Some(vp), Some(text)) =
+        (scene.panels.iter().find(|p| p.kind == PanelKind::Volume), label(&opts.ylabel_lower))
+    {
+        let (lx, ly) = (x.plot_left + m.font * 0.6, vp.rect.y + m.font * 0.3);
+        let size = legend_size(&m);
+        draw_legend(
+            items,
+            lx,
+            ly,
+            &[(text, Rgba { a: 0, ..palette.text })],
+            size,
+            palette.text,
+            m.ascent * size / m.font,
+        );
+    }
     draw_axes(items, &scene.panels, &scene.x_ticks, &x, &m, &palette, opts.width as f32, opts.height as f32);
     if let Some(lp) = last_price {
-        draw_last_price(items, lp, price_decimals, &bars, &price, &x, &m, &palette, opts.width as f32);
+        draw_last_price_tag(items, lp, price_decimals, &bars, &price, &x, &m, &palette, opts.width as f32);
     }
     if let Some(title) = &opts.title {
-        draw_title(items, title, plot_left, &m, &palette);
+        draw_title(items, title, opts, plot_left, &m, &palette);
     }
     Ok(scene)
 }
@@ -442,11 +470,22 @@ impl Metrics {
     }
 
     fn title_h(&self, opts: &Options) -> f32 {
-        if opts.title.is_some() {
-            (self.font * 2.2).round()
-        } else {
-            (self.font * 0.7).round()
+        match &opts.title {
+            Some(title) => {
+                let extra_lines = text_lines(title).len().saturating_sub(1) as f32;
+                (self.font * 2.2 + extra_lines * self.title_line_h()).round()
+            }
+            None => (self.font * 0.7).round(),
         }
+    }
+
+    fn title_size(&self) -> f32 {
+        (self.font * 1.2).round()
+    }
+
+    /// Baseline-to-baseline distance of the title's lines.
+    fn title_line_h(&self) -> f32 {
+        (self.title_size() * 1.25).round()
     }
 }
 
@@ -500,7 +539,7 @@ fn volume_range(bars: &Bars) -> (f64, f64) {
     (0.0, if vmax > 0.0 { vmax * 1.08 } else { 1.0 })
 }
 
-fn axis_ticks(kind: PanelKind, scale: &YScale, font: f32) -> (Vec<YTick>, usize) {
+fn axis_ticks(kind: PanelKind, scale: &YScale, font: f32, volume_exponent: Option<i32>) -> (Vec<YTick>, usize) {
     let ph = scale.bottom - scale.top;
     let target = ((ph / (font * 3.2)).floor() as usize).clamp(1, 12);
     let nt = nice_ticks(scale.min, scale.max, if kind == PanelKind::Volume { target.min(3) } else { target });
@@ -510,14 +549,29 @@ fn axis_ticks(kind: PanelKind, scale: &YScale, font: f32) -> (Vec<YTick>, usize)
         .map(|&v| YTick {
             value: v,
             y: scale.y(v),
-            label: if kind == PanelKind::Volume { format_compact(v, nt.step) } else { format_fixed(v, nt.decimals) },
+            label: match (kind, volume_exponent) {
+                (PanelKind::Volume, Some(k)) => {
+                    let unit = 10f64.powi(k);
+                    let step = nt.step / unit;
+                    let decimals = if step >= 1.0 { 0 } else { (-step.log10()).ceil() as usize };
+                    format_fixed(v / unit, decimals)
+                }
+                (PanelKind::Volume, None) => format_compact(v, nt.step),
+                _ => format_fixed(v, nt.decimals),
+            },
         })
         .collect();
     (ticks, nt.decimals)
 }
 
 /// Value ranges, scales and ticks per panel, and the widest y label.
-fn y_axes(rows: &[Row], bars: &Bars, series: &AllSeries, m: &Metrics) -> Result<(Vec<Axis>, f32), RenderError> {
+fn y_axes(
+    rows: &[Row],
+    bars: &Bars,
+    series: &AllSeries,
+    m: &Metrics,
+    volume_exponent: Option<i32>,
+) -> Result<(Vec<Axis>, f32), RenderError> {
     let price_range = {
         let mut lo_hi = bars.price_range().ok_or(RenderError::EmptyInput { what: "bars (every bar is missing)" })?;
         for o in &series.overlays {
@@ -536,7 +590,7 @@ fn y_axes(rows: &[Row], bars: &Bars, series: &AllSeries, m: &Metrics) -> Result<
             PanelKind::Sub(i) => sub_panel_range(&series.subs[i]),
         };
         let scale = YScale { min, max, top: row.top, bottom: row.top + row.height };
-        let (ticks, decimals) = axis_ticks(row.kind, &scale, m.font);
+        let (ticks, decimals) = axis_ticks(row.kind, &scale, m.font, volume_exponent);
         for t in &ticks {
             labels_w = labels_w.max(text_width(&t.label, m.font));
         }
@@ -601,15 +655,22 @@ impl XLayout {
     }
 }
 
-/// The panels at the final plot width; the volume axis is redone, as summed volumes depend on the bucket size.
-fn final_panels(rows: &[Row], axes: Vec<Axis>, bars: &Bars, x: &XLayout, m: &Metrics) -> Vec<PanelLayout> {
+/// The panels at the final plot width; the volume axis is redone, as mean volumes depend on the bucket size.
+fn final_panels(
+    rows: &[Row],
+    axes: Vec<Axis>,
+    bars: &Bars,
+    x: &XLayout,
+    m: &Metrics,
+    volume_exponent: Option<i32>,
+) -> Vec<PanelLayout> {
     rows.iter()
         .zip(axes)
         .map(|(row, axis)| {
             let (scale, ticks) = if row.kind == PanelKind::Volume {
                 let (min, max) = volume_range(bars);
                 let scale = YScale { min, max, ..axis.scale };
-                (scale, axis_ticks(row.kind, &scale, m.font).0)
+                (scale, axis_ticks(row.kind, &scale, m.font, volume_exponent).0)
             } else {
                 (axis.scale, axis.ticks)
             };
@@ -867,9 +928,12 @@ fn legend_size(m: &Metrics) -> f32 {
 }
 
 /// Lines over the price panel and their legend.
+#[allow(clippy::too_many_arguments)]
 fn draw_overlays(
     items: &mut Vec<Primitive>,
     overlays: &[ResolvedSeries],
+    ylabel: Option<&str>,
+    legend: bool,
     bars: &Bars,
     price: &PanelLayout,
     x: &XLayout,
@@ -877,23 +941,32 @@ fn draw_overlays(
     palette: &Palette,
 ) {
     let size = legend_size(m);
-    let mut legend: Vec<(String, Rgba)> = Vec::new();
+    let mut entries: Vec<(String, Rgba)> = Vec::new();
     for o in overlays {
         let vals = bars.reduce_series(o.values);
         for seg in segments(&vals, |i| x.center(i), |v| price.scale.y(v)) {
             push_series(items, seg, o.color, m.line_w);
         }
-        legend.push((o.label.to_string(), o.color));
+        entries.push((o.label.to_string(), o.color));
     }
-    let (lx, ly) = (x.plot_left + m.font * 0.6, price.rect.y + m.font * 0.5);
-    draw_legend(items, lx, ly, &legend, size, palette.text, m.ascent * size / m.font);
+    let (lx, mut ly) = (x.plot_left + m.font * 0.6, price.rect.y + m.font * 0.5);
+    let ascent = m.ascent * size / m.font;
+    if let Some(text) = ylabel {
+        draw_legend(items, lx, ly, &[(text.to_string(), Rgba { a: 0, ..palette.text })], size, palette.text, ascent);
+        ly += (size * 1.4).round();
+    }
+    if legend {
+        draw_legend(items, lx, ly, &entries, size, palette.text, ascent);
+    }
 }
 
 /// Each sub-panel's histogram, lines and legend.
+#[allow(clippy::too_many_arguments)]
 fn draw_sub_panels(
     items: &mut Vec<Primitive>,
     subs: &[(&SubPanel, Vec<ResolvedSeries>)],
     panels: &[PanelLayout],
+    legend: bool,
     bars: &Bars,
     x: &XLayout,
     m: &Metrics,
@@ -918,7 +991,7 @@ fn draw_sub_panels(
         }
         let mut entries = Vec::new();
         // The panel's title, unless its only line already carries the same label (no "rsi_14 ■ rsi_14").
-        let title_repeats_label = matches!(lines.as_slice(), [only] if only.label == p.title);
+        let title_repeats_label = legend && matches!(lines.as_slice(), [only] if only.label == p.title);
         if !p.title.is_empty() && !title_repeats_label {
             entries.push((p.title.clone(), Rgba { a: 0, ..palette.text }));
         }
@@ -927,7 +1000,9 @@ fn draw_sub_panels(
             for seg in segments(&vals, |i| x.center(i), |v| sp.scale.y(v)) {
                 push_series(items, seg, l.color, m.line_w);
             }
-            entries.push((l.label.to_string(), l.color));
+            if legend {
+                entries.push((l.label.to_string(), l.color));
+            }
         }
         let (lx, ly) = (x.plot_left + m.font * 0.6, sp.rect.y + m.font * 0.3);
         draw_legend(items, lx, ly, &entries, size, palette.text, m.ascent * size / m.font);
@@ -997,24 +1072,30 @@ fn draw_axes(
     }
 }
 
-/// Last-price marker: a dashed line across the price panel and a tag on the axis.
-#[allow(clippy::too_many_arguments)]
-fn draw_last_price(
+/// The colour of the last-price marker: that of the last drawn bar.
+fn last_price_color(bars: &Bars, palette: &Palette) -> Rgba {
+    let last_up = (0..bars.len()).rev().find(|&i| !bars.is_missing(i)).is_none_or(|i| up_of(bars, i));
+    if last_up {
+        palette.up
+    } else {
+        palette.down
+    }
+}
+
+/// Last-price marker, first half: a dashed line across the price panel (drawn before the bars).
+fn draw_last_price_line(
     items: &mut Vec<Primitive>,
     lp: f64,
-    price_decimals: usize,
     bars: &Bars,
     price: &PanelLayout,
     x: &XLayout,
     m: &Metrics,
     palette: &Palette,
-    w: f32,
 ) {
-    let (font, plot_left, plot_px) = (m.font, x.plot_left, x.plot_px);
-    let last_up = (0..bars.len()).rev().find(|&i| !bars.is_missing(i)).is_none_or(|i| up_of(bars, i));
-    let color = if last_up { palette.up } else { palette.down };
+    let (plot_left, plot_px) = (x.plot_left, x.plot_px);
+    let color = last_price_color(bars, palette);
     let y = price.scale.y(lp).round();
-    let dash = (font * 0.4).round().max(2.0);
+    let dash = (m.font * 0.4).round().max(2.0);
     let mut dx = plot_left;
     while dx < plot_left + plot_px {
         items.push(Primitive::Rect {
@@ -1026,6 +1107,24 @@ fn draw_last_price(
         });
         dx += dash * 2.0;
     }
+}
+
+/// Last-price marker, second half: the tag on the price axis (drawn over the axis labels).
+#[allow(clippy::too_many_arguments)]
+fn draw_last_price_tag(
+    items: &mut Vec<Primitive>,
+    lp: f64,
+    price_decimals: usize,
+    bars: &Bars,
+    price: &PanelLayout,
+    x: &XLayout,
+    m: &Metrics,
+    palette: &Palette,
+    w: f32,
+) {
+    let (font, plot_left, plot_px) = (m.font, x.plot_left, x.plot_px);
+    let color = last_price_color(bars, palette);
+    let y = price.scale.y(lp).round();
     let tag_h = (font * 1.4).round();
     items.push(Primitive::Rect {
         x: plot_left + plot_px + 1.0,
@@ -1045,27 +1144,38 @@ fn draw_last_price(
     });
 }
 
-/// The title, vertically centred in the space above the price panel.
-fn draw_title(items: &mut Vec<Primitive>, title: &str, plot_left: f32, m: &Metrics, palette: &Palette) {
-    let size = (m.font * 1.2).round();
+/// The title's lines, vertically centred in the space above the price panel, at the plot's left edge or centred
+/// over the image; bold is drawn as a second pass one pixel to the right (the embedded font has one weight).
+fn draw_title(items: &mut Vec<Primitive>, title: &str, opts: &Options, plot_left: f32, m: &Metrics, palette: &Palette) {
+    let size = m.title_size();
     let (a, d) = line_metrics(size);
-    // The space above the price panel when there is a title (see `Metrics::title_h`).
-    let title_h = (m.font * 2.2).round();
-    items.push(Primitive::Text {
-        x: plot_left,
-        y: (title_h * 0.5 + (a + d) * 0.5).round(),
-        text: title.to_string(),
-        size,
-        color: palette.text,
-        anchor: Anchor::Start,
-    });
+    let lines = text_lines(title);
+    let line_h = m.title_line_h();
+    let block_h = (a - d) + line_h * lines.len().saturating_sub(1) as f32;
+    let first_baseline = (m.title_h(opts) - block_h) * 0.5 + a;
+    let (x, anchor) =
+        if opts.title_center { (opts.width as f32 * 0.5, Anchor::Middle) } else { (plot_left, Anchor::Start) };
+    let passes: &[f32] = if opts.title_bold { &[0.0, (size / 16.0).round().max(1.0)] } else { &[0.0] };
+    for (i, line) in lines.iter().enumerate().filter(|(_, l)| !l.is_empty()) {
+        for dx in passes {
+            items.push(Primitive::Text {
+                x: x + dx,
+                y: (first_baseline + line_h * i as f32).round(),
+                text: line.clone(),
+                size,
+                color: palette.text,
+                anchor,
+            });
+        }
+    }
 }
 
 /// Validates the input against the kind and builds at most `max_slots` bars from it.
-fn build_bars(input: &Input, kind: ChartKind, max_slots: usize) -> Result<Bars, RenderError> {
+fn build_bars(input: &Input, opts: &Options, max_slots: usize) -> Result<Bars, RenderError> {
+    let (kind, times) = (opts.kind, opts.source_times);
     match (input, kind) {
-        (Input::Renko(b), ChartKind::Renko) => data::bars_from_renko(b, max_slots),
-        (Input::Pnf { columns, box_size }, ChartKind::Pnf) => data::bars_from_pnf(columns, *box_size, max_slots),
+        (Input::Renko(b), ChartKind::Renko) => data::bars_from_renko(b, times, max_slots),
+        (Input::Pnf { columns, box_size }, ChartKind::Pnf) => data::bars_from_pnf(columns, *box_size, times, max_slots),
         (Input::Bars(c), k) if !matches!(k, ChartKind::Renko | ChartKind::Pnf) => data::bars_from_columns(c, max_slots),
         (Input::Bars(_), k) => Err(RenderError::InvalidInput {
             param: "kind".into(),
@@ -1139,6 +1249,10 @@ fn draw_legend(
     let mut x = x.round();
     let sw = (size * 0.8).round();
     for (label, color) in entries {
+        let label = &one_line(label);
+        if label.is_empty() {
+            continue;
+        }
         if color.a > 0 {
             items.push(Primitive::Rect {
                 x,
@@ -1152,7 +1266,7 @@ fn draw_legend(
         items.push(Primitive::Text {
             x,
             y: (y + ascent).round(),
-            text: label.clone(),
+            text: label.to_string(),
             size,
             color: text,
             anchor: Anchor::Start,

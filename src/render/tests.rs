@@ -273,7 +273,8 @@ fn aggregation_per_pixel_column() {
     assert_eq!(b.high, [9.0, 8.0]);
     assert_eq!(b.low, [0.5, 0.1]);
     assert_eq!(b.close, [3.0, 7.0]);
-    assert_eq!(b.volume.as_deref(), Some(&[60.0, 100.0][..]));
+    // Mean volume per bar in the column (the missing volume skipped): (10+20+30)/3 and (40+60)/2.
+    assert_eq!(b.volume.as_deref(), Some(&[20.0, 50.0][..]));
     assert_eq!(b.time.as_deref(), Some(&[0, 3][..]));
     assert_eq!(b.starts.as_deref(), Some(&[0, 3, 6][..]));
     let b = bars_from_columns(&cols, 6).unwrap();
@@ -291,6 +292,40 @@ fn many_bars_are_aggregated_to_the_plot_width() {
     assert!(p.scale.max >= d.h.iter().cloned().fold(f64::NEG_INFINITY, f64::max));
     assert!(p.scale.min <= d.l.iter().cloned().fold(f64::INFINITY, f64::min));
     assert_eq!(s.last_price, Some(d.c[99_999]));
+}
+
+/// Rows of the volume panel whose pixels differ from the background, per x column of the plot.
+fn volume_tops(s: &Scene, rgba: &[u8]) -> Vec<Option<usize>> {
+    let p = s.volume_panel().expect("volume panel");
+    let bg = pixel(rgba, s.width, 0.0, p.rect.y + 1.0);
+    let (top, bottom) = (p.rect.y.ceil() as usize, p.rect.bottom().floor() as usize);
+    let mut tops = vec![];
+    for x in p.rect.x.ceil() as usize..(p.rect.x + p.rect.w).floor() as usize {
+        tops.push((top..bottom).find(|&y| pixel(rgba, s.width, x as f32, y as f32) != bg));
+    }
+    tops
+}
+
+#[test]
+fn constant_volume_draws_flat_when_bars_share_columns() {
+    // 2,335 bars on an 800 px chart: columns hold 3 or 4 bars. A constant volume must draw as one flat row of
+    // bars whose height reads as the per-bar volume, not as a comb of 3x and 4x sums.
+    let mut d = Data::walk(2_335, DAY_US, 21);
+    d.v = vec![100e6; d.v.len()];
+    // Gridlines in the background colour, so the first non-background pixel of a column is its volume bar.
+    let colors =
+        ColorOverrides { background: Some("#000000".into()), grid: Some("#000000".into()), ..Default::default() };
+    let o = Options { colors, ..opts(800, 450) };
+    let s = scene_of(&d, &o);
+    assert!(s.slots < 2_335, "the bars are aggregated");
+    let vol = s.volume_panel().unwrap();
+    assert!(vol.scale.max >= 100e6 && vol.scale.max < 200e6, "axis reads as per-bar volume: {}", vol.scale.max);
+    let rgba = rasterize(&s).unwrap();
+    let tops: Vec<usize> = volume_tops(&s, &rgba).into_iter().flatten().collect();
+    assert!(tops.len() > 600, "volume bars found in {} columns", tops.len());
+    let (lo, hi) = (tops.iter().min().unwrap(), tops.iter().max().unwrap());
+    assert!(hi - lo <= 1, "volume tops span rows {lo}..={hi}");
+    assert!((vol.scale.y(100e6) - *lo as f32).abs() <= 1.5, "top at the row of 100M");
 }
 
 #[test]
@@ -630,4 +665,129 @@ fn engine_names_and_the_gpu_engine_without_the_feature() {
         let e = render(d.cols(), &o).unwrap_err();
         assert_eq!(e.to_string(), "render: engine: gpu engine not built (feature \"gpu\")");
     }
+}
+
+// ---------- text, labels and markers ----------
+
+/// The text primitives of a scene: (x, baseline y, text, anchor).
+fn texts(s: &Scene) -> Vec<(f32, f32, String, Anchor)> {
+    s.items
+        .iter()
+        .filter_map(|p| match p {
+            Primitive::Text { x, y, text, anchor, .. } => Some((*x, *y, text.clone(), *anchor)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn titles_break_lines_expand_tabs_and_drop_control_characters() {
+    let d = Data::walk(60, DAY_US, 3);
+    let one = scene_of(&d, &Options { title: Some("INTC Daily".into()), ..opts(800, 450) });
+    let two = scene_of(&d, &Options { title: Some("\nINTC\tDaily\x07\x1b".into()), ..opts(800, 450) });
+    let find = |s: &Scene, t: &str| texts(s).into_iter().find(|x| x.2 == t);
+    let (_, y1, _, _) = find(&one, "INTC Daily").expect("one-line title");
+    let (_, y2, _, _) = find(&two, "INTC    Daily").expect("tab as spaces, control characters dropped");
+    assert!(y2 > y1, "the leading newline is a line: the title moves down");
+    assert!(two.price_panel().rect.y > one.price_panel().rect.y, "the title's lines take room");
+    assert!(texts(&two).iter().all(|t| !t.2.chars().any(char::is_control)));
+}
+
+#[test]
+fn centred_bold_title() {
+    let d = Data::walk(60, DAY_US, 3);
+    let o = Options { title: Some("Centred".into()), title_center: true, title_bold: true, ..opts(800, 450) };
+    let s = scene_of(&d, &o);
+    let passes: Vec<_> = texts(&s).into_iter().filter(|t| t.2 == "Centred").collect();
+    assert_eq!(passes.len(), 2, "bold is a second pass");
+    assert!(passes.iter().all(|t| t.3 == Anchor::Middle && (t.0 - 400.0).abs() <= 2.0));
+    assert_ne!(passes[0].0, passes[1].0);
+}
+
+#[test]
+fn last_price_legend_and_labels_are_options() {
+    let d = Data::walk(60, DAY_US, 3);
+    let avg: Vec<f64> = d.c.clone();
+    let overlays = vec![Series { label: "SMA 20".into(), values: &avg, color: None }];
+    let base = Options { overlays, ..opts(800, 450) };
+    let s = scene_of(&d, &base);
+    assert_eq!(s.last_price, Some(d.c[59]));
+    assert!(texts(&s).iter().any(|t| t.2 == "SMA 20"));
+    let bare = Options { last_price: false, legend: false, ..base.clone() };
+    let s = scene_of(&d, &bare);
+    assert_eq!(s.last_price, None);
+    assert!(!texts(&s).iter().any(|t| t.2 == "SMA 20" || t.2 == format_fixed(d.c[59], 2)));
+    let labelled = Options { ylabel: Some("Price".into()), ylabel_lower: Some("Volume".into()), ..bare.clone() };
+    let s = scene_of(&d, &labelled);
+    let price = texts(&s).into_iter().find(|t| t.2 == "Price").expect("ylabel");
+    let volume = texts(&s).into_iter().find(|t| t.2 == "Volume").expect("ylabel_lower");
+    assert!(s.price_panel().rect.y < price.1 && price.1 < s.price_panel().rect.bottom());
+    let vp = s.volume_panel().unwrap();
+    assert!(vp.rect.y < volume.1 && volume.1 < vp.rect.bottom());
+    let fixed = Options { last_close: Some(d.c[10]), ..base };
+    assert_eq!(scene_of(&d, &fixed).last_price, Some(d.c[10]));
+}
+
+#[test]
+fn volume_ticks_in_units_of_a_power_of_ten() {
+    let mut d = Data::walk(60, DAY_US, 3);
+    for v in &mut d.v {
+        *v *= 1e5; // 10M..90M
+    }
+    let compact = scene_of(&d, &opts(800, 450));
+    let labels = |s: &Scene| s.volume_panel().unwrap().ticks.iter().map(|t| t.label.clone()).collect::<Vec<_>>();
+    assert!(labels(&compact).iter().filter(|l| *l != "0").all(|l| l.ends_with('M')), "{:?}", labels(&compact));
+    let scaled = scene_of(&d, &Options { volume_exponent: Some(6), ..opts(800, 450) });
+    let ticks = &scaled.volume_panel().unwrap().ticks;
+    assert!(ticks.len() >= 2);
+    for t in ticks {
+        assert_eq!(t.label.parse::<f64>().unwrap() * 1e6, t.value, "{} is {} / 10^6", t.label, t.value);
+    }
+}
+
+#[test]
+fn renko_and_pnf_axes_show_dates_of_their_source_rows() {
+    let bricks = renko_bricks();
+    let times: Vec<i64> = (0..bricks.len() as i64).map(|i| T0 + i * 7 * DAY_US).collect();
+    let o = Options { kind: ChartKind::Renko, source_times: Some(&times), ..opts(800, 450) };
+    let s = build_scene(&Input::Renko(&bricks), &o).unwrap();
+    assert_ne!(s.time_format, TimeFormat::BarIndex);
+    assert!(s.x_ticks.iter().any(|t| t.label.contains("Feb") || t.label.contains("Mar")), "{:?}", s.x_ticks);
+    let without = build_scene(&Input::Renko(&bricks), &Options { source_times: None, ..o.clone() }).unwrap();
+    assert_eq!(without.time_format, TimeFormat::BarIndex);
+    let short = &times[..3];
+    let e = build_scene(&Input::Renko(&bricks), &Options { source_times: Some(short), ..o }).unwrap_err();
+    assert!(e.to_string().contains("renko brick 3 starts at row 3, but there are 3 times"), "{e}");
+}
+
+#[test]
+fn every_bar_is_drawn_whole_inside_the_plot() {
+    for (w, h) in [(517, 287), (640, 400), (800, 450), (1000, 575), (1920, 1080)] {
+        for n in (1..400).step_by(7).chain([500, 777, 1500, 5000]) {
+            let d = Data::walk(n, DAY_US, n as u64);
+            let s = scene_of(&d, &opts(w, h));
+            let p = s.price_panel().rect;
+            for i in [0, s.slots - 1] {
+                let (left, bw) = s.body_span(i);
+                assert!(left >= p.x && left + bw <= p.right(), "{w}x{h}, {n} bars: slot {i} at {left}+{bw} in {p:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn the_last_ohlc_close_tick_draws_over_the_last_price_line() {
+    let mut d = Data::walk(30, DAY_US, 8);
+    // The last bar closes at its high, so its close tick sits on the last-price line.
+    let last = d.c.len() - 1;
+    d.c[last] = d.h[last];
+    let s = scene_of(&d, &Options { kind: ChartKind::Ohlc, volume: false, ..opts(640, 400) });
+    let rgba = rasterize(&s).unwrap();
+    let (left, bw) = s.body_span(last);
+    let y = s.price_panel().scale.y(d.c[last]).round();
+    let color = if d.c[last] >= d.o[last] { s.palette.up } else { s.palette.down };
+    // The close tick: right of the wick, inside the body span.
+    let x = left + bw - 1.0;
+    let px = pixel(&rgba, 640, x, y);
+    assert_eq!((px.r, px.g, px.b), (color.r, color.g, color.b), "close tick at ({x}, {y})");
 }

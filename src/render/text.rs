@@ -1,37 +1,101 @@
-//! The embedded font (an ASCII subset of DejaVu Sans): text measurement for layout and cached glyph bitmaps
-//! for the CPU backend.
+//! Text: the embedded font (a subset of DejaVu Sans) with a system fallback, measurement for layout, cached glyph
+//! bitmaps for the raster backends, and the one rule for what characters of user text are drawn.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use fontdue::{Font, FontSettings};
 
-/// The embedded font file (DejaVu Sans, U+0020..U+007E; licence in `assets/fonts/LICENSE-DejaVu`).
-pub const FONT_BYTES: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans-ascii.ttf");
+/// The embedded font file: DejaVu Sans restricted to Latin-1, Windows-1252's extras and chart symbols (arrows,
+/// superscript digits, currency signs; `tools/subset_font.py` lists them; licence in `assets/fonts/LICENSE-DejaVu`).
+pub const FONT_BYTES: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans-subset.ttf");
 
 /// The font family name written into SVG output.
 pub const FONT_FAMILY: &str = "DejaVu Sans, Verdana, sans-serif";
+
+/// Spaces a tab stands for.
+const TAB_SPACES: usize = 4;
+
+/// Fonts tried, in order, for a character the embedded font lacks: `KF_FALLBACK_FONT`, then common system paths.
+const FALLBACK_PATHS: [&str; 5] = [
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+    "/usr/share/fonts/TTF/DejaVuSans.ttf",
+    "/usr/share/fonts/dejavu/DejaVuSans.ttf",
+    "/System/Library/Fonts/Supplemental/Arial Unicode.ttf",
+    "C:\\Windows\\Fonts\\arial.ttf",
+];
 
 fn font() -> Option<&'static Font> {
     static FONT: OnceLock<Option<Font>> = OnceLock::new();
     FONT.get_or_init(|| Font::from_bytes(FONT_BYTES, FontSettings::default()).ok()).as_ref()
 }
 
-/// Characters outside the subset are drawn as `?`.
-fn map_char(c: char) -> char {
-    if (' '..='~').contains(&c) {
-        c
-    } else {
-        '?'
+/// The fallback font, loaded the first time a character outside the embedded subset is drawn.
+fn fallback() -> Option<&'static Font> {
+    static FALLBACK: OnceLock<Option<Font>> = OnceLock::new();
+    FALLBACK
+        .get_or_init(|| {
+            let from_env = std::env::var("KF_FALLBACK_FONT").ok();
+            let paths = from_env.iter().map(String::as_str).chain(FALLBACK_PATHS);
+            let found = paths
+                .filter_map(|path| std::fs::read(path).ok())
+                .find_map(|bytes| Font::from_bytes(bytes, FontSettings::default()).ok());
+            found
+        })
+        .as_ref()
+}
+
+/// Which font draws `c` and with which glyph: the embedded font when it has the character, else the fallback when it
+/// has it, else the embedded font's "missing glyph" box (glyph 0) — never a substituted `?`.
+fn resolve(c: char) -> Option<(&'static Font, u16)> {
+    let main = font()?;
+    let index = main.lookup_glyph_index(c);
+    if index != 0 {
+        return Some((main, index));
     }
+    if let Some(fb) = fallback() {
+        let index = fb.lookup_glyph_index(c);
+        if index != 0 {
+            return Some((fb, index));
+        }
+    }
+    Some((main, 0))
+}
+
+/// The lines of user text (titles, labels) as drawn: `\n` (and `\r\n`, `\r`) separates lines, a tab is
+/// [`TAB_SPACES`] spaces, other control characters (and U+FFFE, U+FFFF) are dropped, trailing blanks are trimmed. Every backend draws
+/// the same lines, so SVG output never carries a control character.
+pub fn text_lines(text: &str) -> Vec<String> {
+    text.replace("\r\n", "\n")
+        .split(['\n', '\r'])
+        .map(|line| {
+            let mut out = String::with_capacity(line.len());
+            for c in line.chars() {
+                match c {
+                    '\t' => out.extend(std::iter::repeat_n(' ', TAB_SPACES)),
+                    // Control characters and the two XML-invalid non-characters.
+                    c if c.is_control() || matches!(c, '\u{FFFE}' | '\u{FFFF}') => {}
+                    c => out.push(c),
+                }
+            }
+            out.trim_end().to_string()
+        })
+        .collect()
+}
+
+/// One line of user text as drawn: [`text_lines`] joined by spaces (for labels, which have one line).
+pub fn one_line(text: &str) -> String {
+    text_lines(text).join(" ").trim().to_string()
 }
 
 /// Width in pixels of `text` at `size` px.
 pub fn text_width(text: &str, size: f32) -> f32 {
-    match font() {
-        Some(f) => text.chars().map(|c| f.metrics(map_char(c), size).advance_width).sum(),
-        None => text.chars().count() as f32 * size * 0.6,
-    }
+    text.chars()
+        .map(|c| match resolve(c) {
+            Some((f, index)) => f.metrics_indexed(index, size).advance_width,
+            None => size * 0.6,
+        })
+        .sum()
 }
 
 /// Ascent and descent (descent negative) at `size` px.
@@ -56,19 +120,19 @@ pub struct Glyph {
     pub coverage: Vec<u8>,
 }
 
-/// The glyph for `c` at `size` px, rasterised once per process.
+/// The glyph for `c` at `size` px, rasterised once per process (the cache holds the characters and sizes charts
+/// have drawn; sizes come from the image height, so it stays small).
 pub fn glyph(c: char, size: f32) -> Option<Arc<Glyph>> {
     type Cache = Mutex<HashMap<(char, u32), Arc<Glyph>>>;
     static CACHE: OnceLock<Cache> = OnceLock::new();
-    let f = font()?;
-    let c = map_char(c);
     let key = (c, size.to_bits());
     let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
     let mut map = cache.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(g) = map.get(&key) {
         return Some(g.clone());
     }
-    let (m, coverage) = f.rasterize(c, size);
+    let (f, index) = resolve(c)?;
+    let (m, coverage) = f.rasterize_indexed(index, size);
     let g = Arc::new(Glyph {
         xmin: m.xmin,
         top: -(m.ymin + m.height as i32),
@@ -79,4 +143,30 @@ pub fn glyph(c: char, size: f32) -> Option<Arc<Glyph>> {
     });
     map.insert(key, g.clone());
     Some(g)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_text_lines() {
+        assert_eq!(text_lines("\nINTC Daily"), ["", "INTC Daily"]);
+        assert_eq!(text_lines("a\tb\r\nc\x07d\x1b\x00"), ["a    b", "cd"]);
+        assert_eq!(one_line("RSI\n14\t"), "RSI 14");
+    }
+
+    #[test]
+    fn latin1_and_symbols_come_from_the_embedded_font() {
+        let main = font().expect("embedded font");
+        for c in "é€£¥→↑×⁶−–“”…ÿ".chars() {
+            assert_ne!(main.lookup_glyph_index(c), 0, "{c:?} in the embedded subset");
+            assert!(glyph(c, 14.0).is_some_and(|g| g.advance > 0.0));
+        }
+        // Not in the subset: still a glyph (the fallback's, or the missing-glyph box), never a '?'.
+        let question = glyph('?', 14.0).unwrap();
+        let han = glyph('漢', 14.0).unwrap();
+        assert!(han.advance > 0.0 && han.coverage.iter().any(|&v| v > 0));
+        assert!(!Arc::ptr_eq(&question, &han) && question.coverage != han.coverage);
+    }
 }
