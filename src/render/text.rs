@@ -35,12 +35,12 @@ fn fallback() -> Option<&'static Font> {
     static FALLBACK: OnceLock<Option<Font>> = OnceLock::new();
     FALLBACK
         .get_or_init(|| {
-            let from_env = std::env::var("KF_FALLBACK_FONT").ok();
-            let paths = from_env.iter().map(String::as_str).chain(FALLBACK_PATHS);
-            let found = paths
+            let mut paths: Vec<String> = std::env::var("KF_FALLBACK_FONT").into_iter().collect();
+            paths.extend(FALLBACK_PATHS.iter().map(|p| p.to_string()));
+            paths
+                .iter()
                 .filter_map(|path| std::fs::read(path).ok())
-                .find_map(|bytes| Font::from_bytes(bytes, FontSettings::default()).ok());
-            found
+                .find_map(|bytes| Font::from_bytes(bytes, FontSettings::default()).ok())
         })
         .as_ref()
 }
