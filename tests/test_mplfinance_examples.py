@@ -114,4 +114,3 @@ def test_example_call(name, kwargs, drawn_by, savefig):
     if drawn_by == MPLFINANCE:
         assert served == own
     pd.testing.assert_frame_equal(data, before)
-
