@@ -42,6 +42,14 @@ impl Bars {
     }
 
     /// Reduces a per-source-row series to one value per slot (the last non-NaN value of each slot).
+    /// The slot that draws source row `row` (rows past the end map to the last slot).
+    pub fn slot_of_row(&self, row: usize) -> usize {
+        match &self.starts {
+            None => row.min(self.len().saturating_sub(1)),
+            Some(starts) => starts[..self.len()].partition_point(|&s| s <= row).saturating_sub(1),
+        }
+    }
+
     pub fn reduce_series(&self, values: &[f64]) -> Vec<f64> {
         match &self.starts {
             None => values.to_vec(),

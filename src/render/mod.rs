@@ -16,6 +16,7 @@
 //! ```
 #![warn(missing_docs)]
 
+mod annotations;
 mod backend;
 mod checksum;
 mod color;
@@ -47,8 +48,8 @@ use encode::Pixels;
 pub use encode::{encode_png, encode_webp};
 pub use error::RenderError;
 pub use options::{
-    Brick, ChartKind, ColorOverrides, Columns, Engine, Format, Input, Options, PnfColumn, PngSpeed, Series, SubPanel,
-    MAX_SIZE, MIN_SIZE,
+    ALine, Brick, ChartKind, ColorOverrides, Columns, Engine, Fill, Format, HLine, Input, LineLook, LineStyle,
+    MarkerShape, Markers, Options, PnfColumn, PngSpeed, Series, SubPanel, VLine, MAX_SIZE, MIN_SIZE,
 };
 pub use scene::{build_scene, Anchor, PanelKind, PanelLayout, Primitive, RectF, Scene, XTick, YScale, YTick};
 pub use svg::SvgBackend;

@@ -1,6 +1,7 @@
 //! What to draw (`Input`: bars, Renko bricks or point-and-figure columns) and how (`Options`). Bricks and columns
 //! are the bar kernels' own types (`kernels::bars`), so a chart draws what the transforms return.
 
+pub use super::annotations::{ALine, Fill, HLine, LineLook, LineStyle, MarkerShape, Markers, VLine};
 use super::color::Theme;
 use super::error::RenderError;
 pub use crate::kernels::bars::{Brick, PnfColumn};
@@ -307,6 +308,18 @@ pub struct Options<'a> {
     /// Renko / point-and-figure: epoch microseconds of the source rows that the bricks' `bar` and the columns'
     /// `start_bar` index, so that the time axis shows dates rather than brick numbers.
     pub source_times: Option<&'a [i64]>,
+    /// Horizontal lines across the price panel.
+    pub hlines: Vec<HLine>,
+    /// Vertical lines through every panel.
+    pub vlines: Vec<VLine>,
+    /// Free lines (and trend lines) over the price panel.
+    pub alines: Vec<ALine>,
+    /// Shaded regions of the price panel, drawn under the bars.
+    pub fills: Vec<Fill<'a>>,
+    /// Signal markers on the price panel.
+    pub markers: Vec<Markers<'a>>,
+    /// A logarithmic price axis (every drawn price must be > 0).
+    pub log_scale: bool,
 }
 
 impl Default for Options<'_> {
@@ -333,6 +346,12 @@ impl Default for Options<'_> {
             last_close: None,
             legend: true,
             source_times: None,
+            hlines: Vec::new(),
+            vlines: Vec::new(),
+            alines: Vec::new(),
+            fills: Vec::new(),
+            markers: Vec::new(),
+            log_scale: false,
         }
     }
 }

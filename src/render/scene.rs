@@ -1,11 +1,12 @@
 //! Layout, scales, ticks and the draw list: everything about a chart except pixels.
 
+use super::annotations;
 use super::color::{Palette, Rgba, SERIES_COLORS};
 use super::data::{self, range_of, Bars};
 use super::error::RenderError;
 use super::options::{ChartKind, Input, Options, PnfColumn, SubPanel, MAX_SIZE, MIN_SIZE};
 use super::text::{line_metrics, one_line, text_lines, text_width};
-use super::ticks::{format_compact, format_fixed, format_time, nice_ticks, TimeFormat, TimeStep};
+use super::ticks::{format_compact, format_fixed, format_time, log_ticks, nice_ticks, TimeFormat, TimeStep};
 
 /// Horizontal text alignment relative to the text's `x`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -131,13 +132,16 @@ pub struct YScale {
     pub top: f32,
     /// Pixel row of `min`.
     pub bottom: f32,
+    /// Logarithmic (`min > 0`): equal ratios are equal distances.
+    pub log: bool,
 }
 
 impl YScale {
     /// The pixel row of a value.
     pub fn y(&self, v: f64) -> f32 {
-        let span = self.max - self.min;
-        let f = if span > 0.0 { (self.max - v) / span } else { 0.5 };
+        let (min, max, v) = if self.log { (self.min.ln(), self.max.ln(), v.ln()) } else { (self.min, self.max, v) };
+        let span = max - min;
+        let f = if span > 0.0 { (max - v) / span } else { 0.5 };
         self.top + (f * (self.bottom - self.top) as f64) as f32
     }
 }
@@ -328,11 +332,12 @@ pub fn build_scene(input: &Input, opts: &Options) -> Result<Scene, RenderError> 
     let palette = resolve_palette(opts)?;
     let bars = build_bars(input, opts, opts.width as usize)?;
     let series = resolve_all_series(opts, bars.source_len)?;
+    annotations::check(opts, bars.source_len)?;
     let m = Metrics::new(opts.height as f32);
     let rows = vertical_layout(&m, opts, opts.volume && bars.volume.is_some(), series.subs.len());
 
     // The y axes' label width decides the plot width, which decides the final aggregation.
-    let (axes, mut labels_w) = y_axes(&rows, &bars, &series, &m, opts.volume_exponent)?;
+    let (axes, mut labels_w) = y_axes(&rows, &bars, &series, &m, opts)?;
     let price_decimals = axes[0].decimals;
     let last_price = if opts.last_price {
         opts.last_close
@@ -371,7 +376,23 @@ pub fn build_scene(input: &Input, opts: &Options) -> Result<Scene, RenderError> 
     draw_grid(&mut scene);
     let price = scene.panels[0].clone();
     let items = &mut scene.items;
-    // The last-price line goes under the bars, so that it never hides the last bar's close tick.
+    let x_of_row = |row: usize| x.center(bars.slot_of_row(row));
+    let x_of_slot = |i: usize| x.center(i);
+    let reduce = |values: &[f64]| bars.reduce_series(values);
+    let geometry = annotations::Geometry {
+        x_of_row: &x_of_row,
+        x_of_slot: &x_of_slot,
+        reduce: &reduce,
+        price: &price.scale,
+        price_rect: price.rect,
+        top: price.rect.y,
+        bottom: scene.panels.last().map_or(price.rect.bottom(), |p| p.rect.bottom()),
+        line_w: m.line_w,
+        font: m.font,
+        palette: &palette,
+    };
+    // Shading and the last-price line go under the bars, so that neither hides a bar (nor the last close tick).
+    let mut legend = annotations::draw_fills(items, &opts.fills, &geometry)?;
     if let Some(lp) = last_price {
         draw_last_price_line(items, lp, &bars, &price, &x, &m, &palette);
     }
@@ -379,9 +400,13 @@ pub fn build_scene(input: &Input, opts: &Options) -> Result<Scene, RenderError> 
     if let Some(vp) = scene.panels.iter().find(|p| p.kind == PanelKind::Volume) {
         draw_volume(items, vp, &bars, &x, &palette);
     }
+    let mut marks = Vec::new();
+    legend.extend(annotations::draw_lines(&mut marks, opts, &geometry)?);
+    legend.extend(annotations::draw_markers(&mut marks, &opts.markers, &geometry)?);
     let label = |text: &Option<String>| text.as_deref().map(one_line).filter(|l| !l.is_empty());
     let ylabel = label(&opts.ylabel);
-    draw_overlays(items, &series.overlays, ylabel.as_deref(), opts.legend, &bars, &price, &x, &m, &palette);
+    draw_overlays(items, &series.overlays, legend, ylabel.as_deref(), opts.legend, &bars, &price, &x, &m, &palette);
+    items.append(&mut marks);
     draw_sub_panels(items, &series.subs, &scene.panels, opts.legend, &bars, &x, &m, &palette);
     if let (Some(vp), Some(text)) =
         (scene.panels.iter().find(|p| p.kind == PanelKind::Volume), label(&opts.ylabel_lower))
@@ -542,7 +567,8 @@ fn volume_range(bars: &Bars) -> (f64, f64) {
 fn axis_ticks(kind: PanelKind, scale: &YScale, font: f32, volume_exponent: Option<i32>) -> (Vec<YTick>, usize) {
     let ph = scale.bottom - scale.top;
     let target = ((ph / (font * 3.2)).floor() as usize).clamp(1, 12);
-    let nt = nice_ticks(scale.min, scale.max, if kind == PanelKind::Volume { target.min(3) } else { target });
+    let target = if kind == PanelKind::Volume { target.min(3) } else { target };
+    let nt = if scale.log { log_ticks(scale.min, scale.max, target) } else { nice_ticks(scale.min, scale.max, target) };
     let ticks: Vec<YTick> = nt
         .values
         .iter()
@@ -570,17 +596,36 @@ fn y_axes(
     bars: &Bars,
     series: &AllSeries,
     m: &Metrics,
-    volume_exponent: Option<i32>,
+    opts: &Options,
 ) -> Result<(Vec<Axis>, f32), RenderError> {
     let price_range = {
         let mut lo_hi = bars.price_range().ok_or(RenderError::EmptyInput { what: "bars (every bar is missing)" })?;
-        for o in &series.overlays {
-            if let Some((lo, hi)) = range_of(o.values.iter().copied()) {
+        let mut merge = |r: Option<(f64, f64)>| {
+            if let Some((lo, hi)) = r {
                 lo_hi = (lo_hi.0.min(lo), lo_hi.1.max(hi));
             }
+        };
+        for o in &series.overlays {
+            merge(range_of(o.values.iter().copied()));
         }
-        pad_range(lo_hi, 0.05)
+        merge(annotations::price_range(opts));
+        if opts.log_scale {
+            if !(lo_hi.0 > 0.0) {
+                return Err(RenderError::InvalidInput {
+                    param: "yscale".into(),
+                    message: format!(
+                        "'log' needs every price, overlay and annotation above 0; the lowest is {}",
+                        lo_hi.0
+                    ),
+                });
+            }
+            let (lo, hi) = pad_range((lo_hi.0.ln(), lo_hi.1.ln()), 0.05);
+            (lo.exp(), hi.exp())
+        } else {
+            pad_range(lo_hi, 0.05)
+        }
     };
+    let volume_exponent = opts.volume_exponent;
     let mut axes = Vec::new();
     let mut labels_w: f32 = 0.0;
     for row in rows {
@@ -589,7 +634,8 @@ fn y_axes(
             PanelKind::Volume => volume_range(bars),
             PanelKind::Sub(i) => sub_panel_range(&series.subs[i]),
         };
-        let scale = YScale { min, max, top: row.top, bottom: row.top + row.height };
+        let log = opts.log_scale && row.kind == PanelKind::Price;
+        let scale = YScale { min, max, top: row.top, bottom: row.top + row.height, log };
         let (ticks, decimals) = axis_ticks(row.kind, &scale, m.font, volume_exponent);
         for t in &ticks {
             labels_w = labels_w.max(text_width(&t.label, m.font));
@@ -723,10 +769,7 @@ fn x_ticks(scene: &mut Scene, bars: &Bars, x: &XLayout, m: &Metrics) {
             let mut v = 0.0;
             while v <= (n_src - 1) as f64 {
                 let row = v as usize;
-                let slot = match &bars.starts {
-                    Some(s) => s[..n].partition_point(|&s0| s0 <= row).saturating_sub(1),
-                    None => row,
-                };
+                let slot = bars.slot_of_row(row);
                 scene.x_ticks.push(XTick { slot, x: scene.slot_center(slot), label: row.to_string() });
                 v += step;
             }
@@ -932,6 +975,7 @@ fn legend_size(m: &Metrics) -> f32 {
 fn draw_overlays(
     items: &mut Vec<Primitive>,
     overlays: &[ResolvedSeries],
+    annotation_legend: Vec<(String, Rgba)>,
     ylabel: Option<&str>,
     legend: bool,
     bars: &Bars,
@@ -949,6 +993,7 @@ fn draw_overlays(
         }
         entries.push((o.label.to_string(), o.color));
     }
+    entries.extend(annotation_legend);
     let (lx, mut ly) = (x.plot_left + m.font * 0.6, price.rect.y + m.font * 0.5);
     let ascent = m.ascent * size / m.font;
     if let Some(text) = ylabel {

@@ -791,3 +791,170 @@ fn the_last_ohlc_close_tick_draws_over_the_last_price_line() {
     let px = pixel(&rgba, 640, x, y);
     assert_eq!((px.r, px.g, px.b), (color.r, color.g, color.b), "close tick at ({x}, {y})");
 }
+
+// ---------- annotations ----------
+
+fn flat_opts() -> Options<'static> {
+    // One background colour for the plot and its gridlines, so every other pixel was drawn by something.
+    let colors =
+        ColorOverrides { background: Some("#000000".into()), grid: Some("#000000".into()), ..Default::default() };
+    Options { colors, volume: false, last_price: false, ..opts(800, 450) }
+}
+
+fn look(color: &str, style: LineStyle) -> LineLook {
+    LineLook { color: Some(color.into()), width: 1.0, style, label: None }
+}
+
+fn is(px: Rgba, rgb: (u8, u8, u8)) -> bool {
+    (px.r, px.g, px.b) == rgb
+}
+
+#[test]
+fn hline_is_drawn_at_its_price_row_and_dashes_alternate() {
+    let d = Data::walk(80, DAY_US, 4);
+    let price = d.c[40];
+    let solid = HLine { price, look: look("#FF00FF", LineStyle::Solid) };
+    let dashed = HLine { price: d.c[60] + 0.37, look: look("#00FFFF", LineStyle::Dashed) };
+    let o = Options { hlines: vec![solid, dashed], ..flat_opts() };
+    let s = scene_of(&d, &o);
+    let rgba = rasterize(&s).unwrap();
+    let p = s.price_panel();
+    let row = s.price_panel().scale.y(price).round();
+    let xs = (p.rect.x as usize + 2..p.rect.right() as usize - 2).map(|x| x as f32);
+    let on_row = xs.clone().filter(|&x| is(pixel(&rgba, 800, x, row), (255, 0, 255))).count();
+    assert!(on_row > 600, "the solid line covers its row where no bar is drawn: {on_row}");
+    assert_eq!(xs.clone().filter(|&x| is(pixel(&rgba, 800, x, row - 2.0), (255, 0, 255))).count(), 0);
+    let row2 = p.scale.y(d.c[60] + 0.37).round();
+    let pattern: Vec<bool> = xs.map(|x| is(pixel(&rgba, 800, x, row2), (0, 255, 255))).collect();
+    let changes = pattern.windows(2).filter(|w| w[0] != w[1]).count();
+    assert!(changes > 100, "a dashed line alternates drawn and skipped pixels: {changes} changes");
+}
+
+#[test]
+fn vline_and_aline_follow_their_rows() {
+    let d = Data::walk(50, DAY_US, 5);
+    let o = Options {
+        vlines: vec![VLine { row: 20, look: look("#FF00FF", LineStyle::Solid) }],
+        alines: vec![ALine {
+            points: vec![(5, d.l[5] - 1.0), (45, d.h[45] + 1.0)],
+            look: look("#00FF00", LineStyle::Solid),
+        }],
+        ..flat_opts()
+    };
+    let s = scene_of(&d, &o);
+    let rgba = rasterize(&s).unwrap();
+    let x = s.slot_center(20).round() - 0.5;
+    let p = s.price_panel().rect;
+    assert!(
+        is(pixel(&rgba, 800, x, p.y + 3.0), (255, 0, 255)) || is(pixel(&rgba, 800, x + 1.0, p.y + 3.0), (255, 0, 255))
+    );
+    // The free line passes through its end points.
+    for (row, price) in [(5, d.l[5] - 1.0), (45, d.h[45] + 1.0)] {
+        let (px, py) = (s.slot_center(row), s.price_panel().scale.y(price));
+        let near =
+            (-1..=1).any(|dx| (-1..=1).any(|dy| is(pixel(&rgba, 800, px + dx as f32, py + dy as f32), (0, 255, 0))));
+        assert!(near, "aline at row {row}");
+    }
+    let e = build_scene(
+        &Input::Bars(d.cols()),
+        &Options { vlines: vec![VLine { row: 50, ..Default::default() }], ..flat_opts() },
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("vlines[0]") && e.to_string().contains("row 50 is outside the 50 bars"), "{e}");
+    let one = ALine { points: vec![(1, 100.0)], ..Default::default() };
+    let e = build_scene(&Input::Bars(d.cols()), &Options { alines: vec![one], ..flat_opts() }).unwrap_err();
+    assert!(e.to_string().contains("alines[0]") && e.to_string().contains("at least 2 points"), "{e}");
+}
+
+#[test]
+fn markers_are_centred_at_their_bar_and_value() {
+    let d = Data::walk(60, DAY_US, 6);
+    let mut at = vec![f64::NAN; 60];
+    at[12] = d.h[12] + 2.0;
+    at[40] = d.l[40] - 2.0;
+    let o = Options {
+        markers: vec![Markers {
+            values: &at,
+            shape: MarkerShape::Diamond,
+            size: 11.0,
+            color: Some("#FFFF00".into()),
+            label: Some("buy".into()),
+        }],
+        ..flat_opts()
+    };
+    let s = scene_of(&d, &o);
+    let rgba = rasterize(&s).unwrap();
+    for i in [12, 40] {
+        let (cx, cy) = (s.slot_center(i), s.price_panel().scale.y(at[i]));
+        assert!(is(pixel(&rgba, 800, cx, cy), (255, 255, 0)), "marker {i} centre");
+        assert!(!is(pixel(&rgba, 800, cx + 8.0, cy), (255, 255, 0)), "marker {i} is 11 px wide");
+    }
+    assert!(texts(&s).iter().any(|t| t.2 == "buy"), "labelled markers are in the legend");
+    let short = [1.0; 3];
+    let o = Options { markers: vec![Markers { values: &short, ..Default::default() }], ..flat_opts() };
+    let e = build_scene(&Input::Bars(d.cols()), &o).unwrap_err();
+    assert!(e.to_string().contains("markers[0]"), "{e}");
+}
+
+#[test]
+fn fill_where_mask_shades_only_its_rows() {
+    let d = Data::walk(60, DAY_US, 7);
+    let (mut y1, mut y2) = (vec![f64::NAN; 60], vec![f64::NAN; 60]);
+    for i in 20..40 {
+        y1[i] = d.h[i] + 3.0;
+        y2[i] = d.h[i] + 6.0;
+    }
+    let fill = Fill { y1: &y1, y2: &y2, color: Some("#0000FF".into()), alpha: 255, label: None };
+    let o = Options { fills: vec![fill], ..flat_opts() };
+    let s = scene_of(&d, &o);
+    let rgba = rasterize(&s).unwrap();
+    let blue = |i: usize| {
+        let y = s.price_panel().scale.y(d.h[i.min(59)] + 4.5);
+        is(pixel(&rgba, 800, s.slot_center(i), y), (0, 0, 255))
+    };
+    assert!((21..39).all(blue), "shaded inside the mask");
+    assert!(!blue(10) && !blue(50), "not shaded outside it");
+}
+
+#[test]
+fn log_scale_ticks_sit_at_their_rows() {
+    let n = 100;
+    let mut d = Data::walk(n, DAY_US, 8);
+    for i in 0..n {
+        let p = 10f64.powf(1.0 + 2.0 * i as f64 / (n - 1) as f64); // 10 .. 1000
+        d.o[i] = p;
+        d.c[i] = p * 1.01;
+        d.h[i] = p * 1.02;
+        d.l[i] = p * 0.99;
+    }
+    let s = scene_of(&d, &Options { log_scale: true, ..opts(800, 600) });
+    let p = s.price_panel();
+    assert!(p.scale.log);
+    let values: Vec<f64> = p.ticks.iter().map(|t| t.value).collect();
+    assert!(values.contains(&100.0) && values.contains(&1000.0) || values.contains(&20.0), "{values:?}");
+    for t in &p.ticks {
+        assert!((t.y - p.scale.y(t.value)).abs() < 1e-3);
+    }
+    // Equal ratios are equal distances.
+    let (a, b, c) = (p.scale.y(20.0), p.scale.y(200.0), p.scale.y(2000.0f64.min(p.scale.max)));
+    if p.scale.max >= 2000.0 {
+        assert!(((a - b) - (b - c)).abs() < 0.01);
+    } else {
+        assert!(((a - b) - (p.scale.y(10.0) - p.scale.y(100.0))).abs() < 0.01);
+    }
+    let mut neg = Data::walk(20, DAY_US, 9);
+    neg.l[3] = -1.0;
+    let e = build_scene(&Input::Bars(neg.cols()), &Options { log_scale: true, ..opts(800, 600) }).unwrap_err();
+    assert!(e.to_string().contains("yscale") && e.to_string().contains("-1"), "{e}");
+}
+
+#[test]
+fn log_ticks_use_decades() {
+    let t = log_ticks(10.0, 1000.0, 8);
+    assert_eq!(t.values, vec![10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0]);
+    let t = log_ticks(1.0, 1e6, 4);
+    assert_eq!(t.values, vec![1.0, 100.0, 10_000.0, 1_000_000.0]);
+    let t = log_ticks(0.05, 3.0, 6);
+    assert_eq!((t.values[0], t.decimals), (0.05, 2));
+    assert_eq!(log_ticks(100.0, 150.0, 5), nice_ticks(100.0, 150.0, 5), "under a decade: linear ticks");
+}

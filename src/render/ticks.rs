@@ -52,6 +52,31 @@ pub fn nice_ticks(min: f64, max: f64, target: usize) -> NiceTicks {
     NiceTicks { step, decimals, values }
 }
 
+/// Ticks for a logarithmic axis over `[min, max]` (`min > 0`): at 1-2-5, then 1-3, then 1 × 10^k (whichever first
+/// gives at most `target + 1` ticks; every n-th decade past that) when the range spans a decade or more, else the
+/// linear nice ticks (a log axis over a narrow range is nearly linear). `step` is the smallest tick, for formatting.
+pub fn log_ticks(min: f64, max: f64, target: usize) -> NiceTicks {
+    if !(min > 0.0 && max > min && max.is_finite()) || (max / min).log10() < 1.0 {
+        return nice_ticks(min, max, target);
+    }
+    let (k0, k1) = (min.log10().floor() as i32, max.log10().ceil() as i32);
+    let inside = |v: f64| v >= min * (1.0 - 1e-12) && v <= max * (1.0 + 1e-12);
+    let mut values: Vec<f64> = Vec::new();
+    for mults in [&[1.0, 2.0, 5.0][..], &[1.0, 3.0][..], &[1.0][..]] {
+        values = (k0..=k1).flat_map(|k| mults.iter().map(move |m| m * 10f64.powi(k))).filter(|&v| inside(v)).collect();
+        if values.len() <= target + 1 {
+            break;
+        }
+    }
+    if values.len() > target + 1 {
+        let every = ((k1 - k0) as f64 / target.max(1) as f64).ceil() as i32;
+        values = (k0..=k1).filter(|k| k.rem_euclid(every) == 0).map(|k| 10f64.powi(k)).filter(|&v| inside(v)).collect();
+    }
+    let smallest = values.first().copied().unwrap_or(min);
+    let decimals = (-(smallest.log10() + 1e-9).floor()).max(0.0) as usize;
+    NiceTicks { step: smallest, decimals, values }
+}
+
 /// Formats a number with `decimals` decimals, never printing `-0`.
 pub fn format_fixed(v: f64, decimals: usize) -> String {
     let s = format!("{:.*}", decimals, v);
