@@ -25,7 +25,7 @@ from typing import Any, NamedTuple
 import polars as pl
 
 from . import _internal
-from .chart import ChartImage, _check_options, _needed_columns, _prepare, render
+from .chart import CHART_KEY, ChartImage, _check_options, _needed_columns, _prepare, render
 from .namespaces import DataFrameNamespace, LazyFrameNamespace
 from .settings import check_engine
 
@@ -37,7 +37,7 @@ _QUERY_OPTIONS = ("kind", "fill", "volume", "overlays", "panels", "box_size", "r
 _QUERY_OPTIONS += ("close", "time")
 #: Options whose ordinary value is a list: only a callable (or a list of lists) gives one value per chart.
 _LIST_OPTIONS = ("overlays", "panels")
-_CHART = "__kf_chart"
+_CHART = CHART_KEY
 #: Progress bar: shown at once for more charts than this, otherwise only once a batch has run for 2 s.
 _PROGRESS_CHARTS = 200
 _PROGRESS_DELAY_S = 2.0
@@ -592,14 +592,18 @@ def _render_by(
         raise ValueError(f"render_by: no key column {key!r} among {names}")
     if isinstance(frame, pl.LazyFrame):
         needed = _needed_columns(frame, {**_DEFAULTS, **{k: v for k, v in options.items() if not callable(v)}})
-        frame = frame.select(dict.fromkeys([key, *needed])).collect()
+        frame = frame.select(list(dict.fromkeys([key, *needed]))).collect()
     if frame.height == 0:
         return {}
     # Chart numbers in order of first appearance (or of key; nulls last), then the rows of each chart together.
-    first_row = pl.int_range(pl.len()).min().over(key)
-    order = pl.col(key).rank("dense") if sort else first_row.rank("dense")
-    nulls_last = order.fill_null(order.max() + 1) if sort else order
-    df = frame.with_columns((nulls_last - 1).cast(pl.UInt32).alias(_CHART)).sort(_CHART, maintain_order=True)
+    if sort:
+        order = pl.col(key).rank("dense")
+        order = order.fill_null(order.max().fill_null(0) + 1)
+        df = frame.with_columns((order - 1).cast(pl.UInt32).alias(_CHART))
+    else:
+        first_row = pl.col(_CHART).min().over(key).rank("dense")
+        df = frame.with_row_index(_CHART).with_columns((first_row - 1).cast(pl.UInt32).alias(_CHART))
+    df = df.sort(_CHART, maintain_order=True)
     lengths = df.group_by(_CHART, maintain_order=True).len().get_column("len").to_list()
     offsets = [0, *itertools.accumulate(lengths)]
     keys = df.get_column(key).gather(offsets[:-1]).to_list()

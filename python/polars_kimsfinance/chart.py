@@ -43,6 +43,8 @@ MAX_SIZE: int = _internal.MAX_SIZE
 _HEX = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})")
 _MIME = {"png": "image/png", "svg": "image/svg+xml", "webp": "image/webp", "rgba": "image/png"}
 _FUNC = "render"
+#: The column that numbers the charts of a batch laid end to end in one frame (see batch.py).
+CHART_KEY = "__kf_chart"
 
 Overlay = Union[str, tuple[Any, ...]]
 
@@ -558,7 +560,7 @@ def _column_roles(
 ) -> tuple[dict[str, str], bool | None]:
     """The frame's column for each price role the kind reads (and ``volume`` when found), and whether the volume
     panel is drawn (``None``: when the chart has some volume)."""
-    available = df.columns
+    available = [c for c in df.columns if c != CHART_KEY]
     kind = opts.kind
     if kind in ("line", "line_filled"):
         roles = resolve_columns(_FUNC, available, ["close"], overrides)
