@@ -51,13 +51,30 @@ def _render(
     height: int = 1080,
     theme: str = "modern",
     colors: dict[str, str] | None = None,
-    volume: bool = True,
+    volume: bool | None = True,
     antialias: bool = True,
     title: str | None = None,
     format: str = "png",
     speed: str = "fast",
     engine: str | None = None,
 ) -> tuple[bytes, int, int, str, dict[str, Any]]: ...
+
+# ---- batches of charts (src/bindings/batch.rs)
+# (width, height, theme, colors, volume, antialias, title, format, speed, engine, box_size, reversal)
+_ChartArg = tuple[int, int, str, dict[str, str] | None, bool | None, bool, str | None, str, str, str | None, float, int]
+
+def _render_batch(
+    kind: str,
+    offsets: list[int],
+    charts: list[_ChartArg],
+    bars: tuple[pl.Series | None, pl.Series, pl.Series, pl.Series, pl.Series, pl.Series | None] | None = None,
+    *,
+    bricks: tuple[pl.Series, pl.Series | None] | None = None,
+    overlays: list[_Line] = ...,
+    panels: list[tuple[str, list[_Line], pl.Series | None]] = ...,
+    workers: int = 1,
+    paths: list[str] | None = None,
+) -> list[tuple[bytes | None, int, int, str, dict[str, Any]] | BaseException]: ...
 def _decode_image(data: bytes) -> tuple[int, int, bytes]: ...
 def _encode_png(rgba: bytes, width: int, height: int, speed: str = "fast") -> bytes: ...
 

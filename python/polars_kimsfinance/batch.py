@@ -12,13 +12,14 @@ that only change the drawing (size, theme, title, colours, format, ...) may diff
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import itertools
 import os
 import re
 import sys
 import time as _time
-from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -33,8 +34,20 @@ from .settings import check_engine
 _DEFAULTS: dict[str, Any] = {p.name: p.default for p in list(inspect.signature(render).parameters.values())[1:]}
 _RENDER_OPTIONS: tuple[str, ...] = tuple(_DEFAULTS)
 #: Options that change what the query computes; charts that differ in one are prepared as separate groups.
-_QUERY_OPTIONS = ("kind", "fill", "volume", "overlays", "panels", "box_size", "reversal", "open", "high", "low")
-_QUERY_OPTIONS += ("close", "time")
+_QUERY_OPTIONS = (
+    "kind",
+    "fill",
+    "volume",
+    "overlays",
+    "panels",
+    "box_size",
+    "reversal",
+    "open",
+    "high",
+    "low",
+    "close",
+    "time",
+)
 #: Options whose ordinary value is a list: only a callable (or a list of lists) gives one value per chart.
 _LIST_OPTIONS = ("overlays", "panels")
 _CHART = CHART_KEY
@@ -204,7 +217,7 @@ def _progress_bar(batch: _Batch, total: int) -> Any:
         if not interactive:
             return _NoBar()
     try:
-        from tqdm.auto import tqdm
+        tqdm = importlib.import_module("tqdm.auto").tqdm
     except ImportError:
         if batch.progress:
             raise ImportError(
@@ -346,8 +359,8 @@ def _draw_group(
             )
         )
     todo = [j for j in range(len(members)) if j not in prep.failures]
-    for j, e in prep.failures.items():
-        results[members[j]] = e
+    for j, failure in prep.failures.items():
+        results[members[j]] = failure
     bar.update(len(prep.failures))
     step = _STEP if not isinstance(bar, _NoBar) else max(len(todo), 1)
     for start in range(0, len(todo), step):
@@ -366,7 +379,9 @@ def _draw_group(
                 continue
             data, w, h, fmt, timings = entry
             timings = {"prepare_ms": prepare_ms, "call_ms": call_ms, **timings}
-            results[i] = paths[i] if paths is not None else ChartImage(data, width=w, height=h, format=fmt, timings=timings)
+            results[i] = (
+                paths[i] if paths is not None else ChartImage(data, width=w, height=h, format=fmt, timings=timings)
+            )
         bar.update(len(chunk))
 
 
@@ -435,7 +450,9 @@ def _collect(
         if isinstance(f, pl.LazyFrame):
             lazy.append(i)
         elif not isinstance(f, pl.DataFrame):
-            raise TypeError(f"{func}: chart {labels[i]!r}: expected a polars DataFrame or LazyFrame, got {type(f).__name__}")
+            raise TypeError(
+                f"{func}: chart {labels[i]!r}: expected a polars DataFrame or LazyFrame, got {type(f).__name__}"
+            )
     out = list(frames)
     if lazy:
         collected = pl.collect_all([frames[i].select(_needed_columns(frames[i], charts[i])) for i in lazy])

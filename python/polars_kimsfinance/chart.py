@@ -460,10 +460,8 @@ def render(
     data, w, h_, fmt, timings = _internal._render(
         opts.kind,
         prep.bars,
-        renko=None if prep.bricks is None or opts.kind != "renko" else (prep.bricks[0], prep.box_sizes[0]),
-        pnf=None
-        if prep.bricks is None or opts.kind != "pnf"
-        else (prep.bricks[0], prep.bricks[1], prep.box_sizes[0], opts.reversal),
+        renko=_renko_arg(prep),
+        pnf=_pnf_arg(prep, opts.reversal),
         overlays=prep.overlays,
         panels=prep.panels,
         width=opts.width,
@@ -479,6 +477,18 @@ def render(
     )
     timings = {"prepare_ms": prepare_ms, "call_ms": (_time.perf_counter() - t1) * 1000.0, **timings}
     return ChartImage(data, width=w, height=h_, format=fmt, timings=timings)
+
+
+def _renko_arg(prep: _Prepared) -> tuple[pl.Series, float] | None:
+    if prep.bricks is None or prep.bricks[1] is not None:
+        return None
+    return prep.bricks[0], prep.box_sizes[0]
+
+
+def _pnf_arg(prep: _Prepared, reversal: int) -> tuple[pl.Series, pl.Series, float, int] | None:
+    if prep.bricks is None or prep.bricks[1] is None:
+        return None
+    return prep.bricks[0], prep.bricks[1], prep.box_sizes[0], reversal
 
 
 class _Options(NamedTuple):
@@ -664,6 +674,7 @@ def _prepare(
                 failures[i] = e
                 continue
             box_sizes[i] = float(size)
+        bricks: tuple[pl.Series, pl.Series | None]
         if kind == "renko":
             bricks = (df.get_column(roles["close"]), None)
         else:
