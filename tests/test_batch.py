@@ -100,6 +100,22 @@ def test_frames_with_different_schemas_are_drawn_each_by_its_own():
     assert bytes(charts[0]) == bytes(charts[2]) == bytes(a.kf.render(**SMALL))
 
 
+def test_null_times_take_their_own_charts_times():
+    a, b = kf.sample_ohlcv(30, seed=1), kf.sample_ohlcv(30, seed=2)
+    b = b.with_columns(date=pl.when(pl.int_range(pl.len()) < 3).then(None).otherwise(pl.col("date")))
+    charts = kf.render_many([a, b], **SMALL)
+    assert bytes(charts[1]) == bytes(b.kf.render(**SMALL))
+
+
+def test_gpu_engine_is_chosen_per_chart_as_for_render():
+    if not kf.gpu_available():
+        pytest.skip("no GPU adapter (not even a software one)")
+    fs = frames(3)
+    charts = kf.render_many(fs, engine="gpu", **SMALL)
+    assert [c.timings["engine"] for c in charts] == [f.kf.render(engine="gpu", **SMALL).timings["engine"] for f in fs]
+    assert [bytes(c) for c in charts] == [bytes(f.kf.render(engine="gpu", **SMALL)) for f in fs]
+
+
 def test_volume_panel_is_decided_per_chart():
     with_volume = kf.sample_ohlcv(50, seed=1)
     no_volume = with_volume.with_columns(volume=pl.lit(0.0))

@@ -650,6 +650,10 @@ def _prepare(
     Polars query (``.over(key)`` for many charts)."""
     roles, draw_volume = _column_roles(df, opts, overrides, volume)
     tseries = _time_series(df, time)
+    if key is not None and tseries is not None and tseries.null_count():
+        # A null time takes the previous valid one (the first valid one at the start) within its own chart, as the
+        # binding does for one chart; over the long column it would borrow the previous chart's times.
+        tseries = df.select(pl.col(tseries.name).forward_fill().backward_fill().over(key)).to_series()
     kind = opts.kind
     failures: dict[int, Exception] = {}
     if kind in ("heikin_ashi", "pnf"):

@@ -237,12 +237,17 @@ impl Held {
 /// `(time, [open, high, low, close], volume)` as slices.
 type BarData<'a> = (Option<Cow<'a, [i64]>>, [Cow<'a, [f64]>; 4], Option<Cow<'a, [f64]>>);
 
+/// Renko: the closes; point-and-figure: the highs and lows, as slices.
+type BrickData<'a> = (Cow<'a, [f64]>, Option<Cow<'a, [f64]>>);
+/// A sub-panel's `(title, lines, histogram)` as slices.
+type PanelData<'a> = (String, Vec<BorrowedLine<'a>>, Option<Cow<'a, [f64]>>);
+
 /// The columns of [`Held`] as slices: one chart's rows are a range of them.
 pub(super) struct Data<'a> {
     bars: Option<BarData<'a>>,
-    bricks: Option<(Cow<'a, [f64]>, Option<Cow<'a, [f64]>>)>,
+    bricks: Option<BrickData<'a>>,
     overlays: Vec<BorrowedLine<'a>>,
-    panels: Vec<(String, Vec<BorrowedLine<'a>>, Option<Cow<'a, [f64]>>)>,
+    panels: Vec<PanelData<'a>>,
     names: Option<Names>,
 }
 
