@@ -110,6 +110,22 @@ def mplfinance_rate(fs: list[pl.DataFrame], options: dict[str, Any]) -> tuple[fl
     return measure(run)
 
 
+def thread_cpu() -> dict[str, float]:
+    """CPU seconds so far of each thread of this process, by thread name (Linux)."""
+    out: dict[str, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for tid in os.listdir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{tid}/comm") as f:
+                name = f.read().strip()
+            with open(f"/proc/self/task/{tid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        out[f"{name} ({tid})"] = (int(fields[11]) + int(fields[12])) / tick
+    return out
+
+
 def memory_child(workload: str, workers: int, n: int) -> None:
     """Prints the batch's memory above the RSS before it, less the bytes of the charts it returns."""
     fs = frames(workload, n)
@@ -187,6 +203,14 @@ def main() -> None:
             f"render_many(2): {best:,.0f} charts/s (goal >= {GOALS[workload]:,.0f}): "
             f"{'met' if best >= GOALS[workload] else 'NOT met'}"
         )
+        if os.path.isdir("/proc/self/task"):
+            # Which threads did the work of one render_many(2): on a machine whose cores other processes hold, two
+            # busy threads show that the batch is parallel even where the wall time cannot.
+            before = thread_cpu()
+            kf.render_many(fs, workers=2, progress=False, **options)
+            spent = {k: v - before.get(k, 0.0) for k, v in thread_cpu().items()}
+            busy = ", ".join(f"{k} {v:.2f} s" for k, v in sorted(spent.items(), key=lambda kv: -kv[1]) if v > 0.05)
+            print(f"CPU by thread in one render_many(workers=2): {busy}")
         mem = [memory_per_worker(workload, w, min(n, 400)) for w in (1, 2)]
         if mem[0] is not None:
             print(f"memory per worker: {mem[0]:.1f} MiB at 1 worker, {mem[1]:.1f} MiB at 2 workers")
