@@ -65,6 +65,16 @@ def test_bytes_do_not_depend_on_workers():
     assert [bytes(c) for c in one] == [bytes(c) for c in two]
 
 
+def test_a_batch_longer_than_one_call_into_rust_with_a_failure_inside():
+    # More charts than one call into Rust takes (batch._STEP), a failing chart in the middle splitting a run.
+    fs = frames(300, bars=30)
+    fs[150] = bad_frame()
+    out = kf.render_many(fs, errors="collect", width=96, height=64)
+    assert isinstance(out[150], ValueError) and "chart 150" in str(out[150])
+    for i in (0, 127, 128, 149, 151, 299):
+        assert bytes(out[i]) == bytes(fs[i].kf.render(width=96, height=64)), i
+
+
 def test_per_chart_options_as_lists_and_callables():
     fs = frames(3)
     charts = kf.render_many(

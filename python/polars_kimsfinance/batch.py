@@ -54,8 +54,9 @@ _CHART = CHART_KEY
 #: Progress bar: shown at once for more charts than this, otherwise only once a batch has run for 2 s.
 _PROGRESS_CHARTS = 200
 _PROGRESS_DELAY_S = 2.0
-#: Charts per call into Rust when a progress bar is shown (its update step).
-_STEP = 256
+#: Charts per call into Rust (and the progress bar's step): bounds the encoded charts Rust holds before they become
+#: Python bytes, and the rows a call may have to compact, whatever the batch's size.
+_STEP = 128
 _ERRORS = ("raise", "collect")
 _EXTENSIONS = {"png": "png", "svg": "svg", "webp": "webp", "rgba": "rgba"}
 _RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
@@ -362,9 +363,8 @@ def _draw_group(
     for j, failure in prep.failures.items():
         results[members[j]] = failure
     bar.update(len(prep.failures))
-    step = _STEP if not isinstance(bar, _NoBar) else max(len(todo), 1)
-    for start in range(0, len(todo), step):
-        chunk = todo[start : start + step]
+    for start in range(0, len(todo), _STEP):
+        chunk = todo[start : start + _STEP]
         # Consecutive charts of the chunk are contiguous rows only when no chart in between failed; otherwise
         # each chart's range is passed as is (offsets may then repeat rows: Rust reads ranges, never writes).
         lo = [offsets[j] for j in chunk]
@@ -404,21 +404,41 @@ def _render_ranges(
         while end < len(lo) and lo[end] == hi[end - 1]:
             end += 1
         run_paths = None if paths is None else [str(paths[i]) for i in indexes[k:end]]
+        # Only the run's rows travel (zero-copy slices), its offsets counted from the first of them.
+        first, length = lo[k], hi[end - 1] - lo[k]
+        cut = _cut(prep, first, length)
         out.extend(
             _internal._render_batch(
                 kind,
-                [lo[k], *hi[k:end]],
+                [0, *(h - first for h in hi[k:end])],
                 args[k:end],
-                prep.bars,
-                bricks=prep.bricks,
-                overlays=prep.overlays,
-                panels=prep.panels,
+                cut.bars,
+                bricks=cut.bricks,
+                overlays=cut.overlays,
+                panels=cut.panels,
                 workers=batch.workers,
                 paths=run_paths,
             )
         )
         k = end
     return out
+
+
+def _cut(prep: Any, offset: int, length: int) -> Any:
+    """The prepared columns' rows ``offset .. offset + length`` (``Series.slice``: no copy)."""
+
+    def cut(s: pl.Series | None) -> pl.Series | None:
+        return None if s is None else s.slice(offset, length)
+
+    def lines(ls: list[Any]) -> list[Any]:
+        return [(label, cut(values), color) for label, values, color in ls]
+
+    return prep._replace(
+        bars=None if prep.bars is None else tuple(cut(s) for s in prep.bars),
+        bricks=None if prep.bricks is None else (cut(prep.bricks[0]), cut(prep.bricks[1])),
+        overlays=lines(prep.overlays),
+        panels=[(title, lines(ls), cut(hist)) for title, ls, hist in prep.panels],
+    )
 
 
 def _finish(batch: _Batch, labels: Sequence[Any], results: list[Any]) -> list[Any]:
