@@ -277,6 +277,7 @@ def _draw(
     for i, chart in enumerate(charts):
         if offsets[i + 1] == offsets[i]:
             results[i] = ValueError("render: the frame is empty (0 rows); nothing to draw")
+            bar.update(1)
             continue
         groups.setdefault(tuple(_signature(chart[k]) for k in _QUERY_OPTIONS), []).append(i)
     for members in groups.values():
