@@ -33,6 +33,7 @@ mod python_module {
         m.add("__version__", env!("CARGO_PKG_VERSION"))?;
         crate::bindings::transforms::register(m)?;
         crate::bindings::render::register(m)?;
+        crate::bindings::batch::register(m)?;
         crate::bindings::adapter::register(m)?;
         Ok(())
     }

@@ -14,6 +14,7 @@
 //! id builds a fresh pool. The inherited one is leaked, not dropped: dropping it would signal and wait for threads
 //! that do not exist in the child.
 
+use std::cell::Cell;
 use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 
@@ -77,6 +78,34 @@ fn pool() -> Option<&'static ThreadPool> {
     Some(&owned.pool)
 }
 
+thread_local! {
+    /// Set while this thread computes one item of a batch whose items are themselves spread over the pool.
+    static ALONE: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `f` with every parallel helper of this module (and `render::parallel`) off on this thread: the work inside
+/// `f` runs on the calling thread alone. A batch of charts parallelises over its charts; letting each chart also
+/// queue strips for the same threads would only add hand-offs (and jobs that outlive the chart).
+pub fn alone<T>(f: impl FnOnce() -> T) -> T {
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            ALONE.with(|a| a.set(self.0));
+        }
+    }
+    let _restore = Restore(ALONE.with(|a| a.replace(true)));
+    f()
+}
+
+/// Helpers a parallel computation on this thread may use: `wanted`, or none inside [`alone`].
+pub fn helpers_here(wanted: usize) -> usize {
+    if ALONE.with(Cell::get) {
+        0
+    } else {
+        wanted
+    }
+}
+
 /// Calls `f(0), ..., f(count - 1)`, each once, on the calling thread and up to `helpers` pool threads; returns when
 /// all have returned. Indexes are claimed one at a time from a shared counter rather than assigned up front, so a
 /// thread that is descheduled (a busy machine, or another library spinning its own threads) takes fewer pieces
@@ -91,7 +120,7 @@ pub fn for_each_claimed(count: usize, helpers: usize, f: impl Fn(usize) + Sync) 
         }
         f(i);
     };
-    let helpers = helpers.min(count.saturating_sub(1)).min(threads() - 1);
+    let helpers = helpers_here(helpers).min(count.saturating_sub(1)).min(threads() - 1);
     match pool().filter(|_| helpers > 0) {
         None => work(),
         Some(pool) => pool.in_place_scope(|scope| {
@@ -127,6 +156,22 @@ mod tests {
                 assert!(runs.iter().all(|r| r.load(Ordering::Relaxed) == 1), "count {count}, helpers {helpers}");
             }
         }
+    }
+
+    #[test]
+    fn alone_keeps_the_work_on_the_calling_thread() {
+        let caller = std::thread::current().id();
+        let elsewhere = AtomicUsize::new(0);
+        alone(|| {
+            for_each_claimed(64, 8, |_| {
+                if std::thread::current().id() != caller {
+                    elsewhere.fetch_add(1, Ordering::Relaxed);
+                }
+                std::thread::sleep(std::time::Duration::from_micros(100));
+            })
+        });
+        assert_eq!(elsewhere.load(Ordering::Relaxed), 0);
+        assert_eq!(helpers_here(3), 3, "the flag is restored after alone");
     }
 
     #[test]

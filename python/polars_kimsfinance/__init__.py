@@ -9,6 +9,7 @@
 # Importing these modules registers the ``kf`` namespaces and their methods (chart adds ``df.kf.render``,
 # transforms the frame-producing methods); the names are only needed for that side effect.
 from . import _internal, chart, namespaces, transforms  # noqa: F401
+from .batch import iter_render, render_many
 from .calibrate import calibrate_gpu
 from .catalogue import BY_NAME, CATALOGUE
 from .data import load_sample, sample_ohlcv
@@ -35,9 +36,11 @@ __all__ = [
     "gpu_available",
     "gpu_info",
     "is_active",
+    "iter_render",
     "load_sample",
     "record_fallback",
     "reset_config",
+    "render_many",
     "reset_performance_stats",
     "sample_ohlcv",
     "select_engine",

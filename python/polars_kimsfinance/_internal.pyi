@@ -37,6 +37,8 @@ def _kernel_threads() -> int: ...
 # ---- rendering (src/bindings/render.rs)
 # (label, values, colour)
 _Line = tuple[str, pl.Series, str | None]
+# (title_center, title_bold, ylabel, ylabel_lower, volume_exponent, last_price, legend)
+_Decor = tuple[bool, bool, str | None, str | None, int | None, bool, bool]
 
 def _gpu_info() -> dict[str, Any] | None: ...
 def _render(
@@ -51,22 +53,35 @@ def _render(
     height: int = 1080,
     theme: str = "modern",
     colors: dict[str, str] | None = None,
-    volume: bool = True,
+    volume: bool | None = True,
     antialias: bool = True,
     title: str | None = None,
     format: str = "png",
     speed: str = "fast",
     engine: str | None = None,
-    title_center: bool = False,
-    title_bold: bool = False,
-    ylabel: str | None = None,
-    ylabel_lower: str | None = None,
-    volume_exponent: int | None = None,
-    last_price: bool = True,
-    last_close: float | None = None,
-    legend: bool = True,
+    decor: _Decor | None = None,
     source_times: pl.Series | None = None,
 ) -> tuple[bytes, int, int, str, dict[str, Any]]: ...
+
+# ---- batches of charts (src/bindings/batch.rs)
+# (width, height, theme, colors, volume, antialias, title, format, speed, engine, (box_size, reversal), decor)
+_ChartArg = tuple[
+    int, int, str, dict[str, str] | None, bool | None, bool, str | None, str, str, str | None, tuple[float, int], _Decor
+]
+
+def _render_batch(
+    kind: str,
+    offsets: list[int],
+    charts: list[_ChartArg],
+    bars: tuple[pl.Series | None, pl.Series, pl.Series, pl.Series, pl.Series, pl.Series | None] | None = None,
+    *,
+    bricks: tuple[pl.Series, pl.Series | None] | None = None,
+    brick_times: pl.Series | None = None,
+    overlays: list[_Line] = ...,
+    panels: list[tuple[str, list[_Line], pl.Series | None]] = ...,
+    workers: int = 1,
+    paths: list[str] | None = None,
+) -> list[tuple[bytes | None, int, int, str, dict[str, Any]] | BaseException]: ...
 def _decode_image(data: bytes) -> tuple[int, int, bytes]: ...
 def _encode_png(rgba: bytes, width: int, height: int, speed: str = "fast") -> bytes: ...
 

@@ -12,15 +12,15 @@ knows its size, format and where the time went.
 from __future__ import annotations
 
 import base64
+import bisect
 import inspect
 import math
 import re
 import time as _time
 from collections.abc import Mapping, Sequence
-from decimal import Decimal
 from numbers import Integral, Real
 from pathlib import Path
-from typing import Any, NamedTuple, Union
+from typing import Any, NamedTuple, Optional, Union
 
 import polars as pl
 
@@ -43,6 +43,8 @@ MAX_SIZE: int = _internal.MAX_SIZE
 _HEX = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})")
 _MIME = {"png": "image/png", "svg": "image/svg+xml", "webp": "image/webp", "rgba": "image/png"}
 _FUNC = "render"
+#: The column that numbers the charts of a batch laid end to end in one frame (see batch.py).
+CHART_KEY = "__kf_chart"
 
 Overlay = Union[str, tuple[Any, ...]]
 
@@ -199,13 +201,6 @@ def _numeric(role: str, df: pl.DataFrame, column: str) -> pl.Series:
     return s
 
 
-def _first_high_below_low(df: pl.DataFrame, high: str, low: str) -> None:
-    bad = df.select((pl.col(high).cast(pl.Float64) < pl.col(low).cast(pl.Float64)).arg_true().first()).item()
-    if bad is not None:
-        h, lo = df[high][bad], df[low][bad]
-        raise ValueError(f"{_FUNC}: high < low at row {bad}: column {high!r} = {h}, column {low!r} = {lo}")
-
-
 # ---------------------------------------------------------------------------------------------------------------
 # Overlays and panels.
 
@@ -233,53 +228,87 @@ def _parse_spec(where: str, spec: str) -> tuple[Any, list[Any]]:
     return ind, args
 
 
-def _evaluate(where: str, label: str, df: pl.DataFrame, expr: Any) -> list[tuple[str, pl.Series]]:
-    """Evaluate one expression (or take a Series) on the frame; a struct gives one series per field."""
-    if isinstance(expr, pl.Series):
-        result = expr
-    elif isinstance(expr, pl.Expr):
-        # Selected next to a full-height column, a scalar (pl.lit(250.0), pl.col("close").mean()) broadcasts to a
-        # horizontal line.
-        try:
-            result = df.select(pl.repeat(None, pl.len()).alias("__kf_height"), expr).to_series(1)
-        except pl.exceptions.ShapeError as e:
-            raise ValueError(f"{_FUNC}: {where} {label!r} must give one value per bar ({df.height}): {e}") from None
-    else:
-        raise TypeError(f"{_FUNC}: {where} {label!r} must be a polars Expr or Series, got {type(expr).__name__}")
-    if result.len() != df.height:
-        raise ValueError(f"{_FUNC}: {where} {label!r} has {result.len()} values, expected {df.height} (one per bar)")
-    if isinstance(result.dtype, pl.Struct):
-        parts = [(f.name, result.struct.field(f.name)) for f in result.dtype.fields]
-    else:
-        parts = [(label, result)]
-    for name, s in parts:
-        if not (s.dtype.is_numeric() or s.dtype == pl.Null):
-            raise TypeError(f"{_FUNC}: {where} {name!r} has dtype {s.dtype}; expected numbers")
-    return parts
+class _Spec(NamedTuple):
+    """One overlay / panel entry made ready for the query: its title, where its values come from (a query column
+    or a Series given as is), and the labels / colour of its lines."""
+
+    where: str
+    label: str
+    title: str
+    expr: pl.Expr | None
+    series: pl.Series | None
+    color: str | None
+    #: Line labels by output name (catalogue indicators name their outputs; a struct's fields keep their names).
+    names: dict[str, str]
 
 
-def _spec_lines(
-    where: str, spec: Any, df: pl.DataFrame, roles: dict[str, str]
-) -> tuple[str, list[tuple[str, pl.Series, str | None]]]:
-    """A title and its lines ``(label, values, colour)`` for one overlay / panel entry."""
+def _spec(where: str, spec: Any, columns: list[str], roles: dict[str, str], index: int) -> _Spec:
+    """An overlay / panel entry as an expression (aliased ``__kf_<where><index>`` for the query) or a Series."""
+    alias = f"__kf_{where}{index}"
     if isinstance(spec, str):
         ind, args = _parse_spec(where, spec)
         overrides = {name: roles.get(name) for name in ind.inputs}
-        out = df.select(frame_expr(ind, df.columns, tuple(args), overrides))
-        if len(ind.fields) > 1:
-            out = out.unnest(out.columns[0])
+        expr = frame_expr(ind, columns, tuple(args), overrides)
         values = dict(zip((p.name for p in ind.params), args))
         title = ind.column_name({**{p.name: p.default for p in ind.params}, **values})
-        return title, [(s.name, s, None) for s in out.get_columns()]
+        names = {alias: expr.meta.output_name()} if len(ind.fields) == 1 else {}
+        return _Spec(where, spec, title, expr.alias(alias), None, None, names)
     if isinstance(spec, tuple) and len(spec) in (2, 3) and isinstance(spec[0], str):
-        label, expr = _text(f"{where} label", spec[0]) or "", spec[1]
+        label, value = _text(f"{where} label", spec[0]) or "", spec[1]
         color = spec[2] if len(spec) == 3 else None
         if color is not None:
             _color(f"{where} {label!r} colour", color)
-        return label, [(name, s, color) for name, s in _evaluate(where, label, df, expr)]
+        if isinstance(value, pl.Series):
+            return _Spec(where, label, label, None, value, color, {})
+        if isinstance(value, pl.Expr):
+            return _Spec(where, label, label, value.alias(alias), None, color, {alias: label})
+        raise TypeError(f"{_FUNC}: {where} {label!r} must be a polars Expr or Series, got {type(value).__name__}")
     raise TypeError(
         f"{_FUNC}: each {where} must be a string such as 'sma:20' or a (label, pl.Expr[, colour]) tuple, got {spec!r}"
     )
+
+
+def _evaluate(df: pl.DataFrame, specs: list[_Spec], extra: list[pl.Expr], key: str | None) -> pl.DataFrame:
+    """Every expression of the chart(s) in one query: the specs' values (per chart when ``key`` names the column
+    that tells the charts apart, with ``.over(key)``) and the ``extra`` columns. A scalar (``pl.lit(250.0)``,
+    ``pl.col("close").mean()``) broadcasts to a horizontal line, selected next to a full-height column."""
+    exprs = [s.expr if key is None else s.expr.over(key) for s in specs if s.expr is not None]
+    extra = [e if key is None else e.over(key) for e in extra]
+    height = pl.repeat(None, pl.len()).alias("__kf_height")
+    try:
+        return df.select(height, *exprs, *extra).drop("__kf_height")
+    except pl.exceptions.ShapeError as e:
+        # Find the entry that does not give one value per bar (only on this error path: one query each).
+        for spec, expr in zip([s for s in specs if s.expr is not None], exprs):
+            try:
+                df.select(height, expr)
+            except pl.exceptions.ShapeError:
+                raise ValueError(
+                    f"{_FUNC}: {spec.where} {spec.label!r} must give one value per bar ({df.height}): {e}"
+                ) from None
+        raise
+
+
+def _spec_lines(spec: _Spec, out: pl.DataFrame, rows: int) -> list[tuple[str, pl.Series, str | None]]:
+    """The lines ``(label, values, colour)`` of one evaluated entry; a struct gives one line per field."""
+    if spec.series is not None:
+        result = spec.series
+        if result.len() != rows:
+            raise ValueError(
+                f"{_FUNC}: {spec.where} {spec.label!r} has {result.len()} values, expected {rows} (one per bar)"
+            )
+        parts = [(spec.label, result)]
+    else:
+        alias = spec.expr.meta.output_name() if spec.expr is not None else ""
+        result = out.get_column(alias)
+        if isinstance(result.dtype, pl.Struct):
+            parts = [(f.name, result.struct.field(f.name)) for f in result.dtype.fields]
+        else:
+            parts = [(spec.names.get(alias, spec.label), result.alias(spec.names.get(alias, spec.label)))]
+    for name, s in parts:
+        if not (s.dtype.is_numeric() or s.dtype == pl.Null):
+            raise TypeError(f"{_FUNC}: {spec.where} {name!r} has dtype {s.dtype}; expected numbers")
+    return [(name, s, spec.color) for name, s in parts]
 
 
 def _as_list(name: str, value: Any) -> list[Any]:
@@ -369,8 +398,8 @@ def render(
     title_bold : bool, default False
         The title in bold.
     last_price : bool, default True
-        Draw the last-price line and its tag on the price axis (for renko and point-and-figure charts the tag
-        shows the source's last close, not the last brick's edge).
+        Draw the last-price line and its tag on the price axis (on a renko chart the tag shows the source's last
+        close, not the last brick's edge).
     legend : bool, default True
         Name the overlay and panel lines in legends.
     volume_exponent : int, optional
@@ -436,14 +465,14 @@ def render(
         speed=speed,
         antialias=antialias,
         colors=colors,
+        title=title,
         volume=volume,
         box_size=box_size,
         reversal=reversal,
         overlays=overlays,
         panels=panels,
     )
-    decorations = _check_decorations(
-        title=title,
+    decor = _check_decorations(
         ylabel=ylabel,
         ylabel_lower=ylabel_lower,
         title_align=title_align,
@@ -454,36 +483,46 @@ def render(
     )
     if df.height == 0:
         raise ValueError(f"{_FUNC}: the frame is empty (0 rows, columns {df.columns}); nothing to draw")
-    overrides = {"open": open, "high": high, "low": low, "close": close}
-    roles, draw_volume = _column_roles(df, opts, overrides, volume)
-    prices = _price_input(df, opts, roles, _time_series(df, time), draw_volume, overrides)
-    overlay_lines = [line for spec in opts.overlays for line in _spec_lines("overlay", spec, df, roles)[1]]
-    panel_args = [_panel(spec, df, roles) for spec in opts.panels]
+    prep = _prepare(df, opts, {"open": open, "high": high, "low": low, "close": close}, volume, time, [0, df.height])
+    if prep.failures:
+        raise prep.failures[0]
 
     t1 = _time.perf_counter()
     prepare_ms = (t1 - t0) * 1000.0
     data, w, h_, fmt, timings = _internal._render(
         opts.kind,
-        prices.bars,
-        renko=prices.renko,
-        pnf=prices.pnf,
-        overlays=overlay_lines,
-        panels=panel_args,
+        prep.bars,
+        renko=_renko_arg(prep),
+        pnf=_pnf_arg(prep, opts.reversal),
+        overlays=prep.overlays,
+        panels=prep.panels,
         width=opts.width,
         height=opts.height,
         theme=opts.theme,
         colors=opts.colors,
-        volume=draw_volume,
+        volume=prep.volume,
         antialias=opts.antialias,
+        title=title,
         format=opts.format,
         speed=opts.speed,
         engine=check_engine(_FUNC, engine),
-        source_times=prices.source_times,
-        last_close=prices.last_close,
-        **decorations,
+        decor=decor,
+        source_times=prep.brick_times,
     )
     timings = {"prepare_ms": prepare_ms, "call_ms": (_time.perf_counter() - t1) * 1000.0, **timings}
     return ChartImage(data, width=w, height=h_, format=fmt, timings=timings)
+
+
+def _renko_arg(prep: _Prepared) -> tuple[pl.Series, float] | None:
+    if prep.bricks is None or prep.bricks[1] is not None:
+        return None
+    return prep.bricks[0], prep.box_sizes[0]
+
+
+def _pnf_arg(prep: _Prepared, reversal: int) -> tuple[pl.Series, pl.Series, float, int] | None:
+    if prep.bricks is None or prep.bricks[1] is None:
+        return None
+    return prep.bricks[0], prep.bricks[1], prep.box_sizes[0], reversal
 
 
 class _Options(NamedTuple):
@@ -514,6 +553,7 @@ def _check_options(
     speed: Any,
     antialias: Any,
     colors: Any,
+    title: Any,
     volume: Any,
     box_size: Any,
     reversal: Any,
@@ -530,6 +570,7 @@ def _check_options(
     speed = _choice("speed", speed, SPEEDS)
     antialias = _flag("antialias", antialias)
     colors_ = _colors(colors)
+    _text("title", title)
     if not isinstance(volume, (bool, str)):
         raise TypeError(f"{_FUNC}: volume must be True, False or a column name, got {volume!r}")
     if box_size is not None and (
@@ -557,6 +598,10 @@ def _check_options(
     )
 
 
+# The binding's DecorArg: (title_center, title_bold, ylabel, ylabel_lower, volume_exponent, last_price, legend).
+Decor = tuple[bool, bool, Optional[str], Optional[str], Optional[int], bool, bool]
+
+
 def _text(name: str, value: Any) -> str | None:
     """A title or label: None or a string that can be drawn (a lone surrogate has no character to draw)."""
     if value is None:
@@ -575,7 +620,6 @@ def _text(name: str, value: Any) -> str | None:
 
 def _check_decorations(
     *,
-    title: Any,
     ylabel: Any,
     ylabel_lower: Any,
     title_align: Any,
@@ -583,32 +627,32 @@ def _check_decorations(
     last_price: Any,
     legend: Any,
     volume_exponent: Any,
-) -> dict[str, Any]:
-    """The title, labels and markers, checked, as the keyword arguments of ``_internal._render``."""
+) -> Decor:
+    """The title style, labels and markers, checked, as the ``decor`` tuple of ``_internal._render`` (the order of
+    the binding's ``DecorArg``)."""
     if volume_exponent is not None and (
         isinstance(volume_exponent, bool)
         or not isinstance(volume_exponent, Integral)
         or not 0 <= int(volume_exponent) <= 30
     ):
         raise ValueError(f"{_FUNC}: volume_exponent must be an integer from 0 to 30, got {volume_exponent!r}")
-    return {
-        "title": _text("title", title),
-        "ylabel": _text("ylabel", ylabel),
-        "ylabel_lower": _text("ylabel_lower", ylabel_lower),
-        "title_center": _choice("title_align", title_align, ("left", "center")) == "center",
-        "title_bold": _flag("title_bold", title_bold),
-        "last_price": _flag("last_price", last_price),
-        "legend": _flag("legend", legend),
-        "volume_exponent": None if volume_exponent is None else int(volume_exponent),
-    }
+    return (
+        _choice("title_align", title_align, ("left", "center")) == "center",
+        _flag("title_bold", title_bold),
+        _text("ylabel", ylabel),
+        _text("ylabel_lower", ylabel_lower),
+        None if volume_exponent is None else int(volume_exponent),
+        _flag("last_price", last_price),
+        _flag("legend", legend),
+    )
 
 
 def _column_roles(
     df: pl.DataFrame, opts: _Options, overrides: dict[str, str | None], volume: bool | str
-) -> tuple[dict[str, str], bool]:
+) -> tuple[dict[str, str], bool | None]:
     """The frame's column for each price role the kind reads (and ``volume`` when found), and whether the volume
-    panel is drawn."""
-    available = df.columns
+    panel is drawn (``None``: when the chart has some volume)."""
+    available = [c for c in df.columns if c != CHART_KEY]
     kind = opts.kind
     if kind in ("line", "line_filled"):
         roles = resolve_columns(_FUNC, available, ["close"], overrides)
@@ -633,13 +677,11 @@ def _column_roles(
     if vcol is not None:
         _numeric("volume", df, vcol)
         roles["volume"] = vcol
-    draw_volume = volume is not False and vcol is not None
-    if vcol is not None and draw_volume and volume is True:
-        # A found volume column that is all zero / null / NaN (e.g. index data) would only draw an empty panel.
-        # Series.max skips NaN (all-NaN gives NaN, which is not > 0) and, unlike a select, runs no query plan; the
-        # column was checked numeric above.
-        top = df.get_column(vcol).max()
-        draw_volume = isinstance(top, (int, float, Decimal)) and top > 0
+    # True: the named column is drawn; None: a found column is drawn when the chart has some volume (decided by the
+    # renderer per chart: an all-zero / null / NaN column, e.g. index data, would only draw an empty panel).
+    draw_volume: bool | None = False
+    if volume is not False and vcol is not None:
+        draw_volume = True if isinstance(volume, str) else None
     return roles, draw_volume
 
 
@@ -657,71 +699,120 @@ def _time_series(df: pl.DataFrame, time: str | None) -> pl.Series | None:
     return df.get_column(tcol) if tcol is not None else None
 
 
-class _Prices(NamedTuple):
-    """What the kind draws from: time bars, or the prices (and box parameters) of renko bricks or pnf columns."""
+class _Prepared(NamedTuple):
+    """What the renderer reads for one chart, or for many charts laid end to end (chart ``i`` = rows
+    ``offsets[i]..offsets[i + 1]``): full-length columns, shared by ``_internal._render`` and
+    ``_internal._render_batch``."""
 
-    bars: tuple[pl.Series | None, pl.Series, pl.Series, pl.Series, pl.Series, pl.Series | None] | None = None
-    renko: tuple[pl.Series, float] | None = None
-    pnf: tuple[pl.Series, pl.Series, float, int] | None = None
-    # Renko / pnf: the times of the source rows (dates on the x axis) and the last close (the last-price tag).
-    source_times: pl.Series | None = None
-    last_close: float | None = None
+    #: ``(time, open, high, low, close, volume)`` for the time-bar kinds.
+    bars: tuple[pl.Series | None, pl.Series, pl.Series, pl.Series, pl.Series, pl.Series | None] | None
+    #: Renko: ``(close, None)``; point-and-figure: ``(high, low)``.
+    bricks: tuple[pl.Series, pl.Series | None] | None
+    #: Per chart: the renko brick / point-and-figure box size (0.0 for other kinds).
+    box_sizes: list[float]
+    overlays: list[tuple[str, pl.Series, str | None]]
+    panels: list[tuple[str, list[Any], pl.Series | None]]
+    #: The volume panel: True, False, or None (drawn when the chart has some volume).
+    volume: bool | None
+    #: Charts that cannot be drawn (index -> exception), e.g. a bar with high < low before a Heikin-Ashi transform.
+    failures: dict[int, Exception]
+    #: Renko / point-and-figure: the time of each source row (dates on the x axis).
+    brick_times: pl.Series | None = None
 
 
-def _last_value(s: pl.Series | None) -> float | None:
-    """The last value that is neither null nor NaN, as a float."""
-    if s is None:
-        return None
-    valid = s.cast(pl.Float64).drop_nulls().drop_nans()
-    return float(valid[-1]) if valid.len() else None
-
-
-def _price_input(
+def _prepare(
     df: pl.DataFrame,
     opts: _Options,
-    roles: dict[str, str],
-    tseries: pl.Series | None,
-    draw_volume: bool,
     overrides: dict[str, str | None],
-) -> _Prices:
-    """The per-kind preparation: Heikin-Ashi candles, the default box size, the bar columns."""
-    kind, box_size = opts.kind, opts.box_size
-    # Renko bricks and point-and-figure columns are computed by the Rust binding from these prices, with the same
-    # kernels (and the same default box sizes) as df.kf.renko / df.kf.pnf.
-    if kind == "renko":
-        if box_size is None:
-            box_size = default_box_size("renko", "renko", df, overrides["high"], overrides["low"], roles["close"])
-        close = df.get_column(roles["close"])
-        return _Prices(renko=(close, float(box_size)), source_times=tseries, last_close=_last_value(close))
-    if kind == "pnf":
-        _first_high_below_low(df, roles["high"], roles["low"])
-        if box_size is None:
-            box_size = default_box_size(_FUNC, "pnf", df, roles["high"], roles["low"], overrides["close"])
-        close_col = optional_column(_FUNC, df, ("close",), overrides["close"])
-        last_close = _last_value(df.get_column(close_col)) if close_col is not None else None
-        pnf = (df.get_column(roles["high"]), df.get_column(roles["low"]), float(box_size), opts.reversal)
-        return _Prices(pnf=pnf, source_times=tseries, last_close=last_close)
-    o, h, lo, c = (df.get_column(roles.get(r, roles["close"])) for r in ("open", "high", "low", "close"))
+    volume: bool | str,
+    time: str | None,
+    offsets: list[int],
+    key: str | None = None,
+) -> _Prepared:
+    """The preparation of one chart (``offsets == [0, df.height]``) or of many charts laid end to end, told apart
+    by the column ``key``: column roles, the time axis, and every overlay, panel and Heikin-Ashi value in one
+    Polars query (``.over(key)`` for many charts)."""
+    roles, draw_volume = _column_roles(df, opts, overrides, volume)
+    tseries = _time_series(df, time)
+    if key is not None and tseries is not None and tseries.null_count():
+        # A null time takes the previous valid one (the first valid one at the start) within its own chart, as the
+        # binding does for one chart; over the long column it would borrow the previous chart's times.
+        tseries = df.select(pl.col(tseries.name).forward_fill().backward_fill().over(key)).to_series()
+    kind = opts.kind
+    failures: dict[int, Exception] = {}
+    if kind in ("heikin_ashi", "pnf"):
+        failures.update(_high_below_low(df, roles["high"], roles["low"], offsets))
+    box_sizes = [0.0] * (len(offsets) - 1)
+    if kind in ("renko", "pnf"):
+        # Renko bricks and point-and-figure columns are computed by the Rust binding from these prices, with the
+        # same kernels (and the same default box sizes) as df.kf.renko / df.kf.pnf.
+        for i in range(len(box_sizes)):
+            if i in failures:
+                continue
+            if opts.box_size is not None:
+                box_sizes[i] = opts.box_size
+                continue
+            part = df.slice(offsets[i], offsets[i + 1] - offsets[i])
+            try:
+                if kind == "renko":
+                    size = default_box_size("renko", "renko", part, overrides["high"], overrides["low"], roles["close"])
+                else:
+                    size = default_box_size(_FUNC, "pnf", part, roles["high"], roles["low"], overrides["close"])
+            except ValueError as e:
+                failures[i] = e
+                continue
+            box_sizes[i] = float(size)
+        bricks: tuple[pl.Series, pl.Series | None]
+        if kind == "renko":
+            bricks = (df.get_column(roles["close"]), None)
+        else:
+            bricks = (df.get_column(roles["high"]), df.get_column(roles["low"]))
+        return _Prepared(None, bricks, box_sizes, [], [], False, failures, tseries)
+
+    columns = df.columns
+    overlay_specs = [_spec("overlay", spec, columns, roles, i) for i, spec in enumerate(opts.overlays)]
+    panel_specs = [_spec("panel", spec, columns, roles, i) for i, spec in enumerate(opts.panels)]
+    if key is not None and any(s.series is not None for s in overlay_specs + panel_specs):
+        raise TypeError(f"{_FUNC}: in a batch, overlays and panels are pl.Expr (per chart), not a Series")
+    extra = []
     if kind == "heikin_ashi":
-        _first_high_below_low(df, roles["high"], roles["low"])
-        ha = df.select(
+        extra.append(
             FUNCTIONS["heikin_ashi"](
                 open=pl.col(roles["open"]),
                 high=pl.col(roles["high"]),
                 low=pl.col(roles["low"]),
                 close=pl.col(roles["close"]),
-            ).alias("ha")
-        ).unnest("ha")
-        o, h, lo, c = (ha.get_column(f"ha_{r}") for r in ("open", "high", "low", "close"))
-    v = df.get_column(roles["volume"]) if draw_volume else None
-    return _Prices(bars=(tseries, o, h, lo, c, v))
+            ).alias("__kf_ha")
+        )
+    out = _evaluate(df, overlay_specs + panel_specs, extra, key) if overlay_specs or panel_specs or extra else df
+    if kind == "heikin_ashi":
+        ha = out.get_column("__kf_ha")
+        o, h, lo, c = (ha.struct.field(f"ha_{r}") for r in ("open", "high", "low", "close"))
+    else:
+        o, h, lo, c = (df.get_column(roles.get(r, roles["close"])) for r in ("open", "high", "low", "close"))
+    v = df.get_column(roles["volume"]) if draw_volume is not False else None
+    overlays = [line for spec in overlay_specs for line in _spec_lines(spec, out, df.height)]
+    panels = []
+    for spec in panel_specs:
+        lines = _spec_lines(spec, out, df.height)
+        # The first field named like a histogram is drawn as one.
+        hist = next((s for name, s, _ in lines if _is_histogram(name)), None)
+        panels.append((spec.title, [line for line in lines if line[1] is not hist], hist))
+    return _Prepared((tseries, o, h, lo, c, v), None, box_sizes, overlays, panels, draw_volume, failures)
 
 
-def _panel(spec: Any, df: pl.DataFrame, roles: dict[str, str]) -> tuple[str, list[Any], pl.Series | None]:
-    """One sub-panel: its title, its lines, and the first field named like a histogram drawn as one."""
-    panel_title, lines = _spec_lines("panel", spec, df, roles)
-    hist = next((s for name, s, _ in lines if _is_histogram(name)), None)
-    return panel_title, [line for line in lines if line[1] is not hist], hist
+def _high_below_low(df: pl.DataFrame, high: str, low: str, offsets: list[int]) -> dict[int, Exception]:
+    """For each chart with a bar whose high is below its low, the error naming its first such row."""
+    rows = df.select((pl.col(high).cast(pl.Float64) < pl.col(low).cast(pl.Float64)).arg_true()).to_series()
+    out: dict[int, Exception] = {}
+    for row in rows:
+        chart = bisect.bisect_right(offsets, row) - 1
+        if chart not in out:
+            h, lo = df[high][row], df[low][row]
+            out[chart] = ValueError(
+                f"{_FUNC}: high < low at row {row - offsets[chart]}: column {high!r} = {h}, column {low!r} = {lo}"
+            )
+    return out
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 ``kimsfinance demo -o chart.png`` prints indicators of the embedded SPY sample and renders it;
 ``kimsfinance render FILE.csv -o chart.png --kind candle --overlay sma:20 --panel rsi`` draws a CSV or Parquet file
-(without FILE, the embedded sample).
+(without FILE, the embedded sample); ``kimsfinance render FILE --by symbol --out-dir charts/`` writes one chart per
+symbol.
 """
 
 from __future__ import annotations
@@ -104,7 +105,7 @@ def _render(args: argparse.Namespace) -> int:
         overlays=args.overlay,
         panels=args.panel,
         title=args.title,
-        format=_format_for(args.output, args.format),
+        format=_format_for(args.output, args.format) if args.by is None else (args.format or "png"),
         speed=args.speed,
         antialias=args.antialias,
     )
@@ -112,6 +113,8 @@ def _render(args: argparse.Namespace) -> int:
         kwargs["box_size"] = args.box_size
     if args.kind == "pnf":
         kwargs["reversal"] = args.reversal
+    if args.by is not None:
+        return _render_by(args, df, kwargs)
     try:
         # df.kf is registered at run time (pl.api.register_dataframe_namespace), unseen by mypy.
         image = df.kf.render(args.kind, **kwargs)  # type: ignore[attr-defined]
@@ -124,6 +127,30 @@ def _render(args: argparse.Namespace) -> int:
         f"wrote {args.output}: {image.width}x{image.height} {image.format}, {len(image):,} bytes, {df.height} bars "
         f"(draw {t.get('draw_ms', 0):.1f} ms, encode {t.get('encode_ms', 0):.1f} ms)"
     )
+    return 0
+
+
+def _render_by(args: argparse.Namespace, df: pl.DataFrame, kwargs: dict[str, object]) -> int:
+    """One chart per value of the --by column, written to --out-dir (a progress bar on a terminal)."""
+    import time
+
+    t0 = time.perf_counter()
+    try:
+        # df.kf is registered at run time (pl.api.register_dataframe_namespace), unseen by mypy.
+        paths = df.kf.render_by(  # type: ignore[attr-defined]
+            args.by,
+            args.kind,
+            out_dir=args.out_dir,
+            overwrite=args.overwrite,
+            workers=args.workers,
+            progress=args.progress,
+            **kwargs,
+        )
+    except (ValueError, TypeError, OSError) as e:
+        print(f"kimsfinance: {e}", file=sys.stderr)
+        return 2
+    seconds = time.perf_counter() - t0
+    print(f"wrote {len(paths)} charts to {args.out_dir} in {seconds:.2f} s ({len(paths) / max(seconds, 1e-9):,.0f}/s)")
     return 0
 
 
@@ -182,6 +209,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     render.add_argument("--antialias", action=argparse.BooleanOptionalAction, default=True)
     render.add_argument("--box-size", type=float, help="renko / pnf box size (default from ATR)")
     render.add_argument("--reversal", type=int, default=3, help="pnf reversal in boxes")
+    render.add_argument("--by", metavar="COLUMN", help="one chart per value of this column (e.g. symbol)")
+    render.add_argument("--out-dir", default="charts", help="with --by: directory of the charts (default charts/)")
+    render.add_argument("--overwrite", action="store_true", help="with --by: replace existing files")
+    render.add_argument("--workers", type=int, help="with --by: threads that draw (default: all cores)")
+    render.add_argument(
+        "--progress", action=argparse.BooleanOptionalAction, default=None, help="with --by: progress bar"
+    )
     render.set_defaults(run=_render)
 
     args = parser.parse_args(argv)

@@ -1,8 +1,9 @@
 //! Everything Python reaches: the Polars plugin expression (`indicators`) and the extension module's functions
-//! (`transforms`, `render`, `adapter`), with the glue they share (`chunked` feeds Arrow chunks to kernels,
+//! (`transforms`, `render`, `batch`, `adapter`), with the glue they share (`chunked` feeds Arrow chunks to kernels,
 //! `interop` moves Series across the boundary, `polars_allocator` routes allocations to Polars' allocator).
 
 pub mod adapter;
+pub mod batch;
 mod chunked;
 pub mod indicators;
 pub mod interop;

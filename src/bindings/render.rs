@@ -9,6 +9,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt::Display;
 use std::io::Cursor;
+use std::ops::Range;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Instant;
 
@@ -26,11 +27,11 @@ use crate::render::{
 };
 
 /// `(time, open, high, low, close, volume)`; time and volume optional.
-type BarsArg = (Option<PySeries>, PySeries, PySeries, PySeries, PySeries, Option<PySeries>);
+pub(super) type BarsArg = (Option<PySeries>, PySeries, PySeries, PySeries, PySeries, Option<PySeries>);
 /// `(label, values, colour)`.
-type LineArg = (String, PySeries, Option<String>);
+pub(super) type LineArg = (String, PySeries, Option<String>);
 /// `(title, lines, histogram)`.
-type PanelArg = (String, Vec<LineArg>, Option<PySeries>);
+pub(super) type PanelArg = (String, Vec<LineArg>, Option<PySeries>);
 /// `(close, box_size)`: the bricks are computed here by `kernels::bars::renko`, as `df.kf.renko` does.
 type RenkoArg = (PySeries, f64);
 /// `(high, low, box_size, reversal)`: the columns are computed here by `kernels::bars::pnf`, as `df.kf.pnf` does.
@@ -132,22 +133,7 @@ fn parse_colors(colors: Option<HashMap<String, String>>) -> PyResult<ColorOverri
     Ok(out)
 }
 
-/// Runs a brick kernel without the GIL; its error (or a panic) becomes a `ValueError` / `RuntimeError`.
-fn compute<T: Send>(
-    what: &str,
-    py: Python<'_>,
-    kernel: impl FnOnce() -> Result<Vec<T>, crate::kernels::KernelError> + Send,
-) -> PyResult<Vec<T>> {
-    match py.detach(|| catch_unwind(AssertUnwindSafe(kernel))) {
-        Ok(Ok(out)) => Ok(out),
-        Ok(Err(e)) => Err(value_error(e)),
-        Err(panic) => {
-            Err(PyRuntimeError::new_err(format!("render: internal error in {what}: {}", panic_message(&*panic))))
-        }
-    }
-}
-
-fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+pub(super) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
     panic
         .downcast_ref::<&str>()
         .map(|s| s.to_string())
@@ -163,12 +149,12 @@ fn size(param: &str, value: i64) -> PyResult<u32> {
 }
 
 /// Column names for error messages.
-struct Names {
+pub(super) struct Names {
     high: String,
     low: String,
 }
 
-fn render_error(e: RenderError, names: Option<&Names>) -> PyErr {
+pub(super) fn render_error(e: RenderError, names: Option<&Names>) -> PyErr {
     match (&e, names) {
         (RenderError::HighBelowLow { row, high, low }, Some(n)) => value_error(format_args!(
             "render: high < low at row {row}: column '{}' = {high}, column '{}' = {low}",
@@ -186,9 +172,13 @@ type BorrowedLine<'a> = (String, Cow<'a, [f64]>, Option<String>);
 /// The result `_render` hands back: `(bytes, width, height, format, timings)`.
 type RenderResult<'py> = (Bound<'py, PyBytes>, u32, u32, &'static str, Bound<'py, PyDict>);
 
-/// The Series a chart reads, kept alive while their slices are borrowed.
-struct Held {
+/// The Series one chart (or a batch of charts laid end to end) reads, kept alive while their slices are borrowed.
+pub(super) struct Held {
     bars: Option<(Option<Series>, [Series; 4], Option<Series>)>,
+    /// Renko: the closes; point-and-figure: the highs and lows.
+    bricks: Option<(Series, Option<Series>)>,
+    /// Renko / point-and-figure: the time of each source row (the x axis shows dates).
+    brick_times: Option<Series>,
     overlays: Vec<HeldLine>,
     panels: Vec<(String, Vec<HeldLine>, Option<Series>)>,
 }
@@ -197,17 +187,345 @@ fn lines_of(lines: Vec<LineArg>) -> Vec<HeldLine> {
     lines.into_iter().map(|(label, s, color)| (label, s.0, color)).collect()
 }
 
+impl Held {
+    pub(super) fn new(
+        bars: Option<BarsArg>,
+        bricks: Option<(PySeries, Option<PySeries>)>,
+        brick_times: Option<PySeries>,
+        overlays: Vec<LineArg>,
+        panels: Vec<PanelArg>,
+    ) -> Held {
+        Held {
+            bars: bars.map(|(t, o, h, l, c, v)| (t.map(|s| s.0), [o.0, h.0, l.0, c.0], v.map(|s| s.0))),
+            bricks: bricks.map(|(a, b)| (a.0, b.map(|s| s.0))),
+            brick_times: brick_times.map(|s| s.0),
+            overlays: lines_of(overlays),
+            panels: panels
+                .into_iter()
+                .map(|(title, lines, hist)| (title, lines_of(lines), hist.map(|s| s.0)))
+                .collect(),
+        }
+    }
+
+    /// Every column as floats (or timestamps), borrowed from the Arrow buffers where possible. Needs the GIL only
+    /// because the Series came from Python; the slices are then read by any thread.
+    pub(super) fn bind(&self) -> PyResult<Data<'_>> {
+        let mut names = None;
+        let bars = match &self.bars {
+            Some((time, [o, h, l, c], v)) => {
+                names = Some(Names { high: h.name().to_string(), low: l.name().to_string() });
+                let t = time.as_ref().map(timestamps).transpose()?;
+                let v = v.as_ref().map(|s| floats("volume", s)).transpose()?;
+                Some((t, [floats("open", o)?, floats("high", h)?, floats("low", l)?, floats("close", c)?], v))
+            }
+            None => None,
+        };
+        let bricks = match &self.bricks {
+            Some((close, None)) => Some((floats("close", close)?, None)),
+            Some((high, Some(low))) => Some((floats("high", high)?, Some(floats("low", low)?))),
+            None => None,
+        };
+        let brick_times = self.brick_times.as_ref().map(timestamps).transpose()?;
+        let overlays = borrow_lines("overlay", &self.overlays)?;
+        let panels = self
+            .panels
+            .iter()
+            .map(|(title, lines, hist)| {
+                let hist = hist.as_ref().map(|s| floats(&format!("panel '{title}' histogram"), s)).transpose()?;
+                Ok((title.clone(), borrow_lines(&format!("panel '{title}' line"), lines)?, hist))
+            })
+            .collect::<PyResult<Vec<_>>>()?;
+        Ok(Data { bars, bricks, brick_times, overlays, panels, names })
+    }
+}
+
+/// `(time, [open, high, low, close], volume)` as slices.
+type BarData<'a> = (Option<Cow<'a, [i64]>>, [Cow<'a, [f64]>; 4], Option<Cow<'a, [f64]>>);
+
+/// Renko: the closes; point-and-figure: the highs and lows, as slices.
+type BrickData<'a> = (Cow<'a, [f64]>, Option<Cow<'a, [f64]>>);
+/// A sub-panel's `(title, lines, histogram)` as slices.
+type PanelData<'a> = (String, Vec<BorrowedLine<'a>>, Option<Cow<'a, [f64]>>);
+
+/// The columns of [`Held`] as slices: one chart's rows are a range of them.
+pub(super) struct Data<'a> {
+    bars: Option<BarData<'a>>,
+    bricks: Option<BrickData<'a>>,
+    brick_times: Option<Cow<'a, [i64]>>,
+    overlays: Vec<BorrowedLine<'a>>,
+    panels: Vec<PanelData<'a>>,
+    names: Option<Names>,
+}
+
 fn borrow_lines<'a>(what: &str, held: &'a [HeldLine]) -> PyResult<Vec<BorrowedLine<'a>>> {
     held.iter()
         .map(|(label, s, color)| Ok((label.clone(), floats(&format!("{what} '{label}'"), s)?, color.clone())))
         .collect()
 }
 
-fn to_lines<'a>(lines: &'a [BorrowedLine<'a>]) -> Vec<Line<'a>> {
-    lines.iter().map(|(label, v, color)| Line { label: label.clone(), values: v, color: color.clone() }).collect()
+fn to_lines<'a>(lines: &'a [BorrowedLine<'a>], rows: &Range<usize>) -> PyResult<Vec<Line<'a>>> {
+    lines
+        .iter()
+        .map(|(label, v, color)| {
+            Ok(Line {
+                label: label.clone(),
+                values: rows_of(&format!("overlay '{label}'"), v, rows)?,
+                color: color.clone(),
+            })
+        })
+        .collect()
 }
 
-fn timings_dict<'py>(py: Python<'py>, out: &render::Rendered, bind_us: u64) -> PyResult<Bound<'py, PyDict>> {
+/// `rows` of a column, or an error when the column is shorter (a caller's mistake, never a panic).
+fn rows_of<'a, T>(what: &str, values: &'a [T], rows: &Range<usize>) -> PyResult<&'a [T]> {
+    values.get(rows.clone()).ok_or_else(|| {
+        value_error(format_args!(
+            "render: {what} has {} values, rows {}..{} asked for",
+            values.len(),
+            rows.start,
+            rows.end
+        ))
+    })
+}
+
+/// One chart's options, parsed. `volume: None` draws the volume panel when the chart's volume column has some
+/// volume (an all-zero / null / NaN column, e.g. index data, would only draw an empty panel).
+pub(super) struct ChartOptions {
+    pub kind: ChartKind,
+    pub width: u32,
+    pub height: u32,
+    pub theme: Theme,
+    pub colors: ColorOverrides,
+    pub volume: Option<bool>,
+    pub antialias: bool,
+    pub title: Option<String>,
+    pub format: Format,
+    pub engine: Option<adapter::EngineChoice>,
+    /// Renko brick / point-and-figure box size, and the point-and-figure reversal.
+    pub box_size: f64,
+    pub reversal: usize,
+    pub decor: Decor,
+}
+
+/// `(title_center, title_bold, ylabel, ylabel_lower, volume_exponent, last_price, legend)`, as `chart.py`'s
+/// `_check_decorations` orders them.
+pub(super) type DecorArg = (bool, bool, Option<String>, Option<String>, Option<i32>, bool, bool);
+
+/// One chart's title style, labels and markers (see `render::Options`).
+#[derive(Debug, Clone)]
+pub(super) struct Decor {
+    pub title_center: bool,
+    pub title_bold: bool,
+    pub ylabel: Option<String>,
+    pub ylabel_lower: Option<String>,
+    pub volume_exponent: Option<i32>,
+    pub last_price: bool,
+    pub legend: bool,
+}
+
+impl From<DecorArg> for Decor {
+    fn from((title_center, title_bold, ylabel, ylabel_lower, volume_exponent, last_price, legend): DecorArg) -> Decor {
+        Decor { title_center, title_bold, ylabel, ylabel_lower, volume_exponent, last_price, legend }
+    }
+}
+
+impl Default for Decor {
+    fn default() -> Decor {
+        Decor::from((false, false, None, None, None, true, true))
+    }
+}
+
+impl ChartOptions {
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn parse(
+        kind: &str,
+        width: i64,
+        height: i64,
+        theme: &str,
+        colors: Option<HashMap<String, String>>,
+        volume: Option<bool>,
+        antialias: bool,
+        title: Option<String>,
+        format: &str,
+        speed: &str,
+        engine: Option<&str>,
+        box_size: f64,
+        reversal: i64,
+        decor: Decor,
+    ) -> PyResult<ChartOptions> {
+        let engine = super::adapter::engine_choice("render", engine)?;
+        let kind = ChartKind::parse(kind).map_err(value_error)?;
+        let reversal = usize::try_from(reversal)
+            .ok()
+            .filter(|&r| r >= 1)
+            .ok_or_else(|| value_error(format_args!("render: reversal must be an integer >= 1, got {reversal}")))?;
+        Ok(ChartOptions {
+            kind,
+            width: size("width", width)?,
+            height: size("height", height)?,
+            theme: Theme::parse(theme).map_err(value_error)?,
+            colors: parse_colors(colors)?,
+            volume,
+            antialias,
+            title,
+            format: Format::parse(format, PngSpeed::parse(speed).map_err(value_error)?).map_err(value_error)?,
+            engine,
+            box_size,
+            reversal,
+            decor,
+        })
+    }
+}
+
+fn internal_error(what: &str, panic: &(dyn std::any::Any + Send)) -> PyErr {
+    PyRuntimeError::new_err(format!("render: internal error in {what}: {}", panic_message(panic)))
+}
+
+/// Runs a brick kernel; its error (or a panic) becomes a `ValueError` / `RuntimeError`.
+fn bricks_of<T>(what: &str, kernel: impl FnOnce() -> Result<Vec<T>, crate::kernels::KernelError>) -> PyResult<Vec<T>> {
+    match catch_unwind(AssertUnwindSafe(kernel)) {
+        Ok(Ok(out)) => Ok(out),
+        Ok(Err(e)) => Err(value_error(e)),
+        Err(panic) => Err(internal_error(what, &*panic)),
+    }
+}
+
+/// Draws the chart made of `rows` of `data`: bricks or columns for renko / pnf, engine selection (and the GPU's
+/// fallback to the CPU), statistics, panics caught. Needs no GIL; one chart and every chart of a batch come here.
+pub(super) fn draw_chart(
+    data: &Data<'_>,
+    rows: Range<usize>,
+    opts: &ChartOptions,
+) -> PyResult<(render::Rendered, Engine)> {
+    let kind = opts.kind;
+    let (bricks, columns) = match (kind, &data.bricks) {
+        (ChartKind::Renko, Some((close, None))) => {
+            let close = rows_of("close", close, &rows)?;
+            (bricks_of("renko", || bars::renko(close, opts.box_size))?, Vec::new())
+        }
+        (ChartKind::Pnf, Some((high, Some(low)))) => {
+            let (high, low) = (rows_of("high", high, &rows)?, rows_of("low", low, &rows)?);
+            (Vec::new(), bricks_of("pnf", || bars::pnf(high, low, opts.box_size, opts.reversal))?)
+        }
+        (ChartKind::Renko | ChartKind::Pnf, _) => {
+            return Err(value_error(format_args!(
+                "render: kind '{0}' needs its price columns and box size ({0}=...)",
+                kind.name()
+            )))
+        }
+        _ => (Vec::new(), Vec::new()),
+    };
+    if kind == ChartKind::Renko && bricks.is_empty() {
+        return Err(value_error(
+            "render: the closes never move a full box, so there are no renko bricks; pass a smaller box_size",
+        ));
+    }
+    if kind == ChartKind::Pnf && columns.is_empty() {
+        return Err(value_error(format_args!(
+            "render: the prices never span {} boxes of {:?}, so there are no point-and-figure columns; pass a \
+             smaller box_size or reversal",
+            opts.reversal, opts.box_size
+        )));
+    }
+    let mut volume = opts.volume.unwrap_or(false);
+    let input = match (kind, &data.bars) {
+        (ChartKind::Renko, _) => Input::Renko(&bricks),
+        (ChartKind::Pnf, _) => Input::Pnf { columns: &columns, box_size: opts.box_size },
+        (_, Some((t, [o, h, l, c], v))) => {
+            let v = v.as_deref().map(|v| rows_of("volume", v, &rows)).transpose()?;
+            if opts.volume.is_none() {
+                // NaN > 0 is false, so an all-NaN column counts as no volume, like Series.max.
+                volume = v.is_some_and(|v| v.iter().any(|&x| x > 0.0));
+            }
+            Input::Bars(Columns {
+                timestamps: t.as_deref().map(|t| rows_of("time", t, &rows)).transpose()?,
+                open: rows_of("open", o, &rows)?,
+                high: rows_of("high", h, &rows)?,
+                low: rows_of("low", l, &rows)?,
+                close: rows_of("close", c, &rows)?,
+                volume: v,
+            })
+        }
+        (_, None) => return Err(value_error(format_args!("render: kind '{}' needs bars", kind.name()))),
+    };
+    let panels = data
+        .panels
+        .iter()
+        .map(|(title, lines, hist)| {
+            let histogram =
+                hist.as_deref().map(|h| rows_of(&format!("panel '{title}' histogram"), h, &rows)).transpose()?;
+            Ok(SubPanel { title: title.clone(), lines: to_lines(lines, &rows)?, histogram })
+        })
+        .collect::<PyResult<Vec<_>>>()?;
+    let source_times = data.brick_times.as_deref().map(|t| rows_of("time", t, &rows)).transpose()?;
+    // Renko's last-price tag shows the last close, which lies inside the last brick rather than on its edge.
+    let last_close = match (kind, &data.bricks) {
+        (ChartKind::Renko, Some((close, None))) => {
+            rows_of("close", close, &rows)?.iter().rev().copied().find(|c| c.is_finite())
+        }
+        _ => None,
+    };
+    let d = &opts.decor;
+    let mut options = Options {
+        kind,
+        width: opts.width,
+        height: opts.height,
+        theme: opts.theme,
+        colors: opts.colors.clone(),
+        volume,
+        antialias: opts.antialias,
+        title: opts.title.clone(),
+        overlays: to_lines(&data.overlays, &rows)?,
+        panels,
+        format: opts.format,
+        engine: Engine::Cpu,
+        title_center: d.title_center,
+        title_bold: d.title_bold,
+        ylabel: d.ylabel.clone(),
+        ylabel_lower: d.ylabel_lower.clone(),
+        volume_exponent: d.volume_exponent,
+        last_price: d.last_price,
+        last_close,
+        legend: d.legend,
+        source_times,
+        ..Options::default()
+    };
+
+    let candles = match &input {
+        Input::Bars(c) => c.close.len(),
+        Input::Renko(b) => b.len(),
+        Input::Pnf { columns, .. } => columns.len(),
+    };
+    let mut stats = adapter::Tracked::start(adapter::Op::Render, candles as u64);
+    let selection = adapter::select_engine(opts.engine, candles as u64, adapter::gpu_presence).map_err(value_error)?;
+    options.engine = selection.engine;
+    let draw = |options: &Options| catch_unwind(AssertUnwindSafe(|| render::render(input, options)));
+    let mut result = draw(&options);
+    if selection.fallback {
+        // `gpu` was asked for and there is none: this chart is drawn on the CPU instead.
+        adapter::record_fallback();
+    } else if options.engine == Engine::Gpu && !matches!(result, Ok(Ok(_))) {
+        // A GPU failure (device lost, a driver panic) is counted and the chart drawn on the CPU.
+        adapter::record_fallback();
+        options.engine = Engine::Cpu;
+        result = draw(&options);
+    }
+    stats.set_engine(options.engine);
+    let out = match result {
+        Ok(Ok(out)) => out,
+        Ok(Err(e)) => return Err(render_error(e, data.names.as_ref())),
+        Err(panic) => return Err(internal_error("the renderer", &*panic)),
+    };
+    stats.set_bytes(out.bytes.len() as u64);
+    Ok((out, options.engine))
+}
+
+pub(super) fn timings_dict<'py>(
+    py: Python<'py>,
+    out: &render::Rendered,
+    engine: Engine,
+    bind_us: u64,
+) -> PyResult<Bound<'py, PyDict>> {
     let t = out.timings;
     let ms = |us: u64| us as f64 / 1000.0;
     let d = PyDict::new(py);
@@ -218,10 +536,11 @@ fn timings_dict<'py>(py: Python<'py>, out: &render::Rendered, bind_us: u64) -> P
     d.set_item("encode_ms", ms(t.encode_us))?;
     d.set_item("total_ms", ms(t.scene_us + t.draw_us + t.convert_us + t.encode_us))?;
     d.set_item("slots", out.slots)?;
+    d.set_item("engine", engine.name())?;
     Ok(d)
 }
 
-fn format_name(f: Format) -> &'static str {
+pub(super) fn format_name(f: Format) -> &'static str {
     match f {
         Format::Png(_) => "png",
         Format::Rgba => "rgba",
@@ -231,14 +550,13 @@ fn format_name(f: Format) -> &'static str {
 }
 
 /// Draws a chart. `bars` for the time-bar kinds; `renko=(close, box_size)` / `pnf=(high, low, box_size, reversal)`
-/// for those kinds, whose bricks / columns are computed here. Returns
-/// `(bytes, width, height, format, timings)`.
+/// for those kinds, whose bricks / columns are computed here. `volume=None` draws the volume panel when the volume
+/// column has some volume. Returns `(bytes, width, height, format, timings)`.
 #[pyfunction]
 #[pyo3(signature = (
     kind, bars=None, *, renko=None, pnf=None, overlays=Vec::new(), panels=Vec::new(), width=1920, height=1080,
-    theme="modern", colors=None, volume=true, antialias=true, title=None, format="png", speed="fast", engine=None,
-    title_center=false, title_bold=false, ylabel=None, ylabel_lower=None, volume_exponent=None, last_price=true,
-    last_close=None, legend=true, source_times=None
+    theme="modern", colors=None, volume=Some(true), antialias=true, title=None, format="png", speed="fast",
+    engine=None, decor=None, source_times=None
 ))]
 #[allow(clippy::too_many_arguments)]
 fn _render<'py>(
@@ -253,100 +571,22 @@ fn _render<'py>(
     height: i64,
     theme: &str,
     colors: Option<HashMap<String, String>>,
-    volume: bool,
+    volume: Option<bool>,
     antialias: bool,
     title: Option<String>,
     format: &str,
     speed: &str,
     engine: Option<&str>,
-    title_center: bool,
-    title_bold: bool,
-    ylabel: Option<String>,
-    ylabel_lower: Option<String>,
-    volume_exponent: Option<i32>,
-    last_price: bool,
-    last_close: Option<f64>,
-    legend: bool,
+    decor: Option<DecorArg>,
     source_times: Option<PySeries>,
 ) -> PyResult<RenderResult<'py>> {
     let t0 = Instant::now();
-    let requested = super::adapter::engine_choice("render", engine)?;
-    let kind = ChartKind::parse(kind).map_err(value_error)?;
-    let width = size("width", width)?;
-    let height = size("height", height)?;
-    let theme = Theme::parse(theme).map_err(value_error)?;
-    let format = Format::parse(format, PngSpeed::parse(speed).map_err(value_error)?).map_err(value_error)?;
-    let colors = parse_colors(colors)?;
-
-    let held = Held {
-        bars: bars.map(|(t, o, h, l, c, v)| (t.map(|s| s.0), [o.0, h.0, l.0, c.0], v.map(|s| s.0))),
-        overlays: lines_of(overlays),
-        panels: panels.into_iter().map(|(title, lines, hist)| (title, lines_of(lines), hist.map(|s| s.0))).collect(),
+    let (bricks, box_size, reversal) = match (renko, pnf) {
+        (Some((close, box_size)), _) => (Some((close, None)), box_size, 1),
+        (None, Some((high, low, box_size, reversal))) => (Some((high, Some(low))), box_size, reversal),
+        (None, None) => (None, 0.0, 1),
     };
-
-    // Borrow (or compact) every column while holding the GIL; the drawing below only reads these slices.
-    let mut names = None;
-    let bar_data = match &held.bars {
-        Some((time, [o, h, l, c], v)) => {
-            names = Some(Names { high: h.name().to_string(), low: l.name().to_string() });
-            let t = time.as_ref().map(timestamps).transpose()?;
-            let v = v.as_ref().map(|s| floats("volume", s)).transpose()?;
-            Some((t, [floats("open", o)?, floats("high", h)?, floats("low", l)?, floats("close", c)?], v))
-        }
-        None => None,
-    };
-    // Bricks and columns come from the same kernels as the frame transforms; computed with the GIL released and
-    // panics caught, like the drawing.
-    let (bricks, columns, box_size) = match (kind, &renko, &pnf) {
-        (ChartKind::Renko, Some((close, box_size)), _) => {
-            let close = floats("close", &close.0)?;
-            (compute("renko", py, || bars::renko(&close, *box_size))?, Vec::new(), *box_size)
-        }
-        (ChartKind::Pnf, _, Some((high, low, box_size, reversal))) => {
-            let (high, low) = (floats("high", &high.0)?, floats("low", &low.0)?);
-            let reversal = usize::try_from(*reversal)
-                .map_err(|_| value_error(format_args!("render: reversal must be an integer >= 1, got {reversal}")))?;
-            (Vec::new(), compute("pnf", py, || bars::pnf(&high, &low, *box_size, reversal))?, *box_size)
-        }
-        (ChartKind::Renko | ChartKind::Pnf, _, _) => {
-            return Err(value_error(format_args!(
-                "render: kind '{0}' needs its price columns and box size ({0}=...)",
-                kind.name()
-            )))
-        }
-        _ => (Vec::new(), Vec::new(), 0.0),
-    };
-    if kind == ChartKind::Renko && bricks.is_empty() {
-        return Err(value_error(
-            "render: the closes never move a full box, so there are no renko bricks; pass a smaller box_size",
-        ));
-    }
-    if let (ChartKind::Pnf, true, Some((_, _, _, reversal))) = (kind, columns.is_empty(), &pnf) {
-        return Err(value_error(format_args!(
-            "render: the prices never span {reversal} boxes of {box_size:?}, so there are no point-and-figure \
-             columns; pass a smaller box_size or reversal"
-        )));
-    }
-    let source_times = source_times.as_ref().map(|s| timestamps(&s.0)).transpose()?;
-    let overlay_data = borrow_lines("overlay", &held.overlays)?;
-    let panel_data = held
-        .panels
-        .iter()
-        .map(|(title, lines, hist)| {
-            let hist = hist.as_ref().map(|s| floats(&format!("panel '{title}' histogram"), s)).transpose()?;
-            Ok((title.clone(), borrow_lines(&format!("panel '{title}' line"), lines)?, hist))
-        })
-        .collect::<PyResult<Vec<_>>>()?;
-
-    let input = match (kind, &bar_data) {
-        (ChartKind::Renko, _) => Input::Renko(&bricks),
-        (ChartKind::Pnf, _) => Input::Pnf { columns: &columns, box_size },
-        (_, Some((t, [o, h, l, c], v))) => {
-            Input::Bars(Columns { timestamps: t.as_deref(), open: o, high: h, low: l, close: c, volume: v.as_deref() })
-        }
-        (_, None) => return Err(value_error(format_args!("render: kind '{}' needs bars", kind.name()))),
-    };
-    let options = Options {
+    let opts = ChartOptions::parse(
         kind,
         width,
         height,
@@ -355,61 +595,24 @@ fn _render<'py>(
         volume,
         antialias,
         title,
-        overlays: to_lines(&overlay_data),
-        panels: panel_data
-            .iter()
-            .map(|(title, lines, hist)| SubPanel {
-                title: title.clone(),
-                lines: to_lines(lines),
-                histogram: hist.as_deref(),
-            })
-            .collect(),
         format,
-        engine: Engine::Cpu,
-        title_center,
-        title_bold,
-        ylabel,
-        ylabel_lower,
-        volume_exponent,
-        last_price,
-        last_close,
-        legend,
-        source_times: source_times.as_deref(),
+        speed,
+        engine,
+        box_size,
+        reversal,
+        decor.map(Decor::from).unwrap_or_default(),
+    )?;
+    let held = Held::new(bars, bricks, source_times, overlays, panels);
+    // Borrow (or compact) every column while holding the GIL; the drawing below only reads these slices.
+    let data = held.bind()?;
+    let rows = match (&data.bars, &data.bricks) {
+        (Some((_, [.., c], _)), _) => c.len(),
+        (None, Some((p, _))) => p.len(),
+        (None, None) => 0,
     };
-
-    let candles = match &input {
-        Input::Bars(c) => c.close.len(),
-        Input::Renko(b) => b.len(),
-        Input::Pnf { columns, .. } => columns.len(),
-    };
-    let mut stats = adapter::Tracked::start(adapter::Op::Render, candles as u64);
-    let selection = adapter::select_engine(requested, candles as u64, adapter::gpu_presence).map_err(value_error)?;
-    let mut options = options;
-    options.engine = selection.engine;
     let bind_us = t0.elapsed().as_micros() as u64;
-    let draw = |options: &Options| py.detach(|| catch_unwind(AssertUnwindSafe(|| render::render(input, options))));
-    let mut result = draw(&options);
-    if selection.fallback {
-        // `gpu` was asked for and there is none: this chart is drawn on the CPU instead.
-        adapter::record_fallback();
-    } else if options.engine == Engine::Gpu && !matches!(result, Ok(Ok(_))) {
-        // A GPU failure (device lost, a driver panic) is counted and the chart drawn on the CPU.
-        adapter::record_fallback();
-        options.engine = Engine::Cpu;
-        result = draw(&options);
-    }
-    stats.set_engine(options.engine);
-    let out = match result {
-        Ok(Ok(out)) => out,
-        Ok(Err(e)) => return Err(render_error(e, names.as_ref())),
-        Err(panic) => {
-            let msg = panic_message(&*panic);
-            return Err(PyRuntimeError::new_err(format!("render: internal error in the renderer: {msg}")));
-        }
-    };
-    stats.set_bytes(out.bytes.len() as u64);
-    let timings = timings_dict(py, &out, bind_us)?;
-    timings.set_item("engine", options.engine.name())?;
+    let (out, engine) = py.detach(|| draw_chart(&data, 0..rows, &opts))?;
+    let timings = timings_dict(py, &out, engine, bind_us)?;
     Ok((PyBytes::new(py, &out.bytes), out.width, out.height, format_name(out.format), timings))
 }
 

@@ -47,7 +47,7 @@ where
     F: Fn(usize) -> T + Send + Sync + 'static,
 {
     let job = Arc::new(Job { next: AtomicUsize::new(0), slots: (0..count).map(|_| OnceLock::new()).collect(), f });
-    let helpers = max_helpers.min(MAX_HELPERS).min(count.saturating_sub(1));
+    let helpers = crate::worker_pool::helpers_here(max_helpers).min(MAX_HELPERS).min(count.saturating_sub(1));
     for _ in 0..helpers {
         let job = job.clone() as Arc<dyn Task>;
         crate::worker_pool::spawn_detached(move || job.work());
