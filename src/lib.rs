@@ -34,6 +34,8 @@ mod python_module {
         crate::bindings::transforms::register(m)?;
         crate::bindings::render::register(m)?;
         crate::bindings::adapter::register(m)?;
+        crate::bindings::stream::register(m)?;
+        crate::bindings::arrays::register(m)?;
         Ok(())
     }
 }
