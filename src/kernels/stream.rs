@@ -438,11 +438,13 @@ impl Stream {
             Some(keys) => keys
                 .iter()
                 .map(|&k| {
+                    // Keys first seen in this update are numbered after the known ones.
                     self.keys.get(k).unwrap_or_else(|| {
-                        added_index.get(k).unwrap_or_else(|| {
-                            added.push(k.to_owned());
-                            added_index.push(k.to_owned()) + known as u32
-                        })
+                        known as u32
+                            + added_index.get(k).unwrap_or_else(|| {
+                                added.push(k.to_owned());
+                                added_index.push(k.to_owned())
+                            })
                     })
                 })
                 .collect(),

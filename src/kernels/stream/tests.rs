@@ -222,3 +222,30 @@ fn memory_per_key_is_the_window() {
     let per_key = stream.bytes_per_key()[0];
     assert!(per_key >= 50 * 8 && per_key < 50 * 8 + 200, "{per_key}");
 }
+
+#[test]
+fn keys_first_seen_in_one_update_each_get_their_own_state() {
+    let a = bars(60, 11);
+    let b = bars(60, 12);
+    let s = vec![spec("rolling_sum", &[("window", 20.0)], &[2])];
+    let mut stream = Stream::new(s.clone(), 3, false, String::new()).unwrap();
+    // A key known before, so that the new ones are numbered after it.
+    let first = Rows { keys: Some(vec![KeyRef::Int(0)]), times: None, columns: a.iter().map(|c| &c[..1]).collect() };
+    stream.update(&first, true, false).unwrap();
+    let mut keys = vec![];
+    let mut cols: [Vec<f64>; 3] = Default::default();
+    for i in 0..60 {
+        for (k, src) in [(KeyRef::Int(1), &a), (KeyRef::Int(2), &b)] {
+            keys.push(k);
+            for j in 0..3 {
+                cols[j].push(src[j][i]);
+            }
+        }
+    }
+    let rows = Rows { keys: Some(keys), times: None, columns: cols.iter().map(|c| &c[..]).collect() };
+    let out = stream.update(&rows, true, true).unwrap();
+    for (key, src) in [(0, &a), (1, &b)] {
+        let got: Vec<f64> = out[0][0].iter().skip(key).step_by(2).copied().collect();
+        assert!(same_bits(&got, &batch(&s[0], src)[0]), "key {key}");
+    }
+}
