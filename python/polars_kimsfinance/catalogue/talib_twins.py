@@ -1,5 +1,5 @@
 """TA-Lib's signature for every catalogue entry that has a TA-Lib twin (``Indicator.talib``): its input names, its
-parameters in TA-Lib's order with TA-Lib's defaults, and which catalogue parameter each one sets. The
+parameters in TA-Lib's order with TA-Lib 0.8's defaults (checked against ``talib.abstract`` by the tests), and which catalogue parameter each one sets. The
 TA-Lib-compatible functions (``polars_kimsfinance.talib``) are made from this table and the catalogue."""
 
 from __future__ import annotations
@@ -75,8 +75,8 @@ TWINS: tuple[TalibTwin, ...] = (
     _twin("ROC", "roc", "real", ("timeperiod", 10)),
     _twin("MOM", "mom", "real", ("timeperiod", 10)),
     _twin("CMO", "cmo", "real", _P),
-    _twin("PPO", "ppo", "real", ("fastperiod", 12), ("slowperiod", 26), ("matype", 0)),
-    _twin("APO", "apo", "real", ("fastperiod", 12), ("slowperiod", 26), ("matype", 0)),
+    _twin("PPO", "ppo", "real", ("fastperiod", 12), ("slowperiod", 26), ("matype", 1)),
+    _twin("APO", "apo", "real", ("fastperiod", 12), ("slowperiod", 26), ("matype", 1)),
     _twin("TRIX", "trix", "real", ("timeperiod", 30)),
     _twin("BOP", "bop", "open high low close"),
     _twin("MFI", "mfi", _HLCV, _P),
@@ -92,7 +92,7 @@ TWINS: tuple[TalibTwin, ...] = (
     _twin("ATR", "atr", _HLC, _P),
     _twin("NATR", "natr", _HLC, _P),
     # BBANDS' matype picks the middle band's average (the bands add STDDEV to it); see talib.py.
-    _twin("BBANDS", "bbands", "real", ("timeperiod", 5), ("nbdevup", 2.0), ("nbdevdn", 2.0), ("matype", 0)),
+    _twin("BBANDS", "bbands", "real", ("timeperiod", 20), ("nbdevup", 2.0), ("nbdevdn", 2.0), ("matype", 0)),
     _twin("STDDEV", "stddev", "real", ("timeperiod", 5), ("nbdev", 1.0)),
     _twin("OBV", "obv", "real volume"),
     _twin("AD", "ad", _HLCV),
