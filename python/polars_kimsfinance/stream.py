@@ -81,7 +81,7 @@ def _physical_time(func: str, name: str, series: pl.Series) -> pl.Series:
         raise TypeError(f"{func}: time column {name!r} must be a date, datetime or integer column, got {dtype}")
     if series.null_count():
         raise ValueError(f"{func}: time column {name!r} has {series.null_count()} null values")
-    return series.to_physical().cast(pl.Int64)
+    return series if dtype == pl.Int64 else series.to_physical().cast(pl.Int64)
 
 
 def _from_physical(values: pl.Series | pl.Expr, dtype: pl.DataType) -> Any:
@@ -175,10 +175,11 @@ class Stream:
             rows = rows.collect()
         if not isinstance(rows, pl.DataFrame):
             raise TypeError(f"{func}: expected a DataFrame of new rows, got {type(rows).__name__}")
-        missing = [c for c in self._schema if c not in rows.columns]
+        schema = rows.schema
+        missing = [c for c in self._schema if c not in schema]
         if missing:
             raise ValueError(f"{func}: column(s) {missing} missing from the new rows; they have {rows.columns}")
-        wrong = [f"{c!r} is {rows.schema[c]}, expected {t}" for c, t in self._schema.items() if rows.schema[c] != t]
+        wrong = [f"{c!r} is {schema[c]}, expected {t}" for c, t in self._schema.items() if schema[c] != t]
         if wrong:
             raise TypeError(f"{func}: column dtypes differ from the stream's: {'; '.join(wrong)}")
         return rows

@@ -162,12 +162,16 @@ class StreamHandle:
     """One indicator on one series, advanced a value at a time: TA-Lib's stream handles (``update``, ``peek``,
     ``copy``, ``value``) on a :class:`polars_kimsfinance.Stream` of one key."""
 
-    __slots__ = ("_inner", "_single", "name")
+    __slots__ = ("_inner", "_single", "name", "__dict__")
 
-    def __init__(self, inner: Any, name: str, single: bool) -> None:
+    def __init__(self, inner: Any, name: str, single: bool, scalar: bool) -> None:
         self._inner = inner
         self._single = single
         self.name = name
+        if scalar:
+            # One input, one output: the Rust methods themselves, no Python frame per value.
+            self.__dict__["update"] = inner.push1
+            self.__dict__["peek"] = inner.peek1
 
     def update(self, *values: float) -> Any:
         """Append one bar (TA-Lib's inputs, in its order) and return the outputs for it."""
@@ -181,7 +185,7 @@ class StreamHandle:
 
     def copy(self) -> StreamHandle:
         """An independent fork."""
-        return StreamHandle(self._inner.copy(), self.name, self._single)
+        return StreamHandle(self._inner.copy(), self.name, self._single, "update" in self.__dict__)
 
     @property
     def value(self) -> Any:
@@ -221,7 +225,7 @@ def _make_stream(twin: TalibTwin) -> Callable[..., StreamHandle]:
         by_role = dict(zip(ind.inputs, history))
         columns = [pl.Series(by_role[role]) for role in roles]
         inner.update(None, None, columns, True, [], None, [])
-        return StreamHandle(inner, twin.name, len(ind.fields) == 1)
+        return StreamHandle(inner, twin.name, len(ind.fields) == 1, len(roles) == 1 and len(ind.fields) == 1)
 
     open_stream.__name__ = open_stream.__qualname__ = twin.name
     open_stream.__signature__ = sig  # type: ignore[attr-defined]

@@ -77,6 +77,18 @@ fn internal_error(what: &str) -> PyErr {
 }
 
 impl _Stream {
+    fn step_one_value(&self, value: f64, commit: bool) -> PyResult<f64> {
+        let mut out = Vec::with_capacity(1);
+        let mut stream = self.lock()?;
+        match catch_unwind(AssertUnwindSafe(|| stream.step_single(&[value], commit, &mut out))) {
+            Ok(Ok(())) if out.len() == 1 => Ok(out[0]),
+            Ok(Ok(())) => Err(PyValueError::new_err(format!("update: {} outputs, expected 1", out.len()))),
+            Ok(Err(UpdateError::Shape(msg))) => Err(PyValueError::new_err(format!("update: {msg}"))),
+            Ok(Err(e)) => Err(PyValueError::new_err(format!("update: {e:?}"))),
+            Err(_) => Err(internal_error("update")),
+        }
+    }
+
     fn lock(&self) -> PyResult<MutexGuard<'_, Stream>> {
         self.inner.lock().map_err(|_| PyRuntimeError::new_err("Stream: unusable after an internal error"))
     }
@@ -180,6 +192,17 @@ impl _Stream {
             Ok(Err(e)) => Err(PyValueError::new_err(format!("update: {e:?}"))),
             Err(_) => Err(internal_error("update")),
         }
+    }
+
+    /// [`_Stream::step`] for a stream of one input and one output, committed: the per-value path of `talib.stream`
+    /// handles (no lists built).
+    fn push1(&self, value: f64) -> PyResult<f64> {
+        self.step_one_value(value, true)
+    }
+
+    /// [`_Stream::push1`] without keeping the value.
+    fn peek1(&self, value: f64) -> PyResult<f64> {
+        self.step_one_value(value, false)
     }
 
     /// The newest outputs of the first key (the one series of a stream without keys), every indicator in order.
