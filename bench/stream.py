@@ -139,8 +139,11 @@ def main() -> None:
         theirs = talib_stream.RSI(close, timeperiod=14)
         theirs_ns = statistics.median(per_update_ns(theirs.update) for _ in range(3))
         rows.append(
-            ("one symbol, one bar: TA-Lib's stream RSI.update", theirs_ns / 1e6, f"{theirs_ns:.0f} ns; ours "
-             f"{ours_ns / theirs_ns:.2f}x")
+            (
+                "one symbol, one bar: TA-Lib's stream RSI.update",
+                theirs_ns / 1e6,
+                f"{theirs_ns:.0f} ns; ours {ours_ns / theirs_ns:.2f}x",
+            )
         )
 
     blob = live.snapshot()

@@ -54,8 +54,10 @@ def main() -> None:
     args = parser.parse_args()
     data = arrays(args.rows)
     only = {n.strip().upper() for n in args.only.split(",") if n.strip()}
-    print(f"{args.rows:,} rows, median of {args.repeats}, {os.cpu_count()} cores, POLARS_MAX_THREADS="
-          f"{os.environ.get('POLARS_MAX_THREADS', 'unset')}\n")
+    print(
+        f"{args.rows:,} rows, median of {args.repeats}, {os.cpu_count()} cores, POLARS_MAX_THREADS="
+        f"{os.environ.get('POLARS_MAX_THREADS', 'unset')}\n"
+    )
     print("| function | polars_kimsfinance.talib ms | TA-Lib ms | ratio |")
     print("|---|---:|---:|---:|")
     ratios = []

@@ -176,7 +176,9 @@ def test_an_older_row_names_the_key_and_both_times_and_changes_nothing():
     key = df["symbol"][149]
     # A new key first (which must not be kept), then a row older than `key`'s newest.
     bad = pl.concat([df[150:151].with_columns(symbol=pl.lit("new")), df[149:150].with_columns(t=pl.lit(3, pl.Int64))])
-    with pytest.raises(ValueError, match=rf"Stream.update: row 1 of key \"{key}\" \(symbol\) has t 3, older than .*\(149\)"):
+    with pytest.raises(
+        ValueError, match=rf"Stream.update: row 1 of key \"{key}\" \(symbol\) has t 3, older than .*\(149\)"
+    ):
         live.update(bad)
     assert live.snapshot() == before
     assert live.keys == 3
@@ -203,7 +205,9 @@ def test_missing_columns_and_other_dtypes_are_named():
 
 def test_expressions_other_than_catalogue_calls_are_refused_by_name():
     df = frame(50, 16)
-    with pytest.raises(TypeError, match=r"stream: \[\(col\(\"close\"\)\) \* .*2\)\] is not a polars_kimsfinance indicator call"):
+    with pytest.raises(
+        TypeError, match=r"stream: \[\(col\(\"close\"\)\) \* .*2\)\] is not a polars_kimsfinance indicator call"
+    ):
         df.kf.stream([pl.col("close") * 2], by="symbol")
     with pytest.raises(TypeError, match=r"rsi's inputs must be plain columns"):
         df.kf.stream([kf.rsi(pl.col("close").log(), 14)], by="symbol")
@@ -229,7 +233,9 @@ def test_snapshots_restore_in_another_process():
     rows, result = Path(f"/tmp/kf-stream-rows-{id(df)}.ipc"), Path(f"/tmp/kf-stream-out-{id(df)}.ipc")
     df[500:].write_ipc(rows)
     env = {"PYTHONPATH": str(ROOT / "python"), "PATH": "/usr/bin:/bin"}
-    done = subprocess.run([sys.executable, "-c", script, str(rows), str(result)], input=blob, env=env, capture_output=True)
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(rows), str(result)], input=blob, env=env, capture_output=True
+    )
     assert done.returncode == 0, done.stderr.decode()
     assert_same_bits(pl.read_ipc(result), batch(df, exprs, "symbol").slice(500), "restored in a child")
     rows.unlink()

@@ -49,7 +49,9 @@ def test_every_catalogue_twin_has_a_function():
 def test_signature_is_talibs(name):
     ours = inspect.signature(getattr(talib, name))
     info = ta.abstract.Function(name).info
-    theirs_inputs = [i for group in info["input_names"].values() for i in ([group] if isinstance(group, str) else group)]
+    theirs_inputs = [
+        i for group in info["input_names"].values() for i in ([group] if isinstance(group, str) else group)
+    ]
     # The abstract API calls a lone price series "close"; the functions call it "real".
     if info["input_names"].get("price") == "close":
         theirs_inputs[0] = "real"

@@ -38,7 +38,9 @@ def _to_expr(func: str, name: str, value: IntoExpr) -> pl.Expr:
         return pl.lit(value)
     if _is_array_like(value):
         return pl.lit(pl.Series(name, value))
-    raise TypeError(f"{func}: {name} must be a column name, expression, Series or array, got {type(value).__name__} {value!r}")
+    raise TypeError(
+        f"{func}: {name} must be a column name, expression, Series or array, got {type(value).__name__} {value!r}"
+    )
 
 
 def indicator_expr(ind: Indicator, inputs: dict[str, IntoExpr], values: dict[str, Any]) -> pl.Expr:

@@ -67,7 +67,9 @@ def read_call(func: str, expr: Any) -> tuple[Indicator, dict[str, float], list[s
     args = []
     for arg in plugin.get("input", []):
         if not (isinstance(arg, dict) and set(arg) == {"Column"}):
-            raise TypeError(f"{func}: {ind.name}'s inputs must be plain columns (pl.col('close')), got {_describe(expr)}")
+            raise TypeError(
+                f"{func}: {ind.name}'s inputs must be plain columns (pl.col('close')), got {_describe(expr)}"
+            )
         args.append(arg["Column"])
     columns = [args[i] for i in kwargs["order"]]
     fields = list(kwargs["fields"])
@@ -188,7 +190,8 @@ class Stream:
         if self._by is None:
             return None
         key = frame.get_column(self._by)
-        return key.cast(pl.Int64) if self._int_keys else key.cast(pl.String)
+        cast: pl.Series = key.cast(pl.Int64) if self._int_keys else key.cast(pl.String)
+        return cast
 
     def _feed(self, func: str, frame: pl.DataFrame, *, commit: bool, outputs: bool) -> pl.DataFrame | None:
         times = None
@@ -284,7 +287,9 @@ class Stream:
         return f"Stream({names}{by}, keys={self.keys}, memory_bytes={self.memory_bytes()})"
 
 
-def _stream_method(self: Any, exprs: Sequence[pl.Expr], by: str | None = None, *, time: str | bool | None = None) -> Stream:
+def _stream_method(
+    self: Any, exprs: Sequence[pl.Expr], by: str | None = None, *, time: str | bool | None = None
+) -> Stream:
     """A live :class:`Stream` of ``exprs`` (catalogue calls such as ``kf.rsi("close", 14).alias("rsi")``), one
     state per value of ``by`` (without it the frame is one series), primed on this frame's rows.
 

@@ -50,9 +50,7 @@ def _run(func: str, ind: Indicator, values: Mapping[str, Any], inputs: list[np.n
     n = len(inputs[0])
     outputs = [np.empty(n) for _ in ind.fields]
     try:
-        _internal._kernel_arrays(
-            ind.name, params, [a.ctypes.data for a in inputs], [o.ctypes.data for o in outputs], n
-        )
+        _internal._kernel_arrays(ind.name, params, [a.ctypes.data for a in inputs], [o.ctypes.data for o in outputs], n)
     except ValueError as e:
         raise ValueError(f"{func}: {e}") from None
     return outputs
@@ -99,7 +97,8 @@ def _bind(func: str, sig: inspect.Signature, args: tuple[Any, ...], kwargs: dict
 
 
 def _moving_average(func: str, real: Any, timeperiod: Any, matype: Any) -> np.ndarray:
-    entry = MA_TYPES.get(matype) if isinstance(matype, (int, np.integer)) and not isinstance(matype, bool) else None
+    valid = isinstance(matype, (int, np.integer)) and not isinstance(matype, bool)
+    entry = MA_TYPES.get(int(matype)) if valid else None
     if entry is None:
         known = ", ".join(f"{k} ({v.upper()})" for k, v in MA_TYPES.items())
         raise ValueError(f"{func}: matype must be one of {known}; got {matype!r}")

@@ -40,8 +40,12 @@ fn values(series: &Series) -> PyResult<Cow<'_, [f64]>> {
 
 fn keys(series: &Series) -> PyResult<Vec<KeyRef<'_>>> {
     Ok(match series.dtype() {
-        DataType::Int64 => series.i64().map_err(polars_error)?.iter().map(|k| k.map_or(KeyRef::Null, KeyRef::Int)).collect(),
-        DataType::String => series.str().map_err(polars_error)?.iter().map(|k| k.map_or(KeyRef::Null, KeyRef::Str)).collect(),
+        DataType::Int64 => {
+            series.i64().map_err(polars_error)?.iter().map(|k| k.map_or(KeyRef::Null, KeyRef::Int)).collect()
+        }
+        DataType::String => {
+            series.str().map_err(polars_error)?.iter().map(|k| k.map_or(KeyRef::Null, KeyRef::Str)).collect()
+        }
         other => return Err(PyValueError::new_err(format!("stream keys must be Int64 or String, got {other}"))),
     })
 }
@@ -65,7 +69,8 @@ fn output_frame(
 ) -> PyResult<DataFrame> {
     for (i, out) in outputs.into_iter().enumerate() {
         for (j, values) in out.into_iter().enumerate() {
-            let name = names.get(i).and_then(|n| n.get(j)).ok_or_else(|| PyValueError::new_err("missing output name"))?;
+            let name =
+                names.get(i).and_then(|n| n.get(j)).ok_or_else(|| PyValueError::new_err("missing output name"))?;
             columns.push(output_series(name, values, float32.get(i).copied().unwrap_or(false))?);
         }
     }
@@ -101,7 +106,12 @@ type UpdateResult = (Option<FrameOut>, Option<(usize, String, i64, i64)>);
 impl _Stream {
     /// `specs`: (catalogue name, kernel parameters, input column positions) per indicator.
     #[new]
-    fn new(specs: Vec<(String, BTreeMap<String, f64>, Vec<usize>)>, columns: usize, timed: bool, meta: String) -> PyResult<Self> {
+    fn new(
+        specs: Vec<(String, BTreeMap<String, f64>, Vec<usize>)>,
+        columns: usize,
+        timed: bool,
+        meta: String,
+    ) -> PyResult<Self> {
         let specs = specs.into_iter().map(|(name, params, columns)| Spec { name, params, columns }).collect();
         let stream = Stream::new(specs, columns, timed, meta).map_err(|e| PyValueError::new_err(e.0))?;
         Ok(_Stream { inner: Mutex::new(stream) })
@@ -161,7 +171,8 @@ impl _Stream {
         let latest = stream.latest();
         let mut columns = Vec::new();
         let key_column = if int_keys {
-            let ca: Int64Chunked = latest.keys.iter().map(|k| if let Key::Int(v) = k { Some(*v) } else { None }).collect();
+            let ca: Int64Chunked =
+                latest.keys.iter().map(|k| if let Key::Int(v) = k { Some(*v) } else { None }).collect();
             ca.with_name(key_name.into()).into_series()
         } else {
             let ca: StringChunked =
@@ -209,8 +220,12 @@ impl _Stream {
     fn newest(&self) -> PyResult<Vec<f64>> {
         let stream = self.lock()?;
         let latest = stream.latest();
-        Ok(latest.outputs.iter().flat_map(|&(o, last)| last.get(..o).unwrap_or(&[]).iter().copied()).collect::<Vec<_>>())
-            .map(|v| if v.is_empty() { vec![f64::NAN; stream.output_counts().iter().sum()] } else { v })
+        Ok(latest
+            .outputs
+            .iter()
+            .flat_map(|&(o, last)| last.get(..o).unwrap_or(&[]).iter().copied())
+            .collect::<Vec<_>>())
+        .map(|v| if v.is_empty() { vec![f64::NAN; stream.output_counts().iter().sum()] } else { v })
     }
 
     fn copy(&self) -> PyResult<_Stream> {

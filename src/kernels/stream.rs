@@ -162,7 +162,11 @@ struct Keyed<K, const I: usize, const O: usize> {
 
 /// One row through a kernel under the missing-bar rule: a missing input gives no value and leaves the state alone.
 #[inline(always)]
-fn step_row<K: Kernel<I, O>, const I: usize, const O: usize>(state: &mut K, columns: &[&[f64]; I], r: usize) -> [f64; O] {
+fn step_row<K: Kernel<I, O>, const I: usize, const O: usize>(
+    state: &mut K,
+    columns: &[&[f64]; I],
+    r: usize,
+) -> [f64; O] {
     let x: [f64; I] = std::array::from_fn(|j| columns[j][r]);
     let missing = x.iter().fold(false, |acc, &v| acc | is_missing_value(v));
     if missing {
@@ -606,7 +610,10 @@ impl Stream {
             return Err(fail(format!("truncated snapshot: {} of {len} payload bytes", payload.len())));
         }
         if payload.len() as u64 != len {
-            return Err(fail(format!("corrupt snapshot: {} bytes after a payload of {len}", payload.len() as u64 - len)));
+            return Err(fail(format!(
+                "corrupt snapshot: {} bytes after a payload of {len}",
+                payload.len() as u64 - len
+            )));
         }
         if crc32fast::hash(payload) != crc {
             return Err(fail("corrupt snapshot: its checksum does not match its contents".into()));

@@ -1,6 +1,7 @@
 """TA-Lib's signature for every catalogue entry that has a TA-Lib twin (``Indicator.talib``): its input names, its
-parameters in TA-Lib's order with TA-Lib 0.8's defaults (checked against ``talib.abstract`` by the tests), and which catalogue parameter each one sets. The
-TA-Lib-compatible functions (``polars_kimsfinance.talib``) are made from this table and the catalogue."""
+parameters in TA-Lib's order with TA-Lib 0.8's defaults (checked against ``talib.abstract`` by the tests), and which
+catalogue parameter each one sets. The TA-Lib-compatible functions (``polars_kimsfinance.talib``) are made from this
+table and the catalogue."""
 
 from __future__ import annotations
 
@@ -59,7 +60,15 @@ TWINS: tuple[TalibTwin, ...] = (
         ("slowd_matype", 0),
         sma_only=("slowk_matype", "slowd_matype"),
     ),
-    _twin("STOCHF", "stochf", _HLC, ("fastk_period", 5), ("fastd_period", 3), ("fastd_matype", 0), sma_only=("fastd_matype",)),
+    _twin(
+        "STOCHF",
+        "stochf",
+        _HLC,
+        ("fastk_period", 5),
+        ("fastd_period", 3),
+        ("fastd_matype", 0),
+        sma_only=("fastd_matype",),
+    ),
     _twin(
         "STOCHRSI",
         "stochrsi",

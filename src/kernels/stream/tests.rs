@@ -65,11 +65,7 @@ fn updates_in_any_split_equal_the_batch_bit_for_bit() {
         bounds.push(3000);
         for w in bounds.windows(2) {
             let (a, b) = (w[0], w[1].max(w[0]));
-            let rows = Rows {
-                keys: None,
-                times: Some(&times[a..b]),
-                columns: cols.iter().map(|c| &c[a..b]).collect(),
-            };
+            let rows = Rows { keys: None, times: Some(&times[a..b]), columns: cols.iter().map(|c| &c[a..b]).collect() };
             let out = stream.update(&rows, true, true).unwrap();
             for (g, o) in got.iter_mut().zip(out) {
                 g.resize(o.len(), vec![]);
@@ -103,7 +99,11 @@ fn keys_are_independent_and_peek_commits_nothing() {
         }
     }
     fn rows<'a>(keys: &[KeyRef<'a>], cols: &'a [Vec<f64>; 3], r: std::ops::Range<usize>) -> Rows<'a> {
-        Rows { keys: Some(keys[r.clone()].to_vec()), times: None, columns: cols.iter().map(|c| &c[r.clone()]).collect() }
+        Rows {
+            keys: Some(keys[r.clone()].to_vec()),
+            times: None,
+            columns: cols.iter().map(|c| &c[r.clone()]).collect(),
+        }
     }
     let first = stream.update(&rows(&keys, &cols, 0..600), true, true).unwrap();
     let peeked = stream.update(&rows(&keys, &cols, 600..800), false, true).unwrap();
@@ -115,8 +115,7 @@ fn keys_are_independent_and_peek_commits_nothing() {
         for (key, src) in [(0, &a), (1, &b)] {
             let want = batch(s, src);
             for j in 0..want.len() {
-                let got: Vec<f64> =
-                    first[i][j].iter().chain(&rest[i][j]).skip(key).step_by(2).copied().collect();
+                let got: Vec<f64> = first[i][j].iter().chain(&rest[i][j]).skip(key).step_by(2).copied().collect();
                 assert!(same_bits(&got, &want[j]), "{} key {key} output {j}", s.name);
             }
         }
@@ -129,8 +128,11 @@ fn an_older_row_is_refused_and_changes_nothing() {
     let mut stream = Stream::new(specs(), 3, true, String::new()).unwrap();
     let times: Vec<i64> = (0..50).collect();
     let keys = vec![KeyRef::Int(5); 50];
-    let rows =
-        Rows { keys: Some(keys[..40].to_vec()), times: Some(&times[..40]), columns: cols.iter().map(|c| &c[..40]).collect() };
+    let rows = Rows {
+        keys: Some(keys[..40].to_vec()),
+        times: Some(&times[..40]),
+        columns: cols.iter().map(|c| &c[..40]).collect(),
+    };
     stream.update(&rows, true, false).unwrap();
     let before = stream.save().unwrap();
     // A new key first (which must not be kept), then key 5 going back in time.
