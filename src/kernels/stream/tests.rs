@@ -222,7 +222,7 @@ impl Runner for Unsplit<'_> {
 fn memory_per_key_is_the_window() {
     let stream = Stream::new(vec![spec("sma", &[("window", 50.0)], &[0])], 1, false, String::new()).unwrap();
     let per_key = stream.bytes_per_key()[0];
-    assert!(per_key >= 50 * 8 && per_key < 50 * 8 + 200, "{per_key}");
+    assert!((50 * 8..50 * 8 + 200).contains(&per_key), "{per_key}");
 }
 
 #[test]
