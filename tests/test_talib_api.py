@@ -162,3 +162,14 @@ def test_stream_handle_matches_talibs_handle():
     theirs = ta.stream.RSI(close[:1000], timeperiod=14)
     for x in close[1000:1200]:
         assert ours.update(float(x)) == pytest.approx(theirs.update(float(x)), rel=1e-9)
+
+
+def test_outputs_are_ordinary_writable_arrays_that_own_their_memory():
+    out = talib.SMA(ARRAYS["close"], 5)
+    assert out.flags.c_contiguous and out.flags.writeable and out.shape == (3000,)
+    want = out.copy()
+    out[:5] = 1.0  # writing into the extension's buffer is allowed
+    assert out[5:].tolist() == want[5:].tolist()
+    view = out[10:20]
+    del out
+    np.testing.assert_array_equal(view, want[10:20])  # the view keeps the buffer alive

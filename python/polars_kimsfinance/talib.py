@@ -47,13 +47,12 @@ def _run(func: str, ind: Indicator, values: Mapping[str, Any], inputs: list[np.n
         params = ind.kernel_params({p.name: values.get(p.name, p.default) for p in ind.params})
     except (TypeError, ValueError) as e:
         raise type(e)(f"{func}: {e}") from None
-    n = len(inputs[0])
-    outputs = [np.empty(n) for _ in ind.fields]
     try:
-        _internal._kernel_arrays(ind.name, params, [a.ctypes.data for a in inputs], [o.ctypes.data for o in outputs], n)
+        buffers = _internal._kernel_arrays(ind.name, params, [a.ctypes.data for a in inputs], len(inputs[0]))
     except ValueError as e:
         raise ValueError(f"{func}: {e}") from None
-    return outputs
+    # The buffers come from the extension's allocator; numpy wraps them without a copy.
+    return [np.asarray(b) for b in buffers]
 
 
 def _inputs(func: str, twin: TalibTwin, ind: Indicator, bound: Mapping[str, Any]) -> list[np.ndarray]:
