@@ -224,8 +224,11 @@ impl<K: Kernel<I, O>, const I: usize, const O: usize> States for Keyed<K, I, O> 
         self.states.len()
     }
     fn grow(&mut self, keys: usize) {
-        self.states.resize(keys.max(self.states.len()), self.fresh.clone());
-        self.last.resize(self.states.len() * O, f64::NAN);
+        // Only when keys are added: a fresh state is cloned (its window allocated) for each.
+        if keys > self.states.len() {
+            self.states.resize(keys, self.fresh.clone());
+            self.last.resize(keys * O, f64::NAN);
+        }
     }
     fn advance(&mut self, keys: &[u32], columns: &[&[f64]], out: Option<&mut [Vec<f64>]>) {
         let columns: &[&[f64]; I] = columns.try_into().expect("one column per kernel input");
