@@ -35,6 +35,8 @@ mod python_module {
         crate::bindings::render::register(m)?;
         crate::bindings::batch::register(m)?;
         crate::bindings::adapter::register(m)?;
+        crate::bindings::stream::register(m)?;
+        crate::bindings::arrays::register(m)?;
         Ok(())
     }
 }

@@ -176,9 +176,9 @@ def test_wrong_type_parameter():
 
 
 def test_bad_input_and_huge_parameter_name_the_function():
-    with pytest.raises(TypeError, match=r"sma: close must be a column name, expression or Series, got int 123"):
+    with pytest.raises(TypeError, match=r"sma: close must be a column name, expression, Series or array, got int 123"):
         kf.sma(123)
-    with pytest.raises(TypeError, match=r"atr: high must be a column name, expression or Series, got float 1.5"):
+    with pytest.raises(TypeError, match=r"atr: high must be a column name, expression, Series or array, got float 1.5"):
         kf.atr(high=1.5)
     with pytest.raises(ValueError, match=r"sma: window is out of range, got an integer of 1329 bits"):
         kf.sma("close", 10**400)

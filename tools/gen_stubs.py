@@ -43,7 +43,17 @@ def _def(indent: str, name: str, args: list[str], returns: str, tail: str) -> li
 
 
 def _head() -> list[str]:
-    return [HEADER, "from typing import Any", "", "import polars as pl", "", "IntoExpr = pl.Expr | str | pl.Series", ""]
+    return [
+        HEADER,
+        "from typing import Any",
+        "",
+        "import polars as pl",
+        "",
+        "# A numpy array or a pandas Series (neither package is required).",
+        "ArrayLike = Any",
+        "IntoExpr = pl.Expr | str | pl.Series | ArrayLike",
+        "",
+    ]
 
 
 def functions_stub() -> str:

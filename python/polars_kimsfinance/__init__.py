@@ -8,7 +8,7 @@
 
 # Importing these modules registers the ``kf`` namespaces and their methods (chart adds ``df.kf.render``,
 # transforms the frame-producing methods); the names are only needed for that side effect.
-from . import _internal, chart, namespaces, transforms  # noqa: F401
+from . import _internal, chart, namespaces, stream, transforms  # noqa: F401
 from .batch import iter_render, render_many
 from .calibrate import calibrate_gpu
 from .catalogue import BY_NAME, CATALOGUE
@@ -18,6 +18,7 @@ from .functions import FUNCTIONS
 from .mplfinance import activate, deactivate, is_active
 from .settings import config, configure, get_config, gpu_available, gpu_info, reset_config, select_engine
 from .stats import get_performance_stats, record_fallback, reset_performance_stats
+from .stream import Stream
 
 # The one version source is Cargo.toml: the extension is compiled with it, and maturin writes it into the wheel.
 __version__: str = _internal.__version__
@@ -26,6 +27,7 @@ __all__ = [
     "BY_NAME",
     "CATALOGUE",
     "FUNCTIONS",
+    "Stream",
     "activate",
     "calibrate_gpu",
     "config",

@@ -16,8 +16,17 @@ from polars.plugins import register_plugin_function
 from .catalogue import CATALOGUE
 from .catalogue.spec import Indicator
 
-IntoExpr = Union[pl.Expr, str, pl.Series]
+#: A column name, an expression, or values: a Polars Series, a numpy array or a pandas Series.
+IntoExpr = Union[pl.Expr, str, pl.Series, Any]
 _LIB = Path(__file__).parent
+
+
+def _is_array_like(value: object) -> bool:
+    """A numpy array or a pandas Series: turned into a Polars Series (pandas is never imported for the check)."""
+    kind = type(value)
+    if kind.__module__ == "numpy" and kind.__name__ == "ndarray":
+        return True
+    return kind.__module__.startswith("pandas") and kind.__name__ == "Series"
 
 
 def _to_expr(func: str, name: str, value: IntoExpr) -> pl.Expr:
@@ -27,7 +36,11 @@ def _to_expr(func: str, name: str, value: IntoExpr) -> pl.Expr:
         return pl.col(value)
     if isinstance(value, pl.Series):
         return pl.lit(value)
-    raise TypeError(f"{func}: {name} must be a column name, expression or Series, got {type(value).__name__} {value!r}")
+    if _is_array_like(value):
+        return pl.lit(pl.Series(name, value))
+    raise TypeError(
+        f"{func}: {name} must be a column name, expression, Series or array, got {type(value).__name__} {value!r}"
+    )
 
 
 def indicator_expr(ind: Indicator, inputs: dict[str, IntoExpr], values: dict[str, Any]) -> pl.Expr:

@@ -4,7 +4,9 @@ from typing import Any
 
 import polars as pl
 
-IntoExpr = pl.Expr | str | pl.Series
+# A numpy array or a pandas Series (neither package is required).
+ArrayLike = Any
+IntoExpr = pl.Expr | str | pl.Series | ArrayLike
 
 def __getattr__(name: str) -> Any: ...
 

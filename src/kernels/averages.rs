@@ -39,7 +39,7 @@ pub fn dispatch<R: Runner>(name: &str, p: &Params, r: &mut R) -> Result<Option<R
 }
 
 /// TA-Lib's EMA: `alpha = 2 / (n + 1)`, seeded with the SMA of the first `n` values.
-#[derive(Clone, PartialEq)]
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 struct EmaKernel(Ema);
 impl Kernel<1, 1> for EmaKernel {
     restarts!(converges self => self.0.restart());
@@ -50,7 +50,7 @@ impl Kernel<1, 1> for EmaKernel {
 }
 
 /// TA-Lib's WMA: linear weights `1..=n`, newest heaviest; first value on the `n`-th bar.
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct WmaKernel(Wma);
 impl Kernel<1, 1> for WmaKernel {
     restarts!(self => Restart::Window(self.0.window()));
@@ -61,7 +61,7 @@ impl Kernel<1, 1> for WmaKernel {
 }
 
 /// TA-Lib's DEMA: `2·e1 − e2` where `e1 = EMA(x)` and `e2 = EMA(e1)`; first value after `2·(n−1)` bars.
-#[derive(Clone, PartialEq)]
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 struct Dema {
     e1: Ema,
     e2: Ema,
@@ -82,7 +82,7 @@ impl Kernel<1, 1> for Dema {
 }
 
 /// TA-Lib's TEMA: `3·e1 − 3·e2 + e3` over three chained EMAs; first value after `3·(n−1)` bars.
-#[derive(Clone, PartialEq)]
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 struct Tema {
     e1: Ema,
     e2: Ema,
@@ -108,6 +108,7 @@ impl Kernel<1, 1> for Tema {
 ///
 /// Odd `n`: two means of `(n+1)/2` bars (weights `1..(n+1)/2..1`). Even `n`: a mean of `n/2` bars, then of
 /// `n/2 + 1` (weights `1..n/2, n/2..1`), as TA-Lib weighs them. The first value lands on bar `n`.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct Trima {
     inner: RollingMean,
     outer: RollingMean,
@@ -133,6 +134,7 @@ impl Kernel<1, 1> for Trima {
 /// `1e-8`, TA-Lib's zero test, or not above the signed change); smoothing constant
 /// `sc = (er·(2/3 − 2/31) + 2/31)²`; `kama_t = kama_{t−1} + sc·(x_t − kama_{t−1})`, seeded with `x_{t−1}` on the
 /// first bar that has `n` changes (bar `n + 1`). `n = 1` returns the input unchanged, as TA-Lib does.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct Kama {
     identity: bool,
     prices: Ring,
@@ -172,6 +174,7 @@ impl Kernel<1, 1> for Kama {
 /// TA-Lib's T3 (Tillson): six chained EMAs of period `n` (each seeded with the mean of its first `n` inputs)
 /// combined as `c1·e6 + c2·e5 + c3·e4 + c4·e3` with `a = vfactor`:
 /// `c1 = −a³`, `c2 = 3a² + 3a³`, `c3 = −6a² − 3a − 3a³`, `c4 = 1 + 3a + a³ + 3a²`. First value after `6·(n−1)` bars.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct T3 {
     emas: [Ema; 6],
     c: [f64; 4],
@@ -199,6 +202,7 @@ impl Kernel<1, 1> for T3 {
 
 /// Hull moving average: `WMA(2·WMA(x, ⌊n/2⌋) − WMA(x, n), ⌊√n⌋)`. The inner difference starts on bar `n`, so the
 /// first value lands on bar `n + ⌊√n⌋ − 1`. Needs `n >= 2` (so that `⌊n/2⌋ >= 1`).
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct Hma {
     half: Wma,
     full: Wma,
@@ -222,6 +226,7 @@ impl Kernel<1, 1> for Hma {
 /// Volume-weighted moving average: `Σ close·volume / Σ volume` over the last `n` bars; first value on bar `n`.
 /// A window whose volumes are all zero has no value (null); the zero test counts the bars with non-zero volume, so
 /// it is exact however long the series.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct Vwma {
     weighted: RollingSum,
     volume: RollingSum,
@@ -253,6 +258,7 @@ impl Kernel<2, 1> for Vwma {
 /// Zero-lag EMA: the TA-Lib-seeded EMA of period `n` over the de-lagged series `2·x_t − x_{t−lag}`,
 /// `lag = ⌊(n−1)/2⌋`. The de-lagged series starts on bar `lag + 1` and the EMA is seeded with the mean of its first
 /// `n` values, so the first value lands on bar `lag + n`. With `n <= 2` (lag 0) it is the plain EMA.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct Zlema {
     lag: usize,
     past: Ring,

@@ -31,7 +31,7 @@ fn resum_interval(window: usize) -> usize {
 }
 
 /// The last `n` values pushed.
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub struct Ring {
     buf: Vec<f64>,
     pos: usize,
@@ -95,7 +95,7 @@ impl Ring {
 }
 
 /// Sum of the last `n` values, re-summed periodically so it does not drift.
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub struct RollingSum {
     ring: Ring,
     sum: f64,
@@ -132,7 +132,7 @@ impl RollingSum {
 }
 
 /// Mean of the last `n` values (a [`RollingSum`] over `n`).
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub struct RollingMean {
     sum: RollingSum,
     n: f64,
@@ -158,7 +158,7 @@ impl RollingMean {
 /// Mean and sum of squared deviations of the last `n` values, accurate at any price level: the sums are of the
 /// values minus a shift, and the shift moves to the newest value (with the sums recomputed) once per window, so it
 /// always lies among the window's recent values and the subtraction `s2 - s1²/n` loses few digits.
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub struct RollingMoments {
     ring: Ring,
     shift: f64,
@@ -244,7 +244,7 @@ fn recentre_interval(window: usize) -> usize {
 }
 
 /// Neumaier-compensated running total, so a cumulative line does not drift over long series.
-#[derive(Default, Clone, Copy)]
+#[derive(Default, Clone, Copy, serde::Serialize, serde::Deserialize)]
 pub struct CompensatedSum {
     sum: f64,
     compensation: f64,
@@ -266,7 +266,7 @@ impl CompensatedSum {
 }
 
 /// Which extreme a [`RollingExtreme`] tracks.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Extreme {
     Max,
     Min,
@@ -278,7 +278,7 @@ const SMALL_WINDOW: usize = 16;
 /// Maximum or minimum of the last `n` values, with the age of the extreme. The extreme is tracked as values
 /// arrive and the window is rescanned only when it expires, which is amortised O(1) on market data and, unlike a
 /// monotonic deque, costs one predictable comparison in the common case. Ties go to the most recent bar.
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub struct RollingExtreme {
     ring: Ring,
     kind: Extreme,
@@ -380,7 +380,7 @@ impl RollingExtreme {
 }
 
 /// Highest high and lowest low of the last `n` bars (Donchian channels, stochastics, Williams %R, the squeeze).
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub struct RollingRange {
     high: RollingExtreme,
     low: RollingExtreme,
@@ -407,7 +407,7 @@ impl RollingRange {
 
 /// Exponential moving average with smoothing factor `alpha`, seeded (as TA-Lib does) with the simple mean of the
 /// first `seed` values; emits from the `seed`-th value on.
-#[derive(Clone, PartialEq)]
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Ema {
     alpha: f64,
     seed: usize,
@@ -448,7 +448,7 @@ impl Ema {
 }
 
 /// Wilder's smoothing of period `n`: seeded with the mean of the first `n` values, then `(prev·(n−1) + x) / n`.
-#[derive(Clone, PartialEq)]
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Wilder {
     n: usize,
     count: usize,
@@ -488,7 +488,7 @@ impl Wilder {
 }
 
 /// Weighted moving average with linear weights 1..n (newest heaviest), in O(1) per step.
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub struct Wma {
     ring: Ring,
     sum: f64,

@@ -52,6 +52,7 @@ pub fn dispatch<R: Runner>(name: &str, p: &Params, r: &mut R) -> Result<Option<R
 }
 
 /// Wilder's ATR as TA-Lib computes it: true range from the second bar, first value after `n` true ranges.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct Atr {
     tr: TrueRange,
     smooth: Wilder,
@@ -69,6 +70,7 @@ impl Atr {
 
 /// Keltner channel: middle = TA-Lib-seeded EMA of close, bands = middle ± multiplier · ATR (Wilder). All three
 /// outputs start on the first bar where both the EMA and the ATR have a value.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct Keltner {
     middle: Ema,
     multiplier: f64,
@@ -87,6 +89,7 @@ impl Kernel<3, 3> for Keltner {
 }
 
 /// Donchian channel: highest high and lowest low over the window, and their midpoint.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct Donchian(RollingRange);
 impl Donchian {
     fn new(n: usize) -> Self {
@@ -116,6 +119,7 @@ impl Kernel<2, 3> for Donchian {
 /// - `squeeze_momentum` = the end value of the least-squares line over the last `kc_window` values of
 ///   `close - ((HH + LL) / 2 + SMA(close)) / 2`, where HH, LL and the SMA are over `kc_window` bars; the end value of
 ///   the line equals `3 · WMA - 2 · SMA` of those values.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct Squeeze {
     bb: RollingMoments,
     bb_mult: f64,
@@ -171,6 +175,7 @@ impl Kernel<3, 2> for Squeeze {
 /// - on the first bar with an ATR the trend is down (−1) and the final bands are the basic ones; afterwards a down
 ///   trend turns up (+1) when close > the final upper band, an up trend turns down when close < the final lower band;
 /// - `supertrend` is the final lower band in an up trend and the final upper band in a down trend.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct SuperTrend {
     atr: Atr,
     multiplier: f64,
@@ -213,6 +218,7 @@ impl Kernel<3, 2> for SuperTrend {
 /// - `senkou_a[i] = (tenkan + kijun) / 2` and `senkou_b[i]` = the `senkou`-bar midpoint, both as computed `kijun` bars
 ///   earlier (the cloud drawn above bar `i`, already shifted forward);
 /// - `chikou[i] = close[i]`: the lagging span's value that a chart draws `kijun` bars to the left of bar `i`.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct Ichimoku {
     tenkan: Donchian,
     kijun: Donchian,

@@ -68,8 +68,15 @@ impl<const I: usize> Segment<'_, I> {
     /// Whether row `i` of the segment is a valid bar: no input null or NaN.
     #[inline]
     fn is_valid_bar(&self, i: usize) -> bool {
-        self.columns.iter().all(|c| !c.values[i].is_nan() && c.is_valid(i))
+        self.columns.iter().all(|c| !is_missing_value(c.values[i]) && c.is_valid(i))
     }
+}
+
+/// The missing-bar rule for one input value (besides a null): the one place it is spelled, shared by the driver and
+/// the live streams (`super::stream`), so that both skip exactly the same rows.
+#[inline(always)]
+pub fn is_missing_value(v: f64) -> bool {
+    v.is_nan()
 }
 
 /// Which rows of a finished output hold values.
@@ -123,20 +130,10 @@ pub fn drive<K: Kernel<I, O>, const I: usize, const O: usize>(
     split: Split,
 ) -> [(Vec<f64>, Validity); O] {
     let mut outputs: [Vec<f64>; O] = std::array::from_fn(|_| super::output_buffer::output_buffer(len));
-    let mut nan_counts = [0usize; O];
-    let plan = kernel.restart().and_then(|how| {
-        let bounds = part_starts(segments, &split.boundaries(len), how.warm_up_bars());
-        (bounds.len() > 2).then_some((how, bounds))
-    });
-    {
+    let nan_counts = {
         let spare: [&mut [MaybeUninit<f64>]; O] = outputs.each_mut().map(|out| &mut out.spare_capacity_mut()[..len]);
-        match plan {
-            None => {
-                run_rows(kernel, segments, 0..len, spare, &mut nan_counts);
-            }
-            Some((how, bounds)) => run_parts(kernel, how, segments, &bounds, split.helpers, spare, &mut nan_counts),
-        }
-    }
+        drive_into(kernel, segments, len, split, spare)
+    };
     for out in &mut outputs {
         // SAFETY: every row 0..len of every output was written by run_rows, in one part or another.
         unsafe { out.set_len(len) };
@@ -148,6 +145,30 @@ pub fn drive<K: Kernel<I, O>, const I: usize, const O: usize>(
         let validity = if leading == nan_counts[j] { Validity::Prefix(leading) } else { Validity::NaNMask };
         (values, validity)
     })
+}
+
+/// [`drive`] into the caller's buffers (`len` slots each, every one written); returns each output's NaN count. The
+/// numpy functions use it to write straight into arrays allocated by numpy.
+pub fn drive_into<K: Kernel<I, O>, const I: usize, const O: usize>(
+    kernel: K,
+    segments: &[Segment<'_, I>],
+    len: usize,
+    split: Split,
+    spare: [&mut [MaybeUninit<f64>]; O],
+) -> [usize; O] {
+    let mut nan_counts = [0usize; O];
+    let plan = kernel.restart().and_then(|how| {
+        let bounds = part_starts(segments, &split.boundaries(len), how.warm_up_bars());
+        (bounds.len() > 2).then_some((how, bounds))
+    });
+    let spare = spare.map(|s| &mut s[..len]);
+    match plan {
+        None => {
+            run_rows(kernel, segments, 0..len, spare, &mut nan_counts);
+        }
+        Some((how, bounds)) => run_parts(kernel, how, segments, &bounds, split.helpers, spare, &mut nan_counts),
+    }
+    nan_counts
 }
 
 /// Keeps the boundaries that have `warm_up` valid bars before them (a part cannot start earlier), and for each
@@ -391,7 +412,7 @@ fn feed_rows<K: Kernel<I, O>, const I: usize, const O: usize>(
     for i in 0..len {
         let x: [f64; I] = std::array::from_fn(|j| values[j][i]);
         // Folded with `|` rather than `any`, so the check compiles branch-free.
-        let nan = x.iter().fold(false, |acc, v| acc | v.is_nan());
+        let nan = x.iter().fold(false, |acc, &v| acc | is_missing_value(v));
         let y = if nan || !valid(i) { [f64::NAN; O] } else { kernel.step(x) };
         for j in 0..O {
             written[j][i].write(y[j]);

@@ -19,7 +19,7 @@ pub fn dispatch<R: Runner>(name: &str, p: &Params, r: &mut R) -> Result<Option<R
 
 /// Classic floor pivots from the previous bar's high, low and close: `pp = (H + L + C) / 3`, `r1 = 2pp - L`,
 /// `s1 = 2pp - H`, `r2 = pp + (H - L)`, `s2 = pp - (H - L)`, `r3 = H + 2(pp - L)`, `s3 = L - 2(H - pp)`.
-#[derive(Default)]
+#[derive(Default, Clone, serde::Serialize, serde::Deserialize)]
 struct PivotPoints {
     prev: Option<[f64; 3]>,
 }
@@ -36,6 +36,7 @@ impl Kernel<3, 7> for PivotPoints {
 /// Swing highs (lows): 1 at row `i` when bar `i - right` had a high strictly above (low strictly below) every other
 /// bar of the `left + right + 1` bars centred on it, else 0. The swing is reported on the bar that confirms it,
 /// `right` bars after the swing bar; the first `left + right` rows are warm-up.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct Swing {
     ring: Ring,
     right: usize,
@@ -58,7 +59,7 @@ impl Kernel<2, 1> for Swing {
 
 /// Heikin-Ashi candles: `ha_close = (o + h + l + c) / 4`, `ha_open = (previous ha_open + previous ha_close) / 2`
 /// (the first `(o + c) / 2`), `ha_high = max(h, ha_open, ha_close)`, `ha_low = min(l, ha_open, ha_close)`.
-#[derive(Default)]
+#[derive(Default, Clone, serde::Serialize, serde::Deserialize)]
 struct HeikinAshi {
     prev: Option<(f64, f64)>,
 }

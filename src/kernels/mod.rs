@@ -34,23 +34,29 @@ pub mod blocks;
 pub mod catalogue;
 pub mod channels;
 pub mod driver;
+pub mod footprint;
 pub mod levels;
 pub mod momentum;
 pub mod output_buffer;
 pub mod params;
 pub mod rolling;
+pub mod stream;
 pub mod trend;
 pub mod volatility;
 pub mod volume;
 
 pub use catalogue::{dispatch, Runner};
-pub use driver::{drive, run_slices, Column, Segment, Split, Validity};
+pub use driver::{drive, drive_into, run_slices, Column, Segment, Split, Validity};
 pub use params::{KernelError, Params};
 
 /// One indicator as a state machine over valid bars.
 ///
 /// `I` is the number of input columns (in the order the catalogue declares them), `O` the number of outputs.
-pub trait Kernel<const I: usize, const O: usize>: Send + Sized {
+///
+/// Every kernel is `Clone` and a serde type, so that a live stream (see [`stream`]) can fork it and save it.
+pub trait Kernel<const I: usize, const O: usize>:
+    Send + Sync + Sized + Clone + serde::Serialize + serde::de::DeserializeOwned + 'static
+{
     /// Consume the next valid bar and return the outputs for it; `NaN` where there is no value yet.
     fn step(&mut self, x: [f64; I]) -> [f64; O];
 

@@ -102,6 +102,7 @@ fn ratio_or_zero(num: f64, den: f64) -> f64 {
 }
 
 /// A window sum that knows when every term in the window is zero, and is then exactly zero.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct CountedSum {
     sum: RollingSum,
     nonzero: Ring,
@@ -125,7 +126,7 @@ impl CountedSum {
 }
 
 /// Wilder-smoothed average gain and loss of the bar-to-bar changes; first value after `n` changes.
-#[derive(Clone, PartialEq)]
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 struct Rsi {
     prev: Option<f64>,
     gain: Wilder,
@@ -162,7 +163,7 @@ impl Kernel<1, 1> for Rsi {
 }
 
 /// Chande momentum oscillator, TA-Lib's way: RSI's Wilder-smoothed gains and losses, `100 (g - l) / (g + l)`.
-#[derive(Clone, PartialEq)]
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 struct Cmo(Rsi);
 impl Kernel<1, 1> for Cmo {
     restarts!(converges self => Restart::Window(1).then(self.0.gain.restart()));
@@ -174,7 +175,7 @@ impl Kernel<1, 1> for Cmo {
 
 /// TA-Lib's MACD: the fast EMA starts late so that its SMA seed window ends on the same bar as the slow one's; the
 /// signal EMA of the MACD line is seeded with its first `signal` values; all three outputs start together.
-#[derive(Clone, PartialEq)]
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 struct Macd {
     /// Bars seen, counted only up to `fast_delay` (so a warm MACD's state is its three averages).
     bars: usize,
@@ -211,12 +212,14 @@ impl Kernel<1, 3> for Macd {
 }
 
 /// The two averages of APO/PPO, each seeded on its own from the first bar (TA-Lib does not align them as in MACD).
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 enum Average {
     Sma(RollingMean, RollingMean),
     Ema(Ema, Ema),
 }
 
 /// Absolute (APO) or percentage (PPO) price oscillator: fast average minus slow, or that over the slow one × 100.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct PriceOscillator {
     average: Average,
     percent: bool,
@@ -241,7 +244,7 @@ impl Kernel<1, 1> for PriceOscillator {
 
 /// Where the close lies in the range of the last `n` highs and lows, as TA-Lib's fast %K (0 when the highest high
 /// and lowest low are the same level).
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct FastK(RollingRange);
 impl FastK {
     fn new(n: usize) -> Self {
@@ -262,6 +265,7 @@ impl FastK {
 }
 
 /// Fast stochastic: %K and its simple average %D, both emitted once %D is.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct StochF {
     fast_k: FastK,
     fast_d: RollingMean,
@@ -288,7 +292,7 @@ impl Kernel<3, 2> for StochF {
 }
 
 /// Slow stochastic: %K smoothed by an SMA, and that smoothed again for %D; both emitted once %D is.
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct Stoch {
     fast: FastK,
     slow_k: RollingMean,
@@ -309,6 +313,7 @@ impl Kernel<3, 2> for Stoch {
 }
 
 /// The fast stochastic of the RSI series (its high, low and close all being the RSI).
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct StochRsi {
     rsi: Rsi,
     stoch: StochF,
@@ -325,6 +330,7 @@ impl Kernel<1, 2> for StochRsi {
 
 /// Williams' %R: `-100 (highest high - close) / (highest high - lowest low)`, 0 when the highest high and lowest low
 /// are the same level.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct WillR(FastK);
 impl Kernel<3, 1> for WillR {
     #[inline(always)]
@@ -338,6 +344,7 @@ impl Kernel<3, 1> for WillR {
 
 /// Commodity channel index over the typical price `(h + l + c) / 3`: its distance from the window mean over 0.015
 /// times the mean absolute deviation; 0 when either is negligible next to the mean.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct Cci {
     typical: Ring,
 }
@@ -360,6 +367,7 @@ impl Kernel<3, 1> for Cci {
 }
 
 /// Rate of change in percent over `n` bars: `(close / close n bars ago - 1) × 100`, 0 when that close is 0.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct Roc {
     closes: Ring,
 }
@@ -371,6 +379,7 @@ impl Kernel<1, 1> for Roc {
 }
 
 /// Momentum: `close - close n bars ago`.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct Mom {
     closes: Ring,
 }
@@ -382,6 +391,7 @@ impl Kernel<1, 1> for Mom {
 }
 
 /// One-bar rate of change (percent) of a triple EMA, each EMA seeded with the SMA of its first `n` inputs.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct Trix {
     emas: [Ema; 3],
     prev: Option<f64>,
@@ -401,6 +411,7 @@ impl Kernel<1, 1> for Trix {
 
 /// Balance of power: `(close - open) / (high - low)`, 0 when the range is not positive. Inputs open, high, low,
 /// close.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct Bop;
 impl Kernel<4, 1> for Bop {
     #[inline(always)]
@@ -413,6 +424,7 @@ impl Kernel<4, 1> for Bop {
 /// Money flow index: money flow (typical price × volume) summed over `n` bars where the typical price rose and where
 /// it fell (a move within rounding of the previous typical price counts as none); `100 up / (up + down)`, 0 when
 /// both sums are 0. Inputs high, low, close, volume.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct Mfi {
     prev: Option<f64>,
     positive: CountedSum,
@@ -439,6 +451,7 @@ impl Kernel<4, 1> for Mfi {
 
 /// Ultimate oscillator: buying pressure over true range summed over three windows (sorted shortest first),
 /// weighted 4 : 2 : 1; a window whose true-range sum is 0 adds nothing.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct UltOsc {
     prev_close: Option<f64>,
     /// `(buying pressure sum, true range sum)` per window.

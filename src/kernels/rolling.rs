@@ -34,7 +34,7 @@ pub fn dispatch<R: Runner>(name: &str, p: &Params, r: &mut R) -> Result<Option<R
     }))
 }
 
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct Sum(RollingSum);
 impl Kernel<1, 1> for Sum {
     restarts!(self => Restart::Window(self.0.window()));
@@ -45,7 +45,7 @@ impl Kernel<1, 1> for Sum {
 }
 
 /// The simple moving average (`sma`, `rolling_mean`).
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Mean(pub(crate) RollingMean);
 impl Kernel<1, 1> for Mean {
     restarts!(self => Restart::Window(self.0.window()));
@@ -55,7 +55,7 @@ impl Kernel<1, 1> for Mean {
     }
 }
 
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct Var {
     moments: RollingMoments,
     denominator: f64,
@@ -74,7 +74,7 @@ impl Kernel<1, 1> for Var {
     }
 }
 
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct Ext(RollingExtreme);
 impl Kernel<1, 1> for Ext {
     restarts!(self => Restart::Window(self.0.window()));
@@ -85,7 +85,7 @@ impl Kernel<1, 1> for Ext {
 }
 
 /// Running total of the valid bars, compensated so it is exact enough over 10M rows at any price level.
-#[derive(Default)]
+#[derive(Default, Clone, serde::Serialize, serde::Deserialize)]
 struct CumSum(CompensatedSum);
 impl Kernel<1, 1> for CumSum {
     #[inline(always)]
@@ -95,6 +95,7 @@ impl Kernel<1, 1> for CumSum {
 }
 
 /// pandas' `ewm(alpha=..., adjust=...).mean()` over the valid values (pandas' `ignore_na=True`).
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct EwmMean {
     alpha: f64,
     adjust: bool,

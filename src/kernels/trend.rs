@@ -38,6 +38,7 @@ pub fn dispatch<R: Runner>(name: &str, p: &Params, r: &mut R) -> Result<Option<R
 
 /// Wilder's directional movement as TA-Lib computes it: `+DM`, `-DM` and the true range are summed over the first
 /// `n - 1` bar-to-bar changes, then smoothed as `s - s / n + x`; the directional indicators appear after `n` changes.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct Directional {
     n: usize,
     prev: Option<[f64; 3]>,
@@ -92,6 +93,7 @@ impl Directional {
 }
 
 /// `plus_di` or `minus_di`.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct Di {
     dm: Directional,
     plus: bool,
@@ -105,6 +107,7 @@ impl Kernel<3, 1> for Di {
 
 /// Average directional index: Wilder's smoothing of DX (seeded with the mean of the first `n` DX values), first
 /// value after `2n - 1` bars.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct Adx {
     dm: Directional,
     smooth: Wilder,
@@ -127,6 +130,7 @@ impl Kernel<3, 1> for Adx {
 }
 
 /// ADX rating: the mean of today's ADX and the ADX `n - 1` bars ago.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct Adxr {
     adx: Adx,
     past: Ring,
@@ -142,6 +146,7 @@ impl Kernel<3, 1> for Adxr {
 }
 
 /// Aroon over `n + 1` bars: `100 (n - bars since the extreme) / n`. Ties go to the most recent bar, as in TA-Lib.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct Aroon {
     n: f64,
     highest: RollingExtreme,
@@ -177,6 +182,7 @@ impl Kernel<2, 2> for Aroon {
 }
 
 /// Aroon up minus Aroon down.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct AroonOsc(Aroon);
 impl Kernel<2, 1> for AroonOsc {
     #[inline(always)]
@@ -189,6 +195,7 @@ impl Kernel<2, 1> for AroonOsc {
 /// Wilder's parabolic SAR as TA-Lib computes it. The first trend is long unless the second bar shows downward
 /// directional movement; the SAR starts at the first bar's low (long) or high (short), and each output is the SAR in
 /// force for that bar, computed from the bars before it.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct Sar {
     acceleration: f64,
     maximum: f64,
@@ -273,6 +280,7 @@ impl Kernel<2, 1> for Sar {
 
 /// True strength index: `100 EMA_short(EMA_long(m)) / EMA_short(EMA_long(|m|))` of the close-to-close change `m`,
 /// every EMA seeded with the simple mean of its first values (TA-Lib's convention); 0 where the denominator is 0.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct Tsi {
     prev: Option<f64>,
     num: (Ema, Ema),
@@ -294,6 +302,7 @@ impl Kernel<1, 1> for Tsi {
 }
 
 /// Elder ray: bull power `high - EMA(close)` and bear power `low - EMA(close)`.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct ElderRay(Ema);
 impl Kernel<3, 2> for ElderRay {
     #[inline(always)]
@@ -307,6 +316,7 @@ impl Kernel<3, 2> for ElderRay {
 
 /// Pring's Know Sure Thing: four rates of change, each smoothed by its own SMA, weighted 1, 2, 3, 4 and summed; the
 /// signal line is an SMA of that sum. A rate of change against a zero price is 0, as TA-Lib's ROC makes it.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct Kst {
     closes: Ring,
     rocs: [usize; 4],

@@ -25,7 +25,7 @@ pub fn dispatch<R: Runner>(name: &str, p: &Params, r: &mut R) -> Result<Option<R
 }
 
 /// `max(high, prev close) - min(low, prev close)`; from the second bar on, as TA-Lib's TRANGE.
-#[derive(Default, Clone, PartialEq)]
+#[derive(Default, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TrueRange {
     prev_close: Option<f64>,
 }
@@ -45,7 +45,7 @@ impl Kernel<3, 1> for TrueRange {
 }
 
 /// Wilder-smoothed true range.
-#[derive(Clone, PartialEq)]
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 struct Atr {
     tr: TrueRange,
     smooth: Wilder,
@@ -59,7 +59,7 @@ impl Kernel<3, 1> for Atr {
 }
 
 /// ATR as a percentage of the close (0 where the close is 0). As in TA-Lib, `window = 1` gives the plain true range.
-#[derive(Clone, PartialEq)]
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 struct Natr {
     atr: Atr,
     unit: bool,
@@ -88,7 +88,7 @@ fn population_std(m2: f64, n: usize) -> f64 {
 }
 
 /// Bollinger bands: SMA middle band, bands `nbdevup` and `nbdevdn` population standard deviations away.
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct Bbands {
     moments: RollingMoments,
     n: usize,
@@ -106,7 +106,7 @@ impl Kernel<1, 3> for Bbands {
 }
 
 /// Population standard deviation times `nbdev`.
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct StdDev {
     moments: RollingMoments,
     n: usize,

@@ -39,7 +39,7 @@ pub fn dispatch<R: Runner>(name: &str, p: &Params, r: &mut R) -> Result<Option<R
 }
 
 /// On-balance volume, starting (as TA-Lib) at the first bar's volume.
-#[derive(Default)]
+#[derive(Default, Clone, serde::Serialize, serde::Deserialize)]
 struct Obv {
     prev_close: Option<f64>,
     total: f64,
@@ -69,7 +69,7 @@ fn money_flow_volume(high: f64, low: f64, close: f64, volume: f64) -> f64 {
 }
 
 /// Chaikin's accumulation/distribution line (TA-Lib AD): the running total of money-flow volume, from the first bar.
-#[derive(Default)]
+#[derive(Default, Clone, serde::Serialize, serde::Deserialize)]
 struct Ad(CompensatedSum);
 impl Ad {
     #[inline(always)]
@@ -85,6 +85,7 @@ impl Kernel<4, 1> for Ad {
 }
 
 /// An EMA seeded with the first value (TA-Lib's ADOSC seeds both of its EMAs so, not with an SMA).
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct SeededAtFirst {
     alpha: f64,
     value: Option<f64>,
@@ -107,6 +108,7 @@ impl SeededAtFirst {
 
 /// Chaikin's A/D oscillator (TA-Lib ADOSC): EMA(fast) - EMA(slow) of the AD line, both EMAs seeded with the first AD
 /// value; the first `max(fast, slow) - 1` bars are warm-up.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct AdOsc {
     ad: Ad,
     fast: SeededAtFirst,
@@ -125,6 +127,7 @@ impl Kernel<4, 1> for AdOsc {
 }
 
 /// Chaikin money flow: sum of money-flow volume over the window divided by the window's volume (0 when that is 0).
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct Cmf {
     flow: RollingSum,
     volume: RollingSum,
@@ -143,6 +146,7 @@ impl Kernel<4, 1> for Cmf {
 }
 
 /// Elder's force index: TA-Lib-seeded EMA of `(close - previous close) * volume`; first value after `n` changes.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct ForceIndex {
     prev_close: Option<f64>,
     ema: Ema,
@@ -157,6 +161,7 @@ impl Kernel<2, 1> for ForceIndex {
 
 /// Ease of movement: SMA over `n` bars of `(mid - previous mid) / ((volume / scale) / (high - low))`, with
 /// `mid = (high + low) / 2`; a bar with zero volume or zero range contributes 0.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct Emv {
     prev_mid: Option<f64>,
     scale: f64,
@@ -174,7 +179,7 @@ impl Kernel<3, 1> for Emv {
 }
 
 /// Volume-weighted running mean and variance of a value (West's weighted update: stable at any price level).
-#[derive(Default)]
+#[derive(Default, Clone, serde::Serialize, serde::Deserialize)]
 struct WeightedMoments {
     weight: f64,
     mean: f64,
@@ -195,6 +200,7 @@ impl WeightedMoments {
 
 /// Cumulative VWAP of the typical price `(high + low + close) / 3` with bands `vwap ± bands * sigma`, sigma the
 /// volume-weighted population standard deviation of the typical price. No value until some volume was traded.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct Vwap {
     acc: WeightedMoments,
     bands: f64,
@@ -220,6 +226,7 @@ impl Kernel<4, 3> for Vwap {
 
 /// VWAP restarted at every session: a bar whose `session` key differs from the previous valid bar's starts a new
 /// accumulation. A key rather than a "new session" flag, so that a missing first bar cannot merge two sessions.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct VwapAnchored {
     vwap: Vwap,
     session: Option<f64>,

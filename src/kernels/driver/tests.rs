@@ -11,7 +11,7 @@ fn redone() -> usize {
 }
 
 /// Running count of valid bars seen: shows exactly which rows reach the kernel.
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct Count(f64);
 impl Kernel<2, 1> for Count {
     fn step(&mut self, _x: [f64; 2]) -> [f64; 1] {
@@ -77,7 +77,7 @@ fn warm_up_start_counts_valid_bars_backwards_across_segments() {
 }
 
 /// A test recursion `v ← k·v + (1 − k)·x` that declares it converges: splitting must reproduce the unsplit bits.
-#[derive(Clone, PartialEq)]
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 struct Smooth {
     k: f64,
     v: f64,
@@ -132,7 +132,7 @@ fn a_converging_recursion_split_into_parts_equals_the_unsplit_run_bit_for_bit() 
 #[test]
 fn a_part_whose_warm_up_did_not_converge_is_recomputed() {
     // A slowly forgetting recursion that claims a far too short warm-up: the seam check must catch every part.
-    #[derive(Clone, PartialEq)]
+    #[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
     struct Liar(Smooth);
     impl Kernel<1, 1> for Liar {
         fn step(&mut self, x: [f64; 1]) -> [f64; 1] {
@@ -293,7 +293,7 @@ fn parts_on_the_caller_only_give_the_bits_of_parts_on_the_pool() {
 fn a_kernel_panic_in_any_part_unwinds_to_the_caller() {
     // A kernel that fails on one bar (in the last part): whichever thread computes that part, the caller gets the
     // panic as an unwind it can catch, as the plugin layer does.
-    #[derive(Clone)]
+    #[derive(Clone, serde::Serialize, serde::Deserialize)]
     struct FailsAt(f64);
     impl Kernel<1, 1> for FailsAt {
         fn step(&mut self, [x]: [f64; 1]) -> [f64; 1] {
