@@ -8,6 +8,8 @@
 
 # Importing these modules registers the ``kf`` namespaces and their methods (chart adds ``df.kf.render``,
 # transforms the frame-producing methods); the names are only needed for that side effect.
+from typing import Any
+
 from . import _internal, chart, namespaces, transforms  # noqa: F401
 from .calibrate import calibrate_gpu
 from .catalogue import BY_NAME, CATALOGUE
@@ -20,6 +22,17 @@ from .stats import get_performance_stats, record_fallback, reset_performance_sta
 
 # The one version source is Cargo.toml: the extension is compiled with it, and maturin writes it into the wheel.
 __version__: str = _internal.__version__
+
+
+def __getattr__(name: str) -> Any:
+    # ``kf.ray`` is imported on first use: it is the optional Ray integration, and importing the package must not
+    # cost (or require) Ray.
+    if name == "ray":
+        import importlib
+
+        return importlib.import_module(f"{__name__}.ray")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "BY_NAME",
