@@ -41,7 +41,8 @@ def bars() -> pl.DataFrame:
 
 @pytest.fixture(scope="module")
 def ray_data() -> Iterator[Any]:
-    ray = pytest.importorskip("ray", reason="ray is not installed (pip install 'polars-kimsfinance[ray]')")
+    pytest.importorskip("ray", reason="ray is not installed (pip install 'polars-kimsfinance[ray]')")
+    import ray
     import ray.data
 
     # The workers import this checkout's package, as the driver does.

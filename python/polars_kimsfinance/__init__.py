@@ -8,8 +8,6 @@
 
 # Importing these modules registers the ``kf`` namespaces and their methods (chart adds ``df.kf.render``,
 # transforms the frame-producing methods); the names are only needed for that side effect.
-from typing import Any
-
 from . import _internal, chart, namespaces, transforms  # noqa: F401
 from .calibrate import calibrate_gpu
 from .catalogue import BY_NAME, CATALOGUE
@@ -24,7 +22,7 @@ from .stats import get_performance_stats, record_fallback, reset_performance_sta
 __version__: str = _internal.__version__
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     # ``kf.ray`` is imported on first use: it is the optional Ray integration, and importing the package must not
     # cost (or require) Ray.
     if name == "ray":

@@ -16,6 +16,7 @@ from __future__ import annotations
 import inspect
 import os
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -124,9 +125,7 @@ def with_indicators(
     if not expr_list or not all(isinstance(e, pl.Expr) for e in expr_list):
         raise TypeError(f"{func}: exprs must be a polars Expr or a non-empty list of them, got {exprs!r}")
     grouped = ds.groupby(keys if len(keys) > 1 else keys[0], num_partitions=num_partitions)
-    return grouped.map_groups(
-        _indicator_group, batch_format="pyarrow", fn_kwargs={"exprs": expr_list, "order_by": order_by}
-    )
+    return grouped.map_groups(partial(_indicator_group, exprs=expr_list, order_by=order_by), batch_format="pyarrow")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -277,16 +276,16 @@ def render_by(
     paths = _file_names(func, by, ds.unique(by), folder, suffix, overwrite)
     _make_out_dir(func, folder)
     written = ds.groupby(by, num_partitions=num_partitions).map_groups(
-        _render_group,
+        partial(
+            _render_group,
+            by=by,
+            out_dir=str(folder),
+            suffix=suffix,
+            order_by=order_by,
+            overwrite=overwrite,
+            options=options,
+        ),
         batch_format="pyarrow",
-        fn_kwargs={
-            "by": by,
-            "out_dir": str(folder),
-            "suffix": suffix,
-            "order_by": order_by,
-            "overwrite": overwrite,
-            "options": options,
-        },
     )
     done = {row[by]: Path(row["path"]) for row in written.select_columns([by, "path"]).take_all()}
     return {key: done[key] for key in sorted(paths) if key in done}
