@@ -23,6 +23,7 @@
 //! out-of-memory error, device lost, timeout, even a panic inside wgpu) is a [`GpuError`], so callers can fall
 //! back to the CPU backend.
 
+use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::fmt;
 use std::ops::Range;
@@ -767,13 +768,13 @@ struct Page {
 impl Page {
     /// Tessellates the scenes at `indexes` into one page; a scene that cannot be tessellated is returned with its
     /// error instead.
-    fn tessellate(scenes: &[Scene], indexes: &[usize]) -> (Page, Vec<(usize, GpuError)>) {
-        let antialias = indexes.first().is_some_and(|&i| scenes[i].antialias);
+    fn tessellate<S: Borrow<Scene>>(scenes: &[S], indexes: &[usize]) -> (Page, Vec<(usize, GpuError)>) {
+        let antialias = indexes.first().is_some_and(|&i| scenes[i].borrow().antialias);
         let mut page =
             Page { charts: Vec::new(), antialias, width: 0, height: 0, bytes: Vec::new(), atlas: Atlas::default() };
         let mut failed = Vec::new();
         for &index in indexes {
-            let scene = &scenes[index];
+            let scene = scenes[index].borrow();
             // The atlas travels from chart to chart, so glyphs the charts share are packed once.
             let mut tess = Tessellator { atlas: std::mem::take(&mut page.atlas), ..Tessellator::default() };
             let drawn = tess.draw_scene(scene);
@@ -801,14 +802,14 @@ impl Page {
 
 /// Splits the scenes, in order, into pages: same antialiasing (one sample count per pass), at most
 /// `max_dim` rows and [`PAGE_PIXELS`] pixels each.
-fn page_groups(scenes: &[Scene], max_dim: u32) -> Vec<Vec<usize>> {
+fn page_groups<S: Borrow<Scene>>(scenes: &[S], max_dim: u32) -> Vec<Vec<usize>> {
     let mut groups = Vec::new();
     let mut current: Vec<usize> = Vec::new();
     let (mut width, mut height) = (0u64, 0u64);
-    for (i, scene) in scenes.iter().enumerate() {
+    for (i, scene) in scenes.iter().map(Borrow::borrow).enumerate() {
         if let Some(&first) = current.first() {
             let (w, h) = (width.max(scene.width as u64), height + scene.height as u64);
-            if scenes[first].antialias != scene.antialias || h > max_dim as u64 || w * h > PAGE_PIXELS {
+            if scenes[first].borrow().antialias != scene.antialias || h > max_dim as u64 || w * h > PAGE_PIXELS {
                 groups.push(std::mem::take(&mut current));
                 (width, height) = (0, 0);
             }
@@ -1147,7 +1148,7 @@ pub type PageResult = Vec<(usize, Result<Vec<u8>, GpuError>)>;
 /// 8 Mi pixels and the device's height limit, one antialiasing setting each), and each page is one render pass,
 /// one submission and one readback. Returns each scene's straight-alpha RGBA (as [`render_gpu`] does) or its
 /// error, in input order.
-pub fn render_gpu_batch(scenes: &[Scene]) -> Vec<Result<Vec<u8>, GpuError>> {
+pub fn render_gpu_batch<S: Borrow<Scene>>(scenes: &[S]) -> Vec<Result<Vec<u8>, GpuError>> {
     let mut out: Vec<Option<Result<Vec<u8>, GpuError>>> = (0..scenes.len()).map(|_| None).collect();
     render_gpu_batch_with(scenes, |page| {
         for (index, result) in page {
@@ -1161,7 +1162,7 @@ pub fn render_gpu_batch(scenes: &[Scene]) -> Vec<Result<Vec<u8>, GpuError>> {
 /// already submitted when `sink` runs, so the device draws it while the caller encodes this one. Every scene's
 /// index is delivered exactly once; when a page fails (a device error, a lost device, a panic inside wgpu),
 /// each of its charts gets that error, and the next page starts on a new device if needed.
-pub fn render_gpu_batch_with(scenes: &[Scene], mut sink: impl FnMut(PageResult)) {
+pub fn render_gpu_batch_with<S: Borrow<Scene>>(scenes: &[S], mut sink: impl FnMut(PageResult)) {
     let fail_all = |indexes: &[usize], e: &GpuError| indexes.iter().map(|&i| (i, Err(e.clone()))).collect();
     let gpu = match guarded(context) {
         Ok(gpu) => gpu,

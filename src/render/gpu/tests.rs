@@ -358,7 +358,7 @@ fn pages_split_by_antialiasing_height_and_pixels() {
     assert_eq!(page_groups(&hd, 16384), vec![vec![0, 1, 2, 3], vec![4, 5, 6, 7], vec![8]]);
     let huge = vec![scene(200, 100, true), scene(4096, 4096, true), scene(200, 100, true)];
     assert_eq!(page_groups(&huge, 16384), vec![vec![0], vec![1], vec![2]]);
-    assert!(page_groups(&[], 16384).is_empty());
+    assert!(page_groups::<Scene>(&[], 16384).is_empty());
 }
 
 #[test]
@@ -407,4 +407,46 @@ fn a_batch_of_many_pages_delivers_every_chart_once_in_place() {
     });
     assert!(seen.iter().all(|&n| n == 1), "{seen:?}");
     assert!(pages >= 4, "{pages} pages");
+}
+
+#[test]
+fn encoded_batch_matches_the_cpu_backend() {
+    if adapter_or_skip("encoded_batch_matches_the_cpu_backend").is_none() {
+        return;
+    }
+    let scenes: Vec<Scene> = (0..6).map(|i| batch_scene(i, 320, 200, Theme::Modern, true)).collect();
+    let formats = [Format::default(), Format::Rgba, Format::Svg, Format::WebP, Format::default(), Format::Rgba];
+    let batch = crate::render::render_scenes_gpu(&scenes, &formats);
+    for (i, (scene, result)) in scenes.iter().zip(batch).enumerate() {
+        let got = result.unwrap_or_else(|e| panic!("chart {i}: {e}"));
+        assert_eq!((got.format, got.width, got.height), (formats[i], 320, 200), "chart {i}");
+        if formats[i] == Format::Svg {
+            let svg = crate::render::render_scene(scene, Format::Svg, Engine::Cpu).unwrap();
+            assert_eq!(got.bytes, svg.bytes, "chart {i}: SVG is written from the scene");
+        } else {
+            // Decoded, the pixels are within the GPU tests' tolerance of the CPU backend (the encoders are lossless).
+            let rgba = match formats[i] {
+                Format::Rgba => got.bytes.clone(),
+                Format::WebP => {
+                    let mut decoder = image_webp::WebPDecoder::new(std::io::Cursor::new(&got.bytes)).unwrap();
+                    let mut buf = vec![0; decoder.output_buffer_size().unwrap()];
+                    decoder.read_image(&mut buf).unwrap();
+                    assert!(decoder.has_alpha(), "chart {i}: RGBA WebP");
+                    buf
+                }
+                _ => {
+                    let mut reader = png::Decoder::new(std::io::Cursor::new(&got.bytes)).read_info().unwrap();
+                    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+                    let info = reader.next_frame(&mut buf).unwrap();
+                    match info.color_type {
+                        png::ColorType::Rgba => buf,
+                        // An opaque chart may be written without its alpha channel.
+                        png::ColorType::Rgb => buf.chunks_exact(3).flat_map(|p| [p[0], p[1], p[2], 255]).collect(),
+                        other => panic!("chart {i}: PNG colour type {other:?}"),
+                    }
+                }
+            };
+            check_pixels(&format!("encoded-{i}"), scene, rgba, 2.0, 0.01);
+        }
+    }
 }
