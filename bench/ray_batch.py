@@ -118,7 +118,9 @@ def main() -> int:
         charts, rows_s = args.symbols / render_s, df.height / ind_s
         print(f"| {name} | {charts:,.0f} | {base_render / render_s:.2f}x | {rows_s:,.0f} | {base_ind / ind_s:.2f}x |")
     if len(rows) >= 3:
-        print(f"\n2 workers / 1 worker: render {rows[1][1] / rows[2][1]:.2f}x, indicators {rows[1][2] / rows[2][2]:.2f}x")
+        print(
+            f"\n2 workers / 1 worker: render {rows[1][1] / rows[2][1]:.2f}x, indicators {rows[1][2] / rows[2][2]:.2f}x"
+        )
     return 0
 
 

@@ -58,6 +58,34 @@ def _render(
     speed: str = "fast",
     engine: str | None = None,
 ) -> tuple[bytes, int, int, str, dict[str, Any]]: ...
+
+class _Chart:
+    """One chart's arguments for _render_batch_gpu: exactly _render's."""
+
+    def __init__(
+        self,
+        kind: str,
+        bars: tuple[pl.Series | None, pl.Series, pl.Series, pl.Series, pl.Series, pl.Series | None] | None = None,
+        *,
+        renko: tuple[pl.Series, float] | None = None,
+        pnf: tuple[pl.Series, pl.Series, float, int] | None = None,
+        overlays: list[_Line] = ...,
+        panels: list[tuple[str, list[_Line], pl.Series | None]] = ...,
+        width: int = 1920,
+        height: int = 1080,
+        theme: str = "modern",
+        colors: dict[str, str] | None = None,
+        volume: bool = True,
+        antialias: bool = True,
+        title: str | None = None,
+        format: str = "png",
+        speed: str = "fast",
+        engine: str | None = None,
+    ) -> None: ...
+
+def _render_batch_gpu(
+    charts: list[_Chart],
+) -> list[tuple[bytes, int, int, str, dict[str, Any]] | Exception]: ...
 def _decode_image(data: bytes) -> tuple[int, int, bytes]: ...
 def _encode_png(rgba: bytes, width: int, height: int, speed: str = "fast") -> bytes: ...
 

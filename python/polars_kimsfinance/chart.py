@@ -401,55 +401,72 @@ def render(
     (360, 640, 4)
     """
     t0 = _time.perf_counter()
+    # Every argument but the frame and the kind, by name, exactly as given (the signature above is their one list).
+    options = {name: value for name, value in locals().items() if name not in ("df", "kind", "t0")}
+    args, kwargs = _chart_arguments(df, kind, **options)
+    t1 = _time.perf_counter()
+    data, w, h_, fmt, timings = _internal._render(*args, **kwargs)
+    timings = {"prepare_ms": (t1 - t0) * 1000.0, "call_ms": (_time.perf_counter() - t1) * 1000.0, **timings}
+    return ChartImage(data, width=w, height=h_, format=fmt, timings=timings)
+
+
+def _chart_arguments(df: pl.DataFrame, kind: str = "candle", **options: Any) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """Everything ``render`` does before drawing: the checked options, the column roles, the overlay and panel
+    indicators; returns the positional and keyword arguments of ``_internal._render`` for this chart (also those
+    of ``_internal._Chart``, which ``_internal._render_batch_gpu`` takes many of). Raises what ``render`` raises."""
+    unknown = set(options) - set(_RENDER_DEFAULTS)
+    if unknown:
+        raise TypeError(f"{_FUNC}: unknown option(s) {', '.join(sorted(map(repr, unknown)))}")
+    o = {**_RENDER_DEFAULTS, **options}
     if not isinstance(df, pl.DataFrame):
         raise TypeError(f"{_FUNC}: expected a polars DataFrame, got {type(df).__name__}")
     opts = _check_options(
         kind=kind,
-        fill=fill,
-        width=width,
-        height=height,
-        theme=theme,
-        format=format,
-        speed=speed,
-        antialias=antialias,
-        colors=colors,
-        title=title,
-        volume=volume,
-        box_size=box_size,
-        reversal=reversal,
-        overlays=overlays,
-        panels=panels,
+        fill=o["fill"],
+        width=o["width"],
+        height=o["height"],
+        theme=o["theme"],
+        format=o["format"],
+        speed=o["speed"],
+        antialias=o["antialias"],
+        colors=o["colors"],
+        title=o["title"],
+        volume=o["volume"],
+        box_size=o["box_size"],
+        reversal=o["reversal"],
+        overlays=o["overlays"],
+        panels=o["panels"],
     )
     if df.height == 0:
         raise ValueError(f"{_FUNC}: the frame is empty (0 rows, columns {df.columns}); nothing to draw")
-    overrides = {"open": open, "high": high, "low": low, "close": close}
-    roles, draw_volume = _column_roles(df, opts, overrides, volume)
-    prices = _price_input(df, opts, roles, _time_series(df, time), draw_volume, overrides)
+    overrides = {"open": o["open"], "high": o["high"], "low": o["low"], "close": o["close"]}
+    roles, draw_volume = _column_roles(df, opts, overrides, o["volume"])
+    prices = _price_input(df, opts, roles, _time_series(df, o["time"]), draw_volume, overrides)
     overlay_lines = [line for spec in opts.overlays for line in _spec_lines("overlay", spec, df, roles)[1]]
     panel_args = [_panel(spec, df, roles) for spec in opts.panels]
+    kwargs = {
+        "renko": prices.renko,
+        "pnf": prices.pnf,
+        "overlays": overlay_lines,
+        "panels": panel_args,
+        "width": opts.width,
+        "height": opts.height,
+        "theme": opts.theme,
+        "colors": opts.colors,
+        "volume": draw_volume,
+        "antialias": opts.antialias,
+        "title": o["title"],
+        "format": opts.format,
+        "speed": opts.speed,
+        "engine": check_engine(_FUNC, o["engine"]),
+    }
+    return (opts.kind, prices.bars), kwargs
 
-    t1 = _time.perf_counter()
-    prepare_ms = (t1 - t0) * 1000.0
-    data, w, h_, fmt, timings = _internal._render(
-        opts.kind,
-        prices.bars,
-        renko=prices.renko,
-        pnf=prices.pnf,
-        overlays=overlay_lines,
-        panels=panel_args,
-        width=opts.width,
-        height=opts.height,
-        theme=opts.theme,
-        colors=opts.colors,
-        volume=draw_volume,
-        antialias=opts.antialias,
-        title=title,
-        format=opts.format,
-        speed=opts.speed,
-        engine=check_engine(_FUNC, engine),
-    )
-    timings = {"prepare_ms": prepare_ms, "call_ms": (_time.perf_counter() - t1) * 1000.0, **timings}
-    return ChartImage(data, width=w, height=h_, format=fmt, timings=timings)
+
+# render's keyword options and their defaults, read from its signature.
+_RENDER_DEFAULTS: dict[str, Any] = {
+    name: p.default for name, p in inspect.signature(render).parameters.items() if p.kind == p.KEYWORD_ONLY
+}
 
 
 class _Options(NamedTuple):

@@ -193,10 +193,6 @@ struct Held {
     panels: Vec<(String, Vec<HeldLine>, Option<Series>)>,
 }
 
-fn lines_of(lines: Vec<LineArg>) -> Vec<HeldLine> {
-    lines.into_iter().map(|(label, s, color)| (label, s.0, color)).collect()
-}
-
 fn borrow_lines<'a>(what: &str, held: &'a [HeldLine]) -> PyResult<Vec<BorrowedLine<'a>>> {
     held.iter()
         .map(|(label, s, color)| Ok((label.clone(), floats(&format!("{what} '{label}'"), s)?, color.clone())))
@@ -230,18 +226,11 @@ fn format_name(f: Format) -> &'static str {
     }
 }
 
-/// Draws a chart. `bars` for the time-bar kinds; `renko=(close, box_size)` / `pnf=(high, low, box_size, reversal)`
-/// for those kinds, whose bricks / columns are computed here. Returns
-/// `(bytes, width, height, format, timings)`.
-#[pyfunction]
-#[pyo3(signature = (
-    kind, bars=None, *, renko=None, pnf=None, overlays=Vec::new(), panels=Vec::new(), width=1920, height=1080,
-    theme="modern", colors=None, volume=true, antialias=true, title=None, format="png", speed="fast", engine=None
-))]
-#[allow(clippy::too_many_arguments)]
-fn _render<'py>(
-    py: Python<'py>,
-    kind: &str,
+/// One chart's arguments, exactly as `_render` takes them. `_Chart(...)` builds one from Python so that
+/// `_render_batch_gpu` can take many.
+#[pyclass(name = "_Chart", module = "polars_kimsfinance._internal", frozen)]
+pub struct ChartArgs {
+    kind: String,
     bars: Option<BarsArg>,
     renko: Option<RenkoArg>,
     pnf: Option<PnfArg>,
@@ -249,30 +238,114 @@ fn _render<'py>(
     panels: Vec<PanelArg>,
     width: i64,
     height: i64,
-    theme: &str,
+    theme: String,
     colors: Option<HashMap<String, String>>,
     volume: bool,
     antialias: bool,
     title: Option<String>,
-    format: &str,
-    speed: &str,
-    engine: Option<&str>,
-) -> PyResult<RenderResult<'py>> {
+    format: String,
+    speed: String,
+    engine: Option<String>,
+}
+
+#[pymethods]
+impl ChartArgs {
+    #[new]
+    #[pyo3(signature = (
+        kind, bars=None, *, renko=None, pnf=None, overlays=Vec::new(), panels=Vec::new(), width=1920, height=1080,
+        theme="modern".to_string(), colors=None, volume=true, antialias=true, title=None, format="png".to_string(),
+        speed="fast".to_string(), engine=None
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        kind: String,
+        bars: Option<BarsArg>,
+        renko: Option<RenkoArg>,
+        pnf: Option<PnfArg>,
+        overlays: Vec<LineArg>,
+        panels: Vec<PanelArg>,
+        width: i64,
+        height: i64,
+        theme: String,
+        colors: Option<HashMap<String, String>>,
+        volume: bool,
+        antialias: bool,
+        title: Option<String>,
+        format: String,
+        speed: String,
+        engine: Option<String>,
+    ) -> Self {
+        ChartArgs {
+            kind,
+            bars,
+            renko,
+            pnf,
+            overlays,
+            panels,
+            width,
+            height,
+            theme,
+            colors,
+            volume,
+            antialias,
+            title,
+            format,
+            speed,
+            engine,
+        }
+    }
+}
+
+/// What [`with_chart`] learnt besides the chart itself.
+struct Prepared {
+    /// The price columns' names, for a high < low error.
+    names: Option<Names>,
+    /// Bars, bricks or columns drawn (before aggregation).
+    candles: usize,
+    /// The `engine=` argument.
+    requested: Option<adapter::EngineChoice>,
+    /// Microseconds spent checking arguments and borrowing columns.
+    bind_us: u64,
+}
+
+fn lines_of(lines: &[LineArg]) -> Vec<HeldLine> {
+    lines.iter().map(|(label, s, color)| (label.clone(), s.0.clone(), color.clone())).collect()
+}
+
+/// Checks one chart's arguments, borrows (or compacts) its columns with the GIL held, computes renko bricks or
+/// point-and-figure columns, and hands the renderer's input and options to `f`. The options' engine is the CPU;
+/// `f` picks the engine.
+fn with_chart<R>(
+    py: Python<'_>,
+    args: &ChartArgs,
+    f: impl for<'a> FnOnce(Input<'a>, Options<'a>, Prepared) -> PyResult<R>,
+) -> PyResult<R> {
     let t0 = Instant::now();
-    let requested = super::adapter::engine_choice("render", engine)?;
-    let kind = ChartKind::parse(kind).map_err(value_error)?;
-    let width = size("width", width)?;
-    let height = size("height", height)?;
-    let theme = Theme::parse(theme).map_err(value_error)?;
-    let format = Format::parse(format, PngSpeed::parse(speed).map_err(value_error)?).map_err(value_error)?;
-    let colors = parse_colors(colors)?;
+    let requested = super::adapter::engine_choice("render", args.engine.as_deref())?;
+    let kind = ChartKind::parse(&args.kind).map_err(value_error)?;
+    let width = size("width", args.width)?;
+    let height = size("height", args.height)?;
+    let theme = Theme::parse(&args.theme).map_err(value_error)?;
+    let format =
+        Format::parse(&args.format, PngSpeed::parse(&args.speed).map_err(value_error)?).map_err(value_error)?;
+    let colors = parse_colors(args.colors.clone())?;
 
+    // Series are reference-counted: holding them here clones pointers, not data.
     let held = Held {
-        bars: bars.map(|(t, o, h, l, c, v)| (t.map(|s| s.0), [o.0, h.0, l.0, c.0], v.map(|s| s.0))),
-        overlays: lines_of(overlays),
-        panels: panels.into_iter().map(|(title, lines, hist)| (title, lines_of(lines), hist.map(|s| s.0))).collect(),
+        bars: args.bars.as_ref().map(|(t, o, h, l, c, v)| {
+            (
+                t.as_ref().map(|s| s.0.clone()),
+                [o.0.clone(), h.0.clone(), l.0.clone(), c.0.clone()],
+                v.as_ref().map(|s| s.0.clone()),
+            )
+        }),
+        overlays: lines_of(&args.overlays),
+        panels: args
+            .panels
+            .iter()
+            .map(|(title, lines, hist)| (title.clone(), lines_of(lines), hist.as_ref().map(|s| s.0.clone())))
+            .collect(),
     };
-
     // Borrow (or compact) every column while holding the GIL; the drawing below only reads these slices.
     let mut names = None;
     let bar_data = match &held.bars {
@@ -286,7 +359,7 @@ fn _render<'py>(
     };
     // Bricks and columns come from the same kernels as the frame transforms; computed with the GIL released and
     // panics caught, like the drawing.
-    let (bricks, columns, box_size) = match (kind, &renko, &pnf) {
+    let (bricks, columns, box_size) = match (kind, &args.renko, &args.pnf) {
         (ChartKind::Renko, Some((close, box_size)), _) => {
             let close = floats("close", &close.0)?;
             (compute("renko", py, || bars::renko(&close, *box_size))?, Vec::new(), *box_size)
@@ -310,7 +383,7 @@ fn _render<'py>(
             "render: the closes never move a full box, so there are no renko bricks; pass a smaller box_size",
         ));
     }
-    if let (ChartKind::Pnf, true, Some((_, _, _, reversal))) = (kind, columns.is_empty(), &pnf) {
+    if let (ChartKind::Pnf, true, Some((_, _, _, reversal))) = (kind, columns.is_empty(), &args.pnf) {
         return Err(value_error(format_args!(
             "render: the prices never span {reversal} boxes of {box_size:?}, so there are no point-and-figure \
              columns; pass a smaller box_size or reversal"
@@ -340,9 +413,9 @@ fn _render<'py>(
         height,
         theme,
         colors,
-        volume,
-        antialias,
-        title,
+        volume: args.volume,
+        antialias: args.antialias,
+        title: args.title.clone(),
         overlays: to_lines(&overlay_data),
         panels: panel_data
             .iter()
@@ -361,35 +434,173 @@ fn _render<'py>(
         Input::Renko(b) => b.len(),
         Input::Pnf { columns, .. } => columns.len(),
     };
-    let mut stats = adapter::Tracked::start(adapter::Op::Render, candles as u64);
-    let selection = adapter::select_engine(requested, candles as u64, adapter::gpu_presence).map_err(value_error)?;
-    let mut options = options;
-    options.engine = selection.engine;
     let bind_us = t0.elapsed().as_micros() as u64;
-    let draw = |options: &Options| py.detach(|| catch_unwind(AssertUnwindSafe(|| render::render(input, options))));
-    let mut result = draw(&options);
-    if selection.fallback {
-        // `gpu` was asked for and there is none: this chart is drawn on the CPU instead.
-        adapter::record_fallback();
-    } else if options.engine == Engine::Gpu && !matches!(result, Ok(Ok(_))) {
-        // A GPU failure (device lost, a driver panic) is counted and the chart drawn on the CPU.
-        adapter::record_fallback();
-        options.engine = Engine::Cpu;
-        result = draw(&options);
-    }
-    stats.set_engine(options.engine);
-    let out = match result {
-        Ok(Ok(out)) => out,
-        Ok(Err(e)) => return Err(render_error(e, names.as_ref())),
+    f(input, options, Prepared { names, candles, requested, bind_us })
+}
+
+/// The renderer's outcome (or its panic) as the Python exception `_render` raises.
+fn chart_result<T>(result: std::thread::Result<Result<T, RenderError>>, names: Option<&Names>) -> PyResult<T> {
+    match result {
+        Ok(Ok(out)) => Ok(out),
+        Ok(Err(e)) => Err(render_error(e, names)),
         Err(panic) => {
             let msg = panic_message(&*panic);
-            return Err(PyRuntimeError::new_err(format!("render: internal error in the renderer: {msg}")));
+            Err(PyRuntimeError::new_err(format!("render: internal error in the renderer: {msg}")))
         }
-    };
-    stats.set_bytes(out.bytes.len() as u64);
-    let timings = timings_dict(py, &out, bind_us)?;
-    timings.set_item("engine", options.engine.name())?;
+    }
+}
+
+fn chart_tuple<'py>(
+    py: Python<'py>,
+    out: &render::Rendered,
+    bind_us: u64,
+    engine: Engine,
+) -> PyResult<RenderResult<'py>> {
+    let timings = timings_dict(py, out, bind_us)?;
+    timings.set_item("engine", engine.name())?;
     Ok((PyBytes::new(py, &out.bytes), out.width, out.height, format_name(out.format), timings))
+}
+
+/// Draws a chart. `bars` for the time-bar kinds; `renko=(close, box_size)` / `pnf=(high, low, box_size, reversal)`
+/// for those kinds, whose bricks / columns are computed here. Returns
+/// `(bytes, width, height, format, timings)`.
+#[pyfunction]
+#[pyo3(signature = (
+    kind, bars=None, *, renko=None, pnf=None, overlays=Vec::new(), panels=Vec::new(), width=1920, height=1080,
+    theme="modern".to_string(), colors=None, volume=true, antialias=true, title=None, format="png".to_string(),
+    speed="fast".to_string(), engine=None
+))]
+#[allow(clippy::too_many_arguments)]
+fn _render<'py>(
+    py: Python<'py>,
+    kind: String,
+    bars: Option<BarsArg>,
+    renko: Option<RenkoArg>,
+    pnf: Option<PnfArg>,
+    overlays: Vec<LineArg>,
+    panels: Vec<PanelArg>,
+    width: i64,
+    height: i64,
+    theme: String,
+    colors: Option<HashMap<String, String>>,
+    volume: bool,
+    antialias: bool,
+    title: Option<String>,
+    format: String,
+    speed: String,
+    engine: Option<String>,
+) -> PyResult<RenderResult<'py>> {
+    let args = ChartArgs::new(
+        kind, bars, renko, pnf, overlays, panels, width, height, theme, colors, volume, antialias, title, format,
+        speed, engine,
+    );
+    with_chart(py, &args, |input, mut options, prep| {
+        let mut stats = adapter::Tracked::start(adapter::Op::Render, prep.candles as u64);
+        let selection =
+            adapter::select_engine(prep.requested, prep.candles as u64, adapter::gpu_presence).map_err(value_error)?;
+        options.engine = selection.engine;
+        let draw = |options: &Options| py.detach(|| catch_unwind(AssertUnwindSafe(|| render::render(input, options))));
+        let mut result = draw(&options);
+        if selection.fallback {
+            // `gpu` was asked for and there is none: this chart is drawn on the CPU instead.
+            adapter::record_fallback();
+        } else if options.engine == Engine::Gpu && !matches!(result, Ok(Ok(_))) {
+            // A GPU failure (device lost, a driver panic) is counted and the chart drawn on the CPU.
+            adapter::record_fallback();
+            options.engine = Engine::Cpu;
+            result = draw(&options);
+        }
+        stats.set_engine(options.engine);
+        let out = chart_result(result, prep.names.as_ref())?;
+        stats.set_bytes(out.bytes.len() as u64);
+        chart_tuple(py, &out, prep.bind_us, options.engine)
+    })
+}
+
+/// Draws many charts on the GPU in few submissions (`render::render_scenes_gpu`: pages of stacked charts, one
+/// readback each, encoded on the helper threads while the device draws the next page). Each chart's arguments are
+/// a `_Chart`, built with exactly `_render`'s arguments (its `engine` is not read: this is the GPU path). Returns
+/// one entry per chart, in order: `_render`'s `(bytes, width, height, format, timings)`, or the exception `_render`
+/// would have raised for that chart (the others are still drawn). A chart the GPU cannot draw (no adapter, a
+/// device error) is drawn on the CPU, counted as a fallback, and says so in `timings["engine"]`.
+#[pyfunction]
+fn _render_batch_gpu<'py>(py: Python<'py>, charts: Vec<Bound<'py, ChartArgs>>) -> PyResult<Vec<Bound<'py, PyAny>>> {
+    /// A chart whose scene is built, waiting for the GPU.
+    struct Ready {
+        index: usize,
+        scene: render::Scene,
+        format: Format,
+        scene_us: u64,
+        prep: Prepared,
+    }
+    let mut outcomes: Vec<Option<PyResult<RenderResult<'py>>>> = (0..charts.len()).map(|_| None).collect();
+    let mut ready = Vec::with_capacity(charts.len());
+    for (index, chart) in charts.iter().enumerate() {
+        let built = with_chart(py, chart.get(), |input, options, prep| {
+            let t = Instant::now();
+            let scene = py.detach(|| catch_unwind(AssertUnwindSafe(|| render::build_scene(&input, &options))));
+            let scene = chart_result(scene, prep.names.as_ref())?;
+            Ok(Ready { index, scene, format: options.format, scene_us: t.elapsed().as_micros() as u64, prep })
+        });
+        match built {
+            Ok(r) => ready.push(r),
+            Err(e) => outcomes[index] = Some(Err(e)),
+        }
+    }
+
+    let mut stats: Vec<adapter::Tracked> =
+        ready.iter().map(|r| adapter::Tracked::start(adapter::Op::Render, r.prep.candles as u64)).collect();
+    let scenes: Vec<&render::Scene> = ready.iter().map(|r| &r.scene).collect();
+    let formats: Vec<Format> = ready.iter().map(|r| r.format).collect();
+    let drawn = py.detach(|| catch_unwind(AssertUnwindSafe(|| gpu_batch(&scenes, &formats))));
+    let mut drawn: Vec<Option<Result<render::Rendered, RenderError>>> = match drawn {
+        Ok(results) => results.into_iter().map(Some).collect(),
+        // A panic outside the GPU's own guards: every chart is drawn on the CPU below.
+        Err(_) => (0..ready.len()).map(|_| None).collect(),
+    };
+    for (k, chart) in ready.iter().enumerate() {
+        let mut engine = Engine::Gpu;
+        let result = match drawn[k].take() {
+            Some(Ok(out)) => Ok(Ok(out)),
+            // An error of the chart itself (encoding, say), which the CPU would give too.
+            Some(Err(e)) if !matches!(&e, RenderError::InvalidInput { param, .. } if param == "engine") => Ok(Err(e)),
+            _ => {
+                // The GPU could not draw it (no adapter, a device error): counted, and drawn on the CPU.
+                adapter::record_fallback();
+                engine = Engine::Cpu;
+                py.detach(|| {
+                    catch_unwind(AssertUnwindSafe(|| render::render_scene(&chart.scene, chart.format, Engine::Cpu)))
+                })
+            }
+        };
+        stats[k].set_engine(engine);
+        outcomes[chart.index] = Some(chart_result(result, chart.prep.names.as_ref()).and_then(|mut out| {
+            out.timings.scene_us = chart.scene_us;
+            stats[k].set_bytes(out.bytes.len() as u64);
+            chart_tuple(py, &out, chart.prep.bind_us, engine)
+        }));
+    }
+    drop(stats);
+    outcomes
+        .into_iter()
+        .map(|outcome| match outcome {
+            Some(Ok(tuple)) => Ok(tuple.into_pyobject(py)?.into_any()),
+            Some(Err(e)) => Ok(e.into_value(py).into_bound(py).into_any()),
+            None => Err(PyRuntimeError::new_err("render_batch_gpu: internal error: a chart was not drawn")),
+        })
+        .collect()
+}
+
+/// The GPU batch, or (without the `gpu` feature) the engine error for every chart, which sends it to the CPU.
+#[cfg(feature = "gpu")]
+fn gpu_batch(scenes: &[&render::Scene], formats: &[Format]) -> Vec<Result<render::Rendered, RenderError>> {
+    render::render_scenes_gpu(scenes, formats)
+}
+
+#[cfg(not(feature = "gpu"))]
+fn gpu_batch(scenes: &[&render::Scene], _formats: &[Format]) -> Vec<Result<render::Rendered, RenderError>> {
+    let error = || RenderError::InvalidInput { param: "engine".into(), message: "gpu engine not built".into() };
+    scenes.iter().map(|_| Err(error())).collect()
 }
 
 /// What kind of adapter the GPU backend finds (probed once per process by `adapter::gpu_presence`).
@@ -486,6 +697,8 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     adapter::register_gpu_probe(gpu_probe);
     m.add_function(wrap_pyfunction!(_gpu_info, m)?)?;
     m.add_function(wrap_pyfunction!(_render, m)?)?;
+    m.add_function(wrap_pyfunction!(_render_batch_gpu, m)?)?;
+    m.add_class::<ChartArgs>()?;
     m.add_function(wrap_pyfunction!(_decode_image, m)?)?;
     m.add_function(wrap_pyfunction!(_encode_png, m)?)?;
     // The option vocabularies, so Python documents and checks the names this renderer accepts.

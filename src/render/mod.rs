@@ -152,7 +152,10 @@ pub fn render_scene(scene: &Scene, format: Format, engine: Engine) -> Result<Ren
 /// the CPU. `draw_us` is the page's drawing and readback time shared equally by its charts; SVG charts are
 /// written from their scenes directly.
 #[cfg(feature = "gpu")]
-pub fn render_scenes_gpu(scenes: &[Scene], formats: &[Format]) -> Vec<Result<Rendered, RenderError>> {
+pub fn render_scenes_gpu<S: std::borrow::Borrow<Scene>>(
+    scenes: &[S],
+    formats: &[Format],
+) -> Vec<Result<Rendered, RenderError>> {
     use std::sync::Mutex;
     assert_eq!(scenes.len(), formats.len(), "render_scenes_gpu: one format per scene");
     let results: Vec<Mutex<Option<Result<Rendered, RenderError>>>> =
@@ -160,10 +163,11 @@ pub fn render_scenes_gpu(scenes: &[Scene], formats: &[Format]) -> Vec<Result<Ren
     let raster: Vec<usize> = (0..scenes.len()).filter(|&i| formats[i] != Format::Svg).collect();
     for (i, slot) in results.iter().enumerate() {
         if formats[i] == Format::Svg {
-            *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(render_scene(&scenes[i], Format::Svg, Engine::Cpu));
+            let scene = scenes[i].borrow();
+            *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(render_scene(scene, Format::Svg, Engine::Cpu));
         }
     }
-    let batch: Vec<&Scene> = raster.iter().map(|&i| &scenes[i]).collect();
+    let batch: Vec<&Scene> = raster.iter().map(|&i| scenes[i].borrow()).collect();
     let mut page_start = Instant::now();
     gpu::render_gpu_batch_with(&batch, |page| {
         let draw_us = micros(page_start) / page.len().max(1) as u64;
