@@ -1141,8 +1141,10 @@ fn render_inner(scene: &Scene) -> Result<Vec<u8>, GpuError> {
     finish_page(&gpu, page)?.pop().map(|(_, rgba)| rgba).ok_or_else(|| GpuError::Readback("no image".into()))
 }
 
-/// One page's results: `(index in the caller's list, straight RGBA or why not)`.
-pub type PageResult = Vec<(usize, Result<Vec<u8>, GpuError>)>;
+/// One chart of a page's results: `(index in the caller's list, straight RGBA or why not)`.
+pub type PageItem = (usize, Result<Vec<u8>, GpuError>);
+/// One page's results.
+pub type PageResult = Vec<PageItem>;
 
 /// Draws many scenes with few submissions: the scenes are stacked, in order, into pages (tall textures of at most
 /// 8 Mi pixels and the device's height limit, one antialiasing setting each), and each page is one render pass,

@@ -171,8 +171,7 @@ pub fn render_scenes_gpu<S: std::borrow::Borrow<Scene>>(
     let mut page_start = Instant::now();
     gpu::render_gpu_batch_with(&batch, |page| {
         let draw_us = micros(page_start) / page.len().max(1) as u64;
-        let page: Vec<Mutex<Option<(usize, Result<Vec<u8>, gpu::GpuError>)>>> =
-            page.into_iter().map(|item| Mutex::new(Some(item))).collect();
+        let page: Vec<Mutex<Option<gpu::PageItem>>> = page.into_iter().map(|item| Mutex::new(Some(item))).collect();
         crate::worker_pool::for_each_claimed(page.len(), crate::worker_pool::threads(), |k| {
             let Some((j, pixels)) = page[k].lock().unwrap_or_else(|e| e.into_inner()).take() else { return };
             let (i, scene) = (raster[j], batch[j]);
