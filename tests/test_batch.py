@@ -195,7 +195,7 @@ def test_file_names_are_made_safe(tmp_path):
         "_nul.txt.svg",
         "x_y.svg",
         "e_f.svg",
-        "_hidden.svg",
+        "hidden.svg",
     ]
     assert all(p.parent == tmp_path for p in paths.values())
 

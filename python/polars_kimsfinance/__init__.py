@@ -23,6 +23,17 @@ from .stream import Stream
 # The one version source is Cargo.toml: the extension is compiled with it, and maturin writes it into the wheel.
 __version__: str = _internal.__version__
 
+
+def __getattr__(name: str) -> object:
+    # ``kf.ray`` is imported on first use: it is the optional Ray integration, and importing the package must not
+    # cost (or require) Ray.
+    if name == "ray":
+        import importlib
+
+        return importlib.import_module(f"{__name__}.ray")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 __all__ = [
     "BY_NAME",
     "CATALOGUE",

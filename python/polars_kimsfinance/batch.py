@@ -16,7 +16,6 @@ import importlib
 import inspect
 import itertools
 import os
-import re
 import sys
 import time as _time
 from collections.abc import Hashable, Iterable, Iterator, Sequence
@@ -27,6 +26,7 @@ import polars as pl
 
 from . import _internal
 from .chart import CHART_KEY, ChartImage, _check_decorations, _check_options, _needed_columns, _prepare, render
+from .filenames import safe_file_stem
 from .namespaces import DataFrameNamespace, LazyFrameNamespace
 from .settings import check_engine
 
@@ -59,8 +59,6 @@ _PROGRESS_DELAY_S = 2.0
 _STEP = 128
 _ERRORS = ("raise", "collect")
 _EXTENSIONS = {"png": "png", "svg": "svg", "webp": "webp", "rgba": "rgba"}
-_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\:*?\"<>|]")
 
 
 class _Batch(NamedTuple):
@@ -159,21 +157,6 @@ def _signature(value: Any) -> Hashable:
 # Output files.
 
 
-def _safe_name(key: Any) -> str:
-    """A file name from a chart key: separators, control and reserved characters replaced, ``..`` and names
-    Windows reserves (``con``, ``nul``, ``com1``...) made harmless; a null key is ``null``."""
-    text = "null" if key is None else str(key)
-    text = _UNSAFE.sub("_", text).strip()
-    text = text.replace("..", "_")
-    if text.startswith("."):
-        text = "_" + text[1:]
-    if not text:
-        text = "_"
-    if text.split(".")[0].lower() in _RESERVED:
-        text = "_" + text
-    return text[:200]
-
-
 def _paths(batch: _Batch, keys: Sequence[Any], charts: list[dict[str, Any]]) -> list[Path] | None:
     """One file per chart in ``out_dir``, checked before any work: distinct names, and no existing file unless
     ``overwrite``."""
@@ -183,7 +166,7 @@ def _paths(batch: _Batch, keys: Sequence[Any], charts: list[dict[str, Any]]) -> 
     paths = []
     for key, chart in zip(keys, charts):
         fmt = str(chart["format"]).lower()
-        name = f"{_safe_name(key)}.{_EXTENSIONS.get(fmt, fmt)}"
+        name = f"{safe_file_stem(key)}.{_EXTENSIONS.get(fmt, fmt)}"
         if name.lower() in seen:
             raise ValueError(
                 f"{batch.func}: charts {seen[name.lower()]!r} and {key!r} would both be written to {name!r}"

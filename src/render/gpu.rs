@@ -23,6 +23,7 @@
 //! out-of-memory error, device lost, timeout, even a panic inside wgpu) is a [`GpuError`], so callers can fall
 //! back to the CPU backend.
 
+use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::fmt;
 use std::ops::Range;
@@ -140,24 +141,7 @@ fn is_software(info: &wgpu::AdapterInfo) -> bool {
 /// Draws `scene` on the GPU and returns straight-alpha RGBA (`width * height * 4` bytes), the same layout as
 /// [`crate::render::rasterize`].
 pub fn render_gpu(scene: &Scene) -> Result<Vec<u8>, GpuError> {
-    match catch_unwind(AssertUnwindSafe(|| render_inner(scene))) {
-        Ok(result) => {
-            if let Err(GpuError::DeviceLost(_)) = &result {
-                forget_context();
-            }
-            result
-        }
-        Err(payload) => {
-            // The device may be in any state after a panic: start afresh next time.
-            forget_context();
-            let msg = payload
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".to_string());
-            Err(GpuError::Panic(msg))
-        }
-    }
+    guarded(|| render_inner(scene))
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -478,7 +462,6 @@ struct Tessellator {
     width: u32,
     height: u32,
     background: Option<Rgba>,
-    antialias: bool,
     bytes: Vec<u8>,
     cmds: Vec<Cmd>,
     atlas: Atlas,
@@ -592,8 +575,11 @@ fn stroke_width(width: f32) -> f32 {
 }
 
 impl Backend for Tessellator {
-    fn begin(&mut self, width: u32, height: u32, background: Rgba, antialias: bool) -> Result<(), RenderError> {
-        *self = Tessellator { width, height, background: Some(background), antialias, ..Tessellator::default() };
+    fn begin(&mut self, width: u32, height: u32, background: Rgba, _antialias: bool) -> Result<(), RenderError> {
+        // The glyph atlas is kept: the charts of a batch page share one.
+        let atlas = std::mem::take(&mut self.atlas);
+        // Antialiasing is the page's (its sample count and glyph thresholding), not the tessellator's.
+        *self = Tessellator { width, height, background: Some(background), atlas, ..Tessellator::default() };
         self.reset_bbox();
         Ok(())
     }
@@ -747,27 +733,164 @@ fn check_limits(
     Ok(padded_row)
 }
 
-fn render_inner(scene: &Scene) -> Result<Vec<u8>, GpuError> {
-    let mut tess = Tessellator::default();
-    tess.draw_scene(scene).map_err(|e| GpuError::Scene(e.to_string()))?;
-    let (width, height) = (scene.width, scene.height);
+/// The most pixels one page may hold. It bounds what a batch keeps on the device: with 4x MSAA, 8 Mi pixels are
+/// 32 MiB of output, 128 MiB of samples and 32 MiB of stencil. A single larger chart gets a page of its own.
+const PAGE_PIXELS: u64 = 8 << 20;
+/// Pages submitted and not yet read back. Two, so the device draws one page while the CPU converts (and the
+/// caller encodes) the previous one.
+const PAGES_IN_FLIGHT: usize = 2;
 
-    let gpu = context()?;
+/// One chart of a page: where it sits and what it draws.
+struct Placed {
+    /// Its position in the caller's list.
+    index: usize,
+    /// Top row in the page.
+    y: u32,
+    width: u32,
+    height: u32,
+    background: Rgba,
+    /// Byte offset of its vertices in the page's vertex buffer.
+    vertex_offset: u64,
+    cmds: Vec<Cmd>,
+}
+
+/// Charts stacked top to bottom in one texture: one render pass, one glyph atlas, one copy and one readback.
+/// A single chart is a page of one.
+struct Page {
+    charts: Vec<Placed>,
+    antialias: bool,
+    width: u32,
+    height: u32,
+    bytes: Vec<u8>,
+    atlas: Atlas,
+}
+
+impl Page {
+    /// Tessellates the scenes at `indexes` into one page; a scene that cannot be tessellated is returned with its
+    /// error instead.
+    fn tessellate<S: Borrow<Scene>>(scenes: &[S], indexes: &[usize]) -> (Page, Vec<(usize, GpuError)>) {
+        let antialias = indexes.first().is_some_and(|&i| scenes[i].borrow().antialias);
+        let mut page =
+            Page { charts: Vec::new(), antialias, width: 0, height: 0, bytes: Vec::new(), atlas: Atlas::default() };
+        let mut failed = Vec::new();
+        for &index in indexes {
+            let scene = scenes[index].borrow();
+            // The atlas travels from chart to chart, so glyphs the charts share are packed once.
+            let mut tess = Tessellator { atlas: std::mem::take(&mut page.atlas), ..Tessellator::default() };
+            let drawn = tess.draw_scene(scene);
+            page.atlas = std::mem::take(&mut tess.atlas);
+            if let Err(e) = drawn {
+                failed.push((index, GpuError::Scene(e.to_string())));
+                continue;
+            }
+            page.charts.push(Placed {
+                index,
+                y: page.height,
+                width: scene.width,
+                height: scene.height,
+                background: tess.background.unwrap_or(scene.background),
+                vertex_offset: page.bytes.len() as u64,
+                cmds: tess.cmds,
+            });
+            page.bytes.extend_from_slice(&tess.bytes);
+            page.width = page.width.max(scene.width);
+            page.height += scene.height;
+        }
+        (page, failed)
+    }
+}
+
+/// Splits the scenes, in order, into pages: same antialiasing (one sample count per pass), at most
+/// `max_dim` rows and [`PAGE_PIXELS`] pixels each.
+fn page_groups<S: Borrow<Scene>>(scenes: &[S], max_dim: u32) -> Vec<Vec<usize>> {
+    let mut groups = Vec::new();
+    let mut current: Vec<usize> = Vec::new();
+    let (mut width, mut height) = (0u64, 0u64);
+    for (i, scene) in scenes.iter().map(Borrow::borrow).enumerate() {
+        if let Some(&first) = current.first() {
+            let (w, h) = (width.max(scene.width as u64), height + scene.height as u64);
+            if scenes[first].borrow().antialias != scene.antialias || h > max_dim as u64 || w * h > PAGE_PIXELS {
+                groups.push(std::mem::take(&mut current));
+                (width, height) = (0, 0);
+            }
+        }
+        current.push(i);
+        width = width.max(scene.width as u64);
+        height += scene.height as u64;
+    }
+    if !current.is_empty() {
+        groups.push(current);
+    }
+    groups
+}
+
+/// A submitted page: what to read back, and where each chart is in it.
+struct InFlight {
+    charts: Vec<(usize, u32, u32, u32)>,
+    readback: wgpu::Buffer,
+    padded_row: u32,
+    submission: wgpu::SubmissionIndex,
+    mapped: mpsc::Receiver<Result<(), wgpu::BufferAsyncError>>,
+}
+
+/// Runs one step against the device with panics caught; a panic or a lost device makes the next step create a
+/// new device.
+fn guarded<T>(step: impl FnOnce() -> Result<T, GpuError>) -> Result<T, GpuError> {
+    match catch_unwind(AssertUnwindSafe(step)) {
+        Ok(result) => {
+            if let Err(GpuError::DeviceLost(_)) = &result {
+                forget_context();
+            }
+            result
+        }
+        Err(payload) => {
+            // The device may be in any state after a panic: start afresh next time.
+            forget_context();
+            let msg = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".to_string());
+            Err(GpuError::Panic(msg))
+        }
+    }
+}
+
+/// The clear colour of a page, premultiplied like everything the fragment shader writes: the charts' common
+/// background, or transparent when they differ (each chart then paints its own first).
+fn page_clear(page: &Page) -> Option<Rgba> {
+    let first = page.charts.first()?.background;
+    page.charts.iter().all(|c| c.background == first).then_some(first)
+}
+
+fn submit_page(gpu: &Gpu, mut page: Page) -> Result<InFlight, GpuError> {
+    let clear_bg = page_clear(&page);
+    // A chart whose background is not the clear colour gets a full-size quad of it before its own draw list.
+    let mut background_quads = Vec::new();
+    if clear_bg.is_none() {
+        for chart in &page.charts {
+            let mut quad = Tessellator::default();
+            let (w, h) = (chart.width as f32, chart.height as f32);
+            quad.quad([(0.0, 0.0), (w, 0.0), (w, h), (0.0, h)], chart.background);
+            background_quads.push(page.bytes.len() as u64);
+            page.bytes.extend_from_slice(&quad.bytes);
+        }
+    }
+    let (width, height) = (page.width, page.height);
     if gpu.lost.load(Ordering::SeqCst) {
         return Err(GpuError::DeviceLost("before rendering".into()));
     }
-    let (atlas_w, atlas_h, atlas_px) = tess.atlas.pixels(tess.antialias);
-    let padded_row = check_limits(width, height, tess.bytes.len(), atlas_h, &gpu.limits)?;
-    let row_bytes = width * 4;
+    let (atlas_w, atlas_h, atlas_px) = page.atlas.pixels(page.antialias);
+    let padded_row = check_limits(width, height, page.bytes.len(), atlas_h, &gpu.limits)?;
     let readback_size = padded_row as u64 * height as u64;
-    let vertex_size = tess.bytes.len().max(VERTEX_SIZE) as u64;
+    let vertex_size = page.bytes.len().max(VERTEX_SIZE) as u64;
 
     let device = &gpu.device;
     let queue = &gpu.queue;
     let validation = device.push_error_scope(wgpu::ErrorFilter::Validation);
     let oom = device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
 
-    let samples = if tess.antialias { MSAA } else { 1 };
+    let samples = if page.antialias { MSAA } else { 1 };
     let pipelines = if samples > 1 { &gpu.msaa } else { &gpu.single };
     let extent = wgpu::Extent3d { width, height, depth_or_array_layers: 1 };
     let texture = |label: &str, format, samples, usage| {
@@ -818,10 +941,18 @@ fn render_inner(scene: &Scene) -> Result<Vec<u8>, GpuError> {
         wgpu::TexelCopyBufferLayout { offset: 0, bytes_per_row: Some(atlas_w), rows_per_image: Some(atlas_h) },
         atlas_extent,
     );
+    let atlas_view = atlas.create_view(&Default::default());
 
-    let mut globals = Vec::with_capacity(16);
-    for v in [width as f32, height as f32, 0.0, 0.0] {
-        globals.extend_from_slice(&v.to_ne_bytes());
+    // Each chart's size in its own uniform slot (slots aligned as the device requires), so the shader maps the
+    // chart's pixel coordinates to its viewport exactly as it does for a chart drawn alone.
+    const GLOBALS_SIZE: u64 = 16;
+    let stride = (gpu.limits.min_uniform_buffer_offset_alignment as u64).max(GLOBALS_SIZE);
+    let mut globals = vec![0u8; (stride * page.charts.len().max(1) as u64) as usize];
+    for (k, chart) in page.charts.iter().enumerate() {
+        let slot = &mut globals[k * stride as usize..][..GLOBALS_SIZE as usize];
+        for (j, v) in [chart.width as f32, chart.height as f32, 0.0, 0.0].into_iter().enumerate() {
+            slot[j * 4..j * 4 + 4].copy_from_slice(&v.to_ne_bytes());
+        }
     }
     let uniform = device.create_buffer(&wgpu::BufferDescriptor {
         label: Some("kimsfinance globals"),
@@ -830,6 +961,25 @@ fn render_inner(scene: &Scene) -> Result<Vec<u8>, GpuError> {
         mapped_at_creation: false,
     });
     queue.write_buffer(&uniform, 0, &globals);
+    let bind_groups: Vec<wgpu::BindGroup> = (0..page.charts.len())
+        .map(|k| {
+            device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some("kimsfinance globals + atlas"),
+                layout: &gpu.layout,
+                entries: &[
+                    wgpu::BindGroupEntry {
+                        binding: 0,
+                        resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                            buffer: &uniform,
+                            offset: k as u64 * stride,
+                            size: wgpu::BufferSize::new(GLOBALS_SIZE),
+                        }),
+                    },
+                    wgpu::BindGroupEntry { binding: 1, resource: wgpu::BindingResource::TextureView(&atlas_view) },
+                ],
+            })
+        })
+        .collect();
 
     let vertices = device.create_buffer(&wgpu::BufferDescriptor {
         label: Some("kimsfinance vertices"),
@@ -837,21 +987,9 @@ fn render_inner(scene: &Scene) -> Result<Vec<u8>, GpuError> {
         usage: wgpu::BufferUsages::VERTEX | wgpu::BufferUsages::COPY_DST,
         mapped_at_creation: false,
     });
-    if !tess.bytes.is_empty() {
-        queue.write_buffer(&vertices, 0, &tess.bytes);
+    if !page.bytes.is_empty() {
+        queue.write_buffer(&vertices, 0, &page.bytes);
     }
-
-    let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
-        label: Some("kimsfinance globals + atlas"),
-        layout: &gpu.layout,
-        entries: &[
-            wgpu::BindGroupEntry { binding: 0, resource: uniform.as_entire_binding() },
-            wgpu::BindGroupEntry {
-                binding: 1,
-                resource: wgpu::BindingResource::TextureView(&atlas.create_view(&Default::default())),
-            },
-        ],
-    });
 
     let readback = device.create_buffer(&wgpu::BufferDescriptor {
         label: Some("kimsfinance readback"),
@@ -860,10 +998,13 @@ fn render_inner(scene: &Scene) -> Result<Vec<u8>, GpuError> {
         mapped_at_creation: false,
     });
 
-    // The clear colour is premultiplied, like everything the fragment shader writes.
-    let bg = tess.background.unwrap_or(scene.background);
-    let a = bg.a as f64 / 255.0;
-    let clear = wgpu::Color { r: bg.r as f64 / 255.0 * a, g: bg.g as f64 / 255.0 * a, b: bg.b as f64 / 255.0 * a, a };
+    let clear = match clear_bg {
+        Some(bg) => {
+            let a = bg.a as f64 / 255.0;
+            wgpu::Color { r: bg.r as f64 / 255.0 * a, g: bg.g as f64 / 255.0 * a, b: bg.b as f64 / 255.0 * a, a }
+        }
+        None => wgpu::Color::TRANSPARENT,
+    };
 
     let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("kimsfinance") });
     {
@@ -888,20 +1029,34 @@ fn render_inner(scene: &Scene) -> Result<Vec<u8>, GpuError> {
             occlusion_query_set: None,
             multiview_mask: None,
         });
-        pass.set_bind_group(0, &bind_group, &[]);
-        pass.set_vertex_buffer(0, vertices.slice(..));
         pass.set_stencil_reference(0);
-        for cmd in &tess.cmds {
-            match cmd {
-                Cmd::Plain(r) => {
-                    pass.set_pipeline(&pipelines.plain);
-                    pass.draw(r.clone(), 0..1);
-                }
-                Cmd::Masked { mark, winding, fill } => {
-                    pass.set_pipeline(if *winding { &pipelines.mark_winding } else { &pipelines.mark_cover });
-                    pass.draw(mark.clone(), 0..1);
-                    pass.set_pipeline(&pipelines.fill);
-                    pass.draw(fill.clone(), 0..1);
+        for (k, chart) in page.charts.iter().enumerate() {
+            // The chart's rows of the page: the viewport maps its coordinates there, the scissor keeps every
+            // fragment (and stencil mark) inside, as the edge of its own image would.
+            pass.set_viewport(0.0, chart.y as f32, chart.width as f32, chart.height as f32, 0.0, 1.0);
+            pass.set_scissor_rect(0, chart.y, chart.width, chart.height);
+            pass.set_bind_group(0, &bind_groups[k], &[]);
+            if let Some(&offset) = background_quads.get(k) {
+                pass.set_pipeline(&pipelines.plain);
+                pass.set_vertex_buffer(0, vertices.slice(offset..offset + 6 * VERTEX_SIZE as u64));
+                pass.draw(0..6, 0..1);
+            }
+            if chart.cmds.is_empty() {
+                continue;
+            }
+            pass.set_vertex_buffer(0, vertices.slice(chart.vertex_offset..));
+            for cmd in &chart.cmds {
+                match cmd {
+                    Cmd::Plain(r) => {
+                        pass.set_pipeline(&pipelines.plain);
+                        pass.draw(r.clone(), 0..1);
+                    }
+                    Cmd::Masked { mark, winding, fill } => {
+                        pass.set_pipeline(if *winding { &pipelines.mark_winding } else { &pipelines.mark_cover });
+                        pass.draw(mark.clone(), 0..1);
+                        pass.set_pipeline(&pipelines.fill);
+                        pass.draw(fill.clone(), 0..1);
+                    }
                 }
             }
         }
@@ -925,7 +1080,7 @@ fn render_inner(scene: &Scene) -> Result<Vec<u8>, GpuError> {
     );
     let submission = queue.submit([encoder.finish()]);
 
-    let (tx, rx) = mpsc::channel();
+    let (tx, mapped) = mpsc::channel();
     readback.slice(..).map_async(wgpu::MapMode::Read, move |r| {
         let _ = tx.send(r);
     });
@@ -935,8 +1090,14 @@ fn render_inner(scene: &Scene) -> Result<Vec<u8>, GpuError> {
     if let Some(e) = pollster::block_on(validation.pop()) {
         return Err(device_error(e));
     }
-    device
-        .poll(wgpu::PollType::Wait { submission_index: Some(submission), timeout: Some(FRAME_TIMEOUT) })
+    let charts = page.charts.iter().map(|c| (c.index, c.y, c.width, c.height)).collect();
+    Ok(InFlight { charts, readback, padded_row, submission, mapped })
+}
+
+/// Waits for a submitted page and cuts it into each chart's straight-alpha RGBA.
+fn finish_page(gpu: &Gpu, page: InFlight) -> Result<Vec<(usize, Vec<u8>)>, GpuError> {
+    gpu.device
+        .poll(wgpu::PollType::Wait { submission_index: Some(page.submission), timeout: Some(FRAME_TIMEOUT) })
         .map_err(|e| GpuError::Readback(e.to_string()))?;
     if gpu.lost.load(Ordering::SeqCst) {
         return Err(GpuError::DeviceLost("while rendering".into()));
@@ -944,22 +1105,97 @@ fn render_inner(scene: &Scene) -> Result<Vec<u8>, GpuError> {
     if let Some(e) = gpu.uncaptured.lock().unwrap_or_else(|p| p.into_inner()).take() {
         return Err(GpuError::Device(e));
     }
-    match rx.recv_timeout(FRAME_TIMEOUT) {
+    match page.mapped.recv_timeout(FRAME_TIMEOUT) {
         Ok(Ok(())) => {}
         Ok(Err(e)) => return Err(GpuError::Readback(e.to_string())),
         Err(e) => return Err(GpuError::Readback(format!("map callback not called: {e}"))),
     }
-
-    let mut rgba = Vec::with_capacity(row_bytes as usize * height as usize);
+    let padded_row = page.padded_row as usize;
+    let mut out = Vec::with_capacity(page.charts.len());
     {
-        let view = readback.get_mapped_range(..).map_err(|e| GpuError::Readback(e.to_string()))?;
-        for row in view.chunks_exact(padded_row as usize) {
-            rgba.extend_from_slice(&row[..row_bytes as usize]);
+        let view = page.readback.get_mapped_range(..).map_err(|e| GpuError::Readback(e.to_string()))?;
+        for &(index, y, width, height) in &page.charts {
+            let row_bytes = width as usize * 4;
+            let mut rgba = Vec::with_capacity(row_bytes * height as usize);
+            let rows = &view[y as usize * padded_row..(y + height) as usize * padded_row];
+            for row in rows.chunks_exact(padded_row) {
+                rgba.extend_from_slice(&row[..row_bytes]);
+            }
+            out.push((index, rgba));
         }
     }
-    readback.unmap();
-    unpremultiply(&mut rgba);
-    Ok(rgba)
+    page.readback.unmap();
+    for (_, rgba) in &mut out {
+        unpremultiply(rgba);
+    }
+    Ok(out)
+}
+
+fn render_inner(scene: &Scene) -> Result<Vec<u8>, GpuError> {
+    let (page, mut failed) = Page::tessellate(std::slice::from_ref(scene), &[0]);
+    if let Some((_, e)) = failed.pop() {
+        return Err(e);
+    }
+    let gpu = context()?;
+    let page = submit_page(&gpu, page)?;
+    finish_page(&gpu, page)?.pop().map(|(_, rgba)| rgba).ok_or_else(|| GpuError::Readback("no image".into()))
+}
+
+/// One chart of a page's results: `(index in the caller's list, straight RGBA or why not)`.
+pub type PageItem = (usize, Result<Vec<u8>, GpuError>);
+/// One page's results.
+pub type PageResult = Vec<PageItem>;
+
+/// Draws many scenes with few submissions: the scenes are stacked, in order, into pages (tall textures of at most
+/// 8 Mi pixels and the device's height limit, one antialiasing setting each), and each page is one render pass,
+/// one submission and one readback. Returns each scene's straight-alpha RGBA (as [`render_gpu`] does) or its
+/// error, in input order.
+pub fn render_gpu_batch<S: Borrow<Scene>>(scenes: &[S]) -> Vec<Result<Vec<u8>, GpuError>> {
+    let mut out: Vec<Option<Result<Vec<u8>, GpuError>>> = (0..scenes.len()).map(|_| None).collect();
+    render_gpu_batch_with(scenes, |page| {
+        for (index, result) in page {
+            out[index] = Some(result);
+        }
+    });
+    out.into_iter().map(|r| r.unwrap_or_else(|| Err(GpuError::Readback("chart not delivered".into())))).collect()
+}
+
+/// [`render_gpu_batch`], handing each page's results to `sink` as soon as they are read back. The next page is
+/// already submitted when `sink` runs, so the device draws it while the caller encodes this one. Every scene's
+/// index is delivered exactly once; when a page fails (a device error, a lost device, a panic inside wgpu),
+/// each of its charts gets that error, and the next page starts on a new device if needed.
+pub fn render_gpu_batch_with<S: Borrow<Scene>>(scenes: &[S], mut sink: impl FnMut(PageResult)) {
+    let fail_all = |indexes: &[usize], e: &GpuError| indexes.iter().map(|&i| (i, Err(e.clone()))).collect();
+    let gpu = match guarded(context) {
+        Ok(gpu) => gpu,
+        Err(e) => return sink(fail_all(&(0..scenes.len()).collect::<Vec<_>>(), &e)),
+    };
+    let finish = |indexes: Vec<usize>, submitted: Result<InFlight, GpuError>| -> PageResult {
+        match submitted.and_then(|page| guarded(|| finish_page(&gpu, page))) {
+            Ok(images) => images.into_iter().map(|(i, rgba)| (i, Ok(rgba))).collect(),
+            Err(e) => fail_all(&indexes, &e),
+        }
+    };
+    let mut in_flight = std::collections::VecDeque::with_capacity(PAGES_IN_FLIGHT);
+    for group in page_groups(scenes, gpu.limits.max_texture_dimension_2d) {
+        let (page, failed) = Page::tessellate(scenes, &group);
+        if !failed.is_empty() {
+            sink(failed.into_iter().map(|(i, e)| (i, Err(e))).collect());
+        }
+        if page.charts.is_empty() {
+            continue;
+        }
+        let indexes: Vec<usize> = page.charts.iter().map(|c| c.index).collect();
+        in_flight.push_back((indexes, guarded(|| submit_page(&gpu, page))));
+        if in_flight.len() >= PAGES_IN_FLIGHT {
+            if let Some((indexes, submitted)) = in_flight.pop_front() {
+                sink(finish(indexes, submitted));
+            }
+        }
+    }
+    while let Some((indexes, submitted)) = in_flight.pop_front() {
+        sink(finish(indexes, submitted));
+    }
 }
 
 #[cfg(test)]

@@ -95,20 +95,29 @@ pub fn render<'a>(input: impl Into<Input<'a>>, options: &Options) -> Result<Rend
     let input = input.into();
     let t0 = Instant::now();
     let scene = build_scene(&input, options)?;
-    let mut timings = Timings { scene_us: micros(t0), ..Timings::default() };
+    let scene_us = micros(t0);
+    let mut out = render_scene(&scene, options.format, options.engine)?;
+    out.timings.scene_us = scene_us;
+    Ok(out)
+}
+
+/// Draws a scene built by [`build_scene`] on `engine` and encodes it in `format` (`timings.scene_us` is 0: the
+/// scene was built by the caller).
+pub fn render_scene(scene: &Scene, format: Format, engine: Engine) -> Result<Rendered, RenderError> {
+    let mut timings = Timings::default();
     let (width, height) = (scene.width, scene.height);
-    let bytes = match options.format {
+    let bytes = match format {
         Format::Svg => {
             let t = Instant::now();
-            let svg = SvgBackend::render(&scene)?;
+            let svg = SvgBackend::render(scene)?;
             timings.draw_us = micros(t);
             svg.into_bytes()
         }
         format => {
-            let pixels = match options.engine {
+            let pixels = match engine {
                 Engine::Cpu => {
                     let t = Instant::now();
-                    let pixmap = CpuBackend::rasterize(&scene)?;
+                    let pixmap = CpuBackend::rasterize(scene)?;
                     timings.draw_us = micros(t);
                     let pixels = Pixels::premultiplied(pixmap.take());
                     if encode::reads_premultiplied(format) {
@@ -123,7 +132,7 @@ pub fn render<'a>(input: impl Into<Input<'a>>, options: &Options) -> Result<Rend
                 Engine::Gpu => {
                     // Drawing, readback and the alpha conversion all count as draw time.
                     let t = Instant::now();
-                    let rgba = rasterize_gpu(&scene)?;
+                    let rgba = rasterize_gpu(scene)?;
                     timings.draw_us = micros(t);
                     Pixels::straight(rgba)
                 }
@@ -134,7 +143,59 @@ pub fn render<'a>(input: impl Into<Input<'a>>, options: &Options) -> Result<Rend
             out
         }
     };
-    Ok(finish(bytes, options.format, &scene, timings))
+    Ok(finish(bytes, format, scene, timings))
+}
+
+/// Draws many scenes with the GPU engine in few submissions (`gpu::render_gpu_batch_with`: pages of stacked
+/// charts, one render pass and one readback each) and encodes each in its format on the helper threads while the
+/// device draws the next page. Same results, chart for chart, as [`render_scene`] with [`Engine::Gpu`]; a chart
+/// the GPU could not draw gets the error [`render`] would give (`param: "engine"`), so the caller can draw it on
+/// the CPU. `draw_us` is the page's drawing and readback time shared equally by its charts; SVG charts are
+/// written from their scenes directly.
+#[cfg(feature = "gpu")]
+pub fn render_scenes_gpu<S: std::borrow::Borrow<Scene>>(
+    scenes: &[S],
+    formats: &[Format],
+) -> Vec<Result<Rendered, RenderError>> {
+    use std::sync::Mutex;
+    assert_eq!(scenes.len(), formats.len(), "render_scenes_gpu: one format per scene");
+    let results: Vec<Mutex<Option<Result<Rendered, RenderError>>>> =
+        (0..scenes.len()).map(|_| Mutex::new(None)).collect();
+    let raster: Vec<usize> = (0..scenes.len()).filter(|&i| formats[i] != Format::Svg).collect();
+    for (i, slot) in results.iter().enumerate() {
+        if formats[i] == Format::Svg {
+            let scene = scenes[i].borrow();
+            *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(render_scene(scene, Format::Svg, Engine::Cpu));
+        }
+    }
+    let batch: Vec<&Scene> = raster.iter().map(|&i| scenes[i].borrow()).collect();
+    let mut page_start = Instant::now();
+    gpu::render_gpu_batch_with(&batch, |page| {
+        let draw_us = micros(page_start) / page.len().max(1) as u64;
+        let page: Vec<Mutex<Option<gpu::PageItem>>> = page.into_iter().map(|item| Mutex::new(Some(item))).collect();
+        crate::worker_pool::for_each_claimed(page.len(), crate::worker_pool::threads(), |k| {
+            let Some((j, pixels)) = page[k].lock().unwrap_or_else(|e| e.into_inner()).take() else { return };
+            let (i, scene) = (raster[j], batch[j]);
+            let result = pixels
+                .map_err(|e| RenderError::InvalidInput { param: "engine".into(), message: e.to_string() })
+                .and_then(|rgba| {
+                    let t = Instant::now();
+                    let bytes = encode::encode(Pixels::straight(rgba), scene.width, scene.height, formats[i])?;
+                    let timings = Timings { draw_us, encode_us: micros(t), ..Timings::default() };
+                    Ok(finish(bytes, formats[i], scene, timings))
+                });
+            *results[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(result);
+        });
+        page_start = Instant::now();
+    });
+    results
+        .into_iter()
+        .map(|slot| {
+            slot.into_inner().unwrap_or_else(|e| e.into_inner()).unwrap_or_else(|| {
+                Err(RenderError::InvalidInput { param: "engine".into(), message: "gpu: chart not delivered".into() })
+            })
+        })
+        .collect()
 }
 
 fn finish(bytes: Vec<u8>, format: Format, scene: &Scene, timings: Timings) -> Rendered {

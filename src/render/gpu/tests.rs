@@ -39,8 +39,13 @@ fn write_png(path: &std::path::Path, rgba: &[u8], w: u32, h: u32) {
 /// CPU image and a difference image (|gpu - cpu| × 4) are written to `$TMPDIR/kf-gpu-tests` (always with
 /// `KF_GPU_DUMP=1`).
 fn compare(name: &str, scene: &Scene, max_mean: f64, max_far: f64) -> (Vec<u8>, Vec<u8>) {
-    let cpu = rasterize(scene).expect("cpu");
     let gpu = render_gpu(scene).unwrap_or_else(|e| panic!("{name}: {e}"));
+    check_pixels(name, scene, gpu, max_mean, max_far)
+}
+
+/// [`compare`] for pixels the GPU has already drawn (by a batch, say).
+fn check_pixels(name: &str, scene: &Scene, gpu: Vec<u8>, max_mean: f64, max_far: f64) -> (Vec<u8>, Vec<u8>) {
+    let cpu = rasterize(scene).expect("cpu");
     assert_eq!(gpu.len(), cpu.len(), "{name}: buffer size");
     let (w, h) = (scene.width, scene.height);
     let sum: u64 = gpu.iter().zip(&cpu).map(|(a, b)| a.abs_diff(*b) as u64).sum();
@@ -318,4 +323,130 @@ fn threads_share_the_device() {
             assert_eq!(h.join().unwrap().unwrap(), want, "same scene, same pixels");
         }
     });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Batches
+// ---------------------------------------------------------------------------------------------------------------
+
+/// A scene of `width` x `height` from its own random walk (so a chart delivered in the wrong place shows).
+fn batch_scene(seed: u64, width: u32, height: u32, theme: Theme, antialias: bool) -> Scene {
+    let d = Data::walk(60 + seed as usize * 7, MIN_US, seed + 100);
+    let o = Options { width, height, theme, antialias, title: Some(format!("chart {seed}")), ..Options::default() };
+    build_scene(&Input::Bars(d.cols()), &o).unwrap()
+}
+
+#[test]
+fn pages_split_by_antialiasing_height_and_pixels() {
+    let scene = |w: u32, h: u32, aa: bool| Scene {
+        width: w,
+        height: h,
+        antialias: aa,
+        ..batch_scene(1, 64, 64, Theme::Classic, aa)
+    };
+    // Same settings, small: one page.
+    let small: Vec<Scene> = (0..5).map(|_| scene(200, 100, true)).collect();
+    assert_eq!(page_groups(&small, 16384), vec![vec![0, 1, 2, 3, 4]]);
+    // Antialiasing changes: a new page, in order.
+    let mixed = vec![scene(200, 100, true), scene(200, 100, false), scene(200, 100, false), scene(200, 100, true)];
+    assert_eq!(page_groups(&mixed, 16384), vec![vec![0], vec![1, 2], vec![3]]);
+    // The device's height limit (1000 rows here): two charts of 400 rows per page.
+    let tall: Vec<Scene> = (0..5).map(|_| scene(100, 400, true)).collect();
+    assert_eq!(page_groups(&tall, 1000), vec![vec![0, 1], vec![2, 3], vec![4]]);
+    // The pixel budget: 1920x1080 is 2 Mi pixels, so 4 fit in 8 Mi; a chart above the budget is a page alone.
+    let hd: Vec<Scene> = (0..9).map(|_| scene(1920, 1080, true)).collect();
+    assert_eq!(page_groups(&hd, 16384), vec![vec![0, 1, 2, 3], vec![4, 5, 6, 7], vec![8]]);
+    let huge = vec![scene(200, 100, true), scene(4096, 4096, true), scene(200, 100, true)];
+    assert_eq!(page_groups(&huge, 16384), vec![vec![0], vec![1], vec![2]]);
+    assert!(page_groups::<Scene>(&[], 16384).is_empty());
+}
+
+#[test]
+fn batch_matches_the_cpu_backend_and_single_gpu_charts() {
+    if adapter_or_skip("batch_matches_the_cpu_backend_and_single_gpu_charts").is_none() {
+        return;
+    }
+    // Different sizes, themes (so different backgrounds in one page), and antialiasing on and off (two pages).
+    let scenes = vec![
+        batch_scene(1, 320, 200, Theme::TradingView, true),
+        batch_scene(2, 480, 260, Theme::Light, true),
+        batch_scene(3, 256, 128, Theme::Classic, false),
+        batch_scene(4, 300, 180, Theme::Classic, false),
+        batch_scene(5, 640, 360, Theme::Modern, true),
+    ];
+    let batch = render_gpu_batch(&scenes);
+    assert_eq!(batch.len(), scenes.len());
+    for (i, (scene, result)) in scenes.iter().zip(batch).enumerate() {
+        let pixels = result.unwrap_or_else(|e| panic!("chart {i}: {e}"));
+        assert_eq!(pixels.len(), (scene.width * scene.height * 4) as usize, "chart {i}");
+        let single = render_gpu(scene).unwrap();
+        let (gpu, _) = check_pixels(&format!("batch-{i}"), scene, pixels, 2.0, 0.01);
+        let off = gpu.iter().zip(&single).filter(|(a, b)| a != b).count();
+        assert!(off * 1000 <= gpu.len(), "chart {i}: {off} bytes differ from the same chart drawn alone");
+    }
+}
+
+#[test]
+fn a_batch_of_many_pages_delivers_every_chart_once_in_place() {
+    if adapter_or_skip("a_batch_of_many_pages_delivers_every_chart_once_in_place").is_none() {
+        return;
+    }
+    // 800x450 is 360,000 pixels: 23 charts per page, so 50 charts make three pages.
+    let scenes: Vec<Scene> = (0..50).map(|i| batch_scene(i, 800, 450, Theme::TradingView, i % 25 != 24)).collect();
+    let mut seen = vec![0usize; scenes.len()];
+    let mut pages = 0;
+    render_gpu_batch_with(&scenes, |page| {
+        pages += 1;
+        for (index, result) in page {
+            seen[index] += 1;
+            let pixels = result.unwrap_or_else(|e| panic!("chart {index}: {e}"));
+            if index % 7 == 0 {
+                check_pixels(&format!("many-{index}"), &scenes[index], pixels, 2.0, 0.01);
+            }
+        }
+    });
+    assert!(seen.iter().all(|&n| n == 1), "{seen:?}");
+    assert!(pages >= 4, "{pages} pages");
+}
+
+#[test]
+fn encoded_batch_matches_the_cpu_backend() {
+    if adapter_or_skip("encoded_batch_matches_the_cpu_backend").is_none() {
+        return;
+    }
+    let scenes: Vec<Scene> = (0..6).map(|i| batch_scene(i, 320, 200, Theme::Modern, true)).collect();
+    let formats = [Format::default(), Format::Rgba, Format::Svg, Format::WebP, Format::default(), Format::Rgba];
+    let batch = crate::render::render_scenes_gpu(&scenes, &formats);
+    for (i, (scene, result)) in scenes.iter().zip(batch).enumerate() {
+        let got = result.unwrap_or_else(|e| panic!("chart {i}: {e}"));
+        assert_eq!((got.format, got.width, got.height), (formats[i], 320, 200), "chart {i}");
+        if formats[i] == Format::Svg {
+            let svg = crate::render::render_scene(scene, Format::Svg, Engine::Cpu).unwrap();
+            assert_eq!(got.bytes, svg.bytes, "chart {i}: SVG is written from the scene");
+        } else {
+            // Decoded, the pixels are within the GPU tests' tolerance of the CPU backend (the encoders are lossless).
+            let rgba = match formats[i] {
+                Format::Rgba => got.bytes.clone(),
+                Format::WebP => {
+                    let mut decoder = image_webp::WebPDecoder::new(std::io::Cursor::new(&got.bytes)).unwrap();
+                    let mut buf = vec![0; decoder.output_buffer_size().unwrap()];
+                    decoder.read_image(&mut buf).unwrap();
+                    assert!(decoder.has_alpha(), "chart {i}: RGBA WebP");
+                    buf
+                }
+                _ => {
+                    let mut reader = png::Decoder::new(std::io::Cursor::new(&got.bytes)).read_info().unwrap();
+                    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+                    let info = reader.next_frame(&mut buf).unwrap();
+                    match info.color_type {
+                        png::ColorType::Rgba => buf,
+                        // An opaque chart may be written without its alpha channel.
+                        png::ColorType::Rgb => buf.chunks_exact(3).flat_map(|p| [p[0], p[1], p[2], 255]).collect(),
+                        other => panic!("chart {i}: PNG colour type {other:?}"),
+                    }
+                }
+            };
+            check_pixels(&format!("encoded-{i}"), scene, rgba, 2.0, 0.01);
+        }
+    }
 }
