@@ -34,6 +34,7 @@ mod python_module {
         crate::bindings::transforms::register(m)?;
         crate::bindings::render::register(m)?;
         crate::bindings::adapter::register(m)?;
+        crate::bindings::guard::register(m)?;
         Ok(())
     }
 }

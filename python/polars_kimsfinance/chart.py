@@ -25,6 +25,7 @@ from typing import Any, NamedTuple, Union
 import polars as pl
 
 from . import _internal
+from ._shield import shielded
 from .catalogue import BY_NAME
 from .columns import TIME_NAMES, default_box_size, frame_expr, optional_column, resolve_columns, time_column
 from .functions import FUNCTIONS
@@ -300,6 +301,7 @@ def _is_histogram(name: str) -> bool:
 # render.
 
 
+@shielded("render")
 def render(
     df: pl.DataFrame,
     kind: str = "candle",

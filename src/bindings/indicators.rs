@@ -68,6 +68,12 @@ fn indicator_field(inputs: &[Field], kwargs: IndicatorKwargs) -> PolarsResult<Fi
 
 #[polars_expr(output_type_func_with_kwargs=indicator_field)]
 fn kf_indicator(inputs: &[Series], context: CallerContext, kwargs: IndicatorKwargs) -> PolarsResult<Series> {
+    let name = kwargs.name.clone();
+    super::guard::plugin_shielded(&name, || indicator(inputs, context, kwargs))
+}
+
+/// The plugin expression's work: inputs in kernel order, the kernel over their chunks, outputs as a column.
+fn indicator(inputs: &[Series], context: CallerContext, kwargs: IndicatorKwargs) -> PolarsResult<Series> {
     let fields: Vec<Field> = inputs.iter().map(|s| s.field().into_owned()).collect();
     let dtype = output_float_dtype(&kwargs.name, &fields)?;
     // Performance statistics (crate::adapter): one relaxed load when tracking is off; recorded when this drops.

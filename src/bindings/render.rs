@@ -12,6 +12,7 @@ use std::io::Cursor;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Instant;
 
+use super::guard::{panic_message, shielded};
 use super::interop::SeriesArg as PySeries;
 use polars::prelude::*;
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
@@ -140,19 +141,12 @@ fn compute<T: Send>(
 ) -> PyResult<Vec<T>> {
     match py.detach(|| catch_unwind(AssertUnwindSafe(kernel))) {
         Ok(Ok(out)) => Ok(out),
-        Ok(Err(e)) => Err(value_error(e)),
+        // docs/render.md: every render error starts with "render: ", the kernel's own message after it.
+        Ok(Err(e)) => Err(value_error(format_args!("render: {e}"))),
         Err(panic) => {
             Err(PyRuntimeError::new_err(format!("render: internal error in {what}: {}", panic_message(&*panic))))
         }
     }
-}
-
-fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
-    panic
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "unknown panic".to_string())
 }
 
 fn size(param: &str, value: i64) -> PyResult<u32> {
@@ -258,138 +252,150 @@ fn _render<'py>(
     speed: &str,
     engine: Option<&str>,
 ) -> PyResult<RenderResult<'py>> {
-    let t0 = Instant::now();
-    let requested = super::adapter::engine_choice("render", engine)?;
-    let kind = ChartKind::parse(kind).map_err(value_error)?;
-    let width = size("width", width)?;
-    let height = size("height", height)?;
-    let theme = Theme::parse(theme).map_err(value_error)?;
-    let format = Format::parse(format, PngSpeed::parse(speed).map_err(value_error)?).map_err(value_error)?;
-    let colors = parse_colors(colors)?;
+    shielded("render", || {
+        let t0 = Instant::now();
+        let requested = super::adapter::engine_choice("render", engine)?;
+        let kind = ChartKind::parse(kind).map_err(value_error)?;
+        let width = size("width", width)?;
+        let height = size("height", height)?;
+        let theme = Theme::parse(theme).map_err(value_error)?;
+        let format = Format::parse(format, PngSpeed::parse(speed).map_err(value_error)?).map_err(value_error)?;
+        let colors = parse_colors(colors)?;
 
-    let held = Held {
-        bars: bars.map(|(t, o, h, l, c, v)| (t.map(|s| s.0), [o.0, h.0, l.0, c.0], v.map(|s| s.0))),
-        overlays: lines_of(overlays),
-        panels: panels.into_iter().map(|(title, lines, hist)| (title, lines_of(lines), hist.map(|s| s.0))).collect(),
-    };
+        let held = Held {
+            bars: bars.map(|(t, o, h, l, c, v)| (t.map(|s| s.0), [o.0, h.0, l.0, c.0], v.map(|s| s.0))),
+            overlays: lines_of(overlays),
+            panels: panels
+                .into_iter()
+                .map(|(title, lines, hist)| (title, lines_of(lines), hist.map(|s| s.0)))
+                .collect(),
+        };
 
-    // Borrow (or compact) every column while holding the GIL; the drawing below only reads these slices.
-    let mut names = None;
-    let bar_data = match &held.bars {
-        Some((time, [o, h, l, c], v)) => {
-            names = Some(Names { high: h.name().to_string(), low: l.name().to_string() });
-            let t = time.as_ref().map(timestamps).transpose()?;
-            let v = v.as_ref().map(|s| floats("volume", s)).transpose()?;
-            Some((t, [floats("open", o)?, floats("high", h)?, floats("low", l)?, floats("close", c)?], v))
+        // Borrow (or compact) every column while holding the GIL; the drawing below only reads these slices.
+        let mut names = None;
+        let bar_data = match &held.bars {
+            Some((time, [o, h, l, c], v)) => {
+                names = Some(Names { high: h.name().to_string(), low: l.name().to_string() });
+                let t = time.as_ref().map(timestamps).transpose()?;
+                let v = v.as_ref().map(|s| floats("volume", s)).transpose()?;
+                Some((t, [floats("open", o)?, floats("high", h)?, floats("low", l)?, floats("close", c)?], v))
+            }
+            None => None,
+        };
+        // Bricks and columns come from the same kernels as the frame transforms; computed with the GIL released and
+        // panics caught, like the drawing.
+        let (bricks, columns, box_size) = match (kind, &renko, &pnf) {
+            (ChartKind::Renko, Some((close, box_size)), _) => {
+                let close = floats("close", &close.0)?;
+                (compute("renko", py, || bars::renko(&close, *box_size))?, Vec::new(), *box_size)
+            }
+            (ChartKind::Pnf, _, Some((high, low, box_size, reversal))) => {
+                let (high, low) = (floats("high", &high.0)?, floats("low", &low.0)?);
+                let reversal = usize::try_from(*reversal).map_err(|_| {
+                    value_error(format_args!("render: reversal must be an integer >= 1, got {reversal}"))
+                })?;
+                (Vec::new(), compute("pnf", py, || bars::pnf(&high, &low, *box_size, reversal))?, *box_size)
+            }
+            (ChartKind::Renko | ChartKind::Pnf, _, _) => {
+                return Err(value_error(format_args!(
+                    "render: kind '{0}' needs its price columns and box size ({0}=...)",
+                    kind.name()
+                )))
+            }
+            _ => (Vec::new(), Vec::new(), 0.0),
+        };
+        if kind == ChartKind::Renko && bricks.is_empty() {
+            return Err(value_error(
+                "render: the closes never move a full box, so there are no renko bricks; pass a smaller box_size",
+            ));
         }
-        None => None,
-    };
-    // Bricks and columns come from the same kernels as the frame transforms; computed with the GIL released and
-    // panics caught, like the drawing.
-    let (bricks, columns, box_size) = match (kind, &renko, &pnf) {
-        (ChartKind::Renko, Some((close, box_size)), _) => {
-            let close = floats("close", &close.0)?;
-            (compute("renko", py, || bars::renko(&close, *box_size))?, Vec::new(), *box_size)
-        }
-        (ChartKind::Pnf, _, Some((high, low, box_size, reversal))) => {
-            let (high, low) = (floats("high", &high.0)?, floats("low", &low.0)?);
-            let reversal = usize::try_from(*reversal)
-                .map_err(|_| value_error(format_args!("render: reversal must be an integer >= 1, got {reversal}")))?;
-            (Vec::new(), compute("pnf", py, || bars::pnf(&high, &low, *box_size, reversal))?, *box_size)
-        }
-        (ChartKind::Renko | ChartKind::Pnf, _, _) => {
+        if let (ChartKind::Pnf, true, Some((_, _, _, reversal))) = (kind, columns.is_empty(), &pnf) {
             return Err(value_error(format_args!(
-                "render: kind '{0}' needs its price columns and box size ({0}=...)",
-                kind.name()
-            )))
+                "render: the prices never span {reversal} boxes of {box_size:?}, so there are no point-and-figure \
+                 columns; pass a smaller box_size or reversal"
+            )));
         }
-        _ => (Vec::new(), Vec::new(), 0.0),
-    };
-    if kind == ChartKind::Renko && bricks.is_empty() {
-        return Err(value_error(
-            "render: the closes never move a full box, so there are no renko bricks; pass a smaller box_size",
-        ));
-    }
-    if let (ChartKind::Pnf, true, Some((_, _, _, reversal))) = (kind, columns.is_empty(), &pnf) {
-        return Err(value_error(format_args!(
-            "render: the prices never span {reversal} boxes of {box_size:?}, so there are no point-and-figure \
-             columns; pass a smaller box_size or reversal"
-        )));
-    }
-    let overlay_data = borrow_lines("overlay", &held.overlays)?;
-    let panel_data = held
-        .panels
-        .iter()
-        .map(|(title, lines, hist)| {
-            let hist = hist.as_ref().map(|s| floats(&format!("panel '{title}' histogram"), s)).transpose()?;
-            Ok((title.clone(), borrow_lines(&format!("panel '{title}' line"), lines)?, hist))
-        })
-        .collect::<PyResult<Vec<_>>>()?;
-
-    let input = match (kind, &bar_data) {
-        (ChartKind::Renko, _) => Input::Renko(&bricks),
-        (ChartKind::Pnf, _) => Input::Pnf { columns: &columns, box_size },
-        (_, Some((t, [o, h, l, c], v))) => {
-            Input::Bars(Columns { timestamps: t.as_deref(), open: o, high: h, low: l, close: c, volume: v.as_deref() })
-        }
-        (_, None) => return Err(value_error(format_args!("render: kind '{}' needs bars", kind.name()))),
-    };
-    let options = Options {
-        kind,
-        width,
-        height,
-        theme,
-        colors,
-        volume,
-        antialias,
-        title,
-        overlays: to_lines(&overlay_data),
-        panels: panel_data
+        let overlay_data = borrow_lines("overlay", &held.overlays)?;
+        let panel_data = held
+            .panels
             .iter()
-            .map(|(title, lines, hist)| SubPanel {
-                title: title.clone(),
-                lines: to_lines(lines),
-                histogram: hist.as_deref(),
+            .map(|(title, lines, hist)| {
+                let hist = hist.as_ref().map(|s| floats(&format!("panel '{title}' histogram"), s)).transpose()?;
+                Ok((title.clone(), borrow_lines(&format!("panel '{title}' line"), lines)?, hist))
             })
-            .collect(),
-        format,
-        engine: Engine::Cpu,
-    };
+            .collect::<PyResult<Vec<_>>>()?;
 
-    let candles = match &input {
-        Input::Bars(c) => c.close.len(),
-        Input::Renko(b) => b.len(),
-        Input::Pnf { columns, .. } => columns.len(),
-    };
-    let mut stats = adapter::Tracked::start(adapter::Op::Render, candles as u64);
-    let selection = adapter::select_engine(requested, candles as u64, adapter::gpu_presence).map_err(value_error)?;
-    let mut options = options;
-    options.engine = selection.engine;
-    let bind_us = t0.elapsed().as_micros() as u64;
-    let draw = |options: &Options| py.detach(|| catch_unwind(AssertUnwindSafe(|| render::render(input, options))));
-    let mut result = draw(&options);
-    if selection.fallback {
-        // `gpu` was asked for and there is none: this chart is drawn on the CPU instead.
-        adapter::record_fallback();
-    } else if options.engine == Engine::Gpu && !matches!(result, Ok(Ok(_))) {
-        // A GPU failure (device lost, a driver panic) is counted and the chart drawn on the CPU.
-        adapter::record_fallback();
-        options.engine = Engine::Cpu;
-        result = draw(&options);
-    }
-    stats.set_engine(options.engine);
-    let out = match result {
-        Ok(Ok(out)) => out,
-        Ok(Err(e)) => return Err(render_error(e, names.as_ref())),
-        Err(panic) => {
-            let msg = panic_message(&*panic);
-            return Err(PyRuntimeError::new_err(format!("render: internal error in the renderer: {msg}")));
+        let input = match (kind, &bar_data) {
+            (ChartKind::Renko, _) => Input::Renko(&bricks),
+            (ChartKind::Pnf, _) => Input::Pnf { columns: &columns, box_size },
+            (_, Some((t, [o, h, l, c], v))) => Input::Bars(Columns {
+                timestamps: t.as_deref(),
+                open: o,
+                high: h,
+                low: l,
+                close: c,
+                volume: v.as_deref(),
+            }),
+            (_, None) => return Err(value_error(format_args!("render: kind '{}' needs bars", kind.name()))),
+        };
+        let options = Options {
+            kind,
+            width,
+            height,
+            theme,
+            colors,
+            volume,
+            antialias,
+            title,
+            overlays: to_lines(&overlay_data),
+            panels: panel_data
+                .iter()
+                .map(|(title, lines, hist)| SubPanel {
+                    title: title.clone(),
+                    lines: to_lines(lines),
+                    histogram: hist.as_deref(),
+                })
+                .collect(),
+            format,
+            engine: Engine::Cpu,
+        };
+
+        let candles = match &input {
+            Input::Bars(c) => c.close.len(),
+            Input::Renko(b) => b.len(),
+            Input::Pnf { columns, .. } => columns.len(),
+        };
+        let mut stats = adapter::Tracked::start(adapter::Op::Render, candles as u64);
+        let selection =
+            adapter::select_engine(requested, candles as u64, adapter::gpu_presence).map_err(value_error)?;
+        let mut options = options;
+        options.engine = selection.engine;
+        let bind_us = t0.elapsed().as_micros() as u64;
+        let draw = |options: &Options| py.detach(|| catch_unwind(AssertUnwindSafe(|| render::render(input, options))));
+        let mut result = draw(&options);
+        if selection.fallback {
+            // `gpu` was asked for and there is none: this chart is drawn on the CPU instead.
+            adapter::record_fallback();
+        } else if options.engine == Engine::Gpu && !matches!(result, Ok(Ok(_))) {
+            // A GPU failure (device lost, a driver panic) is counted and the chart drawn on the CPU.
+            adapter::record_fallback();
+            options.engine = Engine::Cpu;
+            result = draw(&options);
         }
-    };
-    stats.set_bytes(out.bytes.len() as u64);
-    let timings = timings_dict(py, &out, bind_us)?;
-    timings.set_item("engine", options.engine.name())?;
-    Ok((PyBytes::new(py, &out.bytes), out.width, out.height, format_name(out.format), timings))
+        stats.set_engine(options.engine);
+        let out = match result {
+            Ok(Ok(out)) => out,
+            Ok(Err(e)) => return Err(render_error(e, names.as_ref())),
+            Err(panic) => {
+                let msg = panic_message(&*panic);
+                return Err(PyRuntimeError::new_err(format!("render: internal error in the renderer: {msg}")));
+            }
+        };
+        stats.set_bytes(out.bytes.len() as u64);
+        let timings = timings_dict(py, &out, bind_us)?;
+        timings.set_item("engine", options.engine.name())?;
+        Ok((PyBytes::new(py, &out.bytes), out.width, out.height, format_name(out.format), timings))
+    })
 }
 
 /// What kind of adapter the GPU backend finds (probed once per process by `adapter::gpu_presence`).
@@ -405,58 +411,64 @@ fn gpu_probe() -> adapter::GpuPresence {
 /// Adapter facts for `kf.gpu_info()`: `None` when this build has no GPU backend or no adapter exists.
 #[pyfunction]
 fn _gpu_info(py: Python<'_>) -> PyResult<Option<Bound<'_, PyDict>>> {
-    #[cfg(feature = "gpu")]
-    {
-        if let Ok(a) = py.detach(render::gpu::gpu_adapter) {
-            let d = PyDict::new(py);
-            d.set_item("name", a.name)?;
-            d.set_item("backend", a.backend)?;
-            d.set_item("device_type", a.device_type)?;
-            d.set_item("driver", a.driver)?;
-            d.set_item("software", a.software)?;
-            return Ok(Some(d));
+    shielded("gpu_info", || {
+        #[cfg(feature = "gpu")]
+        {
+            if let Ok(a) = py.detach(render::gpu::gpu_adapter) {
+                let d = PyDict::new(py);
+                d.set_item("name", a.name)?;
+                d.set_item("backend", a.backend)?;
+                d.set_item("device_type", a.device_type)?;
+                d.set_item("driver", a.driver)?;
+                d.set_item("software", a.software)?;
+                return Ok(Some(d));
+            }
         }
-    }
-    let _ = py;
-    Ok(None)
+        let _ = py;
+        Ok(None)
+    })
 }
 
 /// Decodes a PNG or lossless WebP image to `(width, height, rgba)` (straight RGBA, row-major).
 #[pyfunction]
 fn _decode_image<'py>(py: Python<'py>, data: &[u8]) -> PyResult<(u32, u32, Bound<'py, PyBytes>)> {
-    let decoded = py.detach(|| -> Result<(u32, u32, Vec<u8>), String> {
-        if data.starts_with(b"\x89PNG") {
-            let mut decoder = png::Decoder::new_with_limits(Cursor::new(data), png::Limits { bytes: usize::MAX });
-            decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
-            let mut reader = decoder.read_info().map_err(|e| e.to_string())?;
-            let mut buf = vec![0; reader.output_buffer_size().ok_or("png: image too large")?];
-            let info = reader.next_frame(&mut buf).map_err(|e| e.to_string())?;
-            buf.truncate(info.buffer_size());
-            let rgba: Vec<u8> = match info.color_type {
-                png::ColorType::Rgba => buf,
-                png::ColorType::Rgb => buf.chunks_exact(3).flat_map(|p| [p[0], p[1], p[2], 255]).collect(),
-                png::ColorType::Grayscale => buf.iter().flat_map(|&g| [g, g, g, 255]).collect(),
-                png::ColorType::GrayscaleAlpha => buf.chunks_exact(2).flat_map(|p| [p[0], p[0], p[0], p[1]]).collect(),
-                png::ColorType::Indexed => return Err("png: unexpected indexed output".into()),
-            };
-            Ok((info.width, info.height, rgba))
-        } else if data.len() >= 12 && &data[..4] == b"RIFF" && &data[8..12] == b"WEBP" {
-            let mut decoder = image_webp::WebPDecoder::new(Cursor::new(data)).map_err(|e| e.to_string())?;
-            let (w, h) = decoder.dimensions();
-            let mut buf = vec![0; decoder.output_buffer_size().ok_or("webp: image too large")?];
-            decoder.read_image(&mut buf).map_err(|e| e.to_string())?;
-            let rgba = if decoder.has_alpha() {
-                buf
+    shielded("decode_image", || {
+        let decoded = py.detach(|| -> Result<(u32, u32, Vec<u8>), String> {
+            if data.starts_with(b"\x89PNG") {
+                let mut decoder = png::Decoder::new_with_limits(Cursor::new(data), png::Limits { bytes: usize::MAX });
+                decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
+                let mut reader = decoder.read_info().map_err(|e| e.to_string())?;
+                let mut buf = vec![0; reader.output_buffer_size().ok_or("png: image too large")?];
+                let info = reader.next_frame(&mut buf).map_err(|e| e.to_string())?;
+                buf.truncate(info.buffer_size());
+                let rgba: Vec<u8> = match info.color_type {
+                    png::ColorType::Rgba => buf,
+                    png::ColorType::Rgb => buf.chunks_exact(3).flat_map(|p| [p[0], p[1], p[2], 255]).collect(),
+                    png::ColorType::Grayscale => buf.iter().flat_map(|&g| [g, g, g, 255]).collect(),
+                    png::ColorType::GrayscaleAlpha => {
+                        buf.chunks_exact(2).flat_map(|p| [p[0], p[0], p[0], p[1]]).collect()
+                    }
+                    png::ColorType::Indexed => return Err("png: unexpected indexed output".into()),
+                };
+                Ok((info.width, info.height, rgba))
+            } else if data.len() >= 12 && &data[..4] == b"RIFF" && &data[8..12] == b"WEBP" {
+                let mut decoder = image_webp::WebPDecoder::new(Cursor::new(data)).map_err(|e| e.to_string())?;
+                let (w, h) = decoder.dimensions();
+                let mut buf = vec![0; decoder.output_buffer_size().ok_or("webp: image too large")?];
+                decoder.read_image(&mut buf).map_err(|e| e.to_string())?;
+                let rgba = if decoder.has_alpha() {
+                    buf
+                } else {
+                    buf.chunks_exact(3).flat_map(|p| [p[0], p[1], p[2], 255]).collect()
+                };
+                Ok((w, h, rgba))
             } else {
-                buf.chunks_exact(3).flat_map(|p| [p[0], p[1], p[2], 255]).collect()
-            };
-            Ok((w, h, rgba))
-        } else {
-            Err("not a PNG or WebP image".into())
-        }
-    });
-    let (w, h, rgba) = decoded.map_err(|e| value_error(format_args!("decode_image: {e}")))?;
-    Ok((w, h, PyBytes::new(py, &rgba)))
+                Err("not a PNG or WebP image".into())
+            }
+        });
+        let (w, h, rgba) = decoded.map_err(|e| value_error(format_args!("decode_image: {e}")))?;
+        Ok((w, h, PyBytes::new(py, &rgba)))
+    })
 }
 
 /// Encodes straight RGBA (`width * height * 4` bytes) as PNG.
@@ -469,16 +481,18 @@ fn _encode_png<'py>(
     height: u32,
     speed: &str,
 ) -> PyResult<Bound<'py, PyBytes>> {
-    let speed = PngSpeed::parse(speed).map_err(value_error)?;
-    if rgba.len() != width as usize * height as usize * 4 {
-        return Err(value_error(format_args!(
-            "encode_png: expected {} bytes for {width}x{height} RGBA, got {}",
-            width as usize * height as usize * 4,
-            rgba.len()
-        )));
-    }
-    let png = py.detach(|| render::encode_png(rgba, width, height, speed)).map_err(|e| render_error(e, None))?;
-    Ok(PyBytes::new(py, &png))
+    shielded("encode_png", || {
+        let speed = PngSpeed::parse(speed).map_err(value_error)?;
+        if rgba.len() != width as usize * height as usize * 4 {
+            return Err(value_error(format_args!(
+                "encode_png: expected {} bytes for {width}x{height} RGBA, got {}",
+                width as usize * height as usize * 4,
+                rgba.len()
+            )));
+        }
+        let png = py.detach(|| render::encode_png(rgba, width, height, speed)).map_err(|e| render_error(e, None))?;
+        Ok(PyBytes::new(py, &png))
+    })
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

@@ -65,10 +65,11 @@ impl<const I: usize> Segment<'_, I> {
         self.columns.first().map_or(0, |c| c.values.len())
     }
 
-    /// Whether row `i` of the segment is a valid bar: no input null or NaN.
+    /// Whether row `i` of the segment is a valid bar: no input null, NaN or infinite (the missing-bar rule; an
+    /// infinity fed to a running sum would leave `inf - inf = NaN` behind long after it left the window).
     #[inline]
     fn is_valid_bar(&self, i: usize) -> bool {
-        self.columns.iter().all(|c| !c.values[i].is_nan() && c.is_valid(i))
+        self.columns.iter().all(|c| c.values[i].is_finite() && c.is_valid(i))
     }
 }
 
@@ -390,9 +391,10 @@ fn feed_rows<K: Kernel<I, O>, const I: usize, const O: usize>(
     let len = values.first().map_or(0, |v| v.len());
     for i in 0..len {
         let x: [f64; I] = std::array::from_fn(|j| values[j][i]);
-        // Folded with `|` rather than `any`, so the check compiles branch-free.
-        let nan = x.iter().fold(false, |acc, v| acc | v.is_nan());
-        let y = if nan || !valid(i) { [f64::NAN; O] } else { kernel.step(x) };
+        // The missing-bar rule (as `Segment::is_valid_bar`): NaN or an infinity in any input. Folded with `|`
+        // rather than `any`, so the check compiles branch-free.
+        let missing = x.iter().fold(false, |acc, v| acc | !v.is_finite());
+        let y = if missing || !valid(i) { [f64::NAN; O] } else { kernel.step(x) };
         for j in 0..O {
             written[j][i].write(y[j]);
             nan_counts[j] += y[j].is_nan() as usize;
@@ -402,7 +404,7 @@ fn feed_rows<K: Kernel<I, O>, const I: usize, const O: usize>(
     kernel
 }
 
-/// Run a kernel over plain slices in which NaN marks a missing bar; returns the outputs with NaN for no value.
+/// Run a kernel over plain slices in which NaN (or an infinity) marks a missing bar; returns the outputs with NaN for no value.
 pub fn run_slices<K: Kernel<I, O>, const I: usize, const O: usize>(kernel: K, inputs: [&[f64]; I]) -> [Vec<f64>; O] {
     run_slices_split(kernel, inputs, Split::DEFAULT)
 }
