@@ -88,7 +88,7 @@ def test_volume_profile_matches_the_level_by_level_definition() -> None:
     import numpy as np
     import polars as pl
 
-    import polars_kimsfinance as kf
+    import polars_kimsfinance  # noqa: F401  (registers df.kf)
 
     rng = np.random.default_rng(7)
     low = rng.uniform(10, 20, 300)

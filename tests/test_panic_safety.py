@@ -17,7 +17,6 @@ import polars_kimsfinance as kf
 from polars_kimsfinance import _internal
 
 
-
 @contextlib.contextmanager
 def injected_panics() -> Iterator[None]:
     assert hasattr(_internal, "_inject_panic"), "the suite needs the development build (make build: test-hooks)"

@@ -69,7 +69,10 @@ fn _get_config(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
 /// Puts every option back to its default.
 #[pyfunction]
 fn _reset_config() -> PyResult<()> {
-    shielded("reset_config", || Ok(adapter::reset_config()))
+    shielded("reset_config", || {
+        adapter::reset_config();
+        Ok(())
+    })
 }
 
 /// Parses an `engine=` argument of `func` (`None`: the configured default).
@@ -110,7 +113,10 @@ fn _gpu_available() -> PyResult<bool> {
 /// Counts a GPU → CPU fallback.
 #[pyfunction]
 fn _record_fallback() -> PyResult<()> {
-    shielded("record_fallback", || Ok(adapter::record_fallback()))
+    shielded("record_fallback", || {
+        adapter::record_fallback();
+        Ok(())
+    })
 }
 
 /// Records one call of `op` (unknown names count as "other").
@@ -167,7 +173,10 @@ fn _performance_stats(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
 /// Zeroes every counter and histogram.
 #[pyfunction]
 fn _reset_performance_stats() -> PyResult<()> {
-    shielded("reset_performance_stats", || Ok(adapter::reset()))
+    shielded("reset_performance_stats", || {
+        adapter::reset();
+        Ok(())
+    })
 }
 
 /// Records `ops` synthetic calls from `threads` Rust threads through the real path (GIL released); returns the

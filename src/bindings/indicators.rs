@@ -99,8 +99,10 @@ fn indicator(inputs: &[Series], context: CallerContext, kwargs: IndicatorKwargs)
         .zip(&kwargs.fields)
         .map(|(ca, field)| ca.with_name(field.as_str().into()).into_series().cast(&dtype))
         .collect::<PolarsResult<Vec<Series>>>()?;
-    if series.len() == 1 {
-        return Ok(series.pop().expect("one output").with_name(name));
+    if let [_] = series.as_slice() {
+        if let Some(one) = series.pop() {
+            return Ok(one.with_name(name));
+        }
     }
     let len = inputs.first().map_or(0, |s| s.len());
     Ok(StructChunked::from_series(name, len, series.iter())?.into_series())

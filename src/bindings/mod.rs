@@ -3,6 +3,9 @@
 //! `guard` turns a panic into a Python exception, `interop` moves Series across the boundary, `polars_allocator`
 //! routes allocations to Polars' allocator).
 
+// No unwrap()/expect() on what a user can influence: errors are returned, never panicked on (make lint).
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 pub mod adapter;
 mod chunked;
 pub mod guard;

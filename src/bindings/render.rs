@@ -61,8 +61,7 @@ fn floats<'a>(param: &str, s: &'a Series) -> PyResult<Cow<'a, [f64]>> {
     let dtype = s.dtype();
     if dtype == &DataType::Float64 {
         let ca = s.f64().map_err(value_error)?;
-        if ca.chunks().len() == 1 && ca.null_count() == 0 {
-            let arr = ca.downcast_iter().next().expect("one chunk");
+        if let (1, 0, Some(arr)) = (ca.chunks().len(), ca.null_count(), ca.downcast_iter().next()) {
             return Ok(Cow::Borrowed(arr.values().as_slice()));
         }
         return Ok(Cow::Owned(compact(ca)));
@@ -83,8 +82,8 @@ fn floats<'a>(param: &str, s: &'a Series) -> PyResult<Cow<'a, [f64]>> {
 fn timestamps(s: &Series) -> PyResult<Cow<'_, [i64]>> {
     if let DataType::Datetime(TimeUnit::Microseconds, _) = s.dtype() {
         let ca = s.datetime().map_err(value_error)?.physical();
-        if ca.chunks().len() == 1 && ca.null_count() == 0 {
-            return Ok(Cow::Borrowed(ca.downcast_iter().next().expect("one chunk").values().as_slice()));
+        if let (1, 0, Some(arr)) = (ca.chunks().len(), ca.null_count(), ca.downcast_iter().next()) {
+            return Ok(Cow::Borrowed(arr.values().as_slice()));
         }
     }
     let (mul, div) = match s.dtype() {

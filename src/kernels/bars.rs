@@ -5,6 +5,9 @@
 //! marks a missing bar that is skipped. Bar indices in the outputs are positions in the input slices, so the caller
 //! can look up timestamps. Bad parameters and outputs that would not fit in memory are errors, never panics.
 
+// No unwrap()/expect() on what a user can influence: errors are returned, never panicked on (make lint).
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 use super::KernelError;
 
 /// The most rows a transform may produce; a box size tiny relative to the prices would otherwise exhaust memory.

@@ -17,6 +17,9 @@
 //!   stretch can keep a recursion from converging), the part is recomputed from the real state. Their outputs are
 //!   therefore bit-identical to an unsplit run.
 
+// No unwrap()/expect() on what a user can influence: errors are returned, never panicked on (make lint).
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 use std::mem::MaybeUninit;
 use std::ops::Range;
 use std::sync::Mutex;
@@ -117,6 +120,8 @@ impl Split {
 
 /// Runs `kernel` over `segments` (consecutive, covering rows `0..len`) and returns each output with a description
 /// of where its nulls are.
+// Invariant, not user data: one buffer per output was made above.
+#[allow(clippy::expect_used)]
 pub fn drive<K: Kernel<I, O>, const I: usize, const O: usize>(
     kernel: K,
     segments: &[Segment<'_, I>],
@@ -202,6 +207,8 @@ type PendingPart<'a, K, const O: usize> = (K, [&'a mut [MaybeUninit<f64>]; O]);
 
 /// Computes the parts `bounds[p].0 .. bounds[p + 1].0` on the calling thread and (with `helpers`) the pool's, then
 /// checks (or, for converging kernels, repairs) the seams in order.
+// Invariants, not user data: the first part's kernel is taken once, each part is claimed once, every part runs.
+#[allow(clippy::expect_used)]
 fn run_parts<K: Kernel<I, O>, const I: usize, const O: usize>(
     first: K,
     how: Restart,
@@ -307,6 +314,8 @@ fn warm_up<K: Kernel<I, O>, const I: usize, const O: usize>(
 }
 
 /// Writes the kernel's outputs for `rows` into `out` (whose first slot is row `rows.start`); returns the kernel.
+// Invariant, not user data: the kernel is put back after every piece.
+#[allow(clippy::expect_used)]
 fn run_rows<K: Kernel<I, O>, const I: usize, const O: usize>(
     kernel: K,
     segments: &[Segment<'_, I>],

@@ -1,5 +1,8 @@
 //! Layout, scales, ticks and the draw list: everything about a chart except pixels.
 
+// No unwrap()/expect() on what a user can influence: errors are returned, never panicked on (make lint).
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 use super::color::{Palette, Rgba, SERIES_COLORS};
 use super::data::{self, range_of, Bars};
 use super::error::RenderError;
