@@ -266,7 +266,12 @@ def _spec_lines(
     if isinstance(spec, str):
         ind, args = _parse_spec(where, spec)
         overrides = {name: roles.get(name) for name in ind.inputs}
-        out = df.select(frame_expr(ind, df.columns, tuple(args), overrides))
+        try:
+            expr = frame_expr(ind, df.columns, tuple(args), overrides)
+        except (ValueError, TypeError) as e:
+            # docs/render.md: every render error starts with "render: "; the indicator's own message follows.
+            raise type(e)(f"{_FUNC}: {where} {spec!r}: {e}") from None
+        out = df.select(expr)
         if len(ind.fields) > 1:
             out = out.unnest(out.columns[0])
         values = dict(zip((p.name for p in ind.params), args))
