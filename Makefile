@@ -12,11 +12,12 @@ EXT := python/polars_kimsfinance/_internal.abi3.so
 
 # Fast developer build: compile the extension and place it next to the Python sources (use with PYTHONPATH=python).
 # Checkouts sharing the cache (worktrees, CI clones) force a recompile of this crate when another one built last.
+# It includes the test-only hooks (feature test-hooks) the suite uses; a wheel built by maturin has none.
 build:
 	mkdir -p $(dir $(CARGO_TARGET_DIR))
 	flock $(CARGO_TARGET_DIR).lock sh -c '\
 		if [ "$$(cat $(CARGO_TARGET_DIR)/.last-checkout 2>/dev/null)" != "$(CURDIR)" ]; then touch src/lib.rs; fi && \
-		cargo build --release --lib --features python,gpu && \
+		cargo build --release --lib --features python,gpu,test-hooks && \
 		echo "$(CURDIR)" > $(CARGO_TARGET_DIR)/.last-checkout && \
 		cp $(CARGO_TARGET_DIR)/release/libpolars_kimsfinance.so $(EXT)'
 

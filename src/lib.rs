@@ -37,6 +37,7 @@ mod python_module {
         crate::bindings::adapter::register(m)?;
         crate::bindings::stream::register(m)?;
         crate::bindings::arrays::register(m)?;
+        crate::bindings::guard::register(m)?;
         Ok(())
     }
 }

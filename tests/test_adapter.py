@@ -421,3 +421,21 @@ def test_the_extension_allocates_through_polars_allocator():
     from polars_kimsfinance import _internal
 
     assert _internal._allocator_is_polars() is True
+
+
+def test_statistics_counters_saturate_at_2_64() -> None:
+    from polars_kimsfinance import _internal
+
+    top = 2**64 - 1
+    previous = kf.get_config()["performance_tracking"]
+    kf.configure(performance_tracking=True)
+    try:
+        kf.reset_performance_stats()
+        for _ in range(2):
+            _internal._track("indicator", top, rows=top, bytes=top)
+        op = kf.get_performance_stats()["operations"]["indicator"]
+        assert (op["calls"], op["rows"], op["bytes"]) == (2, top, top)
+        assert op["latency_ns"]["mean"] == float(top) / 2
+    finally:
+        kf.reset_performance_stats()
+        kf.configure(performance_tracking=previous)

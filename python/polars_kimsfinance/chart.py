@@ -25,6 +25,7 @@ from typing import Any, NamedTuple, Optional, Union
 import polars as pl
 
 from . import _internal
+from ._shield import shielded
 from .catalogue import BY_NAME
 from .columns import TIME_NAMES, default_box_size, frame_expr, optional_column, resolve_columns, time_column
 from .functions import FUNCTIONS
@@ -248,7 +249,11 @@ def _spec(where: str, spec: Any, columns: list[str], roles: dict[str, str], inde
     if isinstance(spec, str):
         ind, args = _parse_spec(where, spec)
         overrides = {name: roles.get(name) for name in ind.inputs}
-        expr = frame_expr(ind, columns, tuple(args), overrides)
+        try:
+            expr = frame_expr(ind, columns, tuple(args), overrides)
+        except (ValueError, TypeError) as e:
+            # docs/render.md: every render error starts with "render: "; the indicator's own message follows.
+            raise type(e)(f"{_FUNC}: {where} {spec!r}: {e}") from None
         values = dict(zip((p.name for p in ind.params), args))
         title = ind.column_name({**{p.name: p.default for p in ind.params}, **values})
         names = {alias: expr.meta.output_name()} if len(ind.fields) == 1 else {}
@@ -329,6 +334,7 @@ def _is_histogram(name: str) -> bool:
 # render.
 
 
+@shielded("render")
 def render(
     df: pl.DataFrame,
     kind: str = "candle",

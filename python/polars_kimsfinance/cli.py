@@ -12,7 +12,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import polars as pl
 
@@ -80,10 +80,43 @@ def read_ohlcv(path: str | Path) -> pl.DataFrame:
     return df
 
 
+class _Failure(Exception):
+    """A problem reported as one line on stderr (``kimsfinance: ...``) with exit status 2, without a traceback."""
+
+
+def _one_line(error: BaseException) -> str:
+    """The first line of an error's message (Polars adds hints and context on further lines)."""
+    text = str(error).strip()
+    line = text.splitlines()[0].strip() if text else ""
+    return line or type(error).__name__
+
+
 def _load(file: str | None) -> pl.DataFrame:
     import polars_kimsfinance as kf
 
-    return kf.load_sample() if file is None else read_ohlcv(file)
+    if file is None:
+        return kf.load_sample()
+    path = Path(file)
+    if not path.exists():
+        raise _Failure(f"{file}: no such file")
+    if path.is_dir():
+        raise _Failure(f"{file}: is a directory, expected a .csv or .parquet file")
+    try:
+        df = read_ohlcv(path)
+    except BaseException as error:  # OSError, Polars' errors for malformed files, and a panic inside Polars
+        if isinstance(error, (KeyboardInterrupt, SystemExit)):
+            raise
+        raise _Failure(f"{file}: cannot read it: {_one_line(error)}") from None
+    if df.height == 0:
+        raise _Failure(f"{file}: no rows")
+    return df
+
+
+def _save(image: Any, output: str) -> None:
+    try:
+        image.save(output)
+    except OSError as error:
+        raise _Failure(f"{output}: cannot write it: {error.strerror or _one_line(error)}") from None
 
 
 def _format_for(output: str, given: str | None) -> str:
@@ -118,10 +151,9 @@ def _render(args: argparse.Namespace) -> int:
     try:
         # df.kf is registered at run time (pl.api.register_dataframe_namespace), unseen by mypy.
         image = df.kf.render(args.kind, **kwargs)  # type: ignore[attr-defined]
-    except (ValueError, TypeError) as e:
-        print(f"kimsfinance: {e}", file=sys.stderr)
-        return 2
-    image.save(args.output)
+    except (ValueError, TypeError, RuntimeError, pl.exceptions.PolarsError) as e:
+        raise _Failure(_one_line(e)) from None
+    _save(image, args.output)
     t = image.timings
     print(
         f"wrote {args.output}: {image.width}x{image.height} {image.format}, {len(image):,} bytes, {df.height} bars "
@@ -178,7 +210,7 @@ def _demo(args: argparse.Namespace) -> int:
         title="SPY daily (sample)",
         format=_format_for(args.output, None),
     )
-    image.save(args.output)
+    _save(image, args.output)
     print(f"chart: {args.output} ({image.width}x{image.height} {image.format}, {len(image):,} bytes)")
     return 0
 
@@ -220,7 +252,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     run: Callable[[argparse.Namespace], int] = args.run  # set by set_defaults above
-    return run(args)
+    try:
+        return run(args)
+    except _Failure as failure:
+        print(f"kimsfinance: {failure}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

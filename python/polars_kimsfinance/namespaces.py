@@ -10,6 +10,7 @@ from typing import Any, Callable
 
 import polars as pl
 
+from ._shield import shielded
 from .catalogue import CATALOGUE, OHLCV
 from .catalogue.spec import Indicator
 from .columns import STRUCT_COLUMN, frame_expr, method_signature
@@ -26,6 +27,7 @@ def _frame_method(ind: Indicator, schema_names: Callable[[Any], list[str]]) -> C
         replaced = [f for f in ind.fields if f in names]  # a second call replaces the first one's columns
         return (out.drop(replaced) if replaced else out).unnest(STRUCT_COLUMN)
 
+    method = shielded(ind.name)(method)
     method.__name__ = method.__qualname__ = ind.name
     method.__signature__ = method_signature(ind)  # type: ignore[attr-defined]
     method.__doc__ = docstring(ind, inputs_doc="column name (found case-insensitively when not given)")
@@ -58,6 +60,7 @@ def _series_method(ind: Indicator) -> Callable[..., pl.Series]:
                 raise TypeError(f"{ind.name}: pass the {role} input as a Series ({role}=...)")
         return pl.select(function(series, *args, **kwargs)).to_series().alias(series.name)
 
+    method = shielded(ind.name)(method)
     method.__name__ = method.__qualname__ = ind.name
     method.__doc__ = function.__doc__
     return method

@@ -19,6 +19,7 @@ from typing import Any, Callable
 import polars as pl
 
 from . import _internal
+from ._shield import shielded
 from .columns import TIME_NAMES, default_box_size, median_atr, optional_column, resolve_columns, time_column
 from .namespaces import DataFrameNamespace, LazyFrameNamespace
 
@@ -79,6 +80,7 @@ def _with_time(out: pl.DataFrame, df: pl.DataFrame, time: str | None) -> pl.Data
 # Resampling.
 
 
+@shielded("ohlc_resample")
 def ohlc_resample(
     df: pl.DataFrame,
     every: str = "1h",
@@ -191,6 +193,7 @@ def ohlc_resample(
 # Price-only charts: renko, point and figure, kagi, three-line break.
 
 
+@shielded("renko")
 def renko(
     df: pl.DataFrame,
     box_size: float | None = None,
@@ -257,6 +260,7 @@ def renko(
     return _with_time(out, df, tcol)
 
 
+@shielded("pnf")
 def pnf(
     df: pl.DataFrame,
     box_size: float | None = None,
@@ -332,6 +336,7 @@ def pnf(
     return _internal._pnf(hi, lo, box_size, reversal)
 
 
+@shielded("kagi")
 def kagi(
     df: pl.DataFrame,
     reversal: float | None = None,
@@ -406,6 +411,7 @@ def kagi(
     return _with_time(out.with_columns(pl.col("direction").cast(pl.Int8)), df, tcol)
 
 
+@shielded("three_line_break")
 def three_line_break(
     df: pl.DataFrame,
     lines: int = 3,
@@ -528,6 +534,7 @@ _TRADE_DOC = """
 """
 
 
+@shielded("tick_bars")
 def tick_bars(
     df: pl.DataFrame,
     n: int,
@@ -570,6 +577,7 @@ tick_bars.__doc__ = (
 )
 
 
+@shielded("volume_bars")
 def volume_bars(
     df: pl.DataFrame,
     volume: float,
@@ -604,6 +612,7 @@ volume_bars.__doc__ = (
 )
 
 
+@shielded("range_bars")
 def range_bars(
     df: pl.DataFrame,
     range: float,
@@ -642,6 +651,7 @@ range_bars.__doc__ = (
 # Volume profile and Fibonacci retracements.
 
 
+@shielded("volume_profile")
 def volume_profile(
     df: pl.DataFrame,
     bins: int = 24,
@@ -705,6 +715,7 @@ def volume_profile(
     )
 
 
+@shielded("fibonacci_retracement")
 def fibonacci_retracement(
     df: pl.DataFrame,
     levels: Sequence[float] = _FIB_LEVELS,

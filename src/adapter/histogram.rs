@@ -62,6 +62,17 @@ pub struct Histogram {
     max: AtomicU64,
 }
 
+/// Adds `v` to a counter that stops at `u64::MAX` instead of wrapping to a small number (2^64 rows or
+/// nanoseconds is out of reach in practice, but a wrapped counter would read as nonsense). One `fetch_add` as
+/// before; only an add that overflows pays a second store, which pins the counter at the maximum.
+#[inline]
+pub fn saturating_add(counter: &AtomicU64, v: u64) {
+    let old = counter.fetch_add(v, Relaxed);
+    if old.checked_add(v).is_none() {
+        counter.store(u64::MAX, Relaxed);
+    }
+}
+
 impl Histogram {
     /// An empty histogram (usable in a `static`).
     pub const fn new() -> Histogram {
@@ -71,8 +82,8 @@ impl Histogram {
     /// Counts one value.
     #[inline]
     pub fn record(&self, ns: u64) {
-        self.buckets[bucket_of(ns)].fetch_add(1, Relaxed);
-        self.sum.fetch_add(ns, Relaxed);
+        saturating_add(&self.buckets[bucket_of(ns)], 1);
+        saturating_add(&self.sum, ns);
         // Most values are not a new maximum: a plain load avoids the read-modify-write.
         if ns > self.max.load(Relaxed) {
             self.max.fetch_max(ns, Relaxed);
@@ -91,7 +102,7 @@ impl Histogram {
     /// Quantiles of what was recorded so far (a consistent-enough copy taken bucket by bucket).
     pub fn summary(&self) -> LatencySummary {
         let counts: Vec<u64> = self.buckets.iter().map(|b| b.load(Relaxed)).collect();
-        let count: u64 = counts.iter().sum();
+        let count: u64 = counts.iter().fold(0u64, |a, &c| a.saturating_add(c));
         let max_ns = self.max.load(Relaxed);
         if count == 0 {
             return LatencySummary::default();
@@ -127,6 +138,21 @@ impl Default for Histogram {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn counters_saturate_instead_of_wrapping() {
+        let h = Histogram::new();
+        h.record(u64::MAX - 5);
+        h.record(100);
+        let s = h.summary();
+        assert_eq!(s.count, 2);
+        assert_eq!(s.mean_ns, u64::MAX as f64 / 2.0, "the sum stays at u64::MAX, not 94");
+        let c = AtomicU64::new(u64::MAX - 1);
+        saturating_add(&c, 10);
+        assert_eq!(c.load(Relaxed), u64::MAX);
+        saturating_add(&c, 1);
+        assert_eq!(c.load(Relaxed), u64::MAX);
+    }
+
     use super::*;
 
     #[test]

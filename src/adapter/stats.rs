@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::time::Instant;
 
 use super::engine::Engine;
-use super::histogram::{Histogram, LatencySummary};
+use super::histogram::{saturating_add, Histogram, LatencySummary};
 
 /// What was done. A fixed table: names outside it are counted as `Other`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,11 +102,11 @@ pub fn record(op: Op, engine: Engine, latency_ns: u64, rows: u64, bytes: u64) {
 #[inline]
 fn record_always(op: Op, engine: Engine, latency_ns: u64, rows: u64, bytes: u64) {
     let s = &STATS.ops[op as usize];
-    s.rows.fetch_add(rows, Relaxed);
-    s.bytes.fetch_add(bytes, Relaxed);
+    saturating_add(&s.rows, rows);
+    saturating_add(&s.bytes, bytes);
     s.latency.record(latency_ns);
     if engine == Engine::Gpu {
-        STATS.gpu_calls.0.fetch_add(1, Relaxed);
+        saturating_add(&STATS.gpu_calls.0, 1);
     }
 }
 
@@ -114,7 +114,7 @@ fn record_always(op: Op, engine: Engine, latency_ns: u64, rows: u64, bytes: u64)
 #[inline]
 pub fn record_fallback() {
     if tracking_enabled() {
-        STATS.fallbacks.0.fetch_add(1, Relaxed);
+        saturating_add(&STATS.fallbacks.0, 1);
     }
 }
 
@@ -253,7 +253,7 @@ pub fn snapshot() -> Snapshot {
             OpSnapshot { op, rows: s.rows.load(Relaxed), bytes: s.bytes.load(Relaxed), latency, calls: latency.count }
         })
         .collect();
-    let sum = |f: &dyn Fn(&OpSnapshot) -> u64| ops.iter().map(f).sum::<u64>();
+    let sum = |f: &dyn Fn(&OpSnapshot) -> u64| ops.iter().map(f).fold(0u64, u64::saturating_add);
     let total_calls = sum(&|o| o.calls);
     let gpu_calls = STATS.gpu_calls.0.load(Relaxed).min(total_calls);
     Snapshot {

@@ -8,6 +8,7 @@ use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyInt, PyString};
 
+use super::guard::shielded;
 use crate::adapter::{self, Engine, EngineChoice, GpuPresence, LatencySummary, Op, Value};
 
 fn to_value(v: &Bound<'_, PyAny>) -> PyResult<Value> {
@@ -41,30 +42,37 @@ fn set_value(d: &Bound<'_, PyDict>, key: &str, v: &Value) -> PyResult<()> {
 /// Sets options from a dict (all or none); returns the previous values of the options it set.
 #[pyfunction]
 fn _configure<'py>(py: Python<'py>, options: &Bound<'py, PyDict>) -> PyResult<Bound<'py, PyDict>> {
-    let items =
-        options.iter().map(|(k, v)| Ok((k.extract::<String>()?, to_value(&v)?))).collect::<PyResult<Vec<_>>>()?;
-    let previous = adapter::configure(&items).map_err(|e| PyValueError::new_err(e.0))?;
-    let out = PyDict::new(py);
-    for (k, v) in &previous {
-        set_value(&out, k, v)?;
-    }
-    Ok(out)
+    shielded("configure", || {
+        let items =
+            options.iter().map(|(k, v)| Ok((k.extract::<String>()?, to_value(&v)?))).collect::<PyResult<Vec<_>>>()?;
+        let previous = adapter::configure(&items).map_err(|e| PyValueError::new_err(e.0))?;
+        let out = PyDict::new(py);
+        for (k, v) in &previous {
+            set_value(&out, k, v)?;
+        }
+        Ok(out)
+    })
 }
 
 /// Every option and its value.
 #[pyfunction]
 fn _get_config(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
-    let out = PyDict::new(py);
-    for (k, v) in adapter::get_config() {
-        set_value(&out, k, &v)?;
-    }
-    Ok(out)
+    shielded("get_config", || {
+        let out = PyDict::new(py);
+        for (k, v) in adapter::get_config() {
+            set_value(&out, k, &v)?;
+        }
+        Ok(out)
+    })
 }
 
 /// Puts every option back to its default.
 #[pyfunction]
-fn _reset_config() {
-    adapter::reset_config();
+fn _reset_config() -> PyResult<()> {
+    shielded("reset_config", || {
+        adapter::reset_config();
+        Ok(())
+    })
 }
 
 /// Parses an `engine=` argument of `func` (`None`: the configured default).
@@ -83,37 +91,44 @@ pub(crate) fn engine_choice(func: &str, engine: Option<&str>) -> PyResult<Option
 #[pyfunction]
 #[pyo3(signature = (engine=None, candles=0, gpu_available=None))]
 fn _select_engine(engine: Option<&str>, candles: u64, gpu_available: Option<bool>) -> PyResult<&'static str> {
-    let requested = engine_choice("select_engine", engine)?;
-    let probe = || match gpu_available {
-        Some(true) => GpuPresence::Hardware,
-        Some(false) => GpuPresence::None,
-        None => adapter::gpu_presence(),
-    };
-    adapter::select_engine(requested, candles, probe)
-        .map(|selection| selection.engine.name())
-        .map_err(|e| PyRuntimeError::new_err(e.to_string()))
+    shielded("select_engine", || {
+        let requested = engine_choice("select_engine", engine)?;
+        let probe = || match gpu_available {
+            Some(true) => GpuPresence::Hardware,
+            Some(false) => GpuPresence::None,
+            None => adapter::gpu_presence(),
+        };
+        adapter::select_engine(requested, candles, probe)
+            .map(|selection| selection.engine.name())
+            .map_err(|e| PyRuntimeError::new_err(e.to_string()))
+    })
 }
 
 /// Whether a GPU adapter exists (always `False` in a build without a GPU backend).
 #[pyfunction]
-fn _gpu_available() -> bool {
-    adapter::gpu_available()
+fn _gpu_available() -> PyResult<bool> {
+    shielded("gpu_available", || Ok(adapter::gpu_available()))
 }
 
 /// Counts a GPU → CPU fallback.
 #[pyfunction]
-fn _record_fallback() {
-    adapter::record_fallback();
+fn _record_fallback() -> PyResult<()> {
+    shielded("record_fallback", || {
+        adapter::record_fallback();
+        Ok(())
+    })
 }
 
 /// Records one call of `op` (unknown names count as "other").
 #[pyfunction]
 #[pyo3(signature = (op, latency_ns, rows=0, bytes=0, engine="cpu"))]
 fn _track(op: &str, latency_ns: u64, rows: u64, bytes: u64, engine: &str) -> PyResult<()> {
-    let engine = Engine::parse(engine)
-        .map_err(|_| PyValueError::new_err(format!("_track: engine must be 'cpu' or 'gpu', got '{engine}'")))?;
-    adapter::record(Op::parse(op), engine, latency_ns, rows, bytes);
-    Ok(())
+    shielded("track", || {
+        let engine = Engine::parse(engine)
+            .map_err(|_| PyValueError::new_err(format!("_track: engine must be 'cpu' or 'gpu', got '{engine}'")))?;
+        adapter::record(Op::parse(op), engine, latency_ns, rows, bytes);
+        Ok(())
+    })
 }
 
 fn latency_dict<'py>(py: Python<'py>, l: &LatencySummary) -> PyResult<Bound<'py, PyDict>> {
@@ -129,62 +144,67 @@ fn latency_dict<'py>(py: Python<'py>, l: &LatencySummary) -> PyResult<Bound<'py,
 /// The statistics as a dict (see `adapter.get_performance_stats` for the keys).
 #[pyfunction]
 fn _performance_stats(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
-    let s = adapter::snapshot();
-    let out = PyDict::new(py);
-    out.set_item("tracking", s.tracking)?;
-    out.set_item("total_calls", s.total_calls)?;
-    out.set_item("cpu_calls", s.cpu_calls)?;
-    out.set_item("gpu_calls", s.gpu_calls)?;
-    out.set_item("fallbacks", s.fallbacks)?;
-    out.set_item("rows_processed", s.rows_processed)?;
-    out.set_item("candles_processed", s.candles_processed)?;
-    out.set_item("bytes_produced", s.bytes_produced)?;
-    out.set_item("memory_bytes", s.memory_bytes)?;
-    let ops = PyDict::new(py);
-    for o in &s.ops {
-        let d = PyDict::new(py);
-        d.set_item("calls", o.calls)?;
-        d.set_item(if o.op.counts_candles() { "candles" } else { "rows" }, o.rows)?;
-        d.set_item("bytes", o.bytes)?;
-        d.set_item("latency_ns", latency_dict(py, &o.latency)?)?;
-        ops.set_item(o.op.name(), d)?;
-    }
-    out.set_item("operations", ops)?;
-    Ok(out)
+    shielded("get_performance_stats", || {
+        let s = adapter::snapshot();
+        let out = PyDict::new(py);
+        out.set_item("tracking", s.tracking)?;
+        out.set_item("total_calls", s.total_calls)?;
+        out.set_item("cpu_calls", s.cpu_calls)?;
+        out.set_item("gpu_calls", s.gpu_calls)?;
+        out.set_item("fallbacks", s.fallbacks)?;
+        out.set_item("rows_processed", s.rows_processed)?;
+        out.set_item("candles_processed", s.candles_processed)?;
+        out.set_item("bytes_produced", s.bytes_produced)?;
+        out.set_item("memory_bytes", s.memory_bytes)?;
+        let ops = PyDict::new(py);
+        for o in &s.ops {
+            let d = PyDict::new(py);
+            d.set_item("calls", o.calls)?;
+            d.set_item(if o.op.counts_candles() { "candles" } else { "rows" }, o.rows)?;
+            d.set_item("bytes", o.bytes)?;
+            d.set_item("latency_ns", latency_dict(py, &o.latency)?)?;
+            ops.set_item(o.op.name(), d)?;
+        }
+        out.set_item("operations", ops)?;
+        Ok(out)
+    })
 }
 
 /// Zeroes every counter and histogram.
 #[pyfunction]
-fn _reset_performance_stats() {
-    adapter::reset();
+fn _reset_performance_stats() -> PyResult<()> {
+    shielded("reset_performance_stats", || {
+        adapter::reset();
+        Ok(())
+    })
 }
 
 /// Records `ops` synthetic calls from `threads` Rust threads through the real path (GIL released); returns the
 /// wall time in nanoseconds.
 #[pyfunction]
 #[pyo3(signature = (ops, threads=1))]
-fn _stress(py: Python<'_>, ops: u64, threads: usize) -> u64 {
-    py.detach(|| adapter::stress(ops, threads))
+fn _stress(py: Python<'_>, ops: u64, threads: usize) -> PyResult<u64> {
+    shielded("stress", || Ok(py.detach(|| adapter::stress(ops, threads))))
 }
 
 /// Nanoseconds per instrumented call spent on tracking (a start/drop guard, clock reads included).
 #[pyfunction]
 #[pyo3(signature = (n=1_000_000))]
-fn _tracking_overhead_ns(py: Python<'_>, n: u64) -> f64 {
-    py.detach(|| adapter::guard_overhead_ns(n))
+fn _tracking_overhead_ns(py: Python<'_>, n: u64) -> PyResult<f64> {
+    shielded("tracking_overhead_ns", || Ok(py.detach(|| adapter::guard_overhead_ns(n))))
 }
 
 /// Whether the extension allocates through Polars' allocator (it falls back to the system allocator when the
 /// running Polars does not export one).
 #[pyfunction]
-fn _allocator_is_polars() -> bool {
-    crate::allocator_is_polars()
+fn _allocator_is_polars() -> PyResult<bool> {
+    shielded("allocator_is_polars", || Ok(crate::allocator_is_polars()))
 }
 
 /// Threads an indicator on a long column is split across (see docs/engine.md).
 #[pyfunction]
-fn _kernel_threads() -> usize {
-    crate::worker_pool::threads()
+fn _kernel_threads() -> PyResult<usize> {
+    shielded("kernel_threads", || Ok(crate::worker_pool::threads()))
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

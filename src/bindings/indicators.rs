@@ -68,6 +68,12 @@ fn indicator_field(inputs: &[Field], kwargs: IndicatorKwargs) -> PolarsResult<Fi
 
 #[polars_expr(output_type_func_with_kwargs=indicator_field)]
 fn kf_indicator(inputs: &[Series], context: CallerContext, kwargs: IndicatorKwargs) -> PolarsResult<Series> {
+    let name = kwargs.name.clone();
+    super::guard::plugin_shielded(&name, || indicator(inputs, context, kwargs))
+}
+
+/// The plugin expression's work: inputs in kernel order, the kernel over their chunks, outputs as a column.
+fn indicator(inputs: &[Series], context: CallerContext, kwargs: IndicatorKwargs) -> PolarsResult<Series> {
     let fields: Vec<Field> = inputs.iter().map(|s| s.field().into_owned()).collect();
     let dtype = output_float_dtype(&kwargs.name, &fields)?;
     // Performance statistics (crate::adapter): one relaxed load when tracking is off; recorded when this drops.
@@ -93,8 +99,10 @@ fn kf_indicator(inputs: &[Series], context: CallerContext, kwargs: IndicatorKwar
         .zip(&kwargs.fields)
         .map(|(ca, field)| ca.with_name(field.as_str().into()).into_series().cast(&dtype))
         .collect::<PolarsResult<Vec<Series>>>()?;
-    if series.len() == 1 {
-        return Ok(series.pop().expect("one output").with_name(name));
+    if let [_] = series.as_slice() {
+        if let Some(one) = series.pop() {
+            return Ok(one.with_name(name));
+        }
     }
     let len = inputs.first().map_or(0, |s| s.len());
     Ok(StructChunked::from_series(name, len, series.iter())?.into_series())

@@ -13,6 +13,7 @@ use std::ops::Range;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Instant;
 
+use super::guard::{panic_message, shielded};
 use super::interop::SeriesArg as PySeries;
 use polars::prelude::*;
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
@@ -61,8 +62,7 @@ fn floats<'a>(param: &str, s: &'a Series) -> PyResult<Cow<'a, [f64]>> {
     let dtype = s.dtype();
     if dtype == &DataType::Float64 {
         let ca = s.f64().map_err(value_error)?;
-        if ca.chunks().len() == 1 && ca.null_count() == 0 {
-            let arr = ca.downcast_iter().next().expect("one chunk");
+        if let (1, 0, Some(arr)) = (ca.chunks().len(), ca.null_count(), ca.downcast_iter().next()) {
             return Ok(Cow::Borrowed(arr.values().as_slice()));
         }
         return Ok(Cow::Owned(compact(ca)));
@@ -83,8 +83,8 @@ fn floats<'a>(param: &str, s: &'a Series) -> PyResult<Cow<'a, [f64]>> {
 fn timestamps(s: &Series) -> PyResult<Cow<'_, [i64]>> {
     if let DataType::Datetime(TimeUnit::Microseconds, _) = s.dtype() {
         let ca = s.datetime().map_err(value_error)?.physical();
-        if ca.chunks().len() == 1 && ca.null_count() == 0 {
-            return Ok(Cow::Borrowed(ca.downcast_iter().next().expect("one chunk").values().as_slice()));
+        if let (1, 0, Some(arr)) = (ca.chunks().len(), ca.null_count(), ca.downcast_iter().next()) {
+            return Ok(Cow::Borrowed(arr.values().as_slice()));
         }
     }
     let (mul, div) = match s.dtype() {
@@ -131,14 +131,6 @@ fn parse_colors(colors: Option<HashMap<String, String>>) -> PyResult<ColorOverri
         *slot = Some(value);
     }
     Ok(out)
-}
-
-pub(super) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
-    panic
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "unknown panic".to_string())
 }
 
 fn size(param: &str, value: i64) -> PyResult<u32> {
@@ -385,7 +377,8 @@ fn internal_error(what: &str, panic: &(dyn std::any::Any + Send)) -> PyErr {
 fn bricks_of<T>(what: &str, kernel: impl FnOnce() -> Result<Vec<T>, crate::kernels::KernelError>) -> PyResult<Vec<T>> {
     match catch_unwind(AssertUnwindSafe(kernel)) {
         Ok(Ok(out)) => Ok(out),
-        Ok(Err(e)) => Err(value_error(e)),
+        // docs/render.md: every render error starts with "render: ", the kernel's own message after it.
+        Ok(Err(e)) => Err(value_error(format_args!("render: {e}"))),
         Err(panic) => Err(internal_error(what, &*panic)),
     }
 }
@@ -580,40 +573,42 @@ fn _render<'py>(
     decor: Option<DecorArg>,
     source_times: Option<PySeries>,
 ) -> PyResult<RenderResult<'py>> {
-    let t0 = Instant::now();
-    let (bricks, box_size, reversal) = match (renko, pnf) {
-        (Some((close, box_size)), _) => (Some((close, None)), box_size, 1),
-        (None, Some((high, low, box_size, reversal))) => (Some((high, Some(low))), box_size, reversal),
-        (None, None) => (None, 0.0, 1),
-    };
-    let opts = ChartOptions::parse(
-        kind,
-        width,
-        height,
-        theme,
-        colors,
-        volume,
-        antialias,
-        title,
-        format,
-        speed,
-        engine,
-        box_size,
-        reversal,
-        decor.map(Decor::from).unwrap_or_default(),
-    )?;
-    let held = Held::new(bars, bricks, source_times, overlays, panels);
-    // Borrow (or compact) every column while holding the GIL; the drawing below only reads these slices.
-    let data = held.bind()?;
-    let rows = match (&data.bars, &data.bricks) {
-        (Some((_, [.., c], _)), _) => c.len(),
-        (None, Some((p, _))) => p.len(),
-        (None, None) => 0,
-    };
-    let bind_us = t0.elapsed().as_micros() as u64;
-    let (out, engine) = py.detach(|| draw_chart(&data, 0..rows, &opts))?;
-    let timings = timings_dict(py, &out, engine, bind_us)?;
-    Ok((PyBytes::new(py, &out.bytes), out.width, out.height, format_name(out.format), timings))
+    shielded("render", || {
+        let t0 = Instant::now();
+        let (bricks, box_size, reversal) = match (renko, pnf) {
+            (Some((close, box_size)), _) => (Some((close, None)), box_size, 1),
+            (None, Some((high, low, box_size, reversal))) => (Some((high, Some(low))), box_size, reversal),
+            (None, None) => (None, 0.0, 1),
+        };
+        let opts = ChartOptions::parse(
+            kind,
+            width,
+            height,
+            theme,
+            colors,
+            volume,
+            antialias,
+            title,
+            format,
+            speed,
+            engine,
+            box_size,
+            reversal,
+            decor.map(Decor::from).unwrap_or_default(),
+        )?;
+        let held = Held::new(bars, bricks, source_times, overlays, panels);
+        // Borrow (or compact) every column while holding the GIL; the drawing below only reads these slices.
+        let data = held.bind()?;
+        let rows = match (&data.bars, &data.bricks) {
+            (Some((_, [.., c], _)), _) => c.len(),
+            (None, Some((p, _))) => p.len(),
+            (None, None) => 0,
+        };
+        let bind_us = t0.elapsed().as_micros() as u64;
+        let (out, engine) = py.detach(|| draw_chart(&data, 0..rows, &opts))?;
+        let timings = timings_dict(py, &out, engine, bind_us)?;
+        Ok((PyBytes::new(py, &out.bytes), out.width, out.height, format_name(out.format), timings))
+    })
 }
 
 /// What kind of adapter the GPU backend finds (probed once per process by `adapter::gpu_presence`).
@@ -629,58 +624,64 @@ fn gpu_probe() -> adapter::GpuPresence {
 /// Adapter facts for `kf.gpu_info()`: `None` when this build has no GPU backend or no adapter exists.
 #[pyfunction]
 fn _gpu_info(py: Python<'_>) -> PyResult<Option<Bound<'_, PyDict>>> {
-    #[cfg(feature = "gpu")]
-    {
-        if let Ok(a) = py.detach(render::gpu::gpu_adapter) {
-            let d = PyDict::new(py);
-            d.set_item("name", a.name)?;
-            d.set_item("backend", a.backend)?;
-            d.set_item("device_type", a.device_type)?;
-            d.set_item("driver", a.driver)?;
-            d.set_item("software", a.software)?;
-            return Ok(Some(d));
+    shielded("gpu_info", || {
+        #[cfg(feature = "gpu")]
+        {
+            if let Ok(a) = py.detach(render::gpu::gpu_adapter) {
+                let d = PyDict::new(py);
+                d.set_item("name", a.name)?;
+                d.set_item("backend", a.backend)?;
+                d.set_item("device_type", a.device_type)?;
+                d.set_item("driver", a.driver)?;
+                d.set_item("software", a.software)?;
+                return Ok(Some(d));
+            }
         }
-    }
-    let _ = py;
-    Ok(None)
+        let _ = py;
+        Ok(None)
+    })
 }
 
 /// Decodes a PNG or lossless WebP image to `(width, height, rgba)` (straight RGBA, row-major).
 #[pyfunction]
 fn _decode_image<'py>(py: Python<'py>, data: &[u8]) -> PyResult<(u32, u32, Bound<'py, PyBytes>)> {
-    let decoded = py.detach(|| -> Result<(u32, u32, Vec<u8>), String> {
-        if data.starts_with(b"\x89PNG") {
-            let mut decoder = png::Decoder::new_with_limits(Cursor::new(data), png::Limits { bytes: usize::MAX });
-            decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
-            let mut reader = decoder.read_info().map_err(|e| e.to_string())?;
-            let mut buf = vec![0; reader.output_buffer_size().ok_or("png: image too large")?];
-            let info = reader.next_frame(&mut buf).map_err(|e| e.to_string())?;
-            buf.truncate(info.buffer_size());
-            let rgba: Vec<u8> = match info.color_type {
-                png::ColorType::Rgba => buf,
-                png::ColorType::Rgb => buf.chunks_exact(3).flat_map(|p| [p[0], p[1], p[2], 255]).collect(),
-                png::ColorType::Grayscale => buf.iter().flat_map(|&g| [g, g, g, 255]).collect(),
-                png::ColorType::GrayscaleAlpha => buf.chunks_exact(2).flat_map(|p| [p[0], p[0], p[0], p[1]]).collect(),
-                png::ColorType::Indexed => return Err("png: unexpected indexed output".into()),
-            };
-            Ok((info.width, info.height, rgba))
-        } else if data.len() >= 12 && &data[..4] == b"RIFF" && &data[8..12] == b"WEBP" {
-            let mut decoder = image_webp::WebPDecoder::new(Cursor::new(data)).map_err(|e| e.to_string())?;
-            let (w, h) = decoder.dimensions();
-            let mut buf = vec![0; decoder.output_buffer_size().ok_or("webp: image too large")?];
-            decoder.read_image(&mut buf).map_err(|e| e.to_string())?;
-            let rgba = if decoder.has_alpha() {
-                buf
+    shielded("decode_image", || {
+        let decoded = py.detach(|| -> Result<(u32, u32, Vec<u8>), String> {
+            if data.starts_with(b"\x89PNG") {
+                let mut decoder = png::Decoder::new_with_limits(Cursor::new(data), png::Limits { bytes: usize::MAX });
+                decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
+                let mut reader = decoder.read_info().map_err(|e| e.to_string())?;
+                let mut buf = vec![0; reader.output_buffer_size().ok_or("png: image too large")?];
+                let info = reader.next_frame(&mut buf).map_err(|e| e.to_string())?;
+                buf.truncate(info.buffer_size());
+                let rgba: Vec<u8> = match info.color_type {
+                    png::ColorType::Rgba => buf,
+                    png::ColorType::Rgb => buf.chunks_exact(3).flat_map(|p| [p[0], p[1], p[2], 255]).collect(),
+                    png::ColorType::Grayscale => buf.iter().flat_map(|&g| [g, g, g, 255]).collect(),
+                    png::ColorType::GrayscaleAlpha => {
+                        buf.chunks_exact(2).flat_map(|p| [p[0], p[0], p[0], p[1]]).collect()
+                    }
+                    png::ColorType::Indexed => return Err("png: unexpected indexed output".into()),
+                };
+                Ok((info.width, info.height, rgba))
+            } else if data.len() >= 12 && &data[..4] == b"RIFF" && &data[8..12] == b"WEBP" {
+                let mut decoder = image_webp::WebPDecoder::new(Cursor::new(data)).map_err(|e| e.to_string())?;
+                let (w, h) = decoder.dimensions();
+                let mut buf = vec![0; decoder.output_buffer_size().ok_or("webp: image too large")?];
+                decoder.read_image(&mut buf).map_err(|e| e.to_string())?;
+                let rgba = if decoder.has_alpha() {
+                    buf
+                } else {
+                    buf.chunks_exact(3).flat_map(|p| [p[0], p[1], p[2], 255]).collect()
+                };
+                Ok((w, h, rgba))
             } else {
-                buf.chunks_exact(3).flat_map(|p| [p[0], p[1], p[2], 255]).collect()
-            };
-            Ok((w, h, rgba))
-        } else {
-            Err("not a PNG or WebP image".into())
-        }
-    });
-    let (w, h, rgba) = decoded.map_err(|e| value_error(format_args!("decode_image: {e}")))?;
-    Ok((w, h, PyBytes::new(py, &rgba)))
+                Err("not a PNG or WebP image".into())
+            }
+        });
+        let (w, h, rgba) = decoded.map_err(|e| value_error(format_args!("decode_image: {e}")))?;
+        Ok((w, h, PyBytes::new(py, &rgba)))
+    })
 }
 
 /// Encodes straight RGBA (`width * height * 4` bytes) as PNG.
@@ -693,16 +694,18 @@ fn _encode_png<'py>(
     height: u32,
     speed: &str,
 ) -> PyResult<Bound<'py, PyBytes>> {
-    let speed = PngSpeed::parse(speed).map_err(value_error)?;
-    if rgba.len() != width as usize * height as usize * 4 {
-        return Err(value_error(format_args!(
-            "encode_png: expected {} bytes for {width}x{height} RGBA, got {}",
-            width as usize * height as usize * 4,
-            rgba.len()
-        )));
-    }
-    let png = py.detach(|| render::encode_png(rgba, width, height, speed)).map_err(|e| render_error(e, None))?;
-    Ok(PyBytes::new(py, &png))
+    shielded("encode_png", || {
+        let speed = PngSpeed::parse(speed).map_err(value_error)?;
+        if rgba.len() != width as usize * height as usize * 4 {
+            return Err(value_error(format_args!(
+                "encode_png: expected {} bytes for {width}x{height} RGBA, got {}",
+                width as usize * height as usize * 4,
+                rgba.len()
+            )));
+        }
+        let png = py.detach(|| render::encode_png(rgba, width, height, speed)).map_err(|e| render_error(e, None))?;
+        Ok(PyBytes::new(py, &png))
+    })
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

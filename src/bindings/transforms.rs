@@ -11,6 +11,7 @@ use polars::prelude::*;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
+use super::guard::shielded;
 use crate::kernels::bars::{self, Agg, Brick, TradeRule};
 
 fn value_error(e: impl Display) -> PyErr {
@@ -73,30 +74,38 @@ fn index(i: usize) -> i64 {
 /// Aggregate `columns` over runs of equal consecutive `keys` (an Int64 Series without nulls) with `aggs`
 /// (`first`, `last`, `max`, `min`, `sum`). Returns `_row` (first row of each run) and one column per input.
 #[pyfunction]
-fn _resample_runs(keys: PySeries, columns: Vec<PySeries>, aggs: Vec<String>) -> PyResult<PyDataFrame> {
-    let _stats = track(keys.0.len());
-    const F: &str = "ohlc_resample";
-    if columns.len() != aggs.len() {
-        return Err(value_error(format_args!("{F}: {} columns but {} aggregations", columns.len(), aggs.len())));
-    }
-    let keys = keys.0.cast(&DataType::Int64).map_err(value_error)?;
-    let keys = keys.i64().map_err(value_error)?;
-    if keys.null_count() > 0 {
-        return Err(value_error(format_args!("{F}: the time keys contain nulls")));
-    }
-    let keys: Vec<i64> = keys.downcast_iter().flat_map(|arr| arr.values().iter().copied()).collect();
-    let runs = bars::runs(&keys);
-    let mut out = vec![int_column("_row", runs.iter().map(|r| index(r.0)))];
-    for (series, agg) in columns.iter().zip(&aggs) {
-        let values = floats(F, series)?;
-        if values.len() != keys.len() {
-            return Err(value_error(format_args!("{F}: column '{}' has a different length", series.0.name())));
-        }
-        let agg = Agg::parse(F, agg).map_err(value_error)?;
-        let result = bars::aggregate(F, &values, &runs, agg).map_err(value_error)?;
-        out.push(float_column(series.0.name().as_str(), result));
-    }
-    frame(out)
+fn _resample_runs(py: Python<'_>, keys: PySeries, columns: Vec<PySeries>, aggs: Vec<String>) -> PyResult<PyDataFrame> {
+    py.detach(|| {
+        shielded("ohlc_resample", || {
+            let _stats = track(keys.0.len());
+            const F: &str = "ohlc_resample";
+            if columns.len() != aggs.len() {
+                return Err(value_error(format_args!(
+                    "{F}: {} columns but {} aggregations",
+                    columns.len(),
+                    aggs.len()
+                )));
+            }
+            let keys = keys.0.cast(&DataType::Int64).map_err(value_error)?;
+            let keys = keys.i64().map_err(value_error)?;
+            if keys.null_count() > 0 {
+                return Err(value_error(format_args!("{F}: the time keys contain nulls")));
+            }
+            let keys: Vec<i64> = keys.downcast_iter().flat_map(|arr| arr.values().iter().copied()).collect();
+            let runs = bars::runs(&keys);
+            let mut out = vec![int_column("_row", runs.iter().map(|r| index(r.0)))];
+            for (series, agg) in columns.iter().zip(&aggs) {
+                let values = floats(F, series)?;
+                if values.len() != keys.len() {
+                    return Err(value_error(format_args!("{F}: column '{}' has a different length", series.0.name())));
+                }
+                let agg = Agg::parse(F, agg).map_err(value_error)?;
+                let result = bars::aggregate(F, &values, &runs, agg).map_err(value_error)?;
+                out.push(float_column(series.0.name().as_str(), result));
+            }
+            frame(out)
+        })
+    })
 }
 
 fn brick_frame(bricks: &[Brick]) -> PyResult<PyDataFrame> {
@@ -110,58 +119,74 @@ fn brick_frame(bricks: &[Brick]) -> PyResult<PyDataFrame> {
 
 /// Renko bricks from closes: `bar`, `open`, `close`, `direction`.
 #[pyfunction]
-fn _renko(close: PySeries, box_size: f64) -> PyResult<PyDataFrame> {
-    let _stats = track(close.0.len());
-    let close = floats("renko", &close)?;
-    brick_frame(&bars::renko(&close, box_size).map_err(value_error)?)
+fn _renko(py: Python<'_>, close: PySeries, box_size: f64) -> PyResult<PyDataFrame> {
+    py.detach(|| {
+        shielded("renko", || {
+            let _stats = track(close.0.len());
+            let close = floats("renko", &close)?;
+            brick_frame(&bars::renko(&close, box_size).map_err(value_error)?)
+        })
+    })
 }
 
 /// Three-line-break lines from closes: `bar`, `open`, `close`, `direction`.
 #[pyfunction]
-fn _three_line_break(close: PySeries, lines: i64) -> PyResult<PyDataFrame> {
-    let _stats = track(close.0.len());
-    const F: &str = "three_line_break";
-    let lines = count(F, "lines", lines)?;
-    let close = floats(F, &close)?;
-    brick_frame(&bars::three_line_break(&close, lines).map_err(value_error)?)
+fn _three_line_break(py: Python<'_>, close: PySeries, lines: i64) -> PyResult<PyDataFrame> {
+    py.detach(|| {
+        shielded("three_line_break", || {
+            let _stats = track(close.0.len());
+            const F: &str = "three_line_break";
+            let lines = count(F, "lines", lines)?;
+            let close = floats(F, &close)?;
+            brick_frame(&bars::three_line_break(&close, lines).map_err(value_error)?)
+        })
+    })
 }
 
 /// Kagi vertices from closes: `bar`, `price`, `direction`, `thickness` ("yang" / "yin").
 #[pyfunction]
-fn _kagi(close: PySeries, reversal: f64, relative: bool) -> PyResult<PyDataFrame> {
-    let _stats = track(close.0.len());
-    let close = floats("kagi", &close)?;
-    let points = bars::kagi(&close, reversal, relative).map_err(value_error)?;
-    let thickness = |t: i8| match t {
-        1 => Some("yang"),
-        -1 => Some("yin"),
-        _ => None,
-    };
-    frame(vec![
-        int_column("bar", points.iter().map(|p| index(p.bar))),
-        float_column("price", points.iter().map(|p| p.price)),
-        int_column("direction", points.iter().map(|p| i64::from(p.direction))),
-        str_column("thickness", points.iter().map(|p| thickness(p.thickness))),
-    ])
+fn _kagi(py: Python<'_>, close: PySeries, reversal: f64, relative: bool) -> PyResult<PyDataFrame> {
+    py.detach(|| {
+        shielded("kagi", || {
+            let _stats = track(close.0.len());
+            let close = floats("kagi", &close)?;
+            let points = bars::kagi(&close, reversal, relative).map_err(value_error)?;
+            let thickness = |t: i8| match t {
+                1 => Some("yang"),
+                -1 => Some("yin"),
+                _ => None,
+            };
+            frame(vec![
+                int_column("bar", points.iter().map(|p| index(p.bar))),
+                float_column("price", points.iter().map(|p| p.price)),
+                int_column("direction", points.iter().map(|p| i64::from(p.direction))),
+                str_column("thickness", points.iter().map(|p| thickness(p.thickness))),
+            ])
+        })
+    })
 }
 
 /// Point-and-figure columns: `column`, `kind` ("X" / "O"), `top`, `bottom`, `boxes`, `start_bar`, `end_bar`.
 #[pyfunction]
-fn _pnf(high: PySeries, low: PySeries, box_size: f64, reversal: i64) -> PyResult<PyDataFrame> {
-    let _stats = track(high.0.len());
-    const F: &str = "pnf";
-    let reversal = count(F, "reversal", reversal)?;
-    let (high, low) = (floats(F, &high)?, floats(F, &low)?);
-    let cols = bars::pnf(&high, &low, box_size, reversal).map_err(value_error)?;
-    frame(vec![
-        int_column("column", (0..cols.len()).map(index)),
-        str_column("kind", cols.iter().map(|c| Some(if c.kind > 0 { "X" } else { "O" }))),
-        float_column("top", cols.iter().map(|c| c.top as f64 * box_size)),
-        float_column("bottom", cols.iter().map(|c| c.bottom as f64 * box_size)),
-        int_column("boxes", cols.iter().map(|c| c.top.saturating_sub(c.bottom).saturating_add(1))),
-        int_column("start_bar", cols.iter().map(|c| index(c.start_bar))),
-        int_column("end_bar", cols.iter().map(|c| index(c.end_bar))),
-    ])
+fn _pnf(py: Python<'_>, high: PySeries, low: PySeries, box_size: f64, reversal: i64) -> PyResult<PyDataFrame> {
+    py.detach(|| {
+        shielded("pnf", || {
+            let _stats = track(high.0.len());
+            const F: &str = "pnf";
+            let reversal = count(F, "reversal", reversal)?;
+            let (high, low) = (floats(F, &high)?, floats(F, &low)?);
+            let cols = bars::pnf(&high, &low, box_size, reversal).map_err(value_error)?;
+            frame(vec![
+                int_column("column", (0..cols.len()).map(index)),
+                str_column("kind", cols.iter().map(|c| Some(if c.kind > 0 { "X" } else { "O" }))),
+                float_column("top", cols.iter().map(|c| c.top as f64 * box_size)),
+                float_column("bottom", cols.iter().map(|c| c.bottom as f64 * box_size)),
+                int_column("boxes", cols.iter().map(|c| c.top.saturating_sub(c.bottom).saturating_add(1))),
+                int_column("start_bar", cols.iter().map(|c| index(c.start_bar))),
+                int_column("end_bar", cols.iter().map(|c| index(c.end_bar))),
+            ])
+        })
+    })
 }
 
 /// Bars from trades. `rule` is `ticks`, `volume` or `range` with its `threshold`. Returns `first_row`,
@@ -169,6 +194,7 @@ fn _pnf(high: PySeries, low: PySeries, box_size: f64, reversal: i64) -> PyResult
 #[pyfunction]
 #[pyo3(signature = (func, price, size, rule, threshold, include_partial))]
 fn _trade_bars(
+    py: Python<'_>,
     func: &str,
     price: PySeries,
     size: Option<PySeries>,
@@ -176,51 +202,67 @@ fn _trade_bars(
     threshold: f64,
     include_partial: bool,
 ) -> PyResult<PyDataFrame> {
-    let _stats = track(price.0.len());
-    let rule = match rule {
-        "ticks" => {
-            if !(threshold >= 1.0 && threshold.fract() == 0.0 && threshold < 1e15) {
-                return Err(value_error(format_args!("{func}: n must be an integer >= 1, got {threshold}")));
-            }
-            TradeRule::Ticks(threshold as usize)
-        }
-        "volume" => TradeRule::Volume(threshold),
-        "range" => TradeRule::Range(threshold),
-        other => {
-            return Err(value_error(format_args!("{func}: unknown rule {other:?}; expected ticks, volume or range")))
-        }
-    };
-    let price = floats(func, &price)?;
-    let size = size.map(|s| floats(func, &s)).transpose()?;
-    let bars = bars::trade_bars(func, &price, size.as_deref(), rule, include_partial).map_err(value_error)?;
-    frame(vec![
-        int_column("first_row", bars.iter().map(|b| index(b.first))),
-        int_column("last_row", bars.iter().map(|b| index(b.last))),
-        float_column("open", bars.iter().map(|b| b.open)),
-        float_column("high", bars.iter().map(|b| b.high)),
-        float_column("low", bars.iter().map(|b| b.low)),
-        float_column("close", bars.iter().map(|b| b.close)),
-        float_column("volume", bars.iter().map(|b| b.volume)),
-        int_column("trades", bars.iter().map(|b| index(b.trades))),
-    ])
+    py.detach(|| {
+        shielded(func, || {
+            let _stats = track(price.0.len());
+            let rule = match rule {
+                "ticks" => {
+                    if !(threshold >= 1.0 && threshold.fract() == 0.0 && threshold < 1e15) {
+                        return Err(value_error(format_args!("{func}: n must be an integer >= 1, got {threshold}")));
+                    }
+                    TradeRule::Ticks(threshold as usize)
+                }
+                "volume" => TradeRule::Volume(threshold),
+                "range" => TradeRule::Range(threshold),
+                other => {
+                    return Err(value_error(format_args!(
+                        "{func}: unknown rule {other:?}; expected ticks, volume or range"
+                    )))
+                }
+            };
+            let price = floats(func, &price)?;
+            let size = size.map(|s| floats(func, &s)).transpose()?;
+            let bars = bars::trade_bars(func, &price, size.as_deref(), rule, include_partial).map_err(value_error)?;
+            frame(vec![
+                int_column("first_row", bars.iter().map(|b| index(b.first))),
+                int_column("last_row", bars.iter().map(|b| index(b.last))),
+                float_column("open", bars.iter().map(|b| b.open)),
+                float_column("high", bars.iter().map(|b| b.high)),
+                float_column("low", bars.iter().map(|b| b.low)),
+                float_column("close", bars.iter().map(|b| b.close)),
+                float_column("volume", bars.iter().map(|b| b.volume)),
+                int_column("trades", bars.iter().map(|b| index(b.trades))),
+            ])
+        })
+    })
 }
 
 /// Volume by price level: `price_low`, `price_high`, `price` (centre), `volume`, `is_poc`.
 #[pyfunction]
-fn _volume_profile(low: PySeries, high: PySeries, volume: PySeries, bins: i64) -> PyResult<PyDataFrame> {
-    let _stats = track(low.0.len());
-    const F: &str = "volume_profile";
-    let bins = count(F, "bins", bins)?;
-    let (low, high, volume) = (floats(F, &low)?, floats(F, &high)?, floats(F, &volume)?);
-    let levels = bars::volume_profile(&low, &high, &volume, bins).map_err(value_error)?;
-    let poc: Vec<bool> = levels.iter().map(|l| l.poc).collect();
-    frame(vec![
-        float_column("price_low", levels.iter().map(|l| l.low)),
-        float_column("price_high", levels.iter().map(|l| l.high)),
-        float_column("price", levels.iter().map(|l| l.low + (l.high - l.low) / 2.0)),
-        float_column("volume", levels.iter().map(|l| l.volume)),
-        Series::new("is_poc".into(), poc).into_column(),
-    ])
+fn _volume_profile(
+    py: Python<'_>,
+    low: PySeries,
+    high: PySeries,
+    volume: PySeries,
+    bins: i64,
+) -> PyResult<PyDataFrame> {
+    py.detach(|| {
+        shielded("volume_profile", || {
+            let _stats = track(low.0.len());
+            const F: &str = "volume_profile";
+            let bins = count(F, "bins", bins)?;
+            let (low, high, volume) = (floats(F, &low)?, floats(F, &high)?, floats(F, &volume)?);
+            let levels = bars::volume_profile(&low, &high, &volume, bins).map_err(value_error)?;
+            let poc: Vec<bool> = levels.iter().map(|l| l.poc).collect();
+            frame(vec![
+                float_column("price_low", levels.iter().map(|l| l.low)),
+                float_column("price_high", levels.iter().map(|l| l.high)),
+                float_column("price", levels.iter().map(|l| l.low + (l.high - l.low) / 2.0)),
+                float_column("volume", levels.iter().map(|l| l.volume)),
+                Series::new("is_poc".into(), poc).into_column(),
+            ])
+        })
+    })
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

@@ -5,6 +5,9 @@
 //! marks a missing bar that is skipped. Bar indices in the outputs are positions in the input slices, so the caller
 //! can look up timestamps. Bad parameters and outputs that would not fit in memory are errors, never panics.
 
+// No unwrap()/expect() on what a user can influence: errors are returned, never panicked on (make lint).
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 use super::KernelError;
 
 /// The most rows a transform may produce; a box size tiny relative to the prices would otherwise exhaust memory.
@@ -38,7 +41,7 @@ fn too_many(func: &str, rows: usize, what: &str) -> Result<(), KernelError> {
     if rows > MAX_OUTPUT_ROWS {
         return Err(error(
             func,
-            format_args!("more than {MAX_OUTPUT_ROWS} {what}; box_size is too small for these prices"),
+            format_args!("{rows} {what}, more than {MAX_OUTPUT_ROWS}; box_size is too small for these prices"),
         ));
     }
     Ok(())
@@ -184,29 +187,63 @@ impl Grid {
     }
 }
 
+/// The smallest renko box, relative to the largest price, whose grid levels stay exact enough: `anchor + j * box`
+/// then rises strictly with `j` and `(p - anchor) / box` lands within a level of the right one, so locating a price
+/// on the grid takes a step or two. Below it, a box under the price's float resolution would make the grid walk
+/// (or the bricks) endless: 2^-40 keeps about 12 significant digits per box.
+const MIN_RELATIVE_BOX: f64 = 1.0 / (1u64 << 40) as f64;
+
 /// Classic close-based renko. The grid is anchored at the first valid close; a brick is added each time the close
 /// reaches the next level in the current direction, and a reversal needs the close to go two boxes past the last
 /// brick's close (the reversal brick opens at the last brick's open). A bar may add several bricks.
+///
+/// The bricks are counted before any is stored (one pass over the bars, without the bricks), so a box too small
+/// for the prices fails at once with the count it would give, instead of after a long loop or an exhausted memory.
 pub fn renko(close: &[f64], box_size: f64) -> Result<Vec<Brick>, KernelError> {
     const F: &str = "renko";
     let step = positive(F, "box_size", box_size)?;
     let Some(first) = close.iter().position(|v| v.is_finite()) else {
         return Ok(Vec::new());
     };
+    let largest = close.iter().filter(|v| v.is_finite()).fold(0.0f64, |m, v| m.max(v.abs()));
+    let smallest_box = largest * MIN_RELATIVE_BOX;
+    if step < smallest_box {
+        return Err(error(
+            F,
+            format_args!(
+                "box_size {step:?} is too small: below the resolution of prices up to {largest:?}; \
+                 it must be at least {smallest_box:?} (2^-40 of the largest price)"
+            ),
+        ));
+    }
     let grid = Grid { anchor: close[first], step };
-    let mut out: Vec<Brick> = Vec::new();
-    let (mut k, mut dir) = (0i64, 0i8);
-    let push = |out: &mut Vec<Brick>, bar: usize, from: i64, to: i64, d: i8| -> Result<(), KernelError> {
-        let n = (to - from).unsigned_abs() as usize;
-        too_many(F, out.len().saturating_add(n), "bricks")?;
+    let mut count = 0usize;
+    renko_walk(&grid, close, first, |_, from, to, _| {
+        count = count.saturating_add((to - from).unsigned_abs() as usize)
+    })?;
+    too_many(F, count, "bricks")?;
+    let mut out: Vec<Brick> = Vec::with_capacity(count);
+    renko_walk(&grid, close, first, |bar, from, to, d| {
         let mut j = from;
         while j != to {
             let next = j + i64::from(d);
             out.push(Brick { bar, open: grid.level(j), close: grid.level(next), direction: d });
             j = next;
         }
-        Ok(())
-    };
+    })?;
+    Ok(out)
+}
+
+/// Steps renko's state over the closes after `first`, calling `bricks(bar, from, to, direction)` for each run of
+/// bricks a bar adds (grid levels `from` to `to`).
+fn renko_walk(
+    grid: &Grid,
+    close: &[f64],
+    first: usize,
+    mut bricks: impl FnMut(usize, i64, i64, i8),
+) -> Result<(), KernelError> {
+    const F: &str = "renko";
+    let (mut k, mut dir) = (0i64, 0i8);
     for (bar, &p) in close.iter().enumerate().skip(first + 1) {
         if !p.is_finite() {
             continue;
@@ -216,34 +253,34 @@ pub fn renko(close: &[f64], box_size: f64) -> Result<Vec<Brick>, KernelError> {
         match dir {
             1 => {
                 if up > k {
-                    push(&mut out, bar, k, up, 1)?;
+                    bricks(bar, k, up, 1);
                     k = up;
                 } else if down <= k - 2 {
-                    push(&mut out, bar, k - 1, down, -1)?;
+                    bricks(bar, k - 1, down, -1);
                     (k, dir) = (down, -1);
                 }
             }
             -1 => {
                 if down < k {
-                    push(&mut out, bar, k, down, -1)?;
+                    bricks(bar, k, down, -1);
                     k = down;
                 } else if up >= k + 2 {
-                    push(&mut out, bar, k + 1, up, 1)?;
+                    bricks(bar, k + 1, up, 1);
                     (k, dir) = (up, 1);
                 }
             }
             _ => {
                 if up >= 1 {
-                    push(&mut out, bar, 0, up, 1)?;
+                    bricks(bar, 0, up, 1);
                     (k, dir) = (up, 1);
                 } else if down <= -1 {
-                    push(&mut out, bar, 0, down, -1)?;
+                    bricks(bar, 0, down, -1);
                     (k, dir) = (down, -1);
                 }
             }
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -603,20 +640,34 @@ pub fn volume_profile(
             (k as usize).min(bins - 1)
         }
     };
-    let mut levels: Vec<ProfileLevel> = (0..bins)
-        .map(|k| ProfileLevel {
-            low: if bins == 1 { lo } else { lo + k as f64 * width },
-            high: if k + 1 == bins { hi } else { lo + (k + 1) as f64 * width },
-            volume: 0.0,
-            poc: false,
-        })
-        .collect();
+    // Each bar adds its share to a run of levels. Summing it level by level would cost bars x bins; instead the
+    // share is added where the run starts and taken off after it ends, and a running sum over the levels gives each
+    // level its volume: bars + bins steps. A level no bar covers (counted exactly, in integers) is exactly 0
+    // rather than the rounding residue of the running sum. The sum is compensated (Neumaier).
+    let mut delta = vec![0.0f64; bins + 1];
+    let mut covering = vec![0i64; bins + 1];
     for i in (0..n).filter(|&i| valid(i)) {
         let (a, b) = (index(low[i].min(high[i])), index(low[i].max(high[i])));
         let share = volume[i] / (b - a + 1) as f64;
-        for level in &mut levels[a..=b] {
-            level.volume += share;
-        }
+        delta[a] += share;
+        delta[b + 1] -= share;
+        covering[a] += 1;
+        covering[b + 1] -= 1;
+    }
+    let (mut sum, mut comp, mut bars_here) = (0.0f64, 0.0f64, 0i64);
+    let mut levels: Vec<ProfileLevel> = Vec::with_capacity(bins);
+    for k in 0..bins {
+        let d = delta[k];
+        let t = sum + d;
+        comp += if sum.abs() >= d.abs() { (sum - t) + d } else { (d - t) + sum };
+        sum = t;
+        bars_here += covering[k];
+        levels.push(ProfileLevel {
+            low: if bins == 1 { lo } else { lo + k as f64 * width },
+            high: if k + 1 == bins { hi } else { lo + (k + 1) as f64 * width },
+            volume: if bars_here > 0 { sum + comp } else { 0.0 },
+            poc: false,
+        });
     }
     let mut best: Option<usize> = None;
     for (k, level) in levels.iter().enumerate() {
@@ -668,6 +719,48 @@ mod tests {
         assert!(renko(&[], 1.0).unwrap().is_empty());
         assert!(renko(&[5.0; 10], 1.0).unwrap().is_empty());
         assert!(renko(&[1.0, 1e300], 1e-300).is_err());
+    }
+
+    #[test]
+    fn renko_refuses_a_box_below_the_price_resolution_before_any_loop() {
+        // Each of these used to step a grid whose levels no longer move: endless, or seconds before an error.
+        for (close, box_size) in [(vec![1e6, 1e6], 1e-300), (vec![1e6, 1e6 + 1e-9], 1e-20), (vec![1.8e19; 100], 1.0)] {
+            let e = renko(&close, box_size).unwrap_err().0;
+            assert!(e.starts_with("renko: box_size") && e.contains("resolution"), "{e}");
+        }
+        // The smallest accepted box still walks a strictly rising grid.
+        let b = renko(&[1e6, 1e6 + 1e-5], 1e-6).unwrap();
+        assert!(!b.is_empty() && b.iter().all(|b| b.close > b.open));
+        // The brick budget is checked on the count, before the bricks are stored.
+        let e = renko(&[0.0, 1e9], 1.0).unwrap_err().0;
+        assert!(e.contains("1000000000 bricks, more than 50000000"), "{e}");
+    }
+
+    #[test]
+    fn volume_profile_equals_the_level_by_level_sum() {
+        let (mut low, mut high, mut vol) = (Vec::new(), Vec::new(), Vec::new());
+        let mut x = 0.3f64;
+        for i in 0..500 {
+            x = (x * 3.7 + 0.11).fract();
+            low.push(100.0 + 50.0 * x);
+            high.push(100.0 + 50.0 * x + 10.0 * ((i % 7) as f64) / 7.0);
+            vol.push(1.0 + (i % 13) as f64);
+        }
+        let bins = 97;
+        let p = volume_profile(&low, &high, &vol, bins).unwrap();
+        let (lo, hi) = (p[0].low, p[bins - 1].high);
+        let width = (hi - lo) / bins as f64;
+        let mut naive = vec![0.0; bins];
+        for i in 0..low.len() {
+            let idx = |v: f64| (((v - lo) / width).floor().max(0.0) as usize).min(bins - 1);
+            let (a, b) = (idx(low[i]), idx(high[i]));
+            for level in &mut naive[a..=b] {
+                *level += vol[i] / (b - a + 1) as f64;
+            }
+        }
+        for (level, want) in p.iter().zip(&naive) {
+            assert!((level.volume - want).abs() <= 1e-9 * want.abs().max(1.0), "{} vs {want}", level.volume);
+        }
     }
 
     #[test]

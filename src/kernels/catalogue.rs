@@ -1,6 +1,9 @@
 //! From an indicator's name and parameters to its kernel. Each family module owns a `dispatch` for its names;
 //! this module only chains them.
 
+// No unwrap()/expect() on what a user can influence: errors are returned, never panicked on (make lint).
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 use super::{averages, channels, levels, momentum, rolling, trend, volatility, volume, Kernel, KernelError, Params};
 
 /// Something that runs a kernel: the Polars driver, or the plain-slice runner the tests use.

@@ -17,6 +17,9 @@
 //!   stretch can keep a recursion from converging), the part is recomputed from the real state. Their outputs are
 //!   therefore bit-identical to an unsplit run.
 
+// No unwrap()/expect() on what a user can influence: errors are returned, never panicked on (make lint).
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 use std::mem::MaybeUninit;
 use std::ops::Range;
 use std::sync::Mutex;
@@ -65,18 +68,19 @@ impl<const I: usize> Segment<'_, I> {
         self.columns.first().map_or(0, |c| c.values.len())
     }
 
-    /// Whether row `i` of the segment is a valid bar: no input null or NaN.
+    /// Whether row `i` of the segment is a valid bar: no input null, NaN or infinite (the missing-bar rule; an
+    /// infinity fed to a running sum would leave `inf - inf = NaN` behind long after it left the window).
     #[inline]
     fn is_valid_bar(&self, i: usize) -> bool {
         self.columns.iter().all(|c| !is_missing_value(c.values[i]) && c.is_valid(i))
     }
 }
 
-/// The missing-bar rule for one input value (besides a null): the one place it is spelled, shared by the driver and
-/// the live streams (`super::stream`), so that both skip exactly the same rows.
+/// The missing-bar rule for one input value (besides a null): NaN and +-inf are missing bars. The one place it is
+/// spelled, shared by the driver and the live streams (`super::stream`), so that both skip exactly the same rows.
 #[inline(always)]
 pub fn is_missing_value(v: f64) -> bool {
-    v.is_nan()
+    !v.is_finite()
 }
 
 /// Which rows of a finished output hold values.
@@ -123,6 +127,8 @@ impl Split {
 
 /// Runs `kernel` over `segments` (consecutive, covering rows `0..len`) and returns each output with a description
 /// of where its nulls are.
+// Invariant, not user data: one buffer per output was made above.
+#[allow(clippy::expect_used)]
 pub fn drive<K: Kernel<I, O>, const I: usize, const O: usize>(
     kernel: K,
     segments: &[Segment<'_, I>],
@@ -222,6 +228,8 @@ type PendingPart<'a, K, const O: usize> = (K, [&'a mut [MaybeUninit<f64>]; O]);
 
 /// Computes the parts `bounds[p].0 .. bounds[p + 1].0` on the calling thread and (with `helpers`) the pool's, then
 /// checks (or, for converging kernels, repairs) the seams in order.
+// Invariants, not user data: the first part's kernel is taken once, each part is claimed once, every part runs.
+#[allow(clippy::expect_used)]
 fn run_parts<K: Kernel<I, O>, const I: usize, const O: usize>(
     first: K,
     how: Restart,
@@ -327,6 +335,8 @@ fn warm_up<K: Kernel<I, O>, const I: usize, const O: usize>(
 }
 
 /// Writes the kernel's outputs for `rows` into `out` (whose first slot is row `rows.start`); returns the kernel.
+// Invariant, not user data: the kernel is put back after every piece.
+#[allow(clippy::expect_used)]
 fn run_rows<K: Kernel<I, O>, const I: usize, const O: usize>(
     kernel: K,
     segments: &[Segment<'_, I>],
@@ -423,7 +433,7 @@ fn feed_rows<K: Kernel<I, O>, const I: usize, const O: usize>(
     kernel
 }
 
-/// Run a kernel over plain slices in which NaN marks a missing bar; returns the outputs with NaN for no value.
+/// Run a kernel over plain slices in which NaN (or an infinity) marks a missing bar; returns the outputs with NaN for no value.
 pub fn run_slices<K: Kernel<I, O>, const I: usize, const O: usize>(kernel: K, inputs: [&[f64]; I]) -> [Vec<f64>; O] {
     run_slices_split(kernel, inputs, Split::DEFAULT)
 }

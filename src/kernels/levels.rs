@@ -66,10 +66,12 @@ struct HeikinAshi {
 impl Kernel<4, 4> for HeikinAshi {
     #[inline(always)]
     fn step(&mut self, [o, h, l, c]: [f64; 4]) -> [f64; 4] {
-        let ha_close = (o + h + l + c) / 4.0;
+        // Scaled before summing, so prices near f64::MAX do not overflow to inf. Scaling by a power of two commutes
+        // with rounding, so these are the bits of `(o + h + l + c) / 4` whenever that is finite (and not subnormal).
+        let ha_close = o * 0.25 + h * 0.25 + l * 0.25 + c * 0.25;
         let ha_open = match self.prev {
-            None => (o + c) / 2.0,
-            Some((po, pc)) => (po + pc) / 2.0,
+            None => o * 0.5 + c * 0.5,
+            Some((po, pc)) => po * 0.5 + pc * 0.5,
         };
         self.prev = Some((ha_open, ha_close));
         [ha_open, h.max(ha_open).max(ha_close), l.min(ha_open).min(ha_close), ha_close]

@@ -63,11 +63,14 @@ impl<'a> Params<'a> {
         Ok(v)
     }
 
-    /// An integer count of at least `min` bars.
+    /// An integer count of at least `min` bars (and at most [`MAX_COUNT`]).
     pub fn int_at_least(&self, key: &str, min: usize) -> Result<usize, KernelError> {
         let v = self.float(key)?;
-        if v.fract() != 0.0 || !v.is_finite() || v < min as f64 || v > 1e12 {
+        if v.fract() != 0.0 || !v.is_finite() || v < min as f64 {
             return Err(self.error(format_args!("{key} must be an integer >= {min}, got {}", fmt_num(v))));
+        }
+        if v > MAX_COUNT {
+            return Err(self.error(format_args!("{key} must be at most {}, got {}", MAX_COUNT as u64, fmt_num(v))));
         }
         Ok(v as usize)
     }
@@ -83,9 +86,13 @@ impl<'a> Params<'a> {
     }
 }
 
+/// The largest window or count a kernel takes: far beyond any series, small enough for exact integer arithmetic.
+/// The catalogue checks the same bound in Python (`catalogue/spec.py`, `MAX_COUNT`) before anything runs.
+pub const MAX_COUNT: f64 = 1e12;
+
 fn fmt_num(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 {
-        format!("{}", v as i64)
+    if v.fract() == 0.0 && v.abs() < 1e19 {
+        format!("{}", v as i128)
     } else {
         format!("{v}")
     }

@@ -14,6 +14,7 @@
 //! let out = render(cols, &Options { width: 200, height: 120, ..Default::default() }).unwrap();
 //! assert_eq!(&out.bytes[1..4], b"PNG");
 //! ```
+
 #![warn(missing_docs)]
 
 mod annotations;

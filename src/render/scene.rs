@@ -1,5 +1,8 @@
 //! Layout, scales, ticks and the draw list: everything about a chart except pixels.
 
+// No unwrap()/expect() on what a user can influence: errors are returned, never panicked on (make lint).
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 use super::annotations;
 use super::color::{Palette, Rgba, SERIES_COLORS};
 use super::data::{self, range_of, Bars};
@@ -139,7 +142,11 @@ pub struct YScale {
 impl YScale {
     /// The pixel row of a value.
     pub fn y(&self, v: f64) -> f32 {
-        let (min, max, v) = if self.log { (self.min.ln(), self.max.ln(), v.ln()) } else { (self.min, self.max, v) };
+        // Linear: halved first, since `max - min` of prices spanning more than f64::MAX (1e308 down to -1e308, or
+        // f64::MAX down to 0 plus padding) would be inf and every row NaN (a blank panel); halving is exact for
+        // normal numbers, so the ratio is the same. Logarithmic: the logs never overflow.
+        let (min, max, v) =
+            if self.log { (self.min.ln(), self.max.ln(), v.ln()) } else { (self.min * 0.5, self.max * 0.5, v * 0.5) };
         let span = max - min;
         let f = if span > 0.0 { (max - v) / span } else { 0.5 };
         self.top + (f * (self.bottom - self.top) as f64) as f32
@@ -316,14 +323,18 @@ fn resolve_series<'a>(
     Ok(ResolvedSeries { label: &s.label, values: s.values, color })
 }
 
+/// The range widened by `frac` of its span on each side, kept within the finite floats (prices near f64::MAX
+/// must not widen to inf: the scale and the ticks need finite ends).
 fn pad_range((lo, hi): (f64, f64), frac: f64) -> (f64, f64) {
-    let span = hi - lo;
-    if span > 0.0 {
-        (lo - span * frac, hi + span * frac)
+    let half_span = hi * 0.5 - lo * 0.5;
+    let (lo, hi) = if half_span > 0.0 {
+        let pad = half_span * (2.0 * frac);
+        (lo - pad, hi + pad)
     } else {
         let d = if lo != 0.0 { lo.abs() * 0.01 } else { 1.0 };
         (lo - d, hi + d)
-    }
+    };
+    (lo.max(f64::MIN), hi.min(f64::MAX))
 }
 
 /// Builds the scene: validates the input and options, aggregates, lays out and fills the draw list.
@@ -561,7 +572,7 @@ struct Axis {
 
 fn volume_range(bars: &Bars) -> (f64, f64) {
     let vmax = range_of(bars.volume.iter().flatten().copied()).map_or(1.0, |r| r.1.max(0.0));
-    (0.0, if vmax > 0.0 { vmax * 1.08 } else { 1.0 })
+    (0.0, if vmax > 0.0 { (vmax * 1.08).min(f64::MAX) } else { 1.0 })
 }
 
 fn axis_ticks(kind: PanelKind, scale: &YScale, font: f32, volume_exponent: Option<i32>) -> (Vec<YTick>, usize) {

@@ -34,7 +34,9 @@ pub fn nice_step(span: f64, target: usize) -> f64 {
 
 /// Ticks at multiples of a nice step inside `[min, max]`.
 pub fn nice_ticks(min: f64, max: f64, target: usize) -> NiceTicks {
-    let step = nice_step(max - min, target);
+    let span = max - min;
+    // A span beyond f64::MAX: the nice step of half of it, doubled (2, 4 or 10 times a power of ten).
+    let step = if span.is_finite() { nice_step(span, target) } else { 2.0 * nice_step(max * 0.5 - min * 0.5, target) };
     let decimals = (-(step.log10() + 1e-9).floor()).max(0.0) as usize;
     let mut values = Vec::new();
     if min.is_finite() && max.is_finite() && max >= min {
@@ -77,8 +79,15 @@ pub fn log_ticks(min: f64, max: f64, target: usize) -> NiceTicks {
     NiceTicks { step: smallest, decimals, values }
 }
 
-/// Formats a number with `decimals` decimals, never printing `-0`.
+/// Beyond this magnitude a label is written in scientific notation (`1.5e308`), not with all its digits.
+const SCIENTIFIC_FROM: f64 = 1e15;
+
+/// Formats a number with `decimals` decimals, never printing `-0`; huge numbers in scientific notation with 3
+/// significant digits (a tick label of 1e308 would otherwise be 309 digits wide and push the plot off the chart).
 pub fn format_fixed(v: f64, decimals: usize) -> String {
+    if v.abs() >= SCIENTIFIC_FROM {
+        return format!("{v:.2e}");
+    }
     let s = format!("{:.*}", decimals, v);
     if s.starts_with('-') && s[1..].bytes().all(|b| b == b'0' || b == b'.') {
         s[1..].to_string()

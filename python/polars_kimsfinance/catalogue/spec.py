@@ -9,6 +9,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+#: The largest window or count an indicator takes (the kernels' bound, ``kernels::params::MAX_COUNT``).
+MAX_COUNT = 10**12
+
 #: The canonical OHLCV input names. A catalogue entry lists the inputs its kernel reads, in kernel order.
 OHLCV = ("open", "high", "low", "close", "volume")
 
@@ -53,6 +56,8 @@ class Param:
             low = 1 if self.kind == "window" else 0
             if not float(v).is_integer() or v < low or math.isinf(v):
                 raise ValueError(f"{func}: {self.name} must be an integer >= {low}, got {value!r}")
+            if v > MAX_COUNT:
+                raise ValueError(f"{func}: {self.name} must be at most {MAX_COUNT}, got {value!r}")
         elif self.kind == "positive" and not (0 < v < math.inf):
             raise ValueError(f"{func}: {self.name} must be > 0, got {value!r}")
         elif self.kind == "non_negative" and not (0 <= v < math.inf):

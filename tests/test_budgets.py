@@ -1,0 +1,106 @@
+"""Work and memory bounded by the request: sizes and counts are checked before any long loop or allocation.
+
+Each case runs in a child process with a generous timeout, so a regression shows as a failure here instead of a
+suite that never ends (the loops these guard against held the GIL: Ctrl-C could not stop them).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+PYTHON_DIR = Path(__file__).resolve().parent.parent / "python"
+
+
+def run_child(code: str, timeout: float = 120) -> str:
+    result = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={"PYTHONPATH": str(PYTHON_DIR), "PATH": "/usr/bin:/bin"},
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
+@pytest.mark.parametrize(
+    ("close", "box_size"),
+    [([1e6, 1e6], 1e-300), ([1e6, 1e6 + 1e-9], 1e-20), ([1.8e19] * 1000, 1.0)],
+    ids=["box-1e-300", "sub-resolution-step", "flat-at-1.8e19"],
+)
+def test_renko_box_below_the_price_resolution_fails_at_once(close: list[float], box_size: float) -> None:
+    out = run_child(
+        f"""
+        import polars as pl, polars_kimsfinance as kf
+        df = pl.DataFrame({{"close": {close!r}}})
+        try:
+            df.kf.renko({box_size!r})
+        except ValueError as e:
+            print(e)
+        for kind in ("renko",):
+            try:
+                df.kf.render(kind, box_size={box_size!r}, width=400, height=300)
+            except ValueError as e:
+                print(e)
+        """
+    )
+    lines = out.strip().splitlines()
+    assert len(lines) == 2, out
+    assert lines[0].startswith(f"renko: box_size {box_size!r}") and "resolution" in lines[0]
+    assert lines[1].startswith("render: renko: box_size") and "resolution" in lines[1]
+
+
+def test_renko_brick_budget_names_the_count() -> None:
+    out = run_child(
+        """
+        import polars as pl, polars_kimsfinance as kf
+        try:
+            pl.DataFrame({"close": [0.0, 1e9]}).kf.renko(1.0)
+        except ValueError as e:
+            print(e)
+        """
+    )
+    assert "1000000000 bricks, more than 50000000" in out
+
+
+def test_volume_profile_at_the_maximum_bins_is_linear_in_bars_plus_bins() -> None:
+    # 5,000 bars at the documented maximum of 10M bins took minutes (bars x bins); bars + bins now.
+    out = run_child(
+        """
+        import numpy as np, polars as pl, polars_kimsfinance as kf
+        rng = np.random.default_rng(1)
+        low = rng.uniform(0, 100, 5000)
+        df = pl.DataFrame({"low": low, "high": low + rng.uniform(0, 50, 5000), "volume": rng.uniform(1, 9, 5000)})
+        p = df.kf.volume_profile(10_000_000)
+        print(p.height, abs(p["volume"].sum() / df["volume"].sum() - 1) < 1e-9, p["volume"].min() >= 0)
+        """,
+        timeout=60,
+    )
+    assert out.split() == ["10000000", "True", "True"]
+
+
+def test_volume_profile_matches_the_level_by_level_definition() -> None:
+    import numpy as np
+    import polars as pl
+
+    import polars_kimsfinance  # noqa: F401  (registers df.kf)
+
+    rng = np.random.default_rng(7)
+    low = rng.uniform(10, 20, 300)
+    high = low + rng.uniform(0, 3, 300)
+    vol = rng.uniform(0, 100, 300)
+    bins = 40
+    p = pl.DataFrame({"low": low, "high": high, "volume": vol}).kf.volume_profile(bins)
+    lo, hi = low.min(), high.max()
+    width = (hi - lo) / bins
+    want = np.zeros(bins)
+    for a_price, b_price, v in zip(low, high, vol):
+        a = min(max(int(np.floor((a_price - lo) / width)), 0), bins - 1)
+        b = min(max(int(np.floor((b_price - lo) / width)), 0), bins - 1)
+        want[a : b + 1] += v / (b - a + 1)
+    np.testing.assert_allclose(p["volume"].to_numpy(), want, rtol=1e-9, atol=1e-9)
