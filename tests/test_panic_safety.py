@@ -53,6 +53,13 @@ CALLS = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def _default_settings() -> Iterator[None]:
+    # The calls include configure(...): put the process-wide settings back for the tests that follow.
+    yield
+    kf.reset_config()
+
+
 @pytest.mark.parametrize(("kind", "func", "call"), CALLS, ids=[f"{k}-{f}" for k, f, _ in CALLS])
 def test_a_panic_in_each_binding_is_an_exception_naming_the_function(kind: str, func: str, call: object) -> None:
     df = _bars()

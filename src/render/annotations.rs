@@ -177,7 +177,7 @@ pub(crate) fn stroke(items: &mut Vec<Primitive>, points: &[(f32, f32)], color: R
     for pair in points.windows(2) {
         let ((x0, y0), (x1, y1)) = (pair[0], pair[1]);
         let len = ((x1 - x0).powi(2) + (y1 - y0).powi(2)).sqrt();
-        if !(len > 0.0) {
+        if len.is_nan() || len <= 0.0 {
             continue;
         }
         let mut t = 0.0f32;

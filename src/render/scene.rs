@@ -621,7 +621,7 @@ fn y_axes(
         }
         merge(annotations::price_range(opts));
         if opts.log_scale {
-            if !(lo_hi.0 > 0.0) {
+            if lo_hi.0.is_nan() || lo_hi.0 <= 0.0 {
                 return Err(RenderError::InvalidInput {
                     param: "yscale".into(),
                     message: format!(
