@@ -12,15 +12,13 @@ another, besides the one-at-a-time table.
 from __future__ import annotations
 
 import argparse
-import gc
 import os
 import platform
-import statistics
-import time
 
 import numpy as np
 import polars as pl
 import talib
+from timing import median_ms
 
 import polars_kimsfinance as kf
 
@@ -42,17 +40,6 @@ def random_walk(n: int, seed: int = 0) -> pl.DataFrame:
             "volume": np.floor(rng.lognormal(13, 0.5, n)),
         }
     )
-
-
-def median_ms(fn, repeats: int) -> float:
-    fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        gc.collect()
-        t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) * 1e3)
-    return statistics.median(times)
 
 
 def cases(df: pl.DataFrame):

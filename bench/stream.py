@@ -15,13 +15,14 @@ atr(14) + bbands(20, 2), then one new bar per symbol per update. Prints a Markdo
 from __future__ import annotations
 
 import argparse
-import gc
+import functools
 import os
 import statistics
 import time
 
 import numpy as np
 import polars as pl
+from timing import median_ms as timed_median_ms
 
 import polars_kimsfinance as kf
 from polars_kimsfinance import talib as kf_talib
@@ -58,14 +59,8 @@ EXPRS = [
 ]
 
 
-def median_ms(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        gc.collect()
-        t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) * 1e3)
-    return statistics.median(times)
+# Streams are timed from their first call: a warm-up would commit an extra update.
+median_ms = functools.partial(timed_median_ms, warm_up=False)
 
 
 def main() -> None:

@@ -8,13 +8,12 @@ arrays (10M-row random walk by default), median of REPEATS runs. Prints a Markdo
 from __future__ import annotations
 
 import argparse
-import gc
 import os
 import statistics
-import time
 
 import numpy as np
 import talib as ta
+from timing import median_ms
 
 from polars_kimsfinance import talib
 from polars_kimsfinance.catalogue.talib_twins import TWINS
@@ -33,17 +32,6 @@ def arrays(n: int, seed: int = 0) -> dict[str, np.ndarray]:
         "real": close,
         "volume": np.floor(rng.lognormal(13, 0.5, n)) + 1,
     }
-
-
-def median_ms(fn, repeats: int) -> float:
-    fn()
-    times = []
-    for _ in range(repeats):
-        gc.collect()
-        t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) * 1e3)
-    return statistics.median(times)
 
 
 def main() -> None:
