@@ -26,7 +26,7 @@ import polars as pl
 
 from . import _internal
 from .chart import CHART_KEY, ChartImage, _check_decorations, _check_options, _needed_columns, _prepare, render
-from .filenames import safe_file_stem
+from .filenames import make_out_dir, safe_file_stem
 from .namespaces import DataFrameNamespace, LazyFrameNamespace
 from .settings import check_engine
 
@@ -98,12 +98,7 @@ def _check_batch(
         directory = Path(out_dir)
         if directory.exists() and not directory.is_dir():
             raise ValueError(f"{func}: out_dir {str(directory)!r} exists and is not a directory")
-        try:
-            directory.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            raise PermissionError(f"{func}: cannot create out_dir {str(directory)!r}: {e}") from None
-        if not os.access(directory, os.W_OK | os.X_OK):
-            raise PermissionError(f"{func}: out_dir {str(directory)!r} is not writable")
+        make_out_dir(func, directory)
     return _Batch(func, min(workers, 4096), errors, progress, directory, overwrite)
 
 

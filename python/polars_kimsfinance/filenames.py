@@ -45,6 +45,17 @@ def safe_file_stem(key: object) -> str:
     return stem
 
 
+def make_out_dir(func: str, path: Path) -> None:
+    """Create the output folder (and its parents) if needed; PermissionError naming ``func`` when it cannot be created
+    or written to."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise PermissionError(f"{func}: cannot create out_dir {str(path)!r}: {e}") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise PermissionError(f"{func}: out_dir {str(path)!r} is not writable")
+
+
 def write_file_atomically(path: Path, data: bytes, *, overwrite: bool) -> Path:
     """Write ``data`` to ``path`` through a temporary file in the same folder and a rename, so that a reader (or
     a crash) never sees a partial file. Without ``overwrite`` an existing file is a ``FileExistsError``."""

@@ -24,7 +24,7 @@ import polars as pl
 
 from . import chart
 from .columns import time_column
-from .filenames import safe_file_stem, write_file_atomically
+from .filenames import make_out_dir, safe_file_stem, write_file_atomically
 from .settings import check_engine
 
 if TYPE_CHECKING:
@@ -167,15 +167,6 @@ def _check_out_dir(func: str, out_dir: Any) -> Path:
     return path
 
 
-def _make_out_dir(func: str, path: Path) -> None:
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise PermissionError(f"{func}: cannot create out_dir {str(path)!r}: {e}") from None
-    if not os.access(path, os.W_OK | os.X_OK):
-        raise PermissionError(f"{func}: out_dir {str(path)!r} is not writable")
-
-
 def _file_names(func: str, by: str, keys: list[Any], out_dir: Path, suffix: str, overwrite: bool) -> dict[Any, Path]:
     """Key -> file path; two keys with the same file name, a null key, or (without ``overwrite``) an existing file
     is an error before any chart is drawn."""
@@ -274,7 +265,7 @@ def render_by(
     folder = _check_out_dir(func, out_dir)
     # One pass over the key column: names are checked (collisions, existing files) before any chart is drawn.
     paths = _file_names(func, by, ds.unique(by), folder, suffix, overwrite)
-    _make_out_dir(func, folder)
+    make_out_dir(func, folder)
     written = ds.groupby(by, num_partitions=num_partitions).map_groups(
         partial(
             _render_group,
