@@ -60,7 +60,7 @@ def _render(
     speed: str = "fast",
     engine: str | None = None,
     decor: _Decor | None = None,
-    source_times: pl.Series | None = None,
+    brick_times: pl.Series | None = None,
 ) -> tuple[bytes, int, int, str, dict[str, Any]]: ...
 
 # ---- batches of charts (src/bindings/batch.rs)

@@ -513,7 +513,7 @@ def render(
         speed=opts.speed,
         engine=check_engine(_FUNC, engine),
         decor=decor,
-        source_times=prep.brick_times,
+        brick_times=prep.brick_times,
     )
     timings = {"prepare_ms": prepare_ms, "call_ms": (_time.perf_counter() - t1) * 1000.0, **timings}
     return ChartImage(data, width=w, height=h_, format=fmt, timings=timings)

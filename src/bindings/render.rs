@@ -549,7 +549,7 @@ pub(super) fn format_name(f: Format) -> &'static str {
 #[pyo3(signature = (
     kind, bars=None, *, renko=None, pnf=None, overlays=Vec::new(), panels=Vec::new(), width=1920, height=1080,
     theme="modern", colors=None, volume=Some(true), antialias=true, title=None, format="png", speed="fast",
-    engine=None, decor=None, source_times=None
+    engine=None, decor=None, brick_times=None
 ))]
 #[allow(clippy::too_many_arguments)]
 fn _render<'py>(
@@ -571,7 +571,7 @@ fn _render<'py>(
     speed: &str,
     engine: Option<&str>,
     decor: Option<DecorArg>,
-    source_times: Option<PySeries>,
+    brick_times: Option<PySeries>,
 ) -> PyResult<RenderResult<'py>> {
     shielded("render", || {
         let t0 = Instant::now();
@@ -596,7 +596,7 @@ fn _render<'py>(
             reversal,
             decor.map(Decor::from).unwrap_or_default(),
         )?;
-        let held = Held::new(bars, bricks, source_times, overlays, panels);
+        let held = Held::new(bars, bricks, brick_times, overlays, panels);
         // Borrow (or compact) every column while holding the GIL; the drawing below only reads these slices.
         let data = held.bind()?;
         let rows = match (&data.bars, &data.bricks) {
