@@ -9,9 +9,11 @@
 # Importing these modules registers the ``kf`` namespaces and their methods (chart adds ``df.kf.render``,
 # transforms the frame-producing methods); the names are only needed for that side effect.
 from . import _internal, chart, namespaces, stream, transforms  # noqa: F401
+from .annotations import LINE_STYLES, MARKER_SHAPES
 from .batch import iter_render, render_many
 from .calibrate import calibrate_gpu
 from .catalogue import BY_NAME, CATALOGUE
+from .chart import ChartImage
 from .data import load_sample, sample_ohlcv
 from .functions import *  # noqa: F403
 from .functions import FUNCTIONS
@@ -37,7 +39,10 @@ def __getattr__(name: str) -> object:
 __all__ = [
     "BY_NAME",
     "CATALOGUE",
+    "ChartImage",
     "FUNCTIONS",
+    "LINE_STYLES",
+    "MARKER_SHAPES",
     "Stream",
     "activate",
     "calibrate_gpu",

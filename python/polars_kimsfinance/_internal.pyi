@@ -37,8 +37,18 @@ def _kernel_threads() -> int: ...
 # ---- rendering (src/bindings/render.rs)
 # (label, values, colour)
 _Line = tuple[str, pl.Series, str | None]
-# (title_center, title_bold, ylabel, ylabel_lower, volume_exponent, last_price, legend)
-_Decor = tuple[bool, bool, str | None, str | None, int | None, bool, bool]
+# (colour, width, style, label)
+_Look = tuple[str | None, float, str, str | None]
+# (hlines as (price, look), vlines as (row, look), alines as ([(row, price), ...], look), log_scale)
+_Lines = tuple[
+    list[tuple[float, _Look]], list[tuple[int, _Look]], list[tuple[list[tuple[int, float]], _Look]], bool
+]
+# (title_center, title_bold, ylabel, ylabel_lower, volume_exponent, last_price, legend, datetime_format, lines)
+_Decor = tuple[bool, bool, str | None, str | None, int | None, bool, bool, str | None, _Lines | None]
+# (y1, y2, colour, alpha 0..255, label)
+_Fill = tuple[pl.Series, pl.Series, str | None, int, str | None]
+# (prices, shape, size, colour, label)
+_Marker = tuple[pl.Series, str, float, str | None, str | None]
 
 def _gpu_info() -> dict[str, Any] | None: ...
 def _render(
@@ -61,6 +71,9 @@ def _render(
     engine: str | None = None,
     decor: _Decor | None = None,
     brick_times: pl.Series | None = None,
+    fills: list[_Fill] = ...,
+    markers: list[_Marker] = ...,
+    bar_colors: pl.Series | None = None,
 ) -> tuple[bytes, int, int, str, dict[str, Any]]: ...
 
 # ---- batches of charts (src/bindings/batch.rs)
@@ -79,6 +92,9 @@ def _render_batch(
     brick_times: pl.Series | None = None,
     overlays: list[_Line] = ...,
     panels: list[tuple[str, list[_Line], pl.Series | None]] = ...,
+    fills: list[_Fill] = ...,
+    markers: list[_Marker] = ...,
+    bar_colors: pl.Series | None = None,
     workers: int = 1,
     paths: list[str] | None = None,
 ) -> list[tuple[bytes | None, int, int, str, dict[str, Any]] | BaseException]: ...

@@ -25,6 +25,7 @@ from typing import Any, NamedTuple
 import polars as pl
 
 from . import _internal
+from .annotations import chart_lines, check_annotations, cut_marks
 from .chart import CHART_KEY, ChartImage, _check_decorations, _check_options, _needed_columns, _prepare, render
 from .filenames import make_out_dir, safe_file_stem
 from .namespaces import DataFrameNamespace, LazyFrameNamespace
@@ -47,9 +48,15 @@ _QUERY_OPTIONS = (
     "low",
     "close",
     "time",
+    "fill_between",
+    "markers",
+    "tlines",
+    "marketcolor_overrides",
 )
 #: Options whose ordinary value is a list: only a callable (or a list of lists) gives one value per chart.
-_LIST_OPTIONS = ("overlays", "panels")
+_LIST_OPTIONS = ("overlays", "panels", "hlines", "vlines")
+#: Options whose ordinary value may itself be a list of lists: only a callable gives one value per chart.
+_CALLABLE_ONLY = ("alines", "tlines", "fill_between", "markers", "marketcolor_overrides")
 _CHART = CHART_KEY
 #: Progress bar: shown at once for more charts than this, otherwise only once a batch has run for 2 s.
 _PROGRESS_CHARTS = 200
@@ -111,6 +118,8 @@ def _per_chart(name: str, value: Any, n: int) -> bool:
     of one value per chart."""
     if callable(value) and not isinstance(value, (pl.Expr, pl.Series)):
         return True
+    if name in _CALLABLE_ONLY:
+        return False
     if name in _LIST_OPTIONS:
         return isinstance(value, list) and len(value) > 0 and all(isinstance(v, list) or v is None for v in value)
     return isinstance(value, list)
@@ -248,6 +257,7 @@ def _draw(
                     _check_options(**{k: chart[k] for k in _CHECKED}),
                     check_engine("render", chart["engine"]),
                     _check_decorations(**{k: chart[k] for k in _DECORATIONS}),
+                    check_annotations(**{k: chart[k] for k in _ANNOTATIONS}),
                 )
             except (TypeError, ValueError) as e:
                 raise _chart_error(batch, labels[i], e) from None
@@ -286,7 +296,17 @@ _CHECKED = (
     "overlays",
     "panels",
 )
-_DECORATIONS = ("ylabel", "ylabel_lower", "title_align", "title_bold", "last_price", "legend", "volume_exponent")
+_DECORATIONS = (
+    "ylabel",
+    "ylabel_lower",
+    "title_align",
+    "title_bold",
+    "last_price",
+    "legend",
+    "volume_exponent",
+    "datetime_format",
+)
+_ANNOTATIONS = ("hlines", "vlines", "alines", "tlines", "fill_between", "markers", "yscale", "marketcolor_overrides")
 
 
 def _draw_group(
@@ -311,6 +331,7 @@ def _draw_group(
             first["time"],
             offsets,
             key=_CHART,
+            ann=opts[0][3],
         )
     except (TypeError, ValueError) as e:
         # Missing or mistyped columns: every chart of the group fails the same way.
@@ -321,9 +342,17 @@ def _draw_group(
     prepare_ms = (_time.perf_counter() - t0) * 1000.0 / len(members)
     kind = opts[0][0].kind
     args = []
+    failures = dict(prep.failures)
     for j, i in enumerate(members):
-        o, engine, decor = opts[j]
+        o, engine, decor, ann = opts[j]
         chart = charts[i]
+        n = offsets[j + 1] - offsets[j]
+        times = None if prep.bars is None or prep.bars[0] is None else prep.bars[0].slice(offsets[j], n)
+        try:
+            lines = chart_lines(ann, times, cut_marks(prep.marks, offsets[j], n).tlines, n)
+        except ValueError as e:
+            failures.setdefault(j, e)
+            lines = None
         args.append(
             (
                 o.width,
@@ -337,13 +366,13 @@ def _draw_group(
                 o.speed,
                 engine,
                 (prep.box_sizes[j], o.reversal),
-                decor,
+                (*decor, lines),
             )
         )
-    todo = [j for j in range(len(members)) if j not in prep.failures]
-    for j, failure in prep.failures.items():
+    todo = [j for j in range(len(members)) if j not in failures]
+    for j, failure in failures.items():
         results[members[j]] = failure
-    bar.update(len(prep.failures))
+    bar.update(len(failures))
     for start in range(0, len(todo), _STEP):
         chunk = todo[start : start + _STEP]
         # Consecutive charts of the chunk are contiguous rows only when no chart in between failed; otherwise
@@ -398,6 +427,9 @@ def _render_ranges(
                 brick_times=cut.brick_times,
                 overlays=cut.overlays,
                 panels=cut.panels,
+                fills=cut.marks.fills,
+                markers=cut.marks.markers,
+                bar_colors=cut.marks.bar_colors,
                 workers=batch.workers,
                 paths=run_paths,
             )
@@ -421,6 +453,7 @@ def _cut(prep: Any, offset: int, length: int) -> Any:
         brick_times=cut(prep.brick_times),
         overlays=lines(prep.overlays),
         panels=[(title, lines(ls), cut(hist)) for title, ls, hist in prep.panels],
+        marks=cut_marks(prep.marks, offset, length),
     )
 
 

@@ -26,6 +26,8 @@ import polars as pl
 
 from . import _internal
 from ._shield import shielded
+from .annotations import NO_ANNOTATIONS, NO_MARKS, Annotations, Marks, annotation_exprs, chart_lines, marks_of
+from .annotations import check_annotations as _check_annotations
 from .catalogue import BY_NAME
 from .columns import TIME_NAMES, default_box_size, frame_expr, optional_column, resolve_columns, time_column
 from .functions import FUNCTIONS
@@ -353,6 +355,15 @@ def render(
     last_price: bool = True,
     legend: bool = True,
     volume_exponent: int | None = None,
+    datetime_format: str | None = None,
+    hlines: Any = None,
+    vlines: Any = None,
+    alines: Any = None,
+    tlines: Any = None,
+    fill_between: Any = None,
+    markers: Any = None,
+    yscale: str = "linear",
+    marketcolor_overrides: Any = None,
     format: str = "png",
     speed: str = "fast",
     antialias: bool = True,
@@ -411,6 +422,38 @@ def render(
     volume_exponent : int, optional
         Volume tick labels in units of ``10**volume_exponent`` (for a ``ylabel_lower`` that names the multiplier,
         as mplfinance's ``Volume x10^6``); default compact labels such as ``20M``.
+    datetime_format : str, optional
+        Time-axis labels in strftime codes (``"%Y-%m-%d"``, ``"%b %d %H:%M"``; ``%Y %y %m %d %e %b %B %a %H %I %M
+        %S %p %j %%``, in UTC); default chosen by the span: times of day, days (the year shown at the first tick
+        and at each New Year), months or years.
+    hlines : float, dict or list, optional
+        Horizontal lines across the price panel: prices, or dicts ``{"y": price, "color": "#RRGGBB", "width": px,
+        "style": "solid" | "dashed" | "dotted", "label": "in the legend"}``.
+    vlines : time, row or list, optional
+        Vertical lines through every panel at bars, given as times (date, datetime, ISO string: the first bar at or
+        after it) or row numbers, or dicts ``{"x": time_or_row, ...}`` with the keys of ``hlines``.
+    alines : list, optional
+        Free lines through ``(time or row, price)`` points: one list of points, a list of such lists, or dicts
+        ``{"points": [...], ...}`` with the keys of ``hlines``.
+    tlines : tuple, dict or list, optional
+        Trend lines between two times (or rows): ``(start, end)`` pairs, or dicts ``{"between": (start, end),
+        "use": "close" | "open" | "high" | "low" | pl.Expr, "method": "point-to-point" | "least-squares", ...}``
+        with the keys of ``hlines``; the line joins the ``use`` values at both ends, or fits them in between.
+    fill_between : dict or list, optional
+        Shaded regions of the price panel, drawn under the bars: dicts ``{"y1": ..., "y2": ... (default 0),
+        "where": boolean, "color": "#RRGGBB", "alpha": 0..1 (default 0.25), "label": ...}`` where ``y1`` / ``y2``
+        are numbers, column names, expressions or one value per bar, and ``where`` a boolean expression / column /
+        Series (rows where it is false or null are not shaded; nor are rows where y1 or y2 is missing).
+    markers : expression, dict or list, optional
+        Signal markers: a boolean expression or column (true: a marker at the close), or dicts ``{"signal": ...,
+        "at": "close" | "open" | "high" | "low" | number | expression, "shape": "triangle_up" | "triangle_down" |
+        "circle" | "square" | "diamond" | "cross", "size": px (0: scaled with the font), "color": ..., "label":
+        ...}``. Triangles up / down default to the up / down colour.
+    yscale : {"linear", "log"}, default "linear"
+        A logarithmic price axis (every price drawn must be > 0).
+    marketcolor_overrides : str, expression, Series or list, optional
+        Per bar, a colour ``#RRGGBB[AA]`` for its body, wick and volume bar (null: the up / down colour): a String
+        column's name, an expression, or one colour per bar. Applies where each bar has its own pixel column.
     format : str, default "png"
         ``png``, ``svg``, ``webp`` (lossless) or ``rgba`` (raw pixels).
     speed : str, default "fast"
@@ -423,7 +466,8 @@ def render(
         software rasteriser); ``gpu`` uses any adapter found. A GPU failure
         falls back to the CPU and is counted in ``kf.get_performance_stats()["fallbacks"]``.
     colors : dict, optional
-        Colour overrides as hex strings, keys ``background``, ``up``, ``down``, ``grid``, ``text``, ``line``.
+        Colour overrides as hex strings, keys ``background``, ``up``, ``down``, ``grid``, ``text``, ``line``, and
+        ``wick_up``, ``wick_down``, ``volume_up``, ``volume_down`` (default: the body colours; volume at 60 %).
     fill : bool, default False
         With ``kind="line"``: fill the area below the line.
     box_size : float, optional
@@ -486,12 +530,25 @@ def render(
         last_price=last_price,
         legend=legend,
         volume_exponent=volume_exponent,
+        datetime_format=datetime_format,
+    )
+    ann = _check_annotations(
+        hlines=hlines,
+        vlines=vlines,
+        alines=alines,
+        tlines=tlines,
+        fill_between=fill_between,
+        markers=markers,
+        yscale=yscale,
+        marketcolor_overrides=marketcolor_overrides,
     )
     if df.height == 0:
         raise ValueError(f"{_FUNC}: the frame is empty (0 rows, columns {df.columns}); nothing to draw")
-    prep = _prepare(df, opts, {"open": open, "high": high, "low": low, "close": close}, volume, time, [0, df.height])
+    roles = {"open": open, "high": high, "low": low, "close": close}
+    prep = _prepare(df, opts, roles, volume, time, [0, df.height], ann=ann)
     if prep.failures:
         raise prep.failures[0]
+    lines = chart_lines(ann, prep.bars[0] if prep.bars else None, prep.marks.tlines, df.height)
 
     t1 = _time.perf_counter()
     prepare_ms = (t1 - t0) * 1000.0
@@ -512,8 +569,11 @@ def render(
         format=opts.format,
         speed=opts.speed,
         engine=check_engine(_FUNC, engine),
-        decor=decor,
+        decor=(*decor, lines),
         brick_times=prep.brick_times,
+        fills=prep.marks.fills,
+        markers=prep.marks.markers,
+        bar_colors=prep.marks.bar_colors,
     )
     timings = {"prepare_ms": prepare_ms, "call_ms": (_time.perf_counter() - t1) * 1000.0, **timings}
     return ChartImage(data, width=w, height=h_, format=fmt, timings=timings)
@@ -604,8 +664,9 @@ def _check_options(
     )
 
 
-# The binding's DecorArg: (title_center, title_bold, ylabel, ylabel_lower, volume_exponent, last_price, legend).
-Decor = tuple[bool, bool, Optional[str], Optional[str], Optional[int], bool, bool]
+# The binding's DecorArg without its last entry (the chart's lines, placed per chart): (title_center, title_bold,
+# ylabel, ylabel_lower, volume_exponent, last_price, legend, datetime_format).
+Decor = tuple[bool, bool, Optional[str], Optional[str], Optional[int], bool, bool, Optional[str]]
 
 
 def _text(name: str, value: Any) -> str | None:
@@ -633,6 +694,7 @@ def _check_decorations(
     last_price: Any,
     legend: Any,
     volume_exponent: Any,
+    datetime_format: Any = None,
 ) -> Decor:
     """The title style, labels and markers, checked, as the ``decor`` tuple of ``_internal._render`` (the order of
     the binding's ``DecorArg``)."""
@@ -650,6 +712,7 @@ def _check_decorations(
         None if volume_exponent is None else int(volume_exponent),
         _flag("last_price", last_price),
         _flag("legend", legend),
+        _text("datetime_format", datetime_format),
     )
 
 
@@ -724,6 +787,8 @@ class _Prepared(NamedTuple):
     failures: dict[int, Exception]
     #: Renko / point-and-figure: the time of each source row (dates on the x axis).
     brick_times: pl.Series | None = None
+    #: Shaded regions, markers and the trend lines' source values, full length.
+    marks: Marks = NO_MARKS
 
 
 def _prepare(
@@ -734,6 +799,7 @@ def _prepare(
     time: str | None,
     offsets: list[int],
     key: str | None = None,
+    ann: Annotations = NO_ANNOTATIONS,
 ) -> _Prepared:
     """The preparation of one chart (``offsets == [0, df.height]``) or of many charts laid end to end, told apart
     by the column ``key``: column roles, the time axis, and every overlay, panel and Heikin-Ashi value in one
@@ -745,6 +811,11 @@ def _prepare(
         # binding does for one chart; over the long column it would borrow the previous chart's times.
         tseries = df.select(pl.col(tseries.name).forward_fill().backward_fill().over(key)).to_series()
     kind = opts.kind
+    if kind in ("renko", "pnf") and not ann.empty:
+        raise ValueError(
+            f"{_FUNC}: hlines, vlines, alines, tlines, fill_between and markers need time bars; kind {kind!r} draws "
+            "bricks / columns"
+        )
     failures: dict[int, Exception] = {}
     if kind in ("heikin_ashi", "pnf"):
         failures.update(_high_below_low(df, roles["high"], roles["low"], offsets))
@@ -790,6 +861,7 @@ def _prepare(
                 close=pl.col(roles["close"]),
             ).alias("__kf_ha")
         )
+    extra += annotation_exprs(ann, columns, roles, df.height, key is not None)
     out = _evaluate(df, overlay_specs + panel_specs, extra, key) if overlay_specs or panel_specs or extra else df
     if kind == "heikin_ashi":
         ha = out.get_column("__kf_ha")
@@ -804,7 +876,8 @@ def _prepare(
         # The first field named like a histogram is drawn as one.
         hist = next((s for name, s, _ in lines if _is_histogram(name)), None)
         panels.append((spec.title, [line for line in lines if line[1] is not hist], hist))
-    return _Prepared((tseries, o, h, lo, c, v), None, box_sizes, overlays, panels, draw_volume, failures)
+    marks = marks_of(ann, out)
+    return _Prepared((tseries, o, h, lo, c, v), None, box_sizes, overlays, panels, draw_volume, failures, None, marks)
 
 
 def _high_below_low(df: pl.DataFrame, high: str, low: str, offsets: list[int]) -> dict[int, Exception]:
@@ -837,10 +910,25 @@ def _needed_columns(lf: pl.LazyFrame, kwargs: dict[str, Any]) -> list[str]:
         for spec in _as_list(key, specs) if specs is not None else []:
             if isinstance(spec, tuple) and len(spec) >= 2 and isinstance(spec[1], pl.Expr):
                 named.update(spec[1].meta.root_names())
+    for key in ("fill_between", "markers", "tlines", "marketcolor_overrides"):
+        named.update(_expr_roots(kwargs.get(key)))
     roles = {"open", "high", "low", "close", "volume", *TIME_NAMES}
     return [
         c for c, t in schema.items() if c.lower() in roles or c in named or t == pl.Date or isinstance(t, pl.Datetime)
     ]
+
+
+def _expr_roots(value: Any) -> set[str]:
+    """Column names an annotation option reads: expression roots and strings inside it."""
+    if isinstance(value, pl.Expr):
+        return set(value.meta.root_names())
+    if isinstance(value, str):
+        return {value}
+    if isinstance(value, Mapping):
+        return set().union(*(_expr_roots(v) for v in value.values()))
+    if isinstance(value, (list, tuple)):
+        return set().union(*(_expr_roots(v) for v in value))
+    return set()
 
 
 def _dataframe_render(self: Any, kind: str = "candle", **kwargs: Any) -> ChartImage:

@@ -18,7 +18,10 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyTuple};
 
 use super::interop::SeriesArg as PySeries;
-use super::render::{draw_chart, format_name, timings_dict, BarsArg, ChartOptions, DecorArg, Held, LineArg, PanelArg};
+use super::render::{
+    draw_chart, format_name, timings_dict, BarsArg, ChartOptions, Decor, DecorArg, FillArg, Held, LineArg, MarkerArg,
+    Marks, PanelArg,
+};
 use crate::render::{Engine, Rendered};
 
 /// One chart's `(width, height, theme, colors, volume, antialias, title, format, speed, engine, (box_size,
@@ -61,7 +64,7 @@ fn write_atomically(path: &str, bytes: &[u8]) -> std::io::Result<()> {
 #[pyfunction]
 #[pyo3(signature = (
     kind, offsets, charts, bars=None, *, bricks=None, brick_times=None, overlays=Vec::new(), panels=Vec::new(),
-    workers=1, paths=None
+    fills=Vec::new(), markers=Vec::new(), bar_colors=None, workers=1, paths=None
 ))]
 #[allow(clippy::too_many_arguments)]
 fn _render_batch<'py>(
@@ -74,6 +77,9 @@ fn _render_batch<'py>(
     brick_times: Option<PySeries>,
     overlays: Vec<LineArg>,
     panels: Vec<PanelArg>,
+    fills: Vec<FillArg>,
+    markers: Vec<MarkerArg>,
+    bar_colors: Option<PySeries>,
     workers: usize,
     paths: Option<Vec<String>>,
 ) -> PyResult<Bound<'py, PyList>> {
@@ -94,26 +100,28 @@ fn _render_batch<'py>(
         .into_iter()
         .zip(&results)
         .map(|((w, h, theme, colors, volume, aa, title, format, speed, engine, (box_size, reversal), decor), slot)| {
-            let parsed = ChartOptions::parse(
-                kind,
-                w,
-                h,
-                &theme,
-                colors,
-                volume,
-                aa,
-                title,
-                &format,
-                &speed,
-                engine.as_deref(),
-                box_size,
-                reversal,
-                decor.into(),
-            );
+            let parsed = Decor::parse(decor).and_then(|decor| {
+                ChartOptions::parse(
+                    kind,
+                    w,
+                    h,
+                    &theme,
+                    colors,
+                    volume,
+                    aa,
+                    title,
+                    &format,
+                    &speed,
+                    engine.as_deref(),
+                    box_size,
+                    reversal,
+                    decor,
+                )
+            });
             parsed.map_err(|e| slot.set(Err(e))).ok()
         })
         .collect();
-    let held = Held::new(bars, bricks, brick_times, overlays, panels);
+    let held = Held::new(bars, bricks, brick_times, overlays, panels, Marks { fills, markers, bar_colors });
     let data = held.bind()?;
     py.check_signals()?;
     let bind_us = t0.elapsed().as_micros() as u64 / n.max(1) as u64;

@@ -23,8 +23,8 @@ use pyo3::types::{PyBytes, PyDict};
 use crate::adapter::{self, Engine};
 use crate::kernels::bars;
 use crate::render::{
-    self, ChartKind, ColorOverrides, Columns, Format, Input, Options, PngSpeed, RenderError, Series as Line, SubPanel,
-    Theme, MAX_SIZE, MIN_SIZE,
+    self, ALine, ChartKind, ColorOverrides, Columns, Fill, Format, HLine, Input, LineLook, LineStyle, MarkerShape,
+    Markers, Options, PngSpeed, RenderError, Series as Line, SubPanel, Theme, VLine, MAX_SIZE, MIN_SIZE,
 };
 
 /// `(time, open, high, low, close, volume)`; time and volume optional.
@@ -33,6 +33,16 @@ pub(super) type BarsArg = (Option<PySeries>, PySeries, PySeries, PySeries, PySer
 pub(super) type LineArg = (String, PySeries, Option<String>);
 /// `(title, lines, histogram)`.
 pub(super) type PanelArg = (String, Vec<LineArg>, Option<PySeries>);
+/// `(y1, y2, colour, alpha 0..=255, label)`: a shaded region (NaN in either series: that row is not shaded).
+pub(super) type FillArg = (PySeries, PySeries, Option<String>, u8, Option<String>);
+/// `(prices, shape, size, colour, label)`: a marker at each row whose price is not NaN.
+pub(super) type MarkerArg = (PySeries, String, f32, Option<String>, Option<String>);
+/// How a line looks: `(colour, width, style, label)`.
+pub(super) type LookArg = (Option<String>, f32, String, Option<String>);
+/// One chart's annotation lines and price scale: `(hlines, vlines, alines, log_scale)`, with `hlines` as
+/// `(price, look)`, `vlines` as `(row, look)` and `alines` as `([(row, price), ...], look)`; rows count from the
+/// chart's first row.
+pub(super) type LinesArg = (Vec<(f64, LookArg)>, Vec<(usize, LookArg)>, Vec<(Vec<(usize, f64)>, LookArg)>, bool);
 /// `(close, box_size)`: the bricks are computed here by `kernels::bars::renko`, as `df.kf.renko` does.
 type RenkoArg = (PySeries, f64);
 /// `(high, low, box_size, reversal)`: the columns are computed here by `kernels::bars::pnf`, as `df.kf.pnf` does.
@@ -173,6 +183,23 @@ pub(super) struct Held {
     brick_times: Option<Series>,
     overlays: Vec<HeldLine>,
     panels: Vec<(String, Vec<HeldLine>, Option<Series>)>,
+    fills: Vec<(Series, Series, FillLook)>,
+    markers: Vec<(Series, MarkerLook)>,
+    bar_colors: Option<Series>,
+}
+
+/// A fill's `(colour, alpha, label)`.
+type FillLook = (Option<String>, u8, Option<String>);
+/// A marker series' `(shape, size, colour, label)`.
+type MarkerLook = (String, f32, Option<String>, Option<String>);
+
+/// The annotation columns of a chart (or a batch): shaded regions and markers.
+#[derive(Default)]
+pub(super) struct Marks {
+    pub fills: Vec<FillArg>,
+    pub markers: Vec<MarkerArg>,
+    /// A String column: per bar, a colour replacing the up / down colour (null: the default).
+    pub bar_colors: Option<PySeries>,
 }
 
 fn lines_of(lines: Vec<LineArg>) -> Vec<HeldLine> {
@@ -186,6 +213,7 @@ impl Held {
         brick_times: Option<PySeries>,
         overlays: Vec<LineArg>,
         panels: Vec<PanelArg>,
+        marks: Marks,
     ) -> Held {
         Held {
             bars: bars.map(|(t, o, h, l, c, v)| (t.map(|s| s.0), [o.0, h.0, l.0, c.0], v.map(|s| s.0))),
@@ -196,6 +224,17 @@ impl Held {
                 .into_iter()
                 .map(|(title, lines, hist)| (title, lines_of(lines), hist.map(|s| s.0)))
                 .collect(),
+            fills: marks
+                .fills
+                .into_iter()
+                .map(|(y1, y2, color, alpha, label)| (y1.0, y2.0, (color, alpha, label)))
+                .collect(),
+            markers: marks
+                .markers
+                .into_iter()
+                .map(|(values, shape, size, color, label)| (values.0, (shape, size, color, label)))
+                .collect(),
+            bar_colors: marks.bar_colors.map(|s| s.0),
         }
     }
 
@@ -227,7 +266,36 @@ impl Held {
                 Ok((title.clone(), borrow_lines(&format!("panel '{title}' line"), lines)?, hist))
             })
             .collect::<PyResult<Vec<_>>>()?;
-        Ok(Data { bars, bricks, brick_times, overlays, panels, names })
+        let fills = self
+            .fills
+            .iter()
+            .enumerate()
+            .map(|(i, (y1, y2, look))| {
+                Ok((floats(&format!("fill_between[{i}] y1"), y1)?, floats(&format!("fill_between[{i}] y2"), y2)?, look))
+            })
+            .collect::<PyResult<Vec<_>>>()?;
+        let markers = self
+            .markers
+            .iter()
+            .enumerate()
+            .map(|(i, (values, look))| {
+                let shape = MarkerShape::parse(&look.0, &format!("markers[{i}] shape")).map_err(value_error)?;
+                Ok((floats(&format!("markers[{i}]"), values)?, shape, look))
+            })
+            .collect::<PyResult<Vec<_>>>()?;
+        let bar_colors = match &self.bar_colors {
+            Some(s) => {
+                let ca = s.str().map_err(|_| {
+                    PyTypeError::new_err(format!(
+                        "render: marketcolor_overrides has dtype {}; expected String colours",
+                        s.dtype()
+                    ))
+                })?;
+                Some(ca.iter().map(|c| c.map(str::to_owned)).collect())
+            }
+            None => None,
+        };
+        Ok(Data { bars, bricks, brick_times, overlays, panels, fills, markers, bar_colors, names })
     }
 }
 
@@ -246,6 +314,9 @@ pub(super) struct Data<'a> {
     brick_times: Option<Cow<'a, [i64]>>,
     overlays: Vec<BorrowedLine<'a>>,
     panels: Vec<PanelData<'a>>,
+    fills: Vec<(Cow<'a, [f64]>, Cow<'a, [f64]>, &'a FillLook)>,
+    markers: Vec<(Cow<'a, [f64]>, MarkerShape, &'a MarkerLook)>,
+    bar_colors: Option<Vec<Option<String>>>,
     names: Option<Names>,
 }
 
@@ -299,11 +370,13 @@ pub(super) struct ChartOptions {
     pub decor: Decor,
 }
 
-/// `(title_center, title_bold, ylabel, ylabel_lower, volume_exponent, last_price, legend)`, as `chart.py`'s
-/// `_check_decorations` orders them.
-pub(super) type DecorArg = (bool, bool, Option<String>, Option<String>, Option<i32>, bool, bool);
+/// `(title_center, title_bold, ylabel, ylabel_lower, volume_exponent, last_price, legend, datetime_format, lines)`,
+/// as `chart.py`'s `_check_decorations` orders them, the chart's annotation lines last.
+pub(super) type DecorArg =
+    (bool, bool, Option<String>, Option<String>, Option<i32>, bool, bool, Option<String>, Option<LinesArg>);
 
-/// One chart's title style, labels and markers (see `render::Options`).
+/// One chart's title style, labels, last-price marker, legend, annotation lines and price scale (see
+/// `render::Options`).
 #[derive(Debug, Clone)]
 pub(super) struct Decor {
     pub title_center: bool,
@@ -313,17 +386,73 @@ pub(super) struct Decor {
     pub volume_exponent: Option<i32>,
     pub last_price: bool,
     pub legend: bool,
+    pub datetime_format: Option<String>,
+    pub hlines: Vec<HLine>,
+    pub vlines: Vec<VLine>,
+    pub alines: Vec<ALine>,
+    pub log_scale: bool,
 }
 
-impl From<DecorArg> for Decor {
-    fn from((title_center, title_bold, ylabel, ylabel_lower, volume_exponent, last_price, legend): DecorArg) -> Decor {
-        Decor { title_center, title_bold, ylabel, ylabel_lower, volume_exponent, last_price, legend }
+fn look_of(what: &str, (color, width, style, label): LookArg) -> PyResult<LineLook> {
+    if !(width.is_finite() && width >= 0.0) {
+        return Err(value_error(format_args!("render: {what} width must be a number >= 0, got {width}")));
+    }
+    Ok(LineLook { color, width, style: LineStyle::parse(&style, what).map_err(value_error)?, label })
+}
+
+impl Decor {
+    pub(super) fn parse(
+        (title_center, title_bold, ylabel, ylabel_lower, volume_exponent, last_price, legend, datetime_format, lines): DecorArg,
+    ) -> PyResult<Decor> {
+        let (hlines, vlines, alines, log_scale) = lines.unwrap_or_default();
+        let hlines = hlines
+            .into_iter()
+            .enumerate()
+            .map(|(i, (price, look))| Ok(HLine { price, look: look_of(&format!("hlines[{i}]"), look)? }))
+            .collect::<PyResult<_>>()?;
+        let vlines = vlines
+            .into_iter()
+            .enumerate()
+            .map(|(i, (row, look))| Ok(VLine { row, look: look_of(&format!("vlines[{i}]"), look)? }))
+            .collect::<PyResult<_>>()?;
+        let alines = alines
+            .into_iter()
+            .enumerate()
+            .map(|(i, (points, look))| Ok(ALine { points, look: look_of(&format!("alines[{i}]"), look)? }))
+            .collect::<PyResult<_>>()?;
+        Ok(Decor {
+            title_center,
+            title_bold,
+            ylabel,
+            ylabel_lower,
+            volume_exponent,
+            last_price,
+            legend,
+            datetime_format,
+            hlines,
+            vlines,
+            alines,
+            log_scale,
+        })
     }
 }
 
 impl Default for Decor {
     fn default() -> Decor {
-        Decor::from((false, false, None, None, None, true, true))
+        Decor {
+            title_center: false,
+            title_bold: false,
+            ylabel: None,
+            ylabel_lower: None,
+            volume_exponent: None,
+            last_price: true,
+            legend: true,
+            datetime_format: None,
+            hlines: Vec::new(),
+            vlines: Vec::new(),
+            alines: Vec::new(),
+            log_scale: false,
+        }
     }
 }
 
@@ -481,7 +610,40 @@ pub(super) fn draw_chart(
         last_close,
         legend: d.legend,
         source_times,
-        ..Options::default()
+        hlines: d.hlines.clone(),
+        vlines: d.vlines.clone(),
+        alines: d.alines.clone(),
+        fills: data
+            .fills
+            .iter()
+            .enumerate()
+            .map(|(i, (y1, y2, (color, alpha, label)))| {
+                Ok(Fill {
+                    y1: rows_of(&format!("fill_between[{i}] y1"), y1, &rows)?,
+                    y2: rows_of(&format!("fill_between[{i}] y2"), y2, &rows)?,
+                    color: color.clone(),
+                    alpha: *alpha,
+                    label: label.clone(),
+                })
+            })
+            .collect::<PyResult<_>>()?,
+        markers: data
+            .markers
+            .iter()
+            .enumerate()
+            .map(|(i, (values, shape, (_, size, color, label)))| {
+                Ok(Markers {
+                    values: rows_of(&format!("markers[{i}]"), values, &rows)?,
+                    shape: *shape,
+                    size: *size,
+                    color: color.clone(),
+                    label: label.clone(),
+                })
+            })
+            .collect::<PyResult<_>>()?,
+        log_scale: d.log_scale,
+        datetime_format: d.datetime_format.clone(),
+        bar_colors: data.bar_colors.as_deref().map(|c| rows_of("marketcolor_overrides", c, &rows)).transpose()?,
     };
 
     let candles = match &input {
@@ -549,7 +711,7 @@ pub(super) fn format_name(f: Format) -> &'static str {
 #[pyo3(signature = (
     kind, bars=None, *, renko=None, pnf=None, overlays=Vec::new(), panels=Vec::new(), width=1920, height=1080,
     theme="modern", colors=None, volume=Some(true), antialias=true, title=None, format="png", speed="fast",
-    engine=None, decor=None, brick_times=None
+    engine=None, decor=None, brick_times=None, fills=Vec::new(), markers=Vec::new(), bar_colors=None
 ))]
 #[allow(clippy::too_many_arguments)]
 fn _render<'py>(
@@ -572,6 +734,9 @@ fn _render<'py>(
     engine: Option<&str>,
     decor: Option<DecorArg>,
     brick_times: Option<PySeries>,
+    fills: Vec<FillArg>,
+    markers: Vec<MarkerArg>,
+    bar_colors: Option<PySeries>,
 ) -> PyResult<RenderResult<'py>> {
     shielded("render", || {
         let t0 = Instant::now();
@@ -594,9 +759,9 @@ fn _render<'py>(
             engine,
             box_size,
             reversal,
-            decor.map(Decor::from).unwrap_or_default(),
+            decor.map(Decor::parse).transpose()?.unwrap_or_default(),
         )?;
-        let held = Held::new(bars, bricks, brick_times, overlays, panels);
+        let held = Held::new(bars, bricks, brick_times, overlays, panels, Marks { fills, markers, bar_colors });
         // Borrow (or compact) every column while holding the GIL; the drawing below only reads these slices.
         let data = held.bind()?;
         let rows = match (&data.bars, &data.bricks) {

@@ -116,6 +116,10 @@ impl Theme {
             text: if dark { Rgba::rgb(0xD1, 0xD4, 0xDC) } else { Rgba::rgb(0x13, 0x17, 0x22) },
             axis: if dark { Rgba::rgb(0x78, 0x7B, 0x86) } else { Rgba::rgb(0x9E, 0x9E, 0x9E) },
             line: Rgba::rgb(0x29, 0x62, 0xFF),
+            wick_up: hex24(up),
+            wick_down: hex24(down),
+            volume_up: hex24(up).with_alpha(0x99),
+            volume_down: hex24(down).with_alpha(0x99),
         }
     }
 }
@@ -158,6 +162,14 @@ pub struct Palette {
     pub text: Rgba,
     /// Axis lines and tick marks.
     pub axis: Rgba,
+    /// Wicks of rising candles (the body colour unless set apart).
+    pub wick_up: Rgba,
+    /// Wicks of falling candles.
+    pub wick_down: Rgba,
+    /// Volume bars under rising bars (the body colour, translucent, unless set apart).
+    pub volume_up: Rgba,
+    /// Volume bars under falling bars.
+    pub volume_down: Rgba,
     /// The price line of `line` / `line_filled` charts.
     pub line: Rgba,
 }

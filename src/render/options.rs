@@ -208,11 +208,20 @@ pub struct ColorOverrides {
     pub text: Option<String>,
     /// Line-chart price line.
     pub line: Option<String>,
+    /// Wicks of rising candles (default: the body colour).
+    pub wick_up: Option<String>,
+    /// Wicks of falling candles (default: the body colour).
+    pub wick_down: Option<String>,
+    /// Volume bars under rising bars (default: the body colour at 60 % opacity).
+    pub volume_up: Option<String>,
+    /// Volume bars under falling bars (default: the body colour at 60 % opacity).
+    pub volume_down: Option<String>,
 }
 
 impl ColorOverrides {
     /// The override keys, in documentation order.
-    pub const KEYS: [&'static str; 6] = ["background", "up", "down", "grid", "text", "line"];
+    pub const KEYS: [&'static str; 10] =
+        ["background", "up", "down", "grid", "text", "line", "wick_up", "wick_down", "volume_up", "volume_down"];
 
     /// The override for `key` (one of [`ColorOverrides::KEYS`]), or `None` for an unknown key.
     pub fn slot_mut(&mut self, key: &str) -> Option<&mut Option<String>> {
@@ -223,6 +232,10 @@ impl ColorOverrides {
             "grid" => Some(&mut self.grid),
             "text" => Some(&mut self.text),
             "line" => Some(&mut self.line),
+            "wick_up" => Some(&mut self.wick_up),
+            "wick_down" => Some(&mut self.wick_down),
+            "volume_up" => Some(&mut self.volume_up),
+            "volume_down" => Some(&mut self.volume_down),
             _ => None,
         }
     }
@@ -320,6 +333,12 @@ pub struct Options<'a> {
     pub markers: Vec<Markers<'a>>,
     /// A logarithmic price axis (every drawn price must be > 0).
     pub log_scale: bool,
+    /// Per source row, a body colour (`#RRGGBB[AA]`) that replaces the up / down colour of that bar's body, wick
+    /// and volume bar; `None` entries keep the default. Applies where each bar has its own slot (not to bars
+    /// aggregated into a shared pixel column, nor to renko / point-and-figure).
+    pub bar_colors: Option<&'a [Option<String>]>,
+    /// Time-axis labels in strftime-style codes (`ticks::format_custom`); `None`: chosen by the span.
+    pub datetime_format: Option<String>,
 }
 
 impl Default for Options<'_> {
@@ -352,6 +371,8 @@ impl Default for Options<'_> {
             fills: Vec::new(),
             markers: Vec::new(),
             log_scale: false,
+            bar_colors: None,
+            datetime_format: None,
         }
     }
 }

@@ -9,7 +9,9 @@ use super::data::{self, range_of, Bars};
 use super::error::RenderError;
 use super::options::{ChartKind, Input, Options, PnfColumn, SubPanel, MAX_SIZE, MIN_SIZE};
 use super::text::{line_metrics, one_line, text_lines, text_width};
-use super::ticks::{format_compact, format_fixed, format_time, log_ticks, nice_ticks, TimeFormat, TimeStep};
+use super::ticks::{
+    format_compact, format_custom, format_fixed, format_time, log_ticks, nice_ticks, with_year, TimeFormat, TimeStep,
+};
 
 /// Horizontal text alignment relative to the text's `x`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -289,6 +291,13 @@ fn resolve_palette(opts: &Options) -> Result<Palette, RenderError> {
     apply(&mut p.grid, &c.grid, "grid_color")?;
     apply(&mut p.text, &c.text, "text_color")?;
     apply(&mut p.line, &c.line, "line_color")?;
+    // Wicks and volume follow the body colours unless set apart.
+    (p.wick_up, p.wick_down) = (p.up, p.down);
+    (p.volume_up, p.volume_down) = (p.up.with_alpha(0x99), p.down.with_alpha(0x99));
+    apply(&mut p.wick_up, &c.wick_up, "wick_up_color")?;
+    apply(&mut p.wick_down, &c.wick_down, "wick_down_color")?;
+    apply(&mut p.volume_up, &c.volume_up, "volume_up_color")?;
+    apply(&mut p.volume_down, &c.volume_down, "volume_down_color")?;
     Ok(p)
 }
 
@@ -383,7 +392,7 @@ pub fn build_scene(input: &Input, opts: &Options) -> Result<Scene, RenderError> 
         font_size: m.font,
         items: Vec::with_capacity(bars.len() * 3 + 256),
     };
-    x_ticks(&mut scene, &bars, &x, &m);
+    x_ticks(&mut scene, &bars, &x, &m, opts.datetime_format.as_deref());
     draw_grid(&mut scene);
     let price = scene.panels[0].clone();
     let items = &mut scene.items;
@@ -407,9 +416,11 @@ pub fn build_scene(input: &Input, opts: &Options) -> Result<Scene, RenderError> 
     if let Some(lp) = last_price {
         draw_last_price_line(items, lp, &bars, &price, &x, &m, &palette);
     }
-    draw_bars(items, input, opts.kind, &bars, &price, &x, &m, &palette);
+    let bar_colors = bar_colors(opts, &bars)?;
+    let colors = BarColors { palette: &palette, overrides: bar_colors.as_deref() };
+    draw_bars(items, input, opts.kind, &bars, &price, &x, &m, &colors);
     if let Some(vp) = scene.panels.iter().find(|p| p.kind == PanelKind::Volume) {
-        draw_volume(items, vp, &bars, &x, &palette);
+        draw_volume(items, vp, &bars, &x, &colors);
     }
     let mut marks = Vec::new();
     legend.extend(annotations::draw_lines(&mut marks, opts, &geometry)?);
@@ -741,11 +752,40 @@ fn final_panels(
         .collect()
 }
 
+/// When no tick label names a year (a span within one year, labelled by day or by time), the first tick whose
+/// longer label fits inside the image shows its year too; ticks that label would overlap make way for it.
+fn name_the_year(scene: &mut Scene, t: &[i64], font: f32, w: f32) {
+    let shows_year = |label: &str| label.len() == 4 && label.bytes().all(|b| b.is_ascii_digit());
+    if scene.x_ticks.iter().any(|tick| shows_year(&tick.label)) {
+        return;
+    }
+    let found = scene.x_ticks.iter().take(3).enumerate().find_map(|(k, tick)| {
+        let label = with_year(*t.get(tick.slot)?, scene.time_format)?;
+        let half = text_width(&label, font) * 0.5;
+        (tick.x - half >= 0.0 && tick.x + half <= w).then_some((k, label, tick.x - half, tick.x + half))
+    });
+    let Some((k, label, left, right)) = found else { return };
+    scene.x_ticks[k].label = label;
+    let mut i = 0;
+    scene.x_ticks.retain(|tick| {
+        i += 1;
+        if i - 1 == k {
+            return true;
+        }
+        let half = text_width(&tick.label, font) * 0.5;
+        tick.x + half + font <= left || tick.x - half >= right + font
+    });
+}
+
 /// X ticks: at time-bucket boundaries when the bars have times (labels kept apart and inside the image), else at
 /// nice bar numbers.
-fn x_ticks(scene: &mut Scene, bars: &Bars, x: &XLayout, m: &Metrics) {
+fn x_ticks(scene: &mut Scene, bars: &Bars, x: &XLayout, m: &Metrics, custom: Option<&str>) {
     let (n, font, w) = (bars.len(), m.font, scene.width as f32);
-    let label_w = text_width("Mar 05", font);
+    let sample = match (custom, &bars.time) {
+        (Some(pattern), Some(t)) if n > 0 => format_custom(t[0], pattern),
+        _ => "Mar 05".to_string(),
+    };
+    let label_w = text_width(&sample, font).max(text_width("Mar 05", font));
     let max_labels = ((x.plot_px / (label_w + font * 2.5)).floor() as usize).max(1);
     match &bars.time {
         Some(t) if n > 0 => {
@@ -759,7 +799,10 @@ fn x_ticks(scene: &mut Scene, bars: &Bars, x: &XLayout, m: &Metrics) {
                     continue;
                 }
                 let x = scene.slot_center(i);
-                let label = format_time(t[i], scene.time_format, prev_t);
+                let label = match custom {
+                    Some(pattern) => format_custom(t[i], pattern),
+                    None => format_time(t[i], scene.time_format, prev_t),
+                };
                 let half = text_width(&label, font) * 0.5;
                 if x - half < last_right + font || x + half > w {
                     continue;
@@ -769,8 +812,14 @@ fn x_ticks(scene: &mut Scene, bars: &Bars, x: &XLayout, m: &Metrics) {
                 scene.x_ticks.push(XTick { slot: i, x, label });
             }
             if scene.x_ticks.is_empty() {
-                let label = format_time(t[0], scene.time_format, None);
+                let label = match custom {
+                    Some(pattern) => format_custom(t[0], pattern),
+                    None => format_time(t[0], scene.time_format, None),
+                };
                 scene.x_ticks.push(XTick { slot: 0, x: scene.slot_center(0), label });
+            }
+            if custom.is_none() {
+                name_the_year(scene, t, font, w);
             }
         }
         _ => {
@@ -801,6 +850,46 @@ fn draw_grid(scene: &mut Scene) {
     }
 }
 
+/// The per-bar body colours of `Options::bar_colors`, parsed, one per slot; `None` where they do not apply (no
+/// overrides, renko / point-and-figure, or bars aggregated into shared pixel columns).
+fn bar_colors(opts: &Options, bars: &Bars) -> Result<Option<Vec<Option<Rgba>>>, RenderError> {
+    let Some(given) = opts.bar_colors else { return Ok(None) };
+    if given.len() != bars.source_len {
+        return Err(RenderError::LengthMismatch {
+            column: "marketcolor_overrides".into(),
+            expected: bars.source_len,
+            got: given.len(),
+        });
+    }
+    let parsed = given
+        .iter()
+        .enumerate()
+        .map(|(i, c)| c.as_deref().map(|c| Rgba::parse_hex(c, &format!("marketcolor_overrides[{i}]"))).transpose())
+        .collect::<Result<Vec<_>, _>>()?;
+    let per_slot = bars.starts.is_none() && bars.len() == given.len();
+    Ok((per_slot && !matches!(opts.kind, ChartKind::Renko | ChartKind::Pnf)).then_some(parsed))
+}
+
+/// The colours of bar `i`: its body (and OHLC ticks), its wick and its volume bar.
+struct BarColors<'a> {
+    palette: &'a Palette,
+    overrides: Option<&'a [Option<Rgba>]>,
+}
+
+impl BarColors<'_> {
+    fn pick(&self, i: usize, up: bool) -> (Rgba, Rgba, Rgba) {
+        let p = self.palette;
+        match self.overrides.and_then(|o| o.get(i).copied().flatten()) {
+            Some(c) => (c, c, c.with_alpha(((c.a as u32 * 0x99) / 255) as u8)),
+            None if up => (p.up, p.wick_up, p.volume_up),
+            None => (p.down, p.wick_down, p.volume_down),
+        }
+    }
+    fn body(&self, i: usize, up: bool) -> Rgba {
+        self.pick(i, up).0
+    }
+}
+
 /// Whether slot `i` closed at or above its open (drawn in the up colour).
 fn up_of(bars: &Bars, i: usize) -> bool {
     bars.close[i] >= bars.open[i]
@@ -816,13 +905,14 @@ fn draw_bars(
     price: &PanelLayout,
     x: &XLayout,
     m: &Metrics,
-    palette: &Palette,
+    colors: &BarColors,
 ) {
+    let palette = colors.palette;
     let (n, bw, ww, slot_width, plot_left, line_w) = (bars.len(), x.bw, x.ww, x.slot_width, x.plot_left, m.line_w);
     let ys = |v: f64| price.scale.y(v).round();
     let up_of = |i: usize| up_of(bars, i);
     let aggregated = bars.starts.is_some();
-    let candle = |items: &mut Vec<Primitive>, i: usize, color: Rgba, hollow: bool| {
+    let candle = |items: &mut Vec<Primitive>, i: usize, (color, wick): (Rgba, Rgba), hollow: bool| {
         let (bx, wx) = x.body(i);
         let (o, c) = (bars.open[i], bars.close[i]);
         let yt = ys(o.max(c));
@@ -831,35 +921,38 @@ fn draw_bars(
         let yl = ys(bars.low[i]).max(yh + 1.0);
         if hollow && bw >= 3.0 {
             if yt > yh {
-                items.push(Primitive::Rect { x: wx, y: yh, w: ww, h: yt - yh, color });
+                items.push(Primitive::Rect { x: wx, y: yh, w: ww, h: yt - yh, color: wick });
             }
             if yl > yb {
-                items.push(Primitive::Rect { x: wx, y: yb, w: ww, h: yl - yb, color });
+                items.push(Primitive::Rect { x: wx, y: yb, w: ww, h: yl - yb, color: wick });
             }
             outline(items, bx, yt, bw, yb - yt, ww, color);
         } else {
-            items.push(Primitive::Rect { x: wx, y: yh, w: ww, h: yl - yh, color });
+            items.push(Primitive::Rect { x: wx, y: yh, w: ww, h: yl - yh, color: wick });
             items.push(Primitive::Rect { x: bx, y: yt, w: bw, h: yb - yt, color });
         }
+    };
+    let body_and_wick = |i: usize, up: bool| {
+        let (body, wick, _) = colors.pick(i, up);
+        (body, wick)
     };
     match kind {
         ChartKind::Candle | ChartKind::HeikinAshi => {
             for i in (0..n).filter(|&i| !bars.is_missing(i)) {
-                candle(items, i, if up_of(i) { palette.up } else { palette.down }, false);
+                candle(items, i, body_and_wick(i, up_of(i)), false);
             }
         }
         ChartKind::Hollow => {
             let mut prev_close = None;
             for i in (0..n).filter(|&i| !bars.is_missing(i)) {
                 let rising = prev_close.map_or(up_of(i), |p| bars.close[i] >= p);
-                let color = if rising { palette.up } else { palette.down };
-                candle(items, i, color, bars.close[i] > bars.open[i]);
+                candle(items, i, body_and_wick(i, rising), bars.close[i] > bars.open[i]);
                 prev_close = Some(bars.close[i]);
             }
         }
         ChartKind::Ohlc => {
             for i in (0..n).filter(|&i| !bars.is_missing(i)) {
-                let color = if up_of(i) { palette.up } else { palette.down };
+                let color = colors.body(i, up_of(i));
                 let (bx, wx) = x.body(i);
                 let yh = ys(bars.high[i]);
                 let yl = ys(bars.low[i]).max(yh + 1.0);
@@ -910,7 +1003,7 @@ fn draw_bars(
             for i in 0..n {
                 let color = if up_of(i) { palette.up } else { palette.down };
                 if aggregated || slot_width < 3.0 {
-                    candle(items, i, color, false);
+                    candle(items, i, (color, color), false);
                 } else {
                     let g = (slot_width * 0.1).floor().max(1.0);
                     let x = (plot_left + i as f32 * slot_width).floor() + g;
@@ -955,7 +1048,7 @@ fn draw_bars(
                             }
                         }
                     }
-                    _ => candle(items, i, color, false),
+                    _ => candle(items, i, (color, color), false),
                 }
             }
         }
@@ -963,17 +1056,17 @@ fn draw_bars(
 }
 
 /// Volume bars from the volume panel's baseline, in the colour of their price bar.
-fn draw_volume(items: &mut Vec<Primitive>, vp: &PanelLayout, bars: &Bars, x: &XLayout, palette: &Palette) {
+fn draw_volume(items: &mut Vec<Primitive>, vp: &PanelLayout, bars: &Bars, x: &XLayout, colors: &BarColors) {
     let Some(vol) = &bars.volume else { return };
     let base = vp.rect.bottom();
     for (i, &v) in vol.iter().enumerate() {
         if v.is_nan() || v <= 0.0 {
             continue;
         }
-        let color = if bars.is_missing(i) || up_of(bars, i) { palette.up } else { palette.down };
+        let (_, _, color) = colors.pick(i, bars.is_missing(i) || up_of(bars, i));
         let (bx, _) = x.body(i);
         let yt = vp.scale.y(v).round().min(base - 1.0);
-        items.push(Primitive::Rect { x: bx, y: yt, w: x.bw, h: base - yt, color: color.with_alpha(0x99) });
+        items.push(Primitive::Rect { x: bx, y: yt, w: x.bw, h: base - yt, color });
     }
 }
 

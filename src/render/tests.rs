@@ -131,6 +131,22 @@ fn time_label_formats_follow_the_span() {
     assert_eq!(format_time(T0, TimeFormat::YearMonth, None), "2024-01");
     assert_eq!(format_time(T0, TimeFormat::Year, None), "2024");
     assert_eq!(TimeStep::Months(3).bucket(T0), (2024 * 12) / 3);
+    assert_eq!(format_time(T0, TimeFormat::MonthDay, Some(T0 - 10 * DAY_US)), "2024");
+    assert_eq!(format_time(T0, TimeFormat::HourMinute, Some(T0 - 2 * DAY_US)), "2024");
+}
+
+#[test]
+fn custom_datetime_formats() {
+    // T0 is Tuesday 2024-01-02 09:30 UTC.
+    assert_eq!(format_custom(T0, "%Y-%m-%d %H:%M:%S"), "2024-01-02 09:30:00");
+    assert_eq!(format_custom(T0, "%b %d, %y"), "Jan 02, 24");
+    assert_eq!(format_custom(T0, "%a %B %e %I:%M %p %j %%"), "Tue January  2 09:30 AM 002 %");
+    assert_eq!(format_custom(T0 + 5 * 3600 * 1_000_000, "%I%p"), "02PM");
+    assert_eq!(format_custom(T0 + 365 * DAY_US, "%j"), "001");
+    assert_eq!(format_custom(T0, "%q and %"), "%q and %");
+    let d = Data::walk(100, DAY_US, 2);
+    let s = scene_of(&d, &Options { datetime_format: Some("%d/%m".into()), ..opts(1200, 600) });
+    assert!(s.x_ticks.iter().all(|t| t.label.len() == 5 && t.label.as_bytes()[2] == b'/'), "{:?}", s.x_ticks);
 }
 
 #[test]
@@ -140,15 +156,29 @@ fn scene_time_labels_for_intraday_daily_and_multi_year_data() {
     let s = scene_of(&d, &opts(1200, 600));
     assert_eq!(s.time_format, TimeFormat::HourMinute);
     assert!(s.x_ticks.len() >= 3);
-    assert!(s.x_ticks.iter().all(|t| is_hhmm(&t.label)), "{:?}", s.x_ticks);
+    // Within one day and one year: the first tick names the date and the year, the others the time.
+    assert_eq!(s.x_ticks[0].label, "Jan 02 2024", "{:?}", s.x_ticks);
+    assert!(s.x_ticks[1..].iter().all(|t| is_hhmm(&t.label)), "{:?}", s.x_ticks);
     assert!(s.x_ticks.iter().all(|t| (t.x - s.slot_center(t.slot)).abs() < 1e-3));
     // Ticks sit on the first bar of each interval, so minutes are multiples of the (5, 10, 15, 30 min) step.
-    assert!(s.x_ticks.iter().all(|t| t.label[3..].parse::<u32>().unwrap() % 5 == 0), "{:?}", s.x_ticks);
+    assert!(s.x_ticks[1..].iter().all(|t| t.label[3..].parse::<u32>().unwrap() % 5 == 0), "{:?}", s.x_ticks);
 
     let d = Data::walk(100, DAY_US, 2);
     let s = scene_of(&d, &opts(1200, 600));
     assert_eq!(s.time_format, TimeFormat::MonthDay);
-    assert!(s.x_ticks.iter().all(|t| t.label.len() == 6 && t.label.as_bytes()[3] == b' '), "{:?}", s.x_ticks);
+    assert!(s.x_ticks[0].label.ends_with(" 2024"), "{:?}", s.x_ticks);
+    assert!(s.x_ticks[1..].iter().all(|t| t.label.len() == 6 && t.label.as_bytes()[3] == b' '), "{:?}", s.x_ticks);
+
+    // 180 daily bars across New Year: the first tick of the new year shows the year instead of the date.
+    let mut d = Data::walk(180, DAY_US, 2);
+    for (i, t) in d.t.iter_mut().enumerate() {
+        *t = T0 - 120 * DAY_US + i as i64 * DAY_US;
+    }
+    let s = scene_of(&d, &opts(1200, 600));
+    assert_eq!(s.time_format, TimeFormat::MonthDay);
+    let years: Vec<&str> = s.x_ticks.iter().map(|t| t.label.as_str()).filter(|l| l.len() == 4).collect();
+    assert_eq!(years, ["2024"], "{:?}", s.x_ticks);
+    assert!(!s.x_ticks[0].label.contains("2023"), "the year tick names the year: {:?}", s.x_ticks);
 
     let d = Data::walk(3 * 365, DAY_US, 3);
     let s = scene_of(&d, &opts(1200, 600));
@@ -648,6 +678,56 @@ fn golden_full_and_aliased() {
     let many = Data::walk(50_000, MIN_US, 18);
     let o = Options { title: Some("50k bars, aggregated".into()), ..golden_opts(ChartKind::Candle, Theme::Light) };
     golden_check("aggregated-50k", &render(many.cols(), &o).unwrap());
+}
+
+#[test]
+fn golden_annotated() {
+    // Every annotation kind on one chart, linear and log scale: a dashed and a dotted level, a trend line, a
+    // vertical line, a band shaded only where its mask holds, and buy / sell markers.
+    let d = Data::walk(120, DAY_US, 21);
+    let n = d.c.len();
+    let hi: Vec<f64> = (0..n).map(|i| d.h[i.saturating_sub(9)..=i].iter().cloned().fold(f64::MIN, f64::max)).collect();
+    let lo: Vec<f64> = (0..n).map(|i| d.l[i.saturating_sub(9)..=i].iter().cloned().fold(f64::MAX, f64::min)).collect();
+    let masked: Vec<f64> =
+        hi.iter().enumerate().map(|(i, &v)| if (30..80).contains(&i) { v } else { f64::NAN }).collect();
+    let buys: Vec<f64> = (0..n).map(|i| if i % 17 == 3 { d.l[i] } else { f64::NAN }).collect();
+    let sells: Vec<f64> = (0..n).map(|i| if i % 23 == 11 { d.h[i] } else { f64::NAN }).collect();
+    let look = |color: &str, style, label: Option<&str>| LineLook {
+        color: Some(color.into()),
+        width: 1.0,
+        style,
+        label: label.map(Into::into),
+    };
+    let o = Options {
+        width: 640,
+        height: 400,
+        theme: Theme::Light,
+        title: Some("Annotated".into()),
+        hlines: vec![
+            HLine { price: d.c[0], look: look("#D32F2F", LineStyle::Dashed, Some("open level")) },
+            HLine { price: d.c[n - 1], look: look("#1976D2", LineStyle::Dotted, None) },
+        ],
+        vlines: vec![VLine { row: 60, look: look("#7B1FA2", LineStyle::Solid, None) }],
+        alines: vec![ALine {
+            points: vec![(5, d.l[5]), (110, d.h[110])],
+            look: look("#F57C00", LineStyle::Solid, Some("trend")),
+        }],
+        fills: vec![Fill {
+            y1: &masked,
+            y2: &lo,
+            color: Some("#4CAF50".into()),
+            alpha: 64,
+            label: Some("band".into()),
+        }],
+        markers: vec![
+            Markers { values: &buys, shape: MarkerShape::TriangleUp, label: Some("buy".into()), ..Default::default() },
+            Markers { values: &sells, shape: MarkerShape::TriangleDown, ..Default::default() },
+        ],
+        format: Format::Png(PngSpeed::Balanced),
+        ..Options::default()
+    };
+    golden_check("annotated-linear", &render(d.cols(), &o).unwrap());
+    golden_check("annotated-log", &render(d.cols(), &Options { log_scale: true, ..o }).unwrap());
 }
 
 #[test]

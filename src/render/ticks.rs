@@ -242,22 +242,108 @@ pub fn civil(t_us: i64) -> (i64, u32, u32) {
 
 const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
-/// Formats a time label. `prev` is the previous tick's time: an intraday tick on a new day shows the date.
+/// Formats a time label. `prev` is the previous tick's time: an intraday tick on a new day shows the date, and a
+/// date tick in a new year shows the year, so that a span across New Year says which year each part is in.
 pub fn format_time(t_us: i64, format: TimeFormat, prev: Option<i64>) -> String {
     let (y, m, d) = civil(t_us);
+    let new_year = prev.is_some_and(|p| civil(p).0 != y);
     match format {
         TimeFormat::HourMinute => {
             let new_day = prev.is_some_and(|p| p.div_euclid(DAY) != t_us.div_euclid(DAY));
-            if new_day {
+            if new_year {
+                format!("{y:04}")
+            } else if new_day {
                 format!("{} {:02}", MONTHS[m as usize - 1], d)
             } else {
                 let secs = t_us.div_euclid(1_000_000).rem_euclid(86_400);
                 format!("{:02}:{:02}", secs / 3600, secs / 60 % 60)
             }
         }
+        TimeFormat::MonthDay if new_year => format!("{y:04}"),
         TimeFormat::MonthDay => format!("{} {:02}", MONTHS[m as usize - 1], d),
         TimeFormat::YearMonth => format!("{y:04}-{m:02}"),
         TimeFormat::Year => format!("{y:04}"),
         TimeFormat::BarIndex => String::new(),
     }
+}
+
+/// The first tick's label with its year, for an axis whose labels would otherwise name no year (a few months
+/// of daily bars, or days of intraday bars); `None` when the format already shows years.
+pub fn with_year(t_us: i64, format: TimeFormat) -> Option<String> {
+    let (y, m, d) = civil(t_us);
+    match format {
+        TimeFormat::MonthDay | TimeFormat::HourMinute => Some(format!("{} {:02} {y:04}", MONTHS[m as usize - 1], d)),
+        _ => None,
+    }
+}
+
+const MONTH_NAMES: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+
+/// Formats a time with strftime-style codes (UTC): `%Y %y %m %d %e %b %B %a %H %I %M %S %p %j %%`; any other
+/// `%x` is kept as written.
+pub fn format_custom(t_us: i64, pattern: &str) -> String {
+    let (y, m, d) = civil(t_us);
+    let secs = t_us.div_euclid(1_000_000).rem_euclid(86_400);
+    let (hh, mm, ss) = (secs / 3600, secs / 60 % 60, secs % 60);
+    let days = t_us.div_euclid(DAY);
+    let mut out = String::with_capacity(pattern.len() + 8);
+    let mut chars = pattern.chars();
+    while let Some(c) = chars.next() {
+        if c != '%' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('Y') => out.push_str(&format!("{y:04}")),
+            Some('y') => out.push_str(&format!("{:02}", y.rem_euclid(100))),
+            Some('m') => out.push_str(&format!("{m:02}")),
+            Some('d') => out.push_str(&format!("{d:02}")),
+            Some('e') => out.push_str(&format!("{d:>2}")),
+            Some('b') => out.push_str(MONTHS[m as usize - 1]),
+            Some('B') => out.push_str(MONTH_NAMES[m as usize - 1]),
+            // 1970-01-01 was a Thursday.
+            Some('a') => out.push_str(WEEKDAYS[(days + 3).rem_euclid(7) as usize]),
+            Some('H') => out.push_str(&format!("{hh:02}")),
+            Some('I') => out.push_str(&format!("{:02}", (hh + 11) % 12 + 1)),
+            Some('M') => out.push_str(&format!("{mm:02}")),
+            Some('S') => out.push_str(&format!("{ss:02}")),
+            Some('p') => out.push_str(if hh < 12 { "AM" } else { "PM" }),
+            Some('j') => {
+                let jan1 = days_from_civil(y, 1, 1);
+                out.push_str(&format!("{:03}", days - jan1 + 1));
+            }
+            Some('%') => out.push('%'),
+            Some(other) => {
+                out.push('%');
+                out.push(other);
+            }
+            None => out.push('%'),
+        }
+    }
+    out
+}
+
+/// Days since 1970-01-01 of a civil date (the inverse of [`civil`]'s day part).
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (i64::from(m) + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
 }
