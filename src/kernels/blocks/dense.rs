@@ -179,22 +179,23 @@ impl RollingRange {
 /// its window (a later value replaces the extreme only when strictly beyond it), several windows at a time.
 #[inline(always)]
 fn window_extremes(kind: Extreme, xs: &[f64], n: usize, out: &mut [f64]) {
+    // One loop per kind, so that the comparison inside is fixed and the loop vectorises.
+    match kind {
+        Extreme::Max => fold_windows(xs, n, out, f64::NEG_INFINITY, |v, a| v > a),
+        Extreme::Min => fold_windows(xs, n, out, f64::INFINITY, |v, a| v < a),
+    }
+}
+
+#[inline(always)]
+fn fold_windows(xs: &[f64], n: usize, out: &mut [f64], start: f64, beyond: impl Fn(f64, f64) -> bool) {
     const W: usize = 8;
     let m = out.len();
     debug_assert!(xs.len() >= m + n - 1);
-    let beyond = |v: f64, a: f64| match kind {
-        Extreme::Max => v > a,
-        Extreme::Min => v < a,
-    };
-    let start = match kind {
-        Extreme::Max => f64::NEG_INFINITY,
-        Extreme::Min => f64::INFINITY,
-    };
     let mut i = 0;
     while i + W <= m {
         let mut acc = [start; W];
         for j in 0..n {
-            let w = &xs[i + j..i + j + W];
+            let w: &[f64; W] = xs[i + j..i + j + W].try_into().unwrap_or_else(|_| unreachable!("W values"));
             for k in 0..W {
                 acc[k] = if beyond(w[k], acc[k]) { w[k] } else { acc[k] };
             }
