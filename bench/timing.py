@@ -1,4 +1,4 @@
-"""The one timing helper the benchmark scripts share."""
+"""The timing helpers the benchmark scripts share."""
 
 from __future__ import annotations
 
@@ -20,3 +20,19 @@ def median_ms(fn: Callable[[], object], repeats: int, *, warm_up: bool = True) -
         fn()
         times.append((time.perf_counter() - t0) * 1e3)
     return statistics.median(times)
+
+
+def interleaved_ms(runs: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
+    """Median wall time in ms of each run, timed in rounds of one call each (after one untimed warm-up call each),
+    the order rotating from round to round so that no contestant always follows the same one."""
+    names = list(runs)
+    for name in names:
+        runs[name]()
+    times: dict[str, list[float]] = {name: [] for name in names}
+    for r in range(repeats):
+        for name in names[r % len(names) :] + names[: r % len(names)]:
+            gc.collect()
+            t0 = time.perf_counter()
+            runs[name]()
+            times[name].append((time.perf_counter() - t0) * 1e3)
+    return {name: statistics.median(t) for name, t in times.items()}

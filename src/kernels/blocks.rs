@@ -25,6 +25,17 @@ pub fn mul_add(a: f64, b: f64, c: f64) -> f64 {
     }
 }
 
+mod dense;
+
+/// `out` filled with NaN, as initialised values (for kernels whose dense loops fill plain `f64` slices).
+pub fn init_nan(out: &mut [std::mem::MaybeUninit<f64>]) -> &mut [f64] {
+    for slot in out.iter_mut() {
+        slot.write(f64::NAN);
+    }
+    // SAFETY: every slot was just written.
+    unsafe { &mut *(out as *mut [std::mem::MaybeUninit<f64>] as *mut [f64]) }
+}
+
 /// How many steps a running sum may take before it is re-summed from its window, bounding drift over long series.
 fn resum_interval(window: usize) -> usize {
     (window * 4).max(4096)
@@ -442,7 +453,9 @@ impl Ema {
             self.value /= self.seed as f64;
             return Some(self.value);
         }
-        self.value = mul_add(x - self.value, self.alpha, self.value);
+        // `v (1 - a) + a x`: the chain from one bar's value to the next is one fused multiply-add (`a x` does
+        // not depend on it), where `(x - v) a + v` was a subtraction and then a multiply-add.
+        self.value = mul_add(self.value, 1.0 - self.alpha, self.alpha * x);
         Some(self.value)
     }
 }

@@ -50,6 +50,28 @@ impl<'a> Column<'a> {
         }
     }
 
+    /// Whether rows `a..b` are all valid (no null), read 64 rows at a time from the bitmap.
+    fn all_valid(&self, a: usize, b: usize) -> bool {
+        let Some((bytes, offset)) = self.validity else { return true };
+        let bit = |i: usize| bytes[i >> 3] & (1 << (i & 7)) != 0;
+        let (mut lo, hi) = (offset + a, offset + b);
+        while lo < hi && lo % 8 != 0 {
+            if !bit(lo) {
+                return false;
+            }
+            lo += 1;
+        }
+        let whole = &bytes[lo / 8..lo / 8 + (hi.max(lo) - lo) / 8];
+        let words = whole.chunks_exact(8);
+        let tail = words.remainder();
+        let full = words.fold(true, |ok, w| ok & (u64::from_le_bytes(w.try_into().unwrap_or([0; 8])) == u64::MAX));
+        if !(full && tail.iter().all(|&b| b == u8::MAX)) {
+            return false;
+        }
+        lo += whole.len() * 8;
+        (lo..hi).all(bit)
+    }
+
     /// Rows `a..b` of this column.
     fn slice(&self, a: usize, b: usize) -> Self {
         Self { values: &self.values[a..b], validity: self.validity.map(|(bytes, offset)| (bytes, offset + a)) }
@@ -353,9 +375,10 @@ fn run_rows<K: Kernel<I, O>, const I: usize, const O: usize>(
         let kernel = slot.take().expect("the kernel is put back after every piece");
         // Two copies of the loop, so the common case (no null bitmap) carries no validity test at all.
         slot = Some(if cols.iter().any(|c| c.validity.is_some()) {
-            feed_rows_fast(kernel, nan_counts, values, written, |i| cols.iter().all(|c| c.is_valid(i)))
+            let all_valid = |a, b| cols.iter().all(|c| c.all_valid(a, b));
+            feed_rows_fast(kernel, nan_counts, values, written, |i| cols.iter().all(|c| c.is_valid(i)), all_valid)
         } else {
-            feed_rows_fast(kernel, nan_counts, values, written, |_| true)
+            feed_rows_fast(kernel, nan_counts, values, written, |_| true, |_, _| true)
         });
     });
     slot.expect("the kernel is put back after every piece")
@@ -385,13 +408,14 @@ fn feed_rows_fast<K: Kernel<I, O>, const I: usize, const O: usize>(
     values: [&[f64]; I],
     written: [&mut [MaybeUninit<f64>]; O],
     valid: impl Fn(usize) -> bool,
+    all_valid: impl Fn(usize, usize) -> bool,
 ) -> K {
     #[cfg(target_arch = "x86_64")]
     if super::blocks::has_fma() {
         // SAFETY: the processor supports FMA (checked just above).
-        return unsafe { feed_rows_fma(kernel, counts, values, written, valid) };
+        return unsafe { feed_rows_fma(kernel, counts, values, written, valid, all_valid) };
     }
-    feed_rows(kernel, counts, values, written, valid)
+    feed_rows(kernel, counts, values, written, valid, all_valid)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -402,24 +426,64 @@ fn feed_rows_fma<K: Kernel<I, O>, const I: usize, const O: usize>(
     values: [&[f64]; I],
     written: [&mut [MaybeUninit<f64>]; O],
     valid: impl Fn(usize) -> bool,
+    all_valid: impl Fn(usize, usize) -> bool,
 ) -> K {
-    feed_rows(kernel, counts, values, written, valid)
+    feed_rows(kernel, counts, values, written, valid, all_valid)
 }
 
 /// The per-row loop: skip missing rows, step the kernel on the others, write every output. The kernel and the
 /// counts are locals here (taken by value, handed back), so the compiler keeps a recursion's state in registers
 /// instead of storing it to memory between bars, which would lengthen its dependency chain.
+///
+/// A kernel with a [`Kernel::run_dense`] of its own gets the rows in tiles of [`Kernel::TILE`]: a tile whose rows
+/// are all valid bars (no null in the bitmaps, checked 64 rows at a time, and every value finite) goes to
+/// `run_dense` whole; a tile with a missing bar goes through the per-row loop.
 #[inline(always)]
 fn feed_rows<K: Kernel<I, O>, const I: usize, const O: usize>(
     mut kernel: K,
     counts: &mut [usize; O],
     values: [&[f64]; I],
-    written: [&mut [MaybeUninit<f64>]; O],
+    mut written: [&mut [MaybeUninit<f64>]; O],
     valid: impl Fn(usize) -> bool,
+    all_valid: impl Fn(usize, usize) -> bool,
 ) -> K {
     let mut nan_counts = *counts;
     let len = values.first().map_or(0, |v| v.len());
-    for i in 0..len {
+    if !K::DENSE {
+        feed_range(&mut kernel, &mut nan_counts, values, &mut written, &valid, 0..len);
+        *counts = nan_counts;
+        return kernel;
+    }
+    let mut a = 0;
+    while a < len {
+        let b = (a + K::TILE).min(len);
+        if all_valid(a, b) && values.iter().all(|v| all_finite(&v[a..b])) {
+            kernel.run_dense(values.map(|v| &v[a..b]), written.each_mut().map(|w| &mut w[a..b]));
+            for j in 0..O {
+                // SAFETY: run_dense wrote every slot of the tile (its contract).
+                let done = unsafe { &*(&written[j][a..b] as *const [MaybeUninit<f64>] as *const [f64]) };
+                nan_counts[j] += count_nan(done);
+            }
+        } else {
+            feed_range(&mut kernel, &mut nan_counts, values, &mut written, &valid, a..b);
+        }
+        a = b;
+    }
+    *counts = nan_counts;
+    kernel
+}
+
+/// [`feed_rows`]' per-row loop over `rows`.
+#[inline(always)]
+fn feed_range<K: Kernel<I, O>, const I: usize, const O: usize>(
+    kernel: &mut K,
+    nan_counts: &mut [usize; O],
+    values: [&[f64]; I],
+    written: &mut [&mut [MaybeUninit<f64>]; O],
+    valid: &impl Fn(usize) -> bool,
+    rows: Range<usize>,
+) {
+    for i in rows {
         let x: [f64; I] = std::array::from_fn(|j| values[j][i]);
         // Folded with `|` rather than `any`, so the check compiles branch-free.
         let nan = x.iter().fold(false, |acc, &v| acc | is_missing_value(v));
@@ -429,8 +493,17 @@ fn feed_rows<K: Kernel<I, O>, const I: usize, const O: usize>(
             nan_counts[j] += y[j].is_nan() as usize;
         }
     }
-    *counts = nan_counts;
-    kernel
+}
+
+/// Whether no value is a missing bar, without a branch per value (so it vectorises).
+#[inline(always)]
+fn all_finite(xs: &[f64]) -> bool {
+    xs.chunks(64).fold(true, |ok, c| ok & c.iter().fold(true, |t, v| t & !is_missing_value(*v)))
+}
+
+#[inline(always)]
+fn count_nan(xs: &[f64]) -> usize {
+    xs.chunks(64).map(|c| c.iter().fold(0usize, |n, v| n + v.is_nan() as usize)).sum()
 }
 
 /// Run a kernel over plain slices in which NaN (or an infinity) marks a missing bar; returns the outputs with NaN for no value.

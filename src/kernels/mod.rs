@@ -60,6 +60,28 @@ pub trait Kernel<const I: usize, const O: usize>:
     /// Consume the next valid bar and return the outputs for it; `NaN` where there is no value yet.
     fn step(&mut self, x: [f64; I]) -> [f64; O];
 
+    /// Whether the kernel overrides [`Kernel::run_dense`]: the driver then hands it whole tiles of valid bars.
+    const DENSE: bool = false;
+
+    /// Rows per tile handed to [`Kernel::run_dense`]: small enough that a tile's inputs, checked by the driver just
+    /// before, are still in the cache when the kernel reads them.
+    const TILE: usize = 4096;
+
+    /// Consume a run of valid bars (`inputs[j][i]` is input `j` of bar `i`, all the same length) and write each
+    /// bar's outputs to `out[j][i]`, with exactly the bits that calling [`Kernel::step`] bar by bar gives, and the
+    /// same state afterwards. Kernels that can compute several bars per step override it and set
+    /// [`Kernel::DENSE`] (see docs/engine.md); live streams keep calling `step`, so they stay bit-identical.
+    #[inline(always)]
+    fn run_dense(&mut self, inputs: [&[f64]; I], out: [&mut [std::mem::MaybeUninit<f64>]; O]) {
+        let len = inputs.first().map_or(0, |v| v.len());
+        for i in 0..len {
+            let y = self.step(std::array::from_fn(|j| inputs[j][i]));
+            for j in 0..O {
+                out[j][i].write(y[j]);
+            }
+        }
+    }
+
     /// Whether and how the kernel can start mid-series, which lets the [`driver`] split long inputs across
     /// threads. `None` (the default): its state depends on the whole history (cumulative sums, trend-following
     /// state machines). Called on a fresh kernel.

@@ -12,7 +12,9 @@
 //! Window sums that TA-Lib keeps by adding and subtracting are kept here with a count of their non-zero terms, so a
 //! window of zeros (no money flow, no true range) sums to exactly zero rather than to rounding residue.
 
-use super::blocks::{Ema, Ring, RollingMean, RollingRange, RollingSum, Wilder};
+use std::mem::MaybeUninit;
+
+use super::blocks::{init_nan, Ema, Ring, RollingMean, RollingRange, RollingSum, Wilder};
 use super::catalogue::Runner;
 use super::{Kernel, KernelError, Params, Restart};
 
@@ -260,9 +262,30 @@ impl FastK {
     #[inline(always)]
     fn push(&mut self, high: f64, low: f64, close: f64) -> Option<f64> {
         let (hh, ll) = self.range(high, low)?;
-        Some(if same_level(hh, ll) { 0.0 } else { (close - ll) / (hh - ll) * 100.0 })
+        Some(fast_k(hh, ll, close))
     }
 }
+
+#[inline(always)]
+fn fast_k(hh: f64, ll: f64, close: f64) -> f64 {
+    if same_level(hh, ll) {
+        0.0
+    } else {
+        (close - ll) / (hh - ll) * 100.0
+    }
+}
+
+#[inline(always)]
+fn williams_r(hh: f64, ll: f64, close: f64) -> f64 {
+    if same_level(hh, ll) {
+        0.0
+    } else {
+        (hh - close) / (hh - ll) * -100.0
+    }
+}
+
+/// Rows per tile of the kernels whose dense loops keep per-bar scratch on the stack.
+const SCRATCH_TILE: usize = 4096;
 
 /// Fast stochastic: %K and its simple average %D, both emitted once %D is.
 #[derive(Clone, serde::Serialize, serde::Deserialize)]
@@ -302,9 +325,32 @@ impl Kernel<3, 2> for Stoch {
     restarts!(self => Restart::Window(self.fast.0.window())
         .then(Restart::Window(self.slow_k.window()))
         .then(Restart::Window(self.slow_d.window())));
+    const DENSE: bool = true;
+    const TILE: usize = SCRATCH_TILE;
     #[inline(always)]
     fn step(&mut self, [h, l, c]: [f64; 3]) -> [f64; 2] {
         let Some(k) = self.fast.push(h, l, c).and_then(|k| self.slow_k.push(k)) else { return [f64::NAN; 2] };
+        self.smoothed(k)
+    }
+    /// The window extremes of the whole tile first (several windows at a time), then the two smoothers bar by bar.
+    #[inline(always)]
+    fn run_dense(&mut self, [hs, ls, cs]: [&[f64]; 3], [k_out, d_out]: [&mut [MaybeUninit<f64>]; 2]) {
+        let len = hs.len();
+        let (mut hh, mut ll) = ([0.0; SCRATCH_TILE], [0.0; SCRATCH_TILE]);
+        let (hh, ll) = (&mut hh[..len], &mut ll[..len]);
+        self.fast.0.run_dense(hs, ls, hh, ll);
+        for i in 0..len {
+            // NaN: the window is not full yet (inputs here are finite, so an extreme never is NaN).
+            let k = if hh[i].is_nan() { None } else { self.slow_k.push(fast_k(hh[i], ll[i], cs[i])) };
+            let [k, d] = k.map_or([f64::NAN; 2], |k| self.smoothed(k));
+            k_out[i].write(k);
+            d_out[i].write(d);
+        }
+    }
+}
+impl Stoch {
+    #[inline(always)]
+    fn smoothed(&mut self, k: f64) -> [f64; 2] {
         match self.slow_d.push(k) {
             Some(d) => [k, d],
             None => [f64::NAN; 2],
@@ -333,12 +379,23 @@ impl Kernel<1, 2> for StochRsi {
 #[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct WillR(FastK);
 impl Kernel<3, 1> for WillR {
+    const DENSE: bool = true;
+    const TILE: usize = SCRATCH_TILE;
     #[inline(always)]
     fn step(&mut self, [h, l, c]: [f64; 3]) -> [f64; 1] {
-        [self
-            .0
-            .range(h, l)
-            .map_or(f64::NAN, |(hh, ll)| if same_level(hh, ll) { 0.0 } else { (hh - c) / (hh - ll) * -100.0 })]
+        [self.0.range(h, l).map_or(f64::NAN, |(hh, ll)| williams_r(hh, ll, c))]
+    }
+    #[inline(always)]
+    fn run_dense(&mut self, [hs, ls, cs]: [&[f64]; 3], [out]: [&mut [MaybeUninit<f64>]; 1]) {
+        let len = hs.len();
+        let mut ll = [0.0; SCRATCH_TILE];
+        let ll = &mut ll[..len];
+        let hh = init_nan(out);
+        self.0 .0.run_dense(hs, ls, hh, ll);
+        for i in 0..len {
+            // NaN stays NaN: the window is not full yet.
+            hh[i] = if hh[i].is_nan() { f64::NAN } else { williams_r(hh[i], ll[i], cs[i]) };
+        }
     }
 }
 
@@ -349,9 +406,11 @@ struct Cci {
     typical: Ring,
 }
 impl Kernel<3, 1> for Cci {
+    const DENSE: bool = true;
+    const TILE: usize = SCRATCH_TILE;
     #[inline(always)]
     fn step(&mut self, [h, l, c]: [f64; 3]) -> [f64; 1] {
-        let tp = (h + l + c) / 3.0;
+        let tp = typical_price(h, l, c);
         self.typical.push(tp);
         if !self.typical.is_full() {
             return [f64::NAN];
@@ -361,8 +420,80 @@ impl Kernel<3, 1> for Cci {
         let n = self.typical.capacity() as f64;
         let mean = self.typical.iter().sum::<f64>() / n;
         let deviation = self.typical.iter().map(|v| (v - mean).abs()).sum::<f64>() / n;
-        let distance = tp - mean;
-        [if negligible(distance, mean) || negligible(deviation, mean) { 0.0 } else { distance / (0.015 * deviation) }]
+        [cci_value(tp, mean, deviation)]
+    }
+    /// Eight bars at a time: each bar's window is summed in the order `step` sums it (oldest first, from the same
+    /// neutral element), so the bits are the same, but eight sums advance side by side.
+    #[inline(always)]
+    fn run_dense(&mut self, [hs, ls, cs]: [&[f64]; 3], [out]: [&mut [MaybeUninit<f64>]; 1]) {
+        const W: usize = 8;
+        let n = self.typical.capacity();
+        let len = hs.len();
+        // Rows whose window reaches back before the tile go through `step`, and all of them at the start of a
+        // series (the window not yet full).
+        let head = (n - 1).min(len);
+        for i in 0..head {
+            out[i].write(self.step([hs[i], ls[i], cs[i]])[0]);
+        }
+        if head == len || (!self.typical.is_full() && n > 1) {
+            for i in head..len {
+                out[i].write(self.step([hs[i], ls[i], cs[i]])[0]);
+            }
+            return;
+        }
+        let mut tp = [0.0; SCRATCH_TILE];
+        let tp = &mut tp[..len];
+        for i in 0..len {
+            tp[i] = typical_price(hs[i], ls[i], cs[i]);
+        }
+        let nf = n as f64;
+        let zero = std::iter::empty::<f64>().sum::<f64>();
+        let mut i = head;
+        while i < len {
+            let w = W.min(len - i);
+            let window = |k: usize| &tp[i + k + 1 - n..=i + k];
+            let (mut sum, mut dev) = ([zero; W], [zero; W]);
+            if w == W {
+                for j in 0..n {
+                    for k in 0..W {
+                        sum[k] += tp[i + k + 1 - n + j];
+                    }
+                }
+                let mean: [f64; W] = std::array::from_fn(|k| sum[k] / nf);
+                for j in 0..n {
+                    for k in 0..W {
+                        dev[k] += (tp[i + k + 1 - n + j] - mean[k]).abs();
+                    }
+                }
+                for k in 0..W {
+                    out[i + k].write(cci_value(tp[i + k], mean[k], dev[k] / nf));
+                }
+            } else {
+                for k in 0..w {
+                    let mean = window(k).iter().sum::<f64>() / nf;
+                    let deviation = window(k).iter().map(|v| (v - mean).abs()).sum::<f64>() / nf;
+                    out[i + k].write(cci_value(tp[i + k], mean, deviation));
+                }
+            }
+            i += w;
+        }
+        self.typical.push_all(&tp[head..]);
+    }
+}
+
+#[inline(always)]
+fn typical_price(h: f64, l: f64, c: f64) -> f64 {
+    (h + l + c) / 3.0
+}
+
+/// CCI from the bar's typical price and its window's mean and mean absolute deviation.
+#[inline(always)]
+fn cci_value(tp: f64, mean: f64, deviation: f64) -> f64 {
+    let distance = tp - mean;
+    if negligible(distance, mean) || negligible(deviation, mean) {
+        0.0
+    } else {
+        distance / (0.015 * deviation)
     }
 }
 

@@ -1,6 +1,8 @@
 //! Rolling and cumulative aggregations: sums, means, variances, extremes, and pandas-style exponential means.
 
-use super::blocks::{CompensatedSum, Extreme, RollingExtreme, RollingMean, RollingMoments, RollingSum};
+use std::mem::MaybeUninit;
+
+use super::blocks::{init_nan, CompensatedSum, Extreme, RollingExtreme, RollingMean, RollingMoments, RollingSum};
 use super::catalogue::Runner;
 use super::{Kernel, KernelError, Params, Restart};
 
@@ -38,20 +40,36 @@ pub fn dispatch<R: Runner>(name: &str, p: &Params, r: &mut R) -> Result<Option<R
 struct Sum(RollingSum);
 impl Kernel<1, 1> for Sum {
     restarts!(self => Restart::Window(self.0.window()));
+    const DENSE: bool = true;
+    const TILE: usize = DENSE_SUM_TILE;
     #[inline(always)]
     fn step(&mut self, [x]: [f64; 1]) -> [f64; 1] {
         [self.0.push(x).unwrap_or(f64::NAN)]
     }
+    #[inline(always)]
+    fn run_dense(&mut self, [xs]: [&[f64]; 1], [out]: [&mut [MaybeUninit<f64>]; 1]) {
+        self.0.run_dense(xs, out, |s| s);
+    }
 }
+
+/// Tiles of running-sum kernels: 16 re-sum intervals of 4,096 bars, so that most chains lie whole in a tile and
+/// four advance side by side (see `blocks::RollingSum::run_dense`).
+const DENSE_SUM_TILE: usize = 1 << 16;
 
 /// The simple moving average (`sma`, `rolling_mean`).
 #[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Mean(pub(crate) RollingMean);
 impl Kernel<1, 1> for Mean {
     restarts!(self => Restart::Window(self.0.window()));
+    const DENSE: bool = true;
+    const TILE: usize = DENSE_SUM_TILE;
     #[inline(always)]
     fn step(&mut self, [x]: [f64; 1]) -> [f64; 1] {
         [self.0.push(x).unwrap_or(f64::NAN)]
+    }
+    #[inline(always)]
+    fn run_dense(&mut self, [xs]: [&[f64]; 1], [out]: [&mut [MaybeUninit<f64>]; 1]) {
+        self.0.run_dense(xs, out);
     }
 }
 
@@ -78,9 +96,21 @@ impl Kernel<1, 1> for Var {
 struct Ext(RollingExtreme);
 impl Kernel<1, 1> for Ext {
     restarts!(self => Restart::Window(self.0.window()));
+    const DENSE: bool = true;
     #[inline(always)]
     fn step(&mut self, [x]: [f64; 1]) -> [f64; 1] {
         [self.0.push_value(x).unwrap_or(f64::NAN)]
+    }
+    #[inline(always)]
+    fn run_dense(&mut self, [xs]: [&[f64]; 1], [out]: [&mut [MaybeUninit<f64>]; 1]) {
+        if !self.0.folds_whole_window() {
+            for (slot, &x) in out.iter_mut().zip(xs) {
+                slot.write(self.0.push_value(x).unwrap_or(f64::NAN));
+            }
+            return;
+        }
+        let out = init_nan(out);
+        self.0.run_dense_values(xs, out);
     }
 }
 
