@@ -120,6 +120,66 @@ def bench_mplfinance(df: pl.DataFrame, repeats: int) -> dict | None:
     return {"wall_ms": wall, "bytes": len(png), "size": f"{width}x{height}", "version": mpf.__version__}
 
 
+def bench_annotated(df: pl.DataFrame, repeats: int, with_mpl: bool) -> dict:
+    """The 500-candle chart with two hlines, a shaded band, 20 markers and an RSI panel with its 30 / 70 lines,
+    drawn by kf and by mplfinance (the same elements through make_addplot / fill_between / hlines)."""
+    import polars_kimsfinance as kf
+
+    close = df["close"].to_numpy()
+    marks = np.full(len(close), np.nan)
+    rows = np.linspace(10, len(close) - 10, 20).astype(int)
+    marks[rows] = df["low"].to_numpy()[rows] * 0.99
+    levels = [float(np.percentile(close, 25)), float(np.percentile(close, 75))]
+    upper = df.select(pl.col("close").rolling_max(20)).to_series().to_numpy()
+    lower = df.select(pl.col("close").rolling_min(20)).to_series().to_numpy()
+    rsi = df.select(kf.rsi("close", 14)).to_series()
+    panel = {"title": "RSI 14", "lines": [("rsi", rsi), ("30", pl.Series(np.full(len(close), 30.0))),
+                                          ("70", pl.Series(np.full(len(close), 70.0)))]}  # fmt: skip
+    opts = dict(
+        width=W, height=H, volume=True, hlines=levels, fill_between={"y1": upper, "y2": lower, "alpha": 0.2},
+        markers={"signal": pl.Series(~np.isnan(marks)), "at": pl.Series(marks), "shape": "triangle_up"},
+        panels=[panel],
+    )  # fmt: skip
+    df.kf.render(**opts)
+    ours, img = median_ms(lambda: df.kf.render(**opts), repeats)
+    img.save(output_path("render-annotated-ours.png"))
+    out = {"ours_ms": ours}
+    if not with_mpl:
+        return out
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import mplfinance as mpf
+
+    pdf = df.to_pandas().set_index("date")
+    pdf.columns = ["Open", "High", "Low", "Close", "Volume"]
+    rsi_np = rsi.to_numpy()
+    adds = [
+        mpf.make_addplot(marks, type="scatter", marker="^", markersize=60),
+        mpf.make_addplot(rsi_np, panel=2, ylabel="RSI 14"),
+        mpf.make_addplot(np.full(len(close), 30.0), panel=2, color="grey"),
+        mpf.make_addplot(np.full(len(close), 70.0), panel=2, color="grey"),
+    ]
+
+    def one() -> bytes:
+        buf = io.BytesIO()
+        mpf.plot(
+            pdf, type="candle", volume=True, addplot=adds, hlines=levels,
+            fill_between=dict(y1=upper, y2=lower, alpha=0.2), figsize=(W / 100, H / 100),
+            savefig=dict(fname=buf, dpi=100, format="png"),
+        )  # fmt: skip
+        plt.close("all")
+        return buf.getvalue()
+
+    kf.deactivate()
+    one()
+    theirs, png = median_ms(one, repeats)
+    output_path("render-annotated-mplfinance.png").write_bytes(png)
+    out["mplfinance_ms"] = theirs
+    return out
+
+
 def _png_size(png: bytes) -> tuple[int, int]:
     return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
 
@@ -208,6 +268,16 @@ def main() -> None:
             f"\nspeed-up (fast preset): {mpl['wall_ms'] / ours['fast']['wall_ms']:.1f}x; "
             f"PNG size ratio fast / mplfinance: {ours['fast']['bytes'] / mpl['bytes']:.2f}"
         )
+
+    a = bench_annotated(df, args.repeats, mpl is not None)
+    print(f"\n## {args.bars} candles + 2 hlines, a fill_between band, 20 markers, an RSI panel with 30 / 70 lines\n")
+    if "mplfinance_ms" in a:
+        print(
+            f"kf {a['ours_ms']:.1f} ms, mplfinance {a['mplfinance_ms']:.1f} ms: "
+            f"{a['mplfinance_ms'] / a['ours_ms']:.0f}x faster (goal: >= 100x)"
+        )
+    else:
+        print(f"kf {a['ours_ms']:.1f} ms (mplfinance not installed)")
 
     if args.big:
         big = random_walk(args.big, seed=1)

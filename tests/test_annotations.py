@@ -422,5 +422,5 @@ def test_bad_marketcolor_overrides(df: pl.DataFrame, value: object, error: type,
 
 
 def test_unknown_colour_key_lists_the_new_keys(df: pl.DataFrame) -> None:
-    with pytest.raises(ValueError, match="wick_up, wick_down, volume_up, volume_down"):
+    with pytest.raises(ValueError, match="wick_up, wick_down, edge_up, edge_down, volume_up, volume_down"):
         df.kf.render(width=300, height=200, colors={"edge": "#000000"})

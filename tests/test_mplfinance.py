@@ -193,9 +193,10 @@ def test_activate_without_mplfinance(monkeypatch):
     "kwargs",
     [
         dict(type="candle", xlabel="Trading days"),  # an option kf does not draw
-        dict(type="ohlc", style=mpf.make_mpf_style(base_mpf_style="yahoo")),  # a style dict
-        dict(type="line", tight_layout=True),
-        dict(type="candle", volume=True, xrotation=10),
+        dict(type="ohlc", update_width_config=dict(ohlc_linewidth=3)),
+        dict(type="candle", volume=True, show_nontrading=True),
+        dict(type="candle", addplot=mpf.make_addplot(list(range(80)), type="step")),
+        dict(type="candle", addplot=mpf.make_addplot(list(range(80)), linestyle="dashdot")),
     ],
 )
 def test_unsupported_call_gives_mplfinance_output(kwargs, fake_render):
@@ -301,11 +302,22 @@ def test_supported_call_translates_to_render(fake_render, tmp_path):
         savefig=str(path),
     )  # fmt: skip
     assert result is None
-    assert fake_render == [
-        dict(kind="candle", width=800, height=500, theme="light", volume=True, overlays=["sma:20", "ema:50"],
-             title="SPY", format="png", rows=500, ylabel="Price", title_align="center", title_bold=True,
-             last_price=False, legend=False, ylabel_lower="Volume  \u00d710\u2076", volume_exponent=6),
-    ]  # fmt: skip
+    assert len(fake_render) == 1
+    got = dict(fake_render[0])
+    overlays, colors = got.pop("overlays"), got.pop("colors")
+    assert got == dict(
+        kind="candle", width=800, height=500, theme="light", volume=True, title="SPY", format="png", rows=500,
+        ylabel="Price", title_align="center", title_bold=True, last_price=False, legend=False,
+        ylabel_lower="Volume  \u00d710\u2076", volume_exponent=6, yscale="linear", panel_ratios=[5.0, 2.0], panels=[],
+    )  # fmt: skip
+    # The averages in the style's moving-average colours (yahoo names none: matplotlib's colour cycle).
+    assert [(label, color) for label, _, color in overlays] == [("sma_20", "#1F77B4"), ("ema_50", "#FF7F0E")]
+    # yahoo's own colours: face, grid, text, bodies (alpha 0.9), grey wicks, its volume colours.
+    assert colors == {
+        "background": "#FAFAFA", "grid": "#D0D0D0", "text": "#101010", "up": "#00B060E6", "down": "#FE3032E6",
+        "wick_up": "#606060", "wick_down": "#606060", "edge_up": "#00B060", "edge_down": "#FE3032",
+        "volume_up": "#4DC790", "volume_down": "#FD6B6C", "line": "#1F77B4",
+    }  # fmt: skip
     assert png_size(path.read_bytes()) == (800, 500)
     s = kf.get_performance_stats()
     m = s["operations"]["mplfinance"]

@@ -43,8 +43,11 @@ _Look = tuple[str | None, float, str, str | None]
 _Lines = tuple[
     list[tuple[float, _Look]], list[tuple[int, _Look]], list[tuple[list[tuple[int, float]], _Look]], bool
 ]
-# (title_center, title_bold, ylabel, ylabel_lower, volume_exponent, last_price, legend, datetime_format, lines)
-_Decor = tuple[bool, bool, str | None, str | None, int | None, bool, bool, str | None, _Lines | None]
+# (title_center, title_bold, ylabel, ylabel_lower, volume_exponent, last_price, legend, datetime_format,
+#  panel_ratios, lines)
+_Decor = tuple[
+    bool, bool, str | None, str | None, int | None, bool, bool, str | None, list[float] | None, _Lines | None
+]
 # (y1, y2, colour, alpha 0..255, label)
 _Fill = tuple[pl.Series, pl.Series, str | None, int, str | None]
 # (prices, shape, size, colour, label)

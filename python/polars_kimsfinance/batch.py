@@ -54,7 +54,7 @@ _QUERY_OPTIONS = (
     "marketcolor_overrides",
 )
 #: Options whose ordinary value is a list: only a callable (or a list of lists) gives one value per chart.
-_LIST_OPTIONS = ("overlays", "panels", "hlines", "vlines")
+_LIST_OPTIONS = ("overlays", "panels", "hlines", "vlines", "panel_ratios")
 #: Options whose ordinary value may itself be a list of lists: only a callable gives one value per chart.
 _CALLABLE_ONLY = ("alines", "tlines", "fill_between", "markers", "marketcolor_overrides")
 _CHART = CHART_KEY
@@ -305,6 +305,7 @@ _DECORATIONS = (
     "legend",
     "volume_exponent",
     "datetime_format",
+    "panel_ratios",
 )
 _ANNOTATIONS = ("hlines", "vlines", "alines", "tlines", "fill_between", "markers", "yscale", "marketcolor_overrides")
 

@@ -321,11 +321,51 @@ def _spec_lines(spec: _Spec, out: pl.DataFrame, rows: int) -> list[tuple[str, pl
 def _as_list(name: str, value: Any) -> list[Any]:
     if value is None:
         return []
-    if isinstance(value, (str, tuple)):
+    if isinstance(value, (str, tuple, Mapping)):
         return [value]
     if isinstance(value, Sequence):
         return list(value)
     raise TypeError(f"{_FUNC}: {name} must be a list of specs, got {type(value).__name__}")
+
+
+_PANEL_KEYS = ("title", "lines", "histogram")
+
+
+def _panel_specs(
+    entries: list[Any], columns: list[str], roles: dict[str, str]
+) -> list[tuple[str, list[_Spec], _Spec | None]]:
+    """Each panel entry as ``(title, line specs, histogram spec)``: a catalogue string or ``(label, value)`` tuple
+    is one spec (a multi-output indicator gives several lines, a field named like a histogram is drawn as one); a
+    dict ``{"title": ..., "lines": [...], "histogram": value or (label, value)}`` gathers several lines and a
+    histogram in one panel."""
+    out: list[tuple[str, list[_Spec], _Spec | None]] = []
+    count = 0
+
+    def one(spec: Any) -> _Spec:
+        nonlocal count
+        count += 1
+        return _spec("panel", spec, columns, roles, count - 1)
+
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, Mapping):
+            spec = one(entry)
+            out.append((spec.title, [spec], None))
+            continue
+        unknown = [k for k in entry if k not in _PANEL_KEYS]
+        if unknown:
+            raise ValueError(f"{_FUNC}: panels[{i}] has an unknown key {unknown[0]!r}; keys: {', '.join(_PANEL_KEYS)}")
+        line_entries = _as_list(f"panels[{i}] lines", entry.get("lines"))
+        hist = entry.get("histogram")
+        if not line_entries and hist is None:
+            raise ValueError(f"{_FUNC}: panels[{i}] needs 'lines' or a 'histogram', got {dict(entry)!r}")
+        title = _text(f"panels[{i}] title", entry.get("title"))
+        lines = [one(e) for e in line_entries]
+        hist_spec = None
+        if hist is not None:
+            hist_spec = one(hist if isinstance(hist, tuple) else ("histogram", hist))
+        first = lines[0].title if lines else (hist_spec.title if hist_spec else "")
+        out.append((title if title is not None else first, lines, hist_spec))
+    return out
 
 
 def _is_histogram(name: str) -> bool:
@@ -356,6 +396,7 @@ def render(
     legend: bool = True,
     volume_exponent: int | None = None,
     datetime_format: str | None = None,
+    panel_ratios: Sequence[float] | None = None,
     hlines: Any = None,
     vlines: Any = None,
     alines: Any = None,
@@ -403,7 +444,9 @@ def render(
         ``(label, pl.Expr, "#RRGGBB")`` tuples (a Series also works). The legend names each line.
     panels : list, optional
         Sub-panels below the chart, each with its own y axis, given like overlays (``"rsi"``, ``"rsi:14"``,
-        ``"macd"``). A field whose name contains ``hist`` is drawn as a histogram.
+        ``"macd"``). A field whose name contains ``hist`` is drawn as a histogram. A dict ``{"title": ...,
+        "lines": [overlay-like entries], "histogram": value or (label, value)}`` puts several lines and a
+        histogram in one panel.
     title : str, optional
         Drawn above the price panel. ``\n`` starts a new line, a tab is four spaces, other control characters
         are dropped; characters outside the embedded font (Latin-1, the Windows-1252 extras, arrows, currency and
@@ -426,6 +469,9 @@ def render(
         Time-axis labels in strftime codes (``"%Y-%m-%d"``, ``"%b %d %H:%M"``; ``%Y %y %m %d %e %b %B %a %H %I %M
         %S %p %j %%``, in UTC); default chosen by the span: times of day, days (the year shown at the first tick
         and at each New Year), months or years.
+    panel_ratios : list of float, optional
+        Relative panel heights top to bottom, one per panel drawn: price, volume (when drawn), then each
+        sub-panel; default 4 : 1 : 1.4 each.
     hlines : float, dict or list, optional
         Horizontal lines across the price panel: prices, or dicts ``{"y": price, "color": "#RRGGBB", "width": px,
         "style": "solid" | "dashed" | "dotted", "label": "in the legend"}``.
@@ -531,6 +577,7 @@ def render(
         legend=legend,
         volume_exponent=volume_exponent,
         datetime_format=datetime_format,
+        panel_ratios=panel_ratios,
     )
     ann = _check_annotations(
         hlines=hlines,
@@ -665,8 +712,8 @@ def _check_options(
 
 
 # The binding's DecorArg without its last entry (the chart's lines, placed per chart): (title_center, title_bold,
-# ylabel, ylabel_lower, volume_exponent, last_price, legend, datetime_format).
-Decor = tuple[bool, bool, Optional[str], Optional[str], Optional[int], bool, bool, Optional[str]]
+# ylabel, ylabel_lower, volume_exponent, last_price, legend, datetime_format, panel_ratios).
+Decor = tuple[bool, bool, Optional[str], Optional[str], Optional[int], bool, bool, Optional[str], Optional[list[float]]]
 
 
 def _text(name: str, value: Any) -> str | None:
@@ -695,6 +742,7 @@ def _check_decorations(
     legend: Any,
     volume_exponent: Any,
     datetime_format: Any = None,
+    panel_ratios: Any = None,
 ) -> Decor:
     """The title style, labels and markers, checked, as the ``decor`` tuple of ``_internal._render`` (the order of
     the binding's ``DecorArg``)."""
@@ -713,7 +761,21 @@ def _check_decorations(
         _flag("last_price", last_price),
         _flag("legend", legend),
         _text("datetime_format", datetime_format),
+        _ratios(panel_ratios),
     )
+
+
+def _ratios(value: Any) -> list[float] | None:
+    if value is None:
+        return None
+    if (
+        isinstance(value, (str, bytes))
+        or not isinstance(value, Sequence)
+        or not value
+        or not all(isinstance(r, Real) and not isinstance(r, bool) and math.isfinite(r) and r > 0 for r in value)
+    ):
+        raise ValueError(f"{_FUNC}: panel_ratios must be a list of numbers > 0, one per panel, got {value!r}")
+    return [float(r) for r in value]
 
 
 def _column_roles(
@@ -848,7 +910,8 @@ def _prepare(
 
     columns = df.columns
     overlay_specs = [_spec("overlay", spec, columns, roles, i) for i, spec in enumerate(opts.overlays)]
-    panel_specs = [_spec("panel", spec, columns, roles, i) for i, spec in enumerate(opts.panels)]
+    panel_groups = _panel_specs(opts.panels, columns, roles)
+    panel_specs = [s for _, lines, hist in panel_groups for s in [*lines, *([hist] if hist else [])]]
     if key is not None and any(s.series is not None for s in overlay_specs + panel_specs):
         raise TypeError(f"{_FUNC}: in a batch, overlays and panels are pl.Expr (per chart), not a Series")
     extra = []
@@ -871,11 +934,14 @@ def _prepare(
     v = df.get_column(roles["volume"]) if draw_volume is not False else None
     overlays = [line for spec in overlay_specs for line in _spec_lines(spec, out, df.height)]
     panels = []
-    for spec in panel_specs:
-        lines = _spec_lines(spec, out, df.height)
-        # The first field named like a histogram is drawn as one.
-        hist = next((s for name, s, _ in lines if _is_histogram(name)), None)
-        panels.append((spec.title, [line for line in lines if line[1] is not hist], hist))
+    for title, line_specs, hist_spec in panel_groups:
+        lines = [line for spec in line_specs for line in _spec_lines(spec, out, df.height)]
+        if hist_spec is not None:
+            hist = _spec_lines(hist_spec, out, df.height)[0][1]
+        else:
+            # The first field named like a histogram is drawn as one.
+            hist = next((s for name, s, _ in lines if _is_histogram(name)), None)
+        panels.append((title, [line for line in lines if line[1] is not hist], hist))
     marks = marks_of(ann, out)
     return _Prepared((tseries, o, h, lo, c, v), None, box_sizes, overlays, panels, draw_volume, failures, None, marks)
 
@@ -910,6 +976,8 @@ def _needed_columns(lf: pl.LazyFrame, kwargs: dict[str, Any]) -> list[str]:
         for spec in _as_list(key, specs) if specs is not None else []:
             if isinstance(spec, tuple) and len(spec) >= 2 and isinstance(spec[1], pl.Expr):
                 named.update(spec[1].meta.root_names())
+            elif isinstance(spec, Mapping):
+                named.update(_expr_roots([v for k, v in spec.items() if k != "title"]))
     for key in ("fill_between", "markers", "tlines", "marketcolor_overrides"):
         named.update(_expr_roots(kwargs.get(key)))
     roles = {"open", "high", "low", "close", "volume", *TIME_NAMES}

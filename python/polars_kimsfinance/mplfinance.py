@@ -14,6 +14,7 @@ import time
 import warnings
 from typing import Any
 
+from . import mpf_options
 from .stats import _track
 
 __all__ = ["activate", "deactivate", "is_active"]
@@ -36,17 +37,12 @@ _KINDS = {
     "hollow_candle": "hollow",
     "hnf": "hollow",
 }
-# mplfinance's built-in styles by background: dark ones -> "modern", the rest -> "light" (mplfinance's
-# "tradingview" is the light TradingView look, the same up/down colours as our "light").
-_DARK_STYLES = {"binancedark", "mike", "nightclouds"}
-_LIGHT_STYLES = {
-    "binance", "blueskies", "brasil", "charles", "checkers", "classic", "default", "ibd", "kenan", "sas",
-    "starsandstripes", "tradingview", "yahoo",
-}  # fmt: skip
 _PLOT_KWARGS = {
     "type", "volume", "mav", "ema", "style", "figsize", "figratio", "figscale", "title", "savefig", "returnfig",
     "closefig", "block", "warn_too_much_data", "tight_layout", "ylabel", "ylabel_lower", "renko_params",
-    "pnf_params", "volume_exponent",
+    "pnf_params", "volume_exponent", "hlines", "vlines", "alines", "tlines", "fill_between", "addplot",
+    "marketcolor_overrides", "panel_ratios", "main_panel", "volume_panel", "num_panels", "yscale", "xrotation",
+    "datetime_format", "axtitle", "scale_padding", "show_nontrading",
 }  # fmt: skip
 # savefig dict keys that change nothing in the file mplfinance writes: pad_inches only pads a tight bounding box.
 _SAVEFIG_KEYS = {"fname", "dpi", "format", "pad_inches"}
@@ -161,7 +157,10 @@ def _periods(value: Any) -> list[int] | None:
 
 def _translate(data: Any, kwargs: dict[str, Any]) -> dict[str, Any] | None:
     """What kf should render for this ``mpf.plot`` call, or None when the call is not supported."""
-    if not set(kwargs) <= _PLOT_KWARGS or kwargs.get("returnfig") or kwargs.get("tight_layout"):
+    # tight_layout saves a cropped figure (bbox_inches="tight"): another size than kf's.
+    if not set(kwargs) <= _PLOT_KWARGS or kwargs.get("returnfig") or kwargs.get("show_nontrading"):
+        return None
+    if kwargs.get("tight_layout"):
         return None
     from .namespaces import DataFrameNamespace
 
@@ -171,18 +170,22 @@ def _translate(data: Any, kwargs: dict[str, Any]) -> dict[str, Any] | None:
     volume = kwargs.get("volume", False)
     if kind is None or not isinstance(volume, bool):
         return None
-    overlays = []
-    for key, prefix in (("mav", "sma"), ("ema", "ema")):
+    style = kwargs.get("style")
+    looks = mpf_options.style_colors("default" if style is None else style)
+    if looks is None:
+        return None
+    theme, colors, mav_colors = looks
+    from . import functions
+
+    overlays: list[Any] = []
+    for key, func in (("mav", functions.sma), ("ema", functions.ema)):
         if kwargs.get(key) is not None:
             periods = _periods(kwargs[key])
             if periods is None or kind in ("renko", "pnf"):
                 return None
-            overlays += [f"{prefix}:{n}" for n in periods]
-    style = kwargs.get("style")
-    if style is None:
-        style = "default"
-    if not isinstance(style, str) or (style not in _DARK_STYLES and style not in _LIGHT_STYLES):
-        return None
+            for n in periods:
+                color = mav_colors[len(overlays) % len(mav_colors)][:7] if mav_colors else None
+                overlays.append((f"{func.__name__}_{n}", func("close", n), color) if color else f"{func.__name__}:{n}")
     title = kwargs.get("title")
     if isinstance(title, dict) and set(title) == {"title"}:
         title = title["title"]
@@ -201,18 +204,110 @@ def _translate(data: Any, kwargs: dict[str, Any]) -> dict[str, Any] | None:
     frame = _frame(data, volume)
     if frame is None:
         return None
-    render = dict(kind=kind, width=width, height=height, theme="modern" if style in _DARK_STYLES else "light")
+    render = dict(kind=kind, width=width, height=height, theme=theme, colors=colors)
     render.update(volume=volume, overlays=overlays, title=title, format=fmt)
     look = _mplfinance_look(kwargs, frame, volume)
     if look is None:
         return None
     render.update(look)
+    extras = _drawn_extras(kwargs, kind, frame, volume, dpi, mav_colors)
+    if extras is None:
+        return None
+    extras["overlays"] = overlays + extras.get("overlays", [])
+    render.update(extras)
     if kind in ("renko", "pnf"):
         boxes = _box_params(kind, kwargs, frame)
         if boxes is None:
             return None
         render.update(boxes)
     return {"frame": frame, "render": render, "target": fname, "candles": frame.height}
+
+
+def _drawn_extras(
+    kwargs: dict[str, Any], kind: str, frame: Any, volume: bool, dpi: float, palette: list[str]
+) -> dict[str, Any] | None:
+    """Lines, shading, added plots, per-bar colours, panels and axis options, as render options (None: a form kf
+    does not serve)."""
+    out: dict[str, Any] = {}
+    n = frame.height
+    annotated = any(kwargs.get(k) is not None for k in ("hlines", "vlines", "alines", "tlines", "fill_between"))
+    if kind in ("renko", "pnf") and (annotated or kwargs.get("addplot") is not None):
+        return None
+    found = mpf_options.lines(kwargs, dpi)
+    if found is None:
+        return None
+    out.update(found)
+    if kwargs.get("fill_between") is not None:
+        fills = mpf_options.fills(kwargs["fill_between"], n)
+        if fills is None:
+            return None
+        out["fill_between"] = fills
+    if kwargs.get("marketcolor_overrides") is not None:
+        colors = mpf_options.bar_colors(kwargs["marketcolor_overrides"], n)
+        if colors is None:
+            return None
+        out["marketcolor_overrides"] = colors
+    yscale = kwargs.get("yscale", "linear")
+    if yscale not in ("linear", "log"):
+        return None
+    out["yscale"] = yscale
+    for key in ("datetime_format", "axtitle"):
+        if kwargs.get(key) is not None and not isinstance(kwargs[key], str):
+            return None
+    if kwargs.get("datetime_format") is not None:
+        out["datetime_format"] = kwargs["datetime_format"]
+    if kwargs.get("axtitle") is not None and kwargs.get("title") is None:
+        out.update(title=kwargs["axtitle"], title_bold=False)
+    panels = _panel_layout(kwargs, volume, n, dpi, palette)
+    if panels is None:
+        return None
+    out.update(panels)
+    return out
+
+
+def _panel_layout(kwargs: dict[str, Any], volume: bool, n: int, dpi: float, palette: list[str]) -> Any:
+    """Added plots and mplfinance's panel keywords as render ``overlays`` / ``markers`` / ``panels`` and
+    ``panel_ratios``: the main panel on top, the volume panel next, then the added panels in number order, as
+    mplfinance stacks them when the volume panel is numbered below the added ones."""
+    main, vpanel = kwargs.get("main_panel", 0), kwargs.get("volume_panel", 1)
+    if main != 0 or not _is_int(vpanel):
+        return None
+    added = {"overlays": [], "markers": [], "panels": {}}
+    if kwargs.get("addplot") is not None:
+        added = mpf_options.addplots(kwargs["addplot"], n, dpi, palette)
+        if added is None:
+            return None
+    numbers = sorted(added["panels"])
+    if volume and (vpanel in numbers or any(p < vpanel for p in numbers)):
+        return None  # lines on the volume panel, or an added panel above it
+    count = 1 + int(volume) + len(numbers)
+    num_panels = kwargs.get("num_panels", "infer")
+    if num_panels not in ("infer", None, count):
+        return None
+    expected = set(range(1, count)) - ({vpanel} if volume else set())
+    if set(numbers) != expected:
+        return None  # empty panels in between
+    ratios = kwargs.get("panel_ratios")
+    if ratios is None:
+        ratios = [5.0] + [2.0] * (count - 1)
+    elif isinstance(ratios, (list, tuple)) and len(ratios) == 2 and count > 2:
+        ratios = [ratios[0]] + [ratios[1]] * (count - 1)
+    if not (isinstance(ratios, (list, tuple)) and len(ratios) == count):
+        return None
+    out: dict[str, Any] = {"panel_ratios": [float(r) for r in ratios] if count > 1 else None}
+    out["overlays"] = added["overlays"]
+    if added["markers"]:
+        out["markers"] = added["markers"]
+    panels = []
+    for number in numbers:
+        slot = added["panels"][number]
+        title = slot["ylabel"] if isinstance(slot["ylabel"], str) else ""
+        entry: dict[str, Any] = {"title": title, "lines": slot["lines"]}
+        if slot["hist"] is not None:
+            entry["histogram"] = (slot["hist"].name, slot["hist"])
+        panels.append(entry)
+    out["panels"] = panels
+    return out
 
 
 def _mplfinance_look(kwargs: dict[str, Any], frame: Any, volume: bool) -> dict[str, Any] | None:

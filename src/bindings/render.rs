@@ -370,10 +370,20 @@ pub(super) struct ChartOptions {
     pub decor: Decor,
 }
 
-/// `(title_center, title_bold, ylabel, ylabel_lower, volume_exponent, last_price, legend, datetime_format, lines)`,
-/// as `chart.py`'s `_check_decorations` orders them, the chart's annotation lines last.
-pub(super) type DecorArg =
-    (bool, bool, Option<String>, Option<String>, Option<i32>, bool, bool, Option<String>, Option<LinesArg>);
+/// `(title_center, title_bold, ylabel, ylabel_lower, volume_exponent, last_price, legend, datetime_format,
+/// panel_ratios, lines)`, as `chart.py`'s `_check_decorations` orders them, the chart's annotation lines last.
+pub(super) type DecorArg = (
+    bool,
+    bool,
+    Option<String>,
+    Option<String>,
+    Option<i32>,
+    bool,
+    bool,
+    Option<String>,
+    Option<Vec<f32>>,
+    Option<LinesArg>,
+);
 
 /// One chart's title style, labels, last-price marker, legend, annotation lines and price scale (see
 /// `render::Options`).
@@ -387,6 +397,7 @@ pub(super) struct Decor {
     pub last_price: bool,
     pub legend: bool,
     pub datetime_format: Option<String>,
+    pub panel_ratios: Option<Vec<f32>>,
     pub hlines: Vec<HLine>,
     pub vlines: Vec<VLine>,
     pub alines: Vec<ALine>,
@@ -402,7 +413,18 @@ fn look_of(what: &str, (color, width, style, label): LookArg) -> PyResult<LineLo
 
 impl Decor {
     pub(super) fn parse(
-        (title_center, title_bold, ylabel, ylabel_lower, volume_exponent, last_price, legend, datetime_format, lines): DecorArg,
+        (
+            title_center,
+            title_bold,
+            ylabel,
+            ylabel_lower,
+            volume_exponent,
+            last_price,
+            legend,
+            datetime_format,
+            panel_ratios,
+            lines,
+        ): DecorArg,
     ) -> PyResult<Decor> {
         let (hlines, vlines, alines, log_scale) = lines.unwrap_or_default();
         let hlines = hlines
@@ -429,6 +451,7 @@ impl Decor {
             last_price,
             legend,
             datetime_format,
+            panel_ratios,
             hlines,
             vlines,
             alines,
@@ -448,6 +471,7 @@ impl Default for Decor {
             last_price: true,
             legend: true,
             datetime_format: None,
+            panel_ratios: None,
             hlines: Vec::new(),
             vlines: Vec::new(),
             alines: Vec::new(),
@@ -643,6 +667,7 @@ pub(super) fn draw_chart(
             .collect::<PyResult<_>>()?,
         log_scale: d.log_scale,
         datetime_format: d.datetime_format.clone(),
+        panel_ratios: d.panel_ratios.clone(),
         bar_colors: data.bar_colors.as_deref().map(|c| rows_of("marketcolor_overrides", c, &rows)).transpose()?,
     };
 

@@ -118,6 +118,8 @@ impl Theme {
             line: Rgba::rgb(0x29, 0x62, 0xFF),
             wick_up: hex24(up),
             wick_down: hex24(down),
+            edge_up: hex24(up),
+            edge_down: hex24(down),
             volume_up: hex24(up).with_alpha(0x99),
             volume_down: hex24(down).with_alpha(0x99),
         }
@@ -166,6 +168,10 @@ pub struct Palette {
     pub wick_up: Rgba,
     /// Wicks of falling candles.
     pub wick_down: Rgba,
+    /// Outlines of rising candle bodies (drawn only where they differ from the body colour).
+    pub edge_up: Rgba,
+    /// Outlines of falling candle bodies.
+    pub edge_down: Rgba,
     /// Volume bars under rising bars (the body colour, translucent, unless set apart).
     pub volume_up: Rgba,
     /// Volume bars under falling bars.

@@ -212,6 +212,10 @@ pub struct ColorOverrides {
     pub wick_up: Option<String>,
     /// Wicks of falling candles (default: the body colour).
     pub wick_down: Option<String>,
+    /// Outline of rising candle bodies (default: none, the body colour).
+    pub edge_up: Option<String>,
+    /// Outline of falling candle bodies (default: none, the body colour).
+    pub edge_down: Option<String>,
     /// Volume bars under rising bars (default: the body colour at 60 % opacity).
     pub volume_up: Option<String>,
     /// Volume bars under falling bars (default: the body colour at 60 % opacity).
@@ -220,8 +224,20 @@ pub struct ColorOverrides {
 
 impl ColorOverrides {
     /// The override keys, in documentation order.
-    pub const KEYS: [&'static str; 10] =
-        ["background", "up", "down", "grid", "text", "line", "wick_up", "wick_down", "volume_up", "volume_down"];
+    pub const KEYS: [&'static str; 12] = [
+        "background",
+        "up",
+        "down",
+        "grid",
+        "text",
+        "line",
+        "wick_up",
+        "wick_down",
+        "edge_up",
+        "edge_down",
+        "volume_up",
+        "volume_down",
+    ];
 
     /// The override for `key` (one of [`ColorOverrides::KEYS`]), or `None` for an unknown key.
     pub fn slot_mut(&mut self, key: &str) -> Option<&mut Option<String>> {
@@ -234,6 +250,8 @@ impl ColorOverrides {
             "line" => Some(&mut self.line),
             "wick_up" => Some(&mut self.wick_up),
             "wick_down" => Some(&mut self.wick_down),
+            "edge_up" => Some(&mut self.edge_up),
+            "edge_down" => Some(&mut self.edge_down),
             "volume_up" => Some(&mut self.volume_up),
             "volume_down" => Some(&mut self.volume_down),
             _ => None,
@@ -337,6 +355,9 @@ pub struct Options<'a> {
     /// and volume bar; `None` entries keep the default. Applies where each bar has its own slot (not to bars
     /// aggregated into a shared pixel column, nor to renko / point-and-figure).
     pub bar_colors: Option<&'a [Option<String>]>,
+    /// Relative panel heights, one per panel top to bottom (price, volume when drawn, each sub-panel); `None`:
+    /// 4 : 1 : 1.4 each.
+    pub panel_ratios: Option<Vec<f32>>,
     /// Time-axis labels in strftime-style codes (`ticks::format_custom`); `None`: chosen by the span.
     pub datetime_format: Option<String>,
 }
@@ -372,6 +393,7 @@ impl Default for Options<'_> {
             markers: Vec::new(),
             log_scale: false,
             bar_colors: None,
+            panel_ratios: None,
             datetime_format: None,
         }
     }

@@ -292,10 +292,12 @@ fn resolve_palette(opts: &Options) -> Result<Palette, RenderError> {
     apply(&mut p.text, &c.text, "text_color")?;
     apply(&mut p.line, &c.line, "line_color")?;
     // Wicks and volume follow the body colours unless set apart.
-    (p.wick_up, p.wick_down) = (p.up, p.down);
+    (p.wick_up, p.wick_down, p.edge_up, p.edge_down) = (p.up, p.down, p.up, p.down);
     (p.volume_up, p.volume_down) = (p.up.with_alpha(0x99), p.down.with_alpha(0x99));
     apply(&mut p.wick_up, &c.wick_up, "wick_up_color")?;
     apply(&mut p.wick_down, &c.wick_down, "wick_down_color")?;
+    apply(&mut p.edge_up, &c.edge_up, "edge_up_color")?;
+    apply(&mut p.edge_down, &c.edge_down, "edge_down_color")?;
     apply(&mut p.volume_up, &c.volume_up, "volume_up_color")?;
     apply(&mut p.volume_down, &c.volume_down, "volume_down_color")?;
     Ok(p)
@@ -354,7 +356,7 @@ pub fn build_scene(input: &Input, opts: &Options) -> Result<Scene, RenderError> 
     let series = resolve_all_series(opts, bars.source_len)?;
     annotations::check(opts, bars.source_len)?;
     let m = Metrics::new(opts.height as f32);
-    let rows = vertical_layout(&m, opts, opts.volume && bars.volume.is_some(), series.subs.len());
+    let rows = vertical_layout(&m, opts, opts.volume && bars.volume.is_some(), series.subs.len())?;
 
     // The y axes' label width decides the plot width, which decides the final aggregation.
     let (axes, mut labels_w) = y_axes(&rows, &bars, &series, &m, opts)?;
@@ -544,9 +546,9 @@ struct Row {
     height: f32,
 }
 
-/// Panels stacked top to bottom under the title, heights by weight (price 4, volume 1, each sub-panel 1.4); the
-/// last panel takes the rounding remainder.
-fn vertical_layout(m: &Metrics, opts: &Options, show_volume: bool, subs: usize) -> Vec<Row> {
+/// Panels stacked top to bottom under the title, heights by weight (price 4, volume 1, each sub-panel 1.4, or
+/// `Options::panel_ratios`); the last panel takes the rounding remainder.
+fn vertical_layout(m: &Metrics, opts: &Options, show_volume: bool, subs: usize) -> Result<Vec<Row>, RenderError> {
     let h = opts.height as f32;
     let title_h = m.title_h(opts);
     let axis_h = (m.font * 1.8).round();
@@ -557,6 +559,22 @@ fn vertical_layout(m: &Metrics, opts: &Options, show_volume: bool, subs: usize) 
     }
     for i in 0..subs {
         weights.push((PanelKind::Sub(i), 1.4));
+    }
+    if let Some(ratios) = &opts.panel_ratios {
+        if ratios.len() != weights.len() || !ratios.iter().all(|r| r.is_finite() && *r > 0.0) {
+            return Err(RenderError::InvalidInput {
+                param: "panel_ratios".into(),
+                message: format!(
+                    "needs one number > 0 per panel ({} here: price{}{}), got {ratios:?}",
+                    weights.len(),
+                    if show_volume { ", volume" } else { "" },
+                    if subs > 0 { format!(", {subs} sub-panel(s)") } else { String::new() }
+                ),
+            });
+        }
+        for (w, r) in weights.iter_mut().zip(ratios) {
+            w.1 = *r;
+        }
     }
     let total_w: f32 = weights.iter().map(|p| p.1).sum();
     let avail = (h - title_h - axis_h - gap * (weights.len() - 1) as f32).max(weights.len() as f32 * 8.0);
@@ -571,7 +589,7 @@ fn vertical_layout(m: &Metrics, opts: &Options, show_volume: bool, subs: usize) 
         rows.push(Row { kind: *kind, top: y, height: ph });
         y += ph + gap;
     }
-    rows
+    Ok(rows)
 }
 
 /// A panel's y axis from the first aggregation pass.
@@ -877,12 +895,13 @@ struct BarColors<'a> {
 }
 
 impl BarColors<'_> {
-    fn pick(&self, i: usize, up: bool) -> (Rgba, Rgba, Rgba) {
+    /// `(body, wick, volume, edge)`.
+    fn pick(&self, i: usize, up: bool) -> (Rgba, Rgba, Rgba, Rgba) {
         let p = self.palette;
         match self.overrides.and_then(|o| o.get(i).copied().flatten()) {
-            Some(c) => (c, c, c.with_alpha(((c.a as u32 * 0x99) / 255) as u8)),
-            None if up => (p.up, p.wick_up, p.volume_up),
-            None => (p.down, p.wick_down, p.volume_down),
+            Some(c) => (c, c, c.with_alpha(((c.a as u32 * 0x99) / 255) as u8), c),
+            None if up => (p.up, p.wick_up, p.volume_up, p.edge_up),
+            None => (p.down, p.wick_down, p.volume_down, p.edge_down),
         }
     }
     fn body(&self, i: usize, up: bool) -> Rgba {
@@ -912,7 +931,7 @@ fn draw_bars(
     let ys = |v: f64| price.scale.y(v).round();
     let up_of = |i: usize| up_of(bars, i);
     let aggregated = bars.starts.is_some();
-    let candle = |items: &mut Vec<Primitive>, i: usize, (color, wick): (Rgba, Rgba), hollow: bool| {
+    let candle = |items: &mut Vec<Primitive>, i: usize, (color, wick, edge): (Rgba, Rgba, Rgba), hollow: bool| {
         let (bx, wx) = x.body(i);
         let (o, c) = (bars.open[i], bars.close[i]);
         let yt = ys(o.max(c));
@@ -930,11 +949,14 @@ fn draw_bars(
         } else {
             items.push(Primitive::Rect { x: wx, y: yh, w: ww, h: yl - yh, color: wick });
             items.push(Primitive::Rect { x: bx, y: yt, w: bw, h: yb - yt, color });
+            if edge != color && bw >= 3.0 {
+                outline(items, bx, yt, bw, yb - yt, ww, edge);
+            }
         }
     };
     let body_and_wick = |i: usize, up: bool| {
-        let (body, wick, _) = colors.pick(i, up);
-        (body, wick)
+        let (body, wick, _, edge) = colors.pick(i, up);
+        (body, wick, edge)
     };
     match kind {
         ChartKind::Candle | ChartKind::HeikinAshi => {
@@ -1003,7 +1025,7 @@ fn draw_bars(
             for i in 0..n {
                 let color = if up_of(i) { palette.up } else { palette.down };
                 if aggregated || slot_width < 3.0 {
-                    candle(items, i, (color, color), false);
+                    candle(items, i, (color, color, color), false);
                 } else {
                     let g = (slot_width * 0.1).floor().max(1.0);
                     let x = (plot_left + i as f32 * slot_width).floor() + g;
@@ -1048,7 +1070,7 @@ fn draw_bars(
                             }
                         }
                     }
-                    _ => candle(items, i, (color, color), false),
+                    _ => candle(items, i, (color, color, color), false),
                 }
             }
         }
@@ -1063,7 +1085,7 @@ fn draw_volume(items: &mut Vec<Primitive>, vp: &PanelLayout, bars: &Bars, x: &XL
         if v.is_nan() || v <= 0.0 {
             continue;
         }
-        let (_, _, color) = colors.pick(i, bars.is_missing(i) || up_of(bars, i));
+        let (_, _, color, _) = colors.pick(i, bars.is_missing(i) || up_of(bars, i));
         let (bx, _) = x.body(i);
         let yt = vp.scale.y(v).round().min(base - 1.0);
         items.push(Primitive::Rect { x: bx, y: yt, w: x.bw, h: base - yt, color });

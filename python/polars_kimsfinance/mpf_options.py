@@ -1,0 +1,414 @@
+"""mplfinance's ``plot`` keyword values as ``render`` options: styles (by name, or ``make_mpf_style`` /
+``make_marketcolors`` dicts), ``hlines`` / ``vlines`` / ``alines`` / ``tlines``, ``fill_between``,
+``make_addplot`` entries, ``marketcolor_overrides`` and the panel keywords.
+
+Each translator returns the options, or ``None`` for a form it does not serve (the call then goes to mplfinance).
+Colours go through matplotlib's own parser, so every colour mplfinance accepts is read as mplfinance reads it.
+``style_colors`` is public as ``df.kf.render(style=...)``'s translation.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+_POINTS_PER_INCH = 72.0
+#: matplotlib's default colour cycle, which mplfinance uses for moving averages when a style names none.
+_DEFAULT_CYCLE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2")
+_LINESTYLES = {
+    None: "solid",
+    "-": "solid",
+    "solid": "solid",
+    "--": "dashed",
+    "dashed": "dashed",
+    "-.": "dashed",
+    "dashdot": "dashed",
+    ":": "dotted",
+    "dotted": "dotted",
+}
+_MARKERS = {"^": "triangle_up", "v": "triangle_down", "o": "circle", "s": "square", "D": "diamond", "d": "diamond"}
+_MARKERS.update({"x": "cross", "X": "cross", "+": "cross"})
+
+
+def hex_color(value: Any, alpha: float | None = None) -> str | None:
+    """A colour matplotlib accepts as ``#RRGGBB`` (``#RRGGBBAA`` with an alpha below 1), or None."""
+    import matplotlib.colors as mcolors
+
+    try:
+        rgba = mcolors.to_rgba(value, alpha)
+    except (ValueError, TypeError):
+        return None
+    return mcolors.to_hex(rgba, keep_alpha=rgba[3] < 1.0).upper()
+
+
+def _is_dark(color: str) -> bool:
+    r, g, b = (int(color[i : i + 2], 16) / 255 for i in (1, 3, 5))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b < 0.5
+
+
+def _base_rc(style: Mapping[str, Any]) -> dict[str, Any]:
+    """The matplotlib style an mplfinance style builds on, overlaid with the style's own rc settings."""
+    import matplotlib.style
+
+    base = style.get("base_mpl_style")
+    library = matplotlib.style.library
+    names = [base, f"seaborn-v0_8-{base[len('seaborn-'):]}" if isinstance(base, str) and base.startswith("seaborn-") else None]
+    rc: dict[str, Any] = {}
+    for name in names:
+        if isinstance(name, str) and name in library:
+            rc.update(library[name])
+            break
+    own = style.get("rc") or {}
+    rc.update(dict(own.items()) if isinstance(own, Mapping) else dict(own))
+    return rc
+
+
+def _resolve_style(style: Any) -> Mapping[str, Any] | None:
+    """An mplfinance style dict for a style name or dict (None when mplfinance would not know it)."""
+    import mplfinance as mpf
+
+    if isinstance(style, str):
+        if style not in mpf.available_styles():
+            return None
+        return mpf.make_mpf_style(base_mpf_style=style)
+    if isinstance(style, Mapping) and "marketcolors" in style:
+        return style
+    return None
+
+
+def style_colors(style: Any) -> tuple[str, dict[str, str], list[str]] | None:
+    """``(theme, colors, moving-average colours)`` for an mplfinance style name or ``make_mpf_style`` dict: the
+    face, grid and text colours and the up / down body, wick, edge and volume colours it defines; None when it is
+    not a style mplfinance knows."""
+    found = _resolve_style(style)
+    if found is None:
+        return None
+    rc = _base_rc(found)
+    mc = found.get("marketcolors") or {}
+    alpha = mc.get("alpha")
+    background = hex_color(found.get("facecolor") or rc.get("axes.facecolor", "white"))
+    if background is None:
+        return None
+    colors: dict[str, str] = {"background": background[:7]}
+    grid = hex_color(found.get("gridcolor") or rc.get("grid.color", "#b0b0b0"))
+    text = hex_color(rc.get("axes.labelcolor") or rc.get("ytick.color") or rc.get("text.color", "black"))
+    if grid:
+        colors["grid"] = grid[:7]
+    if text:
+        colors["text"] = text[:7]
+    for part, prefix, part_alpha in (("candle", "", alpha), ("wick", "wick_", None), ("edge", "edge_", None)):
+        for side in ("up", "down"):
+            value = hex_color((mc.get(part) or {}).get(side), part_alpha if part == "candle" and alpha != 1 else None)
+            if value is None:
+                return None
+            colors[f"{prefix}{side}"] = value
+    for side in ("up", "down"):
+        value = hex_color((mc.get("volume") or {}).get(side))
+        if value:
+            colors[f"volume_{side}"] = value
+    # mplfinance draws its line chart in the first colour of matplotlib's colour cycle.
+    cycle = rc.get("axes.prop_cycle")
+    first = next(iter(cycle), {}).get("color") if cycle is not None else None
+    line = hex_color(first or _DEFAULT_CYCLE[0])
+    if line:
+        colors["line"] = line[:7]
+    theme = "modern" if _is_dark(colors["background"]) else "light"
+    mav = [c for c in (hex_color(v) for v in (found.get("mavcolors") or _DEFAULT_CYCLE)) if c]
+    return theme, colors, mav
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Lines: hlines, vlines, alines, tlines.
+
+_LINE_KEYS = {"colors", "linestyle", "linewidths", "alpha"}
+
+
+def _as_list(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def _looks(spec: Mapping[str, Any], count: int, dpi: float) -> list[dict[str, Any]] | None:
+    """The look of each of ``count`` lines from mplfinance's ``colors`` / ``linestyle`` / ``linewidths`` /
+    ``alpha`` (a value or one per line)."""
+    colors = _as_list(spec.get("colors", "k"))
+    styles = _as_list(spec.get("linestyle", "-"))
+    widths = _as_list(spec.get("linewidths", None))
+    alpha = spec.get("alpha")
+    out = []
+    for i in range(count):
+        color = hex_color(colors[i % len(colors)], alpha)
+        style = _LINESTYLES.get(styles[i % len(styles)])
+        width = widths[i % len(widths)]
+        if color is None or style is None:
+            return None
+        look: dict[str, Any] = {"color": color, "style": style}
+        if width is not None:
+            if not (isinstance(width, (int, float)) and math.isfinite(width) and 0 <= width <= 20):
+                return None
+            look["width"] = round(float(width) * dpi / _POINTS_PER_INCH, 2)
+        out.append(look)
+    return out
+
+
+def _split(value: Any, key: str, extra: set[str] = frozenset()) -> tuple[Any, Mapping[str, Any]] | None:
+    """mplfinance's ``hlines=dict(hlines=..., colors=...)`` form, or a bare value with the default look."""
+    if isinstance(value, Mapping):
+        if key not in value or not set(value) <= {key} | _LINE_KEYS | extra:
+            return None
+        return value[key], value
+    return value, {}
+
+
+def _position(value: Any) -> Any:
+    """A date mplfinance accepts for a line (a string, datetime or Timestamp) as something render reads."""
+    if isinstance(value, str):
+        return value
+    to_pydatetime = getattr(value, "to_pydatetime", None)
+    if callable(to_pydatetime):
+        return to_pydatetime()
+    import datetime as dt
+
+    return value if isinstance(value, (dt.date, dt.datetime)) else None
+
+
+def lines(kwargs: Mapping[str, Any], dpi: float) -> dict[str, Any] | None:
+    """``hlines`` / ``vlines`` / ``alines`` / ``tlines`` as render options."""
+    out: dict[str, Any] = {}
+    if kwargs.get("hlines") is not None:
+        split = _split(kwargs["hlines"], "hlines")
+        if split is None:
+            return None
+        prices = _as_list(split[0])
+        looks = _looks(split[1], len(prices), dpi)
+        if looks is None or not all(isinstance(p, (int, float)) and not isinstance(p, bool) for p in prices):
+            return None
+        out["hlines"] = [{"y": float(p), **look} for p, look in zip(prices, looks)]
+    if kwargs.get("vlines") is not None:
+        split = _split(kwargs["vlines"], "vlines")
+        if split is None:
+            return None
+        dates = [_position(d) for d in _as_list(split[0])]
+        looks = _looks(split[1], len(dates), dpi)
+        if looks is None or any(d is None for d in dates):
+            return None
+        out["vlines"] = [{"x": d, **look} for d, look in zip(dates, looks)]
+    if kwargs.get("alines") is not None:
+        split = _split(kwargs["alines"], "alines")
+        if split is None:
+            return None
+        value = split[0]
+        # One line is a sequence of (date, price) points; several lines are a sequence of those.
+        many = isinstance(value, (list, tuple)) and value and isinstance(value[0], (list, tuple)) and (
+            len(value[0]) != 2 or isinstance(value[0][0], (list, tuple))
+        )
+        segments = list(value) if many else [value]
+        looks = _looks(split[1], len(segments), dpi)
+        if looks is None:
+            return None
+        alines = []
+        for points, look in zip(segments, looks):
+            if not isinstance(points, (list, tuple)) or len(points) < 2:
+                return None
+            converted = [(_position(p[0]), p[1]) for p in points if isinstance(p, (list, tuple)) and len(p) == 2]
+            if len(converted) != len(points) or any(d is None for d, _ in converted):
+                return None
+            alines.append({"points": converted, **look})
+        out["alines"] = alines
+    if kwargs.get("tlines") is not None:
+        split = _split(kwargs["tlines"], "tlines", {"tline_use", "tline_method"})
+        if split is None:
+            return None
+        pairs, spec = split
+        use = spec.get("tline_use", "close")
+        method = spec.get("tline_method", "point-to-point")
+        if isinstance(use, (list, tuple)) and len(use) == 1:
+            use = use[0]
+        if not isinstance(use, str) or use.lower() not in ("open", "high", "low", "close"):
+            return None  # the mean of several columns: mplfinance draws it
+        if method not in ("point-to-point", "least-squares"):
+            return None
+        pairs = list(pairs) if isinstance(pairs, (list, tuple)) and pairs and isinstance(pairs[0], (list, tuple)) else [pairs]
+        looks = _looks(spec, len(pairs), dpi)
+        if looks is None:
+            return None
+        tlines = []
+        for pair, look in zip(pairs, looks):
+            if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+                return None
+            start, end = _position(pair[0]), _position(pair[1])
+            if start is None or end is None:
+                return None
+            tlines.append({"between": (start, end), "use": use.lower(), "method": method, **look})
+        out["tlines"] = tlines
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Shading.
+
+
+def _values(value: Any, n: int) -> Any:
+    """A number, or one float per bar as a numpy array (None when it is neither)."""
+    import numpy as np
+
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+    return array if array.shape == (n,) else None
+
+
+def fills(value: Any, n: int) -> list[dict[str, Any]] | None:
+    """``fill_between`` (a value, a dict or a list of dicts, on the main panel) as render options."""
+    import numpy as np
+
+    if isinstance(value, Mapping):
+        entries = [value]
+    elif isinstance(value, (list, tuple)) and value and all(isinstance(v, Mapping) for v in value):
+        entries = list(value)
+    else:
+        entries = [{"y1": value}]
+    out = []
+    for entry in entries:
+        if not set(entry) <= {"y1", "y2", "where", "color", "alpha", "label", "facecolor", "panel"}:
+            return None
+        if entry.get("panel", 0) != 0:
+            return None
+        y1, y2 = _values(entry.get("y1"), n), _values(entry.get("y2", 0.0), n)
+        if y1 is None or y2 is None:
+            return None
+        # matplotlib's fill colour is the next in the colour cycle: the first for the first fill.
+        color = hex_color(entry.get("facecolor", entry.get("color", _DEFAULT_CYCLE[0])))
+        alpha = entry.get("alpha", 1.0)
+        if color is None or not (isinstance(alpha, (int, float)) and 0 <= alpha <= 1):
+            return None
+        fill: dict[str, Any] = {"y1": y1, "y2": y2, "color": color[:7], "alpha": float(alpha)}
+        if entry.get("where") is not None:
+            where = np.asarray(entry["where"])
+            if where.shape != (n,) or where.dtype != bool:
+                return None
+            fill["where"] = where
+        if isinstance(entry.get("label"), str):
+            fill["label"] = entry["label"]
+        out.append(fill)
+    return out
+
+
+def bar_colors(value: Any, n: int) -> list[str | None] | None:
+    """``marketcolor_overrides``: one colour (or ``make_marketcolors`` dict, or None) per bar."""
+    if not isinstance(value, Sequence) or isinstance(value, str) or len(value) != n:
+        return None
+    out: list[str | None] = []
+    for entry in value:
+        if entry is None:
+            out.append(None)
+            continue
+        if isinstance(entry, Mapping):
+            entry = (entry.get("candle") or {}).get("up")
+        color = hex_color(entry)
+        if color is None:
+            return None
+        out.append(color)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# make_addplot.
+
+_ADDPLOT_DEFAULTS = {
+    "scatter": False, "type": "line", "mav": None, "panel": 0, "marker": "o", "markersize": 18, "color": None,
+    "linestyle": None, "linewidths": None, "edgecolors": None, "width": None, "bottom": 0, "alpha": 1,
+    "secondary_y": "auto", "y_on_right": None, "ylabel": None, "ylim": None, "title": None, "ax": None,
+    "yscale": None, "stepwhere": "pre", "marketcolors": None, "fill_between": None, "label": None,
+}  # fmt: skip
+#: Keys whose non-default value changes the drawing in a way render does not follow.
+_ADDPLOT_UNSERVED = ("mav", "edgecolors", "width", "y_on_right", "ylim", "title", "ax", "yscale", "marketcolors")
+
+
+def _columns(data: Any, n: int) -> list[tuple[str | None, Any]] | None:
+    """An addplot's data as ``(name, float array)`` columns: a Series / array is one column, a frame one per
+    column."""
+    import numpy as np
+
+    frame_columns = getattr(data, "columns", None)
+    if frame_columns is not None:
+        parts = [(str(c), data[c]) for c in frame_columns]
+    else:
+        parts = [(getattr(data, "name", None), data)]
+    out = []
+    for name, values in parts:
+        try:
+            array = np.asarray(values, dtype=np.float64)
+        except (TypeError, ValueError):
+            return None
+        if array.shape != (n,):
+            return None
+        out.append((name if isinstance(name, str) else None, array))
+    return out
+
+
+def addplots(value: Any, n: int, dpi: float, palette: list[str]) -> dict[str, Any] | None:
+    """``addplot`` entries on the main panel (lines, scatter markers) and on panels below it (lines; bars as a
+    histogram) as render ``overlays`` / ``markers`` / ``panels``, in mplfinance's panel order. None for a form not
+    served: step and candle plots, secondary axes on the main panel, line styles, ``fill_between`` inside."""
+    import numpy as np
+    import polars as pl
+
+    entries = value if isinstance(value, (list, tuple)) else [value]
+    overlays: list[Any] = []
+    markers: list[Any] = []
+    panels: dict[int, dict[str, Any]] = {}
+    colors = iter(palette * 4)
+    for k, ap in enumerate(entries):
+        if not isinstance(ap, Mapping) or not set(ap) <= {"data", *_ADDPLOT_DEFAULTS} or "data" not in ap:
+            return None
+        if any(ap.get(key, default) != default for key, default in _ADDPLOT_DEFAULTS.items() if key in _ADDPLOT_UNSERVED):
+            return None
+        kind = "scatter" if ap.get("scatter") else ap.get("type", "line")
+        panel = ap.get("panel", 0)
+        if not isinstance(panel, int) or isinstance(panel, bool) or not 0 <= panel <= 31:
+            return None
+        if _LINESTYLES.get(ap.get("linestyle")) != "solid" or ap.get("fill_between") is not None:
+            return None
+        columns = _columns(ap["data"], n)
+        if columns is None:
+            return None
+        color = ap.get("color")
+        label = ap.get("label")
+        for j, (name, values) in enumerate(columns):
+            one_color = color[j % len(color)] if isinstance(color, (list, tuple)) else color
+            hexed = hex_color(one_color if one_color is not None else next(colors))
+            if hexed is None:
+                return None
+            title = label if isinstance(label, str) else (name or f"addplot {k}")
+            series = pl.Series(title, values)
+            if panel == 0:
+                if kind == "line":
+                    overlays.append((title, series, hexed[:7]))
+                elif kind == "scatter":
+                    shape = _MARKERS.get(ap.get("marker", "o"))
+                    size = ap.get("markersize", 18)
+                    if shape is None or not isinstance(size, (int, float)) or size <= 0:
+                        return None
+                    # matplotlib's scatter size is an area in points squared.
+                    px = math.sqrt(float(size)) * dpi / _POINTS_PER_INCH
+                    markers.append(
+                        {"signal": pl.Series(~np.isnan(values)), "at": series, "shape": shape, "size": px,
+                         "color": hexed, **({"label": label} if isinstance(label, str) else {})}
+                    )  # fmt: skip
+                else:
+                    return None
+            else:
+                if kind not in ("line", "bar"):
+                    return None
+                slot = panels.setdefault(panel, {"lines": [], "hist": None, "ylabel": ap.get("ylabel")})
+                if kind == "bar":
+                    if slot["hist"] is not None:
+                        return None
+                    slot["hist"] = series
+                else:
+                    slot["lines"].append((title, series, hexed[:7]))
+    return {"overlays": overlays, "markers": markers, "panels": panels}
