@@ -89,7 +89,7 @@ class Recorder:
             raise
         served = self._served() > before
         record["outcome"] = "served" if served else "mplfinance"
-        if served:
+        if served and self.repeats:
             record["speedup"] = self._speedup(data, kwargs)
         plt.close("all")
         return result
@@ -114,7 +114,8 @@ class Recorder:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("examples", type=Path, help="mplfinance's examples/ folder")
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=3, help="timing rounds per served call (0: no timing)")
+    parser.add_argument("--verbose", action="store_true", help="list the keywords of every call passed on")
     args = parser.parse_args()
     root = args.examples.resolve()
     kf.configure(performance_tracking=True)
@@ -171,6 +172,10 @@ def main() -> None:
             for k in c["kwargs"]:
                 passed[k] = passed.get(k, 0) + 1
     print("keywords of the calls passed to mplfinance:", sorted(passed.items(), key=lambda kv: -kv[1])[:15])
+    if args.verbose:
+        for c in counted:
+            if c["outcome"] == "mplfinance":
+                print("  passed:", ", ".join(k for k in c["kwargs"] if k != "savefig"))
     sys.stdout.flush()
 
 

@@ -320,7 +320,7 @@ BAD = [
     (dict(hlines={"price": 1}), ValueError, r"hlines\[0\] needs the price as 'y'"),
     (dict(hlines={"y": 100, "colour": "#fff"}), ValueError, r"hlines\[0\] has an unknown key 'colour'"),
     (dict(hlines={"y": 100, "color": "bluish"}), ValueError, r"hlines\[0\] color must be a colour.*'bluish'"),
-    (dict(hlines={"y": 100, "width": -1}), ValueError, r"hlines\[0\] width must be a number from 0 to 100"),
+    (dict(hlines={"y": 100, "width": -1}), ValueError, r"hlines\[0\] width must be a number from 0 to 2000"),
     (dict(hlines={"y": 100, "style": "wavy"}), ValueError, r"hlines\[0\] style must be one of solid.*'wavy'"),
     (dict(vlines=10_000), ValueError, r"vlines\[0\] row 10000 is outside the 120 bars"),
     (dict(vlines=-1), ValueError, r"vlines\[0\] must be a row number >= 0, got -1"),

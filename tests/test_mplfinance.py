@@ -193,7 +193,7 @@ def test_activate_without_mplfinance(monkeypatch):
     "kwargs",
     [
         dict(type="candle", xlabel="Trading days"),  # an option kf does not draw
-        dict(type="ohlc", update_width_config=dict(ohlc_linewidth=3)),
+        dict(type="ohlc", volume=True, volume_yscale="log"),
         dict(type="candle", volume=True, show_nontrading=True),
         dict(type="candle", addplot=mpf.make_addplot(list(range(80)), type="step")),
         dict(type="candle", addplot=mpf.make_addplot(list(range(80)), linestyle="dashdot")),

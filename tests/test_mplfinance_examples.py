@@ -77,7 +77,7 @@ CALLS = [
     ("intc", dict(type="candle", alines=[("2004-02-02", 26.0), ("2004-03-10", 28.0), ("2004-04-01", 27.0)]), SERVED),
     ("intc", dict(type="candle", tlines=[("2004-02-02", "2004-04-01")], figscale=0.8), SERVED),
     ("intc", dict(type="candle", tlines=dict(tlines=[("2004-02-02", "2004-04-01")], tline_use="high", tline_method="least-squares")), SERVED),
-    ("intc", dict(type="candle", tlines=dict(tlines=[("2004-02-02", "2004-04-01")], tline_use=["open", "close"])), MPLFINANCE),
+    ("intc", dict(type="candle", tlines=dict(tlines=[("2004-02-02", "2004-04-01")], tline_use=["open", "close"])), SERVED),
     # styles.ipynb
     ("intc", dict(type="candle", style=mpf.make_mpf_style(base_mpf_style="nightclouds", gridstyle="")), SERVED),
     ("intc", dict(type="candle", volume=True, style=mpf.make_mpf_style(marketcolors=mpf.make_marketcolors(up="g", down="r", volume="in"))), SERVED),

@@ -137,8 +137,8 @@ def _look(name: str, spec: Mapping[str, Any], allowed: Sequence[str]) -> Look:
     if color is not None:
         _color(f"{name} color", color)
     width = spec.get("width", 0.0)
-    if isinstance(width, bool) or not isinstance(width, Real) or not (math.isfinite(width) and 0 <= width <= 100):
-        raise _fail(f"{name} width", "must be a number from 0 to 100 (pixels; 0: the chart's line width)", width)
+    if isinstance(width, bool) or not isinstance(width, Real) or not (math.isfinite(width) and 0 <= width <= 2000):
+        raise _fail(f"{name} width", "must be a number from 0 to 2000 (pixels; 0: the chart's line width)", width)
     style = spec.get("style", "solid")
     if not isinstance(style, str) or _STYLE_ALIASES.get(style, style.lower()) not in LINE_STYLES:
         raise _fail(f"{name} style", f"must be one of {', '.join(LINE_STYLES)}", style)

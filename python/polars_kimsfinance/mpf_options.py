@@ -144,7 +144,7 @@ def _looks(spec: Mapping[str, Any], count: int, dpi: float) -> list[dict[str, An
             return None
         look: dict[str, Any] = {"color": color, "style": style}
         if width is not None:
-            if not (isinstance(width, (int, float)) and math.isfinite(width) and 0 <= width <= 20):
+            if not (isinstance(width, (int, float)) and math.isfinite(width) and 0 <= width <= 500):
                 return None
             look["width"] = round(float(width) * dpi / _POINTS_PER_INCH, 2)
         out.append(look)
@@ -216,31 +216,48 @@ def lines(kwargs: Mapping[str, Any], dpi: float) -> dict[str, Any] | None:
             alines.append({"points": converted, **look})
         out["alines"] = alines
     if kwargs.get("tlines") is not None:
-        split = _split(kwargs["tlines"], "tlines", {"tline_use", "tline_method"})
-        if split is None:
-            return None
-        pairs, spec = split
-        use = spec.get("tline_use", "close")
-        method = spec.get("tline_method", "point-to-point")
-        if isinstance(use, (list, tuple)) and len(use) == 1:
-            use = use[0]
-        if not isinstance(use, str) or use.lower() not in ("open", "high", "low", "close"):
-            return None  # the mean of several columns: mplfinance draws it
-        if method not in ("point-to-point", "least-squares"):
-            return None
-        pairs = list(pairs) if isinstance(pairs, (list, tuple)) and pairs and isinstance(pairs[0], (list, tuple)) else [pairs]
-        looks = _looks(spec, len(pairs), dpi)
-        if looks is None:
-            return None
+        value = kwargs["tlines"]
+        specs = list(value) if isinstance(value, (list, tuple)) and value and all(isinstance(v, Mapping) for v in value) else [value]
         tlines = []
-        for pair, look in zip(pairs, looks):
-            if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+        for spec_value in specs:
+            found = _tlines(spec_value, dpi)
+            if found is None:
                 return None
-            start, end = _position(pair[0]), _position(pair[1])
-            if start is None or end is None:
-                return None
-            tlines.append({"between": (start, end), "use": use.lower(), "method": method, **look})
+            tlines += found
         out["tlines"] = tlines
+    return out
+
+
+def _tlines(value: Any, dpi: float) -> list[dict[str, Any]] | None:
+    """One ``tlines`` value (date pairs, or a dict of them with its look, ``tline_use``, ``tline_method``)."""
+    import polars as pl
+
+    split = _split(value, "tlines", {"tline_use", "tline_method"})
+    if split is None:
+        return None
+    pairs, spec = split
+    use = spec.get("tline_use", "close")
+    method = spec.get("tline_method", "point-to-point")
+    names = [u.lower() for u in _as_list(use) if isinstance(u, str)]
+    if not names or len(names) != len(_as_list(use)) or not set(names) <= {"open", "high", "low", "close"}:
+        return None
+    # Several columns: mplfinance draws from their mean at each bar.
+    source: Any = names[0] if len(names) == 1 else pl.mean_horizontal([pl.col(n) for n in names])
+    if method not in ("point-to-point", "least-squares"):
+        return None
+    if not (isinstance(pairs, (list, tuple)) and pairs and isinstance(pairs[0], (list, tuple))):
+        pairs = [pairs]
+    looks = _looks(spec, len(pairs), dpi)
+    if looks is None:
+        return None
+    out = []
+    for pair, look in zip(pairs, looks):
+        if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+            return None
+        start, end = _position(pair[0]), _position(pair[1])
+        if start is None or end is None:
+            return None
+        out.append({"between": (start, end), "use": source, "method": method, **look})
     return out
 
 
@@ -306,6 +323,8 @@ def bar_colors(value: Any, n: int) -> list[str | None] | None:
         if entry is None:
             out.append(None)
             continue
+        if isinstance(entry, (list, tuple)) and len(entry) == 1 and isinstance(entry[0], Mapping):
+            entry = entry[0]
         if isinstance(entry, Mapping):
             entry = (entry.get("candle") or {}).get("up")
         color = hex_color(entry)

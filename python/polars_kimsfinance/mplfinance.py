@@ -42,7 +42,8 @@ _PLOT_KWARGS = {
     "closefig", "block", "warn_too_much_data", "tight_layout", "ylabel", "ylabel_lower", "renko_params",
     "pnf_params", "volume_exponent", "hlines", "vlines", "alines", "tlines", "fill_between", "addplot",
     "marketcolor_overrides", "panel_ratios", "main_panel", "volume_panel", "num_panels", "yscale", "xrotation",
-    "datetime_format", "axtitle", "scale_padding", "show_nontrading",
+    "datetime_format", "axtitle", "scale_padding", "show_nontrading", "width_adjuster_version",
+    "scale_width_adjustment", "update_width_config", "linecolor",
 }  # fmt: skip
 # savefig dict keys that change nothing in the file mplfinance writes: pad_inches only pads a tight bounding box.
 _SAVEFIG_KEYS = {"fname", "dpi", "format", "pad_inches"}
@@ -162,6 +163,11 @@ def _translate(data: Any, kwargs: dict[str, Any]) -> dict[str, Any] | None:
         return None
     if kwargs.get("tight_layout"):
         return None
+    # Bar widths are kf's own: mplfinance's width settings are accepted in the forms it accepts, and change nothing.
+    if kwargs.get("width_adjuster_version", "v1") not in ("v0", "v1"):
+        return None
+    if any(not isinstance(kwargs.get(k, {}), dict) for k in ("update_width_config", "scale_width_adjustment")):
+        return None
     from .namespaces import DataFrameNamespace
 
     if not hasattr(DataFrameNamespace, "render"):  # df.kf.render not in this build
@@ -175,6 +181,11 @@ def _translate(data: Any, kwargs: dict[str, Any]) -> dict[str, Any] | None:
     if looks is None:
         return None
     theme, colors, mav_colors = looks
+    if kwargs.get("linecolor") is not None:
+        line = mpf_options.hex_color(kwargs["linecolor"])
+        if line is None:
+            return None
+        colors = {**colors, "line": line[:7]}
     from . import functions
 
     overlays: list[Any] = []
