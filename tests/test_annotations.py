@@ -424,3 +424,16 @@ def test_bad_marketcolor_overrides(df: pl.DataFrame, value: object, error: type,
 def test_unknown_colour_key_lists_the_new_keys(df: pl.DataFrame) -> None:
     with pytest.raises(ValueError, match="wick_up, wick_down, edge_up, edge_down, volume_up, volume_down"):
         df.kf.render(width=300, height=200, colors={"edge": "#000000"})
+
+
+def test_cli_draws_lines_and_the_log_scale(tmp_path) -> None:
+    from polars_kimsfinance.cli import main as cli_main
+
+    plain, marked = tmp_path / "plain.svg", tmp_path / "marked.svg"
+    assert cli_main(["render", "-o", str(plain), "--width", "600", "--height", "300"]) == 0
+    args = ["render", "-o", str(marked), "--width", "600", "--height", "300", "--hline", "200", "--vline", "5"]
+    assert cli_main([*args, "--yscale", "log", "--datetime-format", "%d/%m/%y"]) == 0
+    a, b = plain.read_text(), marked.read_text()
+    assert b.count("<line") + b.count("<polyline") > a.count("<line") + a.count("<polyline")
+    assert "/17<" in b and "/17<" not in a
+    assert cli_main(["render", "-o", str(marked), "--vline", "1999-01-01"]) == 2

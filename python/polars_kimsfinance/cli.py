@@ -141,7 +141,15 @@ def _render(args: argparse.Namespace) -> int:
         format=_format_for(args.output, args.format) if args.by is None else (args.format or "png"),
         speed=args.speed,
         antialias=args.antialias,
+        yscale=args.yscale,
     )
+    if args.hline:
+        kwargs["hlines"] = args.hline
+    if args.vline:
+        # A whole number is a row; anything else a time.
+        kwargs["vlines"] = [int(v) if v.isdigit() else v for v in args.vline]
+    if args.datetime_format is not None:
+        kwargs["datetime_format"] = args.datetime_format
     if args.box_size is not None:
         kwargs["box_size"] = args.box_size
     if args.kind == "pnf":
@@ -236,6 +244,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     render.add_argument("--overlay", action="append", default=[], metavar="SPEC", help="e.g. sma:20 (repeatable)")
     render.add_argument("--panel", action="append", default=[], metavar="SPEC", help="e.g. rsi:14 (repeatable)")
     render.add_argument("--title")
+    render.add_argument("--hline", action="append", type=float, default=[], metavar="PRICE", help="(repeatable)")
+    render.add_argument("--vline", action="append", default=[], metavar="TIME|ROW", help="(repeatable)")
+    render.add_argument("--yscale", default="linear", choices=("linear", "log"), help="price axis")
+    render.add_argument("--datetime-format", metavar="STRFTIME", help="time-axis labels, e.g. %%Y-%%m-%%d")
     render.add_argument("--format", choices=FORMATS, help="default: from the output suffix, else png")
     render.add_argument("--speed", default="fast", choices=SPEEDS, help="PNG compression preset")
     render.add_argument("--antialias", action=argparse.BooleanOptionalAction, default=True)
