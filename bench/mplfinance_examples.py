@@ -153,7 +153,7 @@ def main() -> None:
     calls = recorder.calls
     counted = [c for c in calls if c["outcome"] != "external"]
     served = [c for c in counted if c["outcome"] == "served"]
-    print(f"| notebook | served | counted | calls | failed cells |\n|---|---:|---:|---:|---:|")
+    print("| notebook | served | counted | calls | failed cells |\n|---|---:|---:|---:|---:|")
     for name, (s, c, total, failed) in per_notebook.items():
         print(f"| {name} | {s} | {c} | {total} | {failed} |")
     share = len(served) / max(len(counted), 1)

@@ -29,7 +29,9 @@ def frame(n: int = 120) -> pl.DataFrame:
     close = 100 + np.cumsum(rng.normal(0, 0.5, n))
     return pl.DataFrame(
         {
-            "date": pl.date_range(date(2024, 1, 1), date(2024, 1, 1) + (n - 1) * (date(2024, 1, 2) - date(2024, 1, 1)), eager=True),
+            "date": pl.date_range(
+                date(2024, 1, 1), date(2024, 1, 1) + (n - 1) * (date(2024, 1, 2) - date(2024, 1, 1)), eager=True
+            ),
             "open": close - 0.2,
             "high": close + 1.0,
             "low": close - 1.0,
@@ -355,9 +357,7 @@ BAD = [
 
 
 @pytest.mark.parametrize(("kwargs", "error", "message"), BAD, ids=[str(k) for k, _, _ in BAD])
-def test_bad_annotations_name_the_option_and_value(
-    df: pl.DataFrame, kwargs: dict, error: type, message: str
-) -> None:
+def test_bad_annotations_name_the_option_and_value(df: pl.DataFrame, kwargs: dict, error: type, message: str) -> None:
     before = df.clone()
     with pytest.raises(error, match=f"^render: {message}"):
         df.kf.render(width=300, height=200, **kwargs)

@@ -72,22 +72,49 @@ CALLS = [
     ("intc", dict(figscale=0.7, fill_between=dict(y1=25, y2=27)), SERVED),
     # using_lines.ipynb
     ("intc", dict(hlines=[27.0, 29.0]), SERVED),
-    ("intc", dict(type="candle", hlines=dict(hlines=[27.0, 29.0], colors=["g", "r"], linestyle="-."), volume=True), SERVED),
+    (
+        "intc",
+        dict(type="candle", hlines=dict(hlines=[27.0, 29.0], colors=["g", "r"], linestyle="-."), volume=True),
+        SERVED,
+    ),
     ("intc", dict(type="candle", vlines=dict(vlines="2004-03-01", linewidths=2, alpha=0.5)), SERVED),
     ("intc", dict(type="candle", alines=[("2004-02-02", 26.0), ("2004-03-10", 28.0), ("2004-04-01", 27.0)]), SERVED),
     ("intc", dict(type="candle", tlines=[("2004-02-02", "2004-04-01")], figscale=0.8), SERVED),
-    ("intc", dict(type="candle", tlines=dict(tlines=[("2004-02-02", "2004-04-01")], tline_use="high", tline_method="least-squares")), SERVED),
-    ("intc", dict(type="candle", tlines=dict(tlines=[("2004-02-02", "2004-04-01")], tline_use=["open", "close"])), SERVED),
+    (
+        "intc",
+        dict(
+            type="candle",
+            tlines=dict(tlines=[("2004-02-02", "2004-04-01")], tline_use="high", tline_method="least-squares"),
+        ),
+        SERVED,
+    ),
+    (
+        "intc",
+        dict(type="candle", tlines=dict(tlines=[("2004-02-02", "2004-04-01")], tline_use=["open", "close"])),
+        SERVED,
+    ),
     # styles.ipynb
     ("intc", dict(type="candle", style=mpf.make_mpf_style(base_mpf_style="nightclouds", gridstyle="")), SERVED),
-    ("intc", dict(type="candle", volume=True, style=mpf.make_mpf_style(marketcolors=mpf.make_marketcolors(up="g", down="r", volume="in"))), SERVED),
+    (
+        "intc",
+        dict(
+            type="candle",
+            volume=True,
+            style=mpf.make_mpf_style(marketcolors=mpf.make_marketcolors(up="g", down="r", volume="in")),
+        ),
+        SERVED,
+    ),
     # yscale.ipynb, plot_customizations.ipynb
     ("intc", dict(type="candle", yscale="log", volume=True), SERVED),
     ("intc", dict(type="candle", datetime_format="%b %d", xrotation=15), SERVED),
     ("intc", dict(type="candle", axtitle="INTC"), SERVED),
     # panels.ipynb
     ("intc", dict(type="candle", volume=True, panel_ratios=(6, 3)), SERVED),
-    ("intc", dict(type="candle", volume=True, volume_panel=2, addplot=mpf.make_addplot(DATA["intc"]()["Close"], panel=1)), MPLFINANCE),
+    (
+        "intc",
+        dict(type="candle", volume=True, volume_panel=2, addplot=mpf.make_addplot(DATA["intc"]()["Close"], panel=1)),
+        MPLFINANCE,
+    ),
 ]
 
 
@@ -98,10 +125,32 @@ def _addplot_calls() -> list[tuple[str, dict, str]]:
     low_signal = (close.where(close < close.rolling(5).mean()) * 0.98).to_numpy()
     return [
         ("intc", dict(type="candle", addplot=mpf.make_addplot(close.rolling(10).mean())), SERVED),
-        ("intc", dict(type="candle", addplot=mpf.make_addplot(low_signal, type="scatter", markersize=200, marker="^")), SERVED),
-        ("intc", dict(type="candle", volume=True, addplot=[mpf.make_addplot(close.diff(), panel=2, color="g", ylabel="diff")]), SERVED),
-        ("intc", dict(type="candle", addplot=mpf.make_addplot(close.diff(), panel=1, type="bar", ylabel="diff"), panel_ratios=(1, 1)), SERVED),
-        ("intc", dict(type="candle", volume=True, addplot=mpf.make_addplot(close, panel=1, secondary_y=True)), MPLFINANCE),
+        (
+            "intc",
+            dict(type="candle", addplot=mpf.make_addplot(low_signal, type="scatter", markersize=200, marker="^")),
+            SERVED,
+        ),
+        (
+            "intc",
+            dict(
+                type="candle", volume=True, addplot=[mpf.make_addplot(close.diff(), panel=2, color="g", ylabel="diff")]
+            ),
+            SERVED,
+        ),
+        (
+            "intc",
+            dict(
+                type="candle",
+                addplot=mpf.make_addplot(close.diff(), panel=1, type="bar", ylabel="diff"),
+                panel_ratios=(1, 1),
+            ),
+            SERVED,
+        ),
+        (
+            "intc",
+            dict(type="candle", volume=True, addplot=mpf.make_addplot(close, panel=1, secondary_y=True)),
+            MPLFINANCE,
+        ),
         ("intc", dict(type="candle", addplot=mpf.make_addplot(close, type="step")), MPLFINANCE),
     ]
 

@@ -40,9 +40,7 @@ _Line = tuple[str, pl.Series, str | None]
 # (colour, width, style, label)
 _Look = tuple[str | None, float, str, str | None]
 # (hlines as (price, look), vlines as (row, look), alines as ([(row, price), ...], look), log_scale)
-_Lines = tuple[
-    list[tuple[float, _Look]], list[tuple[int, _Look]], list[tuple[list[tuple[int, float]], _Look]], bool
-]
+_Lines = tuple[list[tuple[float, _Look]], list[tuple[int, _Look]], list[tuple[list[tuple[int, float]], _Look]], bool]
 # (title_center, title_bold, ylabel, ylabel_lower, volume_exponent, last_price, legend, datetime_format,
 #  panel_ratios, lines)
 _Decor = tuple[

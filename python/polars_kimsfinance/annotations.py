@@ -33,9 +33,7 @@ _TLINE_METHODS = ("point-to-point", "least-squares")
 #: ``(colour, width, style, label)`` as the binding's ``LookArg``.
 Look = tuple[Optional[str], float, str, Optional[str]]
 #: ``(hlines, vlines, alines, log_scale)`` as the binding's ``LinesArg``.
-LinesArg = tuple[
-    list[tuple[float, Look]], list[tuple[int, Look]], list[tuple[list[tuple[int, float]], Look]], bool
-]
+LinesArg = tuple[list[tuple[float, Look]], list[tuple[int, Look]], list[tuple[list[tuple[int, float]], Look]], bool]
 #: Where a value comes from: a number, a column name, an expression, or one value per bar.
 Source = Union[float, str, pl.Expr, pl.Series]
 
@@ -137,7 +135,11 @@ def _look(name: str, spec: Mapping[str, Any], allowed: Sequence[str]) -> Look:
     if color is not None:
         _color(f"{name} color", color)
     width = spec.get("width", 0.0)
-    if isinstance(width, bool) or not isinstance(width, Real) or not (math.isfinite(width) and 0 <= width <= 2000):
+    if (
+        isinstance(width, bool)
+        or not isinstance(width, Real)
+        or not (math.isfinite(width) and 0 <= float(width) <= 2000)
+    ):
         raise _fail(f"{name} width", "must be a number from 0 to 2000 (pixels; 0: the chart's line width)", width)
     style = spec.get("style", "solid")
     if not isinstance(style, str) or _STYLE_ALIASES.get(style, style.lower()) not in LINE_STYLES:
@@ -236,7 +238,7 @@ def _tlines(value: Any) -> list[_TLine]:
     for i, entry in enumerate(_entries("tlines", value, single)):
         name = f"tlines[{i}]"
         spec: Mapping[str, Any] = entry if isinstance(entry, Mapping) else {"between": entry}
-        between = spec.get("between")
+        between: Any = spec.get("between")
         if not _is_point(between) or not _is_position(between[1]):
             raise _fail(name, "must give two times or rows, as (start, end)", between)
         use = spec.get("use", "close")
@@ -315,10 +317,17 @@ def _markers(value: Any) -> list[_Markers]:
         if "signal" not in spec:
             raise ValueError(f"{_FUNC}: {name} needs 'signal' (a boolean column or expression), got {dict(spec)!r}")
         shape = spec.get("shape", "triangle_up")
-        if not isinstance(shape, str) or _SHAPE_ALIASES.get(shape, shape.lower().replace("-", "_")) not in MARKER_SHAPES:
+        if (
+            not isinstance(shape, str)
+            or _SHAPE_ALIASES.get(shape, shape.lower().replace("-", "_")) not in MARKER_SHAPES
+        ):
             raise _fail(f"{name} shape", f"must be one of {', '.join(MARKER_SHAPES)}", shape)
         size = spec.get("size", 0.0)
-        if isinstance(size, bool) or not isinstance(size, Real) or not (math.isfinite(size) and 0 <= size <= 200):
+        if (
+            isinstance(size, bool)
+            or not isinstance(size, Real)
+            or not (math.isfinite(size) and 0 <= float(size) <= 200)
+        ):
             raise _fail(f"{name} size", "must be a number from 0 to 200 (pixels; 0: scaled with the font)", size)
         at = spec.get("at", "close")
         if isinstance(at, str) and at.lower() not in _PRICE_ROLES:
@@ -454,7 +463,7 @@ def _checked_colors(out: pl.DataFrame) -> pl.Series:
     colors = out.get_column("__kf_bar_colors")
     if colors.dtype not in (pl.String, pl.Null):
         raise TypeError(f"{_FUNC}: marketcolor_overrides has dtype {colors.dtype}; expected String colours")
-    colors = colors.cast(pl.String)
+    colors = pl.Series(colors.name, colors, dtype=pl.String)
     bad = colors.filter(~colors.str.contains(f"^{_HEX.pattern}$"))
     if bad.len():
         raise ValueError(
@@ -508,8 +517,8 @@ def marks_of(ann: Annotations, out: pl.DataFrame) -> Marks:
 def cut_marks(marks: Marks, offset: int, length: int) -> Marks:
     """Rows ``offset .. offset + length`` of every column (``Series.slice``: no copy)."""
     return Marks(
-        [(a.slice(offset, length), b.slice(offset, length), *rest) for a, b, *rest in marks.fills],
-        [(s.slice(offset, length), *rest) for s, *rest in marks.markers],
+        [(y1.slice(offset, length), y2.slice(offset, length), c, a, lb) for y1, y2, c, a, lb in marks.fills],
+        [(s.slice(offset, length), shape, size, c, lb) for s, shape, size, c, lb in marks.markers],
         [s.slice(offset, length) for s in marks.tlines],
         None if marks.bar_colors is None else marks.bar_colors.slice(offset, length),
     )
@@ -532,7 +541,8 @@ def _time_value(x: Any, dtype: pl.DataType) -> pl.Series:
     target_tz = getattr(dtype, "time_zone", None)
     if isinstance(value.dtype, pl.Datetime) and target_tz is not None and value.dtype.time_zone is None:
         value = value.dt.replace_time_zone(target_tz)
-    return value.cast(dtype)
+    out: pl.Series = value.cast(dtype)
+    return out
 
 
 def _row_of(name: str, x: Any, times: pl.Series | None, n: int) -> int:
@@ -549,7 +559,7 @@ def _row_of(name: str, x: Any, times: pl.Series | None, n: int) -> int:
         raise _fail(name, f"could not be read as a {times.dtype} time ({e})", x) from None
     first, last = times.min(), times.max()
     if value.null_count() or value[0] < first or value[0] > last:
-        raise ValueError(f"{_FUNC}: {name} time {x!r} is outside the data ({first} .. {last})")
+        raise ValueError(f"{_FUNC}: {name} time {x!r} is outside the data ({first!s} .. {last!s})")
     return int(times.search_sorted(value, side="left")[0])
 
 

@@ -772,7 +772,7 @@ def _ratios(value: Any) -> list[float] | None:
         isinstance(value, (str, bytes))
         or not isinstance(value, Sequence)
         or not value
-        or not all(isinstance(r, Real) and not isinstance(r, bool) and math.isfinite(r) and r > 0 for r in value)
+        or not all(isinstance(r, Real) and not isinstance(r, bool) and math.isfinite(r) and float(r) > 0 for r in value)
     ):
         raise ValueError(f"{_FUNC}: panel_ratios must be a list of numbers > 0, one per panel, got {value!r}")
     return [float(r) for r in value]
@@ -936,12 +936,14 @@ def _prepare(
     panels = []
     for title, line_specs, hist_spec in panel_groups:
         lines = [line for spec in line_specs for line in _spec_lines(spec, out, df.height)]
+        hist: pl.Series | None
         if hist_spec is not None:
             hist = _spec_lines(hist_spec, out, df.height)[0][1]
         else:
             # The first field named like a histogram is drawn as one.
             hist = next((s for name, s, _ in lines if _is_histogram(name)), None)
-        panels.append((title, [line for line in lines if line[1] is not hist], hist))
+        kept: list[Any] = [line for line in lines if line[1] is not hist]
+        panels.append((title, kept, hist))
     marks = marks_of(ann, out)
     return _Prepared((tseries, o, h, lo, c, v), None, box_sizes, overlays, panels, draw_volume, failures, None, marks)
 

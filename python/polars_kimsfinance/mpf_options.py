@@ -53,11 +53,14 @@ def _base_rc(style: Mapping[str, Any]) -> dict[str, Any]:
 
     base = style.get("base_mpl_style")
     library = matplotlib.style.library
-    names = [base, f"seaborn-v0_8-{base[len('seaborn-'):]}" if isinstance(base, str) and base.startswith("seaborn-") else None]
+    names = [
+        base,
+        f"seaborn-v0_8-{base[len('seaborn-') :]}" if isinstance(base, str) and base.startswith("seaborn-") else None,
+    ]
     rc: dict[str, Any] = {}
     for name in names:
         if isinstance(name, str) and name in library:
-            rc.update(library[name])
+            rc.update({str(k): v for k, v in library[name].items()})
             break
     own = style.get("rc") or {}
     rc.update(dict(own.items()) if isinstance(own, Mapping) else dict(own))
@@ -71,7 +74,8 @@ def _resolve_style(style: Any) -> Mapping[str, Any] | None:
     if isinstance(style, str):
         if style not in mpf.available_styles():
             return None
-        return mpf.make_mpf_style(base_mpf_style=style)
+        made: Mapping[str, Any] = mpf.make_mpf_style(base_mpf_style=style)
+        return made
     if isinstance(style, Mapping) and "marketcolors" in style:
         return style
     return None
@@ -109,7 +113,8 @@ def style_colors(style: Any) -> tuple[str, dict[str, str], list[str]] | None:
             colors[f"volume_{side}"] = value
     # mplfinance draws its line chart in the first colour of matplotlib's colour cycle.
     cycle = rc.get("axes.prop_cycle")
-    first = next(iter(cycle), {}).get("color") if cycle is not None else None
+    first: Any = next(iter(cycle), None) if cycle is not None else None
+    first = first.get("color") if isinstance(first, dict) else None
     line = hex_color(first or _DEFAULT_CYCLE[0])
     if line:
         colors["line"] = line[:7]
@@ -151,7 +156,7 @@ def _looks(spec: Mapping[str, Any], count: int, dpi: float) -> list[dict[str, An
     return out
 
 
-def _split(value: Any, key: str, extra: set[str] = frozenset()) -> tuple[Any, Mapping[str, Any]] | None:
+def _split(value: Any, key: str, extra: frozenset[str] = frozenset()) -> tuple[Any, Mapping[str, Any]] | None:
     """mplfinance's ``hlines=dict(hlines=..., colors=...)`` form, or a bare value with the default look."""
     if isinstance(value, Mapping):
         if key not in value or not set(value) <= {key} | _LINE_KEYS | extra:
@@ -199,8 +204,11 @@ def lines(kwargs: Mapping[str, Any], dpi: float) -> dict[str, Any] | None:
             return None
         value = split[0]
         # One line is a sequence of (date, price) points; several lines are a sequence of those.
-        many = isinstance(value, (list, tuple)) and value and isinstance(value[0], (list, tuple)) and (
-            len(value[0]) != 2 or isinstance(value[0][0], (list, tuple))
+        many = (
+            isinstance(value, (list, tuple))
+            and value
+            and isinstance(value[0], (list, tuple))
+            and (len(value[0]) != 2 or isinstance(value[0][0], (list, tuple)))
         )
         segments = list(value) if many else [value]
         looks = _looks(split[1], len(segments), dpi)
@@ -217,7 +225,11 @@ def lines(kwargs: Mapping[str, Any], dpi: float) -> dict[str, Any] | None:
         out["alines"] = alines
     if kwargs.get("tlines") is not None:
         value = kwargs["tlines"]
-        specs = list(value) if isinstance(value, (list, tuple)) and value and all(isinstance(v, Mapping) for v in value) else [value]
+        specs = (
+            list(value)
+            if isinstance(value, (list, tuple)) and value and all(isinstance(v, Mapping) for v in value)
+            else [value]
+        )
         tlines = []
         for spec_value in specs:
             found = _tlines(spec_value, dpi)
@@ -232,7 +244,7 @@ def _tlines(value: Any, dpi: float) -> list[dict[str, Any]] | None:
     """One ``tlines`` value (date pairs, or a dict of them with its look, ``tline_use``, ``tline_method``)."""
     import polars as pl
 
-    split = _split(value, "tlines", {"tline_use", "tline_method"})
+    split = _split(value, "tlines", frozenset({"tline_use", "tline_method"}))
     if split is None:
         return None
     pairs, spec = split
@@ -353,11 +365,12 @@ def _columns(data: Any, n: int) -> list[tuple[str | None, Any]] | None:
     import numpy as np
 
     frame_columns = getattr(data, "columns", None)
+    parts: list[tuple[Any, Any]]
     if frame_columns is not None:
         parts = [(str(c), data[c]) for c in frame_columns]
     else:
         parts = [(getattr(data, "name", None), data)]
-    out = []
+    out: list[tuple[str | None, Any]] = []
     for name, values in parts:
         try:
             array = np.asarray(values, dtype=np.float64)
@@ -384,7 +397,9 @@ def addplots(value: Any, n: int, dpi: float, palette: list[str]) -> dict[str, An
     for k, ap in enumerate(entries):
         if not isinstance(ap, Mapping) or not set(ap) <= {"data", *_ADDPLOT_DEFAULTS} or "data" not in ap:
             return None
-        if any(ap.get(key, default) != default for key, default in _ADDPLOT_DEFAULTS.items() if key in _ADDPLOT_UNSERVED):
+        if any(
+            ap.get(key, default) != default for key, default in _ADDPLOT_DEFAULTS.items() if key in _ADDPLOT_UNSERVED
+        ):
             return None
         kind = "scatter" if ap.get("scatter") else ap.get("type", "line")
         panel = ap.get("panel", 0)

@@ -283,11 +283,11 @@ def _panel_layout(kwargs: dict[str, Any], volume: bool, n: int, dpi: float, pale
     main, vpanel = kwargs.get("main_panel", 0), kwargs.get("volume_panel", 1)
     if main != 0 or not _is_int(vpanel):
         return None
-    added = {"overlays": [], "markers": [], "panels": {}}
+    added: dict[str, Any] | None = {"overlays": [], "markers": [], "panels": {}}
     if kwargs.get("addplot") is not None:
         added = mpf_options.addplots(kwargs["addplot"], n, dpi, palette)
-        if added is None:
-            return None
+    if added is None:
+        return None
     numbers = sorted(added["panels"])
     if volume and (vpanel in numbers or any(p < vpanel for p in numbers)):
         return None  # lines on the volume panel, or an added panel above it

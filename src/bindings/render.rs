@@ -307,6 +307,9 @@ type BrickData<'a> = (Cow<'a, [f64]>, Option<Cow<'a, [f64]>>);
 /// A sub-panel's `(title, lines, histogram)` as slices.
 type PanelData<'a> = (String, Vec<BorrowedLine<'a>>, Option<Cow<'a, [f64]>>);
 
+/// A shaded region's `(y1, y2, look)` as slices.
+type FillData<'a> = (Cow<'a, [f64]>, Cow<'a, [f64]>, &'a FillLook);
+
 /// The columns of [`Held`] as slices: one chart's rows are a range of them.
 pub(super) struct Data<'a> {
     bars: Option<BarData<'a>>,
@@ -314,7 +317,7 @@ pub(super) struct Data<'a> {
     brick_times: Option<Cow<'a, [i64]>>,
     overlays: Vec<BorrowedLine<'a>>,
     panels: Vec<PanelData<'a>>,
-    fills: Vec<(Cow<'a, [f64]>, Cow<'a, [f64]>, &'a FillLook)>,
+    fills: Vec<FillData<'a>>,
     markers: Vec<(Cow<'a, [f64]>, MarkerShape, &'a MarkerLook)>,
     bar_colors: Option<Vec<Option<String>>>,
     names: Option<Names>,

@@ -326,7 +326,7 @@ impl crate::kernels::Runner for StepRunner<'_> {
         let inputs: [&[f64]; I] = self.inputs.as_slice().try_into().unwrap();
         let mut out = vec![Vec::new(); O];
         for i in 0..inputs[0].len() {
-            let x: [f64; I] = std::array::from_fn(|j| inputs[j][i]);
+            let x: [f64; I] = std::array::from_fn(|j| inputs.get(j).map_or(f64::NAN, |col| col[i]));
             let y = if x.iter().any(|v| is_missing_value(*v)) { [f64::NAN; O] } else { kernel.step(x) };
             for j in 0..O {
                 out[j].push(y[j]);
@@ -354,7 +354,9 @@ fn dense_tiles_give_the_bits_of_stepping_bar_by_bar() {
         low[i] = *v;
         close[i] = *v;
     }
-    let cases: &[(&str, &[(&str, f64)], usize)] = &[
+    // (kernel, parameters, outputs)
+    type Case<'a> = (&'a str, &'a [(&'a str, f64)], usize);
+    let cases: &[Case] = &[
         ("sma", &[("window", 20.0)], 1),
         ("sma", &[("window", 1.0)], 1),
         ("sma", &[("window", 3000.0)], 1),
