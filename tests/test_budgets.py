@@ -147,3 +147,23 @@ def test_a_window_far_longer_than_the_series_allocates_by_the_series() -> None:
     cases = lines[:-2]
     assert len(cases) > 60, out
     assert all(line.endswith(" same") for line in cases), out
+
+
+def test_image_sizes_are_checked_before_allocating() -> None:
+    import struct
+    import zlib
+
+    from polars_kimsfinance import _internal
+
+    # A PNG header claiming 100,000 x 100,000 RGBA pixels (40 GB decoded) is refused from the header alone.
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    ihdr = struct.pack(">IIBBBBB", 100_000, 100_000, 8, 6, 0, 0, 0)
+    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+    with pytest.raises(ValueError, match=r"decode_image: image of 100000x100000 pixels: at most 16384 a side"):
+        _internal._decode_image(png)
+    # An empty image is an error naming the size (width 0 divided by zero in the fast encoder: a fuzz finding).
+    for width, height in [(0, 4), (4, 0)]:
+        with pytest.raises(ValueError, match=rf"encode_png: width and height must be at least 1, got {width}x{height}"):
+            _internal._encode_png(b"", width, height)
