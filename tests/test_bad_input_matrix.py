@@ -196,9 +196,10 @@ BATCH_BAD = {
     "out_dir": [5],
     "unknown option": ["bogus_option"],
 }
-BATCH_CASES = [(func, arg, bad) for func in ("render_many", "render_by") for arg, bads in BATCH_BAD.items() for bad in bads]
+BATCH_FUNCS = ("render_many", "render_by")
+BATCH_CASES = [(func, arg, bad) for func in BATCH_FUNCS for arg, bads in BATCH_BAD.items() for bad in bads]
 BATCH_CASES += [("render_by", "key", bad) for bad in (5, "no_such_key")] + [("render_by", "sort", "yes")]
-BATCH_RENDER_CASES = [(func, o, b) for func in ("render_many", "render_by") for o, b in RENDER_CASES]
+BATCH_RENDER_CASES = [(func, o, b) for func in BATCH_FUNCS for o, b in RENDER_CASES]
 
 
 def _batch_call(func: str, frames: list[pl.DataFrame], **kwargs):
@@ -259,7 +260,7 @@ STREAM_BUILD_CASES = [
     ("exprs", [], "at least one"),
     ("exprs", 5, "5"),
     ("exprs", [5], "5"),
-    ("exprs", [pl.col("close")], "col(\"close\")"),
+    ("exprs", [pl.col("close")], 'col("close")'),
     ("exprs", [pl.col("close").rolling_mean(3)], "rolling"),
     ("exprs", [kf.sma("close", 5), kf.sma("close", 5)], "used twice"),
     ("exprs", [kf.sma("nope", 5)], "nope"),

@@ -126,7 +126,8 @@ class Stream:
         if isinstance(exprs, pl.Expr):
             exprs = [exprs]
         if not isinstance(exprs, Sequence) or isinstance(exprs, (str, bytes)):
-            raise TypeError(f"{func}: expected a list of indicator expressions such as [kf.rsi('close', 14)], got {exprs!r}")
+            example = "[kf.rsi('close', 14)]"
+            raise TypeError(f"{func}: expected a list of indicator expressions such as {example}, got {exprs!r}")
         if not exprs:
             raise ValueError(f"{func}: give at least one indicator expression")
         frame = df.collect() if isinstance(df, pl.LazyFrame) else df

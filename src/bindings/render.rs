@@ -709,7 +709,9 @@ fn _encode_png<'py>(
     shielded("encode_png", || {
         let speed = PngSpeed::parse(speed).map_err(value_error)?;
         if width == 0 || height == 0 {
-            return Err(value_error(format_args!("encode_png: width and height must be at least 1, got {width}x{height}")));
+            return Err(value_error(format_args!(
+                "encode_png: width and height must be at least 1, got {width}x{height}"
+            )));
         }
         if rgba.len() != width as usize * height as usize * 4 {
             return Err(value_error(format_args!(

@@ -608,7 +608,10 @@ mod tests {
             assert_eq!(r.push(x), None);
         }
         assert!(r.buf.capacity() <= RING_EAGER, "{}", r.buf.capacity());
-        assert_eq!((r.capacity(), r.is_full(), r.ago(0), r.ago(2), r.ago(3)), (1 << 33, false, Some(3.0), Some(1.0), None));
+        assert_eq!(
+            (r.capacity(), r.is_full(), r.ago(0), r.ago(2), r.ago(3)),
+            (1 << 33, false, Some(3.0), Some(1.0), None)
+        );
         let mut m = RollingExtreme::new(1 << 33, Extreme::Min);
         assert_eq!((m.push(2.0), m.push(1.0)), (None, None));
     }
