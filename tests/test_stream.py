@@ -254,7 +254,7 @@ def test_damaged_snapshots_are_errors():
         kf.Stream.restore(bytes(flipped))
     other = bytearray(blob)
     other[8] += 1
-    with pytest.raises(ValueError, match="snapshot layout 2 .* cannot be read by this version"):
+    with pytest.raises(ValueError, match="snapshot layout 3 .* cannot be read by this version"):
         kf.Stream.restore(bytes(other))
     with pytest.raises(TypeError, match="blob must be bytes"):
         kf.Stream.restore("not bytes")  # type: ignore[arg-type]

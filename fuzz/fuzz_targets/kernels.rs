@@ -73,7 +73,8 @@ const KERNELS: &[(&str, &[&str], usize)] = &[
     ("pivot_points", &[], 3),
     ("swing_highs", &["left", "right"], 2),
     ("swing_lows", &["left", "right"], 2),
-    ("heikin_ashi", &[], 4),];
+    ("heikin_ashi", &[], 4),
+];
 
 fuzz_target!(|data: &[u8]| {
     let Some((&pick, rest)) = data.split_first() else { return };

@@ -125,6 +125,9 @@ class Stream:
     def _build(cls, func: str, df: FrameLike, exprs: Sequence[Any], by: str | None, time: str | None | bool) -> Stream:
         if isinstance(exprs, pl.Expr):
             exprs = [exprs]
+        if not isinstance(exprs, Sequence) or isinstance(exprs, (str, bytes)):
+            example = "[kf.rsi('close', 14)]"
+            raise TypeError(f"{func}: expected a list of indicator expressions such as {example}, got {exprs!r}")
         if not exprs:
             raise ValueError(f"{func}: give at least one indicator expression")
         frame = df.collect() if isinstance(df, pl.LazyFrame) else df

@@ -20,6 +20,7 @@ import polars as pl
 
 from . import _internal
 from ._shield import shielded
+from .catalogue.spec import MAX_COUNT
 from .columns import TIME_NAMES, default_box_size, median_atr, optional_column, resolve_columns, time_column
 from .namespaces import DataFrameNamespace, LazyFrameNamespace
 
@@ -35,6 +36,11 @@ _DURATION = re.compile(r"(?:\d+(?:ns|us|µs|ms|s|m|h|d|w|mo|q|y))+")
 
 
 def _positive(func: str, name: str, value: Any) -> float:
+    if isinstance(value, int) and not isinstance(value, bool):
+        try:
+            float(value)
+        except OverflowError:  # an int beyond float's range (its digits are not printed: there may be thousands)
+            raise ValueError(f"{func}: {name} is out of range, got an integer of {value.bit_length()} bits") from None
     if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value) or value <= 0:
         raise ValueError(f"{func}: {name} must be a finite number > 0, got {value!r}")
     return float(value)
@@ -43,6 +49,8 @@ def _positive(func: str, name: str, value: Any) -> float:
 def _count(func: str, name: str, value: Any, minimum: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise ValueError(f"{func}: {name} must be an integer >= {minimum}, got {value!r}")
+    if value > MAX_COUNT:  # the kernels' bound; beyond it Rust's integer conversion fails without naming anything
+        raise ValueError(f"{func}: {name} must be at most {MAX_COUNT}, got {value!r}")
     return value
 
 

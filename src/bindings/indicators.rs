@@ -40,11 +40,12 @@ fn output_name<'a>(mut names: impl Iterator<Item = &'a PlSmallStr>) -> PlSmallSt
     names.next().cloned().unwrap_or_else(|| PlSmallStr::from_static("literal"))
 }
 
-/// Float32 when every input is Float32, Float64 otherwise; non-numeric inputs fail here, at plan time.
+/// Float32 when every input is Float32, Float64 otherwise; non-numeric inputs fail here, at plan time. Decimal
+/// columns count as numeric, as Polars counts them: they are cast to Float64 like the integer dtypes.
 fn output_float_dtype(name: &str, inputs: &[Field]) -> PolarsResult<DataType> {
     for field in inputs {
         let dtype = field.dtype();
-        if !(dtype.is_primitive_numeric() || dtype.is_null()) {
+        if !(dtype.is_primitive_numeric() || dtype.is_decimal() || dtype.is_null()) {
             polars_bail!(
                 InvalidOperation: "{name}: column '{}' has dtype {dtype}; expected a numeric column", field.name()
             );

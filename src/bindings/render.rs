@@ -77,7 +77,8 @@ fn floats<'a>(param: &str, s: &'a Series) -> PyResult<Cow<'a, [f64]>> {
         }
         return Ok(Cow::Owned(compact(ca)));
     }
-    if !(dtype.is_primitive_numeric() || dtype.is_null()) {
+    // Decimal is numeric, as Polars counts it (cast to Float64 below).
+    if !(dtype.is_primitive_numeric() || dtype.is_decimal() || dtype.is_null()) {
         return Err(PyTypeError::new_err(format!(
             "render: {param} column '{}' has dtype {dtype}; expected a numeric column",
             s.name()
@@ -835,6 +836,15 @@ fn _gpu_info(py: Python<'_>) -> PyResult<Option<Bound<'_, PyDict>>> {
     })
 }
 
+/// The header's size is checked before the pixels are allocated: a header is a few bytes, and one claiming
+/// 2^31 x 2^31 pixels would otherwise ask for exabytes. Charts are at most `MAX_SIZE` a side.
+fn check_decoded_size(width: u32, height: u32) -> Result<(), String> {
+    if width > MAX_SIZE || height > MAX_SIZE {
+        return Err(format!("image of {width}x{height} pixels: at most {MAX_SIZE} a side is decoded"));
+    }
+    Ok(())
+}
+
 /// Decodes a PNG or lossless WebP image to `(width, height, rgba)` (straight RGBA, row-major).
 #[pyfunction]
 fn _decode_image<'py>(py: Python<'py>, data: &[u8]) -> PyResult<(u32, u32, Bound<'py, PyBytes>)> {
@@ -844,6 +854,7 @@ fn _decode_image<'py>(py: Python<'py>, data: &[u8]) -> PyResult<(u32, u32, Bound
                 let mut decoder = png::Decoder::new_with_limits(Cursor::new(data), png::Limits { bytes: usize::MAX });
                 decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
                 let mut reader = decoder.read_info().map_err(|e| e.to_string())?;
+                check_decoded_size(reader.info().width, reader.info().height)?;
                 let mut buf = vec![0; reader.output_buffer_size().ok_or("png: image too large")?];
                 let info = reader.next_frame(&mut buf).map_err(|e| e.to_string())?;
                 buf.truncate(info.buffer_size());
@@ -860,6 +871,7 @@ fn _decode_image<'py>(py: Python<'py>, data: &[u8]) -> PyResult<(u32, u32, Bound
             } else if data.len() >= 12 && &data[..4] == b"RIFF" && &data[8..12] == b"WEBP" {
                 let mut decoder = image_webp::WebPDecoder::new(Cursor::new(data)).map_err(|e| e.to_string())?;
                 let (w, h) = decoder.dimensions();
+                check_decoded_size(w, h)?;
                 let mut buf = vec![0; decoder.output_buffer_size().ok_or("webp: image too large")?];
                 decoder.read_image(&mut buf).map_err(|e| e.to_string())?;
                 let rgba = if decoder.has_alpha() {
@@ -889,6 +901,11 @@ fn _encode_png<'py>(
 ) -> PyResult<Bound<'py, PyBytes>> {
     shielded("encode_png", || {
         let speed = PngSpeed::parse(speed).map_err(value_error)?;
+        if width == 0 || height == 0 {
+            return Err(value_error(format_args!(
+                "encode_png: width and height must be at least 1, got {width}x{height}"
+            )));
+        }
         if rgba.len() != width as usize * height as usize * 4 {
             return Err(value_error(format_args!(
                 "encode_png: expected {} bytes for {width}x{height} RGBA, got {}",

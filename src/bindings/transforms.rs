@@ -22,7 +22,8 @@ fn value_error(e: impl Display) -> PyErr {
 fn floats(func: &str, series: &PySeries) -> PyResult<Vec<f64>> {
     let s = &series.0;
     let dtype = s.dtype();
-    if !(dtype.is_primitive_numeric() || dtype.is_null()) {
+    // Decimal is numeric, as Polars counts it (cast to Float64 below).
+    if !(dtype.is_primitive_numeric() || dtype.is_decimal() || dtype.is_null()) {
         return Err(value_error(format_args!(
             "{func}: column '{}' has dtype {dtype}; expected a numeric column",
             s.name()

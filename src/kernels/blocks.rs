@@ -41,42 +41,90 @@ fn resum_interval(window: usize) -> usize {
     (window * 4).max(4096)
 }
 
+/// Rings up to this many values are allocated whole at construction; longer ones grow as values arrive, so that a
+/// window far longer than its series (a window of 2^33 on three rows asked for 64 GiB) costs what the series holds.
+const RING_EAGER: usize = 4096;
+
 /// The last `n` values pushed.
+///
+/// While filling, the values sit in `buf[..len]` in push order and `pos == len`; once `len == cap`, `buf` holds
+/// exactly `cap` values and `pos` is the oldest's index.
 #[derive(Clone, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "RingFields")]
 pub struct Ring {
     buf: Vec<f64>,
+    cap: usize,
     pos: usize,
     len: usize,
 }
 
+/// A [`Ring`] as read from a stream snapshot, checked before it becomes one (an inconsistent ring would index
+/// out of bounds on its next push).
+#[derive(serde::Deserialize)]
+struct RingFields {
+    buf: Vec<f64>,
+    cap: usize,
+    pos: usize,
+    len: usize,
+}
+
+impl TryFrom<RingFields> for Ring {
+    type Error = String;
+    fn try_from(f: RingFields) -> Result<Self, String> {
+        let filling = f.len < f.cap && f.buf.len() == f.cap.min(RING_EAGER).max(f.len);
+        let full = f.len == f.cap && f.buf.len() == f.cap && f.pos < f.cap;
+        if f.cap == 0 || !(full || (filling && f.pos == f.len)) {
+            return Err(format!("inconsistent window buffer ({} values, window {}, at {})", f.buf.len(), f.cap, f.pos));
+        }
+        Ok(Ring { buf: f.buf, cap: f.cap, pos: f.pos, len: f.len })
+    }
+}
+
 impl Ring {
     pub fn new(n: usize) -> Self {
-        Self { buf: vec![0.0; n.max(1)], pos: 0, len: 0 }
+        let cap = n.max(1);
+        Self { buf: vec![0.0; cap.min(RING_EAGER)], cap, pos: 0, len: 0 }
     }
 
+    /// The window length `n`.
     pub fn capacity(&self) -> usize {
-        self.buf.len()
+        self.cap
     }
 
     pub fn is_full(&self) -> bool {
-        self.len == self.buf.len()
+        self.len == self.cap
     }
 
     /// Push a value; once full, returns the value it displaced (the one `n` pushes ago).
     #[inline(always)]
     pub fn push(&mut self, x: f64) -> Option<f64> {
-        let old = self.buf[self.pos];
-        self.buf[self.pos] = x;
-        self.pos += 1;
-        if self.pos == self.buf.len() {
-            self.pos = 0;
+        if self.len == self.cap {
+            let old = self.buf[self.pos];
+            self.buf[self.pos] = x;
+            self.pos += 1;
+            if self.pos == self.cap {
+                self.pos = 0;
+            }
+            return Some(old);
         }
-        if self.len == self.buf.len() {
-            Some(old)
+        self.fill(x);
+        None
+    }
+
+    /// One value into a ring that is not full yet (kept out of [`Ring::push`]'s inlined steady state).
+    #[inline(never)]
+    fn fill(&mut self, x: f64) {
+        if self.len < self.buf.len() {
+            self.buf[self.len] = x;
         } else {
-            self.len += 1;
-            None
+            // Doubling, but never past the window: a full ring holds exactly `cap` values.
+            if self.buf.len() == self.buf.capacity() {
+                self.buf.reserve_exact(self.buf.len().max(1).min(self.cap - self.buf.len()));
+            }
+            self.buf.push(x);
         }
+        self.len += 1;
+        self.pos = if self.len == self.cap { 0 } else { self.len };
     }
 
     /// The value pushed `k` pushes ago (`k = 0` is the newest); `None` if not that many were pushed.
@@ -84,7 +132,10 @@ impl Ring {
         if k >= self.len {
             return None;
         }
-        let n = self.buf.len();
+        if self.len < self.cap {
+            return Some(self.buf[self.len - 1 - k]);
+        }
+        let n = self.cap;
         Some(self.buf[(self.pos + n - 1 - k) % n])
     }
 
@@ -96,7 +147,7 @@ impl Ring {
 
     /// The values held as two slices, oldest first (no per-element index arithmetic).
     pub fn as_slices(&self) -> (&[f64], &[f64]) {
-        if self.len < self.buf.len() {
+        if self.len < self.cap {
             (&self.buf[..self.len], &[])
         } else {
             let (newer, older) = self.buf.split_at(self.pos);
@@ -560,6 +611,62 @@ mod tests {
         assert_eq!(r.ago(2), Some(2.0));
         assert_eq!(r.ago(3), None);
         assert_eq!(r.iter().collect::<Vec<_>>(), vec![2.0, 3.0, 4.0]);
+    }
+
+    #[test]
+    fn a_window_longer_than_the_series_costs_the_series() {
+        // The fuzz finding: window 2^33 allocated 64 GiB before the first row.
+        let mut r = Ring::new(1 << 33);
+        for x in [1.0, 2.0, 3.0] {
+            assert_eq!(r.push(x), None);
+        }
+        assert!(r.buf.capacity() <= RING_EAGER, "{}", r.buf.capacity());
+        assert_eq!(
+            (r.capacity(), r.is_full(), r.ago(0), r.ago(2), r.ago(3)),
+            (1 << 33, false, Some(3.0), Some(1.0), None)
+        );
+        let mut m = RollingExtreme::new(1 << 33, Extreme::Min);
+        assert_eq!((m.push(2.0), m.push(1.0)), (None, None));
+    }
+
+    #[test]
+    fn a_growing_ring_matches_a_small_one() {
+        // Past the eager size the buffer grows; once full it behaves as a ring of exactly `n`.
+        let n = RING_EAGER * 3 + 5;
+        let mut r = Ring::new(n);
+        for i in 0..n {
+            assert_eq!(r.push(i as f64), None);
+        }
+        assert!(r.is_full());
+        assert_eq!(r.buf.len(), n);
+        assert!(r.buf.capacity() < 2 * n);
+        for i in n..3 * n {
+            assert_eq!(r.push(i as f64), Some((i - n) as f64));
+            assert_eq!(r.ago(n - 1), Some((i + 1 - n) as f64));
+        }
+        let held: Vec<f64> = r.iter().collect();
+        assert_eq!(held, (2 * n..3 * n).map(|i| i as f64).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn an_inconsistent_ring_is_refused_on_load() {
+        let fields = |buf: Vec<f64>, cap, pos, len| Ring::try_from(RingFields { buf, cap, pos, len });
+        assert!(fields(vec![0.0; 3], 3, 0, 0).is_ok());
+        assert!(fields(vec![1.0, 2.0, 3.0], 3, 2, 3).is_ok());
+        assert!(fields(vec![1.0; RING_EAGER], 1 << 40, 1, 1).is_ok());
+        assert!(fields(vec![1.0; RING_EAGER + 2], 1 << 40, RING_EAGER + 2, RING_EAGER + 2).is_ok());
+        for (buf, cap, pos, len) in [
+            (vec![], 0, 0, 0),
+            (vec![1.0; 3], 3, 3, 3),
+            (vec![1.0; 2], 3, 0, 3),
+            (vec![1.0; 4], 3, 0, 3),
+            (vec![1.0; 3], 3, 1, 2),
+            (vec![1.0; 1], 5, 2, 2),
+            (vec![1.0; 1], 1 << 40, 1, 1),
+            (vec![0.0; RING_EAGER + 1], 1 << 20, 0, 0),
+        ] {
+            assert!(fields(buf.clone(), cap, pos, len).is_err(), "{} {cap} {pos} {len}", buf.len());
+        }
     }
 
     #[test]

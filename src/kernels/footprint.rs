@@ -1,11 +1,13 @@
-//! How many bytes a kernel keeps on the heap, read through its serde description: the values held in its sequences
-//! (a [`super::blocks::Ring`]'s buffer, sized once at construction). Live streams report it per key.
+//! How many bytes a kernel keeps on the heap, read through its serde description: the values held in its sequences.
+//! A [`super::blocks::Ring`] counts its whole window (`cap` floats), which is what it holds once full: long rings
+//! grow as values arrive, and a figure per key should not depend on how far the key has got. Live streams report it
+//! per key.
 
 use serde::ser::{self, Serialize};
 
 /// Bytes of the values held in `value`'s sequences (the heap buffers of a kernel state).
 pub fn heap_bytes<T: Serialize>(value: &T) -> usize {
-    let mut counter = Counter { depth: 0, bytes: 0 };
+    let mut counter = Counter { depth: 0, bytes: 0, ring: false, window: false };
     // Counting cannot fail: every method returns Ok.
     let _ = value.serialize(&mut counter);
     counter.bytes
@@ -15,6 +17,10 @@ struct Counter {
     /// How many sequences enclose the value being serialised: values at depth 0 live inline in the state.
     depth: usize,
     bytes: usize,
+    /// Inside a `Ring`'s fields: its buffer is skipped and its `cap` counted instead.
+    ring: bool,
+    /// The next integer is a ring's `cap`.
+    window: bool,
 }
 
 impl Counter {
@@ -63,8 +69,16 @@ impl<'a> ser::Serializer for &'a mut Counter {
     type SerializeStructVariant = Self;
 
     primitives!(serialize_bool: bool, serialize_i8: i8, serialize_i16: i16, serialize_i32: i32, serialize_i64: i64,
-        serialize_u8: u8, serialize_u16: u16, serialize_u32: u32, serialize_u64: u64, serialize_f32: f32,
-        serialize_f64: f64, serialize_char: char);
+        serialize_u8: u8, serialize_u16: u16, serialize_u32: u32, serialize_f32: f32, serialize_f64: f64,
+        serialize_char: char);
+
+    fn serialize_u64(self, v: u64) -> Result<(), Never> {
+        if self.window {
+            self.bytes = self.bytes.saturating_add((v as usize).saturating_mul(std::mem::size_of::<f64>()));
+            return Ok(());
+        }
+        self.primitive(std::mem::size_of::<u64>())
+    }
 
     fn serialize_str(self, v: &str) -> Result<(), Never> {
         self.bytes += v.len();
@@ -124,7 +138,8 @@ impl<'a> ser::Serializer for &'a mut Counter {
         self.depth += 1;
         Ok(Sequence(self))
     }
-    fn serialize_struct(self, _name: &'static str, _len: usize) -> Result<Self, Never> {
+    fn serialize_struct(self, name: &'static str, _len: usize) -> Result<Self, Never> {
+        self.ring = name == "Ring";
         Ok(self)
     }
     fn serialize_struct_variant(
@@ -188,10 +203,24 @@ fields!(SerializeTuple: serialize_element, SerializeTupleStruct: serialize_field
 impl ser::SerializeStruct for &mut Counter {
     type Ok = ();
     type Error = Never;
-    fn serialize_field<T: ?Sized + Serialize>(&mut self, _key: &'static str, value: &T) -> Result<(), Never> {
+    fn serialize_field<T: ?Sized + Serialize>(&mut self, key: &'static str, value: &T) -> Result<(), Never> {
+        if self.ring {
+            // A ring has no nested structs, so the flag holds for exactly its own fields.
+            match key {
+                "buf" => return Ok(()),
+                "cap" => {
+                    self.window = true;
+                    let counted = value.serialize(&mut **self);
+                    self.window = false;
+                    return counted;
+                }
+                _ => {}
+            }
+        }
         value.serialize(&mut **self)
     }
     fn end(self) -> Result<(), Never> {
+        self.ring = false;
         Ok(())
     }
 }
@@ -217,5 +246,8 @@ mod tests {
         assert_eq!(heap_bytes(&Ring::new(14)), 14 * 8);
         assert_eq!(heap_bytes(&(1.0f64, Some(2.0f64))), 0);
         assert_eq!(heap_bytes(&(Ring::new(3), Ring::new(2))), 3 * 8 + 2 * 8);
+        // A long ring holds a few values at first and grows; it is counted at its window all along.
+        assert_eq!(heap_bytes(&Ring::new(1 << 20)), (1 << 20) * 8);
+        assert_eq!(heap_bytes(&(Ring::new(1 << 20), 5u64)), (1 << 20) * 8);
     }
 }

@@ -21,7 +21,7 @@ use super::driver::is_missing_value;
 use super::{footprint, Kernel, KernelError, Params};
 
 /// Bumped whenever a kernel's state or this file's payload changes shape: older snapshots are then refused.
-pub const LAYOUT: u32 = 1;
+pub const LAYOUT: u32 = 2;
 const MAGIC: &[u8; 8] = b"KFSTREAM";
 
 /// A key as stored: the stream's `by` column is cast to Int64 or String before it reaches Rust.

@@ -52,6 +52,11 @@ pub(crate) fn reads_premultiplied(format: Format) -> bool {
 
 /// Encodes `pixels` in `format` (not SVG, which is written from the scene, not from pixels).
 pub(crate) fn encode(pixels: Pixels, width: u32, height: u32, format: Format) -> Result<Vec<u8>, RenderError> {
+    // An image needs a pixel: PNG and WebP forbid empty sizes, and the fast PNG encoder divides by the width
+    // (found by fuzz/fuzz_targets/png.rs).
+    if width == 0 || height == 0 {
+        return Err(RenderError::Encode(format!("{}: empty image ({width}x{height} pixels)", format_label(format))));
+    }
     let expected = width as usize * height as usize * 4;
     if pixels.data.len() != expected {
         return Err(RenderError::Encode(format!(
@@ -124,4 +129,22 @@ fn webp(rgba: &[u8], width: u32, height: u32) -> Result<Vec<u8>, RenderError> {
         .encode(rgba, width, height, image_webp::ColorType::Rgba8)
         .map_err(|e| RenderError::Encode(e.to_string()))?;
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_image_is_an_error_in_every_format() {
+        // The fuzz finding: width 0 divided by zero in the fast PNG encoder's strip layout.
+        for (w, h) in [(0, 5), (5, 0), (0, 0)] {
+            for speed in [PngSpeed::Fast, PngSpeed::Balanced, PngSpeed::Best] {
+                let e = encode_png(&[], w, h, speed).unwrap_err().to_string();
+                assert!(e.contains("empty image"), "{e}");
+            }
+            assert!(encode_webp(&[], w, h).is_err());
+            assert!(encode(Pixels::premultiplied(Vec::new()), w, h, Format::Rgba).is_err());
+        }
+    }
 }
