@@ -437,3 +437,17 @@ def test_cli_draws_lines_and_the_log_scale(tmp_path) -> None:
     assert b.count("<line") + b.count("<polyline") > a.count("<line") + a.count("<polyline")
     assert "/17<" in b and "/17<" not in a
     assert cli_main(["render", "-o", str(marked), "--vline", "1999-01-01"]) == 2
+
+
+def test_panel_reference_levels(df: pl.DataFrame) -> None:
+    rsi = kf.rsi("close", 14)
+    default = pixels(df, panels=["rsi"])
+    same = pixels(df, panels=[{"title": "rsi_14", "lines": [("rsi_14", rsi)], "levels": [30, 70]}])
+    none = pixels(df, panels=[{"title": "rsi_14", "lines": [("rsi_14", rsi)], "levels": []}])
+    assert (default == same).all()
+    assert not (default == none).all()
+    # The levels are dashed: along their row, drawn and skipped pixels alternate.
+    diff_rows = np.nonzero((default != none).any(axis=(1, 2)))[0]
+    assert diff_rows.size >= 2
+    with pytest.raises(ValueError, match=r"^render: panels\[0\] levels must be a list of finite numbers"):
+        df.kf.render(width=300, height=200, panels=[{"lines": [("r", rsi)], "levels": ["x"]}])

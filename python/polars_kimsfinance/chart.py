@@ -328,17 +328,49 @@ def _as_list(name: str, value: Any) -> list[Any]:
     raise TypeError(f"{_FUNC}: {name} must be a list of specs, got {type(value).__name__}")
 
 
-_PANEL_KEYS = ("title", "lines", "histogram")
+_PANEL_KEYS = ("title", "lines", "histogram", "levels")
+#: Reference levels a catalogue indicator's panel draws by default (overbought / oversold, the zero line).
+REFERENCE_LEVELS: dict[str, tuple[float, ...]] = {
+    "rsi": (30.0, 70.0),
+    "stoch": (20.0, 80.0),
+    "stochrsi": (20.0, 80.0),
+    "willr": (-80.0, -20.0),
+    "cci": (-100.0, 100.0),
+    "mfi": (20.0, 80.0),
+    "macd": (0.0,),
+    "ppo": (0.0,),
+    "mom": (0.0,),
+    "roc": (0.0,),
+    "trix": (0.0,),
+}
+
+
+def _levels(name: str, value: Any) -> list[float]:
+    entries = [value] if isinstance(value, Real) else value
+    if (
+        not isinstance(entries, Sequence)
+        or isinstance(entries, str)
+        or not all(isinstance(v, Real) and not isinstance(v, bool) and math.isfinite(v) for v in entries)
+    ):
+        raise ValueError(f"{_FUNC}: {name} levels must be a list of finite numbers, got {value!r}")
+    return [float(v) for v in entries]
+
+
+def _default_levels(entry: Any) -> list[float]:
+    if not isinstance(entry, str):
+        return []
+    return list(REFERENCE_LEVELS.get(entry.partition(":")[0].strip().lower(), ()))
 
 
 def _panel_specs(
     entries: list[Any], columns: list[str], roles: dict[str, str]
-) -> list[tuple[str, list[_Spec], _Spec | None]]:
+) -> list[tuple[str, list[_Spec], _Spec | None, list[float]]]:
     """Each panel entry as ``(title, line specs, histogram spec)``: a catalogue string or ``(label, value)`` tuple
     is one spec (a multi-output indicator gives several lines, a field named like a histogram is drawn as one); a
     dict ``{"title": ..., "lines": [...], "histogram": value or (label, value)}`` gathers several lines and a
-    histogram in one panel."""
-    out: list[tuple[str, list[_Spec], _Spec | None]] = []
+    histogram in one panel, with ``"levels"`` (reference lines; catalogue panels such as ``"rsi"`` have defaults,
+    :data:`REFERENCE_LEVELS`)."""
+    out: list[tuple[str, list[_Spec], _Spec | None, list[float]]] = []
     count = 0
 
     def one(spec: Any) -> _Spec:
@@ -349,7 +381,7 @@ def _panel_specs(
     for i, entry in enumerate(entries):
         if not isinstance(entry, Mapping):
             spec = one(entry)
-            out.append((spec.title, [spec], None))
+            out.append((spec.title, [spec], None, _default_levels(entry)))
             continue
         unknown = [k for k in entry if k not in _PANEL_KEYS]
         if unknown:
@@ -364,7 +396,11 @@ def _panel_specs(
         if hist is not None:
             hist_spec = one(hist if isinstance(hist, tuple) else ("histogram", hist))
         first = lines[0].title if lines else (hist_spec.title if hist_spec else "")
-        out.append((title if title is not None else first, lines, hist_spec))
+        if "levels" in entry:
+            levels = _levels(f"panels[{i}]", entry["levels"])
+        else:
+            levels = _default_levels(line_entries[0]) if len(line_entries) == 1 else []
+        out.append((title if title is not None else first, lines, hist_spec, levels))
     return out
 
 
@@ -445,8 +481,9 @@ def render(
     panels : list, optional
         Sub-panels below the chart, each with its own y axis, given like overlays (``"rsi"``, ``"rsi:14"``,
         ``"macd"``). A field whose name contains ``hist`` is drawn as a histogram. A dict ``{"title": ...,
-        "lines": [overlay-like entries], "histogram": value or (label, value)}`` puts several lines and a
-        histogram in one panel.
+        "lines": [overlay-like entries], "histogram": value or (label, value), "levels": [30, 70]}`` puts several
+        lines, a histogram and dashed reference levels in one panel. Catalogue panels draw their usual levels by
+        default (rsi 30 / 70, stoch 20 / 80, cci -100 / 100, macd 0, ...; ``"levels": []`` removes them).
     title : str, optional
         Drawn above the price panel. ``\n`` starts a new line, a tab is four spaces, other control characters
         are dropped; characters outside the embedded font (Latin-1, the Windows-1252 extras, arrows, currency and
@@ -842,7 +879,7 @@ class _Prepared(NamedTuple):
     #: Per chart: the renko brick / point-and-figure box size (0.0 for other kinds).
     box_sizes: list[float]
     overlays: list[tuple[str, pl.Series, str | None]]
-    panels: list[tuple[str, list[Any], pl.Series | None]]
+    panels: list[tuple[str, list[Any], pl.Series | None, list[float]]]
     #: The volume panel: True, False, or None (drawn when the chart has some volume).
     volume: bool | None
     #: Charts that cannot be drawn (index -> exception), e.g. a bar with high < low before a Heikin-Ashi transform.
@@ -911,7 +948,7 @@ def _prepare(
     columns = df.columns
     overlay_specs = [_spec("overlay", spec, columns, roles, i) for i, spec in enumerate(opts.overlays)]
     panel_groups = _panel_specs(opts.panels, columns, roles)
-    panel_specs = [s for _, lines, hist in panel_groups for s in [*lines, *([hist] if hist else [])]]
+    panel_specs = [s for _, lines, hist, _ in panel_groups for s in [*lines, *([hist] if hist else [])]]
     if key is not None and any(s.series is not None for s in overlay_specs + panel_specs):
         raise TypeError(f"{_FUNC}: in a batch, overlays and panels are pl.Expr (per chart), not a Series")
     extra = []
@@ -934,7 +971,7 @@ def _prepare(
     v = df.get_column(roles["volume"]) if draw_volume is not False else None
     overlays = [line for spec in overlay_specs for line in _spec_lines(spec, out, df.height)]
     panels = []
-    for title, line_specs, hist_spec in panel_groups:
+    for title, line_specs, hist_spec, levels in panel_groups:
         lines = [line for spec in line_specs for line in _spec_lines(spec, out, df.height)]
         hist: pl.Series | None
         if hist_spec is not None:
@@ -943,7 +980,7 @@ def _prepare(
             # The first field named like a histogram is drawn as one.
             hist = next((s for name, s, _ in lines if _is_histogram(name)), None)
         kept: list[Any] = [line for line in lines if line[1] is not hist]
-        panels.append((title, kept, hist))
+        panels.append((title, kept, hist, levels))
     marks = marks_of(ann, out)
     return _Prepared((tseries, o, h, lo, c, v), None, box_sizes, overlays, panels, draw_volume, failures, None, marks)
 

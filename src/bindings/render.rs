@@ -31,8 +31,8 @@ use crate::render::{
 pub(super) type BarsArg = (Option<PySeries>, PySeries, PySeries, PySeries, PySeries, Option<PySeries>);
 /// `(label, values, colour)`.
 pub(super) type LineArg = (String, PySeries, Option<String>);
-/// `(title, lines, histogram)`.
-pub(super) type PanelArg = (String, Vec<LineArg>, Option<PySeries>);
+/// `(title, lines, histogram, reference levels)`.
+pub(super) type PanelArg = (String, Vec<LineArg>, Option<PySeries>, Vec<f64>);
 /// `(y1, y2, colour, alpha 0..=255, label)`: a shaded region (NaN in either series: that row is not shaded).
 pub(super) type FillArg = (PySeries, PySeries, Option<String>, u8, Option<String>);
 /// `(prices, shape, size, colour, label)`: a marker at each row whose price is not NaN.
@@ -183,11 +183,14 @@ pub(super) struct Held {
     /// Renko / point-and-figure: the time of each source row (the x axis shows dates).
     brick_times: Option<Series>,
     overlays: Vec<HeldLine>,
-    panels: Vec<(String, Vec<HeldLine>, Option<Series>)>,
+    panels: Vec<HeldPanel>,
     fills: Vec<(Series, Series, FillLook)>,
     markers: Vec<(Series, MarkerLook)>,
     bar_colors: Option<Series>,
 }
+
+/// A sub-panel's `(title, lines, histogram, levels)`.
+type HeldPanel = (String, Vec<HeldLine>, Option<Series>, Vec<f64>);
 
 /// A fill's `(colour, alpha, label)`.
 type FillLook = (Option<String>, u8, Option<String>);
@@ -223,7 +226,7 @@ impl Held {
             overlays: lines_of(overlays),
             panels: panels
                 .into_iter()
-                .map(|(title, lines, hist)| (title, lines_of(lines), hist.map(|s| s.0)))
+                .map(|(title, lines, hist, levels)| (title, lines_of(lines), hist.map(|s| s.0), levels))
                 .collect(),
             fills: marks
                 .fills
@@ -262,9 +265,9 @@ impl Held {
         let panels = self
             .panels
             .iter()
-            .map(|(title, lines, hist)| {
+            .map(|(title, lines, hist, levels)| {
                 let hist = hist.as_ref().map(|s| floats(&format!("panel '{title}' histogram"), s)).transpose()?;
-                Ok((title.clone(), borrow_lines(&format!("panel '{title}' line"), lines)?, hist))
+                Ok((title.clone(), borrow_lines(&format!("panel '{title}' line"), lines)?, hist, levels.clone()))
             })
             .collect::<PyResult<Vec<_>>>()?;
         let fills = self
@@ -305,8 +308,8 @@ type BarData<'a> = (Option<Cow<'a, [i64]>>, [Cow<'a, [f64]>; 4], Option<Cow<'a, 
 
 /// Renko: the closes; point-and-figure: the highs and lows, as slices.
 type BrickData<'a> = (Cow<'a, [f64]>, Option<Cow<'a, [f64]>>);
-/// A sub-panel's `(title, lines, histogram)` as slices.
-type PanelData<'a> = (String, Vec<BorrowedLine<'a>>, Option<Cow<'a, [f64]>>);
+/// A sub-panel's `(title, lines, histogram, levels)` as slices.
+type PanelData<'a> = (String, Vec<BorrowedLine<'a>>, Option<Cow<'a, [f64]>>, Vec<f64>);
 
 /// A shaded region's `(y1, y2, look)` as slices.
 type FillData<'a> = (Cow<'a, [f64]>, Cow<'a, [f64]>, &'a FillLook);
@@ -601,10 +604,10 @@ pub(super) fn draw_chart(
     let panels = data
         .panels
         .iter()
-        .map(|(title, lines, hist)| {
+        .map(|(title, lines, hist, levels)| {
             let histogram =
                 hist.as_deref().map(|h| rows_of(&format!("panel '{title}' histogram"), h, &rows)).transpose()?;
-            Ok(SubPanel { title: title.clone(), lines: to_lines(lines, &rows)?, histogram })
+            Ok(SubPanel { title: title.clone(), lines: to_lines(lines, &rows)?, histogram, levels: levels.clone() })
         })
         .collect::<PyResult<Vec<_>>>()?;
     let source_times = data.brick_times.as_deref().map(|t| rows_of("time", t, &rows)).transpose()?;

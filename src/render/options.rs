@@ -191,6 +191,8 @@ pub struct SubPanel<'a> {
     pub lines: Vec<Series<'a>>,
     /// An optional histogram (e.g. MACD's), drawn from 0, up colour when >= 0 and down colour when < 0.
     pub histogram: Option<&'a [f64]>,
+    /// Reference levels (RSI's 30 and 70, MACD's zero), drawn as dashed lines in the axis colour.
+    pub levels: Vec<f64>,
 }
 
 /// Colour overrides (hex strings); `None` keeps the theme's colour.

@@ -700,6 +700,7 @@ fn sub_panel_range((p, lines): &(&SubPanel, Vec<ResolvedSeries>)) -> (f64, f64) 
         merge(range_of(hv.iter().copied()));
         merge(Some((0.0, 0.0)));
     }
+    merge(range_of(p.levels.iter().copied()));
     pad_range(r.unwrap_or((0.0, 1.0)), 0.08)
 }
 
@@ -1146,6 +1147,12 @@ fn draw_sub_panels(
     let size = legend_size(m);
     for (idx, (p, lines)) in subs.iter().enumerate() {
         let Some(sp) = panels.iter().find(|q| q.kind == PanelKind::Sub(idx)) else { continue };
+        for &level in p.levels.iter().filter(|v| v.is_finite()) {
+            // Crisp one-pixel lines sit on pixel centres.
+            let y = sp.scale.y(level).round() + 0.5;
+            let ends = [(sp.rect.x, y), (sp.rect.right(), y)];
+            annotations::stroke(items, &ends, palette.axis, 1.0, annotations::LineStyle::Dashed);
+        }
         if let Some(hv) = p.histogram {
             let vals = bars.reduce_series(hv);
             let y0 = sp.scale.y(0.0).round();

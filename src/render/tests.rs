@@ -235,8 +235,9 @@ fn panels_stack_top_to_bottom() {
             title: "RSI".into(),
             lines: vec![Series { label: "rsi".into(), values: &rsi, color: None }],
             histogram: None,
+            levels: vec![30.0, 70.0],
         },
-        SubPanel { title: "diff".into(), lines: vec![], histogram: Some(&hist) },
+        SubPanel { title: "diff".into(), lines: vec![], histogram: Some(&hist), levels: vec![] },
     ];
     let s = scene_of(&d, &o);
     let kinds: Vec<PanelKind> = s.panels.iter().map(|p| p.kind).collect();
@@ -668,6 +669,7 @@ fn golden_full_and_aliased() {
             title: "MACD-ish".into(),
             lines: vec![Series { label: "fast-slow".into(), values: &macd, color: Some("#2962FF".into()) }],
             histogram: Some(&macd),
+            levels: vec![],
         }],
         format: Format::Png(PngSpeed::Balanced),
         ..Options::default()

@@ -268,6 +268,7 @@ fn full_chart_with_translucent_overlay_matches() {
             title: "close - MA".into(),
             lines: vec![Series { label: "diff".into(), values: &diff, color: Some("#2962FF".into()) }],
             histogram: Some(&diff),
+            levels: vec![0.0],
         }],
         ..Options::default()
     };
