@@ -14,6 +14,8 @@ THEMES: tuple[str, ...]
 FORMATS: tuple[str, ...]
 SPEEDS: tuple[str, ...]
 COLOR_KEYS: tuple[str, ...]
+LINE_STYLES: tuple[str, ...]
+MARKER_SHAPES: tuple[str, ...]
 MIN_SIZE: int
 MAX_SIZE: int
 

@@ -20,13 +20,35 @@ from typing import Any, NamedTuple, Optional, Union
 
 import polars as pl
 
+from . import _internal
+
 _FUNC = "render"
 
-#: Line styles and marker shapes the renderer draws (src/render/annotations.rs parses the same names).
-LINE_STYLES = ("solid", "dashed", "dotted")
-_STYLE_ALIASES = {"-": "solid", "--": "dashed", ":": "dotted", "-.": "dashed"}
-MARKER_SHAPES = ("triangle_up", "triangle_down", "circle", "square", "diamond", "cross")
+#: Line styles and marker shapes, from the renderer itself (src/render/annotations.rs), so they cannot drift apart.
+LINE_STYLES: tuple[str, ...] = tuple(_internal.LINE_STYLES)
+MARKER_SHAPES: tuple[str, ...] = tuple(_internal.MARKER_SHAPES)
+# matplotlib's spellings; a dash-dot line is drawn dashed.
+_STYLE_ALIASES = {"-": "solid", "--": "dashed", ":": "dotted", "-.": "dashed", "dashdot": "dashed"}
 _SHAPE_ALIASES = {"^": "triangle_up", "v": "triangle_down", "o": "circle", "s": "square", "d": "diamond", "x": "cross"}
+_SHAPE_ALIASES.update({"D": "diamond", "X": "cross", "+": "cross"})
+
+
+def line_style(value: Any) -> str | None:
+    """A line style name or matplotlib spelling as one of :data:`LINE_STYLES`, or None."""
+    if not isinstance(value, str):
+        return None
+    style = _STYLE_ALIASES.get(value, value.lower())
+    return style if style in LINE_STYLES else None
+
+
+def marker_shape(value: Any) -> str | None:
+    """A marker shape name or matplotlib marker as one of :data:`MARKER_SHAPES`, or None."""
+    if not isinstance(value, str):
+        return None
+    shape = _SHAPE_ALIASES.get(value, value.lower().replace("-", "_"))
+    return shape if shape in MARKER_SHAPES else None
+
+
 _PRICE_ROLES = ("close", "open", "high", "low")
 _TLINE_METHODS = ("point-to-point", "least-squares")
 
@@ -141,10 +163,10 @@ def _look(name: str, spec: Mapping[str, Any], allowed: Sequence[str]) -> Look:
         or not (math.isfinite(width) and 0 <= float(width) <= 2000)
     ):
         raise _fail(f"{name} width", "must be a number from 0 to 2000 (pixels; 0: the chart's line width)", width)
-    style = spec.get("style", "solid")
-    if not isinstance(style, str) or _STYLE_ALIASES.get(style, style.lower()) not in LINE_STYLES:
-        raise _fail(f"{name} style", f"must be one of {', '.join(LINE_STYLES)}", style)
-    return (color, float(width), _STYLE_ALIASES.get(style, style.lower()), _text(f"{name} label", spec.get("label")))
+    style = line_style(spec.get("style", "solid"))
+    if style is None:
+        raise _fail(f"{name} style", f"must be one of {', '.join(LINE_STYLES)}", spec.get("style"))
+    return (color, float(width), style, _text(f"{name} label", spec.get("label")))
 
 
 _LOOK_KEYS = ("color", "width", "style", "label")
@@ -163,32 +185,27 @@ def _check_position(name: str, value: Any) -> Any:
     return int(value) if isinstance(value, Integral) else value
 
 
-def _hlines(value: Any) -> list[tuple[float, Look]]:
+def _straight_lines(option: str, key: str, what: str, value: Any, read: Any, single: Any) -> list[tuple[Any, Look]]:
+    """``hlines`` / ``vlines``: each entry a bare value or a dict with the value under ``key`` and the look keys."""
     out = []
-    entries = _entries("hlines", value, lambda v: isinstance(v, (Real, Mapping)))
-    for i, entry in enumerate(entries):
-        name = f"hlines[{i}]"
+    for i, entry in enumerate(_entries(option, value, single)):
+        name = f"{option}[{i}]"
         if isinstance(entry, Mapping):
-            if "y" not in entry:
-                raise ValueError(f"{_FUNC}: {name} needs the price as 'y', got {dict(entry)!r}")
-            out.append((_price(f"{name} y", entry["y"]), _look(name, entry, ("y", *_LOOK_KEYS))))
+            if key not in entry:
+                raise ValueError(f"{_FUNC}: {name} needs the {what} as {key!r}, got {dict(entry)!r}")
+            out.append((read(f"{name} {key}", entry[key]), _look(name, entry, (key, *_LOOK_KEYS))))
         else:
-            out.append((_price(name, entry), _look(name, {}, _LOOK_KEYS)))
+            out.append((read(name, entry), _look(name, {}, _LOOK_KEYS)))
     return out
+
+
+def _hlines(value: Any) -> list[tuple[float, Look]]:
+    return _straight_lines("hlines", "y", "price", value, _price, lambda v: isinstance(v, (Real, Mapping)))
 
 
 def _vlines(value: Any) -> list[tuple[Any, Look]]:
-    out = []
-    entries = _entries("vlines", value, lambda v: isinstance(v, Mapping) or _is_position(v))
-    for i, entry in enumerate(entries):
-        name = f"vlines[{i}]"
-        if isinstance(entry, Mapping):
-            if "x" not in entry:
-                raise ValueError(f"{_FUNC}: {name} needs the time or row as 'x', got {dict(entry)!r}")
-            out.append((_check_position(f"{name} x", entry["x"]), _look(name, entry, ("x", *_LOOK_KEYS))))
-        else:
-            out.append((_check_position(name, entry), _look(name, {}, _LOOK_KEYS)))
-    return out
+    single = lambda v: isinstance(v, Mapping) or _is_position(v)  # noqa: E731
+    return _straight_lines("vlines", "x", "time or row", value, _check_position, single)
 
 
 def _is_point(value: Any) -> bool:
@@ -316,12 +333,9 @@ def _markers(value: Any) -> list[_Markers]:
             raise ValueError(f"{_FUNC}: {name} has an unknown key {unknown[0]!r}; keys: {', '.join(keys)}")
         if "signal" not in spec:
             raise ValueError(f"{_FUNC}: {name} needs 'signal' (a boolean column or expression), got {dict(spec)!r}")
-        shape = spec.get("shape", "triangle_up")
-        if (
-            not isinstance(shape, str)
-            or _SHAPE_ALIASES.get(shape, shape.lower().replace("-", "_")) not in MARKER_SHAPES
-        ):
-            raise _fail(f"{name} shape", f"must be one of {', '.join(MARKER_SHAPES)}", shape)
+        shape = marker_shape(spec.get("shape", "triangle_up"))
+        if shape is None:
+            raise _fail(f"{name} shape", f"must be one of {', '.join(MARKER_SHAPES)}", spec.get("shape"))
         size = spec.get("size", 0.0)
         if (
             isinstance(size, bool)
@@ -340,7 +354,7 @@ def _markers(value: Any) -> list[_Markers]:
             _Markers(
                 signal if isinstance(signal, str) else _source(f"{name} signal", signal, boolean=True),
                 at.lower() if isinstance(at, str) else _source(f"{name} at", at),
-                _SHAPE_ALIASES.get(shape, shape.lower().replace("-", "_")),
+                shape,
                 float(size),
                 color,
                 _text(f"{name} label", spec.get("label")),

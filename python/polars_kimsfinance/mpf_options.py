@@ -13,22 +13,11 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .annotations import line_style, marker_shape
+
 _POINTS_PER_INCH = 72.0
 #: matplotlib's default colour cycle, which mplfinance uses for moving averages when a style names none.
 _DEFAULT_CYCLE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2")
-_LINESTYLES = {
-    None: "solid",
-    "-": "solid",
-    "solid": "solid",
-    "--": "dashed",
-    "dashed": "dashed",
-    "-.": "dashed",
-    "dashdot": "dashed",
-    ":": "dotted",
-    "dotted": "dotted",
-}
-_MARKERS = {"^": "triangle_up", "v": "triangle_down", "o": "circle", "s": "square", "D": "diamond", "d": "diamond"}
-_MARKERS.update({"x": "cross", "X": "cross", "+": "cross"})
 
 
 def hex_color(value: Any, alpha: float | None = None) -> str | None:
@@ -143,7 +132,8 @@ def _looks(spec: Mapping[str, Any], count: int, dpi: float) -> list[dict[str, An
     out = []
     for i in range(count):
         color = hex_color(colors[i % len(colors)], alpha)
-        style = _LINESTYLES.get(styles[i % len(styles)])
+        given = styles[i % len(styles)]
+        style = "solid" if given is None else line_style(given)
         width = widths[i % len(widths)]
         if color is None or style is None:
             return None
@@ -405,7 +395,7 @@ def addplots(value: Any, n: int, dpi: float, palette: list[str]) -> dict[str, An
         panel = ap.get("panel", 0)
         if not isinstance(panel, int) or isinstance(panel, bool) or not 0 <= panel <= 31:
             return None
-        if _LINESTYLES.get(ap.get("linestyle")) != "solid" or ap.get("fill_between") is not None:
+        if ap.get("linestyle") not in (None, "-", "solid") or ap.get("fill_between") is not None:
             return None
         columns = _columns(ap["data"], n)
         if columns is None:
@@ -423,7 +413,7 @@ def addplots(value: Any, n: int, dpi: float, palette: list[str]) -> dict[str, An
                 if kind == "line":
                     overlays.append((title, series, hexed[:7]))
                 elif kind == "scatter":
-                    shape = _MARKERS.get(ap.get("marker", "o"))
+                    shape = marker_shape(ap.get("marker", "o"))
                     size = ap.get("markersize", 18)
                     if shape is None or not isinstance(size, (int, float)) or size <= 0:
                         return None

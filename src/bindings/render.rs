@@ -418,6 +418,15 @@ fn look_of(what: &str, (color, width, style, label): LookArg) -> PyResult<LineLo
     Ok(LineLook { color, width, style: LineStyle::parse(&style, what).map_err(value_error)?, label })
 }
 
+/// Each `(position, look)` of one kind of line, its look parsed, as `make(position, look)`.
+fn with_looks<P, L>(option: &str, lines: Vec<(P, LookArg)>, make: impl Fn(P, LineLook) -> L) -> PyResult<Vec<L>> {
+    lines
+        .into_iter()
+        .enumerate()
+        .map(|(i, (at, look))| Ok(make(at, look_of(&format!("{option}[{i}]"), look)?)))
+        .collect()
+}
+
 impl Decor {
     pub(super) fn parse(
         (
@@ -434,21 +443,9 @@ impl Decor {
         ): DecorArg,
     ) -> PyResult<Decor> {
         let (hlines, vlines, alines, log_scale) = lines.unwrap_or_default();
-        let hlines = hlines
-            .into_iter()
-            .enumerate()
-            .map(|(i, (price, look))| Ok(HLine { price, look: look_of(&format!("hlines[{i}]"), look)? }))
-            .collect::<PyResult<_>>()?;
-        let vlines = vlines
-            .into_iter()
-            .enumerate()
-            .map(|(i, (row, look))| Ok(VLine { row, look: look_of(&format!("vlines[{i}]"), look)? }))
-            .collect::<PyResult<_>>()?;
-        let alines = alines
-            .into_iter()
-            .enumerate()
-            .map(|(i, (points, look))| Ok(ALine { points, look: look_of(&format!("alines[{i}]"), look)? }))
-            .collect::<PyResult<_>>()?;
+        let hlines = with_looks("hlines", hlines, |price, look| HLine { price, look })?;
+        let vlines = with_looks("vlines", vlines, |row, look| VLine { row, look })?;
+        let alines = with_looks("alines", alines, |points, look| ALine { points, look })?;
         Ok(Decor {
             title_center,
             title_bold,
@@ -934,6 +931,8 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("FORMATS", Format::NAMES)?;
     m.add("SPEEDS", PngSpeed::NAMES)?;
     m.add("COLOR_KEYS", ColorOverrides::KEYS)?;
+    m.add("LINE_STYLES", LineStyle::NAMES)?;
+    m.add("MARKER_SHAPES", MarkerShape::NAMES)?;
     m.add("MIN_SIZE", MIN_SIZE)?;
     m.add("MAX_SIZE", MAX_SIZE)?;
     Ok(())
