@@ -162,6 +162,10 @@ def main() -> None:
     speedups = [c["speedup"] for c in served if c.get("speedup")]
     if speedups:
         print(f"median speed-up of served calls vs mplfinance: {statistics.median(speedups):.1f}x (n={len(speedups)})")
+    tight = [c["speedup"] for c in served if c.get("speedup") and "tight_layout" in c["kwargs"]]
+    if tight:
+        # tight_layout=True calls have matplotlib lay out the figure to learn the cropped size (docs/adapter.md)
+        print(f"  of which tight_layout=True: {statistics.median(tight):.1f}x (n={len(tight)})")
     regressions = [c for c in calls if c.get("regression")]
     print(f"calls that fail only with activate(): {len(regressions)}")
     for c in regressions:

@@ -517,3 +517,20 @@ def test_served_renko_is_real_and_dated(tmp_path):
     months = {d.strftime("%Y-%m") for d in data.index}
     dated = [label for label in labels if label in months]
     assert len(dated) >= 3, labels
+
+
+def test_marketcolor_overrides_in_the_forms_mplfinance_accepts(fake_render, tmp_path, monkeypatch):
+    """Colour names, 0..1 and 0..255 rgba tuples, make_marketcolors dicts (alone or in a one-item list, giving
+    their candle colour for the bar's direction) and a numpy object column, as marketcolor_overrides.ipynb uses."""
+    import numpy as np
+
+    monkeypatch.chdir(tmp_path)
+    data = ohlcv(6)
+    rising = (data["Open"] < data["Close"]).tolist()
+    mc = mpf.make_marketcolors(base_mpf_style="yahoo", up=(178, 255, 178, 0.4), down="fuchsia")
+    column = np.array([None, "black", (1.0, 1.0, 0.0), mc, [mc], None], dtype=object)
+    kf.activate()
+    mpf.plot(data, type="candle", marketcolor_overrides=column, savefig="out.png")
+    mc_color = "#B2FFB266" if rising[3] else "#FF00FF"
+    list_color = "#B2FFB266" if rising[4] else "#FF00FF"
+    assert fake_render[0]["marketcolor_overrides"] == [None, "#000000", "#FFFF00", mc_color, list_color, None]

@@ -66,7 +66,11 @@ CALLS = [
     ("goog", dict(type="hollow_and_filled", style="binance", title="hollow"), SERVED),
     ("goog", dict(type="candle", volume=True, style="mike"), SERVED),
     ("sp500_minutes", dict(type="candle", mav=(7, 15)), SERVED),
-    ("intc", dict(volume=True, figscale=0.75, mav=(3, 6), tight_layout=True), MPLFINANCE),
+    # tight_layout=True: the file is cropped to matplotlib's tight bounding box; served at that size.
+    ("intc", dict(volume=True, figscale=0.75, mav=(3, 6), tight_layout=True), SERVED),
+    ("spy", dict(type="hollow_and_filled", figscale=1.25, style="yahoo", tight_layout=True, volume=True), SERVED),
+    ("goog", dict(type="candle", tight_layout=True, title="\nGOOG tight", style="nightclouds"), SERVED),
+    ("intc", dict(type="renko", tight_layout=True), MPLFINANCE),
     ("intc", dict(figscale=0.65, xrotation=20), SERVED),
     ("intc", dict(type="candle", volume=True, show_nontrading=True), MPLFINANCE),
     ("intc", dict(figscale=0.7, fill_between=dict(y1=25, y2=27)), SERVED),
@@ -199,3 +203,24 @@ def test_example_call(name, kwargs, drawn_by, savefig):
     if drawn_by == MPLFINANCE:
         assert served == own
     pd.testing.assert_frame_equal(data, before)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [dict(type="candle"), dict(type="candle", volume=True, figscale=0.75), dict(width_adjuster_version="v0")],
+    ids=["candle", "volume", "v0"],
+)
+def test_return_width_config_is_filled_as_mplfinance_fills_it(kwargs):
+    data = DATA["intc"]()
+    own: dict = {}
+    _plot(data, dict(kwargs, return_width_config=own), {})
+    kf.configure(performance_tracking=True)
+    kf.reset_performance_stats()
+    kf.activate()
+    served: dict = {}
+    _plot(data, dict(kwargs, return_width_config=served), {})
+    assert kf.get_performance_stats()["operations"]["mplfinance"]["calls"] == 1
+    assert own and served == own
+    kept = {"candle_width": 0.5}  # a dict that is not empty is left as it is, as mplfinance leaves it
+    _plot(data, dict(kwargs, return_width_config=kept), {})
+    assert kept == {"candle_width": 0.5}

@@ -24,11 +24,18 @@ def hex_color(value: Any, alpha: float | None = None) -> str | None:
     """A colour matplotlib accepts as ``#RRGGBB`` (``#RRGGBBAA`` with an alpha below 1), or None."""
     import matplotlib.colors as mcolors
 
+    if isinstance(value, (tuple, list)) and len(value) in (3, 4) and all(_is_real(v) for v in value):
+        if any(v > 1 for v in value[:3]):  # mplfinance reads 0..255 components as 8-bit channels
+            value = tuple(v / 255.0 for v in value[:3]) + tuple(value[3:])
     try:
         rgba = mcolors.to_rgba(value, alpha)
     except (ValueError, TypeError):
         return None
     return mcolors.to_hex(rgba, keep_alpha=rgba[3] < 1.0).upper()
+
+
+def _is_real(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _is_dark(color: str) -> bool:
@@ -316,19 +323,22 @@ def fills(value: Any, n: int) -> list[dict[str, Any]] | None:
     return out
 
 
-def bar_colors(value: Any, n: int) -> list[str | None] | None:
-    """``marketcolor_overrides``: one colour (or ``make_marketcolors`` dict, or None) per bar."""
-    if not isinstance(value, Sequence) or isinstance(value, str) or len(value) != n:
+def bar_colors(value: Any, rising: Sequence[bool]) -> list[str | None] | None:
+    """``marketcolor_overrides``: one colour (or ``make_marketcolors`` dict, or None) per bar; a dict gives its
+    candle colour for the bar's direction (``rising``: open < close, as mplfinance decides it)."""
+    if hasattr(value, "ndim") and getattr(value, "ndim", 0) == 1 and hasattr(value, "tolist"):
+        value = value.tolist()  # a numpy array, e.g. a frame column's .values
+    if not isinstance(value, Sequence) or isinstance(value, str) or len(value) != len(rising):
         return None
     out: list[str | None] = []
-    for entry in value:
+    for entry, up in zip(value, rising):
         if entry is None:
             out.append(None)
             continue
         if isinstance(entry, (list, tuple)) and len(entry) == 1 and isinstance(entry[0], Mapping):
             entry = entry[0]
         if isinstance(entry, Mapping):
-            entry = (entry.get("candle") or {}).get("up")
+            entry = (entry.get("candle") or {}).get("up" if up else "down")
         color = hex_color(entry)
         if color is None:
             return None

@@ -43,7 +43,7 @@ _PLOT_KWARGS = {
     "pnf_params", "volume_exponent", "hlines", "vlines", "alines", "tlines", "fill_between", "addplot",
     "marketcolor_overrides", "panel_ratios", "main_panel", "volume_panel", "num_panels", "yscale", "xrotation",
     "datetime_format", "axtitle", "scale_padding", "show_nontrading", "width_adjuster_version",
-    "scale_width_adjustment", "update_width_config", "linecolor",
+    "scale_width_adjustment", "update_width_config", "linecolor", "return_width_config",
 }  # fmt: skip
 # savefig dict keys that change nothing in the file mplfinance writes: pad_inches only pads a tight bounding box.
 _SAVEFIG_KEYS = {"fname", "dpi", "format", "pad_inches"}
@@ -64,10 +64,12 @@ def activate() -> None:
     built-in name; ``figsize`` or ``figratio``/``figscale`` with the savefig dpi giving the pixel size; ``title``;
     ``ylabel`` / ``ylabel_lower`` / ``volume_exponent``; ``renko_params`` / ``pnf_params`` (box sizes computed as
     mplfinance computes them, ATR included); ``savefig`` to a .png/.webp/.svg path, a BytesIO (PNG) or a dict with
-    ``fname``/``dpi``/``format``/``pad_inches``; and ``returnfig=False``. Served charts keep mplfinance's look
-    where it is data: its axis labels, a centred bold title, a date axis for renko and point-and-figure charts,
-    and no last-price marker or legend. Every other call runs mplfinance's own code unchanged. Activating twice does
-    nothing. Code that did ``from mplfinance import plot`` before activating keeps the original.
+    ``fname``/``dpi``/``format``/``pad_inches``; ``tight_layout`` (the file has the cropped size mplfinance
+    writes, which matplotlib's layout of the figure gives); ``return_width_config``; and ``returnfig=False``.
+    Served charts keep mplfinance's look where it is data: its axis labels, a centred bold title, a date axis for
+    renko and point-and-figure charts, and no last-price marker or legend. Every other call runs mplfinance's own
+    code unchanged. Activating twice does nothing. Code that did ``from mplfinance import plot`` before activating
+    keeps the original.
 
     Raises
     ------
@@ -158,10 +160,10 @@ def _periods(value: Any) -> list[int] | None:
 
 def _translate(data: Any, kwargs: dict[str, Any]) -> dict[str, Any] | None:
     """What kf should render for this ``mpf.plot`` call, or None when the call is not supported."""
-    # tight_layout saves a cropped figure (bbox_inches="tight"): another size than kf's.
     if not set(kwargs) <= _PLOT_KWARGS or kwargs.get("returnfig") or kwargs.get("show_nontrading"):
         return None
-    if kwargs.get("tight_layout"):
+    widths = kwargs.get("return_width_config")
+    if widths is not None and not isinstance(widths, dict):
         return None
     # Bar widths are kf's own: mplfinance's width settings are accepted in the forms it accepts, and change nothing.
     if kwargs.get("width_adjuster_version", "v1") not in ("v0", "v1"):
@@ -210,8 +212,6 @@ def _translate(data: Any, kwargs: dict[str, Any]) -> dict[str, Any] | None:
     # matplotlib truncates the figure's pixel size, after adding 1e-8 so that a product a floating-point tick below
     # an integer (5.75 in * 1.4 * 100 dpi = 804.9999999999999) counts as that integer.
     width, height = int(size[0] * dpi + 1e-8), int(size[1] * dpi + 1e-8)
-    if not (64 <= width <= 16384 and 64 <= height <= 16384):
-        return None
     frame = _frame(data, volume)
     if frame is None:
         return None
@@ -231,7 +231,72 @@ def _translate(data: Any, kwargs: dict[str, Any]) -> dict[str, Any] | None:
         if boxes is None:
             return None
         render.update(boxes)
+    if kwargs.get("tight_layout"):
+        if kind in ("renko", "pnf"):
+            return None
+        cropped = _tight_pixels(data, kwargs, dpi)
+        if cropped is None:
+            return None
+        width, height = cropped
+    if not (64 <= width <= 16384 and 64 <= height <= 16384):
+        return None
+    render.update(width=width, height=height)
+    if widths is not None and not widths:
+        widths.update(_width_config(kwargs, frame.height))  # mplfinance fills an empty dict, and only an empty one
     return {"frame": frame, "render": render, "target": fname, "candles": frame.height}
+
+
+# Keywords that draw inside the axes (or only colour): they leave the tight bounding box as it is.
+_INSIDE_AXES = {
+    "type", "mav", "ema", "savefig", "returnfig", "closefig", "block", "hlines", "vlines", "alines", "tlines",
+    "fill_between", "marketcolor_overrides", "linecolor", "return_width_config",
+}  # fmt: skip
+
+
+def _tight_pixels(data: Any, kwargs: dict[str, Any], dpi: float) -> tuple[int, int] | None:
+    """The pixel size of the file ``tight_layout=True`` writes: mplfinance saves it cropped to the figure's tight
+    bounding box (axes, tick labels, axis labels, title) plus ``pad_inches``, a size that only matplotlib's text
+    layout decides. So matplotlib lays out the same figure as a line chart (no candles or bars to draw), and kf
+    draws its chart at the size that figure's bounding box has."""
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    save = kwargs.get("savefig")
+    pad = save.get("pad_inches") if isinstance(save, dict) else None
+    if pad is None:
+        pad = matplotlib.rcParams["savefig.pad_inches"]
+    if not isinstance(pad, (int, float)) or isinstance(pad, bool) or not math.isfinite(pad) or pad < 0:
+        return None
+    layout = {k: v for k, v in kwargs.items() if k not in _INSIDE_AXES}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fig, _axes = _original("plot")(data, type="line", returnfig=True, **layout)
+    except Exception:  # noqa: BLE001 - mplfinance decides how the call fails: let it draw the call itself
+        return None
+    try:
+        fig.set_dpi(dpi)
+        box = fig.get_tightbbox(fig.canvas.get_renderer()).padded(pad)
+        return int(box.width * dpi + 1e-8), int(box.height * dpi + 1e-8)
+    finally:
+        plt.close(fig)
+
+
+def _width_config(kwargs: dict[str, Any], n: int) -> dict[str, Any]:
+    """What mplfinance puts in an empty ``return_width_config`` dict, from its own width tables."""
+    import numpy as np
+    from mplfinance._widths import _determine_width_config
+
+    style = mpf_options._resolve_style(kwargs.get("style", "default"))
+    config = {
+        "show_nontrading": False,
+        "width_adjuster_version": kwargs.get("width_adjuster_version", "v1"),
+        "style": dict(style) if style is not None else {},
+        "scale_width_adjustment": kwargs.get("scale_width_adjustment"),
+        "update_width_config": kwargs.get("update_width_config"),
+    }
+    found: dict[str, Any] = _determine_width_config(np.arange(n), config)
+    return found
 
 
 def _drawn_extras(
@@ -254,7 +319,8 @@ def _drawn_extras(
             return None
         out["fill_between"] = fills
     if kwargs.get("marketcolor_overrides") is not None:
-        colors = mpf_options.bar_colors(kwargs["marketcolor_overrides"], n)
+        rising = (frame["open"] < frame["close"]).fill_null(False).to_list()
+        colors = mpf_options.bar_colors(kwargs["marketcolor_overrides"], rising)
         if colors is None:
             return None
         out["marketcolor_overrides"] = colors
