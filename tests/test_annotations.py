@@ -451,3 +451,145 @@ def test_panel_reference_levels(df: pl.DataFrame) -> None:
     assert diff_rows.size >= 2
     with pytest.raises(ValueError, match=r"^render: panels\[0\] levels must be a list of finite numbers"):
         df.kf.render(width=300, height=200, panels=[{"lines": [("r", rsi)], "levels": ["x"]}])
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Panel kinds and fixed ranges.
+
+
+def probe_panel(df: pl.DataFrame, values: object, **panel: object) -> np.ndarray:
+    """The chart with one sub-panel drawing ``values`` in magenta, without the volume panel or legends."""
+    entry = {"lines": [("probe", values, HEX[MAGENTA])], **panel}
+    return pixels(df, panels=[entry], legend=False)
+
+
+def test_step_panel_is_level_between_its_bars(df: pl.DataFrame) -> None:
+    square = pl.Series([0.0 if (i // 10) % 2 == 0 else 10.0 for i in range(df.height)])
+    step, line = probe_panel(df, square, kind="step"), probe_panel(df, square)
+
+    # A staircase has pixels at the two levels only, apart from its vertical risers; the joined line also crosses
+    # the rows in between on its diagonal segments.
+    def rows_of_flat_runs(px: np.ndarray) -> set[int]:
+        m = mask(px, MAGENTA)
+        single = [c for c in range(W) if 0 < m[:, c].sum() <= 2]
+        return {int(r) for c in single for r in np.nonzero(m[:, c])[0]}
+
+    assert len(rows_of_flat_runs(step)) == 2
+    assert len(rows_of_flat_runs(line)) > 2
+
+
+def test_scatter_panel_draws_a_dot_per_bar(df: pl.DataFrame) -> None:
+    short = df.head(30)
+    values = pl.Series([float(i % 5) for i in range(30)])
+    m = mask(probe_panel(short, values, kind="scatter"), MAGENTA)
+    columns = m.any(axis=0).astype(int)
+    groups = int((np.diff(np.concatenate([[0], columns])) == 1).sum())
+    assert groups == 30
+    joined = mask(probe_panel(short, values), MAGENTA).any(axis=0).astype(int)
+    assert int((np.diff(np.concatenate([[0], joined])) == 1).sum()) == 1
+
+
+def test_histogram_kind_draws_as_the_histogram_key(df: pl.DataFrame) -> None:
+    diff = pl.col("close").diff()
+    by_kind = pixels(df, panels=[{"title": "d", "lines": [("d", diff)], "kind": "histogram"}])
+    by_key = pixels(df, panels=[{"title": "d", "histogram": ("d", diff)}])
+    assert (by_kind == by_key).all()
+
+
+def test_ylim_fixes_the_panel_range_and_clips(df: pl.DataFrame) -> None:
+    fifty = pl.Series([50.0] * df.height)
+    half = line_row(probe_panel(df, fifty, ylim=(0, 100)), MAGENTA)
+    quarter = line_row(probe_panel(df, fifty, ylim=(0, 200)), MAGENTA)
+    centred = line_row(probe_panel(df, fifty, ylim=(25, 75)), MAGENTA)
+    top = line_row(probe_panel(df, fifty, ylim=(40, 50)), MAGENTA)
+    # 50 is at the top edge of (40, 50), half way up (0, 100) and (25, 75), and a quarter up (0, 200).
+    assert quarter > half > top
+    assert abs(centred - half) <= 1
+    assert abs((quarter - half) - (half - top) / 2) <= 2
+    # A line wholly outside the range is clipped away; it never spills into the price panel.
+    assert not mask(probe_panel(df, pl.Series([150.0] * df.height), ylim=(0, 100)), MAGENTA).any()
+
+
+def test_batch_draws_panel_kinds_as_render_does(df: pl.DataFrame) -> None:
+    long = pl.concat([df.with_columns(sym=pl.lit("A")), df.with_columns(sym=pl.lit("B"))])
+    panels = [{"lines": ["rsi"], "kind": "step", "ylim": (20, 80)}, {"lines": ["mom:5"], "kind": "scatter"}]
+    many = long.kf.render_by("sym", width=400, height=300, panels=panels)
+    one = df.kf.render(width=400, height=300, panels=panels)
+    assert bytes(many["A"]) == bytes(one) == bytes(many["B"])
+
+
+@pytest.mark.parametrize(
+    ("panel", "message"),
+    [
+        ({"lines": ["rsi"], "kind": "area"}, r"panels\[0\] kind must be one of .*'area'"),
+        ({"lines": ["rsi"], "ylim": (70, 30)}, r"panels\[0\] ylim must be \(low, high\).*\(70, 30\)"),
+        ({"lines": ["rsi"], "ylim": (0, float("inf"))}, r"panels\[0\] ylim must be"),
+        ({"lines": ["rsi"], "ylim": "0-100"}, r"panels\[0\] ylim must be"),
+        ({"lines": ["rsi", "mom"], "kind": "histogram"}, r"panels\[0\] kind 'histogram' draws one series"),
+    ],
+)
+def test_bad_panel_kind_or_range(df: pl.DataFrame, panel: dict, message: str) -> None:
+    with pytest.raises(ValueError, match="^render: " + message):
+        df.kf.render(width=300, height=200, panels=[panel])
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Filled bands.
+
+
+def test_filled_band_shades_between_its_upper_and_lower_lines(df: pl.DataFrame) -> None:
+    band = {"band": "bbands:20,2", "fill": HEX[CYAN], "alpha": 1.0}
+    px = pixels(df, overlays=[band])
+    bb = df.select(kf.bbands("close", 20).alias("bb")).unnest("bb")
+    plain = pixels(df, overlays=["bbands:20,2"])
+    shaded = mask(px, CYAN)
+    assert shaded.any() and not mask(plain, CYAN).any()
+    # The same region as fill_between on the band's two lines, drawn under the bars and lines.
+    same = pixels(
+        df,
+        overlays=["bbands:20,2"],
+        fill_between={"y1": bb["bb_upper"], "y2": bb["bb_lower"], "color": HEX[CYAN], "alpha": 1.0},
+    )
+    assert (px == same).all()
+    # Only the rows with both bands: nothing is shaded left of the 20th bar.
+    first = int(np.nonzero(shaded.any(axis=0))[0].min())
+    assert first > line_col(pixels(df, vlines=[{"x": 18, "color": HEX[MAGENTA]}]), MAGENTA)
+
+
+def test_filled_band_default_colour_and_off(df: pl.DataFrame) -> None:
+    plain = pixels(df, overlays=["keltner"])
+    assert not (pixels(df, overlays=[{"band": "keltner"}]) == plain).all()
+    assert (pixels(df, overlays=[{"band": "keltner", "fill": False}]) == plain).all()
+    # A struct expression with upper / lower fields is a band too.
+    struct = pl.struct(upper=pl.col("high").rolling_max(5), lower=pl.col("low").rolling_min(5))
+    # At the default alpha (0.12) the fill is blended with the background: no pixel is pure cyan, until opaque.
+    assert not mask(pixels(df, overlays=[{"band": ("channel", struct), "fill": HEX[CYAN]}]), CYAN).any()
+    opaque = pixels(df, overlays=[{"band": ("channel", struct), "fill": HEX[CYAN], "alpha": 1.0}])
+    assert mask(opaque, CYAN).any()
+
+
+def test_filled_band_in_a_batch_as_alone(df: pl.DataFrame) -> None:
+    long = pl.concat([df.with_columns(sym=pl.lit("A")), df.with_columns(sym=pl.lit("B"))])
+    band = [{"band": "bbands", "fill": "#2962FF"}]
+    many = long.kf.render_by("sym", width=400, height=300, overlays=band)
+    assert bytes(many["A"]) == bytes(df.kf.render(width=400, height=300, overlays=band))
+
+
+@pytest.mark.parametrize(
+    ("band", "error", "message"),
+    [
+        ({"fill": True}, ValueError, r"overlays\[0\] must have a 'band'"),
+        ({"band": "bbands", "shade": 1}, ValueError, r"overlays\[0\] must have a 'band'"),
+        (
+            {"band": "sma:20"},
+            ValueError,
+            r"overlay 'sma:20': a filled band needs one line named \*upper and one \*lower",
+        ),
+        ({"band": "bbands", "alpha": 2}, ValueError, r"overlays\[0\] alpha must be a number in 0\.\.1, got 2"),
+        ({"band": "bbands", "fill": "blue"}, ValueError, r"overlays\[0\] fill must be a colour"),
+        ({"band": "bbands", "fill": 3}, TypeError, r"overlays\[0\] fill must be True, False or a colour, got 3"),
+    ],
+)
+def test_bad_filled_band(df: pl.DataFrame, band: dict, error: type, message: str) -> None:
+    with pytest.raises(error, match="^render: " + message):
+        df.kf.render(width=300, height=200, overlays=[band])

@@ -39,6 +39,8 @@ def _kernel_threads() -> int: ...
 # ---- rendering (src/bindings/render.rs)
 # (label, values, colour)
 _Line = tuple[str, pl.Series, str | None]
+# (title, lines, histogram, reference levels, (line kind, fixed y range))
+_Panel = tuple[str, list[_Line], pl.Series | None, list[float], tuple[str, tuple[float, float] | None]]
 # (colour, width, style, label)
 _Look = tuple[str | None, float, str, str | None]
 # (hlines as (price, look), vlines as (row, look), alines as ([(row, price), ...], look), log_scale)
@@ -61,7 +63,7 @@ def _render(
     renko: tuple[pl.Series, float] | None = None,
     pnf: tuple[pl.Series, pl.Series, float, int] | None = None,
     overlays: list[_Line] = ...,
-    panels: list[tuple[str, list[_Line], pl.Series | None, list[float]]] = ...,
+    panels: list[_Panel] = ...,
     width: int = 1920,
     height: int = 1080,
     theme: str = "modern",
@@ -94,7 +96,7 @@ def _render_batch(
     bricks: tuple[pl.Series, pl.Series | None] | None = None,
     brick_times: pl.Series | None = None,
     overlays: list[_Line] = ...,
-    panels: list[tuple[str, list[_Line], pl.Series | None, list[float]]] = ...,
+    panels: list[_Panel] = ...,
     fills: list[_Fill] = ...,
     markers: list[_Marker] = ...,
     bar_colors: pl.Series | None = None,

@@ -453,7 +453,7 @@ def _cut(prep: Any, offset: int, length: int) -> Any:
         bricks=None if prep.bricks is None else (cut(prep.bricks[0]), cut(prep.bricks[1])),
         brick_times=cut(prep.brick_times),
         overlays=lines(prep.overlays),
-        panels=[(title, lines(ls), cut(hist), levels) for title, ls, hist, levels in prep.panels],
+        panels=[(title, lines(ls), cut(hist), levels, look) for title, ls, hist, levels, look in prep.panels],
         marks=cut_marks(prep.marks, offset, length),
     )
 

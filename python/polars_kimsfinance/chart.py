@@ -49,7 +49,7 @@ _FUNC = "render"
 #: The column that numbers the charts of a batch laid end to end in one frame (see batch.py).
 CHART_KEY = "__kf_chart"
 
-Overlay = Union[str, tuple[Any, ...]]
+Overlay = Union[str, tuple[Any, ...], Mapping[str, Any]]
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -243,10 +243,60 @@ class _Spec(NamedTuple):
     color: str | None
     #: Line labels by output name (catalogue indicators name their outputs; a struct's fields keep their names).
     names: dict[str, str]
+    #: A band overlay's shading between its upper and lower lines: ``(colour or None, alpha 0..255)``.
+    band_fill: tuple[str | None, int] | None = None
+
+
+_BAND_KEYS = ("band", "fill", "alpha")
+
+
+def _band(spec: Mapping[str, Any], columns: list[str], roles: dict[str, str], index: int) -> _Spec:
+    """An overlay ``{"band": entry, "fill": True | colour, "alpha": 0..1}``: the entry's lines, and the shading
+    between its upper and lower lines."""
+    name = f"overlays[{index}]"
+    unknown = [k for k in spec if k not in _BAND_KEYS]
+    if unknown or "band" not in spec:
+        raise ValueError(
+            f"{_FUNC}: {name} must have a 'band' (and optionally 'fill', 'alpha'), got keys {list(spec)!r}"
+        )
+    inner = spec["band"]
+    if isinstance(inner, Mapping):
+        raise TypeError(f"{_FUNC}: {name} band must be an overlay such as 'bbands:20,2', got a dict")
+    fill = spec.get("fill", True)
+    alpha = spec.get("alpha", 0.12)
+    if not (isinstance(alpha, Real) and not isinstance(alpha, bool) and 0.0 <= float(alpha) <= 1.0):
+        raise ValueError(f"{_FUNC}: {name} alpha must be a number in 0..1, got {alpha!r}")
+    out = _spec("overlay", inner, columns, roles, index)
+    if fill is False:
+        return out
+    if fill is True:
+        color = out.color
+    elif isinstance(fill, str):
+        color = _color(f"{name} fill", fill)
+    else:
+        raise TypeError(f"{_FUNC}: {name} fill must be True, False or a colour, got {fill!r}")
+    return out._replace(band_fill=(color, round(float(alpha) * 255)))
+
+
+def _band_fills(spec: _Spec, lines: list[tuple[str, pl.Series, str | None]]) -> list[Any]:
+    """The shaded region between a band overlay's upper and lower lines, as a fill of the binding."""
+    if spec.band_fill is None:
+        return []
+    upper = [s for name, s, _ in lines if name.lower().endswith("upper")]
+    lower = [s for name, s, _ in lines if name.lower().endswith("lower")]
+    if len(upper) != 1 or len(lower) != 1:
+        raise ValueError(
+            f"{_FUNC}: overlay {spec.label!r}: a filled band needs one line named *upper and one *lower "
+            f"(bbands, keltner, donchian, ...), got {[name for name, _, _ in lines]}"
+        )
+    color, alpha = spec.band_fill
+    return [(upper[0], lower[0], color, alpha, None)]
 
 
 def _spec(where: str, spec: Any, columns: list[str], roles: dict[str, str], index: int) -> _Spec:
     """An overlay / panel entry as an expression (aliased ``__kf_<where><index>`` for the query) or a Series."""
+    if where == "overlay" and isinstance(spec, Mapping):
+        return _band(spec, columns, roles, index)
     alias = f"__kf_{where}{index}"
     if isinstance(spec, str):
         ind, args = _parse_spec(where, spec)
@@ -328,7 +378,9 @@ def _as_list(name: str, value: Any) -> list[Any]:
     raise TypeError(f"{_FUNC}: {name} must be a list of specs, got {type(value).__name__}")
 
 
-_PANEL_KEYS = ("title", "lines", "histogram", "levels")
+_PANEL_KEYS = ("title", "lines", "histogram", "levels", "kind", "ylim")
+#: How a panel draws its lines: joined points, a staircase (each value held until the next bar's), or dots.
+PANEL_KINDS = ("line", "step", "scatter", "histogram")
 #: Reference levels a catalogue indicator's panel draws by default (overbought / oversold, the zero line).
 REFERENCE_LEVELS: dict[str, tuple[float, ...]] = {
     "rsi": (30.0, 70.0),
@@ -362,15 +414,34 @@ def _default_levels(entry: Any) -> list[float]:
     return list(REFERENCE_LEVELS.get(entry.partition(":")[0].strip().lower(), ()))
 
 
+def _ylim(name: str, value: Any) -> tuple[float, float] | None:
+    if value is None:
+        return None
+    ok = (
+        isinstance(value, Sequence)
+        and not isinstance(value, str)
+        and len(value) == 2
+        and all(isinstance(v, Real) and not isinstance(v, bool) and math.isfinite(v) for v in value)
+    )
+    if not ok or not value[0] < value[1]:
+        raise ValueError(f"{_FUNC}: {name} ylim must be (low, high) with finite numbers, low < high, got {value!r}")
+    return float(value[0]), float(value[1])
+
+
+#: ``(kind, ylim)`` of a panel: how its lines are drawn and its fixed y range (None: from the data).
+PanelLook = tuple[str, Optional[tuple[float, float]]]
+_DEFAULT_LOOK: PanelLook = ("line", None)
+
+
 def _panel_specs(
     entries: list[Any], columns: list[str], roles: dict[str, str]
-) -> list[tuple[str, list[_Spec], _Spec | None, list[float]]]:
+) -> list[tuple[str, list[_Spec], _Spec | None, list[float], PanelLook]]:
     """Each panel entry as ``(title, line specs, histogram spec)``: a catalogue string or ``(label, value)`` tuple
     is one spec (a multi-output indicator gives several lines, a field named like a histogram is drawn as one); a
     dict ``{"title": ..., "lines": [...], "histogram": value or (label, value)}`` gathers several lines and a
     histogram in one panel, with ``"levels"`` (reference lines; catalogue panels such as ``"rsi"`` have defaults,
-    :data:`REFERENCE_LEVELS`)."""
-    out: list[tuple[str, list[_Spec], _Spec | None, list[float]]] = []
+    :data:`REFERENCE_LEVELS`), ``"kind"`` (:data:`PANEL_KINDS`) and ``"ylim"``."""
+    out: list[tuple[str, list[_Spec], _Spec | None, list[float], PanelLook]] = []
     count = 0
 
     def one(spec: Any) -> _Spec:
@@ -381,7 +452,7 @@ def _panel_specs(
     for i, entry in enumerate(entries):
         if not isinstance(entry, Mapping):
             spec = one(entry)
-            out.append((spec.title, [spec], None, _default_levels(entry)))
+            out.append((spec.title, [spec], None, _default_levels(entry), _DEFAULT_LOOK))
             continue
         unknown = [k for k in entry if k not in _PANEL_KEYS]
         if unknown:
@@ -391,6 +462,16 @@ def _panel_specs(
         if not line_entries and hist is None:
             raise ValueError(f"{_FUNC}: panels[{i}] needs 'lines' or a 'histogram', got {dict(entry)!r}")
         title = _text(f"panels[{i}] title", entry.get("title"))
+        kind = _choice(f"panels[{i}] kind", entry.get("kind", "line"), PANEL_KINDS)
+        if kind == "histogram":
+            # The panel's one series drawn as bars from zero, as the "histogram" key draws it.
+            if hist is not None or len(line_entries) != 1:
+                raise ValueError(
+                    f"{_FUNC}: panels[{i}] kind 'histogram' draws one series: give one entry in 'lines' and no "
+                    f"'histogram', got {len(line_entries)} lines{' and a histogram' if hist is not None else ''}"
+                )
+            hist, line_entries, kind = line_entries[0], [], "line"
+        look = (kind, _ylim(f"panels[{i}]", entry.get("ylim")))
         lines = [one(e) for e in line_entries]
         hist_spec = None
         if hist is not None:
@@ -400,7 +481,7 @@ def _panel_specs(
             levels = _levels(f"panels[{i}]", entry["levels"])
         else:
             levels = _default_levels(line_entries[0]) if len(line_entries) == 1 else []
-        out.append((title if title is not None else first, lines, hist_spec, levels))
+        out.append((title if title is not None else first, lines, hist_spec, levels, look))
     return out
 
 
@@ -477,13 +558,19 @@ def render(
     overlays : list, optional
         Lines over the price panel: catalogue indicators as ``"name"`` or ``"name:param,param"`` (``"sma:20"``,
         ``"ema:50"``, ``"keltner:20,2"``; a multi-output indicator draws every field), or ``(label, pl.Expr)`` /
-        ``(label, pl.Expr, "#RRGGBB")`` tuples (a Series also works). The legend names each line.
+        ``(label, pl.Expr, "#RRGGBB")`` tuples (a Series also works). The legend names each line. A dict
+        ``{"band": entry, "fill": True | "#RRGGBB", "alpha": 0.12}`` draws a band (``"bbands:20,2"``,
+        ``"keltner"``, ``"donchian"``, or a struct with ``*upper`` / ``*lower`` fields) with its inside shaded,
+        in the band's colour (default the theme's line colour), under the bars.
     panels : list, optional
         Sub-panels below the chart, each with its own y axis, given like overlays (``"rsi"``, ``"rsi:14"``,
         ``"macd"``). A field whose name contains ``hist`` is drawn as a histogram. A dict ``{"title": ...,
         "lines": [overlay-like entries], "histogram": value or (label, value), "levels": [30, 70]}`` puts several
-        lines, a histogram and dashed reference levels in one panel. Catalogue panels draw their usual levels by
-        default (rsi 30 / 70, stoch 20 / 80, cci -100 / 100, macd 0, ...; ``"levels": []`` removes them).
+        lines, a histogram and dashed reference levels in one panel; its ``"kind"`` draws the lines as ``"line"``
+        (default), ``"step"`` (each value held until the next bar's), ``"scatter"`` (a dot per bar) or
+        ``"histogram"`` (its one series as bars from zero), and ``"ylim": (low, high)`` fixes its y range (what
+        falls outside is clipped). Catalogue panels draw their usual levels by default (rsi 30 / 70, stoch 20 / 80,
+        cci -100 / 100, macd 0, ...; ``"levels": []`` removes them).
     title : str, optional
         Drawn above the price panel. ``\n`` starts a new line, a tab is four spaces, other control characters
         are dropped; characters outside the embedded font (Latin-1, the Windows-1252 extras, arrows, currency and
@@ -879,7 +966,7 @@ class _Prepared(NamedTuple):
     #: Per chart: the renko brick / point-and-figure box size (0.0 for other kinds).
     box_sizes: list[float]
     overlays: list[tuple[str, pl.Series, str | None]]
-    panels: list[tuple[str, list[Any], pl.Series | None, list[float]]]
+    panels: list[tuple[str, list[Any], pl.Series | None, list[float], PanelLook]]
     #: The volume panel: True, False, or None (drawn when the chart has some volume).
     volume: bool | None
     #: Charts that cannot be drawn (index -> exception), e.g. a bar with high < low before a Heikin-Ashi transform.
@@ -948,7 +1035,7 @@ def _prepare(
     columns = df.columns
     overlay_specs = [_spec("overlay", spec, columns, roles, i) for i, spec in enumerate(opts.overlays)]
     panel_groups = _panel_specs(opts.panels, columns, roles)
-    panel_specs = [s for _, lines, hist, _ in panel_groups for s in [*lines, *([hist] if hist else [])]]
+    panel_specs = [s for _, lines, hist, _, _ in panel_groups for s in [*lines, *([hist] if hist else [])]]
     if key is not None and any(s.series is not None for s in overlay_specs + panel_specs):
         raise TypeError(f"{_FUNC}: in a batch, overlays and panels are pl.Expr (per chart), not a Series")
     extra = []
@@ -969,9 +1056,11 @@ def _prepare(
     else:
         o, h, lo, c = (df.get_column(roles.get(r, roles["close"])) for r in ("open", "high", "low", "close"))
     v = df.get_column(roles["volume"]) if draw_volume is not False else None
-    overlays = [line for spec in overlay_specs for line in _spec_lines(spec, out, df.height)]
+    overlay_lines = [(spec, _spec_lines(spec, out, df.height)) for spec in overlay_specs]
+    overlays = [line for _, lines in overlay_lines for line in lines]
+    band_fills = [fill for spec, lines in overlay_lines for fill in _band_fills(spec, lines)]
     panels = []
-    for title, line_specs, hist_spec, levels in panel_groups:
+    for title, line_specs, hist_spec, levels, look in panel_groups:
         lines = [line for spec in line_specs for line in _spec_lines(spec, out, df.height)]
         hist: pl.Series | None
         if hist_spec is not None:
@@ -980,8 +1069,11 @@ def _prepare(
             # The first field named like a histogram is drawn as one.
             hist = next((s for name, s, _ in lines if _is_histogram(name)), None)
         kept: list[Any] = [line for line in lines if line[1] is not hist]
-        panels.append((title, kept, hist, levels))
+        panels.append((title, kept, hist, levels, look))
     marks = marks_of(ann, out)
+    if band_fills:
+        # Bands are shaded first, under the fill_between regions.
+        marks = marks._replace(fills=band_fills + marks.fills)
     return _Prepared((tseries, o, h, lo, c, v), None, box_sizes, overlays, panels, draw_volume, failures, None, marks)
 
 

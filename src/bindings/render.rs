@@ -24,15 +24,17 @@ use crate::adapter::{self, Engine};
 use crate::kernels::bars;
 use crate::render::{
     self, ALine, ChartKind, ColorOverrides, Columns, Fill, Format, HLine, Input, LineLook, LineStyle, MarkerShape,
-    Markers, Options, PngSpeed, RenderError, Series as Line, SubPanel, Theme, VLine, MAX_SIZE, MIN_SIZE,
+    Markers, Options, PanelLineKind, PngSpeed, RenderError, Series as Line, SubPanel, Theme, VLine, MAX_SIZE, MIN_SIZE,
 };
 
 /// `(time, open, high, low, close, volume)`; time and volume optional.
 pub(super) type BarsArg = (Option<PySeries>, PySeries, PySeries, PySeries, PySeries, Option<PySeries>);
 /// `(label, values, colour)`.
 pub(super) type LineArg = (String, PySeries, Option<String>);
-/// `(title, lines, histogram, reference levels)`.
-pub(super) type PanelArg = (String, Vec<LineArg>, Option<PySeries>, Vec<f64>);
+/// How a sub-panel draws: `(line kind "line" | "step" | "scatter", fixed y range)`.
+pub(super) type PanelLookArg = (String, Option<(f64, f64)>);
+/// `(title, lines, histogram, reference levels, look)`.
+pub(super) type PanelArg = (String, Vec<LineArg>, Option<PySeries>, Vec<f64>, PanelLookArg);
 /// `(y1, y2, colour, alpha 0..=255, label)`: a shaded region (NaN in either series: that row is not shaded).
 pub(super) type FillArg = (PySeries, PySeries, Option<String>, u8, Option<String>);
 /// `(prices, shape, size, colour, label)`: a marker at each row whose price is not NaN.
@@ -189,8 +191,8 @@ pub(super) struct Held {
     bar_colors: Option<Series>,
 }
 
-/// A sub-panel's `(title, lines, histogram, levels)`.
-type HeldPanel = (String, Vec<HeldLine>, Option<Series>, Vec<f64>);
+/// A sub-panel's `(title, lines, histogram, levels, look)`.
+type HeldPanel = (String, Vec<HeldLine>, Option<Series>, Vec<f64>, PanelLookArg);
 
 /// A fill's `(colour, alpha, label)`.
 type FillLook = (Option<String>, u8, Option<String>);
@@ -226,7 +228,7 @@ impl Held {
             overlays: lines_of(overlays),
             panels: panels
                 .into_iter()
-                .map(|(title, lines, hist, levels)| (title, lines_of(lines), hist.map(|s| s.0), levels))
+                .map(|(title, lines, hist, levels, look)| (title, lines_of(lines), hist.map(|s| s.0), levels, look))
                 .collect(),
             fills: marks
                 .fills
@@ -265,9 +267,12 @@ impl Held {
         let panels = self
             .panels
             .iter()
-            .map(|(title, lines, hist, levels)| {
+            .enumerate()
+            .map(|(i, (title, lines, hist, levels, (kind, ylim)))| {
                 let hist = hist.as_ref().map(|s| floats(&format!("panel '{title}' histogram"), s)).transpose()?;
-                Ok((title.clone(), borrow_lines(&format!("panel '{title}' line"), lines)?, hist, levels.clone()))
+                let kind = PanelLineKind::parse(kind, &format!("panels[{i}] kind")).map_err(value_error)?;
+                let lines = borrow_lines(&format!("panel '{title}' line"), lines)?;
+                Ok((title.clone(), lines, hist, levels.clone(), (kind, *ylim)))
             })
             .collect::<PyResult<Vec<_>>>()?;
         let fills = self
@@ -308,8 +313,9 @@ type BarData<'a> = (Option<Cow<'a, [i64]>>, [Cow<'a, [f64]>; 4], Option<Cow<'a, 
 
 /// Renko: the closes; point-and-figure: the highs and lows, as slices.
 type BrickData<'a> = (Cow<'a, [f64]>, Option<Cow<'a, [f64]>>);
-/// A sub-panel's `(title, lines, histogram, levels)` as slices.
-type PanelData<'a> = (String, Vec<BorrowedLine<'a>>, Option<Cow<'a, [f64]>>, Vec<f64>);
+/// A sub-panel's `(title, lines, histogram, levels, (line kind, fixed y range))` as slices.
+type PanelData<'a> =
+    (String, Vec<BorrowedLine<'a>>, Option<Cow<'a, [f64]>>, Vec<f64>, (PanelLineKind, Option<(f64, f64)>));
 
 /// A shaded region's `(y1, y2, look)` as slices.
 type FillData<'a> = (Cow<'a, [f64]>, Cow<'a, [f64]>, &'a FillLook);
@@ -601,10 +607,11 @@ pub(super) fn draw_chart(
     let panels = data
         .panels
         .iter()
-        .map(|(title, lines, hist, levels)| {
+        .map(|(title, lines, hist, levels, (kind, ylim))| {
             let histogram =
                 hist.as_deref().map(|h| rows_of(&format!("panel '{title}' histogram"), h, &rows)).transpose()?;
-            Ok(SubPanel { title: title.clone(), lines: to_lines(lines, &rows)?, histogram, levels: levels.clone() })
+            let lines = to_lines(lines, &rows)?;
+            Ok(SubPanel { title: title.clone(), lines, histogram, levels: levels.clone(), kind: *kind, ylim: *ylim })
         })
         .collect::<PyResult<Vec<_>>>()?;
     let source_times = data.brick_times.as_deref().map(|t| rows_of("time", t, &rows)).transpose()?;

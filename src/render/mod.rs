@@ -50,7 +50,7 @@ pub use encode::{encode_png, encode_webp};
 pub use error::RenderError;
 pub use options::{
     ALine, Brick, ChartKind, ColorOverrides, Columns, Engine, Fill, Format, HLine, Input, LineLook, LineStyle,
-    MarkerShape, Markers, Options, PnfColumn, PngSpeed, Series, SubPanel, VLine, MAX_SIZE, MIN_SIZE,
+    MarkerShape, Markers, Options, PanelLineKind, PnfColumn, PngSpeed, Series, SubPanel, VLine, MAX_SIZE, MIN_SIZE,
 };
 pub use scene::{build_scene, Anchor, PanelKind, PanelLayout, Primitive, RectF, Scene, XTick, YScale, YTick};
 pub use svg::SvgBackend;

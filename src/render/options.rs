@@ -193,6 +193,40 @@ pub struct SubPanel<'a> {
     pub histogram: Option<&'a [f64]>,
     /// Reference levels (RSI's 30 and 70, MACD's zero), drawn as dashed lines in the axis colour.
     pub levels: Vec<f64>,
+    /// How the lines are drawn.
+    pub kind: PanelLineKind,
+    /// A fixed y range `(low, high)`, low < high, both finite; `None` fits the data. What falls outside is clipped.
+    pub ylim: Option<(f64, f64)>,
+}
+
+/// How a sub-panel draws its lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PanelLineKind {
+    /// Points joined by straight segments.
+    #[default]
+    Line,
+    /// A staircase: each value held from its bar to the next bar, where the line steps to the next value.
+    Step,
+    /// A dot per bar.
+    Scatter,
+}
+
+impl PanelLineKind {
+    /// The kind names, in documentation order (`histogram` is the panel's histogram, not a line kind).
+    pub const NAMES: [&'static str; 3] = ["line", "step", "scatter"];
+
+    /// Parses `line`, `step` or `scatter`; `param` names the option in the error.
+    pub fn parse(name: &str, param: &str) -> Result<PanelLineKind, RenderError> {
+        match name.to_ascii_lowercase().as_str() {
+            "line" => Ok(PanelLineKind::Line),
+            "step" => Ok(PanelLineKind::Step),
+            "scatter" => Ok(PanelLineKind::Scatter),
+            _ => Err(RenderError::InvalidInput {
+                param: param.to_string(),
+                message: format!("unknown panel kind '{name}'; known: {}", PanelLineKind::NAMES.join(", ")),
+            }),
+        }
+    }
 }
 
 /// Colour overrides (hex strings); `None` keeps the theme's colour.

@@ -7,7 +7,7 @@ use super::annotations;
 use super::color::{Palette, Rgba, SERIES_COLORS};
 use super::data::{self, range_of, Bars};
 use super::error::RenderError;
-use super::options::{ChartKind, Input, Options, PnfColumn, SubPanel, MAX_SIZE, MIN_SIZE};
+use super::options::{ChartKind, Input, Options, PanelLineKind, PnfColumn, SubPanel, MAX_SIZE, MIN_SIZE};
 use super::text::{line_metrics, one_line, text_lines, text_width};
 use super::ticks::{
     format_compact, format_custom, format_fixed, format_time, log_ticks, nice_ticks, with_year, TimeFormat, TimeStep,
@@ -487,6 +487,14 @@ fn resolve_all_series<'a>(opts: &'a Options, n_src: usize) -> Result<AllSeries<'
             .iter()
             .map(|s| resolve_series(s, &format!("panel {i} line"), n_src, &mut next_color))
             .collect::<Result<Vec<_>, _>>()?;
+        if let Some((lo, hi)) = p.ylim {
+            if !(lo.is_finite() && hi.is_finite() && lo < hi) {
+                return Err(RenderError::InvalidInput {
+                    param: format!("panel {i} ylim"),
+                    message: format!("must be (low, high) with finite numbers, low < high, got ({lo}, {hi})"),
+                });
+            }
+        }
         if let Some(hist) = p.histogram {
             if hist.len() != n_src {
                 return Err(RenderError::LengthMismatch {
@@ -687,6 +695,9 @@ fn y_axes(
 
 /// A sub-panel's padded value range over its lines and histogram (the histogram's range includes 0).
 fn sub_panel_range((p, lines): &(&SubPanel, Vec<ResolvedSeries>)) -> (f64, f64) {
+    if let Some(fixed) = p.ylim {
+        return fixed;
+    }
     let mut r = None::<(f64, f64)>;
     let mut merge = |x: Option<(f64, f64)>| {
         if let Some((lo, hi)) = x {
@@ -1147,21 +1158,30 @@ fn draw_sub_panels(
     let size = legend_size(m);
     for (idx, (p, lines)) in subs.iter().enumerate() {
         let Some(sp) = panels.iter().find(|q| q.kind == PanelKind::Sub(idx)) else { continue };
+        let (top_px, bottom_px) = (sp.rect.y, sp.rect.bottom());
         for &level in p.levels.iter().filter(|v| v.is_finite()) {
-            // Crisp one-pixel lines sit on pixel centres.
+            // Crisp one-pixel lines sit on pixel centres; a level outside a fixed range is not drawn.
             let y = sp.scale.y(level).round() + 0.5;
-            let ends = [(sp.rect.x, y), (sp.rect.right(), y)];
-            annotations::stroke(items, &ends, palette.axis, 1.0, annotations::LineStyle::Dashed);
+            if (top_px..=bottom_px).contains(&y) {
+                let ends = [(sp.rect.x, y), (sp.rect.right(), y)];
+                annotations::stroke(items, &ends, palette.axis, 1.0, annotations::LineStyle::Dashed);
+            }
         }
         if let Some(hv) = p.histogram {
             let vals = bars.reduce_series(hv);
-            let y0 = sp.scale.y(0.0).round();
+            // With a fixed range the bars are cut at the panel's edges (and start there when 0 is outside it).
+            let y0_free = sp.scale.y(0.0).round();
+            let y0 = y0_free.clamp(top_px, bottom_px);
             for (i, &v) in vals.iter().enumerate() {
                 if v.is_nan() {
                     continue;
                 }
                 let (bx, _) = x.body(i);
-                let yv = sp.scale.y(v).round();
+                let yv_free = sp.scale.y(v).round();
+                let yv = yv_free.clamp(top_px, bottom_px);
+                if yv == y0 && yv_free != y0_free {
+                    continue; // wholly outside the fixed range
+                }
                 let (top, hgt) = if yv < y0 { (yv, y0 - yv) } else { (y0, (yv - y0).max(1.0)) };
                 let color = if v >= 0.0 { palette.up } else { palette.down };
                 items.push(Primitive::Rect { x: bx, y: top, w: x.bw, h: hgt, color: color.with_alpha(0xB3) });
@@ -1175,8 +1195,24 @@ fn draw_sub_panels(
         }
         for l in lines {
             let vals = bars.reduce_series(l.values);
-            for seg in segments(&vals, |i| x.center(i), |v| sp.scale.y(v)) {
-                push_series(items, seg, l.color, m.line_w);
+            match p.kind {
+                PanelLineKind::Scatter => {
+                    let size = (m.font * 0.45).max(3.0);
+                    for (i, &v) in vals.iter().enumerate() {
+                        let y = sp.scale.y(v);
+                        if v.is_finite() && (top_px..=bottom_px).contains(&y) {
+                            annotations::marker(items, annotations::MarkerShape::Circle, x.center(i), y, size, l.color);
+                        }
+                    }
+                }
+                PanelLineKind::Line | PanelLineKind::Step => {
+                    for seg in segments(&vals, |i| x.center(i), |v| sp.scale.y(v)) {
+                        let seg = if p.kind == PanelLineKind::Step { staircase(&seg, x.slot_width) } else { seg };
+                        for piece in clip_to_band(&seg, top_px, bottom_px) {
+                            push_series(items, piece, l.color, m.line_w);
+                        }
+                    }
+                }
             }
             if legend {
                 entries.push((l.label.to_string(), l.color));
@@ -1385,6 +1421,76 @@ fn segments(values: &[f64], x: impl Fn(usize) -> f32, y: impl Fn(f64) -> f32) ->
         if v.is_finite() {
             cur.push((x(i), y(v)));
         } else if !cur.is_empty() {
+            out.push(std::mem::take(&mut cur));
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// A run of points as a staircase: each value held until the next point's x, where it steps; the last value
+/// runs on to the end of its bar's slot, so every bar shows its value across its slot's right half.
+fn staircase(points: &[(f32, f32)], slot: f32) -> Vec<(f32, f32)> {
+    let mut out = Vec::with_capacity(points.len() * 2 + 1);
+    for w in points.windows(2) {
+        let ((x0, y0), (x1, y1)) = (w[0], w[1]);
+        out.push((x0, y0));
+        out.push((x1, y0));
+        if y1 == y0 {
+            out.pop();
+        }
+    }
+    if let Some(&(xl, yl)) = points.last() {
+        out.push((xl, yl));
+        out.push((xl + slot * 0.5, yl));
+    }
+    out
+}
+
+/// The parts of a polyline inside the horizontal band `top..=bottom` (each segment cut where it crosses an edge).
+pub(crate) fn clip_to_band(points: &[(f32, f32)], top: f32, bottom: f32) -> Vec<Vec<(f32, f32)>> {
+    let inside = |y: f32| (top..=bottom).contains(&y);
+    let mut out = Vec::new();
+    let mut cur: Vec<(f32, f32)> = Vec::new();
+    if let [only] = points {
+        if inside(only.1) {
+            out.push(vec![*only]);
+        }
+        return out;
+    }
+    for w in points.windows(2) {
+        let ((x0, y0), (x1, y1)) = (w[0], w[1]);
+        // The segment's parameter range inside the band.
+        let (mut t0, mut t1) = (0.0f32, 1.0f32);
+        let dy = y1 - y0;
+        if dy == 0.0 {
+            if !inside(y0) {
+                t0 = 1.0;
+                t1 = 0.0;
+            }
+        } else {
+            let (ta, tb) = ((top - y0) / dy, (bottom - y0) / dy);
+            t0 = t0.max(ta.min(tb));
+            t1 = t1.min(ta.max(tb));
+        }
+        if t0 > t1 {
+            if !cur.is_empty() {
+                out.push(std::mem::take(&mut cur));
+            }
+            continue;
+        }
+        let at = |t: f32| (x0 + (x1 - x0) * t, y0 + dy * t);
+        let (a, b) = (at(t0), at(t1));
+        if cur.last() != Some(&a) {
+            if !cur.is_empty() {
+                out.push(std::mem::take(&mut cur));
+            }
+            cur.push(a);
+        }
+        cur.push(b);
+        if t1 < 1.0 {
             out.push(std::mem::take(&mut cur));
         }
     }

@@ -1,6 +1,7 @@
 //! Renderer tests: layout and ticks on the scene (no pixels), pixel probes, determinism, errors, golden images.
 
 use super::data::bars_from_columns;
+use super::scene::clip_to_band;
 use super::ticks::*;
 use super::*;
 
@@ -236,8 +237,9 @@ fn panels_stack_top_to_bottom() {
             lines: vec![Series { label: "rsi".into(), values: &rsi, color: None }],
             histogram: None,
             levels: vec![30.0, 70.0],
+            ..SubPanel::default()
         },
-        SubPanel { title: "diff".into(), lines: vec![], histogram: Some(&hist), levels: vec![] },
+        SubPanel { title: "diff".into(), histogram: Some(&hist), ..SubPanel::default() },
     ];
     let s = scene_of(&d, &o);
     let kinds: Vec<PanelKind> = s.panels.iter().map(|p| p.kind).collect();
@@ -669,7 +671,7 @@ fn golden_full_and_aliased() {
             title: "MACD-ish".into(),
             lines: vec![Series { label: "fast-slow".into(), values: &macd, color: Some("#2962FF".into()) }],
             histogram: Some(&macd),
-            levels: vec![],
+            ..SubPanel::default()
         }],
         format: Format::Png(PngSpeed::Balanced),
         ..Options::default()
@@ -1039,4 +1041,154 @@ fn log_ticks_use_decades() {
     let t = log_ticks(0.05, 3.0, 6);
     assert_eq!((t.values[0], t.decimals), (0.05, 2));
     assert_eq!(log_ticks(100.0, 150.0, 5), nice_ticks(100.0, 150.0, 5), "under a decade: linear ticks");
+}
+
+// ---------- sub-panel line kinds and fixed ranges ----------
+
+/// A chart with one sub-panel drawing `values` in a colour no theme uses, and the scene's primitives of that colour.
+fn panel_items(values: &[f64], kind: PanelLineKind, ylim: Option<(f64, f64)>) -> (Scene, Vec<Primitive>) {
+    let d = Data::walk(values.len(), MIN_US, 3);
+    let mut o = opts(800, 600);
+    o.panels = vec![SubPanel {
+        title: "probe".into(),
+        lines: vec![Series { label: "probe".into(), values, color: Some("#123456".into()) }],
+        kind,
+        ylim,
+        ..SubPanel::default()
+    }];
+    let s = scene_of(&d, &o);
+    let probe = Rgba { r: 0x12, g: 0x34, b: 0x56, a: 0xFF };
+    let mine = s
+        .items
+        .iter()
+        .filter(|p| match p {
+            // Not the legend's swatch, a Rect.
+            Primitive::Polyline { color, .. } | Primitive::Polygon { color, .. } => *color == probe,
+            _ => false,
+        })
+        .cloned()
+        .collect();
+    (s, mine)
+}
+
+#[test]
+fn a_step_panel_holds_each_value_until_the_next_bar() {
+    let values = [1.0, 3.0, 3.0, 2.0, 5.0];
+    let (s, items) = panel_items(&values, PanelLineKind::Step, None);
+    let sub = s.panels.iter().find(|p| p.kind == PanelKind::Sub(0)).unwrap();
+    let [Primitive::Polyline { points, .. }] = items.as_slice() else { panic!("one staircase, got {items:?}") };
+    // Every segment is horizontal or vertical, and each value's horizontal run starts at its own bar's centre.
+    for w in points.windows(2) {
+        assert!(w[0].0 == w[1].0 || w[0].1 == w[1].1, "diagonal segment {w:?}");
+    }
+    for (i, &v) in values.iter().enumerate() {
+        let (cx, y) = (s.slot_center(i), sub.scale.y(v));
+        assert!(points.iter().any(|p| (p.0 - cx).abs() < 0.01 && (p.1 - y).abs() < 0.01), "bar {i} at ({cx}, {y})");
+    }
+    // The last value runs on across the right half of its slot.
+    let last = points.last().unwrap();
+    assert!((last.0 - (s.slot_center(4) + s.slot_width * 0.5)).abs() < 0.01);
+    assert!((last.1 - sub.scale.y(5.0)).abs() < 0.01);
+}
+
+#[test]
+fn a_scatter_panel_draws_one_dot_per_valued_bar() {
+    let values = [1.0, f64::NAN, 3.0, 2.0, f64::NAN, 4.0];
+    let (s, items) = panel_items(&values, PanelLineKind::Scatter, None);
+    let sub = s.panels.iter().find(|p| p.kind == PanelKind::Sub(0)).unwrap();
+    assert_eq!(items.len(), 4, "a dot per finite value, no joining line: {items:?}");
+    for (item, i) in items.iter().zip([0, 2, 3, 5]) {
+        let Primitive::Polygon { points, .. } = item else { panic!("dots are filled circles, got {item:?}") };
+        let n = points.len() as f32;
+        let (cx, cy) = points.iter().fold((0.0, 0.0), |a, p| (a.0 + p.0 / n, a.1 + p.1 / n));
+        assert!((cx - s.slot_center(i)).abs() < 0.01 && (cy - sub.scale.y(values[i])).abs() < 0.01);
+    }
+}
+
+#[test]
+fn a_fixed_panel_range_is_the_scale_and_clips_what_falls_outside() {
+    let values = [10.0, 50.0, 150.0, 60.0, -40.0, 20.0];
+    let (s, items) = panel_items(&values, PanelLineKind::Line, Some((0.0, 100.0)));
+    let sub = s.panels.iter().find(|p| p.kind == PanelKind::Sub(0)).unwrap();
+    assert_eq!((sub.scale.min, sub.scale.max), (0.0, 100.0));
+    let (top, bottom) = (sub.rect.y, sub.rect.bottom());
+    let points: Vec<(f32, f32)> = items
+        .iter()
+        .flat_map(|p| match p {
+            Primitive::Polyline { points, .. } => points.clone(),
+            other => panic!("lines only, got {other:?}"),
+        })
+        .collect();
+    assert!(points.iter().all(|p| p.1 >= top - 0.01 && p.1 <= bottom + 0.01), "every point inside the panel");
+    // 150 and -40 are cut at the top and bottom edges: the line leaves the panel twice, in three pieces.
+    assert_eq!(items.len(), 3);
+    assert!(points.iter().any(|p| (p.1 - top).abs() < 0.01) && points.iter().any(|p| (p.1 - bottom).abs() < 0.01));
+    // Without the fixed range the same values set the scale.
+    let (free, _) = panel_items(&values, PanelLineKind::Line, None);
+    let sub = free.panels.iter().find(|p| p.kind == PanelKind::Sub(0)).unwrap();
+    assert!(sub.scale.min < -40.0 && sub.scale.max > 150.0);
+}
+
+#[test]
+fn a_fixed_panel_range_must_be_finite_and_increasing() {
+    let d = Data::walk(10, MIN_US, 3);
+    let values = [1.0; 10];
+    for ylim in [(5.0, 5.0), (9.0, 1.0), (f64::NAN, 1.0), (0.0, f64::INFINITY)] {
+        let mut o = opts(400, 300);
+        o.panels = vec![SubPanel {
+            lines: vec![Series { label: "x".into(), values: &values, color: None }],
+            ylim: Some(ylim),
+            ..SubPanel::default()
+        }];
+        let err = build_scene(&Input::Bars(d.cols()), &o).unwrap_err().to_string();
+        assert!(err.contains("panel 0 ylim"), "{ylim:?}: {err}");
+    }
+}
+
+#[test]
+fn clipping_to_a_band_cuts_segments_at_its_edges() {
+    // Up through the top edge (y = 0) and back: two pieces, each ending / starting on the edge.
+    let pieces = clip_to_band(&[(0.0, 10.0), (10.0, -10.0), (20.0, 10.0)], 0.0, 20.0);
+    assert_eq!(pieces, vec![vec![(0.0, 10.0), (5.0, 0.0)], vec![(15.0, 0.0), (20.0, 10.0)]]);
+    // Wholly outside: nothing; wholly inside: unchanged.
+    assert!(clip_to_band(&[(0.0, -5.0), (10.0, -1.0)], 0.0, 20.0).is_empty());
+    assert_eq!(clip_to_band(&[(0.0, 1.0), (10.0, 2.0)], 0.0, 20.0), vec![vec![(0.0, 1.0), (10.0, 2.0)]]);
+}
+
+#[test]
+fn panel_line_kinds_parse_and_reject_unknown_names() {
+    assert_eq!(PanelLineKind::parse("Step", "k").unwrap(), PanelLineKind::Step);
+    let err = PanelLineKind::parse("area", "panels[0] kind").unwrap_err().to_string();
+    assert!(err.contains("panels[0] kind") && err.contains("area"), "{err}");
+}
+
+#[test]
+fn reference_levels_outside_a_fixed_range_are_not_drawn() {
+    let d = Data::walk(30, MIN_US, 3);
+    let rsi = [50.0; 30];
+    let mut o = opts(600, 500);
+    o.panels = vec![SubPanel {
+        lines: vec![Series { label: "rsi".into(), values: &rsi, color: None }],
+        levels: vec![30.0, 45.0, 70.0],
+        ylim: Some((40.0, 60.0)),
+        ..SubPanel::default()
+    }];
+    let s = scene_of(&d, &o);
+    let sub = s.panels.iter().find(|p| p.kind == PanelKind::Sub(0)).unwrap();
+    let axis = s.palette.axis;
+    let dashes: Vec<f32> = s
+        .items
+        .iter()
+        .filter_map(|p| match p {
+            Primitive::Polyline { color, points, .. }
+                if *color == axis && points.iter().all(|q| q.1 == points[0].1) =>
+            {
+                Some(points[0].1)
+            }
+            _ => None,
+        })
+        .collect();
+    assert!(!dashes.is_empty(), "the 45 level is drawn");
+    let y45 = sub.scale.y(45.0).round() + 0.5;
+    assert!(dashes.iter().all(|&y| y == y45), "only the level inside 40..60: {dashes:?} vs {y45}");
 }

@@ -269,6 +269,7 @@ fn full_chart_with_translucent_overlay_matches() {
             lines: vec![Series { label: "diff".into(), values: &diff, color: Some("#2962FF".into()) }],
             histogram: Some(&diff),
             levels: vec![0.0],
+            ..SubPanel::default()
         }],
         ..Options::default()
     };
