@@ -593,3 +593,65 @@ def test_filled_band_in_a_batch_as_alone(df: pl.DataFrame) -> None:
 def test_bad_filled_band(df: pl.DataFrame, band: dict, error: type, message: str) -> None:
     with pytest.raises(error, match="^render: " + message):
         df.kf.render(width=300, height=200, overlays=[band])
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Subtitle and scale.
+
+
+def test_scale_draws_the_same_chart_at_a_higher_resolution(df: pl.DataFrame) -> None:
+    marks = dict(hlines=[{"y": 100.0, "color": HEX[MAGENTA]}], vlines=[{"x": 60, "color": HEX[CYAN]}])
+    one = df.kf.render(width=W, height=H, theme="light", volume=False, antialias=False, **marks)
+    two = df.kf.render(width=W, height=H, theme="light", volume=False, antialias=False, scale=2, **marks)
+    assert (two.width, two.height) == (2 * W, 2 * H)
+    a, b = one.to_numpy(), two.to_numpy()
+    rows = [np.nonzero(mask(px, MAGENTA).sum(axis=1) > px.shape[1] // 2)[0].mean() for px in (a, b)]
+    cols = [np.nonzero(mask(px, CYAN).sum(axis=0) > px.shape[0] // 3)[0].mean() for px in (a, b)]
+    assert abs(rows[1] - 2 * rows[0]) <= 3 and abs(cols[1] - 2 * cols[0]) <= 3
+    # The lines are twice as thick, as the text is twice as large.
+    thick = [int((mask(px, MAGENTA).sum(axis=1) > px.shape[1] // 2).sum()) for px in (a, b)]
+    assert thick[1] == 2 * thick[0]
+
+
+def test_subtitle_pushes_the_chart_down_under_the_title(df: pl.DataFrame) -> None:
+    level = {"y": 100.0, "color": HEX[MAGENTA]}
+    plain = line_row(pixels(df, title="T", hlines=[level]), MAGENTA)
+    sub = line_row(pixels(df, title="T", subtitle="a subtitle", hlines=[level]), MAGENTA)
+    two = line_row(pixels(df, title="T", subtitle="line one\nline two", hlines=[level]), MAGENTA)
+    assert plain < sub < two
+
+
+def test_subtitle_and_scale_vary_per_chart_in_a_batch(df: pl.DataFrame) -> None:
+    long = pl.concat([df.with_columns(sym=pl.lit("A")), df.with_columns(sym=pl.lit("B"))])
+    many = long.kf.render_by("sym", width=300, height=200, subtitle=lambda k: f"{k} daily", scale=[1, 1.5])
+    assert (many["B"].width, many["B"].height) == (450, 300)
+    for key, scale in (("A", 1), ("B", 1.5)):
+        one = df.kf.render(width=300, height=200, subtitle=f"{key} daily", scale=scale)
+        assert bytes(many[key]) == bytes(one)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"scale": 0}, ValueError, r"scale must be a finite number > 0, got 0"),
+        ({"scale": float("nan")}, ValueError, r"scale must be a finite number > 0, got nan"),
+        ({"scale": "2"}, ValueError, r"scale must be a finite number > 0, got '2'"),
+        ({"scale": 100}, ValueError, r"width \* scale must be an integer between 64 and 16384, got 30000"),
+        ({"subtitle": 5}, TypeError, r"subtitle must be a string, got int"),
+    ],
+)
+def test_bad_scale_or_subtitle(df: pl.DataFrame, kwargs: dict, error: type, message: str) -> None:
+    with pytest.raises(error, match="^render: " + message):
+        df.kf.render(width=300, height=200, **kwargs)
+
+
+def test_cli_subtitle_and_scale(tmp_path) -> None:
+    from polars_kimsfinance.cli import main as cli_main
+
+    out = tmp_path / "scaled.png"
+    args = ["render", "-o", str(out), "--width", "300", "--height", "200", "--title", "T", "--subtitle", "S"]
+    assert cli_main([*args, "--scale", "2"]) == 0
+    png = out.read_bytes()
+    # The PNG header's IHDR chunk: width and height as big-endian 32-bit integers.
+    assert (int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")) == (600, 400)
+    assert cli_main([*args, "--scale", "0"]) == 2

@@ -46,9 +46,20 @@ _Look = tuple[str | None, float, str, str | None]
 # (hlines as (price, look), vlines as (row, look), alines as ([(row, price), ...], look), log_scale)
 _Lines = tuple[list[tuple[float, _Look]], list[tuple[int, _Look]], list[tuple[list[tuple[int, float]], _Look]], bool]
 # (title_center, title_bold, ylabel, ylabel_lower, volume_exponent, last_price, legend, datetime_format,
-#  panel_ratios, lines)
+#  panel_ratios, subtitle, scale, lines)
 _Decor = tuple[
-    bool, bool, str | None, str | None, int | None, bool, bool, str | None, list[float] | None, _Lines | None
+    bool,
+    bool,
+    str | None,
+    str | None,
+    int | None,
+    bool,
+    bool,
+    str | None,
+    list[float] | None,
+    str | None,
+    float,
+    _Lines | None,
 ]
 # (y1, y2, colour, alpha 0..255, label)
 _Fill = tuple[pl.Series, pl.Series, str | None, int, str | None]

@@ -295,6 +295,7 @@ _CHECKED = (
     "reversal",
     "overlays",
     "panels",
+    "scale",
 )
 _DECORATIONS = (
     "ylabel",
@@ -306,6 +307,8 @@ _DECORATIONS = (
     "volume_exponent",
     "datetime_format",
     "panel_ratios",
+    "subtitle",
+    "scale",
 )
 _ANNOTATIONS = ("hlines", "vlines", "alines", "tlines", "fill_between", "markers", "yscale", "marketcolor_overrides")
 

@@ -172,6 +172,12 @@ def _size(name: str, value: Any) -> int:
     return int(value)
 
 
+def _scale(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, Real) or not (math.isfinite(value) and float(value) > 0):
+        raise ValueError(f"{_FUNC}: scale must be a finite number > 0, got {value!r}")
+    return float(value)
+
+
 def _flag(name: str, value: Any) -> bool:
     if not isinstance(value, bool):
         raise TypeError(f"{_FUNC}: {name} must be True or False, got {value!r}")
@@ -505,6 +511,7 @@ def render(
     overlays: Sequence[Overlay] | None = None,
     panels: Sequence[Overlay] | None = None,
     title: str | None = None,
+    subtitle: str | None = None,
     ylabel: str | None = None,
     ylabel_lower: str | None = None,
     title_align: str = "left",
@@ -535,6 +542,7 @@ def render(
     close: str | None = None,
     time: str | None = None,
     engine: str | None = None,
+    scale: float = 1.0,
 ) -> ChartImage:
     """Draw a financial chart of the frame.
 
@@ -575,6 +583,8 @@ def render(
         Drawn above the price panel. ``\n`` starts a new line, a tab is four spaces, other control characters
         are dropped; characters outside the embedded font (Latin-1, the Windows-1252 extras, arrows, currency and
         superscript signs) come from a system font when one is found, else draw as a box.
+    subtitle : str, optional
+        A smaller line (``\n``: several) under the title, aligned with it.
     ylabel, ylabel_lower : str, optional
         Labels at the top left of the price panel and of the volume panel.
     title_align : {"left", "center"}, default "left"
@@ -635,6 +645,10 @@ def render(
         ``gpu_min_candles`` bars up, once that threshold is set (measure it with ``kf.calibrate_gpu``; never a
         software rasteriser); ``gpu`` uses any adapter found. A GPU failure
         falls back to the CPU and is counted in ``kf.get_performance_stats()["fallbacks"]``.
+    scale : float, default 1.0
+        Multiplies the image size, the text, line widths (given ones too), marker sizes and margins together:
+        ``width=800, height=450, scale=2`` is the 800 x 450 chart at twice the resolution (1600 x 900 pixels), as
+        for a high-density screen. Grid and axis hairlines stay one pixel wide.
     colors : dict, optional
         Colour overrides as hex strings, keys ``background``, ``up``, ``down``, ``grid``, ``text``, ``line``, and
         ``wick_up``, ``wick_down``, ``volume_up``, ``volume_down`` (default: the body colours; volume at 60 %).
@@ -691,6 +705,7 @@ def render(
         reversal=reversal,
         overlays=overlays,
         panels=panels,
+        scale=scale,
     )
     decor = _check_decorations(
         ylabel=ylabel,
@@ -702,6 +717,8 @@ def render(
         volume_exponent=volume_exponent,
         datetime_format=datetime_format,
         panel_ratios=panel_ratios,
+        subtitle=subtitle,
+        scale=scale,
     )
     ann = _check_annotations(
         hlines=hlines,
@@ -796,12 +813,16 @@ def _check_options(
     reversal: Any,
     overlays: Any,
     panels: Any,
+    scale: Any = 1.0,
 ) -> _Options:
     """Every argument check that needs no frame, in the order the errors are reported."""
     kind = _choice("kind", kind, KINDS)
     if _flag("fill", fill) and kind == "line":
         kind = "line_filled"
     width, height = _size("width", width), _size("height", height)
+    factor = _scale(scale)
+    if factor != 1.0:
+        width, height = _size("width * scale", round(width * factor)), _size("height * scale", round(height * factor))
     theme = _choice("theme", theme, THEMES)
     format = _choice("format", format, FORMATS)
     speed = _choice("speed", speed, SPEEDS)
@@ -836,8 +857,11 @@ def _check_options(
 
 
 # The binding's DecorArg without its last entry (the chart's lines, placed per chart): (title_center, title_bold,
-# ylabel, ylabel_lower, volume_exponent, last_price, legend, datetime_format, panel_ratios).
-Decor = tuple[bool, bool, Optional[str], Optional[str], Optional[int], bool, bool, Optional[str], Optional[list[float]]]
+# ylabel, ylabel_lower, volume_exponent, last_price, legend, datetime_format, panel_ratios, subtitle, scale).
+Decor = tuple[
+    bool, bool, Optional[str], Optional[str], Optional[int], bool, bool, Optional[str], Optional[list[float]],
+    Optional[str], float,
+]  # fmt: skip
 
 
 def _text(name: str, value: Any) -> str | None:
@@ -867,6 +891,8 @@ def _check_decorations(
     volume_exponent: Any,
     datetime_format: Any = None,
     panel_ratios: Any = None,
+    subtitle: Any = None,
+    scale: Any = 1.0,
 ) -> Decor:
     """The title style, labels and markers, checked, as the ``decor`` tuple of ``_internal._render`` (the order of
     the binding's ``DecorArg``)."""
@@ -886,6 +912,8 @@ def _check_decorations(
         _flag("legend", legend),
         _text("datetime_format", datetime_format),
         _ratios(panel_ratios),
+        _text("subtitle", subtitle),
+        _scale(scale),
     )
 
 

@@ -384,7 +384,8 @@ pub(super) struct ChartOptions {
 }
 
 /// `(title_center, title_bold, ylabel, ylabel_lower, volume_exponent, last_price, legend, datetime_format,
-/// panel_ratios, lines)`, as `chart.py`'s `_check_decorations` orders them, the chart's annotation lines last.
+/// panel_ratios, subtitle, scale, lines)`, as `chart.py`'s `_check_decorations` orders them, the chart's
+/// annotation lines last.
 pub(super) type DecorArg = (
     bool,
     bool,
@@ -395,6 +396,8 @@ pub(super) type DecorArg = (
     bool,
     Option<String>,
     Option<Vec<f32>>,
+    Option<String>,
+    f32,
     Option<LinesArg>,
 );
 
@@ -411,6 +414,8 @@ pub(super) struct Decor {
     pub legend: bool,
     pub datetime_format: Option<String>,
     pub panel_ratios: Option<Vec<f32>>,
+    pub subtitle: Option<String>,
+    pub scale: f32,
     pub hlines: Vec<HLine>,
     pub vlines: Vec<VLine>,
     pub alines: Vec<ALine>,
@@ -445,6 +450,8 @@ impl Decor {
             legend,
             datetime_format,
             panel_ratios,
+            subtitle,
+            scale,
             lines,
         ): DecorArg,
     ) -> PyResult<Decor> {
@@ -462,6 +469,8 @@ impl Decor {
             legend,
             datetime_format,
             panel_ratios,
+            subtitle,
+            scale,
             hlines,
             vlines,
             alines,
@@ -471,21 +480,25 @@ impl Decor {
 }
 
 impl Default for Decor {
+    /// The renderer's own defaults (`render::Options::default()`), so the two never disagree.
     fn default() -> Decor {
+        let o = Options::default();
         Decor {
-            title_center: false,
-            title_bold: false,
-            ylabel: None,
-            ylabel_lower: None,
-            volume_exponent: None,
-            last_price: true,
-            legend: true,
-            datetime_format: None,
-            panel_ratios: None,
-            hlines: Vec::new(),
-            vlines: Vec::new(),
-            alines: Vec::new(),
-            log_scale: false,
+            title_center: o.title_center,
+            title_bold: o.title_bold,
+            ylabel: o.ylabel,
+            ylabel_lower: o.ylabel_lower,
+            volume_exponent: o.volume_exponent,
+            last_price: o.last_price,
+            legend: o.legend,
+            datetime_format: o.datetime_format,
+            panel_ratios: o.panel_ratios,
+            subtitle: o.subtitle,
+            scale: o.font_scale,
+            hlines: o.hlines,
+            vlines: o.vlines,
+            alines: o.alines,
+            log_scale: o.log_scale,
         }
     }
 }
@@ -679,6 +692,8 @@ pub(super) fn draw_chart(
         log_scale: d.log_scale,
         datetime_format: d.datetime_format.clone(),
         panel_ratios: d.panel_ratios.clone(),
+        subtitle: d.subtitle.clone(),
+        font_scale: d.scale,
         bar_colors: data.bar_colors.as_deref().map(|c| rows_of("marketcolor_overrides", c, &rows)).transpose()?,
     };
 

@@ -258,6 +258,8 @@ pub(crate) struct Geometry<'g> {
     pub bottom: f32,
     pub line_w: f32,
     pub font: f32,
+    /// `Options::font_scale`, by which explicit widths and marker sizes are multiplied.
+    pub scale: f32,
     pub palette: &'g Palette,
 }
 
@@ -394,7 +396,7 @@ pub(crate) fn draw_lines(items: &mut Vec<Primitive>, opts: &Options, g: &Geometr
     let mut legend = Vec::new();
     let mut look = |items: &mut Vec<Primitive>, param: String, l: &LineLook, points: &[(f32, f32)]| {
         let color = color_of(&l.color, g.palette.text, &format!("{param} color"))?;
-        let width = if l.width > 0.0 { l.width } else { g.line_w };
+        let width = if l.width > 0.0 { l.width * g.scale } else { g.line_w };
         stroke(items, points, color, width, l.style);
         if let Some(label) = &l.label {
             legend.push((label.clone(), color));
@@ -433,7 +435,7 @@ pub(crate) fn draw_markers(
             _ => g.palette.text,
         };
         let color = color_of(&m.color, default, &format!("markers[{i}] color"))?;
-        let size = if m.size > 0.0 { m.size } else { (g.font * 0.9).round().max(5.0) };
+        let size = if m.size > 0.0 { m.size * g.scale } else { (g.font * 0.9).round().max(5.0) };
         for (k, v) in (g.reduce)(m.values).into_iter().enumerate() {
             if v.is_finite() {
                 marker(items, m.shape, (g.x_of_slot)(k), g.price.y(v), size, color);

@@ -396,6 +396,11 @@ pub struct Options<'a> {
     pub panel_ratios: Option<Vec<f32>>,
     /// Time-axis labels in strftime-style codes (`ticks::format_custom`); `None`: chosen by the span.
     pub datetime_format: Option<String>,
+    /// A smaller line (or lines) under the title, in the axis colour.
+    pub subtitle: Option<String>,
+    /// Multiplies every text size, line width and margin: an image `s` times as wide and high drawn with
+    /// `font_scale = s` is the chart at `width / s` by `height / s` at `s` times the resolution. > 0, finite.
+    pub font_scale: f32,
 }
 
 impl Default for Options<'_> {
@@ -431,6 +436,8 @@ impl Default for Options<'_> {
             bar_colors: None,
             panel_ratios: None,
             datetime_format: None,
+            subtitle: None,
+            font_scale: 1.0,
         }
     }
 }

@@ -355,7 +355,7 @@ pub fn build_scene(input: &Input, opts: &Options) -> Result<Scene, RenderError> 
     let bars = build_bars(input, opts, opts.width as usize)?;
     let series = resolve_all_series(opts, bars.source_len)?;
     annotations::check(opts, bars.source_len)?;
-    let m = Metrics::new(opts.height as f32);
+    let m = Metrics::new(opts.height as f32, opts.font_scale);
     let rows = vertical_layout(&m, opts, opts.volume && bars.volume.is_some(), series.subs.len())?;
 
     // The y axes' label width decides the plot width, which decides the final aggregation.
@@ -411,6 +411,7 @@ pub fn build_scene(input: &Input, opts: &Options) -> Result<Scene, RenderError> 
         bottom: scene.panels.last().map_or(price.rect.bottom(), |p| p.rect.bottom()),
         line_w: m.line_w,
         font: m.font,
+        scale: m.scale,
         palette: &palette,
     };
     // Shading and the last-price line go under the bars, so that neither hides a bar (nor the last close tick).
@@ -451,9 +452,7 @@ pub fn build_scene(input: &Input, opts: &Options) -> Result<Scene, RenderError> 
     if let Some(lp) = last_price {
         draw_last_price_tag(items, lp, price_decimals, &bars, &price, &x, &m, &palette, opts.width as f32);
     }
-    if let Some(title) = &opts.title {
-        draw_title(items, title, opts, plot_left, &m, &palette);
-    }
+    draw_title(items, opts, plot_left, &m, &palette);
     Ok(scene)
 }
 
@@ -462,6 +461,12 @@ fn check_size(opts: &Options) -> Result<(), RenderError> {
         if !(MIN_SIZE..=MAX_SIZE).contains(&value) {
             return Err(RenderError::InvalidSize { param, value });
         }
+    }
+    if !(opts.font_scale.is_finite() && opts.font_scale > 0.0) {
+        return Err(RenderError::InvalidInput {
+            param: "scale".into(),
+            message: format!("must be a finite number > 0, got {}", opts.font_scale),
+        });
     }
     Ok(())
 }
@@ -512,6 +517,8 @@ fn resolve_all_series<'a>(opts: &'a Options, n_src: usize) -> Result<AllSeries<'
 /// Sizes that follow from the image height through the font size.
 struct Metrics {
     font: f32,
+    /// `Options::font_scale`: explicit pixel sizes (line widths, marker sizes) are multiplied by it.
+    scale: f32,
     line_w: f32,
     ascent: f32,
     descent: f32,
@@ -520,20 +527,29 @@ struct Metrics {
 }
 
 impl Metrics {
-    fn new(h: f32) -> Metrics {
-        let font = (h / 70.0).clamp(9.0, 36.0).round();
+    /// The sizes of a chart `h` pixels high drawn at `scale` times the resolution of one `h / scale` high.
+    fn new(h: f32, scale: f32) -> Metrics {
+        let font = ((h / scale / 70.0).clamp(9.0, 36.0) * scale).round().max(1.0);
         let (ascent, descent) = line_metrics(font);
-        Metrics { font, line_w: (font / 10.0).max(1.0), ascent, descent, text_center_dy: (ascent + descent) * 0.5 }
+        let line_w = (font / 10.0).max(scale.max(1.0));
+        Metrics { font, scale, line_w, ascent, descent, text_center_dy: (ascent + descent) * 0.5 }
     }
 
     fn title_h(&self, opts: &Options) -> f32 {
+        let subtitle = opts.subtitle.as_deref().map_or(0.0, |s| text_lines(s).len() as f32 * self.subtitle_line_h());
         match &opts.title {
             Some(title) => {
                 let extra_lines = text_lines(title).len().saturating_sub(1) as f32;
-                (self.font * 2.2 + extra_lines * self.title_line_h()).round()
+                (self.font * 2.2 + extra_lines * self.title_line_h() + subtitle).round()
             }
+            None if subtitle > 0.0 => (self.font * 1.0 + subtitle).round(),
             None => (self.font * 0.7).round(),
         }
+    }
+
+    /// Baseline-to-baseline distance of the subtitle's lines (drawn at the label size).
+    fn subtitle_line_h(&self) -> f32 {
+        (self.font * 1.3).round()
     }
 
     fn title_size(&self) -> f32 {
@@ -1358,19 +1374,30 @@ fn draw_last_price_tag(
     });
 }
 
-/// The title's lines, vertically centred in the space above the price panel, at the plot's left edge or centred
-/// over the image; bold is drawn as a second pass one pixel to the right (the embedded font has one weight).
-fn draw_title(items: &mut Vec<Primitive>, title: &str, opts: &Options, plot_left: f32, m: &Metrics, palette: &Palette) {
-    let size = m.title_size();
-    let (a, d) = line_metrics(size);
-    let lines = text_lines(title);
-    let line_h = m.title_line_h();
-    let block_h = (a - d) + line_h * lines.len().saturating_sub(1) as f32;
-    let first_baseline = (m.title_h(opts) - block_h) * 0.5 + a;
+/// The title's lines, then the subtitle's (smaller), vertically centred in the space above the price panel, at
+/// the plot's left edge or centred over the image; bold is drawn as a second pass one pixel to the right (the
+/// embedded font has one weight).
+fn draw_title(items: &mut Vec<Primitive>, opts: &Options, plot_left: f32, m: &Metrics, palette: &Palette) {
+    let title = opts.title.as_deref().map(text_lines).unwrap_or_default();
+    let subtitle = opts.subtitle.as_deref().map(text_lines).unwrap_or_default();
+    if title.is_empty() && subtitle.is_empty() {
+        return;
+    }
+    let (size, line_h) = (m.title_size(), m.title_line_h());
+    let (sub_size, sub_line_h) = (m.font, m.subtitle_line_h());
+    let (a, d) = line_metrics(if title.is_empty() { sub_size } else { size });
+    // From the first line's baseline to the last one's, then the first line's ascent and the last one's descent.
+    let span = if title.is_empty() {
+        sub_line_h * (subtitle.len() - 1) as f32
+    } else {
+        line_h * (title.len() - 1) as f32 + sub_line_h * subtitle.len() as f32
+    };
+    let last_descent = if subtitle.is_empty() { d } else { line_metrics(sub_size).1 };
+    let first_baseline = (m.title_h(opts) - (a + span - last_descent)) * 0.5 + a;
     let (x, anchor) =
         if opts.title_center { (opts.width as f32 * 0.5, Anchor::Middle) } else { (plot_left, Anchor::Start) };
     let passes: &[f32] = if opts.title_bold { &[0.0, (size / 16.0).round().max(1.0)] } else { &[0.0] };
-    for (i, line) in lines.iter().enumerate().filter(|(_, l)| !l.is_empty()) {
+    for (i, line) in title.iter().enumerate().filter(|(_, l)| !l.is_empty()) {
         for dx in passes {
             items.push(Primitive::Text {
                 x: x + dx,
@@ -1381,6 +1408,18 @@ fn draw_title(items: &mut Vec<Primitive>, title: &str, opts: &Options, plot_left
                 anchor,
             });
         }
+    }
+    let sub_first =
+        if title.is_empty() { first_baseline } else { first_baseline + line_h * (title.len() - 1) as f32 + sub_line_h };
+    for (j, line) in subtitle.iter().enumerate().filter(|(_, l)| !l.is_empty()) {
+        items.push(Primitive::Text {
+            x,
+            y: (sub_first + sub_line_h * j as f32).round(),
+            text: line.clone(),
+            size: sub_size,
+            color: palette.text,
+            anchor,
+        });
     }
 }
 

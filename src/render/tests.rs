@@ -1192,3 +1192,60 @@ fn reference_levels_outside_a_fixed_range_are_not_drawn() {
     let y45 = sub.scale.y(45.0).round() + 0.5;
     assert!(dashes.iter().all(|&y| y == y45), "only the level inside 40..60: {dashes:?} vs {y45}");
 }
+
+// ---------- subtitle and scale ----------
+
+#[test]
+fn a_subtitle_sits_under_the_title_in_smaller_text_and_pushes_the_panels_down() {
+    let d = Data::walk(60, MIN_US, 5);
+    let mut o = opts(800, 500);
+    o.title = Some("Title".into());
+    let plain = scene_of(&d, &o);
+    o.subtitle = Some("first\nsecond".into());
+    let s = scene_of(&d, &o);
+    let texts: Vec<(f32, f32, &str)> = s
+        .items
+        .iter()
+        .filter_map(|p| match p {
+            Primitive::Text { y, size, text, .. } if ["Title", "first", "second"].contains(&text.as_str()) => {
+                Some((*y, *size, text.as_str()))
+            }
+            _ => None,
+        })
+        .collect();
+    let [(ty, tsize, "Title"), (y1, size1, "first"), (y2, size2, "second")] = texts[..] else {
+        panic!("title then two subtitle lines, got {texts:?}")
+    };
+    assert!(ty < y1 && y1 < y2, "in reading order: {texts:?}");
+    assert!(size1 < tsize && size1 == size2 && size1 == s.font_size);
+    assert!(y2 < s.price_panel().rect.y, "above the price panel");
+    assert!(s.price_panel().rect.y > plain.price_panel().rect.y + 1.5 * s.font_size);
+    // A subtitle alone (no title) is drawn too.
+    o.title = None;
+    let alone = scene_of(&d, &o);
+    assert!(alone.items.iter().any(|p| matches!(p, Primitive::Text { text, .. } if text == "first")));
+}
+
+#[test]
+fn scale_multiplies_the_layout_and_the_text() {
+    let d = Data::walk(60, MIN_US, 5);
+    let mut o = opts(640, 360);
+    o.title = Some("T".into());
+    let one = scene_of(&d, &o);
+    let two = scene_of(&d, &Options { width: 1280, height: 720, font_scale: 2.0, ..o.clone() });
+    assert_eq!(two.font_size, 2.0 * one.font_size);
+    for (a, b) in one.panels.iter().zip(&two.panels) {
+        for (x1, x2) in [(a.rect.x, b.rect.x), (a.rect.y, b.rect.y), (a.rect.w, b.rect.w), (a.rect.h, b.rect.h)] {
+            assert!((x2 - 2.0 * x1).abs() <= 3.0, "{:?} vs {:?}", a.rect, b.rect);
+        }
+    }
+    // Without the scale, a chart twice as high only grows its text by the height rule (and stops at its cap).
+    let big = scene_of(&d, &Options { width: 6400, height: 3600, ..o.clone() });
+    let big_scaled = scene_of(&d, &Options { width: 6400, height: 3600, font_scale: 10.0, ..o.clone() });
+    assert_eq!(big.font_size, 36.0);
+    assert_eq!(big_scaled.font_size, 10.0 * one.font_size);
+    for bad in [0.0, -1.0, f32::NAN, f32::INFINITY] {
+        let err = build_scene(&Input::Bars(d.cols()), &Options { font_scale: bad, ..o.clone() }).unwrap_err();
+        assert!(err.to_string().contains("scale"), "{bad}: {err}");
+    }
+}
