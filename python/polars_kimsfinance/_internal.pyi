@@ -16,6 +16,7 @@ SPEEDS: tuple[str, ...]
 COLOR_KEYS: tuple[str, ...]
 LINE_STYLES: tuple[str, ...]
 MARKER_SHAPES: tuple[str, ...]
+PANEL_LINE_KINDS: tuple[str, ...]
 MIN_SIZE: int
 MAX_SIZE: int
 

@@ -385,8 +385,9 @@ def _as_list(name: str, value: Any) -> list[Any]:
 
 
 _PANEL_KEYS = ("title", "lines", "histogram", "levels", "kind", "ylim")
-#: How a panel draws its lines: joined points, a staircase (each value held until the next bar's), or dots.
-PANEL_KINDS = ("line", "step", "scatter", "histogram")
+#: How a panel draws its lines: the renderer's line kinds (joined points, a staircase, dots), or its one series as a
+#: histogram.
+PANEL_KINDS: tuple[str, ...] = (*_internal.PANEL_LINE_KINDS, "histogram")
 #: Reference levels a catalogue indicator's panel draws by default (overbought / oversold, the zero line).
 REFERENCE_LEVELS: dict[str, tuple[float, ...]] = {
     "rsi": (30.0, 70.0),

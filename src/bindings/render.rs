@@ -955,6 +955,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("COLOR_KEYS", ColorOverrides::KEYS)?;
     m.add("LINE_STYLES", LineStyle::NAMES)?;
     m.add("MARKER_SHAPES", MarkerShape::NAMES)?;
+    m.add("PANEL_LINE_KINDS", PanelLineKind::NAMES)?;
     m.add("MIN_SIZE", MIN_SIZE)?;
     m.add("MAX_SIZE", MAX_SIZE)?;
     Ok(())
