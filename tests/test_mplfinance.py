@@ -309,6 +309,7 @@ def test_supported_call_translates_to_render(fake_render, tmp_path):
         kind="candle", width=800, height=500, theme="light", volume=True, title="SPY", format="png", rows=500,
         ylabel="Price", title_align="center", title_bold=True, last_price=False, legend=False,
         ylabel_lower="Volume  \u00d710\u2076", volume_exponent=6, yscale="linear", panel_ratios=[5.0, 2.0], panels=[],
+        xrotation=45.0,
     )  # fmt: skip
     # The averages in the style's moving-average colours (yahoo names none: matplotlib's colour cycle).
     assert [(label, color) for label, _, color in overlays] == [("sma_20", "#1F77B4"), ("ema_50", "#FF7F0E")]
@@ -513,9 +514,10 @@ def test_served_renko_is_real_and_dated(tmp_path):
     mpf.plot(data, type="renko", savefig=str(path))
     labels = re.findall(r">([^<]+)</text>", path.read_text())
     assert "Price" in labels
-    # A date axis: the months of the frame's index (a 300-day span is labelled by year-month), not brick numbers.
-    months = {d.strftime("%Y-%m") for d in data.index}
-    dated = [label for label in labels if label in months]
+    # A date axis: the days or months of the frame's index, not brick numbers.
+    # (Its labels turned by mplfinance's 45 degrees leave room for days.)
+    dates = {d.strftime("%Y-%m") for d in data.index} | {d.strftime("%b %d") for d in data.index}
+    dated = [label for label in labels if label in dates or label[:6] in dates]
     assert len(dated) >= 3, labels
 
 

@@ -46,22 +46,9 @@ _Panel = tuple[str, list[_Line], pl.Series | None, list[float], tuple[str, tuple
 _Look = tuple[str | None, float, str, str | None]
 # (hlines as (price, look), vlines as (row, look), alines as ([(row, price), ...], look), log_scale)
 _Lines = tuple[list[tuple[float, _Look]], list[tuple[int, _Look]], list[tuple[list[tuple[int, float]], _Look]], bool]
-# (title_center, title_bold, ylabel, ylabel_lower, volume_exponent, last_price, legend, datetime_format,
-#  panel_ratios, subtitle, scale, lines)
-_Decor = tuple[
-    bool,
-    bool,
-    str | None,
-    str | None,
-    int | None,
-    bool,
-    bool,
-    str | None,
-    list[float] | None,
-    str | None,
-    float,
-    _Lines | None,
-]
+# Keys: title_center, title_bold, ylabel, ylabel_lower, volume_exponent, last_price, legend, datetime_format,
+# panel_ratios, subtitle, scale, yaxis ("left" | "right"), xrotation, lines (_Lines | None)
+_Decor = dict[str, Any]
 # (y1, y2, colour, alpha 0..255, label)
 _Fill = tuple[pl.Series, pl.Series, str | None, int, str | None]
 # (prices, shape, size, colour, label)

@@ -297,19 +297,7 @@ _CHECKED = (
     "panels",
     "scale",
 )
-_DECORATIONS = (
-    "ylabel",
-    "ylabel_lower",
-    "title_align",
-    "title_bold",
-    "last_price",
-    "legend",
-    "volume_exponent",
-    "datetime_format",
-    "panel_ratios",
-    "subtitle",
-    "scale",
-)
+_DECORATIONS = tuple(inspect.signature(_check_decorations).parameters)
 _ANNOTATIONS = ("hlines", "vlines", "alines", "tlines", "fill_between", "markers", "yscale", "marketcolor_overrides")
 
 
@@ -370,7 +358,7 @@ def _draw_group(
                 o.speed,
                 engine,
                 (prep.box_sizes[j], o.reversal),
-                (*decor, lines),
+                {**decor, "lines": lines},
             )
         )
     todo = [j for j in range(len(members)) if j not in failures]

@@ -522,6 +522,8 @@ def render(
     volume_exponent: int | None = None,
     datetime_format: str | None = None,
     panel_ratios: Sequence[float] | None = None,
+    yaxis: str = "right",
+    xrotation: float = 0,
     hlines: Any = None,
     vlines: Any = None,
     alines: Any = None,
@@ -607,6 +609,11 @@ def render(
     panel_ratios : list of float, optional
         Relative panel heights top to bottom, one per panel drawn: price, volume (when drawn), then each
         sub-panel; default 4 : 1 : 1.4 each.
+    yaxis : {"right", "left"}, default "right"
+        The side of the plot the y axes (tick labels and the last-price tag) are drawn on.
+    xrotation : float, default 0
+        Time-axis labels turned this many degrees counter-clockwise (as matplotlib's tick ``rotation``), each
+        label's box centred under its tick; the axis grows to hold them.
     hlines : float, dict or list, optional
         Horizontal lines across the price panel: prices, or dicts ``{"y": price, "color": "#RRGGBB", "width": px,
         "style": "solid" | "dashed" | "dotted", "label": "in the legend"}``.
@@ -720,6 +727,8 @@ def render(
         panel_ratios=panel_ratios,
         subtitle=subtitle,
         scale=scale,
+        yaxis=yaxis,
+        xrotation=xrotation,
     )
     ann = _check_annotations(
         hlines=hlines,
@@ -758,7 +767,7 @@ def render(
         format=opts.format,
         speed=opts.speed,
         engine=check_engine(_FUNC, engine),
-        decor=(*decor, lines),
+        decor={**decor, "lines": lines},
         brick_times=prep.brick_times,
         fills=prep.marks.fills,
         markers=prep.marks.markers,
@@ -857,12 +866,8 @@ def _check_options(
     )
 
 
-# The binding's DecorArg without its last entry (the chart's lines, placed per chart): (title_center, title_bold,
-# ylabel, ylabel_lower, volume_exponent, last_price, legend, datetime_format, panel_ratios, subtitle, scale).
-Decor = tuple[
-    bool, bool, Optional[str], Optional[str], Optional[int], bool, bool, Optional[str], Optional[list[float]],
-    Optional[str], float,
-]  # fmt: skip
+# The binding's DecorArg without its `lines` (the chart's annotation lines, placed per chart).
+Decor = dict[str, Any]
 
 
 def _text(name: str, value: Any) -> str | None:
@@ -894,28 +899,34 @@ def _check_decorations(
     panel_ratios: Any = None,
     subtitle: Any = None,
     scale: Any = 1.0,
+    yaxis: Any = "right",
+    xrotation: Any = 0,
 ) -> Decor:
-    """The title style, labels and markers, checked, as the ``decor`` tuple of ``_internal._render`` (the order of
-    the binding's ``DecorArg``)."""
+    """The title style, labels, axes and markers, checked, as the ``decor`` dict of ``_internal._render`` (the
+    fields of the binding's ``DecorArg``)."""
     if volume_exponent is not None and (
         isinstance(volume_exponent, bool)
         or not isinstance(volume_exponent, Integral)
         or not 0 <= int(volume_exponent) <= 30
     ):
         raise ValueError(f"{_FUNC}: volume_exponent must be an integer from 0 to 30, got {volume_exponent!r}")
-    return (
-        _choice("title_align", title_align, ("left", "center")) == "center",
-        _flag("title_bold", title_bold),
-        _text("ylabel", ylabel),
-        _text("ylabel_lower", ylabel_lower),
-        None if volume_exponent is None else int(volume_exponent),
-        _flag("last_price", last_price),
-        _flag("legend", legend),
-        _text("datetime_format", datetime_format),
-        _ratios(panel_ratios),
-        _text("subtitle", subtitle),
-        _scale(scale),
-    )
+    if isinstance(xrotation, bool) or not isinstance(xrotation, Real) or not math.isfinite(xrotation):
+        raise ValueError(f"{_FUNC}: xrotation must be a finite number of degrees, got {xrotation!r}")
+    return {
+        "title_center": _choice("title_align", title_align, ("left", "center")) == "center",
+        "title_bold": _flag("title_bold", title_bold),
+        "ylabel": _text("ylabel", ylabel),
+        "ylabel_lower": _text("ylabel_lower", ylabel_lower),
+        "volume_exponent": None if volume_exponent is None else int(volume_exponent),
+        "last_price": _flag("last_price", last_price),
+        "legend": _flag("legend", legend),
+        "datetime_format": _text("datetime_format", datetime_format),
+        "panel_ratios": _ratios(panel_ratios),
+        "subtitle": _text("subtitle", subtitle),
+        "scale": _scale(scale),
+        "yaxis": _choice("yaxis", yaxis, ("right", "left")),
+        "xrotation": float(xrotation),
+    }
 
 
 def _ratios(value: Any) -> list[float] | None:

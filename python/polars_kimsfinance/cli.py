@@ -140,6 +140,8 @@ def _render(args: argparse.Namespace) -> int:
         title=args.title,
         subtitle=args.subtitle,
         scale=args.scale,
+        yaxis=args.yaxis,
+        xrotation=args.xrotation,
         format=_format_for(args.output, args.format) if args.by is None else (args.format or "png"),
         speed=args.speed,
         antialias=args.antialias,
@@ -247,6 +249,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     render.add_argument("--panel", action="append", default=[], metavar="SPEC", help="e.g. rsi:14 (repeatable)")
     render.add_argument("--title")
     render.add_argument("--subtitle", help="a smaller line under the title")
+    render.add_argument("--yaxis", choices=("right", "left"), default="right", help="the side of the y axes")
+    render.add_argument("--xrotation", type=float, default=0.0, help="time-axis labels turned by this many degrees")
     render.add_argument("--scale", type=float, default=1.0, help="size, text and lines multiplied (e.g. 2 for HiDPI)")
     render.add_argument("--hline", action="append", type=float, default=[], metavar="PRICE", help="(repeatable)")
     render.add_argument("--vline", action="append", default=[], metavar="TIME|ROW", help="(repeatable)")

@@ -48,6 +48,7 @@ _PLOT_KWARGS = {
 # savefig dict keys that change nothing in the file mplfinance writes: pad_inches only pads a tight bounding box.
 _SAVEFIG_KEYS = {"fname", "dpi", "format", "pad_inches"}
 _FORMATS = {"png": "png", "webp": "webp", "svg": "svg"}
+_DEFAULT_XROTATION = 45.0
 _DEFAULT_FIGRATIO = (8.00, 5.75)  # mplfinance: figure height 5.75 in at figscale 1
 
 
@@ -333,6 +334,15 @@ def _drawn_extras(
             return None
     if kwargs.get("datetime_format") is not None:
         out["datetime_format"] = kwargs["datetime_format"]
+    # The style's side for the price axis (mplfinance's "default" style and a few others put it on the left).
+    style = mpf_options._resolve_style(kwargs.get("style", "default"))
+    if style is not None and not style.get("y_on_right"):
+        out["yaxis"] = "left"
+    # mplfinance turns the time-axis labels by 45 degrees unless told otherwise.
+    xrotation = kwargs.get("xrotation", _DEFAULT_XROTATION)
+    if isinstance(xrotation, bool) or not isinstance(xrotation, (int, float)) or not math.isfinite(xrotation):
+        return None
+    out["xrotation"] = float(xrotation)
     if kwargs.get("axtitle") is not None and kwargs.get("title") is None:
         out.update(title=kwargs["axtitle"], title_bold=False)
     panels = _panel_layout(kwargs, volume, n, dpi, palette)

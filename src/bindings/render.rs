@@ -383,23 +383,26 @@ pub(super) struct ChartOptions {
     pub decor: Decor,
 }
 
-/// `(title_center, title_bold, ylabel, ylabel_lower, volume_exponent, last_price, legend, datetime_format,
-/// panel_ratios, subtitle, scale, lines)`, as `chart.py`'s `_check_decorations` orders them, the chart's
-/// annotation lines last.
-pub(super) type DecorArg = (
-    bool,
-    bool,
-    Option<String>,
-    Option<String>,
-    Option<i32>,
-    bool,
-    bool,
-    Option<String>,
-    Option<Vec<f32>>,
-    Option<String>,
-    f32,
-    Option<LinesArg>,
-);
+/// The decorations of one chart as `chart.py`'s `_check_decorations` returns them: a dict with one item per field
+/// (plus `lines`, the chart's annotation lines, placed per chart).
+#[derive(FromPyObject)]
+#[pyo3(from_item_all)]
+pub(super) struct DecorArg {
+    title_center: bool,
+    title_bold: bool,
+    ylabel: Option<String>,
+    ylabel_lower: Option<String>,
+    volume_exponent: Option<i32>,
+    last_price: bool,
+    legend: bool,
+    datetime_format: Option<String>,
+    panel_ratios: Option<Vec<f32>>,
+    subtitle: Option<String>,
+    scale: f32,
+    yaxis: String,
+    xrotation: f32,
+    lines: Option<LinesArg>,
+}
 
 /// One chart's title style, labels, last-price marker, legend, annotation lines and price scale (see
 /// `render::Options`).
@@ -416,6 +419,8 @@ pub(super) struct Decor {
     pub panel_ratios: Option<Vec<f32>>,
     pub subtitle: Option<String>,
     pub scale: f32,
+    pub y_axis_left: bool,
+    pub xrotation: f32,
     pub hlines: Vec<HLine>,
     pub vlines: Vec<VLine>,
     pub alines: Vec<ALine>,
@@ -439,38 +444,30 @@ fn with_looks<P, L>(option: &str, lines: Vec<(P, LookArg)>, make: impl Fn(P, Lin
 }
 
 impl Decor {
-    pub(super) fn parse(
-        (
-            title_center,
-            title_bold,
-            ylabel,
-            ylabel_lower,
-            volume_exponent,
-            last_price,
-            legend,
-            datetime_format,
-            panel_ratios,
-            subtitle,
-            scale,
-            lines,
-        ): DecorArg,
-    ) -> PyResult<Decor> {
-        let (hlines, vlines, alines, log_scale) = lines.unwrap_or_default();
+    pub(super) fn parse(arg: DecorArg) -> PyResult<Decor> {
+        let (hlines, vlines, alines, log_scale) = arg.lines.unwrap_or_default();
         let hlines = with_looks("hlines", hlines, |price, look| HLine { price, look })?;
         let vlines = with_looks("vlines", vlines, |row, look| VLine { row, look })?;
         let alines = with_looks("alines", alines, |points, look| ALine { points, look })?;
+        let y_axis_left = match arg.yaxis.as_str() {
+            "left" => true,
+            "right" => false,
+            other => return Err(value_error(format_args!("render: yaxis must be 'left' or 'right', got {other:?}"))),
+        };
         Ok(Decor {
-            title_center,
-            title_bold,
-            ylabel,
-            ylabel_lower,
-            volume_exponent,
-            last_price,
-            legend,
-            datetime_format,
-            panel_ratios,
-            subtitle,
-            scale,
+            title_center: arg.title_center,
+            title_bold: arg.title_bold,
+            ylabel: arg.ylabel,
+            ylabel_lower: arg.ylabel_lower,
+            volume_exponent: arg.volume_exponent,
+            last_price: arg.last_price,
+            legend: arg.legend,
+            datetime_format: arg.datetime_format,
+            panel_ratios: arg.panel_ratios,
+            subtitle: arg.subtitle,
+            scale: arg.scale,
+            y_axis_left,
+            xrotation: arg.xrotation,
             hlines,
             vlines,
             alines,
@@ -495,6 +492,8 @@ impl Default for Decor {
             panel_ratios: o.panel_ratios,
             subtitle: o.subtitle,
             scale: o.font_scale,
+            y_axis_left: o.y_axis_left,
+            xrotation: o.xrotation,
             hlines: o.hlines,
             vlines: o.vlines,
             alines: o.alines,
@@ -694,6 +693,8 @@ pub(super) fn draw_chart(
         panel_ratios: d.panel_ratios.clone(),
         subtitle: d.subtitle.clone(),
         font_scale: d.scale,
+        y_axis_left: d.y_axis_left,
+        xrotation: d.xrotation,
         bar_colors: data.bar_colors.as_deref().map(|c| rows_of("marketcolor_overrides", c, &rows)).transpose()?,
     };
 

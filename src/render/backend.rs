@@ -19,6 +19,8 @@ pub trait Backend {
     fn polygon(&mut self, points: &[(f32, f32)], color: Rgba);
     /// One line of text with its baseline at `y`.
     fn text(&mut self, x: f32, y: f32, text: &str, size: f32, color: Rgba, anchor: Anchor);
+    /// One line of text centred on `(cx, cy)`, turned `angle` degrees counter-clockwise.
+    fn turned_text(&mut self, cx: f32, cy: f32, text: &str, size: f32, color: Rgba, angle: f32);
 
     /// A stroked segment.
     fn line(&mut self, x1: f32, y1: f32, x2: f32, y2: f32, color: Rgba, width: f32) {
@@ -45,6 +47,9 @@ pub trait Backend {
             Primitive::Polygon { points, color } => self.polygon(points, *color),
             Primitive::Circle { cx, cy, r, color, width } => self.circle(*cx, *cy, *r, *color, *width),
             Primitive::Text { x, y, text, size, color, anchor } => self.text(*x, *y, text, *size, *color, *anchor),
+            Primitive::TurnedText { cx, cy, text, size, color, angle } => {
+                self.turned_text(*cx, *cy, text, *size, *color, *angle)
+            }
         }
     }
 
@@ -84,5 +89,8 @@ impl Backend for Recorder {
     }
     fn text(&mut self, x: f32, y: f32, text: &str, size: f32, color: Rgba, anchor: Anchor) {
         self.calls.push(Primitive::Text { x, y, text: text.to_string(), size, color, anchor });
+    }
+    fn turned_text(&mut self, cx: f32, cy: f32, text: &str, size: f32, color: Rgba, angle: f32) {
+        self.calls.push(Primitive::TurnedText { cx, cy, text: text.to_string(), size, color, angle });
     }
 }

@@ -10,7 +10,7 @@ use super::color::Rgba;
 use super::error::RenderError;
 use super::rect_fill::{Canvas, Fill};
 use super::scene::{Anchor, Scene};
-use super::text::{glyph, text_width};
+use super::text::{centred_glyphs, glyph, text_width, Glyph, Turn};
 
 /// Rasterises scenes into a premultiplied RGBA pixmap.
 #[derive(Default)]
@@ -25,6 +25,12 @@ impl CpuBackend {
         let mut b = CpuBackend::default();
         b.draw_scene(scene)?;
         b.pixmap.ok_or_else(|| RenderError::Encode("no pixmap".into()))
+    }
+
+    /// The pixmap drawn so far (tests draw single primitives).
+    #[cfg(test)]
+    pub(crate) fn finish(self) -> Pixmap {
+        self.pixmap.expect("begin() first")
     }
 
     fn paint(&self, color: Rgba) -> Paint<'static> {
@@ -132,6 +138,54 @@ impl Backend for CpuBackend {
             pen += g.advance;
         }
     }
+
+    fn turned_text(&mut self, cx: f32, cy: f32, text: &str, size: f32, color: Rgba, angle: f32) {
+        let antialias = self.antialias;
+        let Some(pm) = self.pixmap.as_mut() else { return };
+        let (pw, ph) = (pm.width() as i32, pm.height() as i32);
+        let pixels = pm.pixels_mut();
+        let turn = Turn::new(cx, cy, angle);
+        for (g, u, v) in centred_glyphs(text, size) {
+            let (w, h) = (g.width as f32, g.height as f32);
+            if g.width == 0 || g.height == 0 {
+                continue;
+            }
+            // The pixels the turned bitmap can touch, each read back into the bitmap between its four texels.
+            let corners = [(u, v), (u + w, v), (u + w, v + h), (u, v + h)].map(|(a, b)| turn.to_image(a, b));
+            let (x0, x1) = corners.iter().fold((f32::MAX, f32::MIN), |(lo, hi), c| (lo.min(c.0), hi.max(c.0)));
+            let (y0, y1) = corners.iter().fold((f32::MAX, f32::MIN), |(lo, hi), c| (lo.min(c.1), hi.max(c.1)));
+            for py in (y0.floor() as i32).max(0)..(y1.ceil() as i32).min(ph) {
+                for px in (x0.floor() as i32).max(0)..(x1.ceil() as i32).min(pw) {
+                    let (lu, lv) = turn.to_local(px as f32 + 0.5, py as f32 + 0.5);
+                    let mut cov = sample(&g, lu - u - 0.5, lv - v - 0.5);
+                    if !antialias {
+                        cov = if cov >= 128 { 255 } else { 0 };
+                    }
+                    if cov > 0 {
+                        let dst = &mut pixels[(py * pw + px) as usize];
+                        *dst = blend(*dst, color, cov);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A glyph's coverage at fractional texel `(x, y)` (texel centres at whole numbers), bilinear, 0 outside.
+fn sample(g: &Glyph, x: f32, y: f32) -> u32 {
+    let (fx, fy) = (x.floor(), y.floor());
+    let (tx, ty) = (x - fx, y - fy);
+    let at = |col: i32, row: i32| -> f32 {
+        if col < 0 || row < 0 || col >= g.width as i32 || row >= g.height as i32 {
+            0.0
+        } else {
+            g.coverage[row as usize * g.width + col as usize] as f32
+        }
+    };
+    let (c, r) = (fx as i32, fy as i32);
+    let top = at(c, r) * (1.0 - tx) + at(c + 1, r) * tx;
+    let bottom = at(c, r + 1) * (1.0 - tx) + at(c + 1, r + 1) * tx;
+    (top * (1.0 - ty) + bottom * ty).round() as u32
 }
 
 /// Source-over of `color` at `coverage` (0..=255) onto a premultiplied pixel.

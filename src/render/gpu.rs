@@ -36,7 +36,7 @@ use super::backend::Backend;
 use super::color::{unpremultiply, Rgba};
 use super::error::RenderError;
 use super::scene::{Anchor, Scene};
-use super::text::{glyph, text_width, Glyph};
+use super::text::{centred_glyphs, glyph, text_width, Glyph, Turn};
 
 const SHADER: &str = include_str!("shaders/scene.wgsl");
 /// Bytes per vertex: position (2 × f32), atlas texel (2 × f32), colour (4 × u8).
@@ -689,6 +689,30 @@ impl Backend for Tessellator {
                 }
             }
             pen += g.advance;
+        }
+        self.plain_since(start);
+    }
+
+    fn turned_text(&mut self, cx: f32, cy: f32, text: &str, size: f32, color: Rgba, angle: f32) {
+        if color.a == 0 {
+            return;
+        }
+        // Each glyph's quad turned about the centre; the atlas is read at the nearest texel.
+        let turn = Turn::new(cx, cy, angle);
+        let start = self.vertex_count();
+        for (c, (g, u, v)) in text.chars().zip(centred_glyphs(text, size)) {
+            if g.width == 0 || g.height == 0 {
+                continue;
+            }
+            let (ax, ay) = self.atlas.place(c, size, &g);
+            let (w, h) = (g.width as f32, g.height as f32);
+            let (u0, v0, u1, v1) = (ax as f32, ay as f32, ax as f32 + w, ay as f32 + h);
+            let corners = [(u, v, u0, v0), (u + w, v, u1, v0), (u + w, v + h, u1, v1), (u, v + h, u0, v1)];
+            for i in [0, 1, 2, 0, 2, 3] {
+                let (lu, lv, tu, tv) = corners[i];
+                let (px, py) = turn.to_image(lu, lv);
+                self.vertex(px, py, [tu, tv], color);
+            }
         }
         self.plain_since(start);
     }

@@ -401,6 +401,11 @@ pub struct Options<'a> {
     /// Multiplies every text size, line width and margin: an image `s` times as wide and high drawn with
     /// `font_scale = s` is the chart at `width / s` by `height / s` at `s` times the resolution. > 0, finite.
     pub font_scale: f32,
+    /// The y axes (tick labels and the last-price tag) left of the plot instead of right.
+    pub y_axis_left: bool,
+    /// Time-axis labels turned by this many degrees counter-clockwise (as matplotlib's `rotation`), each label's
+    /// box centred under its tick as matplotlib places rotated tick labels; 0: level labels. Any finite angle.
+    pub xrotation: f32,
 }
 
 impl Default for Options<'_> {
@@ -438,6 +443,8 @@ impl Default for Options<'_> {
             datetime_format: None,
             subtitle: None,
             font_scale: 1.0,
+            y_axis_left: false,
+            xrotation: 0.0,
         }
     }
 }

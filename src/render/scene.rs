@@ -8,7 +8,7 @@ use super::color::{Palette, Rgba, SERIES_COLORS};
 use super::data::{self, range_of, Bars};
 use super::error::RenderError;
 use super::options::{ChartKind, Input, Options, PanelLineKind, PnfColumn, SubPanel, MAX_SIZE, MIN_SIZE};
-use super::text::{line_metrics, one_line, text_lines, text_width};
+use super::text::{line_metrics, one_line, text_lines, text_width, turned_extent};
 use super::ticks::{
     format_compact, format_custom, format_fixed, format_time, log_ticks, nice_ticks, with_year, TimeFormat, TimeStep,
 };
@@ -99,6 +99,22 @@ pub enum Primitive {
         color: Rgba,
         /// Horizontal alignment.
         anchor: Anchor,
+    },
+    /// A single line of text turned about its centre (the middle of its advance, halfway between ascent and
+    /// descent).
+    TurnedText {
+        /// Centre x.
+        cx: f32,
+        /// Centre y.
+        cy: f32,
+        /// One line of text, as for `Text`.
+        text: String,
+        /// Font size in pixels.
+        size: f32,
+        /// Colour.
+        color: Rgba,
+        /// Degrees counter-clockwise on the screen.
+        angle: f32,
     },
 }
 
@@ -356,7 +372,10 @@ pub fn build_scene(input: &Input, opts: &Options) -> Result<Scene, RenderError> 
     let series = resolve_all_series(opts, bars.source_len)?;
     annotations::check(opts, bars.source_len)?;
     let m = Metrics::new(opts.height as f32, opts.font_scale);
-    let rows = vertical_layout(&m, opts, opts.volume && bars.volume.is_some(), series.subs.len())?;
+    let x_labels = XLabels::new(m.font, opts.xrotation);
+    let widest = if x_labels.turned() { x_labels.widest(&bars, opts.datetime_format.as_deref()) } else { 0.0 };
+    let axis_h = x_labels.axis_height(widest);
+    let rows = vertical_layout(&m, opts, axis_h, opts.volume && bars.volume.is_some(), series.subs.len())?;
 
     // The y axes' label width decides the plot width, which decides the final aggregation.
     let (axes, mut labels_w) = y_axes(&rows, &bars, &series, &m, opts)?;
@@ -371,11 +390,11 @@ pub fn build_scene(input: &Input, opts: &Options) -> Result<Scene, RenderError> 
     if let Some(lp) = last_price {
         labels_w = labels_w.max(text_width(&format_fixed(lp, price_decimals.max(2)), m.font));
     }
-    let (plot_left, plot_px) = horizontal_layout(opts.width as f32, labels_w, &m);
+    let (plot_left, plot_px) = horizontal_layout(opts.width as f32, labels_w, &m, opts.y_axis_left);
     // Aggregate again from the source when the plot is narrower than the first pass (a mean of first-pass means
     // would weigh unequal buckets wrongly).
     let bars = if bars.len() > plot_px as usize { build_bars(input, opts, plot_px as usize)? } else { bars };
-    let x = XLayout::new(plot_left, plot_px, bars.len(), m.font);
+    let x = XLayout::new(plot_left, plot_px, bars.len(), m.font, opts.y_axis_left);
     let panels = final_panels(&rows, axes, &bars, &x, &m, opts.volume_exponent);
 
     let mut scene = Scene {
@@ -394,7 +413,7 @@ pub fn build_scene(input: &Input, opts: &Options) -> Result<Scene, RenderError> 
         font_size: m.font,
         items: Vec::with_capacity(bars.len() * 3 + 256),
     };
-    x_ticks(&mut scene, &bars, &x, &m, opts.datetime_format.as_deref());
+    x_ticks(&mut scene, &bars, &x, &x_labels, opts.datetime_format.as_deref());
     draw_grid(&mut scene);
     let price = scene.panels[0].clone();
     let items = &mut scene.items;
@@ -448,7 +467,7 @@ pub fn build_scene(input: &Input, opts: &Options) -> Result<Scene, RenderError> 
             m.ascent * size / m.font,
         );
     }
-    draw_axes(items, &scene.panels, &scene.x_ticks, &x, &m, &palette, opts.width as f32, opts.height as f32);
+    draw_axes(items, &scene.panels, &scene.x_ticks, &x, &x_labels, &m, &palette, opts.width as f32, opts.height as f32);
     if let Some(lp) = last_price {
         draw_last_price_tag(items, lp, price_decimals, &bars, &price, &x, &m, &palette, opts.width as f32);
     }
@@ -461,6 +480,12 @@ fn check_size(opts: &Options) -> Result<(), RenderError> {
         if !(MIN_SIZE..=MAX_SIZE).contains(&value) {
             return Err(RenderError::InvalidSize { param, value });
         }
+    }
+    if !opts.xrotation.is_finite() {
+        return Err(RenderError::InvalidInput {
+            param: "xrotation".into(),
+            message: format!("must be a finite number of degrees, got {}", opts.xrotation),
+        });
     }
     if !(opts.font_scale.is_finite() && opts.font_scale > 0.0) {
         return Err(RenderError::InvalidInput {
@@ -572,10 +597,16 @@ struct Row {
 
 /// Panels stacked top to bottom under the title, heights by weight (price 4, volume 1, each sub-panel 1.4, or
 /// `Options::panel_ratios`); the last panel takes the rounding remainder.
-fn vertical_layout(m: &Metrics, opts: &Options, show_volume: bool, subs: usize) -> Result<Vec<Row>, RenderError> {
+/// The panels' rows top to bottom, between the title and the time axis (`axis_h` high).
+fn vertical_layout(
+    m: &Metrics,
+    opts: &Options,
+    axis_h: f32,
+    show_volume: bool,
+    subs: usize,
+) -> Result<Vec<Row>, RenderError> {
     let h = opts.height as f32;
     let title_h = m.title_h(opts);
-    let axis_h = (m.font * 1.8).round();
     let gap = (m.font * 0.5).round();
     let mut weights = vec![(PanelKind::Price, 4.0f32)];
     if show_volume {
@@ -731,11 +762,15 @@ fn sub_panel_range((p, lines): &(&SubPanel, Vec<ResolvedSeries>)) -> (f64, f64) 
     pad_range(r.unwrap_or((0.0, 1.0)), 0.08)
 }
 
-/// The plot's left edge and width in whole pixels: a margin on the left, the y labels on the right.
-fn horizontal_layout(w: f32, labels_w: f32, m: &Metrics) -> (f32, f32) {
+/// The plot's left edge and width in whole pixels: the y labels on one side, a small margin on the other.
+fn horizontal_layout(w: f32, labels_w: f32, m: &Metrics, axis_left: bool) -> (f32, f32) {
     let axis_w = (labels_w + m.font * 1.4).ceil();
-    let plot_left = (m.font * 0.6).round();
-    let plot_right = (w - axis_w).max(plot_left + 8.0);
+    let margin = (m.font * 0.6).round();
+    let (plot_left, plot_right) = if axis_left {
+        (axis_w.min(w - margin - 8.0).max(0.0), w - margin)
+    } else {
+        (margin, (w - axis_w).max(margin + 8.0))
+    };
     (plot_left, (plot_right - plot_left).floor().max(1.0))
 }
 
@@ -743,6 +778,8 @@ fn horizontal_layout(w: f32, labels_w: f32, m: &Metrics) -> (f32, f32) {
 struct XLayout {
     plot_left: f32,
     plot_px: f32,
+    /// The y axes are left of the plot (else right).
+    axis_left: bool,
     slot_width: f32,
     /// Body width.
     bw: f32,
@@ -751,10 +788,19 @@ struct XLayout {
 }
 
 impl XLayout {
-    fn new(plot_left: f32, plot_px: f32, slots: usize, font: f32) -> XLayout {
+    fn new(plot_left: f32, plot_px: f32, slots: usize, font: f32, axis_left: bool) -> XLayout {
         let slot_width = plot_px / slots as f32;
         let (bw, ww) = body_and_wick(slot_width, font);
-        XLayout { plot_left, plot_px, slot_width, bw, ww }
+        XLayout { plot_left, plot_px, axis_left, slot_width, bw, ww }
+    }
+
+    /// The x of the y-axis line: the column just outside the plot, on the axis side.
+    fn axis_x(&self) -> f32 {
+        if self.axis_left {
+            self.plot_left - 1.0
+        } else {
+            self.plot_left + self.plot_px
+        }
     }
 
     /// Centre of slot `i`.
@@ -800,15 +846,16 @@ fn final_panels(
 
 /// When no tick label names a year (a span within one year, labelled by day or by time), the first tick whose
 /// longer label fits inside the image shows its year too; ticks that label would overlap make way for it.
-fn name_the_year(scene: &mut Scene, t: &[i64], font: f32, w: f32) {
+fn name_the_year(scene: &mut Scene, t: &[i64], labels: &XLabels, w: f32) {
+    let font = labels.font;
     let shows_year = |label: &str| label.len() == 4 && label.bytes().all(|b| b.is_ascii_digit());
     if scene.x_ticks.iter().any(|tick| shows_year(&tick.label)) {
         return;
     }
     let found = scene.x_ticks.iter().take(3).enumerate().find_map(|(k, tick)| {
         let label = with_year(*t.get(tick.slot)?, scene.time_format)?;
-        let half = text_width(&label, font) * 0.5;
-        (tick.x - half >= 0.0 && tick.x + half <= w).then_some((k, label, tick.x - half, tick.x + half))
+        let (half, room) = (labels.half_box(&label), labels.room(&label) * 0.5);
+        (tick.x - half >= 0.0 && tick.x + half <= w).then_some((k, label, tick.x - room, tick.x + room))
     });
     let Some((k, label, left, right)) = found else { return };
     scene.x_ticks[k].label = label;
@@ -818,21 +865,79 @@ fn name_the_year(scene: &mut Scene, t: &[i64], font: f32, w: f32) {
         if i - 1 == k {
             return true;
         }
-        let half = text_width(&tick.label, font) * 0.5;
+        let half = labels.room(&tick.label) * 0.5;
         tick.x + half + font <= left || tick.x - half >= right + font
     });
 }
 
+/// How the time-axis labels take up room: level, or turned by `angle` degrees (`Options::xrotation`).
+#[derive(Debug, Clone, Copy)]
+struct XLabels {
+    font: f32,
+    /// Degrees counter-clockwise, in 0..360.
+    angle: f32,
+}
+
+impl XLabels {
+    fn new(font: f32, xrotation: f32) -> XLabels {
+        XLabels { font, angle: xrotation.rem_euclid(360.0) }
+    }
+
+    fn turned(&self) -> bool {
+        self.angle != 0.0
+    }
+
+    /// Half the width of a label's box on the image (which must stay inside it).
+    fn half_box(&self, label: &str) -> f32 {
+        turned_extent(text_width(label, self.font), self.font, self.angle).0 * 0.5
+    }
+
+    /// The width a label takes along the axis against its neighbours: a level label its own width; turned
+    /// labels lie side by side, so at most a line height across their slant.
+    fn room(&self, label: &str) -> f32 {
+        let w = text_width(label, self.font);
+        if !self.turned() {
+            return w;
+        }
+        let (ascent, descent) = line_metrics(self.font);
+        let sin = self.angle.to_radians().sin().abs();
+        let across = if sin > 1e-3 { (ascent - descent) / sin } else { f32::MAX };
+        turned_extent(w, self.font, self.angle).0.min(across)
+    }
+
+    /// The height the time axis takes under the bottom panel, for labels at most `widest` px long.
+    fn axis_height(&self, widest: f32) -> f32 {
+        if !self.turned() {
+            return (self.font * 1.8).round();
+        }
+        (self.font * 0.8 + turned_extent(widest, self.font, self.angle).1).round()
+    }
+
+    /// The length of the longest label the axis may show: custom labels as formatted at the first and last bar,
+    /// default ones as a day with its year (the longest the axis draws), bar numbers as the last one.
+    fn widest(&self, bars: &Bars, custom: Option<&str>) -> f32 {
+        let samples = match (&bars.time, custom) {
+            (Some(t), Some(pattern)) if !t.is_empty() => {
+                vec![format_custom(t[0], pattern), format_custom(t[t.len() - 1], pattern)]
+            }
+            (Some(_), _) => vec!["Mar 05 2024".to_string()],
+            _ => vec![bars.source_len.saturating_sub(1).to_string()],
+        };
+        samples.iter().map(|label| text_width(label, self.font)).fold(0.0, f32::max)
+    }
+}
+
 /// X ticks: at time-bucket boundaries when the bars have times (labels kept apart and inside the image), else at
 /// nice bar numbers.
-fn x_ticks(scene: &mut Scene, bars: &Bars, x: &XLayout, m: &Metrics, custom: Option<&str>) {
-    let (n, font, w) = (bars.len(), m.font, scene.width as f32);
+fn x_ticks(scene: &mut Scene, bars: &Bars, x: &XLayout, labels: &XLabels, custom: Option<&str>) {
+    let (n, font, w) = (bars.len(), labels.font, scene.width as f32);
     let sample = match (custom, &bars.time) {
         (Some(pattern), Some(t)) if n > 0 => format_custom(t[0], pattern),
         _ => "Mar 05".to_string(),
     };
-    let label_w = text_width(&sample, font).max(text_width("Mar 05", font));
-    let max_labels = ((x.plot_px / (label_w + font * 2.5)).floor() as usize).max(1);
+    let label_w = labels.room(&sample).max(labels.room("Mar 05"));
+    let gap = if labels.turned() { font } else { font * 2.5 };
+    let max_labels = ((x.plot_px / (label_w + gap)).floor() as usize).max(1);
     match &bars.time {
         Some(t) if n > 0 => {
             let span = t[n - 1].saturating_sub(t[0]).max(1);
@@ -849,11 +954,11 @@ fn x_ticks(scene: &mut Scene, bars: &Bars, x: &XLayout, m: &Metrics, custom: Opt
                     Some(pattern) => format_custom(t[i], pattern),
                     None => format_time(t[i], scene.time_format, prev_t),
                 };
-                let half = text_width(&label, font) * 0.5;
-                if x - half < last_right + font || x + half > w {
+                let (room, half) = (labels.room(&label) * 0.5, labels.half_box(&label));
+                if x - room < last_right + font || x + half > w {
                     continue;
                 }
-                last_right = x + half;
+                last_right = x + room;
                 prev_t = Some(t[i]);
                 scene.x_ticks.push(XTick { slot: i, x, label });
             }
@@ -865,7 +970,7 @@ fn x_ticks(scene: &mut Scene, bars: &Bars, x: &XLayout, m: &Metrics, custom: Opt
                 scene.x_ticks.push(XTick { slot: 0, x: scene.slot_center(0), label });
             }
             if custom.is_none() {
-                name_the_year(scene, t, font, w);
+                name_the_year(scene, t, labels, w);
             }
         }
         _ => {
@@ -1239,18 +1344,23 @@ fn draw_sub_panels(
     }
 }
 
-/// The x position of the y labels, right of the plot.
-fn label_x(x: &XLayout, m: &Metrics) -> f32 {
-    x.plot_left + x.plot_px + m.font * 0.5
+/// Where the y labels are drawn: their start right of the plot, or their end left of it.
+fn label_x(x: &XLayout, m: &Metrics) -> (f32, Anchor) {
+    if x.axis_left {
+        (x.plot_left - m.font * 0.5, Anchor::End)
+    } else {
+        (x.plot_left + x.plot_px + m.font * 0.5, Anchor::Start)
+    }
 }
 
-/// Axes: right edge line per panel, y labels; x labels under the bottom panel.
+/// Axes: an edge line per panel on the axis side with its ticks and y labels; x labels under the bottom panel.
 #[allow(clippy::too_many_arguments)]
 fn draw_axes(
     items: &mut Vec<Primitive>,
     panels: &[PanelLayout],
     x_ticks: &[XTick],
     x: &XLayout,
+    labels: &XLabels,
     m: &Metrics,
     palette: &Palette,
     w: f32,
@@ -1258,19 +1368,16 @@ fn draw_axes(
 ) {
     let (font, ascent, descent) = (m.font, m.ascent, m.descent);
     let axis_color = palette.axis;
-    let label_x = label_x(x, m);
+    let (label_x, label_anchor) = label_x(x, m);
+    let (axis_x, tick_len) = (x.axis_x(), (font * 0.3).round());
+    let tick_x = if x.axis_left { axis_x + 1.0 - tick_len } else { axis_x };
     for p in panels {
-        items.push(Primitive::Rect { x: p.rect.right(), y: p.rect.y, w: 1.0, h: p.rect.h, color: axis_color });
-        items.push(Primitive::Rect { x: p.rect.x, y: p.rect.bottom(), w: p.rect.w + 1.0, h: 1.0, color: axis_color });
+        items.push(Primitive::Rect { x: axis_x, y: p.rect.y, w: 1.0, h: p.rect.h, color: axis_color });
+        let line_x = p.rect.x.min(axis_x);
+        items.push(Primitive::Rect { x: line_x, y: p.rect.bottom(), w: p.rect.w + 1.0, h: 1.0, color: axis_color });
         for t in &p.ticks {
             let ty = t.y.round();
-            items.push(Primitive::Rect {
-                x: p.rect.right(),
-                y: ty,
-                w: (font * 0.3).round(),
-                h: 1.0,
-                color: axis_color,
-            });
+            items.push(Primitive::Rect { x: tick_x, y: ty, w: tick_len, h: 1.0, color: axis_color });
             let by = (t.y + m.text_center_dy).round();
             if by - ascent < p.rect.y - font * 0.2 || by - descent > p.rect.bottom() + font * 0.6 {
                 continue;
@@ -1281,16 +1388,29 @@ fn draw_axes(
                 text: t.label.clone(),
                 size: font,
                 color: palette.text,
-                anchor: Anchor::Start,
+                anchor: label_anchor,
             });
         }
     }
     let bottom = panels.last().map_or(h, |p| p.rect.bottom());
     for t in x_ticks {
         items.push(Primitive::Rect { x: t.x.floor(), y: bottom, w: 1.0, h: (font * 0.3).round(), color: axis_color });
-        // Centred under its tick, but kept inside the image (the first label would otherwise be clipped).
-        let half = text_width(&t.label, font) * 0.5;
+        // Centred under its tick, but kept inside the image (the first label would otherwise be clipped); a
+        // turned label's box hangs centred under it, as matplotlib places rotated tick labels.
+        let half = labels.half_box(&t.label);
         let x = t.x.min(w - half - 2.0).max(half + 2.0);
+        if labels.turned() {
+            let box_h = turned_extent(text_width(&t.label, font), font, labels.angle).1;
+            items.push(Primitive::TurnedText {
+                cx: x,
+                cy: bottom + font * 0.45 + box_h * 0.5,
+                text: t.label.clone(),
+                size: font,
+                color: palette.text,
+                angle: labels.angle,
+            });
+            continue;
+        }
         items.push(Primitive::Text {
             x,
             y: (bottom + font * 0.45 + ascent).round(),
@@ -1352,25 +1472,22 @@ fn draw_last_price_tag(
     palette: &Palette,
     w: f32,
 ) {
-    let (font, plot_left, plot_px) = (m.font, x.plot_left, x.plot_px);
+    let font = m.font;
     let color = last_price_color(bars, palette);
     let y = price.scale.y(lp).round();
     let tag_h = (font * 1.4).round();
-    items.push(Primitive::Rect {
-        x: plot_left + plot_px + 1.0,
-        y: y - (tag_h * 0.5).floor(),
-        w: w - plot_left - plot_px - 1.0,
-        h: tag_h,
-        color,
-    });
+    // The tag fills the axis strip from the axis line to the image's edge.
+    let (tag_x, tag_w) = if x.axis_left { (0.0, x.axis_x()) } else { (x.axis_x() + 1.0, w - x.axis_x() - 1.0) };
+    items.push(Primitive::Rect { x: tag_x, y: y - (tag_h * 0.5).floor(), w: tag_w, h: tag_h, color });
     let text_color = if color.luminance() > 0.6 { Rgba::rgb(0, 0, 0) } else { Rgba::rgb(255, 255, 255) };
+    let (text_x, anchor) = label_x(x, m);
     items.push(Primitive::Text {
-        x: label_x(x, m),
+        x: text_x,
         y: (y + m.text_center_dy).round(),
         text: format_fixed(lp, price_decimals.max(2)),
         size: font,
         color: text_color,
-        anchor: Anchor::Start,
+        anchor,
     });
 }
 

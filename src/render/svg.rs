@@ -6,7 +6,7 @@ use super::backend::Backend;
 use super::color::Rgba;
 use super::error::RenderError;
 use super::scene::{Anchor, Scene};
-use super::text::FONT_FAMILY;
+use super::text::{line_metrics, FONT_FAMILY};
 
 /// Writes a scene as an SVG document.
 #[derive(Default)]
@@ -105,6 +105,19 @@ impl Backend for SvgBackend {
         let _ = writeln!(
             self.out,
             "<text x=\"{x}\" y=\"{y}\" font-family=\"{FONT_FAMILY}\" font-size=\"{size}\" text-anchor=\"{anchor}\" {}>{}</text>",
+            paint("fill", color),
+            escape(text)
+        );
+    }
+
+    fn turned_text(&mut self, cx: f32, cy: f32, text: &str, size: f32, color: Rgba, angle: f32) {
+        // Placed level with its middle on the centre, then turned about it (SVG turns clockwise, y being down).
+        let (ascent, descent) = line_metrics(size);
+        let baseline = cy + ((ascent + descent) * 0.5).round();
+        let _ = writeln!(
+            self.out,
+            "<text x=\"{cx}\" y=\"{baseline}\" transform=\"rotate({} {cx} {cy})\" font-family=\"{FONT_FAMILY}\" font-size=\"{size}\" text-anchor=\"middle\" {}>{}</text>",
+            -angle,
             paint("fill", color),
             escape(text)
         );

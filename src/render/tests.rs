@@ -1249,3 +1249,84 @@ fn scale_multiplies_the_layout_and_the_text() {
         assert!(err.to_string().contains("scale"), "{bad}: {err}");
     }
 }
+
+#[test]
+fn a_left_y_axis_mirrors_the_layout() {
+    let d = Data::walk(80, DAY_US, 8);
+    let right = scene_of(&d, &opts(640, 360));
+    let left = scene_of(&d, &Options { y_axis_left: true, ..opts(640, 360) });
+    let (r, l) = (right.panels[0].rect, left.panels[0].rect);
+    // The axis strip moves from the right to the left: same plot width, the margins swapped.
+    assert!((r.w - l.w).abs() <= 1.0, "{r:?} vs {l:?}");
+    assert!(l.x > r.x + 20.0 && (640.0 - l.right() - r.x).abs() <= 1.0, "{r:?} vs {l:?}");
+    let price_labels = |s: &Scene| -> Vec<(f32, Anchor)> {
+        s.items
+            .iter()
+            .filter_map(|p| match p {
+                Primitive::Text { x, y, anchor, .. } if *y < s.panels[0].rect.bottom() && *y > s.panels[0].rect.y => {
+                    Some((*x, *anchor))
+                }
+                _ => None,
+            })
+            .filter(|(_, a)| *a != Anchor::Middle)
+            .collect()
+    };
+    let on_left: Vec<_> = price_labels(&left).into_iter().filter(|(x, _)| *x < l.x).collect();
+    assert!(on_left.len() >= 3 && on_left.iter().all(|(_, a)| *a == Anchor::End), "{on_left:?}");
+    assert!(price_labels(&right).iter().all(|(x, a)| *x > r.right() && *a == Anchor::Start));
+    // The last-price tag fills the strip left of the axis line.
+    let tag = left.items.iter().find_map(|p| match p {
+        Primitive::Rect { x, w, h, .. } if *x == 0.0 && *h > 8.0 && (*w - (l.x - 1.0)).abs() < 0.5 => Some(*w),
+        _ => None,
+    });
+    assert!(tag.is_some(), "no tag in the left strip");
+}
+
+#[test]
+fn turned_time_labels_take_more_height_and_fit_more_ticks() {
+    let d = Data::walk(200, DAY_US, 9);
+    let level = scene_of(&d, &opts(800, 450));
+    let turned = scene_of(&d, &Options { xrotation: 90.0, ..opts(800, 450) });
+    let texts = |s: &Scene| s.items.iter().filter(|p| matches!(p, Primitive::TurnedText { .. })).count();
+    assert_eq!(texts(&level), 0);
+    assert_eq!(texts(&turned), turned.x_ticks.len());
+    assert!(turned.x_ticks.len() > level.x_ticks.len(), "{} vs {}", turned.x_ticks.len(), level.x_ticks.len());
+    let bottom = |s: &Scene| s.panels.last().unwrap().rect.bottom();
+    assert!(bottom(&turned) < bottom(&level) - 20.0, "{} vs {}", bottom(&turned), bottom(&level));
+    // Every turned label lies inside the image, below the bottom panel.
+    for p in &turned.items {
+        if let Primitive::TurnedText { cx, cy, text, size, angle, .. } = p {
+            let (w, h) = super::text::turned_extent(super::text::text_width(text, *size), *size, *angle);
+            assert!(cx - w / 2.0 >= 0.0 && cx + w / 2.0 <= 800.0 && cy + h / 2.0 <= 450.0, "{text} at {cx},{cy}");
+            assert!(cy - h / 2.0 >= bottom(&turned), "{text} above the axis");
+        }
+    }
+    let err = build_scene(&Input::Bars(d.cols()), &Options { xrotation: f32::NAN, ..opts(800, 450) }).unwrap_err();
+    assert!(err.to_string().contains("xrotation"), "{err}");
+}
+
+#[test]
+fn turned_text_draws_the_same_ink_at_any_angle() {
+    // A label turned by 90 degrees covers about as many pixels as drawn level, in a tall box instead of a wide one.
+    let ink = |angle: f32| {
+        let mut b = cpu::CpuBackend::default();
+        b.begin(200, 200, Rgba::rgb(0, 0, 0), true).unwrap();
+        if angle == 0.0 {
+            b.text(100.0, 100.0, "Mar 05 2024", 14.0, Rgba::rgb(255, 255, 255), Anchor::Middle);
+        } else {
+            b.turned_text(100.0, 100.0, "Mar 05 2024", 14.0, Rgba::rgb(255, 255, 255), angle);
+        }
+        let pm = b.finish();
+        let lit: Vec<(usize, usize)> =
+            (0..200 * 200).filter(|i| pm.pixels()[*i].red() > 40).map(|i| (i % 200, i / 200)).collect();
+        let (w, h) = (
+            lit.iter().map(|p| p.0).max().unwrap() - lit.iter().map(|p| p.0).min().unwrap(),
+            lit.iter().map(|p| p.1).max().unwrap() - lit.iter().map(|p| p.1).min().unwrap(),
+        );
+        (lit.len() as f32, w, h)
+    };
+    let (level, w0, h0) = ink(0.0);
+    let (up, w90, h90) = ink(90.0);
+    assert!((up / level - 1.0).abs() < 0.25, "{up} vs {level}");
+    assert!(w0 > 3 * h0 && h90 > 3 * w90 && w0.abs_diff(h90) <= 2, "{w0}x{h0} vs {w90}x{h90}");
+}

@@ -145,6 +145,58 @@ pub fn glyph(c: char, size: f32) -> Option<Arc<Glyph>> {
     Some(g)
 }
 
+/// A rotation of text about a centre point: counter-clockwise by `degrees` on the screen (y down), as matplotlib
+/// turns a label. `to_image` maps text-local coordinates (u along the baseline, v down, origin at the centre) to
+/// image pixels; `to_local` is its inverse.
+#[derive(Debug, Clone, Copy)]
+pub struct Turn {
+    cx: f32,
+    cy: f32,
+    cos: f32,
+    sin: f32,
+}
+
+impl Turn {
+    pub fn new(cx: f32, cy: f32, degrees: f32) -> Turn {
+        let (sin, cos) = degrees.to_radians().sin_cos();
+        Turn { cx, cy, cos, sin }
+    }
+
+    pub fn to_image(self, u: f32, v: f32) -> (f32, f32) {
+        (self.cx + u * self.cos + v * self.sin, self.cy - u * self.sin + v * self.cos)
+    }
+
+    pub fn to_local(self, x: f32, y: f32) -> (f32, f32) {
+        let (dx, dy) = (x - self.cx, y - self.cy);
+        (dx * self.cos - dy * self.sin, dx * self.sin + dy * self.cos)
+    }
+}
+
+/// The glyphs of one line of text centred on a point (the middle of its advance, halfway between ascent and
+/// descent), each with its bitmap's top-left corner in text-local coordinates (see [`Turn`]). Both raster
+/// backends place turned text with it.
+pub fn centred_glyphs(text: &str, size: f32) -> Vec<(Arc<Glyph>, f32, f32)> {
+    let (ascent, descent) = line_metrics(size);
+    let baseline = ((ascent + descent) * 0.5).round();
+    let mut pen = (-text_width(text, size) * 0.5).round();
+    let mut out = Vec::with_capacity(text.len());
+    for c in text.chars() {
+        let Some(g) = glyph(c, size) else { break };
+        let (u, v) = (pen + g.xmin as f32, baseline + g.top as f32);
+        pen += g.advance;
+        out.push((g, u, v));
+    }
+    out
+}
+
+/// The size of text `w` wide at `size` px turned by `degrees`: its axis-aligned bounding box (width, height).
+pub fn turned_extent(w: f32, size: f32, degrees: f32) -> (f32, f32) {
+    let (ascent, descent) = line_metrics(size);
+    let h = ascent - descent;
+    let (sin, cos) = degrees.to_radians().sin_cos();
+    (w * cos.abs() + h * sin.abs(), w * sin.abs() + h * cos.abs())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -168,5 +220,29 @@ mod tests {
         let han = glyph('漢', 14.0).unwrap();
         assert!(han.advance > 0.0 && han.coverage.iter().any(|&v| v > 0));
         assert!(!Arc::ptr_eq(&question, &han) && question.coverage != han.coverage);
+    }
+
+    #[test]
+    fn turns_are_counter_clockwise_and_invertible() {
+        let t = Turn::new(100.0, 50.0, 90.0);
+        // Along the baseline at 90 degrees is straight up the screen.
+        let (x, y) = t.to_image(10.0, 0.0);
+        assert!((x - 100.0).abs() < 1e-4 && (y - 40.0).abs() < 1e-4, "{x} {y}");
+        let t = Turn::new(3.0, -7.0, 33.0);
+        let (u, v) = t.to_local(t.to_image(12.5, -4.0).0, t.to_image(12.5, -4.0).1);
+        assert!((u - 12.5).abs() < 1e-4 && (v + 4.0).abs() < 1e-4);
+        let (w, h) = turned_extent(100.0, 14.0, 90.0);
+        let (a, d) = line_metrics(14.0);
+        assert!((w - (a - d)).abs() < 1e-3 && (h - 100.0).abs() < 1e-3);
+    }
+
+    #[test]
+    fn centred_glyphs_straddle_the_centre() {
+        let glyphs = centred_glyphs("Mar 05", 20.0);
+        let (first, last) = (glyphs.first().unwrap(), glyphs.last().unwrap());
+        let right = last.1 + last.0.width as f32;
+        assert!(first.1 < 0.0 && right > 0.0 && (first.1 + right).abs() <= 4.0, "{} {right}", first.1);
+        let (top, bottom) = (first.2, first.2 + first.0.height as f32);
+        assert!(top < 0.0 && bottom > 0.0 && (top + bottom).abs() <= 4.0, "{top} {bottom}");
     }
 }
