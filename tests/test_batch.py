@@ -225,7 +225,7 @@ def test_existing_files_need_overwrite(tmp_path):
 def test_out_dir_that_is_a_file_or_unwritable(tmp_path):
     file = tmp_path / "f"
     file.write_text("x")
-    with pytest.raises(ValueError, match=r"render_many: out_dir .* exists and is not a directory"):
+    with pytest.raises(NotADirectoryError, match=r"render_many: out_dir .* exists and is not a directory"):
         kf.render_many(frames(1), out_dir=file)
     with pytest.raises(PermissionError, match=r"render_many: cannot create out_dir"):
         kf.render_many(frames(1), out_dir=file / "sub")

@@ -140,7 +140,7 @@ def test_render_by_rejects_bad_input_before_any_work(ray_data: Any, tmp_path: Pa
         kf.ray.render_by(ds, "ticker", out_dir=tmp_path)
     a_file = tmp_path / "file"
     a_file.write_text("")
-    with pytest.raises(NotADirectoryError, match="is not a folder"):
+    with pytest.raises(NotADirectoryError, match="kf.ray.render_by: out_dir .* exists and is not a directory"):
         kf.ray.render_by(ds, out_dir=a_file)
     clash = pl.concat([kf.sample_ohlcv(30).with_columns(symbol=pl.lit(s)) for s in ("a/b", "a_b")])
     with pytest.raises(ValueError, match="keys 'a/b' and 'a_b' both give the file name 'a_b.png'"):

@@ -27,7 +27,7 @@ import polars as pl
 from . import _internal
 from .annotations import chart_lines, check_annotations, cut_marks
 from .chart import CHART_KEY, ChartImage, _check_decorations, _check_options, _needed_columns, _prepare, render
-from .filenames import make_out_dir, safe_file_stem
+from .filenames import make_out_dir, out_dir_path, safe_file_stem
 from .namespaces import DataFrameNamespace, LazyFrameNamespace
 from .settings import check_engine
 
@@ -100,11 +100,7 @@ def _check_batch(
         raise TypeError(f"{func}: overwrite must be True or False, got {overwrite!r}")
     directory = None
     if out_dir is not None:
-        if not isinstance(out_dir, (str, os.PathLike)):
-            raise TypeError(f"{func}: out_dir must be a path, got {type(out_dir).__name__}")
-        directory = Path(out_dir)
-        if directory.exists() and not directory.is_dir():
-            raise ValueError(f"{func}: out_dir {str(directory)!r} exists and is not a directory")
+        directory = out_dir_path(func, out_dir)
         make_out_dir(func, directory)
     return _Batch(func, min(workers, 4096), errors, progress, directory, overwrite)
 
@@ -557,7 +553,8 @@ def render_many(
         2 s when output goes to a terminal or a notebook.
     out_dir : path, optional
         Write chart ``i`` to ``out_dir/i.<format>`` (written under a temporary name, then renamed: never a partial
-        file) and return the paths instead of the images. An existing file is an error unless ``overwrite=True``.
+        file) and return the paths instead of the images. An existing file is an error unless ``overwrite=True``;
+        an ``out_dir`` that is a file raises NotADirectoryError, one that cannot be created or written PermissionError.
 
     Returns
     -------

@@ -45,6 +45,16 @@ def safe_file_stem(key: object) -> str:
     return stem
 
 
+def out_dir_path(func: str, out_dir: object) -> Path:
+    """``out_dir`` as a Path: TypeError when it is not a path, NotADirectoryError when it names an existing file."""
+    if not isinstance(out_dir, (str, os.PathLike)):
+        raise TypeError(f"{func}: out_dir must be a path, got {type(out_dir).__name__}")
+    path = Path(out_dir)
+    if path.exists() and not path.is_dir():
+        raise NotADirectoryError(f"{func}: out_dir {str(path)!r} exists and is not a directory")
+    return path
+
+
 def make_out_dir(func: str, path: Path) -> None:
     """Create the output folder (and its parents) if needed; PermissionError naming ``func`` when it cannot be created
     or written to."""

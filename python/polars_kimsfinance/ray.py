@@ -24,7 +24,7 @@ import polars as pl
 
 from . import chart
 from .columns import time_column
-from .filenames import make_out_dir, safe_file_stem, write_file_atomically
+from .filenames import make_out_dir, out_dir_path, safe_file_stem, write_file_atomically
 from .settings import check_engine
 
 if TYPE_CHECKING:
@@ -158,15 +158,6 @@ def _check_render_options(func: str, options: dict[str, Any]) -> str:
     return opts.format
 
 
-def _check_out_dir(func: str, out_dir: Any) -> Path:
-    if not isinstance(out_dir, (str, os.PathLike)):
-        raise TypeError(f"{func}: out_dir must be a path, got {type(out_dir).__name__}")
-    path = Path(out_dir)
-    if path.exists() and not path.is_dir():
-        raise NotADirectoryError(f"{func}: out_dir {str(path)!r} exists and is not a folder")
-    return path
-
-
 def _file_names(func: str, by: str, keys: list[Any], out_dir: Path, suffix: str, overwrite: bool) -> dict[Any, Path]:
     """Key -> file path; two keys with the same file name, a null key, or (without ``overwrite``) an existing file
     is an error before any chart is drawn."""
@@ -262,7 +253,7 @@ def render_by(
     if not isinstance(overwrite, bool):
         raise TypeError(f"{func}: overwrite must be True or False, got {overwrite!r}")
     suffix = _SUFFIX[_check_render_options(func, options)]
-    folder = _check_out_dir(func, out_dir)
+    folder = out_dir_path(func, out_dir)
     # One pass over the key column: names are checked (collisions, existing files) before any chart is drawn.
     paths = _file_names(func, by, ds.unique(by), folder, suffix, overwrite)
     make_out_dir(func, folder)
