@@ -150,19 +150,24 @@ impl Backend for CpuBackend {
             if g.width == 0 || g.height == 0 {
                 continue;
             }
-            // The pixels the turned bitmap can touch, each read back into the bitmap between its four texels.
+            // The rows the turned bitmap can touch; on each, only the run of pixels whose centres map back inside
+            // the bitmap (widened half a texel for the bilinear read), stepped along the row incrementally.
             let corners = [(u, v), (u + w, v), (u + w, v + h), (u, v + h)].map(|(a, b)| turn.to_image(a, b));
-            let (x0, x1) = corners.iter().fold((f32::MAX, f32::MIN), |(lo, hi), c| (lo.min(c.0), hi.max(c.0)));
             let (y0, y1) = corners.iter().fold((f32::MAX, f32::MIN), |(lo, hi), c| (lo.min(c.1), hi.max(c.1)));
+            let (du, dv) = turn.local_step_x();
             for py in (y0.floor() as i32).max(0)..(y1.ceil() as i32).min(ph) {
-                for px in (x0.floor() as i32).max(0)..(x1.ceil() as i32).min(pw) {
-                    let (lu, lv) = turn.to_local(px as f32 + 0.5, py as f32 + 0.5);
-                    let mut cov = sample(&g, lu - u - 0.5, lv - v - 0.5);
+                let (lu0, lv0) = turn.to_local(0.5, py as f32 + 0.5);
+                let (su, sv) = (lu0 - u - 0.5, lv0 - v - 0.5);
+                let Some((first, last)) = inside_run(su, du, -1.0, w, sv, dv, -1.0, h) else { continue };
+                let (first, last) = (first.max(0), last.min(pw - 1));
+                let row = (py * pw) as usize;
+                for px in first..=last {
+                    let mut cov = sample(&g, su + px as f32 * du, sv + px as f32 * dv);
                     if !antialias {
                         cov = if cov >= 128 { 255 } else { 0 };
                     }
                     if cov > 0 {
-                        let dst = &mut pixels[(py * pw + px) as usize];
+                        let dst = &mut pixels[row + px as usize];
                         *dst = blend(*dst, color, cov);
                     }
                 }
@@ -171,10 +176,35 @@ impl Backend for CpuBackend {
     }
 }
 
+/// The whole pixel columns `x` for which `a + x * da` lies strictly inside `(a_lo, a_hi)` and `b + x * db` inside
+/// `(b_lo, b_hi)`, as a first and last column; None when there are none.
+#[allow(clippy::too_many_arguments)]
+fn inside_run(a: f32, da: f32, a_lo: f32, a_hi: f32, b: f32, db: f32, b_lo: f32, b_hi: f32) -> Option<(i32, i32)> {
+    let mut lo = f32::NEG_INFINITY;
+    let mut hi = f32::INFINITY;
+    for (start, step, low, high) in [(a, da, a_lo, a_hi), (b, db, b_lo, b_hi)] {
+        if step.abs() < 1e-6 {
+            if start <= low || start >= high {
+                return None;
+            }
+        } else {
+            let (t0, t1) = ((low - start) / step, (high - start) / step);
+            lo = lo.max(t0.min(t1));
+            hi = hi.min(t0.max(t1));
+        }
+    }
+    let (first, last) = (lo.floor() as i32, hi.ceil() as i32);
+    (lo.is_finite() && hi.is_finite() && first <= last).then_some((first, last))
+}
+
 /// A glyph's coverage at fractional texel `(x, y)` (texel centres at whole numbers), bilinear, 0 outside.
+/// Floors and rounds by truncation of positive values: libm's `floorf` / `roundf` are calls, this runs per pixel.
 fn sample(g: &Glyph, x: f32, y: f32) -> u32 {
-    let (fx, fy) = (x.floor(), y.floor());
-    let (tx, ty) = (x - fx, y - fy);
+    if !(x > -1.0 && y > -1.0) {
+        return 0;
+    }
+    let (c, r) = ((x + 1.0) as i32 - 1, (y + 1.0) as i32 - 1);
+    let (tx, ty) = (x - c as f32, y - r as f32);
     let at = |col: i32, row: i32| -> f32 {
         if col < 0 || row < 0 || col >= g.width as i32 || row >= g.height as i32 {
             0.0
@@ -182,10 +212,9 @@ fn sample(g: &Glyph, x: f32, y: f32) -> u32 {
             g.coverage[row as usize * g.width + col as usize] as f32
         }
     };
-    let (c, r) = (fx as i32, fy as i32);
     let top = at(c, r) * (1.0 - tx) + at(c + 1, r) * tx;
     let bottom = at(c, r + 1) * (1.0 - tx) + at(c + 1, r + 1) * tx;
-    (top * (1.0 - ty) + bottom * ty).round() as u32
+    (top * (1.0 - ty) + bottom * ty + 0.5) as u32
 }
 
 /// Source-over of `color` at `coverage` (0..=255) onto a premultiplied pixel.

@@ -166,6 +166,11 @@ impl Turn {
         (self.cx + u * self.cos + v * self.sin, self.cy - u * self.sin + v * self.cos)
     }
 
+    /// How text-local coordinates change for one pixel to the right on the image.
+    pub fn local_step_x(self) -> (f32, f32) {
+        (self.cos, self.sin)
+    }
+
     pub fn to_local(self, x: f32, y: f32) -> (f32, f32) {
         let (dx, dy) = (x - self.cx, y - self.cy);
         (dx * self.cos - dy * self.sin, dx * self.sin + dy * self.cos)
