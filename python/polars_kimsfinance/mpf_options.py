@@ -9,7 +9,9 @@ Colours go through matplotlib's own parser, so every colour mplfinance accepts i
 
 from __future__ import annotations
 
+import functools
 import math
+import types
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -63,15 +65,20 @@ def _base_rc(style: Mapping[str, Any]) -> dict[str, Any]:
     return rc
 
 
-def _resolve_style(style: Any) -> Mapping[str, Any] | None:
-    """An mplfinance style dict for a style name or dict (None when mplfinance would not know it)."""
+@functools.lru_cache(maxsize=64)
+def _named_style(name: str) -> Mapping[str, Any] | None:
+    """mplfinance's style of that name, made once per process (a served call reads it several times), read-only."""
     import mplfinance as mpf
 
+    if name not in mpf.available_styles():
+        return None
+    return types.MappingProxyType(mpf.make_mpf_style(base_mpf_style=name))
+
+
+def _resolve_style(style: Any) -> Mapping[str, Any] | None:
+    """An mplfinance style dict for a style name or dict (None when mplfinance would not know it)."""
     if isinstance(style, str):
-        if style not in mpf.available_styles():
-            return None
-        made: Mapping[str, Any] = mpf.make_mpf_style(base_mpf_style=style)
-        return made
+        return _named_style(style)
     if isinstance(style, Mapping) and "marketcolors" in style:
         return style
     return None

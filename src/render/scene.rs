@@ -373,8 +373,7 @@ pub fn build_scene(input: &Input, opts: &Options) -> Result<Scene, RenderError> 
     annotations::check(opts, bars.source_len)?;
     let m = Metrics::new(opts.height as f32, opts.font_scale);
     let x_labels = XLabels::new(m.font, opts.xrotation);
-    let widest = if x_labels.turned() { x_labels.widest(&bars, opts.datetime_format.as_deref()) } else { 0.0 };
-    let axis_h = x_labels.axis_height(widest);
+    let axis_h = x_labels.axis_height(&bars, opts.datetime_format.as_deref());
     let rows = vertical_layout(&m, opts, axis_h, opts.volume && bars.volume.is_some(), series.subs.len())?;
 
     // The y axes' label width decides the plot width, which decides the final aggregation.
@@ -596,8 +595,7 @@ struct Row {
 }
 
 /// Panels stacked top to bottom under the title, heights by weight (price 4, volume 1, each sub-panel 1.4, or
-/// `Options::panel_ratios`); the last panel takes the rounding remainder.
-/// The panels' rows top to bottom, between the title and the time axis (`axis_h` high).
+/// `Options::panel_ratios`); the last panel takes the rounding remainder, above the time axis (`axis_h` high).
 fn vertical_layout(
     m: &Metrics,
     opts: &Options,
@@ -887,35 +885,35 @@ impl XLabels {
         self.angle != 0.0
     }
 
+    /// The width and height of a label's box on the image.
+    fn label_box(&self, label: &str) -> (f32, f32) {
+        turned_extent(text_width(label, self.font), self.font, self.angle)
+    }
+
     /// Half the width of a label's box on the image (which must stay inside it).
     fn half_box(&self, label: &str) -> f32 {
-        turned_extent(text_width(label, self.font), self.font, self.angle).0 * 0.5
+        self.label_box(label).0 * 0.5
     }
 
     /// The width a label takes along the axis against its neighbours: a level label its own width; turned
     /// labels lie side by side, so at most a line height across their slant.
     fn room(&self, label: &str) -> f32 {
-        let w = text_width(label, self.font);
         if !self.turned() {
-            return w;
+            return text_width(label, self.font);
         }
         let (ascent, descent) = line_metrics(self.font);
         let sin = self.angle.to_radians().sin().abs();
         let across = if sin > 1e-3 { (ascent - descent) / sin } else { f32::MAX };
-        turned_extent(w, self.font, self.angle).0.min(across)
+        self.label_box(label).0.min(across)
     }
 
-    /// The height the time axis takes under the bottom panel, for labels at most `widest` px long.
-    fn axis_height(&self, widest: f32) -> f32 {
+    /// The height the time axis takes under the bottom panel. Turned labels need the height of the longest one
+    /// the axis may show: custom labels as formatted at the first and last bar, default ones as a day with its
+    /// year (the longest the axis draws), bar numbers as the last one.
+    fn axis_height(&self, bars: &Bars, custom: Option<&str>) -> f32 {
         if !self.turned() {
             return (self.font * 1.8).round();
         }
-        (self.font * 0.8 + turned_extent(widest, self.font, self.angle).1).round()
-    }
-
-    /// The length of the longest label the axis may show: custom labels as formatted at the first and last bar,
-    /// default ones as a day with its year (the longest the axis draws), bar numbers as the last one.
-    fn widest(&self, bars: &Bars, custom: Option<&str>) -> f32 {
         let samples = match (&bars.time, custom) {
             (Some(t), Some(pattern)) if !t.is_empty() => {
                 vec![format_custom(t[0], pattern), format_custom(t[t.len() - 1], pattern)]
@@ -923,7 +921,8 @@ impl XLabels {
             (Some(_), _) => vec!["Mar 05 2024".to_string()],
             _ => vec![bars.source_len.saturating_sub(1).to_string()],
         };
-        samples.iter().map(|label| text_width(label, self.font)).fold(0.0, f32::max)
+        let tallest = samples.iter().map(|label| self.label_box(label).1).fold(0.0, f32::max);
+        (self.font * 0.8 + tallest).round()
     }
 }
 
@@ -1397,10 +1396,10 @@ fn draw_axes(
         items.push(Primitive::Rect { x: t.x.floor(), y: bottom, w: 1.0, h: (font * 0.3).round(), color: axis_color });
         // Centred under its tick, but kept inside the image (the first label would otherwise be clipped); a
         // turned label's box hangs centred under it, as matplotlib places rotated tick labels.
-        let half = labels.half_box(&t.label);
+        let (box_w, box_h) = labels.label_box(&t.label);
+        let half = box_w * 0.5;
         let x = t.x.min(w - half - 2.0).max(half + 2.0);
         if labels.turned() {
-            let box_h = turned_extent(text_width(&t.label, font), font, labels.angle).1;
             items.push(Primitive::TurnedText {
                 cx: x,
                 cy: bottom + font * 0.45 + box_h * 0.5,
