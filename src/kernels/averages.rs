@@ -8,6 +8,7 @@
 use super::blocks::{Ema, Ring, RollingMean, RollingSum, Wma};
 use super::catalogue::Runner;
 use super::{Kernel, KernelError, Params, Restart};
+use std::mem::MaybeUninit;
 
 pub fn dispatch<R: Runner>(name: &str, p: &Params, r: &mut R) -> Result<Option<R::Out>, KernelError> {
     Ok(Some(match name {
@@ -43,9 +44,24 @@ pub fn dispatch<R: Runner>(name: &str, p: &Params, r: &mut R) -> Result<Option<R
 struct EmaKernel(Ema);
 impl Kernel<1, 1> for EmaKernel {
     restarts!(converges self => self.0.restart());
+    const DENSE: bool = true;
     #[inline(always)]
     fn step(&mut self, [x]: [f64; 1]) -> [f64; 1] {
         [self.0.push(x).unwrap_or(f64::NAN)]
+    }
+    /// Once seeded, the recursion runs in a register: one fused multiply-add and one store per bar.
+    #[inline(always)]
+    fn run_dense(&mut self, [xs]: [&[f64]; 1], [out]: [&mut [MaybeUninit<f64>]; 1]) {
+        let mut start = 0;
+        while start < xs.len() && self.0.seeded().is_none() {
+            out[start].write(self.step([xs[start]])[0]);
+            start += 1;
+        }
+        let Some(mut ema) = self.0.seeded() else { return };
+        for (x, slot) in xs[start..].iter().zip(&mut out[start..]) {
+            slot.write(ema.next(*x));
+        }
+        self.0.resume(ema);
     }
 }
 

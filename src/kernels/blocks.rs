@@ -25,6 +25,19 @@ pub fn mul_add(a: f64, b: f64, c: f64) -> f64 {
     }
 }
 
+/// A hint to bring the cache line holding `p` closer; `p` may point anywhere (past a slice's end too): a prefetch
+/// never faults and reads nothing into the program.
+#[inline(always)]
+pub fn prefetch(p: *const f64) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: PREFETCHT0 is in every x86-64 processor and does not access memory architecturally.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p as *const i8)
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}
+
 mod dense;
 
 /// `out` filled with NaN, as initialised values (for kernels whose dense loops fill plain `f64` slices).
@@ -509,6 +522,89 @@ impl Ema {
         self.value = mul_add(self.value, 1.0 - self.alpha, self.alpha * x);
         Some(self.value)
     }
+
+    /// The recursion once the seed is done, for a dense loop to run in registers (see [`Recursion`]).
+    #[inline(always)]
+    pub fn seeded(&self) -> Option<Recursion> {
+        (self.count >= self.seed).then(|| Recursion::new(self.value, 1.0 - self.alpha, self.alpha))
+    }
+
+    /// Takes back the state a dense loop reached.
+    #[inline(always)]
+    pub fn resume(&mut self, r: Recursion) {
+        self.value = r.value;
+    }
+}
+
+/// The steady state of both smoothers, `value = value * keep + take * x` (EMA: `keep = 1 - alpha`, `take = alpha`;
+/// Wilder: `(n - 1) / n` and `1 / n`), copied out of the smoother so that a dense loop keeps it in a register and
+/// computes each bar with exactly the operations of `push`.
+#[derive(Clone, Copy)]
+pub struct Recursion {
+    pub value: f64,
+    keep: f64,
+    take: f64,
+    /// [`has_fma`], read once: a local the compiler can lift out of the loop (the global it caches is re-read on
+    /// every call of [`mul_add`], a load and two tests per bar).
+    fused: bool,
+}
+
+impl Recursion {
+    #[inline(always)]
+    fn new(value: f64, keep: f64, take: f64) -> Self {
+        Self { value, keep, take, fused: has_fma() }
+    }
+
+    /// The next value: exactly [`mul_add`]`(value, keep, x * take)`.
+    #[inline(always)]
+    pub fn next(&mut self, x: f64) -> f64 {
+        self.value = if self.fused {
+            self.value.mul_add(self.keep, x * self.take)
+        } else {
+            self.value * self.keep + x * self.take
+        };
+        self.value
+    }
+
+    /// [`Recursion::next`] over `xs`, `emit(i, value)` for each, with the FMA test outside the loop.
+    #[inline(always)]
+    pub fn run(&mut self, xs: &[f64], mut emit: impl FnMut(usize, f64)) {
+        let (keep, take, mut v) = (self.keep, self.take, self.value);
+        if self.fused {
+            for (i, &x) in xs.iter().enumerate() {
+                v = v.mul_add(keep, x * take);
+                emit(i, v);
+            }
+        } else {
+            for (i, &x) in xs.iter().enumerate() {
+                v = v * keep + x * take;
+                emit(i, v);
+            }
+        }
+        self.value = v;
+    }
+
+    /// Two recursions side by side over `xs` and `ys` (the same length), `emit(i, a, b)` for each: their chains
+    /// overlap in the processor, where two loops one after the other would wait on each in turn.
+    #[inline(always)]
+    pub fn run_pair(a: &mut Self, b: &mut Self, xs: &[f64], ys: &[f64], mut emit: impl FnMut(usize, f64, f64)) {
+        let (mut va, mut vb) = (a.value, b.value);
+        let pairs = xs.iter().zip(ys).enumerate();
+        if a.fused {
+            for (i, (&x, &y)) in pairs {
+                va = va.mul_add(a.keep, x * a.take);
+                vb = vb.mul_add(b.keep, y * b.take);
+                emit(i, va, vb);
+            }
+        } else {
+            for (i, (&x, &y)) in pairs {
+                va = va * a.keep + x * a.take;
+                vb = vb * b.keep + y * b.take;
+                emit(i, va, vb);
+            }
+        }
+        (a.value, b.value) = (va, vb);
+    }
 }
 
 /// Wilder's smoothing of period `n`: seeded with the mean of the first `n` values, then `(prev·(n−1) + x) / n`.
@@ -548,6 +644,18 @@ impl Wilder {
         }
         self.value = mul_add(self.value, self.keep, x * self.take);
         Some(self.value)
+    }
+
+    /// The recursion once the seed is done, for a dense loop to run in registers (see [`Recursion`]).
+    #[inline(always)]
+    pub fn seeded(&self) -> Option<Recursion> {
+        (self.count >= self.n).then(|| Recursion::new(self.value, self.keep, self.take))
+    }
+
+    /// Takes back the state a dense loop reached.
+    #[inline(always)]
+    pub fn resume(&mut self, r: Recursion) {
+        self.value = r.value;
     }
 }
 

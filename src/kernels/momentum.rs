@@ -151,16 +151,53 @@ impl Rsi {
 
     #[inline(always)]
     fn value(&mut self, x: f64) -> Option<f64> {
-        self.push(x).map(|(g, l)| 100.0 * ratio_or_zero(g, g + l))
+        self.push(x).map(|(g, l)| rsi_value(g, l))
     }
+
+    /// [`Rsi::push`] over a tile of valid bars, `emit(i, average gain, average loss)` for each: bar by bar until
+    /// both smoothers are seeded, then the two recursions side by side in registers.
+    #[inline(always)]
+    fn run_dense(&mut self, xs: &[f64], mut emit: impl FnMut(usize, Option<(f64, f64)>)) {
+        let mut i = 0;
+        while i < xs.len() && !(self.prev.is_some() && self.gain.seeded().is_some()) {
+            emit(i, self.push(xs[i]));
+            i += 1;
+        }
+        let (Some(mut prev), Some(mut gain), Some(mut loss)) = (self.prev, self.gain.seeded(), self.loss.seeded())
+        else {
+            return;
+        };
+        for (k, &x) in xs.iter().enumerate().skip(i) {
+            let change = x - prev;
+            prev = x;
+            emit(k, Some((gain.next(change.max(0.0)), loss.next((-change).max(0.0)))));
+        }
+        self.prev = Some(prev);
+        self.gain.resume(gain);
+        self.loss.resume(loss);
+    }
+}
+
+/// RSI from the average gain and loss.
+#[inline(always)]
+fn rsi_value(gain: f64, loss: f64) -> f64 {
+    100.0 * ratio_or_zero(gain, gain + loss)
 }
 /// Wilder's RSI as TA-Lib computes it: gains and losses smoothed separately, first value after `n` changes.
 impl Kernel<1, 1> for Rsi {
     // One bar for the first change, then the two smoothers side by side.
     restarts!(converges self => Restart::Window(1).then(self.gain.restart()));
+    const DENSE: bool = true;
     #[inline(always)]
     fn step(&mut self, [x]: [f64; 1]) -> [f64; 1] {
         [self.value(x).unwrap_or(f64::NAN)]
+    }
+    #[inline(always)]
+    fn run_dense(&mut self, [xs]: [&[f64]; 1], [out]: [&mut [MaybeUninit<f64>]; 1]) {
+        let out = &mut out[..xs.len()];
+        Rsi::run_dense(self, xs, |i, gl| {
+            out[i].write(gl.map_or(f64::NAN, |(g, l)| rsi_value(g, l)));
+        });
     }
 }
 
@@ -169,10 +206,23 @@ impl Kernel<1, 1> for Rsi {
 struct Cmo(Rsi);
 impl Kernel<1, 1> for Cmo {
     restarts!(converges self => Restart::Window(1).then(self.0.gain.restart()));
+    const DENSE: bool = true;
     #[inline(always)]
     fn step(&mut self, [x]: [f64; 1]) -> [f64; 1] {
-        [self.0.push(x).map_or(f64::NAN, |(g, l)| 100.0 * ratio_or_zero(g - l, g + l))]
+        [self.0.push(x).map_or(f64::NAN, |(g, l)| cmo_value(g, l))]
     }
+    #[inline(always)]
+    fn run_dense(&mut self, [xs]: [&[f64]; 1], [out]: [&mut [MaybeUninit<f64>]; 1]) {
+        let out = &mut out[..xs.len()];
+        self.0.run_dense(xs, |i, gl| {
+            out[i].write(gl.map_or(f64::NAN, |(g, l)| cmo_value(g, l)));
+        });
+    }
+}
+
+#[inline(always)]
+fn cmo_value(gain: f64, loss: f64) -> f64 {
+    100.0 * ratio_or_zero(gain - loss, gain + loss)
 }
 
 /// TA-Lib's MACD: the fast EMA starts late so that its SMA seed window ends on the same bar as the slow one's; the

@@ -1,8 +1,9 @@
 //! Volatility measures and bands.
 
-use super::blocks::{RollingMoments, Wilder};
+use super::blocks::{prefetch, RollingMoments, Wilder};
 use super::catalogue::Runner;
 use super::{Kernel, KernelError, Params, Restart};
+use std::mem::MaybeUninit;
 
 pub fn dispatch<R: Runner>(name: &str, p: &Params, r: &mut R) -> Result<Option<R::Out>, KernelError> {
     Ok(Some(match name {
@@ -50,11 +51,56 @@ struct Atr {
     tr: TrueRange,
     smooth: Wilder,
 }
+/// Rows per dense tile of the Wilder-smoothed ranges (the true ranges of a tile are held on the stack).
+const TILE: usize = 4096;
+
 impl Kernel<3, 1> for Atr {
     restarts!(converges self => Restart::Window(1).then(self.smooth.restart()));
+    const DENSE: bool = true;
+    const TILE: usize = TILE;
     #[inline(always)]
     fn step(&mut self, [h, l, c]: [f64; 3]) -> [f64; 1] {
         [self.tr.push(h, l, c).and_then(|tr| self.smooth.push(tr)).unwrap_or(f64::NAN)]
+    }
+    #[inline(always)]
+    fn run_dense(&mut self, inputs: [&[f64]; 3], [out]: [&mut [MaybeUninit<f64>]; 1]) {
+        let out = &mut out[..inputs[0].len()];
+        self.run_dense_with(inputs, |i, atr| {
+            out[i].write(atr);
+        });
+    }
+}
+impl Atr {
+    /// [`Kernel::step`] over a tile of valid bars, `emit(i, atr)` for each (NaN in the warm-up): bar by bar until
+    /// the previous close is known and the smoother seeded, then the true range and the recursion in registers.
+    #[inline(always)]
+    fn run_dense_with(&mut self, [hs, ls, cs]: [&[f64]; 3], mut emit: impl FnMut(usize, f64)) {
+        let mut i = 0;
+        while i < hs.len() && !(self.tr.prev_close.is_some() && self.smooth.seeded().is_some()) {
+            emit(i, self.step([hs[i], ls[i], cs[i]])[0]);
+            i += 1;
+        }
+        let (Some(prev), Some(mut atr)) = (self.tr.prev_close, self.smooth.seeded()) else { return };
+        // The true ranges of the tile first (a loop without a dependency, so it vectorises), then the recursion.
+        let (hs, ls, cs) = (&hs[i..], &ls[i..], &cs[i..]);
+        let Some(&last) = cs.last() else { return };
+        let mut trs = [0.0; TILE];
+        let trs = &mut trs[..hs.len()];
+        trs[0] = hs[0].max(prev) - ls[0].min(prev);
+        for (tr, ((&h, &l), &p)) in trs[1..].iter_mut().zip(hs[1..].iter().zip(&ls[1..]).zip(cs)) {
+            *tr = h.max(p) - l.min(p);
+        }
+        // While the recursion waits on its chain, the memory system fetches the next tile's inputs (one cache line
+        // of each column every 8 bars); without it the next tile's first pass would wait for memory alone.
+        let columns = [hs.as_ptr(), ls.as_ptr(), cs.as_ptr()];
+        atr.run(trs, |k, v| {
+            if k % 8 == 0 {
+                columns.iter().for_each(|c| prefetch(c.wrapping_add(k + TILE)));
+            }
+            emit(i + k, v)
+        });
+        self.tr.prev_close = Some(last);
+        self.smooth.resume(atr);
     }
 }
 
@@ -66,13 +112,31 @@ struct Natr {
 }
 impl Kernel<3, 1> for Natr {
     restarts!(converges self => Restart::Window(1).then(self.atr.smooth.restart()));
+    const DENSE: bool = true;
+    const TILE: usize = TILE;
     #[inline(always)]
     fn step(&mut self, [h, l, c]: [f64; 3]) -> [f64; 1] {
         let [atr] = self.atr.step([h, l, c]);
-        if atr.is_nan() || self.unit {
-            return [atr];
-        }
-        [if c == 0.0 { 0.0 } else { (atr / c) * 100.0 }]
+        [natr_value(self.unit, atr, c)]
+    }
+    #[inline(always)]
+    fn run_dense(&mut self, inputs: [&[f64]; 3], [out]: [&mut [MaybeUninit<f64>]; 1]) {
+        let (unit, closes) = (self.unit, &inputs[2][..inputs[0].len()]);
+        let out = &mut out[..inputs[0].len()];
+        self.atr.run_dense_with(inputs, |i, atr| {
+            out[i].write(natr_value(unit, atr, closes[i]));
+        });
+    }
+}
+#[inline(always)]
+fn natr_value(unit: bool, atr: f64, close: f64) -> f64 {
+    if atr.is_nan() || unit {
+        return atr;
+    }
+    if close == 0.0 {
+        0.0
+    } else {
+        (atr / close) * 100.0
     }
 }
 

@@ -369,6 +369,16 @@ fn dense_tiles_give_the_bits_of_stepping_bar_by_bar() {
         ("willr", &[("window", 40.0)], 3),
         ("cci", &[("window", 14.0)], 3),
         ("cci", &[("window", 1.0)], 3),
+        ("ema", &[("window", 20.0)], 1),
+        ("ema", &[("window", 1.0)], 1),
+        ("rsi", &[("window", 14.0)], 1),
+        ("rsi", &[("window", 1.0)], 1),
+        ("cmo", &[("window", 14.0)], 1),
+        ("atr", &[("window", 14.0)], 3),
+        ("atr", &[("window", 1.0)], 3),
+        ("natr", &[("window", 14.0)], 3),
+        ("natr", &[("window", 1.0)], 3),
+        ("atr", &[("window", 5000.0)], 3),
     ];
     for &(name, params, inputs) in cases {
         let cols: Vec<&[f64]> = if inputs == 1 { vec![&close] } else { vec![&high, &low, &close] };
