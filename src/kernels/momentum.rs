@@ -553,9 +553,25 @@ struct Roc {
     closes: Ring,
 }
 impl Kernel<1, 1> for Roc {
+    restarts!(self => Restart::Window(self.closes.capacity()));
+    const DENSE: bool = true;
     #[inline(always)]
     fn step(&mut self, [x]: [f64; 1]) -> [f64; 1] {
-        [self.closes.push(x).map_or(f64::NAN, |old| if old != 0.0 { (x / old - 1.0) * 100.0 } else { 0.0 })]
+        [self.closes.push(x).map_or(f64::NAN, |old| rate_of_change(x, old))]
+    }
+    #[inline(always)]
+    fn run_dense(&mut self, [xs]: [&[f64]; 1], [out]: [&mut [MaybeUninit<f64>]; 1]) {
+        self.closes.run_dense_lagged(xs, out, rate_of_change);
+    }
+}
+
+/// Percent change from `old` to `x`; 0 from a zero.
+#[inline(always)]
+fn rate_of_change(x: f64, old: f64) -> f64 {
+    if old != 0.0 {
+        (x / old - 1.0) * 100.0
+    } else {
+        0.0
     }
 }
 
@@ -565,9 +581,15 @@ struct Mom {
     closes: Ring,
 }
 impl Kernel<1, 1> for Mom {
+    restarts!(self => Restart::Window(self.closes.capacity()));
+    const DENSE: bool = true;
     #[inline(always)]
     fn step(&mut self, [x]: [f64; 1]) -> [f64; 1] {
         [self.closes.push(x).map_or(f64::NAN, |old| x - old)]
+    }
+    #[inline(always)]
+    fn run_dense(&mut self, [xs]: [&[f64]; 1], [out]: [&mut [MaybeUninit<f64>]; 1]) {
+        self.closes.run_dense_lagged(xs, out, |x, old| x - old);
     }
 }
 

@@ -97,18 +97,14 @@ struct Ext(RollingExtreme);
 impl Kernel<1, 1> for Ext {
     restarts!(self => Restart::Window(self.0.window()));
     const DENSE: bool = true;
+    // Long tiles: the rows whose window reaches back into the previous tile go bar by bar.
+    const TILE: usize = 1 << 14;
     #[inline(always)]
     fn step(&mut self, [x]: [f64; 1]) -> [f64; 1] {
         [self.0.push_value(x).unwrap_or(f64::NAN)]
     }
     #[inline(always)]
     fn run_dense(&mut self, [xs]: [&[f64]; 1], [out]: [&mut [MaybeUninit<f64>]; 1]) {
-        if !self.0.folds_whole_window() {
-            for (slot, &x) in out.iter_mut().zip(xs) {
-                slot.write(self.0.push_value(x).unwrap_or(f64::NAN));
-            }
-            return;
-        }
         let out = init_nan(out);
         self.0.run_dense_values(xs, out);
     }

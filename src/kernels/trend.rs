@@ -2,9 +2,11 @@
 //! directional movement family (`plus_di`, `minus_di`, `adx`, `adxr`), Aroon, the parabolic SAR, and three
 //! indicators TA-Lib lacks (`tsi`, `elder_ray`, `kst`).
 
-use super::blocks::{Ema, Extreme, Ring, RollingExtreme, RollingMean, Wilder};
+use std::mem::MaybeUninit;
+
+use super::blocks::{init_nan, Ema, Extreme, Ring, RollingExtreme, RollingMean, Wilder};
 use super::catalogue::Runner;
-use super::{Kernel, KernelError, Params};
+use super::{Kernel, KernelError, Params, Restart};
 
 pub fn dispatch<R: Runner>(name: &str, p: &Params, r: &mut R) -> Result<Option<R::Out>, KernelError> {
     Ok(Some(match name {
@@ -169,14 +171,45 @@ impl Aroon {
         let ((_, up_age), (_, down_age)) = (up?, down?);
         Some((down_age as f64, up_age as f64))
     }
+
+    /// [`Self::ages`] over a run of valid bars, into `down` and `up` (NaN before the window is full).
+    #[inline(always)]
+    fn run_dense_ages(&mut self, highs: &[f64], lows: &[f64], down: &mut [f64], up: &mut [f64]) {
+        self.highest.run_dense_ages(highs, up);
+        self.lowest.run_dense_ages(lows, down);
+    }
+
+    #[inline(always)]
+    fn line(&self, age: f64) -> f64 {
+        100.0 / self.n * (self.n - age)
+    }
+
+    #[inline(always)]
+    fn oscillator(&self, down: f64, up: f64) -> f64 {
+        100.0 / self.n * (down - up)
+    }
 }
+/// Rows per tile of the Aroon kernels (the oscillator keeps one line's ages on the stack).
+const AROON_TILE: usize = 4096;
+
 impl Kernel<2, 2> for Aroon {
+    restarts!(self => Restart::Window(self.highest.window()));
+    const DENSE: bool = true;
+    const TILE: usize = AROON_TILE;
     #[inline(always)]
     fn step(&mut self, [high, low]: [f64; 2]) -> [f64; 2] {
-        let factor = 100.0 / self.n;
         match self.ages(high, low) {
-            Some((down, up)) => [factor * (self.n - down), factor * (self.n - up)],
+            Some((down, up)) => [self.line(down), self.line(up)],
             None => [f64::NAN; 2],
+        }
+    }
+    #[inline(always)]
+    fn run_dense(&mut self, [hs, ls]: [&[f64]; 2], [down, up]: [&mut [MaybeUninit<f64>]; 2]) {
+        let (down, up) = (init_nan(down), init_nan(up));
+        self.run_dense_ages(hs, ls, down, up);
+        // NaN ages (window not full) stay NaN.
+        for (d, u) in down.iter_mut().zip(up.iter_mut()) {
+            (*d, *u) = (self.line(*d), self.line(*u));
         }
     }
 }
@@ -185,10 +218,22 @@ impl Kernel<2, 2> for Aroon {
 #[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct AroonOsc(Aroon);
 impl Kernel<2, 1> for AroonOsc {
+    restarts!(self => Restart::Window(self.0.highest.window()));
+    const DENSE: bool = true;
+    const TILE: usize = AROON_TILE;
     #[inline(always)]
     fn step(&mut self, [high, low]: [f64; 2]) -> [f64; 1] {
-        let factor = 100.0 / self.0.n;
-        [self.0.ages(high, low).map_or(f64::NAN, |(down, up)| factor * (down - up))]
+        [self.0.ages(high, low).map_or(f64::NAN, |(down, up)| self.0.oscillator(down, up))]
+    }
+    #[inline(always)]
+    fn run_dense(&mut self, [hs, ls]: [&[f64]; 2], [out]: [&mut [MaybeUninit<f64>]; 1]) {
+        let mut up = [0.0; AROON_TILE];
+        let up = &mut up[..hs.len()];
+        let down = init_nan(out);
+        self.0.run_dense_ages(hs, ls, down, up);
+        for (d, &u) in down.iter_mut().zip(up.iter()) {
+            *d = self.0.oscillator(*d, u);
+        }
     }
 }
 

@@ -4,12 +4,14 @@
 //!
 //! * A running sum is one chain of additions between two re-sums, and a chain that starts at a re-sum does not
 //!   depend on the one before it: [`RollingSum::run_dense`] advances four such chains side by side.
-//! * A short window's extreme is a fold over the window: [`window_extremes`] folds the windows of several
-//!   consecutive bars at once, each in the same order as the bar-by-bar fold.
+//! * A window's extreme is a fold of a selection (the largest value, the newest of equal ones), which any grouping
+//!   of the window gives alike: [`van_herk`] builds every window from two partial folds.
 
 use std::mem::MaybeUninit;
 
-use super::{resum_interval, Extreme, Ring, RollingExtreme, RollingMean, RollingRange, RollingSum, SMALL_WINDOW};
+use super::{
+    newest_wins, resum_interval, Extreme, Ring, RollingExtreme, RollingMean, RollingRange, RollingSum, SMALL_WINDOW,
+};
 
 /// Chains advanced side by side in [`RollingSum::run_dense`].
 const LANES: usize = 4;
@@ -30,13 +32,30 @@ impl Ring {
     /// Push every value of `xs` (the displaced values are not returned); the same state as pushing them one by
     /// one.
     pub fn push_all(&mut self, xs: &[f64]) {
-        if xs.len() >= self.buf.len() {
+        if self.is_full() && xs.len() >= self.cap {
             self.pushed_all(xs);
         } else {
             for &v in xs {
                 self.push(v);
             }
         }
+    }
+}
+
+impl Ring {
+    /// `out[i] = f(xs[i], the value n pushes before it)` (NaN while there is none) for every value of `xs`,
+    /// pushed; the same bits and state as pushing them one by one. From row n on, that value lies in `xs`.
+    #[inline(always)]
+    pub fn run_dense_lagged(&mut self, xs: &[f64], out: &mut [MaybeUninit<f64>], f: impl Fn(f64, f64) -> f64) {
+        let n = self.cap;
+        let head = n.min(xs.len());
+        for i in 0..head {
+            out[i].write(self.push(xs[i]).map_or(f64::NAN, |old| f(xs[i], old)));
+        }
+        for i in head..xs.len() {
+            out[i].write(f(xs[i], xs[i - n]));
+        }
+        self.push_all(&xs[head..]);
     }
 }
 
@@ -124,70 +143,164 @@ impl RollingMean {
 }
 
 impl RollingExtreme {
-    /// Whether [`window_extremes`] applies: a window short enough to be folded whole every bar.
-    pub fn folds_whole_window(&self) -> bool {
-        self.ring.capacity() <= SMALL_WINDOW
-    }
-
-    /// [`RollingExtreme::push_value`] over `xs` into `out` (NaN before the window is full), for a window that
-    /// [`Self::folds_whole_window`]; the same bits and state as pushing bar by bar.
+    /// [`RollingExtreme::push_value`] over `xs` into `out` (NaN before the window is full); the same bits and state
+    /// as pushing bar by bar.
     #[inline(always)]
     pub fn run_dense_values(&mut self, xs: &[f64], out: &mut [f64]) {
-        let n = self.ring.capacity();
-        let len = xs.len();
-        // Rows whose window reaches back before `xs` one by one; from row n - 1 on the window lies in `xs`. Short
-        // runs, and the start of a series (the window not yet full at row n - 1), go bar by bar.
-        let head = (n - 1).min(len);
-        let dense = len >= 2 * n && self.count + head + 1 >= n;
-        let upto = if dense { head } else { len };
-        for i in 0..upto {
-            out[i] = self.push_value(xs[i]).unwrap_or(f64::NAN);
+        let Some(head) = self.dense_head(xs, |i, e| out[i] = e.push_value(xs[i]).unwrap_or(f64::NAN)) else { return };
+        let (n, out) = (self.window(), &mut out[head..]);
+        // A short window folded whole for eight bars at a time is a few vector instructions per bar, cheaper than
+        // the three dependent picks per bar of `van_herk`.
+        match (self.kind, n <= SMALL_WINDOW) {
+            (Extreme::Max, true) => fold_windows(xs, n, out, f64::NEG_INFINITY, |a, b| newest_wins(Extreme::Max, a, b)),
+            (Extreme::Min, true) => fold_windows(xs, n, out, f64::INFINITY, |a, b| newest_wins(Extreme::Min, a, b)),
+            (Extreme::Max, false) => van_herk(xs.len(), n, out, |j| xs[j], |a, b| newest_wins(Extreme::Max, a, b)),
+            (Extreme::Min, false) => van_herk(xs.len(), n, out, |j| xs[j], |a, b| newest_wins(Extreme::Min, a, b)),
         }
-        if !dense {
-            return;
+        self.pushed_dense(&xs[head..]);
+    }
+
+    /// [`RollingExtreme::push`] over `xs`, writing the bars since each window's extreme to `ages` (NaN before the
+    /// window is full); the same bits and state as pushing bar by bar.
+    #[inline(always)]
+    pub fn run_dense_ages(&mut self, xs: &[f64], ages: &mut [f64]) {
+        for (xs, ages) in xs.chunks(DENSE_EXTREME_TILE).zip(ages.chunks_mut(DENSE_EXTREME_TILE)) {
+            self.tile_ages(xs, ages);
         }
-        window_extremes(self.kind, xs, n, &mut out[head..]);
-        self.count += len - head;
-        self.ring.push_all(&xs[head..]);
+    }
+
+    #[inline(always)]
+    fn tile_ages(&mut self, xs: &[f64], ages: &mut [f64]) {
+        let age_of = |e: Option<(f64, usize)>| e.map_or(f64::NAN, |(_, age)| age as f64);
+        let Some(head) = self.dense_head(xs, |i, e| ages[i] = age_of(e.push(xs[i]))) else { return };
+        // The extremes with their rows, in scratch on the stack; ties to the newest row as in `push`.
+        let n = self.window();
+        let mut found = [(0.0, 0usize); DENSE_EXTREME_TILE];
+        let found = &mut found[..xs.len() - head];
+        let at = |j: usize| (xs[j], j);
+        match self.kind {
+            Extreme::Max => van_herk(xs.len(), n, found, at, |a, b| if a.0 > b.0 { a } else { b }),
+            Extreme::Min => van_herk(xs.len(), n, found, at, |a, b| if a.0 < b.0 { a } else { b }),
+        }
+        for (j, (&(_, row), age)) in found.iter().zip(&mut ages[head..]).enumerate() {
+            *age = (j + n - 1 - row) as f64;
+        }
+        self.pushed_dense(&xs[head..]);
+    }
+
+    /// The rows of `xs` whose window reaches back before it, pushed one by one through `bar_by_bar(row, self)`;
+    /// returns how many, or `None` when the whole run went that way (a run shorter than two windows gains nothing).
+    #[inline(always)]
+    fn dense_head(&mut self, xs: &[f64], mut bar_by_bar: impl FnMut(usize, &mut Self)) -> Option<usize> {
+        let n = self.window();
+        let head = if xs.len() < 2 * n { xs.len() } else { n - 1 };
+        for i in 0..head {
+            bar_by_bar(i, self);
+        }
+        (head < xs.len()).then_some(head)
+    }
+
+    /// The state pushing `xs` after the head would leave: the window, the count and the tracked extreme.
+    fn pushed_dense(&mut self, xs: &[f64]) {
+        self.count += xs.len();
+        self.ring.push_all(xs);
+        if self.window() > SMALL_WINDOW {
+            self.rescan(self.count - 1);
+        }
     }
 }
 
-impl RollingRange {
-    /// Whether [`Self::run_dense`] folds whole windows (short windows) rather than going bar by bar.
-    pub fn folds_whole_window(&self) -> bool {
-        self.high.folds_whole_window()
-    }
+/// Rows per tile of [`RollingExtreme::run_dense_ages`], whose scratch is on the stack.
+pub const DENSE_EXTREME_TILE: usize = 4096;
 
+impl RollingRange {
     /// [`RollingRange::push`] over `highs` and `lows`: the highest highs into `hh`, the lowest lows into `ll` (NaN
     /// before the window is full); the same bits and state as pushing bar by bar.
     #[inline(always)]
     pub fn run_dense(&mut self, highs: &[f64], lows: &[f64], hh: &mut [f64], ll: &mut [f64]) {
-        if self.folds_whole_window() {
-            self.high.run_dense_values(highs, hh);
-            self.low.run_dense_values(lows, ll);
-            return;
-        }
-        for i in 0..highs.len() {
-            let (h, l) = self.push(highs[i], lows[i]).unwrap_or((f64::NAN, f64::NAN));
-            hh[i] = h;
-            ll[i] = l;
-        }
+        self.high.run_dense_values(highs, hh);
+        self.low.run_dense_values(lows, ll);
     }
 }
 
-/// `out[i]` = the extreme of `xs[i..i + n]`, folded oldest first exactly as [`RollingExtreme::push_value`] folds
-/// its window (a later value replaces the extreme only when strictly beyond it), several windows at a time.
+/// Blocks advanced side by side in [`van_herk`], so that the picks of independent blocks overlap.
+const BLOCK_LANES: usize = 4;
+
+/// `out[j]` = `pick` folded over items `j..j + n` (oldest first, `pick(older, newer)`), for the `len + 1 - n`
+/// windows of `len` items read by `item`, by van Herk's and Gil-Werman's method: cut into blocks of `n` items, a
+/// window is the end of one block followed by the start of the next, so one backward pass (every block's suffix
+/// folds) and one forward pass (its prefix folds) give every window with three picks per item whatever `n` is.
+/// `pick` must select one of its arguments by a fixed rule (the largest, the newest of equal ones): then any
+/// grouping of a window selects the same item, and the result has the bits of the plain fold.
 #[inline(always)]
-fn window_extremes(kind: Extreme, xs: &[f64], n: usize, out: &mut [f64]) {
-    // One loop per kind, so that the comparison inside is fixed and the loop vectorises.
-    match kind {
-        Extreme::Max => fold_windows(xs, n, out, f64::NEG_INFINITY, |v, a| v > a),
-        Extreme::Min => fold_windows(xs, n, out, f64::INFINITY, |v, a| v < a),
+fn van_herk<T: Copy>(len: usize, n: usize, out: &mut [T], item: impl Fn(usize) -> T, pick: impl Fn(T, T) -> T) {
+    const L: usize = BLOCK_LANES;
+    let m = out.len();
+    debug_assert_eq!(m + n, len + 1);
+    // Backward: out[j] = the fold of j's block from j on. A block that holds a window start lies whole in the items.
+    let mut k = 0;
+    while (k + L) * n <= m {
+        let mut acc: [T; L] = std::array::from_fn(|l| item((k + l) * n + n - 1));
+        for (l, &a) in acc.iter().enumerate() {
+            out[(k + l) * n + n - 1] = a;
+        }
+        for t in (0..n - 1).rev() {
+            for (l, a) in acc.iter_mut().enumerate() {
+                let j = (k + l) * n + t;
+                *a = pick(item(j), *a);
+                out[j] = *a;
+            }
+        }
+        k += L;
+    }
+    while k * n < m {
+        let end = (k + 1) * n;
+        let mut acc = item(end - 1);
+        for j in (k * n..end - 1).rev() {
+            acc = pick(item(j), acc);
+            if j < m {
+                out[j] = acc;
+            }
+        }
+        if end - 1 < m {
+            out[end - 1] = item(end - 1);
+        }
+        k += 1;
+    }
+    // Forward: the window ending at item e of block k >= 1, short of the block's last item, starts at j = e + 1 - n
+    // in block k - 1: the suffix there, then block k's prefix up to e. (A window that starts a block is that block
+    // whole, which the backward pass gave.)
+    let mut k = 1;
+    while (k + L) * n <= len {
+        let mut acc: [T; L] = std::array::from_fn(|l| item((k + l) * n));
+        for t in 0..n - 1 {
+            for (l, a) in acc.iter_mut().enumerate() {
+                let e = (k + l) * n + t;
+                if t > 0 {
+                    *a = pick(*a, item(e));
+                }
+                out[e + 1 - n] = pick(out[e + 1 - n], *a);
+            }
+        }
+        k += L;
+    }
+    while k * n < len {
+        let start = k * n;
+        let mut acc = item(start);
+        for e in start..(start + n - 1).min(len) {
+            if e > start {
+                acc = pick(acc, item(e));
+            }
+            out[e + 1 - n] = pick(out[e + 1 - n], acc);
+        }
+        k += 1;
     }
 }
 
+/// `out[i]` = the extreme of `xs[i..i + n]` folded oldest first from `start` by `pick(older, newer)`, as
+/// [`RollingExtreme::push_value`] folds a short window, eight windows at a time.
 #[inline(always)]
-fn fold_windows(xs: &[f64], n: usize, out: &mut [f64], start: f64, beyond: impl Fn(f64, f64) -> bool) {
+fn fold_windows(xs: &[f64], n: usize, out: &mut [f64], start: f64, pick: impl Fn(f64, f64) -> f64) {
     const W: usize = 8;
     let m = out.len();
     debug_assert!(xs.len() >= m + n - 1);
@@ -197,13 +310,35 @@ fn fold_windows(xs: &[f64], n: usize, out: &mut [f64], start: f64, beyond: impl 
         for j in 0..n {
             let w: &[f64; W] = xs[i + j..i + j + W].try_into().unwrap_or_else(|_| unreachable!("W values"));
             for k in 0..W {
-                acc[k] = if beyond(w[k], acc[k]) { w[k] } else { acc[k] };
+                acc[k] = pick(acc[k], w[k]);
             }
         }
         out[i..i + W].copy_from_slice(&acc);
         i += W;
     }
     for (k, slot) in out[i..].iter_mut().enumerate() {
-        *slot = xs[i + k..i + k + n].iter().fold(start, |a, &v| if beyond(v, a) { v } else { a });
+        *slot = xs[i + k..i + k + n].iter().fold(start, |a, &v| pick(a, v));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::van_herk;
+
+    #[test]
+    fn van_herk_selects_the_item_of_the_plain_fold_for_every_length_and_window() {
+        // Few distinct values, so that ties are common; the item's row tells which of equal values was kept.
+        let xs: Vec<f64> = (0..70u64).map(|i| ((i * 7919) % 5) as f64).collect();
+        let newest_largest = |a: (f64, usize), b: (f64, usize)| if a.0 > b.0 { a } else { b };
+        for len in 1..=xs.len() {
+            for n in 1..=len {
+                let mut got = vec![(f64::NAN, usize::MAX); len + 1 - n];
+                van_herk(len, n, &mut got, |j| (xs[j], j), newest_largest);
+                for (j, g) in got.iter().enumerate() {
+                    let want = (j + 1..j + n).fold((xs[j], j), |a, k| newest_largest(a, (xs[k], k)));
+                    assert_eq!(*g, want, "len {len}, window {n}, start {j}");
+                }
+            }
+        }
     }
 }

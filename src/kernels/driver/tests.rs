@@ -342,19 +342,21 @@ fn dense_tiles_give_the_bits_of_stepping_bar_by_bar() {
     // go row by row and the start of the series all meet. A null bitmap covers a second stretch.
     let n = 300_000;
     let close = walk(n, 3);
-    let high: Vec<f64> = close.iter().enumerate().map(|(i, c)| c + 0.1 + (i % 7) as f64 * 0.01).collect();
+    let mut high: Vec<f64> = close.iter().enumerate().map(|(i, c)| c + 0.1 + (i % 7) as f64 * 0.01).collect();
     let mut low: Vec<f64> = close.iter().enumerate().map(|(i, c)| c - 0.1 - (i % 5) as f64 * 0.01).collect();
     let mut close = close;
     for i in [5, 70_000, 70_001, 150_000, 299_990] {
         close[i] = f64::NAN;
     }
     low[200_123] = f64::INFINITY;
+    // A plateau: equal highs, where the newest of them is the extreme an age counts from.
+    high[120_000..120_100].fill(1e6);
     // Ties of zeros of both signs, where which of two equal values a fold keeps shows in the sign bit.
     for (i, v) in (100_000..100_200).zip([0.0, -0.0].iter().cycle()) {
         low[i] = *v;
         close[i] = *v;
     }
-    // (kernel, parameters, outputs)
+    // (kernel, parameters, inputs: close alone, high and low, or high, low and close)
     type Case<'a> = (&'a str, &'a [(&'a str, f64)], usize);
     let cases: &[Case] = &[
         ("sma", &[("window", 20.0)], 1),
@@ -364,6 +366,17 @@ fn dense_tiles_give_the_bits_of_stepping_bar_by_bar() {
         ("rolling_max", &[("window", 5.0)], 1),
         ("rolling_min", &[("window", 16.0)], 1),
         ("rolling_max", &[("window", 30.0)], 1),
+        ("rolling_max", &[("window", 1.0)], 1),
+        ("rolling_min", &[("window", 17.0)], 1),
+        ("rolling_min", &[("window", 250.0)], 1),
+        ("rolling_max", &[("window", 40_000.0)], 1),
+        ("mom", &[("window", 10.0)], 1),
+        ("roc", &[("window", 1.0)], 1),
+        ("roc", &[("window", 5000.0)], 1),
+        ("aroon", &[("window", 14.0)], 2),
+        ("aroon", &[("window", 2.0)], 2),
+        ("aroon_osc", &[("window", 25.0)], 2),
+        ("aroon_osc", &[("window", 300.0)], 2),
         ("stoch", &[("fastk_period", 5.0), ("slowk_period", 3.0), ("slowd_period", 3.0)], 3),
         ("willr", &[("window", 14.0)], 3),
         ("willr", &[("window", 40.0)], 3),
@@ -381,7 +394,8 @@ fn dense_tiles_give_the_bits_of_stepping_bar_by_bar() {
         ("atr", &[("window", 5000.0)], 3),
     ];
     for &(name, params, inputs) in cases {
-        let cols: Vec<&[f64]> = if inputs == 1 { vec![&close] } else { vec![&high, &low, &close] };
+        let cols: Vec<&[f64]> =
+            [&close[..], &high, &low, &close][if inputs == 1 { 0..1 } else { 1..1 + inputs }].to_vec();
         let values = params.iter().map(|(k, v)| (k.to_string(), *v)).collect();
         let p = crate::kernels::Params::new(name, &values);
         let want = crate::kernels::dispatch(name, &p, &mut StepRunner { inputs: cols.clone() }).unwrap();
