@@ -39,6 +39,7 @@ pub fn prefetch(p: *const f64) {
 }
 
 mod dense;
+pub use dense::DENSE_EXTREME_TILE;
 
 /// `out` filled with NaN, as initialised values (for kernels whose dense loops fill plain `f64` slices).
 pub fn init_nan(out: &mut [std::mem::MaybeUninit<f64>]) -> &mut [f64] {

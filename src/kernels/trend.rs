@@ -4,7 +4,7 @@
 
 use std::mem::MaybeUninit;
 
-use super::blocks::{init_nan, Ema, Extreme, Ring, RollingExtreme, RollingMean, Wilder};
+use super::blocks::{init_nan, Ema, Extreme, Ring, RollingExtreme, RollingMean, Wilder, DENSE_EXTREME_TILE};
 use super::catalogue::Runner;
 use super::{Kernel, KernelError, Params, Restart};
 
@@ -189,13 +189,10 @@ impl Aroon {
         100.0 / self.n * (down - up)
     }
 }
-/// Rows per tile of the Aroon kernels (the oscillator keeps one line's ages on the stack).
-const AROON_TILE: usize = 4096;
-
 impl Kernel<2, 2> for Aroon {
     restarts!(self => Restart::Window(self.highest.window()));
     const DENSE: bool = true;
-    const TILE: usize = AROON_TILE;
+    const TILE: usize = DENSE_EXTREME_TILE;
     #[inline(always)]
     fn step(&mut self, [high, low]: [f64; 2]) -> [f64; 2] {
         match self.ages(high, low) {
@@ -220,14 +217,14 @@ struct AroonOsc(Aroon);
 impl Kernel<2, 1> for AroonOsc {
     restarts!(self => Restart::Window(self.0.highest.window()));
     const DENSE: bool = true;
-    const TILE: usize = AROON_TILE;
+    const TILE: usize = DENSE_EXTREME_TILE;
     #[inline(always)]
     fn step(&mut self, [high, low]: [f64; 2]) -> [f64; 1] {
         [self.0.ages(high, low).map_or(f64::NAN, |(down, up)| self.0.oscillator(down, up))]
     }
     #[inline(always)]
     fn run_dense(&mut self, [hs, ls]: [&[f64]; 2], [out]: [&mut [MaybeUninit<f64>]; 1]) {
-        let mut up = [0.0; AROON_TILE];
+        let mut up = [0.0; DENSE_EXTREME_TILE];
         let up = &mut up[..hs.len()];
         let down = init_nan(out);
         self.0.run_dense_ages(hs, ls, down, up);

@@ -40,9 +40,7 @@ impl Ring {
             }
         }
     }
-}
 
-impl Ring {
     /// `out[i] = f(xs[i], the value n pushes before it)` (NaN while there is none) for every value of `xs`,
     /// pushed; the same bits and state as pushing them one by one. From row n on, that value lies in `xs`.
     #[inline(always)]
@@ -210,7 +208,7 @@ impl RollingExtreme {
     }
 }
 
-/// Rows per tile of [`RollingExtreme::run_dense_ages`], whose scratch is on the stack.
+/// Rows per tile of [`RollingExtreme::run_dense_ages`] (and of the Aroon kernels), whose scratch is on the stack.
 pub const DENSE_EXTREME_TILE: usize = 4096;
 
 impl RollingRange {
