@@ -5,7 +5,7 @@
 //! its first `n` inputs, which are the first `n` outputs of the stage before. `hma`, `vwma` and `zlema` have no
 //! TA-Lib counterpart; their definitions are spelled out on their kernels.
 
-use super::blocks::{Ema, Ring, RollingMean, RollingSum, Wma};
+use super::blocks::{CountedSum, Ema, Ring, RollingMean, RollingSum, Wma};
 use super::catalogue::Runner;
 use super::{Kernel, KernelError, Params, Restart};
 use std::mem::MaybeUninit;
@@ -240,31 +240,24 @@ impl Kernel<1, 1> for Hma {
 }
 
 /// Volume-weighted moving average: `Σ close·volume / Σ volume` over the last `n` bars; first value on bar `n`.
-/// A window whose volumes are all zero has no value (null); the zero test counts the bars with non-zero volume, so
-/// it is exact however long the series.
+/// A window whose volumes are all zero has no value (null); the zero test follows the run of zero volumes, so it
+/// is exact however long the series.
 #[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct Vwma {
     weighted: RollingSum,
-    volume: RollingSum,
-    nonzero: Ring,
-    nonzero_count: usize,
+    volume: CountedSum,
 }
 impl Vwma {
     fn new(n: usize) -> Self {
-        Self { weighted: RollingSum::new(n), volume: RollingSum::new(n), nonzero: Ring::new(n), nonzero_count: 0 }
+        Self { weighted: RollingSum::new(n), volume: CountedSum::new(n) }
     }
 }
 impl Kernel<2, 1> for Vwma {
     #[inline(always)]
     fn step(&mut self, [close, volume]: [f64; 2]) -> [f64; 1] {
-        let flag = (volume != 0.0) as usize;
-        self.nonzero_count += flag;
-        if let Some(old) = self.nonzero.push(flag as f64) {
-            self.nonzero_count -= old as usize;
-        }
         let weighted = self.weighted.push(close * volume);
         let Some(total) = self.volume.push(volume) else { return [f64::NAN] };
-        if self.nonzero_count == 0 {
+        if self.volume.all_zero() {
             return [f64::NAN];
         }
         [weighted.expect("both sums fill together") / total]

@@ -109,6 +109,16 @@ impl Ring {
         self.len == self.cap
     }
 
+    /// Values held: those pushed so far, up to the window length.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether nothing was pushed yet.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
     /// Push a value; once full, returns the value it displaced (the one `n` pushes ago).
     #[inline(always)]
     pub fn push(&mut self, x: f64) -> Option<f64> {
@@ -184,6 +194,11 @@ impl RollingSum {
         self.ring.capacity()
     }
 
+    /// Values in the window so far (the window length once full).
+    pub fn held(&self) -> usize {
+        self.ring.len()
+    }
+
     pub fn new(n: usize) -> Self {
         Self { ring: Ring::new(n), sum: 0.0, since_resum: 0 }
     }
@@ -204,6 +219,41 @@ impl RollingSum {
             }
         }
         self.ring.is_full().then_some(self.sum)
+    }
+}
+
+/// A window sum that knows when every term in the window is zero, and is then exactly zero: that is when the run
+/// of zeros ending at the newest term is at least a window long.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
+pub struct CountedSum {
+    sum: RollingSum,
+    /// Zeros pushed since the last non-zero term, counted up to the window length.
+    zeros: usize,
+}
+impl CountedSum {
+    pub fn new(n: usize) -> Self {
+        Self { sum: RollingSum::new(n), zeros: 0 }
+    }
+
+    pub fn window(&self) -> usize {
+        self.sum.window()
+    }
+
+    /// Values in the window so far (the window length once full).
+    pub fn held(&self) -> usize {
+        self.sum.held()
+    }
+
+    #[inline(always)]
+    pub fn push(&mut self, x: f64) -> Option<f64> {
+        self.zeros = if x == 0.0 { (self.zeros + 1).min(self.window()) } else { 0 };
+        let sum = self.sum.push(x)?;
+        Some(if self.all_zero() { 0.0 } else { sum })
+    }
+
+    /// Whether every value in the window is zero (then the sum is exactly 0).
+    pub fn all_zero(&self) -> bool {
+        self.zeros == self.window()
     }
 }
 

@@ -2,7 +2,7 @@
 //!
 //! Where a ratio's denominator is zero, TA-Lib reports 0 and so do the kernels: no output is NaN once warm. TA-Lib
 //! 0.8 decides "zero" in three ways, found by probing it and reproduced here:
-//! - exactly zero (RSI, CMO, ROC, TRIX, BOP, MFI's and ULTOSC's sums);
+//! - exactly zero (RSI, CMO, ROC, TRIX, BOP, ULTOSC's sums), or not positive (MFI's total money flow);
 //! - below `1e-14` in absolute value (PPO's slow average);
 //! - zero relative to the magnitude of the values compared: `|a - b| <= 1e-14 (|a| + |b|)` for the high-low range of
 //!   STOCH, STOCHF and WILLR and for MFI's typical-price move, and `|d| <= 1e-14 |mean|` for CCI's distance from the
@@ -14,7 +14,7 @@
 
 use std::mem::MaybeUninit;
 
-use super::blocks::{init_nan, Ema, Ring, RollingMean, RollingRange, RollingSum, Wilder};
+use super::blocks::{init_nan, CountedSum, Ema, Ring, RollingMean, RollingRange, Wilder};
 use super::catalogue::Runner;
 use super::{Kernel, KernelError, Params, Restart};
 
@@ -103,27 +103,18 @@ fn ratio_or_zero(num: f64, den: f64) -> f64 {
     }
 }
 
-/// A window sum that knows when every term in the window is zero, and is then exactly zero.
-#[derive(Clone, serde::Serialize, serde::Deserialize)]
-struct CountedSum {
-    sum: RollingSum,
-    nonzero: Ring,
-    count: usize,
-}
-impl CountedSum {
-    fn new(n: usize) -> Self {
-        Self { sum: RollingSum::new(n), nonzero: Ring::new(n), count: 0 }
+/// A scratch column of one dense tile, every slot initialised so that it can be read back whatever was written.
+struct Scratch([MaybeUninit<f64>; SCRATCH_TILE]);
+impl Scratch {
+    fn new() -> Self {
+        Self([MaybeUninit::new(0.0); SCRATCH_TILE])
     }
-
-    #[inline(always)]
-    fn push(&mut self, x: f64) -> Option<f64> {
-        let flag = (x != 0.0) as usize;
-        self.count += flag;
-        if let Some(old) = self.nonzero.push(flag as f64) {
-            self.count -= old as usize;
-        }
-        let sum = self.sum.push(x)?;
-        Some(if self.count == 0 { 0.0 } else { sum })
+    fn slots(&mut self, len: usize) -> &mut [MaybeUninit<f64>] {
+        &mut self.0[..len]
+    }
+    fn get(&self, i: usize) -> f64 {
+        // SAFETY: every slot was initialised in `new`, and the dense blocks only ever write values into them.
+        unsafe { self.0[i].assume_init() }
     }
 }
 
@@ -334,7 +325,8 @@ fn williams_r(hh: f64, ll: f64, close: f64) -> f64 {
     }
 }
 
-/// Rows per tile of the kernels whose dense loops keep per-bar scratch on the stack.
+/// Rows per tile of the kernels whose dense loops keep per-bar scratch on the stack (ULTOSC's nine columns take
+/// 288 KiB).
 const SCRATCH_TILE: usize = 4096;
 
 /// Fast stochastic: %K and its simple average %D, both emitted once %D is.
@@ -358,6 +350,7 @@ impl StochF {
     }
 }
 impl Kernel<3, 2> for StochF {
+    restarts!(self => Restart::Window(self.fast_k.0.window()).then(Restart::Window(self.fast_d.window())));
     #[inline(always)]
     fn step(&mut self, [h, l, c]: [f64; 3]) -> [f64; 2] {
         self.push(h, l, c)
@@ -429,6 +422,7 @@ impl Kernel<1, 2> for StochRsi {
 #[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct WillR(FastK);
 impl Kernel<3, 1> for WillR {
+    restarts!(self => Restart::Window(self.0 .0.window()));
     const DENSE: bool = true;
     const TILE: usize = SCRATCH_TILE;
     #[inline(always)]
@@ -456,6 +450,7 @@ struct Cci {
     typical: Ring,
 }
 impl Kernel<3, 1> for Cci {
+    restarts!(self => Restart::Window(self.typical.capacity()));
     const DENSE: bool = true;
     const TILE: usize = SCRATCH_TILE;
     #[inline(always)]
@@ -625,8 +620,8 @@ impl Kernel<4, 1> for Bop {
 }
 
 /// Money flow index: money flow (typical price × volume) summed over `n` bars where the typical price rose and where
-/// it fell (a move within rounding of the previous typical price counts as none); `100 up / (up + down)`, 0 when
-/// both sums are 0. Inputs high, low, close, volume.
+/// it fell (a move within rounding of the previous typical price counts as none); `100 up / (up + down)` (see
+/// [`mfi_value`]). Inputs high, low, close, volume.
 #[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct Mfi {
     prev: Option<f64>,
@@ -634,21 +629,71 @@ struct Mfi {
     negative: CountedSum,
 }
 impl Kernel<4, 1> for Mfi {
+    restarts!(self => Restart::Window(1 + self.positive.window()));
+    const DENSE: bool = true;
+    const TILE: usize = SCRATCH_TILE;
     #[inline(always)]
     fn step(&mut self, [h, l, c, v]: [f64; 4]) -> [f64; 1] {
-        let tp = (h + l + c) / 3.0;
+        let tp = typical_price(h, l, c);
         let Some(prev) = self.prev.replace(tp) else { return [f64::NAN] };
-        let flow = tp * v;
-        let (up, down) = if same_level(tp, prev) {
-            (0.0, 0.0)
-        } else if tp > prev {
-            (flow, 0.0)
-        } else {
-            (0.0, flow)
-        };
+        let (up, down) = money_flows(tp, prev, v);
         let up = self.positive.push(up);
         let down = self.negative.push(down);
-        [up.zip(down).map_or(f64::NAN, |(u, d)| 100.0 * ratio_or_zero(u, u + d))]
+        [up.zip(down).map_or(f64::NAN, |(u, d)| mfi_value(u, d))]
+    }
+    /// The tile's money flows first, then each window sum over the whole tile.
+    #[inline(always)]
+    fn run_dense(&mut self, [hs, ls, cs, vs]: [&[f64]; 4], [out]: [&mut [MaybeUninit<f64>]; 1]) {
+        let mut start = 0;
+        if self.prev.is_none() && !hs.is_empty() {
+            out[0].write(self.step([hs[0], ls[0], cs[0], vs[0]])[0]);
+            start = 1;
+        }
+        let (Some(mut prev), len) = (self.prev, hs.len() - start) else { return };
+        let (mut up, mut down) = ([0.0; SCRATCH_TILE], [0.0; SCRATCH_TILE]);
+        for i in 0..len {
+            let j = start + i;
+            let tp = typical_price(hs[j], ls[j], cs[j]);
+            (up[i], down[i]) = money_flows(tp, prev, vs[j]);
+            prev = tp;
+        }
+        self.prev = Some(prev);
+        let (mut u, mut d) = (Scratch::new(), Scratch::new());
+        CountedSum::run_dense_together(
+            [&mut self.positive, &mut self.negative],
+            [&up[..len], &down[..len]],
+            [u.slots(len), d.slots(len)],
+        );
+        for (i, slot) in out[start..start + len].iter_mut().enumerate() {
+            slot.write(mfi_value(u.get(i), d.get(i)));
+        }
+    }
+}
+
+/// The money flow `tp × volume` as `(up, down)`: up where the typical price rose, down where it fell, neither where
+/// it moved within rounding of the previous one.
+#[inline(always)]
+fn money_flows(tp: f64, prev: f64, volume: f64) -> (f64, f64) {
+    let flow = tp * volume;
+    if same_level(tp, prev) {
+        (0.0, 0.0)
+    } else if tp > prev {
+        (flow, 0.0)
+    } else {
+        (0.0, flow)
+    }
+}
+
+/// `100 up / (up + down)`, NaN where either window is not full. As TA-Lib 0.8 does (found by probing it with
+/// negative prices, whose money flows are negative): 0 where the total is not positive, and the share kept within
+/// 0..=100 where one of the sums is negative.
+#[inline(always)]
+fn mfi_value(up: f64, down: f64) -> f64 {
+    let total = up + down;
+    if total <= 0.0 {
+        0.0
+    } else {
+        (100.0 * (up / total)).clamp(0.0, 100.0)
     }
 }
 
@@ -661,15 +706,16 @@ struct UltOsc {
     sums: [(CountedSum, CountedSum); 3],
 }
 impl Kernel<3, 1> for UltOsc {
+    restarts!(self => Restart::Window(1 + self.sums[2].0.window()));
+    const DENSE: bool = true;
+    const TILE: usize = SCRATCH_TILE;
     #[inline(always)]
     fn step(&mut self, [h, l, c]: [f64; 3]) -> [f64; 1] {
         let Some(pc) = self.prev_close.replace(c) else { return [f64::NAN] };
-        let true_low = l.min(pc);
-        let pressure = c - true_low;
-        let range = h.max(pc) - true_low;
+        let (pressure, range) = pressure_and_range(h, l, c, pc);
         let mut total = 0.0;
         let mut warm = true;
-        for ((bp, tr), weight) in self.sums.iter_mut().zip([4.0, 2.0, 1.0]) {
+        for ((bp, tr), weight) in self.sums.iter_mut().zip(ULTOSC_WEIGHTS) {
             match bp.push(pressure).zip(tr.push(range)) {
                 Some((b, t)) if t != 0.0 => total += weight * (b / t),
                 Some(_) => {}
@@ -678,6 +724,57 @@ impl Kernel<3, 1> for UltOsc {
         }
         [if warm { 100.0 * (total / 7.0) } else { f64::NAN }]
     }
+    /// The tile's buying pressures and true ranges first, then the six window sums over the whole tile together, then
+    /// the weighted ratios, added in the order `step` adds them.
+    #[inline(always)]
+    fn run_dense(&mut self, [hs, ls, cs]: [&[f64]; 3], [out]: [&mut [MaybeUninit<f64>]; 1]) {
+        let mut start = 0;
+        if self.prev_close.is_none() && !hs.is_empty() {
+            out[0].write(self.step([hs[0], ls[0], cs[0]])[0]);
+            start = 1;
+        }
+        let (Some(mut pc), len) = (self.prev_close, hs.len() - start) else { return };
+        // Bars already in the longest window, which is full (and so every window) from bar `n - held - 1` on.
+        let held = self.sums[2].0.held();
+        let longest = self.sums[2].0.window();
+        let (mut pressure, mut range) = ([0.0; SCRATCH_TILE], [0.0; SCRATCH_TILE]);
+        for i in 0..len {
+            let j = start + i;
+            (pressure[i], range[i]) = pressure_and_range(hs[j], ls[j], cs[j], pc);
+            pc = cs[j];
+        }
+        self.prev_close = Some(pc);
+        let mut sums: [Scratch; 6] = std::array::from_fn(|_| Scratch::new());
+        let [b0, b1, b2, t0, t1, t2] = &mut sums;
+        let [(p0, r0), (p1, r1), (p2, r2)] = &mut self.sums;
+        let (pressure, range) = (&pressure[..len], &range[..len]);
+        CountedSum::run_dense_together(
+            [p0, p1, p2, r0, r1, r2],
+            [pressure, pressure, pressure, range, range, range],
+            [b0, b1, b2, t0, t1, t2].map(|s| s.slots(len)),
+        );
+        let warm_from = (longest - held).saturating_sub(1).min(len);
+        for (i, slot) in out[start..start + len].iter_mut().enumerate() {
+            let mut total = 0.0;
+            for (w, weight) in ULTOSC_WEIGHTS.into_iter().enumerate() {
+                let (b, t) = (sums[w].get(i), sums[w + 3].get(i));
+                if t != 0.0 {
+                    total += weight * (b / t);
+                }
+            }
+            slot.write(if i >= warm_from { 100.0 * (total / 7.0) } else { f64::NAN });
+        }
+    }
+}
+
+/// ULTOSC's weights, shortest window first.
+const ULTOSC_WEIGHTS: [f64; 3] = [4.0, 2.0, 1.0];
+
+/// The buying pressure `close - true low` and the true range of a bar, given the close before it.
+#[inline(always)]
+fn pressure_and_range(h: f64, l: f64, c: f64, prev_close: f64) -> (f64, f64) {
+    let true_low = l.min(prev_close);
+    (c - true_low, h.max(prev_close) - true_low)
 }
 
 #[cfg(test)]

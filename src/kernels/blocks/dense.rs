@@ -10,7 +10,8 @@
 use std::mem::MaybeUninit;
 
 use super::{
-    newest_wins, resum_interval, Extreme, Ring, RollingExtreme, RollingMean, RollingRange, RollingSum, SMALL_WINDOW,
+    newest_wins, resum_interval, CountedSum, Extreme, Ring, RollingExtreme, RollingMean, RollingRange, RollingSum,
+    SMALL_WINDOW,
 };
 
 /// Chains advanced side by side in [`RollingSum::run_dense`].
@@ -128,6 +129,132 @@ impl RollingSum {
         self.sum = sum;
         self.since_resum = (since + len - n) % every;
         self.ring.pushed_all(&xs[n..]);
+    }
+}
+
+/// Advances one running sum over rows `from..to` (each displacing the bar n rows back, all in `xs`), re-summing
+/// at row `*next` and every `every` rows after; writes each row's sum to `out`.
+#[inline(always)]
+fn advance(
+    xs: &[f64],
+    out: &mut [MaybeUninit<f64>],
+    (n, every): (usize, usize),
+    (from, to): (usize, usize),
+    sum: &mut f64,
+    next: &mut usize,
+) {
+    let mut i = from;
+    while i < to {
+        let stop = (*next).min(to);
+        *sum = chain(xs, out, n, i, stop, *sum);
+        i = stop;
+        if i < to {
+            *sum = fresh_sum(&xs[i + 1 - n..=i]);
+            out[i].write(*sum);
+            *next += every;
+            i += 1;
+        }
+    }
+}
+
+impl RollingSum {
+    /// `K` running sums over one tile, sum `k` pushing `xs[k]` and writing its window sums (NaN before the window
+    /// is full) to `out[k]`: the same bits and state as pushing bar by bar, but the sums advance in one loop, so
+    /// that their chains of additions overlap instead of running one after another.
+    #[inline(always)]
+    pub fn run_dense_together<const K: usize>(
+        sums: [&mut RollingSum; K],
+        xs: [&[f64]; K],
+        mut out: [&mut [MaybeUninit<f64>]; K],
+    ) {
+        let len = xs.first().map_or(0, |x| x.len());
+        let n: [usize; K] = std::array::from_fn(|k| sums[k].ring.capacity());
+        let every = n.map(resum_interval);
+        // Each sum's first n rows displace bars pushed before the tile.
+        for k in 0..K {
+            for i in 0..n[k].min(len) {
+                out[k][i].write(sums[k].push(xs[k][i]).unwrap_or(f64::NAN));
+            }
+        }
+        let since = sums.each_ref().map(|s| s.since_resum);
+        let mut sum = sums.each_ref().map(|s| s.sum);
+        // The row of each sum's next re-sum (see `run_dense`).
+        let mut next: [usize; K] = std::array::from_fn(|k| n[k] + (every[k] - 1 - since[k]));
+        // Rows up to the longest window each sum alone, then all of them together.
+        let together = n.iter().copied().max().unwrap_or(0).min(len);
+        for k in 0..K {
+            let from = n[k].min(len);
+            advance(xs[k], out[k], (n[k], every[k]), (from, together), &mut sum[k], &mut next[k]);
+        }
+        let mut i = together;
+        while i < len {
+            let stop = next.iter().copied().min().unwrap_or(len).min(len);
+            // Each sum's rows i..stop as equal-length slices, so that the loop needs no bounds checks; every
+            // step reads all its terms before it writes a sum, so no load waits on a store that merely shares
+            // its address bits (the scratch columns lie a power of two apart).
+            let new: [&[f64]; K] = std::array::from_fn(|k| &xs[k][i..stop]);
+            let old: [&[f64]; K] = std::array::from_fn(|k| &xs[k][i - n[k]..stop - n[k]]);
+            let rows = out.each_mut().map(|o| &mut o[i..stop]);
+            for r in 0..stop - i {
+                let step: [f64; K] = std::array::from_fn(|k| new[k][r] - old[k][r]);
+                for k in 0..K {
+                    sum[k] += step[k];
+                    rows[k][r].write(sum[k]);
+                }
+            }
+            i = stop;
+            if i < len {
+                for k in 0..K {
+                    advance(xs[k], out[k], (n[k], every[k]), (i, i + 1), &mut sum[k], &mut next[k]);
+                }
+                i += 1;
+            }
+        }
+        for k in 0..K {
+            if n[k] < len {
+                sums[k].sum = sum[k];
+                sums[k].since_resum = (since[k] + len - n[k]) % every[k];
+                sums[k].ring.push_all(&xs[k][n[k]..]);
+            }
+        }
+    }
+}
+
+impl CountedSum {
+    /// [`CountedSum::push`] over a tile for several counted sums at once (sum `k` over `xs[k]`), writing each
+    /// window's sum (NaN until the window is full) to `out[k]`; the same bits and state as pushing bar by bar.
+    #[inline(always)]
+    pub fn run_dense_together<const K: usize>(
+        sums: [&mut CountedSum; K],
+        xs: [&[f64]; K],
+        mut out: [&mut [MaybeUninit<f64>]; K],
+    ) {
+        let mut sums = sums;
+        RollingSum::run_dense_together(sums.each_mut().map(|s| &mut s.sum), xs, out.each_mut().map(|o| &mut **o));
+        for k in 0..K {
+            sums[k].zero_empty_windows(xs[k], out[k]);
+        }
+    }
+
+    /// Counts the runs of zeros in `xs` on from the run before it, writing 0 to `out` where one fills the window.
+    /// Only a window ending on a zero can be empty, so a tile without zeros (the common case) is one vector scan.
+    #[inline(always)]
+    fn zero_empty_windows(&mut self, xs: &[f64], out: &mut [MaybeUninit<f64>]) {
+        let n = self.window();
+        if !xs.iter().fold(false, |any, &x| any | (x == 0.0)) {
+            if !xs.is_empty() {
+                self.zeros = 0;
+            }
+            return;
+        }
+        let mut zeros = self.zeros;
+        for (x, slot) in xs.iter().zip(out) {
+            zeros = if *x == 0.0 { (zeros + 1).min(n) } else { 0 };
+            if zeros == n {
+                slot.write(0.0);
+            }
+        }
+        self.zeros = zeros;
     }
 }
 

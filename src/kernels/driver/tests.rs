@@ -356,7 +356,14 @@ fn dense_tiles_give_the_bits_of_stepping_bar_by_bar() {
         low[i] = *v;
         close[i] = *v;
     }
-    // (kernel, parameters, inputs: close alone, high and low, or high, low and close)
+    // Volume with a stretch of zeros (no money flow: the counted window sums are exactly zero) and a flat
+    // stretch where high, low and close agree (no true range).
+    let mut volume: Vec<f64> = (0..n).map(|i| 1_000.0 + ((i * 7_919) % 1_000) as f64).collect();
+    volume[180_000..180_400].fill(0.0);
+    for i in 250_000..250_300 {
+        (high[i], low[i], close[i]) = (42.0, 42.0, 42.0);
+    }
+    // (kernel, parameters, inputs: close alone, high and low, high, low and close, or those and volume)
     type Case<'a> = (&'a str, &'a [(&'a str, f64)], usize);
     let cases: &[Case] = &[
         ("sma", &[("window", 20.0)], 1),
@@ -392,10 +399,16 @@ fn dense_tiles_give_the_bits_of_stepping_bar_by_bar() {
         ("natr", &[("window", 14.0)], 3),
         ("natr", &[("window", 1.0)], 3),
         ("atr", &[("window", 5000.0)], 3),
+        ("mfi", &[("window", 14.0)], 4),
+        ("mfi", &[("window", 1.0)], 4),
+        ("mfi", &[("window", 3000.0)], 4),
+        ("ultosc", &[("timeperiod1", 7.0), ("timeperiod2", 14.0), ("timeperiod3", 28.0)], 3),
+        ("ultosc", &[("timeperiod1", 1.0), ("timeperiod2", 2.0), ("timeperiod3", 3.0)], 3),
+        ("ultosc", &[("timeperiod1", 5000.0), ("timeperiod2", 10.0), ("timeperiod3", 20.0)], 3),
     ];
     for &(name, params, inputs) in cases {
         let cols: Vec<&[f64]> =
-            [&close[..], &high, &low, &close][if inputs == 1 { 0..1 } else { 1..1 + inputs }].to_vec();
+            [&close[..], &high, &low, &close, &volume][if inputs == 1 { 0..1 } else { 1..1 + inputs }].to_vec();
         let values = params.iter().map(|(k, v)| (k.to_string(), *v)).collect();
         let p = crate::kernels::Params::new(name, &values);
         let want = crate::kernels::dispatch(name, &p, &mut StepRunner { inputs: cols.clone() }).unwrap();
