@@ -5,7 +5,7 @@
 //! its first `n` inputs, which are the first `n` outputs of the stage before. `hma`, `vwma` and `zlema` have no
 //! TA-Lib counterpart; their definitions are spelled out on their kernels.
 
-use super::blocks::{CountedSum, Ema, Ring, RollingMean, RollingSum, Wma};
+use super::blocks::{Ema, Ring, RollingMean, RollingSum, Wma, ZeroAwareSum};
 use super::catalogue::Runner;
 use super::{Kernel, KernelError, Params, Restart};
 use std::mem::MaybeUninit;
@@ -245,11 +245,11 @@ impl Kernel<1, 1> for Hma {
 #[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct Vwma {
     weighted: RollingSum,
-    volume: CountedSum,
+    volume: ZeroAwareSum,
 }
 impl Vwma {
     fn new(n: usize) -> Self {
-        Self { weighted: RollingSum::new(n), volume: CountedSum::new(n) }
+        Self { weighted: RollingSum::new(n), volume: ZeroAwareSum::new(n) }
     }
 }
 impl Kernel<2, 1> for Vwma {

@@ -109,16 +109,6 @@ impl Ring {
         self.len == self.cap
     }
 
-    /// Values held: those pushed so far, up to the window length.
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
-    /// Whether nothing was pushed yet.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
     /// Push a value; once full, returns the value it displaced (the one `n` pushes ago).
     #[inline(always)]
     pub fn push(&mut self, x: f64) -> Option<f64> {
@@ -194,11 +184,6 @@ impl RollingSum {
         self.ring.capacity()
     }
 
-    /// Values in the window so far (the window length once full).
-    pub fn held(&self) -> usize {
-        self.ring.len()
-    }
-
     pub fn new(n: usize) -> Self {
         Self { ring: Ring::new(n), sum: 0.0, since_resum: 0 }
     }
@@ -225,23 +210,18 @@ impl RollingSum {
 /// A window sum that knows when every term in the window is zero, and is then exactly zero: that is when the run
 /// of zeros ending at the newest term is at least a window long.
 #[derive(Clone, serde::Serialize, serde::Deserialize)]
-pub struct CountedSum {
+pub struct ZeroAwareSum {
     sum: RollingSum,
     /// Zeros pushed since the last non-zero term, counted up to the window length.
     zeros: usize,
 }
-impl CountedSum {
+impl ZeroAwareSum {
     pub fn new(n: usize) -> Self {
         Self { sum: RollingSum::new(n), zeros: 0 }
     }
 
     pub fn window(&self) -> usize {
         self.sum.window()
-    }
-
-    /// Values in the window so far (the window length once full).
-    pub fn held(&self) -> usize {
-        self.sum.held()
     }
 
     #[inline(always)]

@@ -14,7 +14,7 @@
 
 use std::mem::MaybeUninit;
 
-use super::blocks::{init_nan, CountedSum, Ema, Ring, RollingMean, RollingRange, Wilder};
+use super::blocks::{init_nan, Ema, Ring, RollingMean, RollingRange, Wilder, ZeroAwareSum};
 use super::catalogue::Runner;
 use super::{Kernel, KernelError, Params, Restart};
 
@@ -71,13 +71,13 @@ pub fn dispatch<R: Runner>(name: &str, p: &Params, r: &mut R) -> Result<Option<R
         "bop" => r.run(Bop),
         "mfi" => {
             let n = p.window("window")?;
-            r.run(Mfi { prev: None, positive: CountedSum::new(n), negative: CountedSum::new(n) })
+            r.run(Mfi { prev: None, positive: ZeroAwareSum::new(n), negative: ZeroAwareSum::new(n) })
         }
         "ultosc" => {
             let mut periods = [p.window("timeperiod1")?, p.window("timeperiod2")?, p.window("timeperiod3")?];
             // TA-Lib weights the shortest period 4, the middle 2, the longest 1, whatever order they come in.
             periods.sort_unstable();
-            r.run(UltOsc { prev_close: None, sums: periods.map(|n| (CountedSum::new(n), CountedSum::new(n))) })
+            r.run(UltOsc { prev_close: None, sums: periods.map(|n| (ZeroAwareSum::new(n), ZeroAwareSum::new(n))) })
         }
         _ => return Ok(None),
     }))
@@ -625,8 +625,8 @@ impl Kernel<4, 1> for Bop {
 #[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct Mfi {
     prev: Option<f64>,
-    positive: CountedSum,
-    negative: CountedSum,
+    positive: ZeroAwareSum,
+    negative: ZeroAwareSum,
 }
 impl Kernel<4, 1> for Mfi {
     restarts!(self => Restart::Window(1 + self.positive.window()));
@@ -659,7 +659,7 @@ impl Kernel<4, 1> for Mfi {
         }
         self.prev = Some(prev);
         let (mut u, mut d) = (Scratch::new(), Scratch::new());
-        CountedSum::run_dense_together(
+        ZeroAwareSum::run_dense_together(
             [&mut self.positive, &mut self.negative],
             [&up[..len], &down[..len]],
             [u.slots(len), d.slots(len)],
@@ -703,7 +703,7 @@ fn mfi_value(up: f64, down: f64) -> f64 {
 struct UltOsc {
     prev_close: Option<f64>,
     /// `(buying pressure sum, true range sum)` per window.
-    sums: [(CountedSum, CountedSum); 3],
+    sums: [(ZeroAwareSum, ZeroAwareSum); 3],
 }
 impl Kernel<3, 1> for UltOsc {
     restarts!(self => Restart::Window(1 + self.sums[2].0.window()));
@@ -734,9 +734,6 @@ impl Kernel<3, 1> for UltOsc {
             start = 1;
         }
         let (Some(mut pc), len) = (self.prev_close, hs.len() - start) else { return };
-        // Bars already in the longest window, which is full (and so every window) from bar `n - held - 1` on.
-        let held = self.sums[2].0.held();
-        let longest = self.sums[2].0.window();
         let (mut pressure, mut range) = ([0.0; SCRATCH_TILE], [0.0; SCRATCH_TILE]);
         for i in 0..len {
             let j = start + i;
@@ -748,12 +745,11 @@ impl Kernel<3, 1> for UltOsc {
         let [b0, b1, b2, t0, t1, t2] = &mut sums;
         let [(p0, r0), (p1, r1), (p2, r2)] = &mut self.sums;
         let (pressure, range) = (&pressure[..len], &range[..len]);
-        CountedSum::run_dense_together(
+        ZeroAwareSum::run_dense_together(
             [p0, p1, p2, r0, r1, r2],
             [pressure, pressure, pressure, range, range, range],
             [b0, b1, b2, t0, t1, t2].map(|s| s.slots(len)),
         );
-        let warm_from = (longest - held).saturating_sub(1).min(len);
         for (i, slot) in out[start..start + len].iter_mut().enumerate() {
             let mut total = 0.0;
             for (w, weight) in ULTOSC_WEIGHTS.into_iter().enumerate() {
@@ -762,7 +758,9 @@ impl Kernel<3, 1> for UltOsc {
                     total += weight * (b / t);
                 }
             }
-            slot.write(if i >= warm_from { 100.0 * (total / 7.0) } else { f64::NAN });
+            // The longest window fills last; its true-range sum is NaN until then.
+            let warm = !sums[5].get(i).is_nan();
+            slot.write(if warm { 100.0 * (total / 7.0) } else { f64::NAN });
         }
     }
 }

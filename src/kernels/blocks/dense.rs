@@ -10,7 +10,7 @@
 use std::mem::MaybeUninit;
 
 use super::{
-    newest_wins, resum_interval, CountedSum, Extreme, Ring, RollingExtreme, RollingMean, RollingRange, RollingSum,
+    newest_wins, resum_interval, Extreme, Ring, RollingExtreme, RollingMean, RollingRange, RollingSum, ZeroAwareSum,
     SMALL_WINDOW,
 };
 
@@ -220,12 +220,12 @@ impl RollingSum {
     }
 }
 
-impl CountedSum {
-    /// [`CountedSum::push`] over a tile for several counted sums at once (sum `k` over `xs[k]`), writing each
+impl ZeroAwareSum {
+    /// [`ZeroAwareSum::push`] over a tile for several counted sums at once (sum `k` over `xs[k]`), writing each
     /// window's sum (NaN until the window is full) to `out[k]`; the same bits and state as pushing bar by bar.
     #[inline(always)]
     pub fn run_dense_together<const K: usize>(
-        sums: [&mut CountedSum; K],
+        sums: [&mut ZeroAwareSum; K],
         xs: [&[f64]; K],
         mut out: [&mut [MaybeUninit<f64>]; K],
     ) {
