@@ -30,8 +30,27 @@ PARAM_CASES = [
     (ind, p.name, bad)
     for ind in kf.CATALOGUE
     for p in ind.params
-    if p.default is not None  # None-default parameters are resolved by the entry's prepare step
+    if p.default is not None  # None-default parameters: OPTIONAL_CASES
     for bad in BAD[p.kind]
+]
+
+# Parameters whose default is None (ewm_mean's com / span / half_life / alpha: give exactly one) are resolved by
+# the entry's prepare step: each is given alone with every bad value of its kind, and with a value whose derived
+# kernel parameter would be out of range.
+OPTIONAL_BAD = {"half_life": [1e20]}
+OPTIONAL_CASES = [
+    (ind, p.name, bad)
+    for ind in kf.CATALOGUE
+    for p in ind.params
+    if p.default is None
+    for bad in BAD[p.kind] + OPTIONAL_BAD.get(p.name, [])
+]
+# An entry with several None-default parameters takes exactly one of them: none, or all together, is an error.
+OPTIONAL_GROUPS = [
+    (ind, given)
+    for ind in kf.CATALOGUE
+    if len(optional := tuple(p.name for p in ind.params if p.default is None)) > 1
+    for given in ((), optional)
 ]
 
 INPUT_CASES = [(ind, column, kind) for ind in kf.CATALOGUE for column in ind.inputs for kind in ("string", "missing")]
@@ -75,6 +94,34 @@ def test_bad_parameter_names_function_parameter_and_value(ind, param: str, bad: 
     assert param in message, message
     assert repr(bad) in message or str(bad) in message or "bits" in message, message
     assert frame.equals(before)
+
+
+def _without_optional(ind) -> dict:
+    optional = {p.name for p in ind.params if p.default is None}
+    return {k: v for k, v in ind.example_params.items() if k not in optional}
+
+
+@pytest.mark.parametrize(
+    ("ind", "param", "bad"), OPTIONAL_CASES, ids=[f"{i.name}-{p}-{b!r}" for i, p, b in OPTIONAL_CASES]
+)
+def test_bad_optional_parameter_names_function_parameter_and_value(ind, param: str, bad: object, frame) -> None:
+    before = frame.clone()
+    with pytest.raises((ValueError, TypeError)) as info:
+        frame.select(kf.FUNCTIONS[ind.name](**{**_without_optional(ind), param: bad}))
+    message = str(info.value)
+    assert message.startswith(f"{ind.name}: "), message
+    assert param in message and repr(bad) in message, message
+    assert frame.equals(before)
+
+
+@pytest.mark.parametrize(
+    ("ind", "names"), OPTIONAL_GROUPS, ids=[f"{i.name}-{'+'.join(n) or 'none'}" for i, n in OPTIONAL_GROUPS]
+)
+def test_optional_parameters_need_exactly_one(ind, names: tuple[str, ...], frame) -> None:
+    given = {name: 0.5 for name in names}
+    with pytest.raises(ValueError, match=f"^{ind.name}: give exactly one of") as info:
+        frame.select(kf.FUNCTIONS[ind.name](**{**_without_optional(ind), **given}))
+    assert str(info.value).endswith(f"got {sorted(names)}" if names else "got none"), str(info.value)
 
 
 @pytest.mark.parametrize(("ind", "column", "kind"), INPUT_CASES, ids=[f"{i.name}-{c}-{k}" for i, c, k in INPUT_CASES])

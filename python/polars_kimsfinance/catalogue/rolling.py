@@ -28,6 +28,8 @@ def _ewm_alpha(values: Mapping[str, Any]) -> dict[str, float]:
         if v <= 0:
             raise ValueError(f"ewm_mean: half_life must be > 0, got {v!r}")
         alpha = 1.0 - math.exp(-math.log(2.0) / v)
+        if alpha == 0.0:  # Polars' own formula; past about 6e15 bars exp(-ln 2 / half_life) rounds to 1
+            raise ValueError(f"ewm_mean: half_life is too long, 1 - exp(-ln 2 / half_life) rounds to 0; got {v!r}")
     else:
         if not 0 < v <= 1:
             raise ValueError(f"ewm_mean: alpha must be in (0, 1], got {v!r}")
