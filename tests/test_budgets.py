@@ -65,7 +65,7 @@ def test_renko_brick_budget_names_the_count() -> None:
             print(e)
         """
     )
-    assert "1000000000 bricks, more than 50000000" in out
+    assert "1000000000 bricks, more than 10000000" in out
 
 
 def test_volume_profile_at_the_maximum_bins_is_linear_in_bars_plus_bins() -> None:

@@ -9,7 +9,7 @@ use libfuzzer_sys::fuzz_target;
 use polars_kimsfinance::kernels::bars::{pnf, renko};
 use polars_kimsfinance::render::{
     render, ALine, ChartKind, Columns, Fill, Format, HLine, Input, LineLook, LineStyle, MarkerShape, Markers, Options,
-    PngSpeed, Series, SubPanel, Theme, VLine, MIN_SIZE,
+    PanelLineKind, PngSpeed, Series, SubPanel, Theme, VLine, MIN_SIZE,
 };
 
 /// A float, mostly ordinary prices, sometimes a special value (the raw bits cover every other case).
@@ -107,7 +107,17 @@ fn chart(u: &mut Unstructured) -> Result<()> {
             })
             .collect::<Result<_>>()?;
         let histogram = if u.arbitrary()? { Some(pick(u, &series, &close)?) } else { None };
-        opts.panels.push(SubPanel { title: text(u)?.unwrap_or_default(), lines, histogram });
+        let levels = (0..u.int_in_range(0..=3)?).map(|_| price(u)).collect::<Result<_>>()?;
+        // Any pair, ordered or not, finite or not: the scene builder refuses a bad range with an error.
+        let ylim = if u.arbitrary()? { Some((price(u)?, price(u)?)) } else { None };
+        opts.panels.push(SubPanel {
+            title: text(u)?.unwrap_or_default(),
+            lines,
+            histogram,
+            levels,
+            kind: *u.choose(&[PanelLineKind::Line, PanelLineKind::Step, PanelLineKind::Scatter])?,
+            ylim,
+        });
     }
     for _ in 0..u.int_in_range(0..=2)? {
         opts.hlines.push(HLine { price: price(u)?, look: look(u)? });

@@ -11,7 +11,7 @@
 use super::KernelError;
 
 /// The most rows a transform may produce; a box size tiny relative to the prices would otherwise exhaust memory.
-pub const MAX_OUTPUT_ROWS: usize = 50_000_000;
+pub const MAX_OUTPUT_ROWS: usize = 10_000_000;
 
 /// Grid levels (price / box) must stay exactly representable.
 const MAX_LEVEL: f64 = 4.0e15;
@@ -733,7 +733,7 @@ mod tests {
         assert!(!b.is_empty() && b.iter().all(|b| b.close > b.open));
         // The brick budget is checked on the count, before the bricks are stored.
         let e = renko(&[0.0, 1e9], 1.0).unwrap_err().0;
-        assert!(e.contains("1000000000 bricks, more than 50000000"), "{e}");
+        assert!(e.contains("1000000000 bricks, more than 10000000"), "{e}");
     }
 
     #[test]

@@ -103,6 +103,9 @@ fn nice_ticks_use_1_2_5_steps() {
 fn number_formats() {
     assert_eq!(format_fixed(-0.0001, 2), "0.00");
     assert_eq!(format_fixed(12.345, 1), "12.3");
+    // A volume step of 0 (found by fuzzing: a 1e30 volume unit) gave usize::MAX decimals, a formatter panic.
+    assert_eq!(format_fixed(1.5e-30, usize::MAX), "1.50e-30");
+    assert_eq!(format_fixed(2.0, 21), "2.00e0");
     assert_eq!(format_compact(0.0, 500.0), "0");
     assert_eq!(format_compact(1500.0, 500.0), "1.5K");
     assert_eq!(format_compact(20_000_000.0, 10_000_000.0), "20M");

@@ -82,10 +82,15 @@ pub fn log_ticks(min: f64, max: f64, target: usize) -> NiceTicks {
 /// Beyond this magnitude a label is written in scientific notation (`1.5e308`), not with all its digits.
 const SCIENTIFIC_FROM: f64 = 1e15;
 
-/// Formats a number with `decimals` decimals, never printing `-0`; huge numbers in scientific notation with 3
-/// significant digits (a tick label of 1e308 would otherwise be 309 digits wide and push the plot off the chart).
+/// Beyond this many decimals a label is written in scientific notation: a step far below a price's resolution (or
+/// a step of 0, whose decimals are unbounded) would otherwise ask the formatter for more digits than it accepts.
+const MAX_DECIMALS: usize = 20;
+
+/// Formats a number with `decimals` decimals, never printing `-0`; huge numbers, and numbers needing more than
+/// [`MAX_DECIMALS`] decimals, in scientific notation with 3 significant digits (a tick label of 1e308 would
+/// otherwise be 309 digits wide and push the plot off the chart).
 pub fn format_fixed(v: f64, decimals: usize) -> String {
-    if v.abs() >= SCIENTIFIC_FROM {
+    if v.abs() >= SCIENTIFIC_FROM || decimals > MAX_DECIMALS {
         return format!("{v:.2e}");
     }
     let s = format!("{:.*}", decimals, v);
