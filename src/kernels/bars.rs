@@ -733,7 +733,7 @@ mod tests {
         assert!(!b.is_empty() && b.iter().all(|b| b.close > b.open));
         // The brick budget is checked on the count, before the bricks are stored.
         let e = renko(&[0.0, 1e9], 1.0).unwrap_err().0;
-        assert!(e.contains("1000000000 bricks, more than 10000000"), "{e}");
+        assert!(e.contains(&format!("1000000000 bricks, more than {MAX_OUTPUT_ROWS}")), "{e}");
     }
 
     #[test]
