@@ -1,5 +1,6 @@
-//! The CPU backend: tiny-skia for paths, our own rectangle filler (tiny-skia's arithmetic without its per-call
-//! pipeline setup) for the many axis-aligned rectangles, the embedded font's cached glyph bitmaps for text.
+//! The CPU backend: tiny-skia for polygons, our own rectangle filler (tiny-skia's arithmetic without its per-call
+//! pipeline setup) for the many axis-aligned rectangles, our own stroker for antialiased lines (it visits only the
+//! pixels near the line), the embedded font's cached glyph bitmaps for text.
 
 use tiny_skia::{
     FillRule, LineCap, LineJoin, Paint, PathBuilder, Pixmap, PremultipliedColorU8, Rect, Stroke, Transform,
@@ -10,6 +11,7 @@ use super::color::Rgba;
 use super::error::RenderError;
 use super::rect_fill::{Canvas, Fill};
 use super::scene::{Anchor, Scene};
+use super::stroke;
 use super::text::{centred_glyphs, glyph, text_width, Glyph, Turn};
 
 /// Rasterises scenes into a premultiplied RGBA pixmap.
@@ -74,6 +76,18 @@ impl Backend for CpuBackend {
     }
 
     fn polyline(&mut self, points: &[(f32, f32)], color: Rgba, width: f32) {
+        // A width of 0 (or NaN) is a one-pixel hairline, as in tiny-skia.
+        let width = if width > 0.0 { width } else { 1.0 };
+        if self.antialias && width <= stroke::MAX_WIDTH {
+            let Some(pm) = self.pixmap.as_mut() else { return };
+            if color.a == 0 {
+                return;
+            }
+            let (w, h) = (pm.width(), pm.height());
+            let pixels = pm.pixels_mut();
+            stroke::stroke(w, h, points, width, |i, c| pixels[i] = blend(pixels[i], color, c as u32));
+            return;
+        }
         let Some(path) = build_path(points, false) else { return };
         let paint = self.paint(color);
         let stroke = Stroke { width, line_cap: LineCap::Butt, line_join: LineJoin::Round, ..Stroke::default() };

@@ -33,6 +33,7 @@ mod parallel;
 mod png_fast;
 mod rect_fill;
 mod scene;
+pub mod stroke;
 mod svg;
 mod text;
 pub mod ticks;
