@@ -26,6 +26,7 @@ mod data;
 mod deflate;
 mod encode;
 mod error;
+pub mod fill;
 #[cfg(feature = "gpu")]
 pub mod gpu;
 mod options;
