@@ -478,6 +478,27 @@ def test_step_panel_is_level_between_its_bars(df: pl.DataFrame) -> None:
     assert len(rows_of_flat_runs(line)) > 2
 
 
+def test_step_kinds_rise_at_the_later_bar_the_earlier_bar_or_halfway(df: pl.DataFrame) -> None:
+    square = pl.Series([0.0 if (i // 10) % 2 == 0 else 10.0 for i in range(df.height)])
+
+    def first_riser(kind: str) -> float:
+        m = mask(probe_panel(df, square, kind=kind), MAGENTA)
+        tall = np.nonzero(m.sum(axis=0) > 5)[0]  # the columns of vertical risers
+        first = tall[tall <= tall[0] + 3]  # the first riser, an antialiased line one or two columns wide
+        return float(np.average(first, weights=m[:, first].sum(axis=0)))
+
+    post, pre, mid = first_riser("step"), first_riser("step_pre"), first_riser("step_mid")
+    slot = (W - 100) / df.height  # the plot is a little narrower than the image: a slot is at most this wide
+    assert pre < mid < post
+    assert 0.5 * slot < post - pre <= slot + 1.0
+    assert abs(mid - (pre + post) / 2) <= 1.0
+    with pytest.raises(
+        ValueError,
+        match=r"panels\[0\] kind must be one of line, step, step_pre, step_mid, scatter, histogram; got 'steps'",
+    ):
+        probe_panel(df, square, kind="steps")
+
+
 def test_scatter_panel_draws_a_dot_per_bar(df: pl.DataFrame) -> None:
     short = df.head(30)
     values = pl.Series([float(i % 5) for i in range(30)])

@@ -210,6 +210,29 @@ def test_unsupported_call_gives_mplfinance_output(kwargs, fake_render):
     assert kf.get_performance_stats()["operations"]["mplfinance"]["calls"] == 0
 
 
+@pytest.mark.parametrize(
+    ("stepwhere", "kind"), [(None, "step_pre"), ("pre", "step_pre"), ("post", "step"), ("mid", "step_mid")]
+)
+def test_step_addplots_on_a_panel_are_served_stepping_where_matplotlib_steps(stepwhere, kind, fake_render, tmp_path):
+    values = np.arange(60, dtype=float) % 7
+    extra = {} if stepwhere is None else {"stepwhere": stepwhere}
+    kf.activate()
+    mpf.plot(ohlcv(60), type="candle", savefig=str(tmp_path / "s.png"),
+             addplot=mpf.make_addplot(values, panel=1, type="step", **extra))  # fmt: skip
+    [panel] = fake_render[0]["panels"]
+    assert panel["kind"] == kind
+    [(_, series, _)] = panel["lines"]
+    np.testing.assert_array_equal(series.to_numpy(), values)
+
+
+def test_a_step_beside_a_line_on_one_panel_goes_to_mplfinance(fake_render, tmp_path):
+    values = np.arange(60, dtype=float)
+    kf.activate()
+    adds = [mpf.make_addplot(values, panel=1), mpf.make_addplot(values[::-1].copy(), panel=1, type="step")]
+    mpf.plot(ohlcv(60), type="candle", savefig=str(tmp_path / "s.png"), addplot=adds)
+    assert fake_render == []
+
+
 def test_unsupported_returnfig_returns_mplfinance_figure(fake_render):
     kf.activate()
     fig, axes = mpf.plot(ohlcv(50), type="candle", returnfig=True)

@@ -156,6 +156,8 @@ def _addplot_calls() -> list[tuple[str, dict, str]]:
             MPLFINANCE,
         ),
         ("intc", dict(type="candle", addplot=mpf.make_addplot(close, type="step")), MPLFINANCE),
+        ("intc", dict(type="candle", addplot=mpf.make_addplot(close, panel=1, type="step")), SERVED),
+        ("intc", dict(type="candle", addplot=mpf.make_addplot(close, panel=1, type="step", stepwhere="mid")), SERVED),
     ]
 
 

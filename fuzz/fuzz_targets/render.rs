@@ -115,7 +115,13 @@ fn chart(u: &mut Unstructured) -> Result<()> {
             lines,
             histogram,
             levels,
-            kind: *u.choose(&[PanelLineKind::Line, PanelLineKind::Step, PanelLineKind::Scatter])?,
+            kind: *u.choose(&[
+                PanelLineKind::Line,
+                PanelLineKind::Step,
+                PanelLineKind::StepPre,
+                PanelLineKind::StepMid,
+                PanelLineKind::Scatter,
+            ])?,
             ylim,
         });
     }

@@ -578,7 +578,9 @@ def render(
         ``"macd"``). A field whose name contains ``hist`` is drawn as a histogram. A dict ``{"title": ...,
         "lines": [overlay-like entries], "histogram": value or (label, value), "levels": [30, 70]}`` puts several
         lines, a histogram and dashed reference levels in one panel; its ``"kind"`` draws the lines as ``"line"``
-        (default), ``"step"`` (each value held until the next bar's), ``"scatter"`` (a dot per bar) or
+        (default), ``"step"`` (each value held until the next bar's, matplotlib's ``where="post"``),
+        ``"step_pre"`` (held from the bar before, stepping there: ``"pre"``, mplfinance's step), ``"step_mid"``
+        (stepping halfway between bars), ``"scatter"`` (a dot per bar) or
         ``"histogram"`` (its one series as bars from zero), and ``"ylim": (low, high)`` fixes its y range (what
         falls outside is clipped). Catalogue panels draw their usual levels by default (rsi 30 / 70, stoch 20 / 80,
         cci -100 / 100, macd 0, ...; ``"levels": []`` removes them).

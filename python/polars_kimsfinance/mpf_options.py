@@ -362,6 +362,8 @@ _ADDPLOT_DEFAULTS = {
     "secondary_y": "auto", "y_on_right": None, "ylabel": None, "ylim": None, "title": None, "ax": None,
     "yscale": None, "stepwhere": "pre", "marketcolors": None, "fill_between": None, "label": None,
 }  # fmt: skip
+#: matplotlib's step positions as render's panel kinds.
+_STEP_KINDS = {"pre": "step_pre", "post": "step", "mid": "step_mid"}
 #: Keys whose non-default value changes the drawing in a way render does not follow.
 _ADDPLOT_UNSERVED = ("mav", "edgecolors", "width", "y_on_right", "ylim", "title", "ax", "yscale", "marketcolors")
 
@@ -391,8 +393,9 @@ def _columns(data: Any, n: int) -> list[tuple[str | None, Any]] | None:
 
 def addplots(value: Any, n: int, dpi: float, palette: list[str]) -> dict[str, Any] | None:
     """``addplot`` entries on the main panel (lines, scatter markers) and on panels below it (lines; bars as a
-    histogram) as render ``overlays`` / ``markers`` / ``panels``, in mplfinance's panel order. None for a form not
-    served: step and candle plots, secondary axes on the main panel, line styles, ``fill_between`` inside."""
+    histogram; steps at ``stepwhere``) as render ``overlays`` / ``markers`` / ``panels``, in mplfinance's panel order.
+    None for a form not served: steps on the main panel or beside lines, candle plots, secondary axes on the main
+    panel, line styles, ``fill_between`` inside."""
     import numpy as np
     import polars as pl
 
@@ -443,13 +446,19 @@ def addplots(value: Any, n: int, dpi: float, palette: list[str]) -> dict[str, An
                 else:
                     return None
             else:
-                if kind not in ("line", "bar"):
+                if kind not in ("line", "bar", "step"):
                     return None
-                slot = panels.setdefault(panel, {"lines": [], "hist": None, "ylabel": ap.get("ylabel")})
+                slot = panels.setdefault(panel, {"lines": [], "hist": None, "kind": None, "ylabel": ap.get("ylabel")})
                 if kind == "bar":
                     if slot["hist"] is not None:
                         return None
                     slot["hist"] = series
-                else:
-                    slot["lines"].append((title, series, hexed[:7]))
+                    continue
+                # A panel draws all its lines one way: lines and steps on one panel are not served.
+                where = ap.get("stepwhere", "pre")
+                line_kind = "line" if kind == "line" else _STEP_KINDS.get(where) if isinstance(where, str) else None
+                if line_kind is None or slot["kind"] not in (None, line_kind):
+                    return None
+                slot["kind"] = line_kind
+                slot["lines"].append((title, series, hexed[:7]))
     return {"overlays": overlays, "markers": markers, "panels": panels}

@@ -390,6 +390,8 @@ def _panel_layout(kwargs: dict[str, Any], volume: bool, n: int, dpi: float, pale
         slot = added["panels"][number]
         title = slot["ylabel"] if isinstance(slot["ylabel"], str) else ""
         entry: dict[str, Any] = {"title": title, "lines": slot["lines"]}
+        if slot["kind"] not in (None, "line"):
+            entry["kind"] = slot["kind"]
         if slot["hist"] is not None:
             entry["histogram"] = (slot["hist"].name, slot["hist"])
         panels.append(entry)

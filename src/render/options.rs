@@ -205,21 +205,28 @@ pub enum PanelLineKind {
     /// Points joined by straight segments.
     #[default]
     Line,
-    /// A staircase: each value held from its bar to the next bar, where the line steps to the next value.
+    /// A staircase stepping at the later bar: each value held from its bar to the next (matplotlib's `post`).
     Step,
+    /// A staircase stepping at the earlier bar: each value held from the bar before it to its own (`pre`, the
+    /// step of mplfinance's `make_addplot(type="step")`).
+    StepPre,
+    /// A staircase stepping halfway between bars: each value held across its own bar's slot (`mid`).
+    StepMid,
     /// A dot per bar.
     Scatter,
 }
 
 impl PanelLineKind {
     /// The kind names, in documentation order (`histogram` is the panel's histogram, not a line kind).
-    pub const NAMES: [&'static str; 3] = ["line", "step", "scatter"];
+    pub const NAMES: [&'static str; 5] = ["line", "step", "step_pre", "step_mid", "scatter"];
 
-    /// Parses `line`, `step` or `scatter`; `param` names the option in the error.
+    /// Parses one of [`PanelLineKind::NAMES`]; `param` names the option in the error.
     pub fn parse(name: &str, param: &str) -> Result<PanelLineKind, RenderError> {
         match name.to_ascii_lowercase().as_str() {
             "line" => Ok(PanelLineKind::Line),
             "step" => Ok(PanelLineKind::Step),
+            "step_pre" => Ok(PanelLineKind::StepPre),
+            "step_mid" => Ok(PanelLineKind::StepMid),
             "scatter" => Ok(PanelLineKind::Scatter),
             _ => Err(RenderError::InvalidInput {
                 param: param.to_string(),

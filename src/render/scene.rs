@@ -1325,9 +1325,9 @@ fn draw_sub_panels(
                         }
                     }
                 }
-                PanelLineKind::Line | PanelLineKind::Step => {
+                kind => {
                     for seg in segments(&vals, |i| x.center(i), |v| sp.scale.y(v)) {
-                        let seg = if p.kind == PanelLineKind::Step { staircase(&seg, x.slot_width) } else { seg };
+                        let seg = if kind == PanelLineKind::Line { seg } else { staircase(&seg, x.slot_width, kind) };
                         for piece in clip_to_band(&seg, top_px, bottom_px) {
                             push_series(items, piece, l.color, m.line_w);
                         }
@@ -1585,22 +1585,33 @@ fn segments(values: &[f64], x: impl Fn(usize) -> f32, y: impl Fn(f64) -> f32) ->
     out
 }
 
-/// A run of points as a staircase: each value held until the next point's x, where it steps; the last value
-/// runs on to the end of its bar's slot, so every bar shows its value across its slot's right half.
-fn staircase(points: &[(f32, f32)], slot: f32) -> Vec<(f32, f32)> {
-    let mut out = Vec::with_capacity(points.len() * 2 + 1);
+/// A run of points as a staircase of `kind`: each value held across to where the line steps to the next, at the
+/// later bar (`Step`), the earlier bar (`StepPre`) or halfway (`StepMid`). The first and last values run on half a
+/// slot outward where their side of the bar would otherwise show nothing, so every bar shows its value.
+fn staircase(points: &[(f32, f32)], slot: f32, kind: PanelLineKind) -> Vec<(f32, f32)> {
+    let (Some(&(x_first, y_first)), Some(&(x_last, y_last))) = (points.first(), points.last()) else {
+        return Vec::new();
+    };
+    let half = slot * 0.5;
+    let (lead, trail) = match kind {
+        PanelLineKind::StepPre => (half, 0.0),
+        PanelLineKind::StepMid => (half, half),
+        _ => (0.0, half),
+    };
+    let mut out = Vec::with_capacity(points.len() * 3 + 2);
+    out.push((x_first - lead, y_first));
     for w in points.windows(2) {
         let ((x0, y0), (x1, y1)) = (w[0], w[1]);
-        out.push((x0, y0));
-        out.push((x1, y0));
-        if y1 == y0 {
-            out.pop();
-        }
+        let at = match kind {
+            PanelLineKind::StepPre => x0,
+            PanelLineKind::StepMid => (x0 + x1) * 0.5,
+            _ => x1,
+        };
+        // The bar's own point, then the step; equal values make repeated points, removed below.
+        out.extend([(x0, y0), (at, y0), (at, y1)]);
     }
-    if let Some(&(xl, yl)) = points.last() {
-        out.push((xl, yl));
-        out.push((xl + slot * 0.5, yl));
-    }
+    out.extend([(x_last, y_last), (x_last + trail, y_last)]);
+    out.dedup();
     out
 }
 

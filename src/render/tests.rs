@@ -1075,23 +1075,40 @@ fn panel_items(values: &[f64], kind: PanelLineKind, ylim: Option<(f64, f64)>) ->
 }
 
 #[test]
-fn a_step_panel_holds_each_value_until_the_next_bar() {
+fn step_panels_hold_each_value_and_step_where_their_kind_says() {
     let values = [1.0, 3.0, 3.0, 2.0, 5.0];
-    let (s, items) = panel_items(&values, PanelLineKind::Step, None);
-    let sub = s.panels.iter().find(|p| p.kind == PanelKind::Sub(0)).unwrap();
-    let [Primitive::Polyline { points, .. }] = items.as_slice() else { panic!("one staircase, got {items:?}") };
-    // Every segment is horizontal or vertical, and each value's horizontal run starts at its own bar's centre.
-    for w in points.windows(2) {
-        assert!(w[0].0 == w[1].0 || w[0].1 == w[1].1, "diagonal segment {w:?}");
+    for kind in [PanelLineKind::Step, PanelLineKind::StepPre, PanelLineKind::StepMid] {
+        let (s, items) = panel_items(&values, kind, None);
+        let sub = s.panels.iter().find(|p| p.kind == PanelKind::Sub(0)).unwrap();
+        let [Primitive::Polyline { points, .. }] = items.as_slice() else {
+            panic!("{kind:?}: one staircase, got {items:?}")
+        };
+        let near = |p: (f32, f32), x: f32, y: f32| (p.0 - x).abs() < 0.01 && (p.1 - y).abs() < 0.01;
+        // Every segment is horizontal or vertical, and every bar's value is drawn at its own centre.
+        for w in points.windows(2) {
+            assert!(w[0].0 == w[1].0 || w[0].1 == w[1].1, "{kind:?}: diagonal segment {w:?}");
+        }
+        for (i, &v) in values.iter().enumerate() {
+            let (cx, y) = (s.slot_center(i), sub.scale.y(v));
+            assert!(points.iter().any(|&p| near(p, cx, y)), "{kind:?}: bar {i} at ({cx}, {y})");
+        }
+        // The rise from 1 to 3 happens at bar 1 (post), bar 0 (pre) or halfway between them (mid).
+        let (c0, c1) = (s.slot_center(0), s.slot_center(1));
+        let at = match kind {
+            PanelLineKind::Step => c1,
+            PanelLineKind::StepPre => c0,
+            _ => (c0 + c1) * 0.5,
+        };
+        let rise = points.windows(2).position(|w| near(w[0], at, sub.scale.y(1.0)) && near(w[1], at, sub.scale.y(3.0)));
+        assert!(rise.is_some(), "{kind:?}: no vertical step at x = {at} in {points:?}");
+        // The ends run on half a slot outward where the bar's own side would be empty.
+        let half = s.slot_width * 0.5;
+        let (first, last) = (points[0], *points.last().unwrap());
+        let lead = if kind == PanelLineKind::Step { 0.0 } else { half };
+        let trail = if kind == PanelLineKind::StepPre { 0.0 } else { half };
+        assert!(near(first, c0 - lead, sub.scale.y(1.0)), "{kind:?}: starts at {first:?}");
+        assert!(near(last, s.slot_center(4) + trail, sub.scale.y(5.0)), "{kind:?}: ends at {last:?}");
     }
-    for (i, &v) in values.iter().enumerate() {
-        let (cx, y) = (s.slot_center(i), sub.scale.y(v));
-        assert!(points.iter().any(|p| (p.0 - cx).abs() < 0.01 && (p.1 - y).abs() < 0.01), "bar {i} at ({cx}, {y})");
-    }
-    // The last value runs on across the right half of its slot.
-    let last = points.last().unwrap();
-    assert!((last.0 - (s.slot_center(4) + s.slot_width * 0.5)).abs() < 0.01);
-    assert!((last.1 - sub.scale.y(5.0)).abs() < 0.01);
 }
 
 #[test]
@@ -1161,6 +1178,8 @@ fn clipping_to_a_band_cuts_segments_at_its_edges() {
 #[test]
 fn panel_line_kinds_parse_and_reject_unknown_names() {
     assert_eq!(PanelLineKind::parse("Step", "k").unwrap(), PanelLineKind::Step);
+    assert_eq!(PanelLineKind::parse("step_pre", "k").unwrap(), PanelLineKind::StepPre);
+    assert_eq!(PanelLineKind::parse("STEP_MID", "k").unwrap(), PanelLineKind::StepMid);
     let err = PanelLineKind::parse("area", "panels[0] kind").unwrap_err().to_string();
     assert!(err.contains("panels[0] kind") && err.contains("area"), "{err}");
 }
