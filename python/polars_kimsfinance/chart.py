@@ -339,7 +339,8 @@ def _evaluate(df: pl.DataFrame, specs: list[_Spec], extra: list[pl.Expr], key: s
     extra = [e if key is None else e.over(key) for e in extra]
     height = pl.repeat(None, pl.len()).alias("__kf_height")
     try:
-        return df.select(height, *exprs, *extra).drop("__kf_height")
+        # Dropping the height column eagerly: `.drop` would run one more (lazy) query.
+        return pl.DataFrame(df.select(height, *exprs, *extra).get_columns()[1:])
     except pl.exceptions.ShapeError as e:
         # Find the entry that does not give one value per bar (only on this error path: one query each).
         for spec, expr in zip([s for s in specs if s.expr is not None], exprs):
