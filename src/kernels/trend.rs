@@ -282,6 +282,32 @@ impl Kernel<2, 1> for Sar {
             (self.ep, self.sar) = if self.long { (high, first_low) } else { (low, first_high) };
             (self.prev_high, self.prev_low) = (high, low);
         }
+        [self.advance(high, low)]
+    }
+
+    const DENSE: bool = true;
+
+    fn run_dense(&mut self, [highs, lows]: [&[f64]; 2], [out]: [&mut [MaybeUninit<f64>]; 1]) {
+        let mut rows = highs.iter().zip(lows).zip(out.iter_mut());
+        for ((&high, &low), slot) in rows.by_ref() {
+            slot.write(self.step([high, low])[0]);
+            if self.started {
+                break;
+            }
+        }
+        // A local copy whose address never escapes: its fields live in registers through the loop.
+        let mut sar = self.clone();
+        for ((&high, &low), slot) in rows {
+            slot.write(sar.advance(high, low));
+        }
+        *self = sar;
+    }
+}
+
+impl Sar {
+    /// One bar once the trend has started: the SAR in force for it, and the state for the next bar.
+    #[inline(always)]
+    fn advance(&mut self, high: f64, low: f64) -> f64 {
         let (prev_high, prev_low) = (self.prev_high, self.prev_low);
         (self.prev_high, self.prev_low) = (high, low);
         let out;
@@ -289,34 +315,55 @@ impl Kernel<2, 1> for Sar {
             if low <= self.sar {
                 // Reverse to short: the SAR jumps to the extreme point, kept above the last two highs.
                 self.long = false;
-                out = self.ep.max(prev_high).max(high);
+                out = raise(raise(self.ep, prev_high), high);
                 self.af = self.acceleration;
                 self.ep = low;
-                self.sar = (out + self.af * (self.ep - out)).max(prev_high).max(high);
+                self.sar = raise(raise(out + self.af * (self.ep - out), prev_high), high);
             } else {
                 out = self.sar;
                 if high > self.ep {
                     self.ep = high;
                     self.af = (self.af + self.acceleration).min(self.maximum);
                 }
-                self.sar = (out + self.af * (self.ep - out)).min(prev_low).min(low);
+                self.sar = cap(cap(out + self.af * (self.ep - out), prev_low), low);
             }
         } else if high >= self.sar {
             // Reverse to long: the SAR jumps to the extreme point, kept below the last two lows.
             self.long = true;
-            out = self.ep.min(prev_low).min(low);
+            out = cap(cap(self.ep, prev_low), low);
             self.af = self.acceleration;
             self.ep = high;
-            self.sar = (out + self.af * (self.ep - out)).min(prev_low).min(low);
+            self.sar = cap(cap(out + self.af * (self.ep - out), prev_low), low);
         } else {
             out = self.sar;
             if low < self.ep {
                 self.ep = low;
                 self.af = (self.af + self.acceleration).min(self.maximum);
             }
-            self.sar = (out + self.af * (self.ep - out)).max(prev_high).max(high);
+            self.sar = raise(raise(out + self.af * (self.ep - out), prev_high), high);
         }
-        [out]
+        out
+    }
+}
+
+/// `v` lowered to `limit` if above it, as TA-Lib's `if (sar > limit) sar = limit`: one `minsd`, where `f64::min`'s
+/// NaN handling adds two instructions to the SAR's bar-to-bar dependency chain.
+#[inline(always)]
+fn cap(v: f64, limit: f64) -> f64 {
+    if v > limit {
+        limit
+    } else {
+        v
+    }
+}
+
+/// `v` raised to `limit` if below it (TA-Lib's `if (sar < limit) sar = limit`).
+#[inline(always)]
+fn raise(v: f64, limit: f64) -> f64 {
+    if v < limit {
+        limit
+    } else {
+        v
     }
 }
 
