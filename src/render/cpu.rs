@@ -144,15 +144,16 @@ impl Backend for CpuBackend {
         let mut pen = start.round();
         for c in text.chars() {
             let Some(g) = glyph(c, size) else { return };
-            let gx = pen as i32 + g.xmin;
-            let gy = baseline + g.top;
+            // Saturating: a label placed far outside the image (an absurd price) must not overflow.
+            let gx = (pen as i32).saturating_add(g.xmin);
+            let gy = baseline.saturating_add(g.top);
             for row in 0..g.height as i32 {
-                let py = gy + row;
+                let py = gy.saturating_add(row);
                 if py < 0 || py >= ph {
                     continue;
                 }
                 for col in 0..g.width as i32 {
-                    let px = gx + col;
+                    let px = gx.saturating_add(col);
                     if px < 0 || px >= pw {
                         continue;
                     }
@@ -318,6 +319,19 @@ fn build_path(points: &[(f32, f32)], close: bool) -> Option<tiny_skia::Path> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_placed_far_outside_the_image_draws_nothing() {
+        // Found by fuzzing with overflow checks: the glyph offsets overflowed i32 at a saturated baseline.
+        let white = Rgba { r: 255, g: 255, b: 255, a: 255 };
+        let black = Rgba { r: 0, g: 0, b: 0, a: 255 };
+        let mut b = CpuBackend::default();
+        b.begin(40, 20, white, true).unwrap();
+        for (x, y) in [(5.0, 3e9), (5.0, -3e9), (3e9, 10.0), (-3e9, 10.0), (f32::MAX, f32::MAX)] {
+            b.text(x, y, "Ag", 12.0, black, Anchor::Start);
+        }
+        assert!(b.finish().pixels().iter().all(|p| p.red() == 255 && p.alpha() == 255));
+    }
 
     #[test]
     fn a_run_blends_to_the_same_bytes_as_one_pixel_at_a_time() {
