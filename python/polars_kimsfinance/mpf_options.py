@@ -455,8 +455,10 @@ def addplots(value: Any, n: int, dpi: float, palette: list[str]) -> dict[str, An
                     slot["hist"] = series
                     continue
                 # A panel draws all its lines one way: lines and steps on one panel are not served.
-                where = ap.get("stepwhere", "pre")
-                line_kind = "line" if kind == "line" else _STEP_KINDS.get(where) if isinstance(where, str) else None
+                line_kind: str | None = "line"
+                if kind == "step":
+                    where = ap.get("stepwhere", "pre")
+                    line_kind = _STEP_KINDS.get(where) if isinstance(where, str) else None
                 if line_kind is None or slot["kind"] not in (None, line_kind):
                     return None
                 slot["kind"] = line_kind

@@ -256,11 +256,16 @@ fn blend(dst: PremultipliedColorU8, color: Rgba, coverage: u32) -> Premultiplied
     PremultipliedColorU8::from_rgba(r, g, b, a).unwrap_or(dst)
 }
 
+/// `v / 255` rounded to nearest, exact for `v <= 255 * 255`.
+#[inline(always)]
+fn div255(v: u32) -> u32 {
+    (v + 128 + ((v + 128) >> 8)) >> 8
+}
+
 /// Source-over of `color` at `coverage` (0..=255) onto premultiplied RGBA bytes; the colour channels never
 /// exceed alpha, so the result is a valid premultiplied pixel.
 #[inline(always)]
 fn blend_rgba(dst: [u8; 4], color: Rgba, coverage: u32) -> [u8; 4] {
-    let div255 = |v: u32| (v + 128 + ((v + 128) >> 8)) >> 8;
     let sa = div255(color.a as u32 * coverage);
     let inv = 255 - sa;
     let a = (sa + div255(dst[3] as u32 * inv)).min(255);
@@ -283,7 +288,6 @@ fn blend_span(bytes: &mut [u8], color: Rgba, coverage: &[u8]) {
 /// `blend_rgba` for pixels that share one coverage, in 16-bit lanes the compiler vectorises. It gives the same
 /// bytes: with `sa + inv = 255` and colour at most alpha in `dst`, neither clamp of `blend_rgba` ever binds.
 fn blend_run(bytes: &mut [u8], color: Rgba, coverage: u32) {
-    let div255 = |v: u32| (v + 128 + ((v + 128) >> 8)) >> 8;
     let sa = div255(color.a as u32 * coverage);
     let inv = (255 - sa) as u16;
     let one = [div255(color.r as u32 * sa), div255(color.g as u32 * sa), div255(color.b as u32 * sa), sa];

@@ -56,8 +56,8 @@ pub fn fill(image_width: u32, image_height: u32, points: &[(f32, f32)], mut span
     let mut strip_top = 0;
     while strip_top < rows {
         let height = strip_rows.min(rows - strip_top);
+        let strip = Strip { stride, cols: cols as f64, top: strip_top as f64, height };
         for &(a, b) in &edges {
-            let strip = Strip { stride, cols: cols as f64, top: strip_top as f64, height };
             add_edge(&mut acc, &mut ranges, strip, a, b);
         }
         group_by_row(&ranges, &mut row_ends[..=height], &mut by_row);
