@@ -5,7 +5,7 @@
 //! its first `n` inputs, which are the first `n` outputs of the stage before. `hma`, `vwma` and `zlema` have no
 //! TA-Lib counterpart; their definitions are spelled out on their kernels.
 
-use super::blocks::{Ema, Ring, RollingMean, RollingSum, Wma, ZeroAwareSum};
+use super::blocks::{Ema, Recursion, Ring, RollingMean, RollingSum, Wma, ZeroAwareSum, DENSE_SUM_TILE};
 use super::catalogue::Runner;
 use super::{Kernel, KernelError, Params, Restart};
 use std::mem::MaybeUninit;
@@ -128,19 +128,42 @@ impl Kernel<1, 1> for Tema {
 struct Trima {
     inner: RollingMean,
     outer: RollingMean,
+    /// The inner means of a dense tile (capacity only: empty between calls, so copies and snapshots carry nothing).
+    #[serde(skip)]
+    means: Vec<f64>,
 }
 impl Trima {
     fn new(n: usize) -> Self {
         let half = n / 2;
         let (a, b) = if n % 2 == 1 { (half + 1, half + 1) } else { (half, half + 1) };
-        Self { inner: RollingMean::new(a), outer: RollingMean::new(b) }
+        Self { inner: RollingMean::new(a), outer: RollingMean::new(b), means: Vec::new() }
     }
 }
 impl Kernel<1, 1> for Trima {
+    restarts!(self => Restart::Window(self.inner.window()).then(Restart::Window(self.outer.window())));
+    const DENSE: bool = true;
+    const TILE: usize = DENSE_SUM_TILE;
     #[inline(always)]
     fn step(&mut self, [x]: [f64; 1]) -> [f64; 1] {
         let Some(m) = self.inner.push(x) else { return [f64::NAN] };
         [self.outer.push(m).unwrap_or(f64::NAN)]
+    }
+    /// Both means with the dense running sums: the inner one over the tile into a scratch column, the outer one
+    /// over the rows where the inner had a mean.
+    #[inline(always)]
+    fn run_dense(&mut self, [xs]: [&[f64]; 1], [out]: [&mut [MaybeUninit<f64>]; 1]) {
+        let len = xs.len();
+        let skip = self.inner.bars_before_first().min(len);
+        self.means.clear();
+        self.means.reserve(len);
+        let means = &mut self.means.spare_capacity_mut()[..len];
+        self.inner.run_dense(xs, means);
+        // SAFETY: `run_dense` wrote every row of `means`.
+        let means = unsafe { &*(means as *const [MaybeUninit<f64>] as *const [f64]) };
+        for slot in &mut out[..skip] {
+            slot.write(f64::NAN);
+        }
+        self.outer.run_dense(&means[skip..], &mut out[skip..len]);
     }
 }
 
@@ -190,7 +213,7 @@ impl Kernel<1, 1> for Kama {
 /// TA-Lib's T3 (Tillson): six chained EMAs of period `n` (each seeded with the mean of its first `n` inputs)
 /// combined as `c1·e6 + c2·e5 + c3·e4 + c4·e3` with `a = vfactor`:
 /// `c1 = −a³`, `c2 = 3a² + 3a³`, `c3 = −6a² − 3a − 3a³`, `c4 = 1 + 3a + a³ + 3a²`. First value after `6·(n−1)` bars.
-#[derive(Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 struct T3 {
     emas: [Ema; 6],
     c: [f64; 4],
@@ -202,7 +225,15 @@ impl T3 {
         Self { emas: std::array::from_fn(|_| Ema::new(n)), c }
     }
 }
+impl T3 {
+    #[inline(always)]
+    fn combine(&self, e: &[f64; 6]) -> f64 {
+        self.c[0] * e[5] + self.c[1] * e[4] + self.c[2] * e[3] + self.c[3] * e[2]
+    }
+}
 impl Kernel<1, 1> for T3 {
+    restarts!(converges self => self.emas[1..].iter().fold(self.emas[0].restart(), |r, e| r.then(e.restart())));
+    const DENSE: bool = true;
     #[inline(always)]
     fn step(&mut self, [x]: [f64; 1]) -> [f64; 1] {
         let mut e = [0.0; 6];
@@ -212,7 +243,28 @@ impl Kernel<1, 1> for T3 {
             e[k] = next;
             v = next;
         }
-        [self.c[0] * e[5] + self.c[1] * e[4] + self.c[2] * e[3] + self.c[3] * e[2]]
+        [self.combine(&e)]
+    }
+    /// Once the sixth average is seeded, the six recursions run in registers, chained bar by bar.
+    #[inline(always)]
+    fn run_dense(&mut self, [xs]: [&[f64]; 1], [out]: [&mut [MaybeUninit<f64>]; 1]) {
+        let mut start = 0;
+        while start < xs.len() && self.emas[5].seeded().is_none() {
+            out[start].write(self.step([xs[start]])[0]);
+            start += 1;
+        }
+        if self.emas[5].seeded().is_none() {
+            return;
+        }
+        let mut chain: [Recursion; 6] =
+            std::array::from_fn(|k| self.emas[k].seeded().expect("a stage is seeded before the one it feeds"));
+        let out = &mut out[start..];
+        Recursion::run_chain(&mut chain, &xs[start..], |i, e| {
+            out[i].write(self.combine(e));
+        });
+        for (ema, r) in self.emas.iter_mut().zip(chain) {
+            ema.resume(r);
+        }
     }
 }
 

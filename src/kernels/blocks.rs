@@ -38,8 +38,22 @@ pub fn prefetch(p: *const f64) {
     let _ = p;
 }
 
+/// Called for each bar `i` of a dense loop: every 8 bars (one cache line of each column), a hint to fetch the
+/// columns' values `ahead` rows on. A loop that waits on a dependency chain so leaves the memory system fetching
+/// the next tile, which the driver's validity check reads next and would otherwise wait for alone.
+#[inline(always)]
+pub fn prefetch_ahead<const N: usize>(columns: [*const f64; N], i: usize, ahead: usize) {
+    if i.is_multiple_of(8) {
+        columns.iter().for_each(|c| prefetch(c.wrapping_add(i + ahead)));
+    }
+}
+
 mod dense;
 pub use dense::DENSE_EXTREME_TILE;
+
+/// Tiles of running-sum kernels: 16 re-sum intervals of 4,096 bars, so that most chains lie whole in a tile and
+/// four advance side by side (see `RollingSum::run_dense`).
+pub const DENSE_SUM_TILE: usize = 1 << 16;
 
 /// `out` filled with NaN, as initialised values (for kernels whose dense loops fill plain `f64` slices).
 pub fn init_nan(out: &mut [std::mem::MaybeUninit<f64>]) -> &mut [f64] {
@@ -107,6 +121,11 @@ impl Ring {
 
     pub fn is_full(&self) -> bool {
         self.len == self.cap
+    }
+
+    /// Values still to push before the ring is full.
+    pub fn missing(&self) -> usize {
+        self.cap - self.len
     }
 
     /// Push a value; once full, returns the value it displaced (the one `n` pushes ago).
@@ -252,6 +271,11 @@ impl RollingMean {
 
     pub fn new(n: usize) -> Self {
         Self { sum: RollingSum::new(n), n: n as f64 }
+    }
+
+    /// Pushes before the one that returns the first mean.
+    pub fn bars_before_first(&self) -> usize {
+        self.sum.ring.missing().saturating_sub(1)
     }
 
     /// Push a value; returns the window mean once `n` values were seen.
@@ -637,6 +661,37 @@ impl Recursion {
             }
         }
         self.value = v;
+    }
+
+    /// `K` recursions in a chain over `xs` (the first fed by `xs`, each next one by the one before),
+    /// `emit(i, values)` for each bar: a bar's later stages overlap the next bar's earlier ones in the processor.
+    #[inline(always)]
+    pub fn run_chain<const K: usize>(rs: &mut [Self; K], xs: &[f64], mut emit: impl FnMut(usize, &[f64; K])) {
+        let keep: [f64; K] = std::array::from_fn(|k| rs[k].keep);
+        let take: [f64; K] = std::array::from_fn(|k| rs[k].take);
+        let mut v: [f64; K] = std::array::from_fn(|k| rs[k].value);
+        if rs.first().is_some_and(|r| r.fused) {
+            for (i, &x) in xs.iter().enumerate() {
+                let mut input = x;
+                for k in 0..K {
+                    v[k] = v[k].mul_add(keep[k], input * take[k]);
+                    input = v[k];
+                }
+                emit(i, &v);
+            }
+        } else {
+            for (i, &x) in xs.iter().enumerate() {
+                let mut input = x;
+                for k in 0..K {
+                    v[k] = v[k] * keep[k] + input * take[k];
+                    input = v[k];
+                }
+                emit(i, &v);
+            }
+        }
+        for (r, value) in rs.iter_mut().zip(v) {
+            r.value = value;
+        }
     }
 
     /// Two recursions side by side over `xs` and `ys` (the same length), `emit(i, a, b)` for each: their chains

@@ -2,7 +2,9 @@
 
 use std::mem::MaybeUninit;
 
-use super::blocks::{init_nan, CompensatedSum, Extreme, RollingExtreme, RollingMean, RollingMoments, RollingSum};
+use super::blocks::{
+    init_nan, CompensatedSum, Extreme, RollingExtreme, RollingMean, RollingMoments, RollingSum, DENSE_SUM_TILE,
+};
 use super::catalogue::Runner;
 use super::{Kernel, KernelError, Params, Restart};
 
@@ -51,10 +53,6 @@ impl Kernel<1, 1> for Sum {
         self.0.run_dense(xs, out, |s| s);
     }
 }
-
-/// Tiles of running-sum kernels: 16 re-sum intervals of 4,096 bars, so that most chains lie whole in a tile and
-/// four advance side by side (see `blocks::RollingSum::run_dense`).
-const DENSE_SUM_TILE: usize = 1 << 16;
 
 /// The simple moving average (`sma`, `rolling_mean`).
 #[derive(Clone, serde::Serialize, serde::Deserialize)]

@@ -1,6 +1,6 @@
 //! Volatility measures and bands.
 
-use super::blocks::{prefetch, RollingMoments, Wilder};
+use super::blocks::{prefetch_ahead, RollingMoments, Wilder};
 use super::catalogue::Runner;
 use super::{Kernel, KernelError, Params, Restart};
 use std::mem::MaybeUninit;
@@ -90,13 +90,9 @@ impl Atr {
         for (tr, ((&h, &l), &p)) in trs[1..].iter_mut().zip(hs[1..].iter().zip(&ls[1..]).zip(cs)) {
             *tr = h.max(p) - l.min(p);
         }
-        // While the recursion waits on its chain, the memory system fetches the next tile's inputs (one cache line
-        // of each column every 8 bars); without it the next tile's first pass would wait for memory alone.
         let columns = [hs.as_ptr(), ls.as_ptr(), cs.as_ptr()];
         atr.run(trs, |k, v| {
-            if k % 8 == 0 {
-                columns.iter().for_each(|c| prefetch(c.wrapping_add(k + TILE)));
-            }
+            prefetch_ahead(columns, k, TILE);
             emit(i + k, v)
         });
         self.tr.prev_close = Some(last);

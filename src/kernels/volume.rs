@@ -1,7 +1,9 @@
 //! Volume-based indicators: on-balance volume, the accumulation/distribution family (AD, ADOSC, CMF), force index,
 //! ease of movement, and the volume-weighted average price (cumulative and per session) with bands.
 
-use super::blocks::{CompensatedSum, Ema, RollingMean, RollingSum};
+use std::mem::MaybeUninit;
+
+use super::blocks::{prefetch_ahead, CompensatedSum, Ema, RollingMean, RollingSum};
 use super::catalogue::Runner;
 use super::{Kernel, KernelError, Params};
 
@@ -69,7 +71,7 @@ fn money_flow_volume(high: f64, low: f64, close: f64, volume: f64) -> f64 {
 }
 
 /// Chaikin's accumulation/distribution line (TA-Lib AD): the running total of money-flow volume, from the first bar.
-#[derive(Default, Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Default, Clone, Copy, serde::Serialize, serde::Deserialize)]
 struct Ad(CompensatedSum);
 impl Ad {
     #[inline(always)]
@@ -78,10 +80,33 @@ impl Ad {
     }
 }
 impl Kernel<4, 1> for Ad {
+    const DENSE: bool = true;
     #[inline(always)]
     fn step(&mut self, [h, l, c, v]: [f64; 4]) -> [f64; 1] {
         [self.push(h, l, c, v)]
     }
+    /// The running total in registers through the tile, where bar by bar it went through memory.
+    #[inline(always)]
+    fn run_dense(&mut self, [h, l, c, v]: [&[f64]; 4], [out]: [&mut [MaybeUninit<f64>]; 1]) {
+        let flows = money_flow_volumes([h, l, c, v], &mut out[..h.len()]);
+        let mut sum = self.0;
+        for (i, slot) in flows.iter_mut().enumerate() {
+            prefetch_ahead([h, l, c, v].map(<[f64]>::as_ptr), i, Self::TILE);
+            *slot = sum.add(*slot);
+        }
+        self.0 = sum;
+    }
+}
+
+/// The money-flow volume of every bar of a tile, written to `out` (a loop without a dependency between bars, so
+/// its divisions run several at a time), for a second loop to sum.
+#[inline(always)]
+fn money_flow_volumes<'a>([h, l, c, v]: [&[f64]; 4], out: &'a mut [MaybeUninit<f64>]) -> &'a mut [f64] {
+    for (i, slot) in out.iter_mut().enumerate() {
+        slot.write(money_flow_volume(h[i], l[i], c[i], v[i]));
+    }
+    // SAFETY: every slot was just written.
+    unsafe { &mut *(out as *mut [MaybeUninit<f64>] as *mut [f64]) }
 }
 
 /// An EMA seeded with the first value (TA-Lib's ADOSC seeds both of its EMAs so, not with an SMA).
@@ -117,12 +142,38 @@ struct AdOsc {
     seen: usize,
 }
 impl Kernel<4, 1> for AdOsc {
+    const DENSE: bool = true;
     #[inline(always)]
     fn step(&mut self, [h, l, c, v]: [f64; 4]) -> [f64; 1] {
         let ad = self.ad.push(h, l, c, v);
         let osc = self.fast.push(ad) - self.slow.push(ad);
         self.seen += 1;
         [if self.seen > self.lookback { osc } else { f64::NAN }]
+    }
+    /// Past the warm-up, the line and both averages stay in registers: three short chains side by side per bar.
+    #[inline(always)]
+    fn run_dense(&mut self, [h, l, c, v]: [&[f64]; 4], [out]: [&mut [MaybeUninit<f64>]; 1]) {
+        let len = h.len();
+        let mut start = 0;
+        while start < len && self.seen <= self.lookback {
+            out[start].write(self.step([h[start], l[start], c[start], v[start]])[0]);
+            start += 1;
+        }
+        let (Some(mut fast), Some(mut slow)) = (self.fast.value, self.slow.value) else { return };
+        let (fast_alpha, slow_alpha) = (self.fast.alpha, self.slow.alpha);
+        let out = &mut out[start..len];
+        let flows = money_flow_volumes([h, l, c, v].map(|col| &col[start..len]), out);
+        let mut line = self.ad.0;
+        for (i, slot) in flows.iter_mut().enumerate() {
+            prefetch_ahead([h, l, c, v].map(<[f64]>::as_ptr), start + i, Self::TILE);
+            let ad = line.add(*slot);
+            fast = (ad - fast) * fast_alpha + fast;
+            slow = (ad - slow) * slow_alpha + slow;
+            *slot = fast - slow;
+        }
+        self.ad.0 = line;
+        (self.fast.value, self.slow.value) = (Some(fast), Some(slow));
+        self.seen += len - start;
     }
 }
 

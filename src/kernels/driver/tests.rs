@@ -405,6 +405,16 @@ fn dense_tiles_give_the_bits_of_stepping_bar_by_bar() {
         ("ultosc", &[("timeperiod1", 7.0), ("timeperiod2", 14.0), ("timeperiod3", 28.0)], 3),
         ("ultosc", &[("timeperiod1", 1.0), ("timeperiod2", 2.0), ("timeperiod3", 3.0)], 3),
         ("ultosc", &[("timeperiod1", 5000.0), ("timeperiod2", 10.0), ("timeperiod3", 20.0)], 3),
+        ("trima", &[("window", 30.0)], 1),
+        ("trima", &[("window", 7.0)], 1),
+        ("trima", &[("window", 1.0)], 1),
+        ("trima", &[("window", 5001.0)], 1),
+        ("t3", &[("window", 5.0), ("vfactor", 0.7)], 1),
+        ("t3", &[("window", 1.0), ("vfactor", 0.0)], 1),
+        ("t3", &[("window", 2000.0), ("vfactor", 0.7)], 1),
+        ("ad", &[], 4),
+        ("adosc", &[("fastperiod", 3.0), ("slowperiod", 10.0)], 4),
+        ("adosc", &[("fastperiod", 10.0), ("slowperiod", 3.0)], 4),
     ];
     for &(name, params, inputs) in cases {
         let cols: Vec<&[f64]> =
