@@ -4,10 +4,10 @@
 use std::collections::BTreeMap;
 
 use polars::prelude::*;
-use polars_arrow::array::PrimitiveArray;
 use pyo3_polars::derive::{polars_expr, CallerContext};
 use serde::Deserialize;
 
+use super::chunked::Input;
 use crate::kernels::{dispatch, Params, Split};
 
 /// What the Python side sends with every indicator call.
@@ -35,26 +35,6 @@ impl IndicatorKwargs {
             .map(|&i| args.get(i).ok_or_else(|| polars_err!(ComputeError: "{}: bad input order", self.name)))
             .collect()
     }
-}
-
-/// An input as Float64 chunks. Float32 is widened chunk by chunk with its validity kept as it is: a loop that
-/// vectorises, where Polars' cast of a column went through an iterator of options (it took longer than the kernel).
-fn widened(s: &Series) -> PolarsResult<Float64Chunked> {
-    let Ok(ca) = s.f32() else { return Ok(s.cast(&DataType::Float64)?.f64()?.clone()) };
-    let chunks = ca.downcast_iter().map(|arr| {
-        let values: Vec<f64> = arr.values().iter().map(|&v| f64::from(v)).collect();
-        PrimitiveArray::new(ArrowDataType::Float64, values.into(), arr.validity().cloned())
-    });
-    Ok(Float64Chunked::from_chunk_iter(ca.name().clone(), chunks))
-}
-
-/// A kernel output rounded to Float32 (to nearest, as a cast rounds), its validity kept as it is.
-fn narrowed(ca: &Float64Chunked) -> Float32Chunked {
-    let chunks = ca.downcast_iter().map(|arr| {
-        let values: Vec<f32> = arr.values().iter().map(|&v| v as f32).collect();
-        PrimitiveArray::new(ArrowDataType::Float32, values.into(), arr.validity().cloned())
-    });
-    Float32Chunked::from_chunk_iter(ca.name().clone(), chunks)
 }
 
 fn output_name<'a>(mut names: impl Iterator<Item = &'a PlSmallStr>) -> PlSmallStr {
@@ -101,13 +81,13 @@ fn indicator(inputs: &[Series], context: CallerContext, kwargs: IndicatorKwargs)
     // Performance statistics (crate::adapter): one relaxed load when tracking is off; recorded when this drops.
     let rows = inputs.first().map_or(0, |s| s.len());
     let _stats = crate::adapter::track_indicator(rows, kwargs.fields.len(), dtype == DataType::Float32);
-    let columns =
-        kwargs.in_kernel_order(inputs)?.into_iter().map(widened).collect::<PolarsResult<Vec<Float64Chunked>>>()?;
+    let columns = kwargs.in_kernel_order(inputs)?.into_iter().map(Input::new).collect::<PolarsResult<Vec<Input>>>()?;
     let params = Params::new(&kwargs.name, &kwargs.params);
     // When Polars already runs expressions (or groups) in parallel, its threads keep the cores busy: helpers would
     // only compete with them, so each call computes its parts on its own thread (the same parts, the same bits).
     let split = if context.parallel() { Split::DEFAULT.on_caller_only() } else { Split::DEFAULT };
-    let mut runner = super::chunked::ChunkedRunner { columns: &columns, split };
+    let float32 = dtype == DataType::Float32;
+    let mut runner = super::chunked::ChunkedRunner { columns: &columns, float32, split };
     let outputs = dispatch(&kwargs.name, &params, &mut runner).map_err(|e| polars_err!(ComputeError: "{e}"))??;
     if outputs.len() != kwargs.fields.len() {
         polars_bail!(ComputeError: "{}: kernel returned {} outputs, expected {}", kwargs.name, outputs.len(), kwargs.fields.len());
@@ -116,14 +96,7 @@ fn indicator(inputs: &[Series], context: CallerContext, kwargs: IndicatorKwargs)
     let mut series = outputs
         .into_iter()
         .zip(&kwargs.fields)
-        .map(|(ca, field)| {
-            let ca = ca.with_name(field.as_str().into());
-            if dtype == DataType::Float32 {
-                narrowed(&ca).into_series()
-            } else {
-                ca.into_series()
-            }
-        })
+        .map(|(s, field)| s.with_name(field.as_str().into()))
         .collect::<Vec<Series>>();
     if let [_] = series.as_slice() {
         if let Some(one) = series.pop() {

@@ -26,17 +26,65 @@ use std::sync::Mutex;
 
 use super::{Kernel, Restart};
 
+/// An input column's values as they are stored: kernels compute in `f64`, and Float32 values are widened a block
+/// at a time as the driver reaches them (see [`run_rows`]), never as a whole widened copy of the column.
+#[derive(Clone, Copy)]
+pub enum Values<'a> {
+    F64(&'a [f64]),
+    F32(&'a [f32]),
+}
+
+impl<'a> Values<'a> {
+    pub fn len(&self) -> usize {
+        match self {
+            Values::F64(v) => v.len(),
+            Values::F32(v) => v.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    #[inline(always)]
+    fn get(&self, i: usize) -> f64 {
+        match self {
+            Values::F64(v) => v[i],
+            Values::F32(v) => f64::from(v[i]),
+        }
+    }
+
+    pub fn slice(&self, a: usize, b: usize) -> Self {
+        match self {
+            Values::F64(v) => Values::F64(&v[a..b]),
+            Values::F32(v) => Values::F32(&v[a..b]),
+        }
+    }
+}
+
+impl<'a> From<&'a [f64]> for Values<'a> {
+    fn from(v: &'a [f64]) -> Self {
+        Values::F64(v)
+    }
+}
+
+impl<'a> From<&'a [f32]> for Values<'a> {
+    fn from(v: &'a [f32]) -> Self {
+        Values::F32(v)
+    }
+}
+
 /// One input column over a segment: its values and, when it has nulls, its Arrow validity bits.
 #[derive(Clone, Copy)]
 pub struct Column<'a> {
-    pub values: &'a [f64],
+    pub values: Values<'a>,
     /// Arrow validity bitmap bytes and the bit offset of `values[0]` in them.
     pub validity: Option<(&'a [u8], usize)>,
 }
 
 impl<'a> Column<'a> {
     pub fn dense(values: &'a [f64]) -> Self {
-        Self { values, validity: None }
+        Self { values: Values::F64(values), validity: None }
     }
 
     #[inline]
@@ -74,7 +122,7 @@ impl<'a> Column<'a> {
 
     /// Rows `a..b` of this column.
     fn slice(&self, a: usize, b: usize) -> Self {
-        Self { values: &self.values[a..b], validity: self.validity.map(|(bytes, offset)| (bytes, offset + a)) }
+        Self { values: self.values.slice(a, b), validity: self.validity.map(|(bytes, offset)| (bytes, offset + a)) }
     }
 }
 
@@ -94,7 +142,7 @@ impl<const I: usize> Segment<'_, I> {
     /// infinity fed to a running sum would leave `inf - inf = NaN` behind long after it left the window).
     #[inline]
     fn is_valid_bar(&self, i: usize) -> bool {
-        self.columns.iter().all(|c| !is_missing_value(c.values[i]) && c.is_valid(i))
+        self.columns.iter().all(|c| !is_missing_value(c.values.get(i)) && c.is_valid(i))
     }
 }
 
@@ -103,6 +151,70 @@ impl<const I: usize> Segment<'_, I> {
 #[inline(always)]
 pub fn is_missing_value(v: f64) -> bool {
     !v.is_finite()
+}
+
+/// The value type of an output column. Kernels compute in `f64`; a Float32 output (the output of Float32 inputs)
+/// is each `f64` result rounded once, as a cast rounds, a block at a time as the driver goes.
+pub trait OutValue: Copy + Send + Sync + 'static {
+    /// Whether the kernel's `f64` results are stored as they are (then [`run_rows`] needs no blocks for them).
+    const F64: bool;
+
+    /// Runs `fill` on `f64` slots for `slots` (as many per output, one block) and stores what it wrote there:
+    /// `slots` themselves for `f64`, a scratch block rounded into `slots` afterwards for `f32`.
+    fn fill_via_f64<const O: usize, R>(
+        slots: [&mut [MaybeUninit<Self>]; O],
+        scratch: &mut [Vec<f64>; O],
+        fill: impl FnOnce([&mut [MaybeUninit<f64>]; O]) -> R,
+    ) -> R;
+
+    fn is_nan(self) -> bool;
+}
+
+impl OutValue for f64 {
+    const F64: bool = true;
+
+    #[inline(always)]
+    fn fill_via_f64<const O: usize, R>(
+        slots: [&mut [MaybeUninit<f64>]; O],
+        _: &mut [Vec<f64>; O],
+        fill: impl FnOnce([&mut [MaybeUninit<f64>]; O]) -> R,
+    ) -> R {
+        fill(slots)
+    }
+
+    fn is_nan(self) -> bool {
+        f64::is_nan(self)
+    }
+}
+
+impl OutValue for f32 {
+    const F64: bool = false;
+
+    #[inline(always)]
+    fn fill_via_f64<const O: usize, R>(
+        slots: [&mut [MaybeUninit<f32>]; O],
+        scratch: &mut [Vec<f64>; O],
+        fill: impl FnOnce([&mut [MaybeUninit<f64>]; O]) -> R,
+    ) -> R {
+        let n = slots.first().map_or(0, |s| s.len());
+        for buf in scratch.iter_mut() {
+            buf.clear();
+            buf.reserve(n);
+        }
+        let result = fill(scratch.each_mut().map(|buf| &mut buf.spare_capacity_mut()[..n]));
+        for (out, buf) in slots.into_iter().zip(scratch.iter_mut()) {
+            // SAFETY: `fill` wrote all `n` slots (the contract of the driver's loops it runs).
+            unsafe { buf.set_len(n) };
+            for (slot, &v) in out.iter_mut().zip(buf.iter()) {
+                slot.write(v as f32);
+            }
+        }
+        result
+    }
+
+    fn is_nan(self) -> bool {
+        f32::is_nan(self)
+    }
 }
 
 /// Which rows of a finished output hold values.
@@ -151,15 +263,15 @@ impl Split {
 /// of where its nulls are.
 // Invariant, not user data: one buffer per output was made above.
 #[allow(clippy::expect_used)]
-pub fn drive<K: Kernel<I, O>, const I: usize, const O: usize>(
+pub fn drive<K: Kernel<I, O>, T: OutValue, const I: usize, const O: usize>(
     kernel: K,
     segments: &[Segment<'_, I>],
     len: usize,
     split: Split,
-) -> [(Vec<f64>, Validity); O] {
-    let mut outputs: [Vec<f64>; O] = std::array::from_fn(|_| super::output_buffer::output_buffer(len));
+) -> [(Vec<T>, Validity); O] {
+    let mut outputs: [Vec<T>; O] = std::array::from_fn(|_| super::output_buffer::output_buffer(len));
     let nan_counts = {
-        let spare: [&mut [MaybeUninit<f64>]; O] = outputs.each_mut().map(|out| &mut out.spare_capacity_mut()[..len]);
+        let spare: [&mut [MaybeUninit<T>]; O] = outputs.each_mut().map(|out| &mut out.spare_capacity_mut()[..len]);
         drive_into(kernel, segments, len, split, spare)
     };
     for out in &mut outputs {
@@ -177,12 +289,12 @@ pub fn drive<K: Kernel<I, O>, const I: usize, const O: usize>(
 
 /// [`drive`] into the caller's buffers (`len` slots each, every one written); returns each output's NaN count. The
 /// numpy functions use it to write straight into arrays allocated by numpy.
-pub fn drive_into<K: Kernel<I, O>, const I: usize, const O: usize>(
+pub fn drive_into<K: Kernel<I, O>, T: OutValue, const I: usize, const O: usize>(
     kernel: K,
     segments: &[Segment<'_, I>],
     len: usize,
     split: Split,
-    spare: [&mut [MaybeUninit<f64>]; O],
+    spare: [&mut [MaybeUninit<T>]; O],
 ) -> [usize; O] {
     let mut nan_counts = [0usize; O];
     let plan = kernel.restart().and_then(|how| {
@@ -246,19 +358,19 @@ struct PartResult<K, const O: usize> {
 }
 
 /// A part not yet claimed: the kernel that computes it and its output slices.
-type PendingPart<'a, K, const O: usize> = (K, [&'a mut [MaybeUninit<f64>]; O]);
+type PendingPart<'a, K, T, const O: usize> = (K, [&'a mut [MaybeUninit<T>]; O]);
 
 /// Computes the parts `bounds[p].0 .. bounds[p + 1].0` on the calling thread and (with `helpers`) the pool's, then
 /// checks (or, for converging kernels, repairs) the seams in order.
 // Invariants, not user data: the first part's kernel is taken once, each part is claimed once, every part runs.
 #[allow(clippy::expect_used)]
-fn run_parts<K: Kernel<I, O>, const I: usize, const O: usize>(
+fn run_parts<K: Kernel<I, O>, T: OutValue, const I: usize, const O: usize>(
     first: K,
     how: Restart,
     segments: &[Segment<'_, I>],
     bounds: &[(usize, usize)],
     helpers: bool,
-    mut spare: [&mut [MaybeUninit<f64>]; O],
+    mut spare: [&mut [MaybeUninit<T>]; O],
     nan_counts: &mut [usize; O],
 ) {
     let parts = bounds.len() - 1;
@@ -266,7 +378,7 @@ fn run_parts<K: Kernel<I, O>, const I: usize, const O: usize>(
     let fresh = first.copy();
     let results: Vec<PartResult<K, O>> = {
         // Each part's slice of every output, in part order.
-        let mut slices: Vec<[&mut [MaybeUninit<f64>]; O]> = Vec::with_capacity(parts);
+        let mut slices: Vec<[&mut [MaybeUninit<T>]; O]> = Vec::with_capacity(parts);
         let mut rest = spare.each_mut().map(|s| &mut s[..]);
         for p in 0..parts {
             let rows = bounds[p + 1].0 - bounds[p].0;
@@ -277,7 +389,7 @@ fn run_parts<K: Kernel<I, O>, const I: usize, const O: usize>(
         // Parts waiting to be claimed, each with its kernel and output slices; the first part's kernel is the
         // caller's, the others start fresh.
         let mut first = Some(first);
-        let pending: Vec<Mutex<Option<PendingPart<'_, K, O>>>> = slices
+        let pending: Vec<Mutex<Option<PendingPart<'_, K, T, O>>>> = slices
             .into_iter()
             .enumerate()
             .map(|(p, out)| {
@@ -324,12 +436,12 @@ fn run_parts<K: Kernel<I, O>, const I: usize, const O: usize>(
 }
 
 /// One part, on whichever thread claimed it: warm up (from the second part on), remember the state, then write it.
-fn run_part<K: Kernel<I, O>, const I: usize, const O: usize>(
+fn run_part<K: Kernel<I, O>, T: OutValue, const I: usize, const O: usize>(
     mut kernel: K,
     segments: &[Segment<'_, I>],
     bounds: &[(usize, usize)],
     p: usize,
-    out: [&mut [MaybeUninit<f64>]; O],
+    out: [&mut [MaybeUninit<T>]; O],
 ) -> PartResult<K, O> {
     let (start, warm_from) = bounds[p];
     if p > 0 {
@@ -350,7 +462,7 @@ fn warm_up<K: Kernel<I, O>, const I: usize, const O: usize>(
     for_each_piece(segments, rows, |seg, a, b, _| {
         for i in a..b {
             if seg.is_valid_bar(i) {
-                kernel.step(std::array::from_fn(|j| seg.columns[j].values[i]));
+                kernel.step(std::array::from_fn(|j| seg.columns[j].values.get(i)));
             }
         }
     });
@@ -359,29 +471,68 @@ fn warm_up<K: Kernel<I, O>, const I: usize, const O: usize>(
 /// Writes the kernel's outputs for `rows` into `out` (whose first slot is row `rows.start`); returns the kernel.
 // Invariant, not user data: the kernel is put back after every piece.
 #[allow(clippy::expect_used)]
-fn run_rows<K: Kernel<I, O>, const I: usize, const O: usize>(
+fn run_rows<K: Kernel<I, O>, T: OutValue, const I: usize, const O: usize>(
     kernel: K,
     segments: &[Segment<'_, I>],
     rows: Range<usize>,
-    mut out: [&mut [MaybeUninit<f64>]; O],
+    mut out: [&mut [MaybeUninit<T>]; O],
     nan_counts: &mut [usize; O],
 ) -> K {
     let first = rows.start;
     let mut slot = Some(kernel);
+    // Float32 columns widened, and Float32 outputs rounded, one block at a time in buffers that stay in the cache.
+    let mut widened: [Vec<f64>; I] = std::array::from_fn(|_| Vec::new());
+    let mut results: [Vec<f64>; O] = std::array::from_fn(|_| Vec::new());
     for_each_piece(segments, rows, |seg, a, b, row| {
-        let cols: [Column<'_>; I] = std::array::from_fn(|j| seg.columns[j].slice(a, b));
-        let values: [&[f64]; I] = cols.map(|c| c.values);
-        let written = out.each_mut().map(|o| &mut o[row - first..row - first + (b - a)]);
-        let kernel = slot.take().expect("the kernel is put back after every piece");
-        // Two copies of the loop, so the common case (no null bitmap) carries no validity test at all.
-        slot = Some(if cols.iter().any(|c| c.validity.is_some()) {
-            let all_valid = |a, b| cols.iter().all(|c| c.all_valid(a, b));
-            feed_rows_fast(kernel, nan_counts, values, written, |i| cols.iter().all(|c| c.is_valid(i)), all_valid)
-        } else {
-            feed_rows_fast(kernel, nan_counts, values, written, |_| true, |_, _| true)
-        });
+        let all_f64 = T::F64 && seg.columns.iter().all(|c| matches!(c.values, Values::F64(_)));
+        let block = if all_f64 { b - a } else { F32_BLOCK };
+        let mut lo = a;
+        while lo < b {
+            let hi = (lo + block).min(b);
+            let cols: [Column<'_>; I] = std::array::from_fn(|j| seg.columns[j].slice(lo, hi));
+            for (col, buf) in cols.iter().zip(&mut widened) {
+                if let Values::F32(v) = col.values {
+                    buf.clear();
+                    buf.extend(v.iter().map(|&x| f64::from(x)));
+                }
+            }
+            let values: [&[f64]; I] = std::array::from_fn(|j| match cols[j].values {
+                Values::F64(v) => v,
+                Values::F32(_) => &widened[j][..],
+            });
+            let at = row + (lo - a) - first;
+            let written = out.each_mut().map(|o| &mut o[at..at + (hi - lo)]);
+            let kernel = slot.take().expect("the kernel is put back after every piece");
+            slot = Some(T::fill_via_f64(written, &mut results, |slots| {
+                feed_piece(kernel, nan_counts, &cols, values, slots)
+            }));
+            lo = hi;
+        }
     });
     slot.expect("the kernel is put back after every piece")
+}
+
+/// Rows per block in which Float32 inputs are widened and outputs rounded: 128 KB per column, so that the widened
+/// values and the results stay in the core's own cache between their pass and the kernel's.
+const F32_BLOCK: usize = 1 << 14;
+
+/// [`feed_rows_fast`] over one piece whose inputs are `values` (the widened values of `cols` where they are
+/// Float32), with the validity bits of `cols`.
+#[inline(always)]
+fn feed_piece<K: Kernel<I, O>, const I: usize, const O: usize>(
+    kernel: K,
+    nan_counts: &mut [usize; O],
+    cols: &[Column<'_>; I],
+    values: [&[f64]; I],
+    written: [&mut [MaybeUninit<f64>]; O],
+) -> K {
+    // Two copies of the loop, so the common case (no null bitmap) carries no validity test at all.
+    if cols.iter().any(|c| c.validity.is_some()) {
+        let all_valid = |a, b| cols.iter().all(|c| c.all_valid(a, b));
+        feed_rows_fast(kernel, nan_counts, values, written, |i| cols.iter().all(|c| c.is_valid(i)), all_valid)
+    } else {
+        feed_rows_fast(kernel, nan_counts, values, written, |_| true, |_, _| true)
+    }
 }
 
 /// Calls `f(segment, a, b, row)` for each segment's share `a..b` of `rows`, in order; `row` is the absolute row of

@@ -46,7 +46,7 @@ pub mod volatility;
 pub mod volume;
 
 pub use catalogue::{dispatch, Runner};
-pub use driver::{drive, drive_into, run_slices, Column, Segment, Split, Validity};
+pub use driver::{drive, drive_into, run_slices, Column, Segment, Split, Validity, Values};
 pub use params::{KernelError, Params};
 
 /// One indicator as a state machine over valid bars.

@@ -6,9 +6,9 @@
 const HUGE_PAGE_THRESHOLD: usize = 4 << 20;
 
 /// An empty vector with room for `capacity` values, backed by huge pages where the system allows it.
-pub fn output_buffer(capacity: usize) -> Vec<f64> {
-    let buffer: Vec<f64> = Vec::with_capacity(capacity);
-    advise_huge_pages(buffer.as_ptr() as usize, capacity * std::mem::size_of::<f64>());
+pub fn output_buffer<T>(capacity: usize) -> Vec<T> {
+    let buffer: Vec<T> = Vec::with_capacity(capacity);
+    advise_huge_pages(buffer.as_ptr() as usize, capacity * std::mem::size_of::<T>());
     buffer
 }
 
@@ -40,7 +40,7 @@ mod tests {
     #[test]
     fn buffers_have_the_capacity_asked_for() {
         for n in [0, 1, 1000, 3 << 20] {
-            let b = output_buffer(n);
+            let b = output_buffer::<f64>(n);
             assert!(b.capacity() >= n);
             assert!(b.is_empty());
         }

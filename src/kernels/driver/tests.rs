@@ -35,10 +35,13 @@ fn validity_bits_mark_missing_rows_across_segments() {
     // bit offset 1 into 0b0000_0110: rows read bits 1, 2, 3 -> valid, valid, invalid
     let bits = [0b0000_0110u8];
     let segments = [
-        Segment { start: 0, columns: [Column { values: &v1, validity: Some((&bits, 1)) }, Column::dense(&v1)] },
+        Segment {
+            start: 0,
+            columns: [Column { values: Values::F64(&v1), validity: Some((&bits, 1)) }, Column::dense(&v1)],
+        },
         Segment { start: 3, columns: [Column::dense(&v1), Column::dense(&v1)] },
     ];
-    let [(out, validity)] = drive(Count(0.0), &segments, 6, Split::DEFAULT);
+    let [(out, validity)] = drive::<_, f64, 2, 1>(Count(0.0), &segments, 6, Split::DEFAULT);
     assert_eq!(validity, Validity::NaNMask);
     let valid: Vec<bool> = out.iter().map(|v| !v.is_nan()).collect();
     assert_eq!(valid, vec![false, true, false, true, true, true]);
@@ -48,8 +51,12 @@ fn validity_bits_mark_missing_rows_across_segments() {
 #[test]
 fn warm_up_only_gives_prefix_validity() {
     let a = [1.0, 2.0, 3.0];
-    let [(_, validity)] =
-        drive(Count(0.0), &[Segment { start: 0, columns: [Column::dense(&a), Column::dense(&a)] }], 3, Split::DEFAULT);
+    let [(_, validity)] = drive::<_, f64, 2, 1>(
+        Count(0.0),
+        &[Segment { start: 0, columns: [Column::dense(&a), Column::dense(&a)] }],
+        3,
+        Split::DEFAULT,
+    );
     assert_eq!(validity, Validity::Prefix(1));
 }
 
@@ -179,11 +186,11 @@ fn the_same_column_gives_the_same_bits_in_one_chunk_or_many() {
     let x = walk(30_000, 11);
     let kernel = || crate::kernels::rolling::Mean(crate::kernels::blocks::RollingMean::new(20));
     let one = [Segment { start: 0, columns: [Column::dense(&x)] }];
-    let [(a, _)] = drive(kernel(), &one, x.len(), SMALL_PARTS);
+    let [(a, _)] = drive::<_, f64, 1, 1>(kernel(), &one, x.len(), SMALL_PARTS);
     let cuts = [0, 1, 777, 4_000, 4_001, 19_999, 30_000];
     let many: Vec<Segment<'_, 1>> =
         cuts.windows(2).map(|w| Segment { start: w[0], columns: [Column::dense(&x[w[0]..w[1]])] }).collect();
-    let [(b, _)] = drive(kernel(), &many, x.len(), SMALL_PARTS);
+    let [(b, _)] = drive::<_, f64, 1, 1>(kernel(), &many, x.len(), SMALL_PARTS);
     assert_eq!(a.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), b.iter().map(|v| v.to_bits()).collect::<Vec<_>>());
 }
 
@@ -453,8 +460,67 @@ struct BitmapRunner<'a> {
 impl crate::kernels::Runner for BitmapRunner<'_> {
     type Out = Vec<Vec<f64>>;
     fn run<K: Kernel<I, O>, const I: usize, const O: usize>(&mut self, kernel: K) -> Self::Out {
-        let column = Column { values: self.values, validity: Some((self.bits, 0)) };
+        let column = Column { values: Values::F64(self.values), validity: Some((self.bits, 0)) };
         let segment = Segment { start: 0, columns: [column; I] };
         drive(kernel, &[segment], self.values.len(), Split::NONE).map(|(v, _)| v).into_iter().collect()
+    }
+}
+
+/// Runs a catalogue kernel over one input column, stored as given and cut into two segments at `cut`, with a null
+/// bitmap; the outputs come back as `f64` (Float32 ones widened exactly) to compare.
+struct StoredRunner<'a> {
+    values: Values<'a>,
+    bits: &'a [u8],
+    cut: usize,
+    float32: bool,
+}
+impl crate::kernels::Runner for StoredRunner<'_> {
+    type Out = Vec<Vec<f64>>;
+    fn run<K: Kernel<I, O>, const I: usize, const O: usize>(&mut self, kernel: K) -> Self::Out {
+        let len = self.values.len();
+        let column = |a: usize, b: usize| Column { values: self.values.slice(a, b), validity: Some((self.bits, a)) };
+        let segments = [
+            Segment { start: 0, columns: [column(0, self.cut); I] },
+            Segment { start: self.cut, columns: [column(self.cut, len); I] },
+        ];
+        if self.float32 {
+            let out = drive::<K, f32, I, O>(kernel, &segments, len, SMALL_PARTS);
+            out.into_iter().map(|(v, _)| v.into_iter().map(f64::from).collect()).collect()
+        } else {
+            drive::<K, f64, I, O>(kernel, &segments, len, SMALL_PARTS).into_iter().map(|(v, _)| v).collect()
+        }
+    }
+}
+
+#[test]
+fn float32_columns_give_the_float64_results_rounded_once() {
+    // Values that are exact in Float32, so that the Float64 run sees the same numbers; several widening blocks and
+    // parts long, a NaN, a null, and a segment boundary inside a block.
+    let n = 70_000;
+    let mut x32: Vec<f32> = walk(n, 29).iter().map(|&v| v as f32).collect();
+    x32[12_345] = f32::NAN;
+    let x64: Vec<f64> = x32.iter().map(|&v| f64::from(v)).collect();
+    let bits: Vec<u8> = (0..n.div_ceil(8)).map(|b| if b == 5_000 { 0b1110_1111 } else { 0xFF }).collect();
+    let cases: [(&str, &[(&str, f64)]); 4] = [
+        ("sma", &[("window", 20.0)]),
+        ("ema", &[("window", 20.0)]),
+        ("rsi", &[("window", 14.0)]),
+        ("bbands", &[("window", 20.0), ("nbdevup", 2.0), ("nbdevdn", 2.0)]),
+    ];
+    for (name, params) in cases {
+        let values = params.iter().map(|(k, v)| (k.to_string(), *v)).collect();
+        let p = crate::kernels::Params::new(name, &values);
+        let run = |values: Values<'_>, float32| {
+            let mut r = StoredRunner { values, bits: &bits, cut: 20_001, float32 };
+            crate::kernels::dispatch(name, &p, &mut r).unwrap()
+        };
+        let wide = run(Values::F64(&x64), false);
+        let narrow = run(Values::F32(&x32), true);
+        assert_eq!(wide.len(), narrow.len());
+        for (w, g) in wide.iter().zip(&narrow) {
+            let rounded: Vec<u64> = w.iter().map(|&v| f64::from(v as f32).to_bits()).collect();
+            assert_eq!(rounded, g.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), "{name}");
+            assert!(g[40_004].is_nan() && g[12_345].is_nan(), "{name}: the null and the NaN rows");
+        }
     }
 }
