@@ -5,7 +5,9 @@
 //! its first `n` inputs, which are the first `n` outputs of the stage before. `hma`, `vwma` and `zlema` have no
 //! TA-Lib counterpart; their definitions are spelled out on their kernels.
 
-use super::blocks::{Ema, Recursion, Ring, RollingMean, RollingSum, Wma, ZeroAwareSum, DENSE_SUM_TILE};
+use super::blocks::{
+    has_fma, mul_add, Ema, Recursion, Ring, RollingMean, RollingSum, Wma, ZeroAwareSum, DENSE_SUM_TILE,
+};
 use super::catalogue::Runner;
 use super::{Kernel, KernelError, Params, Restart};
 use std::mem::MaybeUninit;
@@ -70,9 +72,14 @@ impl Kernel<1, 1> for EmaKernel {
 struct WmaKernel(Wma);
 impl Kernel<1, 1> for WmaKernel {
     restarts!(self => Restart::Window(self.0.window()));
+    const DENSE: bool = true;
     #[inline(always)]
     fn step(&mut self, [x]: [f64; 1]) -> [f64; 1] {
         [self.0.push(x).unwrap_or(f64::NAN)]
+    }
+    #[inline(always)]
+    fn run_dense(&mut self, [xs]: [&[f64]; 1], [out]: [&mut [MaybeUninit<f64>]; 1]) {
+        self.0.run_dense(xs, out);
     }
 }
 
@@ -179,16 +186,37 @@ struct Kama {
     prices: Ring,
     changes: RollingSum,
     value: Option<f64>,
+    /// A dense tile's changes and then smoothing constants (capacity only: empty between calls, so copies and
+    /// snapshots carry nothing).
+    #[serde(skip)]
+    scratch: Vec<f64>,
 }
 impl Kama {
     const FAST: f64 = 2.0 / 3.0;
     const SLOW: f64 = 2.0 / 31.0;
 
     fn new(n: usize) -> Self {
-        Self { identity: n == 1, prices: Ring::new(n + 1), changes: RollingSum::new(n), value: None }
+        Self {
+            identity: n == 1,
+            prices: Ring::new(n + 1),
+            changes: RollingSum::new(n),
+            value: None,
+            scratch: Vec::new(),
+        }
+    }
+
+    /// The smoothing constant of a bar from its signed change over the window and the path length (the sum of the
+    /// absolute changes).
+    #[inline(always)]
+    fn smoothing(change: f64, path: f64) -> f64 {
+        let er = if path <= change || path.abs() < 1e-8 { 1.0 } else { (change / path).abs() };
+        let sc = er * (Self::FAST - Self::SLOW) + Self::SLOW;
+        sc * sc
     }
 }
 impl Kernel<1, 1> for Kama {
+    const DENSE: bool = true;
+    const TILE: usize = 1 << 14;
     #[inline(always)]
     fn step(&mut self, [x]: [f64; 1]) -> [f64; 1] {
         if self.identity {
@@ -199,14 +227,60 @@ impl Kernel<1, 1> for Kama {
         let Some(prev) = prev else { return [f64::NAN] };
         let Some(path) = self.changes.push((x - prev).abs()) else { return [f64::NAN] };
         let oldest = self.prices.ago(self.prices.capacity() - 1).expect("n changes means n + 1 prices");
-        let change = x - oldest;
-        let er = if path <= change || path.abs() < 1e-8 { 1.0 } else { (change / path).abs() };
-        let sc = er * (Self::FAST - Self::SLOW) + Self::SLOW;
-        let sc = sc * sc;
+        let sc = Self::smoothing(x - oldest, path);
         let base = self.value.unwrap_or(prev);
-        let kama = (x - base) * sc + base;
+        // `base (1 - sc) + sc x`: the chain from one bar's value to the next is one fused multiply-add, where
+        // TA-Lib's `(x - base) sc + base` is a subtraction, a multiplication and an addition (as in the EMA).
+        let kama = mul_add(base, 1.0 - sc, sc * x);
         self.value = Some(kama);
         [kama]
+    }
+    /// From the bar whose window lies in the tile on: the absolute changes in one pass, their window sums with the
+    /// dense running sum, the recursion's two terms in another pass, and the recursion alone in the last.
+    #[inline(always)]
+    fn run_dense(&mut self, [xs]: [&[f64]; 1], [out]: [&mut [MaybeUninit<f64>]; 1]) {
+        let len = xs.len();
+        let n = self.changes.window();
+        let mut start = 0;
+        while start < len && (start <= n || self.value.is_none() || self.identity) {
+            out[start].write(self.step([xs[start]])[0]);
+            start += 1;
+        }
+        let Some(mut kama) = self.value else { return };
+        if start == len {
+            return;
+        }
+        let rows = len - start;
+        self.scratch.clear();
+        self.scratch.resize(rows, 0.0);
+        for (slot, pair) in self.scratch.iter_mut().zip(xs[start - 1..].windows(2)) {
+            *slot = (pair[1] - pair[0]).abs();
+        }
+        let paths = &mut out[start..];
+        self.changes.run_dense(&self.scratch, paths, |s| s);
+        // SAFETY: the running sum wrote every row (it was full: n changes before the tile's first dense bar).
+        let paths = unsafe { &mut *(paths as *mut [MaybeUninit<f64>] as *mut [f64]) };
+        // `keep = 1 - sc` into the scratch column, `sc x` over the path length.
+        for (k, (keep, slot)) in self.scratch.iter_mut().zip(paths.iter_mut()).enumerate() {
+            let i = start + k;
+            let sc = Self::smoothing(xs[i] - xs[i - n], *slot);
+            (*keep, *slot) = (1.0 - sc, sc * xs[i]);
+        }
+        let steps = paths.iter_mut().zip(&self.scratch);
+        if has_fma() {
+            for (slot, &keep) in steps {
+                kama = kama.mul_add(keep, *slot);
+                *slot = kama;
+            }
+        } else {
+            for (slot, &keep) in steps {
+                kama = kama * keep + *slot;
+                *slot = kama;
+            }
+        }
+        self.value = Some(kama);
+        self.prices.push_all(&xs[start..]);
+        self.scratch.clear();
     }
 }
 

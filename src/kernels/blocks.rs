@@ -770,6 +770,13 @@ impl Wilder {
 }
 
 /// Weighted moving average with linear weights 1..n (newest heaviest), in O(1) per step.
+/// Steps between re-sums of a [`Wma`]. The error of its plain sum enters the weighted sum at every step, so that
+/// drifts faster than a plain running sum: re-summed after at most 64 steps (still amortised O(1) for windows up
+/// to 16).
+fn wma_resum_interval(window: usize) -> usize {
+    (window * 4).max(64)
+}
+
 #[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub struct Wma {
     ring: Ring,
@@ -801,9 +808,7 @@ impl Wma {
                 self.weighted += n * x - self.sum;
                 self.sum += x - old;
                 self.since_resum += 1;
-                // The error of `sum` enters `weighted` at every step, so `weighted` drifts faster than a plain
-                // running sum: re-sum after at most 64 steps (still amortised O(1) for windows up to 16).
-                if self.since_resum >= (self.ring.capacity() * 4).max(64) {
+                if self.since_resum >= wma_resum_interval(self.ring.capacity()) {
                     self.since_resum = 0;
                     self.sum = self.ring.iter().sum();
                     self.weighted = self.ring.iter().enumerate().map(|(i, v)| (i + 1) as f64 * v).sum();

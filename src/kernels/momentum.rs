@@ -14,7 +14,7 @@
 
 use std::mem::MaybeUninit;
 
-use super::blocks::{init_nan, Ema, Ring, RollingMean, RollingRange, Wilder, ZeroAwareSum};
+use super::blocks::{init_nan, Ema, Recursion, Ring, RollingMean, RollingRange, Wilder, ZeroAwareSum};
 use super::catalogue::Runner;
 use super::{Kernel, KernelError, Params, Restart};
 
@@ -589,21 +589,51 @@ impl Kernel<1, 1> for Mom {
 }
 
 /// One-bar rate of change (percent) of a triple EMA, each EMA seeded with the SMA of its first `n` inputs.
-#[derive(Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 struct Trix {
     emas: [Ema; 3],
     prev: Option<f64>,
 }
 impl Kernel<1, 1> for Trix {
+    restarts!(converges self => self.emas[0].restart().then(self.emas[1].restart()).then(self.emas[2].restart())
+        .then(Restart::Window(1)));
+    const DENSE: bool = true;
     #[inline(always)]
     fn step(&mut self, [x]: [f64; 1]) -> [f64; 1] {
         let [a, b, c] = &mut self.emas;
         let Some(v) = a.push(x).and_then(|v| b.push(v)).and_then(|v| c.push(v)) else { return [f64::NAN] };
-        match self.prev.replace(v) {
-            Some(old) if old != 0.0 => [(v / old - 1.0) * 100.0],
-            Some(_) => [0.0],
-            None => [f64::NAN],
+        [self.prev.replace(v).map_or(f64::NAN, |old| trix_value(old, v))]
+    }
+    /// Once the third average has a previous value, the three recursions run in registers, chained bar by bar.
+    #[inline(always)]
+    fn run_dense(&mut self, [xs]: [&[f64]; 1], [out]: [&mut [MaybeUninit<f64>]; 1]) {
+        let mut start = 0;
+        while start < xs.len() && self.prev.is_none() {
+            out[start].write(self.step([xs[start]])[0]);
+            start += 1;
         }
+        let Some(mut prev) = self.prev else { return };
+        let mut chain: [Recursion; 3] =
+            std::array::from_fn(|k| self.emas[k].seeded().expect("the last average has a value, so all are seeded"));
+        let out = &mut out[start..];
+        Recursion::run_chain(&mut chain, &xs[start..], |i, e| {
+            out[i].write(trix_value(prev, e[2]));
+            prev = e[2];
+        });
+        for (ema, r) in self.emas.iter_mut().zip(chain) {
+            ema.resume(r);
+        }
+        self.prev = Some(prev);
+    }
+}
+
+/// TRIX's percent change from the previous triple average to this one (0 from a previous value of 0).
+#[inline(always)]
+fn trix_value(old: f64, v: f64) -> f64 {
+    if old != 0.0 {
+        (v / old - 1.0) * 100.0
+    } else {
+        0.0
     }
 }
 

@@ -3,7 +3,7 @@
 
 use std::mem::MaybeUninit;
 
-use super::blocks::{prefetch_ahead, CompensatedSum, Ema, RollingMean, RollingSum};
+use super::blocks::{has_fma, mul_add, prefetch_ahead, CompensatedSum, Ema, RollingMean, RollingSum};
 use super::catalogue::Runner;
 use super::{Kernel, KernelError, Params};
 
@@ -124,7 +124,8 @@ impl SeededAtFirst {
     fn push(&mut self, x: f64) -> f64 {
         let v = match self.value {
             None => x,
-            Some(prev) => (x - prev) * self.alpha + prev,
+            // One fused multiply-add from one bar's value to the next (see `Ema::push`).
+            Some(prev) => mul_add(prev, 1.0 - self.alpha, self.alpha * x),
         };
         self.value = Some(v);
         v
@@ -161,14 +162,20 @@ impl Kernel<4, 1> for AdOsc {
         }
         let (Some(mut fast), Some(mut slow)) = (self.fast.value, self.slow.value) else { return };
         let (fast_alpha, slow_alpha) = (self.fast.alpha, self.slow.alpha);
+        let (fast_keep, slow_keep) = (1.0 - fast_alpha, 1.0 - slow_alpha);
+        // Read once, outside the loop (as `Recursion` does): the compiler then keeps one copy of the loop per case.
+        let fused = has_fma();
         let out = &mut out[start..len];
         let flows = money_flow_volumes([h, l, c, v].map(|col| &col[start..len]), out);
         let mut line = self.ad.0;
         for (i, slot) in flows.iter_mut().enumerate() {
             prefetch_ahead([h, l, c, v].map(<[f64]>::as_ptr), start + i, Self::TILE);
             let ad = line.add(*slot);
-            fast = (ad - fast) * fast_alpha + fast;
-            slow = (ad - slow) * slow_alpha + slow;
+            (fast, slow) = if fused {
+                (fast.mul_add(fast_keep, fast_alpha * ad), slow.mul_add(slow_keep, slow_alpha * ad))
+            } else {
+                (fast * fast_keep + fast_alpha * ad, slow * slow_keep + slow_alpha * ad)
+            };
             *slot = fast - slow;
         }
         self.ad.0 = line;

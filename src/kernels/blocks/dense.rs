@@ -10,8 +10,8 @@
 use std::mem::MaybeUninit;
 
 use super::{
-    newest_wins, resum_interval, Extreme, Ring, RollingExtreme, RollingMean, RollingRange, RollingSum, ZeroAwareSum,
-    SMALL_WINDOW,
+    newest_wins, resum_interval, wma_resum_interval, Extreme, Ring, RollingExtreme, RollingMean, RollingRange,
+    RollingSum, Wma, ZeroAwareSum, SMALL_WINDOW,
 };
 
 /// Chains advanced side by side in [`RollingSum::run_dense`].
@@ -255,6 +255,43 @@ impl ZeroAwareSum {
             }
         }
         self.zeros = zeros;
+    }
+}
+
+impl Wma {
+    /// [`Wma::push`] over `xs` into `out` (NaN before the window is full), with the same bits and state: once the
+    /// ring is full, the bar displaced is read from `xs` itself rather than through the ring.
+    #[inline(always)]
+    pub fn run_dense(&mut self, xs: &[f64], out: &mut [MaybeUninit<f64>]) {
+        let cap = self.ring.capacity();
+        let len = xs.len();
+        // A bar from `cap` on displaces bar i - cap of `xs`, and the ring is full before it (it lacks at most `cap`).
+        let head = cap.min(len);
+        for i in 0..head {
+            out[i].write(self.push(xs[i]).unwrap_or(f64::NAN));
+        }
+        if head == len {
+            return;
+        }
+        let n = cap as f64;
+        let denominator = n * (n + 1.0) / 2.0;
+        let every = wma_resum_interval(cap);
+        let (mut sum, mut weighted, mut since) = (self.sum, self.weighted, self.since_resum);
+        for i in head..len {
+            let x = xs[i];
+            weighted += n * x - sum;
+            sum += x - xs[i - cap];
+            since += 1;
+            if since >= every {
+                since = 0;
+                let window = &xs[i + 1 - cap..=i];
+                sum = window.iter().sum();
+                weighted = window.iter().enumerate().map(|(k, v)| (k + 1) as f64 * v).sum();
+            }
+            out[i].write(weighted / denominator);
+        }
+        (self.sum, self.weighted, self.since_resum) = (sum, weighted, since);
+        self.ring.pushed_all(xs);
     }
 }
 

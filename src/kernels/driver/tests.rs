@@ -217,8 +217,10 @@ fn the_catalogue_recursions_converge_within_their_declared_warm_up_on_market_lik
     let low: Vec<f64> = close.iter().map(|c| c * 0.996).collect();
     // (indicator, parameters, inputs)
     type Case<'a> = (&'a str, &'a [(&'a str, f64)], Vec<&'a [f64]>);
-    let cases: [Case; 5] = [
+    let cases: [Case; 7] = [
         ("ema", &[("window", 20.0)], vec![&close]),
+        ("t3", &[("window", 5.0), ("vfactor", 0.7)], vec![&close]),
+        ("trix", &[("window", 30.0)], vec![&close]),
         ("rsi", &[("window", 14.0)], vec![&close]),
         ("macd", &[("fastperiod", 12.0), ("slowperiod", 26.0), ("signalperiod", 9.0)], vec![&close]),
         ("atr", &[("window", 14.0)], vec![&high, &low, &close]),
@@ -419,6 +421,14 @@ fn dense_tiles_give_the_bits_of_stepping_bar_by_bar() {
         ("t3", &[("window", 5.0), ("vfactor", 0.7)], 1),
         ("t3", &[("window", 1.0), ("vfactor", 0.0)], 1),
         ("t3", &[("window", 2000.0), ("vfactor", 0.7)], 1),
+        ("wma", &[("window", 30.0)], 1),
+        ("wma", &[("window", 1.0)], 1),
+        ("wma", &[("window", 5000.0)], 1),
+        ("trix", &[("window", 30.0)], 1),
+        ("trix", &[("window", 1.0)], 1),
+        ("kama", &[("window", 10.0)], 1),
+        ("kama", &[("window", 1.0)], 1),
+        ("kama", &[("window", 3000.0)], 1),
         ("ad", &[], 4),
         ("adosc", &[("fastperiod", 3.0), ("slowperiod", 10.0)], 4),
         ("adosc", &[("fastperiod", 10.0), ("slowperiod", 3.0)], 4),
