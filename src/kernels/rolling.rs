@@ -79,14 +79,33 @@ struct Var {
 }
 impl Kernel<1, 1> for Var {
     restarts!(self => Restart::Window(self.moments.window()));
+    const DENSE: bool = true;
     #[inline(always)]
     fn step(&mut self, [x]: [f64; 1]) -> [f64; 1] {
-        let Some((_, m2)) = self.moments.push(x) else { return [f64::NAN] };
-        if self.denominator <= 0.0 {
-            return [f64::NAN];
-        }
-        let var = m2 / self.denominator;
-        [if self.sqrt { var.sqrt() } else { var }]
+        [variance(self.denominator, self.sqrt, self.moments.push(x))]
+    }
+    #[inline(always)]
+    fn run_dense(&mut self, [xs]: [&[f64]; 1], [out]: [&mut [MaybeUninit<f64>]; 1]) {
+        let (denominator, sqrt) = (self.denominator, self.sqrt);
+        self.moments.run_dense(xs, |i, moments| {
+            out[i].write(variance(denominator, sqrt, moments));
+        });
+    }
+}
+
+/// The variance (or with `sqrt` the standard deviation) from a window's moments; NaN before the window is full
+/// and where `ddof` leaves no positive denominator.
+#[inline(always)]
+fn variance(denominator: f64, sqrt: bool, moments: Option<(f64, f64)>) -> f64 {
+    let Some((_, m2)) = moments else { return f64::NAN };
+    if denominator <= 0.0 {
+        return f64::NAN;
+    }
+    let var = m2 / denominator;
+    if sqrt {
+        var.sqrt()
+    } else {
+        var
     }
 }
 

@@ -155,13 +155,29 @@ struct Bbands {
     up: f64,
     down: f64,
 }
+/// The three bands from a window's moments (`n` bars, `up` and `down` deviations); NaN before the window is full.
+#[inline(always)]
+fn bands((n, up, down): (usize, f64, f64), moments: Option<(f64, f64)>) -> [f64; 3] {
+    let Some((mean, m2)) = moments else { return [f64::NAN; 3] };
+    let std = population_std(m2, n);
+    [mean + up * std, mean, mean - down * std]
+}
 impl Kernel<1, 3> for Bbands {
     restarts!(self => Restart::Window(self.moments.window()));
+    const DENSE: bool = true;
     #[inline(always)]
     fn step(&mut self, [x]: [f64; 1]) -> [f64; 3] {
-        let Some((mean, m2)) = self.moments.push(x) else { return [f64::NAN; 3] };
-        let std = population_std(m2, self.n);
-        [mean + self.up * std, mean, mean - self.down * std]
+        bands((self.n, self.up, self.down), self.moments.push(x))
+    }
+    #[inline(always)]
+    fn run_dense(&mut self, [xs]: [&[f64]; 1], [upper, middle, lower]: [&mut [MaybeUninit<f64>]; 3]) {
+        let shape = (self.n, self.up, self.down);
+        self.moments.run_dense(xs, |i, moments| {
+            let [u, m, l] = bands(shape, moments);
+            upper[i].write(u);
+            middle[i].write(m);
+            lower[i].write(l);
+        });
     }
 }
 
@@ -174,9 +190,17 @@ struct StdDev {
 }
 impl Kernel<1, 1> for StdDev {
     restarts!(self => Restart::Window(self.moments.window()));
+    const DENSE: bool = true;
     #[inline(always)]
     fn step(&mut self, [x]: [f64; 1]) -> [f64; 1] {
         [self.moments.push(x).map_or(f64::NAN, |(_, m2)| population_std(m2, self.n) * self.k)]
+    }
+    #[inline(always)]
+    fn run_dense(&mut self, [xs]: [&[f64]; 1], [out]: [&mut [MaybeUninit<f64>]; 1]) {
+        let (n, k) = (self.n, self.k);
+        self.moments.run_dense(xs, |i, moments| {
+            out[i].write(moments.map_or(f64::NAN, |(_, m2)| population_std(m2, n) * k));
+        });
     }
 }
 

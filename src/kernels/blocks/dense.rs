@@ -10,8 +10,8 @@
 use std::mem::MaybeUninit;
 
 use super::{
-    newest_wins, resum_interval, wma_resum_interval, Extreme, Ring, RollingExtreme, RollingMean, RollingRange,
-    RollingSum, Wma, ZeroAwareSum, SMALL_WINDOW,
+    newest_wins, recentre_interval, resum_interval, wma_resum_interval, Extreme, Ring, RollingExtreme, RollingMean,
+    RollingMoments, RollingRange, RollingSum, Wma, ZeroAwareSum, SMALL_WINDOW,
 };
 
 /// Chains advanced side by side in [`RollingSum::run_dense`].
@@ -291,6 +291,62 @@ impl Wma {
             out[i].write(weighted / denominator);
         }
         (self.sum, self.weighted, self.since_resum) = (sum, weighted, since);
+        self.ring.pushed_all(xs);
+    }
+}
+
+impl RollingMoments {
+    /// [`RollingMoments::push`] over `xs`, `emit(i, moments)` for each bar, with the same bits and state: once the
+    /// ring is full the bar displaced is read from `xs`, and a recentre sums the window's slice of `xs`.
+    #[inline(always)]
+    pub fn run_dense(&mut self, xs: &[f64], mut emit: impl FnMut(usize, Option<(f64, f64)>)) {
+        let cap = self.ring.capacity();
+        let len = xs.len();
+        // A bar from `cap` on displaces bar i - cap of `xs`, and the ring is full before it.
+        let head = cap.min(len);
+        for (i, &x) in xs[..head].iter().enumerate() {
+            emit(i, self.push(x));
+        }
+        if head == len {
+            return;
+        }
+        let inv_n = 1.0 / cap as f64;
+        let every = recentre_interval(cap);
+        let (mut shift, mut s1, mut s2, mut peak, mut since) =
+            (self.shift, self.s1, self.s2, self.peak, self.since_recentre);
+        let recentre = |window: &[f64], shift: f64| {
+            let (mut s1, mut s2, mut peak) = (0.0, 0.0, 0.0f64);
+            for &v in window {
+                let d = v - shift;
+                s1 += d;
+                s2 += d * d;
+                peak = peak.max(d * d);
+            }
+            (s1, s2, peak)
+        };
+        for i in head..len {
+            let x = xs[i];
+            let d = x - shift;
+            peak = peak.max(d * d);
+            let o = xs[i - cap] - shift;
+            s1 += d - o;
+            s2 += (d - o) * (d + o);
+            since += 1;
+            let window = &xs[i + 1 - cap..=i];
+            if since >= every {
+                (since, shift) = (0, x);
+                (s1, s2, peak) = recentre(window, shift);
+            }
+            let mut m2 = s2 - s1 * s1 * inv_n;
+            let cancelled = m2 < s2 * 1e-3 || s2 < peak * 1e-3;
+            if cancelled && since != 0 {
+                (since, shift) = (0, x);
+                (s1, s2, peak) = recentre(window, shift);
+                m2 = s2 - s1 * s1 * inv_n;
+            }
+            emit(i, Some((shift + s1 * inv_n, m2.max(0.0))));
+        }
+        (self.shift, self.s1, self.s2, self.peak, self.since_recentre) = (shift, s1, s2, peak, since);
         self.ring.pushed_all(xs);
     }
 }
