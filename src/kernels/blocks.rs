@@ -168,8 +168,10 @@ impl Ring {
         if self.len < self.cap {
             return Some(self.buf[self.len - 1 - k]);
         }
-        let n = self.cap;
-        Some(self.buf[(self.pos + n - 1 - k) % n])
+        // `pos` is the oldest's index, so the one `k` pushes ago is `pos + n - 1 - k`, wrapped at most once (a
+        // subtraction, where `%` was an integer division per call).
+        let i = self.pos + self.cap - 1 - k;
+        Some(self.buf[if i >= self.cap { i - self.cap } else { i }])
     }
 
     /// The values held, oldest first.

@@ -40,7 +40,7 @@ pub fn dispatch<R: Runner>(name: &str, p: &Params, r: &mut R) -> Result<Option<R
 
 /// Wilder's directional movement as TA-Lib computes it: `+DM`, `-DM` and the true range are summed over the first
 /// `n - 1` bar-to-bar changes, then smoothed as `s - s / n + x`; the directional indicators appear after `n` changes.
-#[derive(Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 struct Directional {
     n: usize,
     prev: Option<[f64; 3]>,
@@ -55,6 +55,12 @@ impl Directional {
         Self { n, prev: None, changes: 0, plus: 0.0, minus: 0.0, tr: 0.0 }
     }
 
+    /// How a fresh one catches up: one bar for the previous bar, then the three sums forget their start as
+    /// `s <- s (1 - 1/n) + x` does.
+    fn restart(&self) -> Restart {
+        Restart::Window(1).then(Restart::converges(1.0 - 1.0 / self.n as f64, self.n))
+    }
+
     /// `(+DI, -DI)` once `n` changes were seen. A zero true range gives `(0, 0)`, as in TA-Lib. With `n = 1` TA-Lib
     /// returns the unsmoothed ratios `DM / TR` without the factor 100, and so does this.
     #[inline(always)]
@@ -65,7 +71,8 @@ impl Directional {
         let plus_dm = if up > 0.0 && up > down { up } else { 0.0 };
         let minus_dm = if down > 0.0 && down > up { down } else { 0.0 };
         let tr = (high - low).max((high - prev_close).abs()).max((low - prev_close).abs());
-        self.changes += 1;
+        // Counted only up to `n`, so that the state of a warm one is its sums alone (compared at thread seams).
+        self.changes = (self.changes + 1).min(self.n);
         if self.n == 1 {
             return Some(if tr == 0.0 { (0.0, 0.0) } else { (plus_dm / tr, minus_dm / tr) });
         }
@@ -95,12 +102,13 @@ impl Directional {
 }
 
 /// `plus_di` or `minus_di`.
-#[derive(Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 struct Di {
     dm: Directional,
     plus: bool,
 }
 impl Kernel<3, 1> for Di {
+    restarts!(converges self => self.dm.restart());
     #[inline(always)]
     fn step(&mut self, x: [f64; 3]) -> [f64; 1] {
         [self.dm.push(x).map_or(f64::NAN, |(p, m)| if self.plus { p } else { m })]
@@ -109,7 +117,7 @@ impl Kernel<3, 1> for Di {
 
 /// Average directional index: Wilder's smoothing of DX (seeded with the mean of the first `n` DX values), first
 /// value after `2n - 1` bars.
-#[derive(Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 struct Adx {
     dm: Directional,
     smooth: Wilder,
@@ -125,6 +133,7 @@ impl Adx {
     }
 }
 impl Kernel<3, 1> for Adx {
+    restarts!(converges self => self.dm.restart().then(self.smooth.restart()));
     #[inline(always)]
     fn step(&mut self, x: [f64; 3]) -> [f64; 1] {
         [self.push(x).unwrap_or(f64::NAN)]
@@ -138,6 +147,12 @@ struct Adxr {
     past: Ring,
 }
 impl Kernel<3, 1> for Adxr {
+    restarts!(self => self.adx.dm.restart().then(self.adx.smooth.restart()).then(Restart::Window(self.past.capacity())));
+    /// The same ADX state and the same past values in the same order (where the ring's slots stand depends on how
+    /// many values it was ever given, not on the values).
+    fn same_state(&self, other: &Self) -> bool {
+        self.adx == other.adx && self.past.iter().map(f64::to_bits).eq(other.past.iter().map(f64::to_bits))
+    }
     #[inline(always)]
     fn step(&mut self, x: [f64; 3]) -> [f64; 1] {
         let Some(adx) = self.adx.push(x) else { return [f64::NAN] };

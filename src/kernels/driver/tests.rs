@@ -217,8 +217,12 @@ fn the_catalogue_recursions_converge_within_their_declared_warm_up_on_market_lik
     let low: Vec<f64> = close.iter().map(|c| c * 0.996).collect();
     // (indicator, parameters, inputs)
     type Case<'a> = (&'a str, &'a [(&'a str, f64)], Vec<&'a [f64]>);
-    let cases: [Case; 7] = [
+    let cases: [Case; 11] = [
         ("ema", &[("window", 20.0)], vec![&close]),
+        ("adx", &[("window", 14.0)], vec![&high, &low, &close]),
+        ("adxr", &[("window", 14.0)], vec![&high, &low, &close]),
+        ("plus_di", &[("window", 14.0)], vec![&high, &low, &close]),
+        ("minus_di", &[("window", 2.0)], vec![&high, &low, &close]),
         ("t3", &[("window", 5.0), ("vfactor", 0.7)], vec![&close]),
         ("trix", &[("window", 30.0)], vec![&close]),
         ("rsi", &[("window", 14.0)], vec![&close]),
