@@ -39,9 +39,21 @@ impl TrueRange {
 }
 impl Kernel<3, 1> for TrueRange {
     restarts!(self => Restart::Window(1));
+    const DENSE: bool = true;
     #[inline(always)]
     fn step(&mut self, [h, l, c]: [f64; 3]) -> [f64; 1] {
         [self.push(h, l, c).unwrap_or(f64::NAN)]
+    }
+    /// From the tile's second bar on the previous close lies in the tile: one loop without a dependency between
+    /// bars, so it vectorises.
+    #[inline(always)]
+    fn run_dense(&mut self, [hs, ls, cs]: [&[f64]; 3], [out]: [&mut [MaybeUninit<f64>]; 1]) {
+        let Some(&last) = cs.last() else { return };
+        out[0].write(self.step([hs[0], ls[0], cs[0]])[0]);
+        for (slot, ((&h, &l), &prev)) in out[1..hs.len()].iter_mut().zip(hs[1..].iter().zip(&ls[1..]).zip(cs)) {
+            slot.write(h.max(prev) - l.min(prev));
+        }
+        self.prev_close = Some(last);
     }
 }
 

@@ -439,6 +439,7 @@ fn dense_tiles_give_the_bits_of_stepping_bar_by_bar() {
         ("stddev", &[("window", 3000.0), ("nbdev", 1.0)], 1),
         ("rolling_std", &[("window", 20.0), ("ddof", 1.0)], 1),
         ("rolling_var", &[("window", 1.0), ("ddof", 1.0)], 1),
+        ("true_range", &[], 3),
         ("ad", &[], 4),
         ("adosc", &[("fastperiod", 3.0), ("slowperiod", 10.0)], 4),
         ("adosc", &[("fastperiod", 10.0), ("slowperiod", 3.0)], 4),
