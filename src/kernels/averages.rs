@@ -96,11 +96,46 @@ impl Dema {
 }
 impl Kernel<1, 1> for Dema {
     restarts!(converges self => self.e1.restart().then(self.e2.restart()));
+    const DENSE: bool = true;
     #[inline(always)]
     fn step(&mut self, [x]: [f64; 1]) -> [f64; 1] {
         let Some(e1) = self.e1.push(x) else { return [f64::NAN] };
         let Some(e2) = self.e2.push(e1) else { return [f64::NAN] };
         [2.0 * e1 - e2]
+    }
+    #[inline(always)]
+    fn run_dense(&mut self, [xs]: [&[f64]; 1], [out]: [&mut [MaybeUninit<f64>]; 1]) {
+        run_chained(self, [xs], out, |k| [&mut k.e1, &mut k.e2], |[e1, e2]| 2.0 * e1 - e2);
+    }
+}
+
+/// The dense loop of a kernel made of `K` chained EMAs (`stages` borrows them in order): bar by bar until the
+/// last stage is seeded, then the chain in registers ([`Recursion::run_chain`]), `combine` giving each output.
+#[inline(always)]
+fn run_chained<T: Kernel<1, 1>, const K: usize>(
+    kernel: &mut T,
+    [xs]: [&[f64]; 1],
+    out: &mut [MaybeUninit<f64>],
+    stages: impl Fn(&mut T) -> [&mut Ema; K],
+    combine: impl Fn([f64; K]) -> f64,
+) {
+    let mut start = 0;
+    while start < xs.len() && stages(kernel)[K - 1].seeded().is_none() {
+        out[start].write(kernel.step([xs[start]])[0]);
+        start += 1;
+    }
+    if start == xs.len() {
+        return;
+    }
+    let emas = stages(kernel);
+    let mut chain: [Recursion; K] =
+        std::array::from_fn(|k| emas[k].seeded().expect("a stage is seeded before the one it feeds"));
+    let out = &mut out[start..];
+    Recursion::run_chain(&mut chain, &xs[start..], |i, e| {
+        out[i].write(combine(*e));
+    });
+    for (ema, r) in emas.into_iter().zip(chain) {
+        ema.resume(r);
     }
 }
 
@@ -118,12 +153,17 @@ impl Tema {
 }
 impl Kernel<1, 1> for Tema {
     restarts!(converges self => self.e1.restart().then(self.e2.restart()).then(self.e3.restart()));
+    const DENSE: bool = true;
     #[inline(always)]
     fn step(&mut self, [x]: [f64; 1]) -> [f64; 1] {
         let Some(e1) = self.e1.push(x) else { return [f64::NAN] };
         let Some(e2) = self.e2.push(e1) else { return [f64::NAN] };
         let Some(e3) = self.e3.push(e2) else { return [f64::NAN] };
         [3.0 * (e1 - e2) + e3]
+    }
+    #[inline(always)]
+    fn run_dense(&mut self, [xs]: [&[f64]; 1], [out]: [&mut [MaybeUninit<f64>]; 1]) {
+        run_chained(self, [xs], out, |k| [&mut k.e1, &mut k.e2, &mut k.e3], |[e1, e2, e3]| 3.0 * (e1 - e2) + e3);
     }
 }
 
@@ -301,8 +341,8 @@ impl T3 {
 }
 impl T3 {
     #[inline(always)]
-    fn combine(&self, e: &[f64; 6]) -> f64 {
-        self.c[0] * e[5] + self.c[1] * e[4] + self.c[2] * e[3] + self.c[3] * e[2]
+    fn combine(c: &[f64; 4], e: &[f64; 6]) -> f64 {
+        c[0] * e[5] + c[1] * e[4] + c[2] * e[3] + c[3] * e[2]
     }
 }
 impl Kernel<1, 1> for T3 {
@@ -317,28 +357,13 @@ impl Kernel<1, 1> for T3 {
             e[k] = next;
             v = next;
         }
-        [self.combine(&e)]
+        [Self::combine(&self.c, &e)]
     }
     /// Once the sixth average is seeded, the six recursions run in registers, chained bar by bar.
     #[inline(always)]
     fn run_dense(&mut self, [xs]: [&[f64]; 1], [out]: [&mut [MaybeUninit<f64>]; 1]) {
-        let mut start = 0;
-        while start < xs.len() && self.emas[5].seeded().is_none() {
-            out[start].write(self.step([xs[start]])[0]);
-            start += 1;
-        }
-        if self.emas[5].seeded().is_none() {
-            return;
-        }
-        let mut chain: [Recursion; 6] =
-            std::array::from_fn(|k| self.emas[k].seeded().expect("a stage is seeded before the one it feeds"));
-        let out = &mut out[start..];
-        Recursion::run_chain(&mut chain, &xs[start..], |i, e| {
-            out[i].write(self.combine(e));
-        });
-        for (ema, r) in self.emas.iter_mut().zip(chain) {
-            ema.resume(r);
-        }
+        let c = self.c;
+        run_chained(self, [xs], out, |k| k.emas.each_mut(), |e| Self::combine(&c, &e));
     }
 }
 

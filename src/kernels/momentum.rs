@@ -234,6 +234,7 @@ impl Macd {
 }
 impl Kernel<1, 3> for Macd {
     restarts!(converges self => self.slow.restart().then(self.signal.restart()));
+    const DENSE: bool = true;
 
     #[inline(always)]
     fn step(&mut self, [x]: [f64; 1]) -> [f64; 3] {
@@ -251,6 +252,34 @@ impl Kernel<1, 3> for Macd {
             Some(signal) => [line, signal, line - signal],
             None => [f64::NAN; 3],
         }
+    }
+    /// Once the signal line is seeded, the three averages run in registers: the fast and slow ones side by side,
+    /// the signal on their difference.
+    #[inline(always)]
+    fn run_dense(&mut self, [xs]: [&[f64]; 1], [lines, signals, histograms]: [&mut [MaybeUninit<f64>]; 3]) {
+        let mut write = |i: usize, [line, signal, histogram]: [f64; 3]| {
+            lines[i].write(line);
+            signals[i].write(signal);
+            histograms[i].write(histogram);
+        };
+        let mut start = 0;
+        while start < xs.len() && self.signal.seeded().is_none() {
+            write(start, self.step([xs[start]]));
+            start += 1;
+        }
+        let (Some(mut fast), Some(mut slow), Some(mut sig)) =
+            (self.fast.seeded(), self.slow.seeded(), self.signal.seeded())
+        else {
+            return;
+        };
+        for (i, &x) in xs.iter().enumerate().skip(start) {
+            let line = fast.next(x) - slow.next(x);
+            let signal = sig.next(line);
+            write(i, [line, signal, line - signal]);
+        }
+        self.fast.resume(fast);
+        self.slow.resume(slow);
+        self.signal.resume(sig);
     }
 }
 
