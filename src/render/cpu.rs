@@ -307,7 +307,13 @@ fn blend_run(bytes: &mut [u8], color: Rgba, coverage: u32) {
     }
 }
 
+/// The path through `points`, or `None` when it has none or a point is not finite: tiny-skia's scanner asserts (in
+/// debug builds) on the edges a NaN coordinate makes, and what such a path covers is undefined anyway. The
+/// antialiased filler refuses the same points ([`fill::fill`]).
 fn build_path(points: &[(f32, f32)], close: bool) -> Option<tiny_skia::Path> {
+    if points.iter().any(|p| !(p.0.is_finite() && p.1.is_finite())) {
+        return None;
+    }
     let (first, rest) = points.split_first()?;
     let mut pb = PathBuilder::with_capacity(points.len() + 1, points.len() + 1);
     pb.move_to(first.0, first.1);
@@ -323,6 +329,22 @@ fn build_path(points: &[(f32, f32)], close: bool) -> Option<tiny_skia::Path> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_shape_with_a_non_finite_point_draws_nothing_with_or_without_antialiasing() {
+        // Found by fuzzing with debug assertions: an aliased fill through a NaN point tripped tiny-skia's scanner.
+        let white = Rgba { r: 255, g: 255, b: 255, a: 255 };
+        let black = Rgba { r: 0, g: 0, b: 0, a: 255 };
+        for antialias in [false, true] {
+            for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
+                let mut b = CpuBackend::default();
+                b.begin(40, 20, white, antialias).unwrap();
+                b.polygon(&[(2.0, 2.0), (30.0, bad), (30.0, 18.0), (2.0, 18.0)], black);
+                b.polyline(&[(2.0, 2.0), (30.0, bad), (38.0, 18.0)], black, 2.0);
+                assert!(b.finish().pixels().iter().all(|p| p.red() == 255), "antialias {antialias}, {bad}");
+            }
+        }
+    }
 
     #[test]
     fn text_placed_far_outside_the_image_draws_nothing() {
