@@ -105,7 +105,7 @@ impl Kernel<1, 1> for Dema {
     }
     #[inline(always)]
     fn run_dense(&mut self, [xs]: [&[f64]; 1], [out]: [&mut [MaybeUninit<f64>]; 1]) {
-        run_chained(self, [xs], out, |k| [&mut k.e1, &mut k.e2], |[e1, e2]| 2.0 * e1 - e2);
+        run_chained(self, xs, out, |k| [&mut k.e1, &mut k.e2], |[e1, e2]| 2.0 * e1 - e2);
     }
 }
 
@@ -114,7 +114,7 @@ impl Kernel<1, 1> for Dema {
 #[inline(always)]
 fn run_chained<T: Kernel<1, 1>, const K: usize>(
     kernel: &mut T,
-    [xs]: [&[f64]; 1],
+    xs: &[f64],
     out: &mut [MaybeUninit<f64>],
     stages: impl Fn(&mut T) -> [&mut Ema; K],
     combine: impl Fn([f64; K]) -> f64,
@@ -163,7 +163,7 @@ impl Kernel<1, 1> for Tema {
     }
     #[inline(always)]
     fn run_dense(&mut self, [xs]: [&[f64]; 1], [out]: [&mut [MaybeUninit<f64>]; 1]) {
-        run_chained(self, [xs], out, |k| [&mut k.e1, &mut k.e2, &mut k.e3], |[e1, e2, e3]| 3.0 * (e1 - e2) + e3);
+        run_chained(self, xs, out, |k| [&mut k.e1, &mut k.e2, &mut k.e3], |[e1, e2, e3]| 3.0 * (e1 - e2) + e3);
     }
 }
 
@@ -363,7 +363,7 @@ impl Kernel<1, 1> for T3 {
     #[inline(always)]
     fn run_dense(&mut self, [xs]: [&[f64]; 1], [out]: [&mut [MaybeUninit<f64>]; 1]) {
         let c = self.c;
-        run_chained(self, [xs], out, |k| k.emas.each_mut(), |e| Self::combine(&c, &e));
+        run_chained(self, xs, out, |k| k.emas.each_mut(), |e| Self::combine(&c, &e));
     }
 }
 

@@ -4,6 +4,13 @@ use super::color::Rgba;
 use super::error::RenderError;
 use super::scene::{Anchor, Primitive, Scene};
 
+/// Whether a point can be drawn: every backend skips shapes (or segments) through a non-finite point, whose
+/// coverage is undefined (and which trips tiny-skia's scanner in debug builds).
+#[inline]
+pub(crate) fn is_finite_point(p: &(f32, f32)) -> bool {
+    p.0.is_finite() && p.1.is_finite()
+}
+
 /// Something that can draw a scene's primitives.
 ///
 /// `rect`, `polyline`, `polygon` and `text` are required; `line` and `circle` fall back to polylines, and

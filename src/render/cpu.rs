@@ -6,6 +6,7 @@ use tiny_skia::{
     FillRule, LineCap, LineJoin, Paint, PathBuilder, Pixmap, PremultipliedColorU8, Rect, Stroke, Transform,
 };
 
+use super::backend::is_finite_point;
 use super::backend::Backend;
 use super::color::Rgba;
 use super::error::RenderError;
@@ -311,7 +312,7 @@ fn blend_run(bytes: &mut [u8], color: Rgba, coverage: u32) {
 /// debug builds) on the edges a NaN coordinate makes, and what such a path covers is undefined anyway. The
 /// antialiased filler refuses the same points ([`fill::fill`]).
 fn build_path(points: &[(f32, f32)], close: bool) -> Option<tiny_skia::Path> {
-    if points.iter().any(|p| !(p.0.is_finite() && p.1.is_finite())) {
+    if !points.iter().all(is_finite_point) {
         return None;
     }
     let (first, rest) = points.split_first()?;

@@ -7,6 +7,8 @@
 //! `fill_between` band the largest draw cost of an annotated chart; this touches each crossed cell once per edge
 //! and reads the rest in one pass per row.
 
+use super::backend::is_finite_point;
+
 /// The accumulation buffer holds at most this many cells: a polygon over a large image is filled in strips of rows.
 const STRIP_CELLS: usize = 1 << 16;
 
@@ -19,7 +21,7 @@ const ONE: i64 = 1 << SHIFT;
 /// handing each row's covered run to `span` once: the image index of its first pixel and the coverage (0..=255)
 /// of it and the pixels after it. A polygon with a non-finite point, or fewer than three points, draws nothing.
 pub fn fill(image_width: u32, image_height: u32, points: &[(f32, f32)], mut span: impl FnMut(usize, &[u8])) {
-    if points.len() < 3 || points.iter().any(|p| !(p.0.is_finite() && p.1.is_finite())) {
+    if points.len() < 3 || !points.iter().all(is_finite_point) {
         return;
     }
     let (x0, x1, y0, y1) = points

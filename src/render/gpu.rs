@@ -32,7 +32,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
-use super::backend::Backend;
+use super::backend::{is_finite_point, Backend};
 use super::color::{unpremultiply, Rgba};
 use super::error::RenderError;
 use super::scene::{Anchor, Scene};
@@ -611,7 +611,7 @@ impl Backend for Tessellator {
         }
         if points.len() > 2 {
             for &p in &points[1..points.len() - 1] {
-                if p.0.is_finite() && p.1.is_finite() {
+                if is_finite_point(&p) {
                     self.disc(p, width * 0.5, color);
                 }
             }
@@ -630,7 +630,7 @@ impl Backend for Tessellator {
     }
 
     fn polygon(&mut self, points: &[(f32, f32)], color: Rgba) {
-        if color.a == 0 || points.len() < 3 || !points.iter().all(|p| p.0.is_finite() && p.1.is_finite()) {
+        if color.a == 0 || points.len() < 3 || !points.iter().all(is_finite_point) {
             return;
         }
         self.reset_bbox();

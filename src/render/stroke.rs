@@ -6,6 +6,8 @@
 //! tiny-skia strokes by building the outline as a path and filling it, which made the 500-point lines of an
 //! indicator panel the largest draw cost of a chart; this visits only the pixels within reach of the line.
 
+use super::backend::is_finite_point;
+
 /// Widths above this are left to the general path stroker.
 pub const MAX_WIDTH: f32 = 256.0;
 
@@ -24,7 +26,7 @@ pub fn stroke(
         return;
     }
     let half = width * 0.5;
-    let finite = |p: &&(f32, f32)| p.0.is_finite() && p.1.is_finite();
+    let finite = |p: &&(f32, f32)| is_finite_point(p);
     // The buffer covers the line's reach within the image, not the image: a short dash allocates a few bytes.
     let (x0, x1, y0, y1) = points
         .iter()
