@@ -122,3 +122,76 @@ def test_mplfinance_default_rotation_reaches_the_renderer():
     assert adapter._translate(data, call)["render"]["yaxis"] == "left"
     assert "yaxis" not in adapter._translate(data, {**call, "style": "yahoo"})["render"]
     assert mpf is not None
+
+
+def test_main_and_volume_panel_places_move_the_volume_bars_to_the_top():
+    df = frame(80)
+    magenta = {"volume_up": "#FF00FF", "volume_down": "#FF00FF"}
+
+    def volume_rows(img: np.ndarray) -> np.ndarray:
+        return np.flatnonzero(((img[..., 0] > 200) & (img[..., 1] < 60) & (img[..., 2] > 200)).any(axis=1))
+
+    default = pixels(df, colors=magenta)
+    moved = pixels(df, colors=magenta, main_panel=1, volume_panel=0)
+    assert volume_rows(default).min() > H * 0.6, "below the prices by default"
+    assert volume_rows(moved).max() < H * 0.35, "above them when placed first"
+    # The batch API and SVG take the same options.
+    options = dict(width=W, height=H, theme="light", colors=magenta, main_panel=1, volume_panel=0)
+    batch = kf.render_many([df], **options)
+    assert np.array_equal(batch[0].to_numpy()[..., :3].astype(int), moved)
+    svg = df.kf.render(**{**options, "format": "svg"}).decode()
+    bars = [float(y) for y in re.findall(r'<rect x="[^"]+" y="([^"]+)"[^>]*fill="#FF00FF"', svg)]
+    assert bars and max(bars) < H * 0.35
+
+
+@pytest.mark.parametrize(
+    ("options", "words"),
+    [
+        (dict(main_panel=1), "volume_panel: must be a panel position from 0 to 1 other than main_panel (1), got 1"),
+        (dict(main_panel=3), "main_panel: must be a panel position from 0 to 1 (2 panels drawn), got 3"),
+        (dict(main_panel=-1), "main_panel must be a panel position from 0 (the top), got -1"),
+        (dict(volume_panel="top"), "volume_panel must be a panel position from 0 (the top), got 'top'"),
+        (dict(main_panel=True), "main_panel must be a panel position"),
+        (dict(volume_yscale="ln"), "volume_yscale must be one of linear, log; got 'ln'"),
+        (dict(panel_ratios=[1, 2, 3]), "panel_ratios: needs one number > 0 per panel (2 here, top to bottom: price"),
+        (dict(panels=[{"lines": [("d", pl.col("close").diff())], "yscale": "log"}]), "panel 'd' yscale: 'log' needs"),
+        (dict(panels=[{"lines": [("c", pl.col("close"))], "yscale": "cubic"}]), "panels[0] yscale must be one of"),
+        (dict(overlays=[("c", pl.col("close"), None, "wavy")]), "overlay 'c' style must be one of solid, dashed"),
+        (dict(xlabel=5), "xlabel must be a string, got int"),
+    ],
+)
+def test_bad_panel_options_name_the_option_and_value(options, words):
+    with pytest.raises((ValueError, TypeError), match=re.escape(words)):
+        frame(30).kf.render(width=W, height=H, **options)
+
+
+def test_log_volume_axis_and_log_panel():
+    df = frame(120)
+    linear, log = pixels(df, volume_yscale="linear"), pixels(df, volume_yscale="log")
+    assert not np.array_equal(linear, log)
+    panel = {"lines": [("close", pl.col("close"))], "yscale": "log", "title": "log close"}
+    assert not np.array_equal(pixels(df, panels=[panel]), pixels(df, panels=[{**panel, "yscale": "linear"}]))
+
+
+def test_xlabel_is_drawn_under_the_time_axis():
+    df = frame(60)
+    plain, labelled = pixels(df), pixels(df, xlabel="DATE")
+    # The lowest rows hold the time labels without it, and only the centred label with it.
+    bottom = slice(H - 12, H)
+    assert ink_columns(plain, bottom).sum() > 100
+    inked = np.flatnonzero(ink_columns(labelled, bottom))
+    assert 10 < inked.size < 60 and W * 0.35 < inked.min() and inked.max() < W * 0.6, inked
+    svg = df.kf.render(width=W, height=H, format="svg", xlabel="DATE").decode()
+    assert ">DATE<" in svg
+
+
+def test_dashed_and_dotted_lines_on_overlays_and_panels():
+    df = frame(120)
+    ma = pl.col("close").rolling_mean(10)
+    solid = pixels(df, overlays=[("ma", ma, "#0000FF")])
+    dashed = pixels(df, overlays=[("ma", ma, "#0000FF", "dashed")])
+    blue = lambda img: int(((img[..., 2] > 200) & (img[..., 0] < 80)).sum())  # noqa: E731
+    assert 0.3 * blue(solid) < blue(dashed) < 0.85 * blue(solid)
+    dotted = pixels(df, panels=[{"lines": [("ma", ma, "#0000FF", ":")]}])
+    solid_panel = pixels(df, panels=[{"lines": [("ma", ma, "#0000FF")]}])
+    assert 0.2 * blue(solid_panel) < blue(dotted) < 0.85 * blue(solid_panel)

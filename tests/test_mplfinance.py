@@ -192,11 +192,11 @@ def test_activate_without_mplfinance(monkeypatch):
 @pytest.mark.parametrize(
     "kwargs",
     [
-        dict(type="candle", xlabel="Trading days"),  # an option kf does not draw
-        dict(type="ohlc", volume=True, volume_yscale="log"),
+        dict(type="candle", marketcolor_overrides=["yellow"] * 80, mco_faceonly=True),  # an option kf does not draw
+        dict(type="ohlc", volume=True, addplot=mpf.make_addplot(list(range(80)), panel=2, secondary_y=True)),
         dict(type="candle", volume=True, show_nontrading=True),
         dict(type="candle", addplot=mpf.make_addplot(list(range(80)), type="step")),
-        dict(type="candle", addplot=mpf.make_addplot(list(range(80)), linestyle="dashdot")),
+        dict(type="candle", addplot=mpf.make_addplot([x * 1e6 for x in range(80)])),  # on a second axis ("auto")
     ],
 )
 def test_unsupported_call_gives_mplfinance_output(kwargs, fake_render):
@@ -221,7 +221,8 @@ def test_step_addplots_on_a_panel_are_served_stepping_where_matplotlib_steps(ste
              addplot=mpf.make_addplot(values, panel=1, type="step", **extra))  # fmt: skip
     [panel] = fake_render[0]["panels"]
     assert panel["kind"] == kind
-    [(_, series, _)] = panel["lines"]
+    [(_, series, _, style)] = panel["lines"]
+    assert style == "solid"
     np.testing.assert_array_equal(series.to_numpy(), values)
 
 

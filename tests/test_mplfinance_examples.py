@@ -114,11 +114,27 @@ CALLS = [
     ("intc", dict(type="candle", axtitle="INTC"), SERVED),
     # panels.ipynb
     ("intc", dict(type="candle", volume=True, panel_ratios=(6, 3)), SERVED),
+    ("intc", dict(type="candle", volume=True, main_panel=1, volume_panel=0), SERVED),
     (
         "intc",
         dict(type="candle", volume=True, volume_panel=2, addplot=mpf.make_addplot(DATA["intc"]()["Close"], panel=1)),
-        MPLFINANCE,
+        SERVED,
     ),
+    (
+        "intc",
+        dict(
+            type="candle",
+            volume=True,
+            main_panel=2,
+            volume_panel=0,
+            addplot=mpf.make_addplot(DATA["intc"]()["Close"].diff(), panel=1),
+            panel_ratios=(4, 1.5, 5),
+        ),
+        SERVED,
+    ),
+    ("intc", dict(type="candle", volume=True, volume_yscale="log", panel_ratios=(1, 0.75)), SERVED),
+    ("intc", dict(type="candle", volume=True, yscale="log", volume_yscale="log"), SERVED),
+    ("intc", dict(type="candle", volume=True, xlabel="DATE", ylabel_lower="Shares\nTraded"), SERVED),
 ]
 
 
@@ -156,6 +172,35 @@ def _addplot_calls() -> list[tuple[str, dict, str]]:
             MPLFINANCE,
         ),
         ("intc", dict(type="candle", addplot=mpf.make_addplot(close, type="step")), MPLFINANCE),
+        ("intc", dict(type="candle", addplot=mpf.make_addplot(close.rolling(5).mean(), linestyle="dashdot")), SERVED),
+        (
+            "intc",
+            dict(type="candle", addplot=mpf.make_addplot(close.diff(), panel=1, color="g", linestyle="dotted")),
+            SERVED,
+        ),
+        (
+            "intc",
+            dict(type="candle", addplot=mpf.make_addplot(close * 1000, panel=1, yscale="log", ylabel="log")),
+            SERVED,
+        ),
+        ("intc", dict(type="candle", addplot=mpf.make_addplot(close, panel=1, ylim=(20, 40))), SERVED),
+        # secondary_y="auto" puts a column outside the decades of what its panel drew first on a second axis.
+        ("intc", dict(type="candle", addplot=mpf.make_addplot(close * 1000)), MPLFINANCE),
+        (
+            "intc",
+            dict(type="candle", addplot=[mpf.make_addplot(close, panel=1), mpf.make_addplot(close * 0.5, panel=1)]),
+            MPLFINANCE,
+        ),
+        (
+            "intc",
+            dict(type="candle", addplot=[mpf.make_addplot(close, panel=1), mpf.make_addplot(close * 0.99, panel=1)]),
+            MPLFINANCE,
+        ),
+        (
+            "intc",
+            dict(type="candle", addplot=[mpf.make_addplot(close, panel=1), mpf.make_addplot(close, panel=1)]),
+            SERVED,
+        ),
         ("intc", dict(type="candle", addplot=mpf.make_addplot(close, panel=1, type="step")), SERVED),
         ("intc", dict(type="candle", addplot=mpf.make_addplot(close, panel=1, type="step", stepwhere="mid")), SERVED),
     ]

@@ -38,16 +38,17 @@ def _allocator_is_polars() -> bool: ...
 def _kernel_threads() -> int: ...
 
 # ---- rendering (src/bindings/render.rs)
-# (label, values, colour)
-_Line = tuple[str, pl.Series, str | None]
-# (title, lines, histogram, reference levels, (line kind, fixed y range))
-_Panel = tuple[str, list[_Line], pl.Series | None, list[float], tuple[str, tuple[float, float] | None]]
+# (label, values, colour, style)
+_Line = tuple[str, pl.Series, str | None, str]
+# (title, lines, histogram, reference levels, (line kind, fixed y range, log scale))
+_Panel = tuple[str, list[_Line], pl.Series | None, list[float], tuple[str, tuple[float, float] | None, bool]]
 # (colour, width, style, label)
 _Look = tuple[str | None, float, str, str | None]
 # (hlines as (price, look), vlines as (row, look), alines as ([(row, price), ...], look), log_scale)
 _Lines = tuple[list[tuple[float, _Look]], list[tuple[int, _Look]], list[tuple[list[tuple[int, float]], _Look]], bool]
 # Keys: title_center, title_bold, ylabel, ylabel_lower, volume_exponent, last_price, legend, datetime_format,
-# panel_ratios, subtitle, scale, yaxis ("left" | "right"), xrotation, lines (_Lines | None)
+# panel_ratios, subtitle, scale, yaxis ("left" | "right"), xrotation, xlabel, main_panel, volume_panel,
+# volume_log_scale, lines (_Lines | None)
 _Decor = dict[str, Any]
 # (y1, y2, colour, alpha 0..255, label)
 _Fill = tuple[pl.Series, pl.Series, str | None, int, str | None]

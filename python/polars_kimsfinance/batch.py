@@ -433,7 +433,7 @@ def _cut(prep: Any, offset: int, length: int) -> Any:
         return None if s is None else s.slice(offset, length)
 
     def lines(ls: list[Any]) -> list[Any]:
-        return [(label, cut(values), color) for label, values, color in ls]
+        return [(label, cut(values), *look) for label, values, *look in ls]
 
     return prep._replace(
         bars=None if prep.bars is None else tuple(cut(s) for s in prep.bars),

@@ -26,7 +26,17 @@ import polars as pl
 
 from . import _internal
 from ._shield import shielded
-from .annotations import NO_ANNOTATIONS, NO_MARKS, Annotations, Marks, annotation_exprs, chart_lines, marks_of
+from .annotations import (
+    LINE_STYLES,
+    NO_ANNOTATIONS,
+    NO_MARKS,
+    Annotations,
+    Marks,
+    annotation_exprs,
+    chart_lines,
+    line_style,
+    marks_of,
+)
 from .annotations import check_annotations as _check_annotations
 from .catalogue import BY_NAME
 from .columns import TIME_NAMES, default_box_size, frame_expr, optional_column, resolve_columns, time_column
@@ -251,6 +261,8 @@ class _Spec(NamedTuple):
     names: dict[str, str]
     #: A band overlay's shading between its upper and lower lines: ``(colour or None, alpha 0..255)``.
     band_fill: tuple[str | None, int] | None = None
+    #: How its lines are stroked: ``solid``, ``dashed`` or ``dotted``.
+    style: str = "solid"
 
 
 _BAND_KEYS = ("band", "fill", "alpha")
@@ -284,16 +296,16 @@ def _band(spec: Mapping[str, Any], columns: list[str], roles: dict[str, str], in
     return out._replace(band_fill=(color, round(float(alpha) * 255)))
 
 
-def _band_fills(spec: _Spec, lines: list[tuple[str, pl.Series, str | None]]) -> list[Any]:
+def _band_fills(spec: _Spec, lines: list[Line]) -> list[Any]:
     """The shaded region between a band overlay's upper and lower lines, as a fill of the binding."""
     if spec.band_fill is None:
         return []
-    upper = [s for name, s, _ in lines if name.lower().endswith("upper")]
-    lower = [s for name, s, _ in lines if name.lower().endswith("lower")]
+    upper = [s for name, s, *_ in lines if name.lower().endswith("upper")]
+    lower = [s for name, s, *_ in lines if name.lower().endswith("lower")]
     if len(upper) != 1 or len(lower) != 1:
         raise ValueError(
             f"{_FUNC}: overlay {spec.label!r}: a filled band needs one line named *upper and one *lower "
-            f"(bbands, keltner, donchian, ...), got {[name for name, _, _ in lines]}"
+            f"(bbands, keltner, donchian, ...), got {[name for name, *_ in lines]}"
         )
     color, alpha = spec.band_fill
     return [(upper[0], lower[0], color, alpha, None)]
@@ -316,18 +328,24 @@ def _spec(where: str, spec: Any, columns: list[str], roles: dict[str, str], inde
         title = ind.column_name({**{p.name: p.default for p in ind.params}, **values})
         names = {alias: expr.meta.output_name()} if len(ind.fields) == 1 else {}
         return _Spec(where, spec, title, expr.alias(alias), None, None, names)
-    if isinstance(spec, tuple) and len(spec) in (2, 3) and isinstance(spec[0], str):
+    if isinstance(spec, tuple) and len(spec) in (2, 3, 4) and isinstance(spec[0], str):
         label, value = _text(f"{where} label", spec[0]) or "", spec[1]
-        color = spec[2] if len(spec) == 3 else None
+        color = spec[2] if len(spec) >= 3 else None
         if color is not None:
             _color(f"{where} {label!r} colour", color)
+        style = line_style(spec[3]) if len(spec) == 4 else "solid"
+        if style is None:
+            raise ValueError(
+                f"{_FUNC}: {where} {label!r} style must be one of {', '.join(LINE_STYLES)}, got {spec[3]!r}"
+            )
         if isinstance(value, pl.Series):
-            return _Spec(where, label, label, None, value, color, {})
+            return _Spec(where, label, label, None, value, color, {}, style=style)
         if isinstance(value, pl.Expr):
-            return _Spec(where, label, label, value.alias(alias), None, color, {alias: label})
+            return _Spec(where, label, label, value.alias(alias), None, color, {alias: label}, style=style)
         raise TypeError(f"{_FUNC}: {where} {label!r} must be a polars Expr or Series, got {type(value).__name__}")
     raise TypeError(
-        f"{_FUNC}: each {where} must be a string such as 'sma:20' or a (label, pl.Expr[, colour]) tuple, got {spec!r}"
+        f"{_FUNC}: each {where} must be a string such as 'sma:20' or a (label, pl.Expr[, colour[, style]]) tuple, "
+        f"got {spec!r}"
     )
 
 
@@ -353,8 +371,12 @@ def _evaluate(df: pl.DataFrame, specs: list[_Spec], extra: list[pl.Expr], key: s
         raise
 
 
-def _spec_lines(spec: _Spec, out: pl.DataFrame, rows: int) -> list[tuple[str, pl.Series, str | None]]:
-    """The lines ``(label, values, colour)`` of one evaluated entry; a struct gives one line per field."""
+#: A line as the binding's ``LineArg``: ``(label, values, colour or None, style)``.
+Line = tuple[str, pl.Series, Optional[str], str]
+
+
+def _spec_lines(spec: _Spec, out: pl.DataFrame, rows: int) -> list[Line]:
+    """The lines ``(label, values, colour, style)`` of one evaluated entry; a struct gives one line per field."""
     if spec.series is not None:
         result = spec.series
         if result.len() != rows:
@@ -372,7 +394,7 @@ def _spec_lines(spec: _Spec, out: pl.DataFrame, rows: int) -> list[tuple[str, pl
     for name, s in parts:
         if not (s.dtype.is_numeric() or s.dtype == pl.Null):
             raise TypeError(f"{_FUNC}: {spec.where} {name!r} has dtype {s.dtype}; expected numbers")
-    return [(name, s, spec.color) for name, s in parts]
+    return [(name, s, spec.color, spec.style) for name, s in parts]
 
 
 def _as_list(name: str, value: Any) -> list[Any]:
@@ -385,7 +407,7 @@ def _as_list(name: str, value: Any) -> list[Any]:
     raise TypeError(f"{_FUNC}: {name} must be a list of specs, got {type(value).__name__}")
 
 
-_PANEL_KEYS = ("title", "lines", "histogram", "levels", "kind", "ylim")
+_PANEL_KEYS = ("title", "lines", "histogram", "levels", "kind", "ylim", "yscale")
 #: How a panel draws its lines: the renderer's line kinds (joined points, a staircase, dots), or its one series as a
 #: histogram.
 PANEL_KINDS: tuple[str, ...] = (*_internal.PANEL_LINE_KINDS, "histogram")
@@ -436,9 +458,10 @@ def _ylim(name: str, value: Any) -> tuple[float, float] | None:
     return float(value[0]), float(value[1])
 
 
-#: ``(kind, ylim)`` of a panel: how its lines are drawn and its fixed y range (None: from the data).
-PanelLook = tuple[str, Optional[tuple[float, float]]]
-_DEFAULT_LOOK: PanelLook = ("line", None)
+#: ``(kind, ylim, log scale)`` of a panel: how its lines are drawn, its fixed y range (None: from the data) and
+#: whether its y axis is logarithmic.
+PanelLook = tuple[str, Optional[tuple[float, float]], bool]
+_DEFAULT_LOOK: PanelLook = ("line", None, False)
 
 
 def _panel_specs(
@@ -448,7 +471,7 @@ def _panel_specs(
     is one spec (a multi-output indicator gives several lines, a field named like a histogram is drawn as one); a
     dict ``{"title": ..., "lines": [...], "histogram": value or (label, value)}`` gathers several lines and a
     histogram in one panel, with ``"levels"`` (reference lines; catalogue panels such as ``"rsi"`` have defaults,
-    :data:`REFERENCE_LEVELS`), ``"kind"`` (:data:`PANEL_KINDS`) and ``"ylim"``."""
+    :data:`REFERENCE_LEVELS`), ``"kind"`` (:data:`PANEL_KINDS`), ``"ylim"`` and ``"yscale"``."""
     out: list[tuple[str, list[_Spec], _Spec | None, list[float], PanelLook]] = []
     count = 0
 
@@ -479,7 +502,8 @@ def _panel_specs(
                     f"'histogram', got {len(line_entries)} lines{' and a histogram' if hist is not None else ''}"
                 )
             hist, line_entries, kind = line_entries[0], [], "line"
-        look = (kind, _ylim(f"panels[{i}]", entry.get("ylim")))
+        log = _choice(f"panels[{i}] yscale", entry.get("yscale", "linear"), ("linear", "log")) == "log"
+        look = (kind, _ylim(f"panels[{i}]", entry.get("ylim")), log)
         lines = [one(e) for e in line_entries]
         hist_spec = None
         if hist is not None:
@@ -525,6 +549,10 @@ def render(
     panel_ratios: Sequence[float] | None = None,
     yaxis: str = "right",
     xrotation: float = 0,
+    xlabel: str | None = None,
+    main_panel: int = 0,
+    volume_panel: int = 1,
+    volume_yscale: str = "linear",
     hlines: Any = None,
     vlines: Any = None,
     alines: Any = None,
@@ -582,9 +610,11 @@ def render(
         (default), ``"step"`` (each value held until the next bar's, matplotlib's ``where="post"``),
         ``"step_pre"`` (held from the bar before, stepping there: ``"pre"``, mplfinance's step), ``"step_mid"``
         (stepping halfway between bars), ``"scatter"`` (a dot per bar) or
-        ``"histogram"`` (its one series as bars from zero), and ``"ylim": (low, high)`` fixes its y range (what
-        falls outside is clipped). Catalogue panels draw their usual levels by default (rsi 30 / 70, stoch 20 / 80,
-        cci -100 / 100, macd 0, ...; ``"levels": []`` removes them).
+        ``"histogram"`` (its one series as bars from zero), ``"ylim": (low, high)`` fixes its y range (what
+        falls outside is clipped) and ``"yscale": "log"`` makes its axis logarithmic (every value > 0). Lines
+        given as ``(label, value, colour, style)`` are drawn ``solid``, ``dashed`` or ``dotted`` (here and in
+        ``overlays``). Catalogue panels draw their usual levels by default (rsi 30 / 70, stoch 20 / 80, cci -100 /
+        100, macd 0, ...; ``"levels": []`` removes them).
     title : str, optional
         Drawn above the price panel. ``\n`` starts a new line, a tab is four spaces, other control characters
         are dropped; characters outside the embedded font (Latin-1, the Windows-1252 extras, arrows, currency and
@@ -610,13 +640,21 @@ def render(
         %S %p %j %%``, in UTC); default chosen by the span: times of day, days (the year shown at the first tick
         and at each New Year), months or years.
     panel_ratios : list of float, optional
-        Relative panel heights top to bottom, one per panel drawn: price, volume (when drawn), then each
-        sub-panel; default 4 : 1 : 1.4 each.
+        Relative panel heights top to bottom, one per panel drawn (price, volume when drawn, then each sub-panel,
+        unless ``main_panel`` / ``volume_panel`` place them otherwise); default 4 : 1 : 1.4 each.
     yaxis : {"right", "left"}, default "right"
         The side of the plot the y axes (tick labels and the last-price tag) are drawn on.
     xrotation : float, default 0
         Time-axis labels turned this many degrees counter-clockwise (as matplotlib's tick ``rotation``), each
         label's box centred under its tick; the axis grows to hold them.
+    xlabel : str, optional
+        A label centred under the time axis (``\n``: several lines).
+    main_panel, volume_panel : int, default 0 and 1
+        Where the price panel and the volume panel sit, counted from the top as mplfinance counts its panels
+        (``main_panel=1, volume_panel=0`` puts the volume above the prices); the sub-panels fill the other
+        places in their order. ``volume_panel`` counts only when the volume panel is drawn.
+    volume_yscale : {"linear", "log"}, default "linear"
+        A logarithmic volume axis (bars of zero volume are left out).
     hlines : float, dict or list, optional
         Horizontal lines across the price panel: prices, or dicts ``{"y": price, "color": "#RRGGBB", "width": px,
         "style": "solid" | "dashed" | "dotted", "label": "in the legend"}``.
@@ -732,6 +770,10 @@ def render(
         scale=scale,
         yaxis=yaxis,
         xrotation=xrotation,
+        xlabel=xlabel,
+        main_panel=main_panel,
+        volume_panel=volume_panel,
+        volume_yscale=volume_yscale,
     )
     ann = _check_annotations(
         hlines=hlines,
@@ -904,6 +946,10 @@ def _check_decorations(
     scale: Any = 1.0,
     yaxis: Any = "right",
     xrotation: Any = 0,
+    xlabel: Any = None,
+    main_panel: Any = 0,
+    volume_panel: Any = 1,
+    volume_yscale: Any = "linear",
 ) -> Decor:
     """The title style, labels, axes and markers, checked, as the ``decor`` dict of ``_internal._render`` (the
     fields of the binding's ``DecorArg``)."""
@@ -915,6 +961,9 @@ def _check_decorations(
         raise ValueError(f"{_FUNC}: volume_exponent must be an integer from 0 to 30, got {volume_exponent!r}")
     if isinstance(xrotation, bool) or not isinstance(xrotation, Real) or not math.isfinite(xrotation):
         raise ValueError(f"{_FUNC}: xrotation must be a finite number of degrees, got {xrotation!r}")
+    for name, value in (("main_panel", main_panel), ("volume_panel", volume_panel)):
+        if isinstance(value, bool) or not isinstance(value, Integral) or not 0 <= int(value) <= 64:
+            raise ValueError(f"{_FUNC}: {name} must be a panel position from 0 (the top), got {value!r}")
     return {
         "title_center": _choice("title_align", title_align, ("left", "center")) == "center",
         "title_bold": _flag("title_bold", title_bold),
@@ -929,6 +978,10 @@ def _check_decorations(
         "scale": _scale(scale),
         "yaxis": _choice("yaxis", yaxis, ("right", "left")),
         "xrotation": float(xrotation),
+        "xlabel": _text("xlabel", xlabel),
+        "main_panel": int(main_panel),
+        "volume_panel": int(volume_panel),
+        "volume_log_scale": _choice("volume_yscale", volume_yscale, ("linear", "log")) == "log",
     }
 
 
@@ -1008,7 +1061,7 @@ class _Prepared(NamedTuple):
     bricks: tuple[pl.Series, pl.Series | None] | None
     #: Per chart: the renko brick / point-and-figure box size (0.0 for other kinds).
     box_sizes: list[float]
-    overlays: list[tuple[str, pl.Series, str | None]]
+    overlays: list[Line]
     panels: list[tuple[str, list[Any], pl.Series | None, list[float], PanelLook]]
     #: The volume panel: True, False, or None (drawn when the chart has some volume).
     volume: bool | None
@@ -1110,7 +1163,7 @@ def _prepare(
             hist = _spec_lines(hist_spec, out, df.height)[0][1]
         else:
             # The first field named like a histogram is drawn as one.
-            hist = next((s for name, s, _ in lines if _is_histogram(name)), None)
+            hist = next((s for name, s, *_ in lines if _is_histogram(name)), None)
         kept: list[Any] = [line for line in lines if line[1] is not hist]
         panels.append((title, kept, hist, levels, look))
     marks = marks_of(ann, out)

@@ -294,8 +294,9 @@ def _values(value: Any, n: int) -> Any:
     return array if array.shape == (n,) else None
 
 
-def fills(value: Any, n: int) -> list[dict[str, Any]] | None:
-    """``fill_between`` (a value, a dict or a list of dicts, on the main panel) as render options."""
+def fills(value: Any, n: int, main: int = 0) -> list[dict[str, Any]] | None:
+    """``fill_between`` (a value, a dict or a list of dicts, on the main panel, number ``main``) as render
+    options."""
     import numpy as np
 
     if isinstance(value, Mapping):
@@ -308,7 +309,7 @@ def fills(value: Any, n: int) -> list[dict[str, Any]] | None:
     for entry in entries:
         if not set(entry) <= {"y1", "y2", "where", "color", "alpha", "label", "facecolor", "panel"}:
             return None
-        if entry.get("panel", 0) != 0:
+        if entry.get("panel", main) != main:
             return None
         y1, y2 = _values(entry.get("y1"), n), _values(entry.get("y2", 0.0), n)
         if y1 is None or y2 is None:
@@ -365,7 +366,7 @@ _ADDPLOT_DEFAULTS = {
 #: matplotlib's step positions as render's panel kinds.
 _STEP_KINDS = {"pre": "step_pre", "post": "step", "mid": "step_mid"}
 #: Keys whose non-default value changes the drawing in a way render does not follow.
-_ADDPLOT_UNSERVED = ("mav", "edgecolors", "width", "y_on_right", "ylim", "title", "ax", "yscale", "marketcolors")
+_ADDPLOT_UNSERVED = ("mav", "edgecolors", "width", "y_on_right", "title", "ax", "marketcolors")
 
 
 def _columns(data: Any, n: int) -> list[tuple[str | None, Any]] | None:
@@ -391,11 +392,60 @@ def _columns(data: Any, n: int) -> list[tuple[str | None, Any]] | None:
     return out
 
 
-def addplots(value: Any, n: int, dpi: float, palette: list[str]) -> dict[str, Any] | None:
-    """``addplot`` entries on the main panel (lines, scatter markers) and on panels below it (lines; bars as a
-    histogram; steps at ``stepwhere``) as render ``overlays`` / ``markers`` / ``panels``, in mplfinance's panel order.
-    None for a form not served: steps on the main panel or beside lines, candle plots, secondary axes on the main
-    panel, line styles, ``fill_between`` inside."""
+def _panel_axis(ap: Mapping[str, Any]) -> dict[str, Any] | None:
+    """An addplot's ``yscale`` and ``ylim`` as render panel keys ({} when neither is set, None when not served)."""
+    out: dict[str, Any] = {}
+    yscale, ylim = ap.get("yscale"), ap.get("ylim")
+    if yscale is not None:
+        if yscale not in ("linear", "log"):
+            return None
+        out["yscale"] = yscale
+    if ylim is not None:
+        if not (
+            isinstance(ylim, (list, tuple))
+            and len(ylim) == 2
+            and all(_is_real(v) and math.isfinite(v) for v in ylim)
+            and ylim[0] < ylim[1]
+        ):
+            return None
+        out["ylim"] = (float(ylim[0]), float(ylim[1]))
+    return out
+
+
+def _magnitude(lo: float, hi: float, pad: float) -> tuple[float, float]:
+    """mplfinance's order-of-magnitude range of values from ``lo`` to ``hi``: their decades, widened by ``pad``."""
+    return math.log10(max(abs(lo), 1e-7)) - pad, math.log10(max(abs(hi), 1e-7)) + pad
+
+
+def _on_secondary_axis(mags: dict[int, tuple[float, float]], panel: int, values: Any, setting: Any) -> bool | None:
+    """Whether mplfinance draws an addplot column on its panel's secondary y axis: ``secondary_y`` as given, or
+    for ``"auto"`` when the column's decades fall outside those of what the panel drew first (None: an invalid
+    setting or a column without values)."""
+    import numpy as np
+
+    if setting is True or setting is False:
+        return setting
+    if setting != "auto":
+        return None
+    finite = values[~np.isnan(values)]
+    if finite.size == 0:
+        return None
+    lo, hi = _magnitude(float(np.min(finite)), float(np.max(finite)), 0.0)
+    if panel not in mags:
+        mags[panel] = (lo, hi)
+        return False
+    return lo < mags[panel][0] or hi > mags[panel][1]
+
+
+def addplots(
+    value: Any, n: int, dpi: float, palette: list[str], main: int = 0, prices: tuple[float, float] = (1.0, 1.0)
+) -> dict[str, Any] | None:
+    """``addplot`` entries on the main panel (number ``main``: lines, scatter markers) and on the other panels
+    (lines; bars as a histogram; steps at ``stepwhere``) as render ``overlays`` / ``markers`` / ``panels``, in
+    mplfinance's panel order.
+    ``prices`` is the lowest low and highest high, whose decades decide (as in mplfinance) which columns go to a
+    secondary axis. None for a form not served: steps on the main panel or beside lines, candle plots, columns on
+    a secondary axis, ``fill_between`` inside."""
     import numpy as np
     import polars as pl
 
@@ -404,6 +454,7 @@ def addplots(value: Any, n: int, dpi: float, palette: list[str]) -> dict[str, An
     markers: list[Any] = []
     panels: dict[int, dict[str, Any]] = {}
     colors = iter(palette * 4)
+    mags = {main: _magnitude(prices[0], prices[1], 0.5)}
     for k, ap in enumerate(entries):
         if not isinstance(ap, Mapping) or not set(ap) <= {"data", *_ADDPLOT_DEFAULTS} or "data" not in ap:
             return None
@@ -415,23 +466,29 @@ def addplots(value: Any, n: int, dpi: float, palette: list[str]) -> dict[str, An
         panel = ap.get("panel", 0)
         if not isinstance(panel, int) or isinstance(panel, bool) or not 0 <= panel <= 31:
             return None
-        if ap.get("linestyle") not in (None, "-", "solid") or ap.get("fill_between") is not None:
+        style = "solid" if ap.get("linestyle") is None else line_style(ap["linestyle"])
+        if style is None or ap.get("fill_between") is not None:
             return None
         columns = _columns(ap["data"], n)
         if columns is None:
             return None
+        axis = _panel_axis(ap)
+        if axis is None or (panel == main and axis != {}):
+            return None  # a y scale or range of its own on the main panel is not served
         color = ap.get("color")
         label = ap.get("label")
         for j, (name, values) in enumerate(columns):
+            if _on_secondary_axis(mags, panel, values, ap.get("secondary_y", "auto")) is not False:
+                return None
             one_color = color[j % len(color)] if isinstance(color, (list, tuple)) else color
             hexed = hex_color(one_color if one_color is not None else next(colors))
             if hexed is None:
                 return None
             title = label if isinstance(label, str) else (name or f"addplot {k}")
             series = pl.Series(title, values)
-            if panel == 0:
+            if panel == main:
                 if kind == "line":
-                    overlays.append((title, series, hexed[:7]))
+                    overlays.append((title, series, hexed[:7], style))
                 elif kind == "scatter":
                     shape = marker_shape(ap.get("marker", "o"))
                     size = ap.get("markersize", 18)
@@ -449,6 +506,8 @@ def addplots(value: Any, n: int, dpi: float, palette: list[str]) -> dict[str, An
                 if kind not in ("line", "bar", "step"):
                     return None
                 slot = panels.setdefault(panel, {"lines": [], "hist": None, "kind": None, "ylabel": ap.get("ylabel")})
+                # The panel's axis as the entries that set it leave it (matplotlib keeps the last setting).
+                slot.update(axis)
                 if kind == "bar":
                     if slot["hist"] is not None:
                         return None
@@ -462,5 +521,5 @@ def addplots(value: Any, n: int, dpi: float, palette: list[str]) -> dict[str, An
                 if line_kind is None or slot["kind"] not in (None, line_kind):
                     return None
                 slot["kind"] = line_kind
-                slot["lines"].append((title, series, hexed[:7]))
+                slot["lines"].append((title, series, hexed[:7], style))
     return {"overlays": overlays, "markers": markers, "panels": panels}

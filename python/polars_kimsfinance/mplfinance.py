@@ -43,7 +43,7 @@ _PLOT_KWARGS = {
     "pnf_params", "volume_exponent", "hlines", "vlines", "alines", "tlines", "fill_between", "addplot",
     "marketcolor_overrides", "panel_ratios", "main_panel", "volume_panel", "num_panels", "yscale", "xrotation",
     "datetime_format", "axtitle", "scale_padding", "show_nontrading", "width_adjuster_version",
-    "scale_width_adjustment", "update_width_config", "linecolor", "return_width_config",
+    "scale_width_adjustment", "update_width_config", "linecolor", "return_width_config", "volume_yscale", "xlabel",
 }  # fmt: skip
 # savefig dict keys that change nothing in the file mplfinance writes: pad_inches only pads a tight bounding box.
 _SAVEFIG_KEYS = {"fname", "dpi", "format", "pad_inches"}
@@ -315,7 +315,7 @@ def _drawn_extras(
         return None
     out.update(found)
     if kwargs.get("fill_between") is not None:
-        fills = mpf_options.fills(kwargs["fill_between"], n)
+        fills = mpf_options.fills(kwargs["fill_between"], n, kwargs.get("main_panel", 0))
         if fills is None:
             return None
         out["fill_between"] = fills
@@ -325,15 +325,18 @@ def _drawn_extras(
         if colors is None:
             return None
         out["marketcolor_overrides"] = colors
-    yscale = kwargs.get("yscale", "linear")
-    if yscale not in ("linear", "log"):
-        return None
+    yscale, volume_yscale = kwargs.get("yscale", "linear"), kwargs.get("volume_yscale")
+    if yscale not in ("linear", "log") or volume_yscale not in (None, "linear", "log"):
+        return None  # the dict forms pass matplotlib's scale options on
     out["yscale"] = yscale
-    for key in ("datetime_format", "axtitle"):
+    if volume_yscale is not None:
+        out["volume_yscale"] = volume_yscale
+    for key in ("datetime_format", "axtitle", "xlabel"):
         if kwargs.get(key) is not None and not isinstance(kwargs[key], str):
             return None
-    if kwargs.get("datetime_format") is not None:
-        out["datetime_format"] = kwargs["datetime_format"]
+    for key in ("datetime_format", "xlabel"):
+        if kwargs.get(key) is not None:
+            out[key] = kwargs[key]
     # The style's side for the price axis (mplfinance's "default" style and a few others put it on the left).
     style = mpf_options._resolve_style(kwargs.get("style", "default"))
     if style is not None and not style.get("y_on_right"):
@@ -345,43 +348,52 @@ def _drawn_extras(
     out["xrotation"] = float(xrotation)
     if kwargs.get("axtitle") is not None and kwargs.get("title") is None:
         out.update(title=kwargs["axtitle"], title_bold=False)
-    panels = _panel_layout(kwargs, volume, n, dpi, palette)
+    panels = _panel_layout(kwargs, frame, volume, dpi, palette)
     if panels is None:
         return None
     out.update(panels)
     return out
 
 
-def _panel_layout(kwargs: dict[str, Any], volume: bool, n: int, dpi: float, palette: list[str]) -> Any:
-    """Added plots and mplfinance's panel keywords as render ``overlays`` / ``markers`` / ``panels`` and
-    ``panel_ratios``: the main panel on top, the volume panel next, then the added panels in number order, as
-    mplfinance stacks them when the volume panel is numbered below the added ones."""
+def _panel_layout(kwargs: dict[str, Any], frame: Any, volume: bool, dpi: float, palette: list[str]) -> Any:
+    """Added plots and mplfinance's panel keywords as render ``overlays`` / ``markers`` / ``panels``,
+    ``main_panel`` / ``volume_panel`` and ``panel_ratios``: panels numbered from the top as mplfinance numbers
+    them, the added panels in the places the main and volume panels leave, in number order."""
     main, vpanel = kwargs.get("main_panel", 0), kwargs.get("volume_panel", 1)
-    if main != 0 or not _is_int(vpanel):
+    if not (_is_int(main) and 0 <= main <= 31 and _is_int(vpanel) and 0 <= vpanel <= 31):
         return None
     added: dict[str, Any] | None = {"overlays": [], "markers": [], "panels": {}}
     if kwargs.get("addplot") is not None:
-        added = mpf_options.addplots(kwargs["addplot"], n, dpi, palette)
+        import numpy as np
+
+        prices = (float(np.nanmin(frame["low"].to_numpy())), float(np.nanmax(frame["high"].to_numpy())))
+        added = mpf_options.addplots(kwargs["addplot"], frame.height, dpi, palette, main=main, prices=prices)
     if added is None:
         return None
     numbers = sorted(added["panels"])
-    if volume and (vpanel in numbers or any(p < vpanel for p in numbers)):
-        return None  # lines on the volume panel, or an added panel above it
+    if volume and (vpanel in numbers or vpanel == main):
+        return None  # lines on the volume panel (or mplfinance's own error for one place taken twice)
     count = 1 + int(volume) + len(numbers)
     num_panels = kwargs.get("num_panels", "infer")
     if num_panels not in ("infer", None, count):
         return None
-    expected = set(range(1, count)) - ({vpanel} if volume else set())
-    if set(numbers) != expected:
+    expected = set(range(count)) - {main} - ({vpanel} if volume else set())
+    if set(numbers) != expected or main >= count:
         return None  # empty panels in between
     ratios = kwargs.get("panel_ratios")
     if ratios is None:
-        ratios = [5.0] + [2.0] * (count - 1)
+        ratios = [2.0] * count
+        ratios[main] = 5.0
     elif isinstance(ratios, (list, tuple)) and len(ratios) == 2 and count > 2:
-        ratios = [ratios[0]] + [ratios[1]] * (count - 1)
+        ratios, main_ratio = [ratios[1]] * count, ratios[0]
+        ratios[main] = main_ratio
     if not (isinstance(ratios, (list, tuple)) and len(ratios) == count):
         return None
+    if not all(isinstance(r, (int, float)) and not isinstance(r, bool) and math.isfinite(r) and r > 0 for r in ratios):
+        return None
     out: dict[str, Any] = {"panel_ratios": [float(r) for r in ratios] if count > 1 else None}
+    if main != 0 or (volume and vpanel != 1):
+        out.update(main_panel=main, volume_panel=vpanel if volume else 1)
     out["overlays"] = added["overlays"]
     if added["markers"]:
         out["markers"] = added["markers"]
@@ -394,6 +406,10 @@ def _panel_layout(kwargs: dict[str, Any], volume: bool, n: int, dpi: float, pale
             entry["kind"] = slot["kind"]
         if slot["hist"] is not None:
             entry["histogram"] = (slot["hist"].name, slot["hist"])
+        if slot.get("yscale") == "log":
+            entry["yscale"] = "log"
+        if slot.get("ylim") is not None:
+            entry["ylim"] = slot["ylim"]
         panels.append(entry)
     out["panels"] = panels
     return out
@@ -408,7 +424,10 @@ def _mplfinance_look(kwargs: dict[str, Any], frame: Any, volume: bool) -> dict[s
     if not isinstance(ylabel, str) or not (ylabel_lower is None or isinstance(ylabel_lower, str)):
         return None
     look: dict[str, Any] = dict(ylabel=ylabel, title_align="center", title_bold=True, last_price=False, legend=False)
-    if volume:
+    if volume and kwargs.get("volume_yscale") == "log":
+        # A log axis has no power of ten in its label (matplotlib labels each decade instead).
+        look.update(ylabel_lower="Volume" if ylabel_lower is None else ylabel_lower)
+    elif volume:
         if exponent is None:
             exponent = _volume_exponent(frame["volume"].to_numpy())
         elif not _is_int(exponent) or exponent < 0 or exponent > 30:

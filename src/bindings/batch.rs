@@ -121,7 +121,7 @@ fn _render_batch<'py>(
             parsed.map_err(|e| slot.set(Err(e))).ok()
         })
         .collect();
-    let held = Held::new(bars, bricks, brick_times, overlays, panels, Marks { fills, markers, bar_colors });
+    let held = Held::new(bars, bricks, brick_times, overlays, panels, Marks { fills, markers, bar_colors })?;
     let data = held.bind()?;
     py.check_signals()?;
     let bind_us = t0.elapsed().as_micros() as u64 / n.max(1) as u64;

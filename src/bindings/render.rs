@@ -30,9 +30,9 @@ use crate::render::{
 /// `(time, open, high, low, close, volume)`; time and volume optional.
 pub(super) type BarsArg = (Option<PySeries>, PySeries, PySeries, PySeries, PySeries, Option<PySeries>);
 /// `(label, values, colour)`.
-pub(super) type LineArg = (String, PySeries, Option<String>);
+pub(super) type LineArg = (String, PySeries, Option<String>, String);
 /// How a sub-panel draws: `(line kind "line" | "step" | "scatter", fixed y range)`.
-pub(super) type PanelLookArg = (String, Option<(f64, f64)>);
+pub(super) type PanelLookArg = (String, Option<(f64, f64)>, bool);
 /// `(title, lines, histogram, reference levels, look)`.
 pub(super) type PanelArg = (String, Vec<LineArg>, Option<PySeries>, Vec<f64>, PanelLookArg);
 /// `(y1, y2, colour, alpha 0..=255, label)`: a shaded region (NaN in either series: that row is not shaded).
@@ -170,10 +170,10 @@ pub(super) fn render_error(e: RenderError, names: Option<&Names>) -> PyErr {
     }
 }
 
-/// A line's `(label, values, colour)` with its values as a Series.
-type HeldLine = (String, Series, Option<String>);
+/// A line's `(label, values, colour, style)` with its values as a Series.
+type HeldLine = (String, Series, Option<String>, LineStyle);
 /// The same with its values borrowed (or compacted) as floats.
-type BorrowedLine<'a> = (String, Cow<'a, [f64]>, Option<String>);
+type BorrowedLine<'a> = (String, Cow<'a, [f64]>, Option<String>, LineStyle);
 /// The result `_render` hands back: `(bytes, width, height, format, timings)`.
 type RenderResult<'py> = (Bound<'py, PyBytes>, u32, u32, &'static str, Bound<'py, PyDict>);
 
@@ -208,8 +208,14 @@ pub(super) struct Marks {
     pub bar_colors: Option<PySeries>,
 }
 
-fn lines_of(lines: Vec<LineArg>) -> Vec<HeldLine> {
-    lines.into_iter().map(|(label, s, color)| (label, s.0, color)).collect()
+fn lines_of(lines: Vec<LineArg>) -> PyResult<Vec<HeldLine>> {
+    lines
+        .into_iter()
+        .map(|(label, s, color, style)| {
+            let style = LineStyle::parse(&style, &format!("line '{label}'")).map_err(value_error)?;
+            Ok((label, s.0, color, style))
+        })
+        .collect()
 }
 
 impl Held {
@@ -220,16 +226,18 @@ impl Held {
         overlays: Vec<LineArg>,
         panels: Vec<PanelArg>,
         marks: Marks,
-    ) -> Held {
-        Held {
+    ) -> PyResult<Held> {
+        Ok(Held {
             bars: bars.map(|(t, o, h, l, c, v)| (t.map(|s| s.0), [o.0, h.0, l.0, c.0], v.map(|s| s.0))),
             bricks: bricks.map(|(a, b)| (a.0, b.map(|s| s.0))),
             brick_times: brick_times.map(|s| s.0),
-            overlays: lines_of(overlays),
+            overlays: lines_of(overlays)?,
             panels: panels
                 .into_iter()
-                .map(|(title, lines, hist, levels, look)| (title, lines_of(lines), hist.map(|s| s.0), levels, look))
-                .collect(),
+                .map(|(title, lines, hist, levels, look)| {
+                    Ok((title, lines_of(lines)?, hist.map(|s| s.0), levels, look))
+                })
+                .collect::<PyResult<_>>()?,
             fills: marks
                 .fills
                 .into_iter()
@@ -241,7 +249,7 @@ impl Held {
                 .map(|(values, shape, size, color, label)| (values.0, (shape, size, color, label)))
                 .collect(),
             bar_colors: marks.bar_colors.map(|s| s.0),
-        }
+        })
     }
 
     /// Every column as floats (or timestamps), borrowed from the Arrow buffers where possible. Needs the GIL only
@@ -268,11 +276,11 @@ impl Held {
             .panels
             .iter()
             .enumerate()
-            .map(|(i, (title, lines, hist, levels, (kind, ylim)))| {
+            .map(|(i, (title, lines, hist, levels, (kind, ylim, log)))| {
                 let hist = hist.as_ref().map(|s| floats(&format!("panel '{title}' histogram"), s)).transpose()?;
                 let kind = PanelLineKind::parse(kind, &format!("panels[{i}] kind")).map_err(value_error)?;
                 let lines = borrow_lines(&format!("panel '{title}' line"), lines)?;
-                Ok((title.clone(), lines, hist, levels.clone(), (kind, *ylim)))
+                Ok((title.clone(), lines, hist, levels.clone(), (kind, *ylim, *log)))
             })
             .collect::<PyResult<Vec<_>>>()?;
         let fills = self
@@ -313,9 +321,9 @@ type BarData<'a> = (Option<Cow<'a, [i64]>>, [Cow<'a, [f64]>; 4], Option<Cow<'a, 
 
 /// Renko: the closes; point-and-figure: the highs and lows, as slices.
 type BrickData<'a> = (Cow<'a, [f64]>, Option<Cow<'a, [f64]>>);
-/// A sub-panel's `(title, lines, histogram, levels, (line kind, fixed y range))` as slices.
+/// A sub-panel's `(title, lines, histogram, levels, (line kind, fixed y range, log scale))` as slices.
 type PanelData<'a> =
-    (String, Vec<BorrowedLine<'a>>, Option<Cow<'a, [f64]>>, Vec<f64>, (PanelLineKind, Option<(f64, f64)>));
+    (String, Vec<BorrowedLine<'a>>, Option<Cow<'a, [f64]>>, Vec<f64>, (PanelLineKind, Option<(f64, f64)>, bool));
 
 /// A shaded region's `(y1, y2, look)` as slices.
 type FillData<'a> = (Cow<'a, [f64]>, Cow<'a, [f64]>, &'a FillLook);
@@ -335,18 +343,21 @@ pub(super) struct Data<'a> {
 
 fn borrow_lines<'a>(what: &str, held: &'a [HeldLine]) -> PyResult<Vec<BorrowedLine<'a>>> {
     held.iter()
-        .map(|(label, s, color)| Ok((label.clone(), floats(&format!("{what} '{label}'"), s)?, color.clone())))
+        .map(|(label, s, color, style)| {
+            Ok((label.clone(), floats(&format!("{what} '{label}'"), s)?, color.clone(), *style))
+        })
         .collect()
 }
 
 fn to_lines<'a>(lines: &'a [BorrowedLine<'a>], rows: &Range<usize>) -> PyResult<Vec<Line<'a>>> {
     lines
         .iter()
-        .map(|(label, v, color)| {
+        .map(|(label, v, color, style)| {
             Ok(Line {
                 label: label.clone(),
                 values: rows_of(&format!("overlay '{label}'"), v, rows)?,
                 color: color.clone(),
+                style: *style,
             })
         })
         .collect()
@@ -401,6 +412,10 @@ pub(super) struct DecorArg {
     scale: f32,
     yaxis: String,
     xrotation: f32,
+    main_panel: usize,
+    volume_panel: usize,
+    volume_log_scale: bool,
+    xlabel: Option<String>,
     lines: Option<LinesArg>,
 }
 
@@ -421,6 +436,10 @@ pub(super) struct Decor {
     pub scale: f32,
     pub y_axis_left: bool,
     pub xrotation: f32,
+    pub main_panel: usize,
+    pub volume_panel: usize,
+    pub volume_log_scale: bool,
+    pub xlabel: Option<String>,
     pub hlines: Vec<HLine>,
     pub vlines: Vec<VLine>,
     pub alines: Vec<ALine>,
@@ -468,6 +487,10 @@ impl Decor {
             scale: arg.scale,
             y_axis_left,
             xrotation: arg.xrotation,
+            main_panel: arg.main_panel,
+            volume_panel: arg.volume_panel,
+            volume_log_scale: arg.volume_log_scale,
+            xlabel: arg.xlabel,
             hlines,
             vlines,
             alines,
@@ -494,6 +517,10 @@ impl Default for Decor {
             scale: o.font_scale,
             y_axis_left: o.y_axis_left,
             xrotation: o.xrotation,
+            main_panel: o.main_panel,
+            volume_panel: o.volume_panel,
+            volume_log_scale: o.volume_log_scale,
+            xlabel: o.xlabel,
             hlines: o.hlines,
             vlines: o.vlines,
             alines: o.alines,
@@ -619,11 +646,19 @@ pub(super) fn draw_chart(
     let panels = data
         .panels
         .iter()
-        .map(|(title, lines, hist, levels, (kind, ylim))| {
+        .map(|(title, lines, hist, levels, (kind, ylim, log_scale))| {
             let histogram =
                 hist.as_deref().map(|h| rows_of(&format!("panel '{title}' histogram"), h, &rows)).transpose()?;
             let lines = to_lines(lines, &rows)?;
-            Ok(SubPanel { title: title.clone(), lines, histogram, levels: levels.clone(), kind: *kind, ylim: *ylim })
+            Ok(SubPanel {
+                title: title.clone(),
+                lines,
+                histogram,
+                levels: levels.clone(),
+                kind: *kind,
+                ylim: *ylim,
+                log_scale: *log_scale,
+            })
         })
         .collect::<PyResult<Vec<_>>>()?;
     let source_times = data.brick_times.as_deref().map(|t| rows_of("time", t, &rows)).transpose()?;
@@ -695,6 +730,10 @@ pub(super) fn draw_chart(
         font_scale: d.scale,
         y_axis_left: d.y_axis_left,
         xrotation: d.xrotation,
+        main_panel: d.main_panel,
+        volume_panel: d.volume_panel,
+        volume_log_scale: d.volume_log_scale,
+        xlabel: d.xlabel.clone(),
         bar_colors: data.bar_colors.as_deref().map(|c| rows_of("marketcolor_overrides", c, &rows)).transpose()?,
     };
 
@@ -813,7 +852,7 @@ fn _render<'py>(
             reversal,
             decor.map(Decor::parse).transpose()?.unwrap_or_default(),
         )?;
-        let held = Held::new(bars, bricks, brick_times, overlays, panels, Marks { fills, markers, bar_colors });
+        let held = Held::new(bars, bricks, brick_times, overlays, panels, Marks { fills, markers, bar_colors })?;
         // Borrow (or compact) every column while holding the GIL; the drawing below only reads these slices.
         let data = held.bind()?;
         let rows = match (&data.bars, &data.bricks) {

@@ -180,6 +180,8 @@ pub struct Series<'a> {
     pub values: &'a [f64],
     /// `#RGB` / `#RRGGBB` / `#RRGGBBAA`; `None` picks the next default series colour.
     pub color: Option<String>,
+    /// Solid, dashed or dotted (on a scatter panel: dots whatever the style).
+    pub style: LineStyle,
 }
 
 /// An extra sub-panel below the price (and volume) panel, with its own y axis.
@@ -197,6 +199,8 @@ pub struct SubPanel<'a> {
     pub kind: PanelLineKind,
     /// A fixed y range `(low, high)`, low < high, both finite; `None` fits the data. What falls outside is clipped.
     pub ylim: Option<(f64, f64)>,
+    /// A logarithmic y axis (every value drawn must be > 0).
+    pub log_scale: bool,
 }
 
 /// How a sub-panel draws its lines.
@@ -398,8 +402,8 @@ pub struct Options<'a> {
     /// and volume bar; `None` entries keep the default. Applies where each bar has its own slot (not to bars
     /// aggregated into a shared pixel column, nor to renko / point-and-figure).
     pub bar_colors: Option<&'a [Option<String>]>,
-    /// Relative panel heights, one per panel top to bottom (price, volume when drawn, each sub-panel); `None`:
-    /// 4 : 1 : 1.4 each.
+    /// Relative panel heights, one per panel top to bottom (by default price, volume when drawn, each sub-panel;
+    /// `main_panel` and `volume_panel` change that order); `None`: 4 : 1 : 1.4 each.
     pub panel_ratios: Option<Vec<f32>>,
     /// Time-axis labels in strftime-style codes (`ticks::format_custom`); `None`: chosen by the span.
     pub datetime_format: Option<String>,
@@ -413,6 +417,15 @@ pub struct Options<'a> {
     /// Time-axis labels turned by this many degrees counter-clockwise (as matplotlib's `rotation`), each label's
     /// box centred under its tick as matplotlib places rotated tick labels; 0: level labels. Any finite angle.
     pub xrotation: f32,
+    /// Where the price panel sits among the panels, counted from the top (mplfinance's `main_panel`).
+    pub main_panel: usize,
+    /// Where the volume panel sits among the panels when it is drawn, counted from the top; the sub-panels fill
+    /// the other places in their order.
+    pub volume_panel: usize,
+    /// A logarithmic volume axis (bars of zero volume are not drawn).
+    pub volume_log_scale: bool,
+    /// A label centred under the time axis.
+    pub xlabel: Option<String>,
 }
 
 impl Default for Options<'_> {
@@ -452,6 +465,10 @@ impl Default for Options<'_> {
             font_scale: 1.0,
             y_axis_left: false,
             xrotation: 0.0,
+            main_panel: 0,
+            volume_panel: 1,
+            volume_log_scale: false,
+            xlabel: None,
         }
     }
 }

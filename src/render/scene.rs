@@ -7,7 +7,7 @@ use super::annotations;
 use super::color::{Palette, Rgba, SERIES_COLORS};
 use super::data::{self, range_of, Bars};
 use super::error::RenderError;
-use super::options::{ChartKind, Input, Options, PanelLineKind, PnfColumn, SubPanel, MAX_SIZE, MIN_SIZE};
+use super::options::{ChartKind, Input, LineStyle, Options, PanelLineKind, PnfColumn, SubPanel, MAX_SIZE, MIN_SIZE};
 use super::text::{line_metrics, one_line, text_lines, text_width, turned_extent};
 use super::ticks::{
     format_compact, format_custom, format_fixed, format_time, log_ticks, nice_ticks, with_year, TimeFormat, TimeStep,
@@ -324,6 +324,7 @@ struct ResolvedSeries<'a> {
     label: &'a str,
     values: &'a [f64],
     color: Rgba,
+    style: LineStyle,
 }
 
 fn resolve_series<'a>(
@@ -347,7 +348,7 @@ fn resolve_series<'a>(
             c
         }
     };
-    Ok(ResolvedSeries { label: &s.label, values: s.values, color })
+    Ok(ResolvedSeries { label: &s.label, values: s.values, color, style: s.style })
 }
 
 /// The range widened by `frac` of its span on each side, kept within the finite floats (prices near f64::MAX
@@ -425,8 +426,8 @@ pub fn build_scene(input: &Input, opts: &Options) -> Result<Scene, RenderError> 
         reduce: &reduce,
         price: &price.scale,
         price_rect: price.rect,
-        top: price.rect.y,
-        bottom: scene.panels.last().map_or(price.rect.bottom(), |p| p.rect.bottom()),
+        top: scene.panels.iter().map(|p| p.rect.y).fold(price.rect.y, f32::min),
+        bottom: plots_bottom(&scene.panels),
         line_w: m.line_w,
         font: m.font,
         scale: m.scale,
@@ -467,6 +468,9 @@ pub fn build_scene(input: &Input, opts: &Options) -> Result<Scene, RenderError> 
         );
     }
     draw_axes(items, &scene.panels, &scene.x_ticks, &x, &x_labels, &m, &palette, opts.width as f32, opts.height as f32);
+    if let Some(label) = opts.xlabel.as_deref() {
+        draw_xlabel(items, label, plots_bottom(&scene.panels) + axis_h, &x, &m, &palette);
+    }
     if let Some(lp) = last_price {
         draw_last_price_tag(items, lp, price_decimals, &bars, &price, &x, &m, &palette, opts.width as f32);
     }
@@ -571,6 +575,11 @@ impl Metrics {
         }
     }
 
+    /// The room under the time axis for `Options::xlabel`'s lines.
+    fn xlabel_h(&self, opts: &Options) -> f32 {
+        opts.xlabel.as_deref().map_or(0.0, |label| (text_lines(label).len() as f32 * self.subtitle_line_h()).round())
+    }
+
     /// Baseline-to-baseline distance of the subtitle's lines (drawn at the label size).
     fn subtitle_line_h(&self) -> f32 {
         (self.font * 1.3).round()
@@ -594,8 +603,58 @@ struct Row {
     height: f32,
 }
 
-/// Panels stacked top to bottom under the title, heights by weight (price 4, volume 1, each sub-panel 1.4, or
-/// `Options::panel_ratios`); the last panel takes the rounding remainder, above the time axis (`axis_h` high).
+/// The panels top to bottom: the price panel at `Options::main_panel`, the volume panel (when drawn) at
+/// `Options::volume_panel`, the sub-panels in the other places in their order.
+fn panel_order(opts: &Options, show_volume: bool, subs: usize) -> Result<Vec<PanelKind>, RenderError> {
+    let count = 1 + usize::from(show_volume) + subs;
+    let invalid = |param: &str, message: String| RenderError::InvalidInput { param: param.into(), message };
+    if opts.main_panel >= count {
+        return Err(invalid(
+            "main_panel",
+            format!("must be a panel position from 0 to {} ({count} panels drawn), got {}", count - 1, opts.main_panel),
+        ));
+    }
+    let mut order: Vec<Option<PanelKind>> = vec![None; count];
+    order[opts.main_panel] = Some(PanelKind::Price);
+    if show_volume {
+        if opts.volume_panel >= count || opts.volume_panel == opts.main_panel {
+            return Err(invalid(
+                "volume_panel",
+                format!(
+                    "must be a panel position from 0 to {} other than main_panel ({}), got {}",
+                    count - 1,
+                    opts.main_panel,
+                    opts.volume_panel
+                ),
+            ));
+        }
+        order[opts.volume_panel] = Some(PanelKind::Volume);
+    }
+    let mut next_sub = 0;
+    Ok(order
+        .into_iter()
+        .map(|kind| {
+            kind.unwrap_or_else(|| {
+                next_sub += 1;
+                PanelKind::Sub(next_sub - 1)
+            })
+        })
+        .collect())
+}
+
+/// Where a panel kind comes in the scene's panel list: price first, then volume, then the sub-panels in order,
+/// whatever their places on the image.
+fn list_rank(kind: PanelKind) -> usize {
+    match kind {
+        PanelKind::Price => 0,
+        PanelKind::Volume => 1,
+        PanelKind::Sub(i) => 2 + i,
+    }
+}
+
+/// Panels stacked top to bottom under the title in `panel_order`, heights by weight (price 4, volume 1, each
+/// sub-panel 1.4, or `Options::panel_ratios` top to bottom); the last panel takes the rounding remainder, above
+/// the time axis (`axis_h` high). The rows come back in list order (price, volume, sub-panels).
 fn vertical_layout(
     m: &Metrics,
     opts: &Options,
@@ -606,22 +665,33 @@ fn vertical_layout(
     let h = opts.height as f32;
     let title_h = m.title_h(opts);
     let gap = (m.font * 0.5).round();
-    let mut weights = vec![(PanelKind::Price, 4.0f32)];
-    if show_volume {
-        weights.push((PanelKind::Volume, 1.0));
-    }
-    for i in 0..subs {
-        weights.push((PanelKind::Sub(i), 1.4));
-    }
+    let mut weights: Vec<(PanelKind, f32)> = panel_order(opts, show_volume, subs)?
+        .into_iter()
+        .map(|kind| {
+            let weight = match kind {
+                PanelKind::Price => 4.0,
+                PanelKind::Volume => 1.0,
+                PanelKind::Sub(_) => 1.4,
+            };
+            (kind, weight)
+        })
+        .collect();
     if let Some(ratios) = &opts.panel_ratios {
         if ratios.len() != weights.len() || !ratios.iter().all(|r| r.is_finite() && *r > 0.0) {
+            let names: Vec<&str> = weights
+                .iter()
+                .map(|(kind, _)| match kind {
+                    PanelKind::Price => "price",
+                    PanelKind::Volume => "volume",
+                    PanelKind::Sub(_) => "sub-panel",
+                })
+                .collect();
             return Err(RenderError::InvalidInput {
                 param: "panel_ratios".into(),
                 message: format!(
-                    "needs one number > 0 per panel ({} here: price{}{}), got {ratios:?}",
+                    "needs one number > 0 per panel ({} here, top to bottom: {}), got {ratios:?}",
                     weights.len(),
-                    if show_volume { ", volume" } else { "" },
-                    if subs > 0 { format!(", {subs} sub-panel(s)") } else { String::new() }
+                    names.join(", ")
                 ),
             });
         }
@@ -630,7 +700,8 @@ fn vertical_layout(
         }
     }
     let total_w: f32 = weights.iter().map(|p| p.1).sum();
-    let avail = (h - title_h - axis_h - gap * (weights.len() - 1) as f32).max(weights.len() as f32 * 8.0);
+    let avail =
+        (h - title_h - axis_h - m.xlabel_h(opts) - gap * (weights.len() - 1) as f32).max(weights.len() as f32 * 8.0);
     let mut y = title_h;
     let mut rows = Vec::new();
     for (i, (kind, wgt)) in weights.iter().enumerate() {
@@ -642,6 +713,7 @@ fn vertical_layout(
         rows.push(Row { kind: *kind, top: y, height: ph });
         y += ph + gap;
     }
+    rows.sort_by_key(|row| list_rank(row.kind));
     Ok(rows)
 }
 
@@ -652,7 +724,18 @@ struct Axis {
     decimals: usize,
 }
 
-fn volume_range(bars: &Bars) -> (f64, f64) {
+fn volume_range(bars: &Bars, log: bool) -> (f64, f64) {
+    if log {
+        // From the smallest volume above zero (bars of no volume are not drawn), padded by 5 % of the decades.
+        let positive = bars.volume.iter().flatten().copied().filter(|v| *v > 0.0);
+        return match range_of(positive) {
+            Some((lo, hi)) => {
+                let (lo, hi) = pad_range((lo.ln(), hi.ln()), 0.05);
+                (lo.exp(), hi.exp().min(f64::MAX))
+            }
+            None => (1.0, 10.0),
+        };
+    }
     let vmax = range_of(bars.volume.iter().flatten().copied()).map_or(1.0, |r| r.1.max(0.0));
     (0.0, if vmax > 0.0 { (vmax * 1.08).min(f64::MAX) } else { 1.0 })
 }
@@ -724,10 +807,14 @@ fn y_axes(
     for row in rows {
         let (min, max) = match row.kind {
             PanelKind::Price => price_range,
-            PanelKind::Volume => volume_range(bars),
-            PanelKind::Sub(i) => sub_panel_range(&series.subs[i]),
+            PanelKind::Volume => volume_range(bars, opts.volume_log_scale),
+            PanelKind::Sub(i) => sub_panel_range(&series.subs[i])?,
         };
-        let log = opts.log_scale && row.kind == PanelKind::Price;
+        let log = match row.kind {
+            PanelKind::Price => opts.log_scale,
+            PanelKind::Volume => opts.volume_log_scale,
+            PanelKind::Sub(i) => series.subs[i].0.log_scale,
+        };
         let scale = YScale { min, max, top: row.top, bottom: row.top + row.height, log };
         let (ticks, decimals) = axis_ticks(row.kind, &scale, m.font, volume_exponent);
         for t in &ticks {
@@ -738,10 +825,17 @@ fn y_axes(
     Ok((axes, labels_w))
 }
 
-/// A sub-panel's padded value range over its lines and histogram (the histogram's range includes 0).
-fn sub_panel_range((p, lines): &(&SubPanel, Vec<ResolvedSeries>)) -> (f64, f64) {
+/// A sub-panel's padded value range over its lines and histogram (the histogram's range includes 0); on a log
+/// scale, padded in decades, and every value must be above 0.
+fn sub_panel_range((p, lines): &(&SubPanel, Vec<ResolvedSeries>)) -> Result<(f64, f64), RenderError> {
     if let Some(fixed) = p.ylim {
-        return fixed;
+        if p.log_scale && fixed.0 <= 0.0 {
+            return Err(RenderError::InvalidInput {
+                param: format!("panel '{}' ylim", p.title),
+                message: format!("a log scale needs ylim above 0, got {fixed:?}"),
+            });
+        }
+        return Ok(fixed);
     }
     let mut r = None::<(f64, f64)>;
     let mut merge = |x: Option<(f64, f64)>| {
@@ -757,7 +851,22 @@ fn sub_panel_range((p, lines): &(&SubPanel, Vec<ResolvedSeries>)) -> (f64, f64) 
         merge(Some((0.0, 0.0)));
     }
     merge(range_of(p.levels.iter().copied()));
-    pad_range(r.unwrap_or((0.0, 1.0)), 0.08)
+    if !p.log_scale {
+        return Ok(pad_range(r.unwrap_or((0.0, 1.0)), 0.08));
+    }
+    match r {
+        Some((lo, hi)) if lo > 0.0 => {
+            let (lo, hi) = pad_range((lo.ln(), hi.ln()), 0.08);
+            Ok((lo.exp(), hi.exp().min(f64::MAX)))
+        }
+        None => Ok((1.0, 10.0)),
+        Some((lo, _)) => Err(RenderError::InvalidInput {
+            param: format!("panel '{}' yscale", p.title),
+            message: format!(
+                "'log' needs every value of the panel above 0 (a histogram counts from 0); the lowest is {lo}"
+            ),
+        }),
+    }
 }
 
 /// The plot's left edge and width in whole pixels: the y labels on one side, a small margin on the other.
@@ -826,7 +935,7 @@ fn final_panels(
         .zip(axes)
         .map(|(row, axis)| {
             let (scale, ticks) = if row.kind == PanelKind::Volume {
-                let (min, max) = volume_range(bars);
+                let (min, max) = volume_range(bars, axis.scale.log);
                 let scale = YScale { min, max, ..axis.scale };
                 (scale, axis_ticks(row.kind, &scale, m.font, volume_exponent).0)
             } else {
@@ -1247,7 +1356,7 @@ fn draw_overlays(
     for o in overlays {
         let vals = bars.reduce_series(o.values);
         for seg in segments(&vals, |i| x.center(i), |v| price.scale.y(v)) {
-            push_series(items, seg, o.color, m.line_w);
+            push_series(items, seg, o.color, m.line_w, o.style);
         }
         entries.push((o.label.to_string(), o.color));
     }
@@ -1329,7 +1438,7 @@ fn draw_sub_panels(
                     for seg in segments(&vals, |i| x.center(i), |v| sp.scale.y(v)) {
                         let seg = if kind == PanelLineKind::Line { seg } else { staircase(&seg, x.slot_width, kind) };
                         for piece in clip_to_band(&seg, top_px, bottom_px) {
-                            push_series(items, piece, l.color, m.line_w);
+                            push_series(items, piece, l.color, m.line_w, l.style);
                         }
                     }
                 }
@@ -1391,7 +1500,7 @@ fn draw_axes(
             });
         }
     }
-    let bottom = panels.last().map_or(h, |p| p.rect.bottom());
+    let bottom = if panels.is_empty() { h } else { plots_bottom(panels) };
     for t in x_ticks {
         items.push(Primitive::Rect { x: t.x.floor(), y: bottom, w: 1.0, h: (font * 0.3).round(), color: axis_color });
         // Centred under its tick, but kept inside the image (the first label would otherwise be clipped); a
@@ -1419,6 +1528,11 @@ fn draw_axes(
             anchor: Anchor::Middle,
         });
     }
+}
+
+/// The bottom edge of the lowest panel, where the time axis starts.
+fn plots_bottom(panels: &[PanelLayout]) -> f32 {
+    panels.iter().map(|p| p.rect.bottom()).fold(0.0, f32::max)
 }
 
 /// The colour of the last-price marker: that of the last drawn bar.
@@ -1488,6 +1602,22 @@ fn draw_last_price_tag(
         color: text_color,
         anchor,
     });
+}
+
+/// `Options::xlabel`'s lines centred under the plot, from `top` (the time axis' lower edge) down.
+fn draw_xlabel(items: &mut Vec<Primitive>, label: &str, top: f32, x: &XLayout, m: &Metrics, palette: &Palette) {
+    let line_h = m.subtitle_line_h();
+    let center = x.plot_left + x.plot_px * 0.5;
+    for (i, line) in text_lines(label).into_iter().enumerate().filter(|(_, l)| !l.is_empty()) {
+        items.push(Primitive::Text {
+            x: center,
+            y: (top + line_h * i as f32 + m.ascent).round(),
+            text: line,
+            size: m.font,
+            color: palette.text,
+            anchor: Anchor::Middle,
+        });
+    }
 }
 
 /// The title's lines, then the subtitle's (smaller), vertically centred in the space above the price panel, at
@@ -1666,12 +1796,14 @@ pub(crate) fn clip_to_band(points: &[(f32, f32)], top: f32, bottom: f32) -> Vec<
     out
 }
 
-fn push_series(items: &mut Vec<Primitive>, seg: Vec<(f32, f32)>, color: Rgba, width: f32) {
+fn push_series(items: &mut Vec<Primitive>, seg: Vec<(f32, f32)>, color: Rgba, width: f32, style: LineStyle) {
     if seg.len() == 1 {
         let (x, y) = seg[0];
         items.push(Primitive::Rect { x: x.floor(), y: y.floor(), w: width.ceil(), h: width.ceil(), color });
-    } else {
+    } else if style == LineStyle::Solid {
         items.push(Primitive::Polyline { points: seg, color, width });
+    } else {
+        annotations::stroke(items, &seg, color, width, style);
     }
 }
 

@@ -237,7 +237,7 @@ fn panels_stack_top_to_bottom() {
     o.panels = vec![
         SubPanel {
             title: "RSI".into(),
-            lines: vec![Series { label: "rsi".into(), values: &rsi, color: None }],
+            lines: vec![Series { label: "rsi".into(), values: &rsi, color: None, ..Default::default() }],
             histogram: None,
             levels: vec![30.0, 70.0],
             ..SubPanel::default()
@@ -273,6 +273,133 @@ fn panels_stack_top_to_bottom() {
     assert!(scene_of(&d, &o).volume_panel().is_none());
     let no_vol = Columns { volume: None, ..d.cols() };
     assert!(build_scene(&Input::Bars(no_vol), &opts(800, 600)).unwrap().volume_panel().is_none());
+}
+
+#[test]
+fn main_panel_and_volume_panel_place_the_panels_and_the_ratios_follow_the_places() {
+    let d = Data::walk(120, MIN_US, 7);
+    let rsi: Vec<f64> = d.c.iter().map(|c| c % 100.0 + 1.0).collect();
+    let line = |values: &'static [f64]| SubPanel {
+        title: "rsi".into(),
+        lines: vec![Series { label: "rsi".into(), values, ..Default::default() }],
+        ..SubPanel::default()
+    };
+    let rsi: &'static [f64] = Box::leak(rsi.into_boxed_slice());
+    let mut o = opts(800, 600);
+    o.panels = vec![line(rsi), line(rsi)];
+    // Top to bottom: volume, sub-panel 0, price, sub-panel 1; ratios given top to bottom.
+    o.main_panel = 2;
+    o.volume_panel = 0;
+    o.panel_ratios = Some(vec![1.0, 2.0, 4.0, 2.0]);
+    let s = scene_of(&d, &o);
+    let kinds: Vec<PanelKind> = s.panels.iter().map(|p| p.kind).collect();
+    assert_eq!(kinds, [PanelKind::Price, PanelKind::Volume, PanelKind::Sub(0), PanelKind::Sub(1)], "list order");
+    let top = |k: PanelKind| s.panels.iter().find(|p| p.kind == k).unwrap().rect;
+    let (vol, sub0, price, sub1) =
+        (top(PanelKind::Volume), top(PanelKind::Sub(0)), top(PanelKind::Price), top(PanelKind::Sub(1)));
+    assert!(
+        vol.bottom() < sub0.y && sub0.bottom() < price.y && price.bottom() < sub1.y,
+        "{vol:?} {sub0:?} {price:?} {sub1:?}"
+    );
+    assert!(
+        (price.h / vol.h - 4.0).abs() < 0.1 && (sub0.h / vol.h - 2.0).abs() < 0.1,
+        "{} {} {}",
+        price.h,
+        sub0.h,
+        vol.h
+    );
+    // The time axis hangs under the lowest panel, whichever it is.
+    let tick = s.items.iter().find_map(|p| match p {
+        Primitive::Text { y, text, .. } if s.x_ticks.iter().any(|t| &t.label == text) => Some(*y),
+        _ => None,
+    });
+    assert!(tick.unwrap() > sub1.bottom());
+
+    for (main, volume, param) in [(4, 0, "main_panel"), (1, 1, "volume_panel"), (0, 4, "volume_panel")] {
+        let bad = Options { main_panel: main, volume_panel: volume, panel_ratios: None, ..o.clone() };
+        let err = build_scene(&Input::Bars(d.cols()), &bad).unwrap_err().to_string();
+        assert!(
+            err.contains(param) && err.contains(&format!("got {}", if param == "main_panel" { main } else { volume })),
+            "{err}"
+        );
+    }
+    // Without a volume panel, volume_panel does not count.
+    let no_vol = Options { volume: false, main_panel: 2, volume_panel: 2, panel_ratios: None, ..o.clone() };
+    let s = scene_of(&d, &no_vol);
+    assert!(s.panels[0].rect.y > s.panels[2].rect.y && s.panels[0].rect.y > s.panels[1].rect.y);
+}
+
+#[test]
+fn log_volume_and_log_sub_panel_axes() {
+    let d = Data::walk(120, MIN_US, 7);
+    let closes: &'static [f64] = Box::leak(d.c.clone().into_boxed_slice());
+    let mut o = opts(800, 600);
+    o.volume_log_scale = true;
+    o.panels = vec![SubPanel {
+        title: "close".into(),
+        lines: vec![Series { label: "close".into(), values: closes, ..Default::default() }],
+        log_scale: true,
+        ..SubPanel::default()
+    }];
+    let s = scene_of(&d, &o);
+    let vol = s.volume_panel().unwrap();
+    let vmin = d.v.iter().copied().filter(|v| *v > 0.0).fold(f64::INFINITY, f64::min);
+    let vmax = d.v.iter().copied().fold(0.0, f64::max);
+    assert!(vol.scale.log && vol.scale.min > 0.0 && vol.scale.min < vmin && vol.scale.max > vmax, "{:?}", vol.scale);
+    // Equal ratios are equal distances.
+    let (a, b, c) = (vol.scale.y(vmin), vol.scale.y(vmin * 2.0), vol.scale.y(vmin * 4.0));
+    assert!(((a - b) - (b - c)).abs() < 0.01);
+    let sub = s.panels.iter().find(|p| p.kind == PanelKind::Sub(0)).unwrap();
+    assert!(sub.scale.log && !s.price_panel().scale.log);
+
+    let below: Vec<f64> = closes.iter().map(|c| c - 1000.0).collect();
+    let mut bad = o.clone();
+    bad.panels[0].lines[0].values = &below;
+    let err = build_scene(&Input::Bars(d.cols()), &bad).unwrap_err().to_string();
+    assert!(err.contains("panel 'close' yscale") && err.contains("above 0"), "{err}");
+}
+
+#[test]
+fn xlabel_sits_under_the_time_axis() {
+    let d = Data::walk(120, MIN_US, 7);
+    let plain = scene_of(&d, &opts(800, 600));
+    let labelled = scene_of(&d, &Options { xlabel: Some("DATE\nUTC".into()), ..opts(800, 600) });
+    let bottom = |s: &Scene| s.panels.iter().map(|p| p.rect.bottom()).fold(0.0, f32::max);
+    assert!(bottom(&labelled) < bottom(&plain), "the panels make room");
+    let ys: Vec<f32> = ["DATE", "UTC"]
+        .iter()
+        .map(|want| {
+            labelled
+                .items
+                .iter()
+                .find_map(|p| match p {
+                    Primitive::Text { y, text, anchor: Anchor::Middle, .. } if text == want => Some(*y),
+                    _ => None,
+                })
+                .unwrap_or_else(|| panic!("{want} not drawn"))
+        })
+        .collect();
+    let tick_y = labelled.items.iter().find_map(|p| match p {
+        Primitive::Text { y, text, .. } if labelled.x_ticks.iter().any(|t| &t.label == text) => Some(*y),
+        _ => None,
+    });
+    assert!(ys[0] > tick_y.unwrap() && ys[1] > ys[0] && ys[1] < 600.0, "{ys:?}");
+}
+
+#[test]
+fn dashed_overlay_lines_are_drawn_in_dashes() {
+    let d = Data::walk(120, MIN_US, 7);
+    let ma: &'static [f64] = Box::leak(d.c.clone().into_boxed_slice());
+    let polylines = |style: LineStyle| {
+        let o = Options {
+            overlays: vec![Series { label: "ma".into(), values: ma, style, ..Default::default() }],
+            ..opts(800, 600)
+        };
+        scene_of(&d, &o).items.iter().filter(|p| matches!(p, Primitive::Polyline { .. })).count()
+    };
+    let (solid, dashed, dotted) =
+        (polylines(LineStyle::Solid), polylines(LineStyle::Dashed), polylines(LineStyle::Dotted));
+    assert!(dashed > solid + 20 && dotted > dashed, "{solid} {dashed} {dotted}");
 }
 
 #[test]
@@ -441,7 +568,12 @@ fn outputs_are_deterministic_and_well_formed() {
             format,
             antialias: true,
             title: Some("det <&>".into()),
-            overlays: vec![Series { label: "ma".into(), values: &ma, color: Some("#FFAA00".into()) }],
+            overlays: vec![Series {
+                label: "ma".into(),
+                values: &ma,
+                color: Some("#FFAA00".into()),
+                ..Default::default()
+            }],
             ..opts(500, 300)
         };
         let a = render(d.cols(), &o).unwrap();
@@ -478,7 +610,10 @@ fn errors_name_the_parameter_and_value() {
     let m = msg(&o);
     assert!(m.contains("down_color") && m.contains("#GG0000"), "{m}");
     let short = [1.0];
-    let o2 = Options { overlays: vec![Series { label: "sma".into(), values: &short, color: None }], ..opts(300, 200) };
+    let o2 = Options {
+        overlays: vec![Series { label: "sma".into(), values: &short, color: None, ..Default::default() }],
+        ..opts(300, 200)
+    };
     let m = msg(&o2);
     assert!(m.contains("overlay 'sma'") && m.contains("length 1"), "{m}");
 
@@ -667,12 +802,17 @@ fn golden_full_and_aliased() {
         theme: Theme::TradingView,
         title: Some("Full: overlays, volume, sub-panel, gap".into()),
         overlays: vec![
-            Series { label: "MA 10".into(), values: &fast, color: None },
-            Series { label: "MA 30".into(), values: &slow, color: Some("#FF9800".into()) },
+            Series { label: "MA 10".into(), values: &fast, color: None, ..Default::default() },
+            Series { label: "MA 30".into(), values: &slow, color: Some("#FF9800".into()), ..Default::default() },
         ],
         panels: vec![SubPanel {
             title: "MACD-ish".into(),
-            lines: vec![Series { label: "fast-slow".into(), values: &macd, color: Some("#2962FF".into()) }],
+            lines: vec![Series {
+                label: "fast-slow".into(),
+                values: &macd,
+                color: Some("#2962FF".into()),
+                ..Default::default()
+            }],
             histogram: Some(&macd),
             ..SubPanel::default()
         }],
@@ -795,7 +935,7 @@ fn centred_bold_title() {
 fn last_price_legend_and_labels_are_options() {
     let d = Data::walk(60, DAY_US, 3);
     let avg: Vec<f64> = d.c.clone();
-    let overlays = vec![Series { label: "SMA 20".into(), values: &avg, color: None }];
+    let overlays = vec![Series { label: "SMA 20".into(), values: &avg, color: None, ..Default::default() }];
     let base = Options { overlays, ..opts(800, 450) };
     let s = scene_of(&d, &base);
     assert_eq!(s.last_price, Some(d.c[59]));
@@ -1054,7 +1194,7 @@ fn panel_items(values: &[f64], kind: PanelLineKind, ylim: Option<(f64, f64)>) ->
     let mut o = opts(800, 600);
     o.panels = vec![SubPanel {
         title: "probe".into(),
-        lines: vec![Series { label: "probe".into(), values, color: Some("#123456".into()) }],
+        lines: vec![Series { label: "probe".into(), values, color: Some("#123456".into()), ..Default::default() }],
         kind,
         ylim,
         ..SubPanel::default()
@@ -1156,7 +1296,7 @@ fn a_fixed_panel_range_must_be_finite_and_increasing() {
     for ylim in [(5.0, 5.0), (9.0, 1.0), (f64::NAN, 1.0), (0.0, f64::INFINITY)] {
         let mut o = opts(400, 300);
         o.panels = vec![SubPanel {
-            lines: vec![Series { label: "x".into(), values: &values, color: None }],
+            lines: vec![Series { label: "x".into(), values: &values, color: None, ..Default::default() }],
             ylim: Some(ylim),
             ..SubPanel::default()
         }];
@@ -1190,7 +1330,7 @@ fn reference_levels_outside_a_fixed_range_are_not_drawn() {
     let rsi = [50.0; 30];
     let mut o = opts(600, 500);
     o.panels = vec![SubPanel {
-        lines: vec![Series { label: "rsi".into(), values: &rsi, color: None }],
+        lines: vec![Series { label: "rsi".into(), values: &rsi, color: None, ..Default::default() }],
         levels: vec![30.0, 45.0, 70.0],
         ylim: Some((40.0, 60.0)),
         ..SubPanel::default()

@@ -261,12 +261,22 @@ fn full_chart_with_translucent_overlay_matches() {
         theme: Theme::TradingView,
         title: Some("overlays, volume, panel".into()),
         overlays: vec![
-            Series { label: "MA 10".into(), values: &ma, color: None },
-            Series { label: "MA 10 (translucent)".into(), values: &ma, color: Some("#FF980080".into()) },
+            Series { label: "MA 10".into(), values: &ma, color: None, ..Default::default() },
+            Series {
+                label: "MA 10 (translucent)".into(),
+                values: &ma,
+                color: Some("#FF980080".into()),
+                ..Default::default()
+            },
         ],
         panels: vec![SubPanel {
             title: "close - MA".into(),
-            lines: vec![Series { label: "diff".into(), values: &diff, color: Some("#2962FF".into()) }],
+            lines: vec![Series {
+                label: "diff".into(),
+                values: &diff,
+                color: Some("#2962FF".into()),
+                ..Default::default()
+            }],
             histogram: Some(&diff),
             levels: vec![0.0],
             ..SubPanel::default()
