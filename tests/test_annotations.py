@@ -396,6 +396,20 @@ def test_marketcolor_overrides_recolour_only_their_bars(df: pl.DataFrame) -> Non
     assert (plain[:, outside] == px[:, outside]).all()
 
 
+def test_face_only_overrides_leave_wicks_edges_and_volume_alone(df: pl.DataFrame) -> None:
+    colors = [None] * df.height
+    colors[60] = HEX[MAGENTA]
+    full = pixels(df, marketcolor_overrides=colors, volume=True)
+    face = pixels(df, marketcolor_overrides=colors, volume=True, mco_faceonly=True)
+    rows_full = np.nonzero(mask(full, MAGENTA).any(axis=1))[0]
+    rows_face = np.nonzero(mask(face, MAGENTA).any(axis=1))[0]
+    # The whole bar (body, wick, volume bar, far down) against the body alone, which spans fewer rows.
+    assert rows_face.size and rows_face.size < rows_full.size and rows_face.max() < rows_full.max()
+    assert set(rows_face) <= set(rows_full)
+    with pytest.raises(TypeError, match="mco_faceonly must be True or False"):
+        df.kf.render(width=W, height=H, mco_faceonly="yes")
+
+
 def test_wick_and_volume_colours_apart_from_the_body(df: pl.DataFrame) -> None:
     colors = {"wick_up": HEX[MAGENTA], "wick_down": HEX[MAGENTA], "volume_up": HEX[CYAN], "volume_down": HEX[CYAN]}
     px = pixels(df, colors=colors, volume=True)

@@ -192,7 +192,7 @@ def test_activate_without_mplfinance(monkeypatch):
 @pytest.mark.parametrize(
     "kwargs",
     [
-        dict(type="candle", marketcolor_overrides=["yellow"] * 80, mco_faceonly=True),  # an option kf does not draw
+        dict(type="candle", volume=True, volume_yscale="symlog"),  # a scale kf does not draw
         dict(type="ohlc", volume=True, addplot=mpf.make_addplot(list(range(80)), panel=2, secondary_y=True)),
         dict(type="candle", volume=True, show_nontrading=True),
         dict(type="candle", addplot=mpf.make_addplot(list(range(80)), type="step")),

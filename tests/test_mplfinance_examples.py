@@ -135,6 +135,13 @@ CALLS = [
     ("intc", dict(type="candle", volume=True, volume_yscale="log", panel_ratios=(1, 0.75)), SERVED),
     ("intc", dict(type="candle", volume=True, yscale="log", volume_yscale="log"), SERVED),
     ("intc", dict(type="candle", volume=True, xlabel="DATE", ylabel_lower="Shares\nTraded"), SERVED),
+    # marketcolor_overrides.ipynb
+    ("intc", dict(type="candle", volume=True, marketcolor_overrides=[None, "yellow"] * 30), SERVED),
+    (
+        "intc",
+        dict(type="candle", volume=True, marketcolor_overrides=[None, "yellow"] * 30, mco_faceonly=True),
+        SERVED,
+    ),
 ]
 
 

@@ -48,7 +48,7 @@ _Look = tuple[str | None, float, str, str | None]
 _Lines = tuple[list[tuple[float, _Look]], list[tuple[int, _Look]], list[tuple[list[tuple[int, float]], _Look]], bool]
 # Keys: title_center, title_bold, ylabel, ylabel_lower, volume_exponent, last_price, legend, datetime_format,
 # panel_ratios, subtitle, scale, yaxis ("left" | "right"), xrotation, xlabel, main_panel, volume_panel,
-# volume_log_scale, lines (_Lines | None)
+# volume_log_scale, mco_faceonly, lines (_Lines | None)
 _Decor = dict[str, Any]
 # (y1, y2, colour, alpha 0..255, label)
 _Fill = tuple[pl.Series, pl.Series, str | None, int, str | None]

@@ -553,6 +553,7 @@ def render(
     main_panel: int = 0,
     volume_panel: int = 1,
     volume_yscale: str = "linear",
+    mco_faceonly: bool = False,
     hlines: Any = None,
     vlines: Any = None,
     alines: Any = None,
@@ -655,6 +656,9 @@ def render(
         places in their order. ``volume_panel`` counts only when the volume panel is drawn.
     volume_yscale : {"linear", "log"}, default "linear"
         A logarithmic volume axis (bars of zero volume are left out).
+    mco_faceonly : bool, default False
+        ``marketcolor_overrides`` colour only the candle bodies (mplfinance's ``mco_faceonly``); wicks, edges and
+        volume bars keep the up / down colours.
     hlines : float, dict or list, optional
         Horizontal lines across the price panel: prices, or dicts ``{"y": price, "color": "#RRGGBB", "width": px,
         "style": "solid" | "dashed" | "dotted", "label": "in the legend"}``.
@@ -774,6 +778,7 @@ def render(
         main_panel=main_panel,
         volume_panel=volume_panel,
         volume_yscale=volume_yscale,
+        mco_faceonly=mco_faceonly,
     )
     ann = _check_annotations(
         hlines=hlines,
@@ -950,6 +955,7 @@ def _check_decorations(
     main_panel: Any = 0,
     volume_panel: Any = 1,
     volume_yscale: Any = "linear",
+    mco_faceonly: Any = False,
 ) -> Decor:
     """The title style, labels, axes and markers, checked, as the ``decor`` dict of ``_internal._render`` (the
     fields of the binding's ``DecorArg``)."""
@@ -982,6 +988,7 @@ def _check_decorations(
         "main_panel": int(main_panel),
         "volume_panel": int(volume_panel),
         "volume_log_scale": _choice("volume_yscale", volume_yscale, ("linear", "log")) == "log",
+        "mco_faceonly": _flag("mco_faceonly", mco_faceonly),
     }
 
 

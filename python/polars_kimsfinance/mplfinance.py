@@ -44,6 +44,7 @@ _PLOT_KWARGS = {
     "marketcolor_overrides", "panel_ratios", "main_panel", "volume_panel", "num_panels", "yscale", "xrotation",
     "datetime_format", "axtitle", "scale_padding", "show_nontrading", "width_adjuster_version",
     "scale_width_adjustment", "update_width_config", "linecolor", "return_width_config", "volume_yscale", "xlabel",
+    "mco_faceonly",
 }  # fmt: skip
 # savefig dict keys that change nothing in the file mplfinance writes: pad_inches only pads a tight bounding box.
 _SAVEFIG_KEYS = {"fname", "dpi", "format", "pad_inches"}
@@ -250,7 +251,7 @@ def _translate(data: Any, kwargs: dict[str, Any]) -> dict[str, Any] | None:
 # Keywords that draw inside the axes (or only colour): they leave the tight bounding box as it is.
 _INSIDE_AXES = {
     "type", "mav", "ema", "savefig", "returnfig", "closefig", "block", "hlines", "vlines", "alines", "tlines",
-    "fill_between", "marketcolor_overrides", "linecolor", "return_width_config",
+    "fill_between", "marketcolor_overrides", "mco_faceonly", "linecolor", "return_width_config",
 }  # fmt: skip
 
 
@@ -325,6 +326,10 @@ def _drawn_extras(
         if colors is None:
             return None
         out["marketcolor_overrides"] = colors
+        faceonly = kwargs.get("mco_faceonly", False)
+        if not isinstance(faceonly, bool):
+            return None
+        out["mco_faceonly"] = faceonly
     yscale, volume_yscale = kwargs.get("yscale", "linear"), kwargs.get("volume_yscale")
     if yscale not in ("linear", "log") or volume_yscale not in (None, "linear", "log"):
         return None  # the dict forms pass matplotlib's scale options on

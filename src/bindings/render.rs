@@ -416,6 +416,7 @@ pub(super) struct DecorArg {
     volume_panel: usize,
     volume_log_scale: bool,
     xlabel: Option<String>,
+    mco_faceonly: bool,
     lines: Option<LinesArg>,
 }
 
@@ -440,6 +441,7 @@ pub(super) struct Decor {
     pub volume_panel: usize,
     pub volume_log_scale: bool,
     pub xlabel: Option<String>,
+    pub bar_colors_face_only: bool,
     pub hlines: Vec<HLine>,
     pub vlines: Vec<VLine>,
     pub alines: Vec<ALine>,
@@ -491,6 +493,7 @@ impl Decor {
             volume_panel: arg.volume_panel,
             volume_log_scale: arg.volume_log_scale,
             xlabel: arg.xlabel,
+            bar_colors_face_only: arg.mco_faceonly,
             hlines,
             vlines,
             alines,
@@ -521,6 +524,7 @@ impl Default for Decor {
             volume_panel: o.volume_panel,
             volume_log_scale: o.volume_log_scale,
             xlabel: o.xlabel,
+            bar_colors_face_only: o.bar_colors_face_only,
             hlines: o.hlines,
             vlines: o.vlines,
             alines: o.alines,
@@ -734,6 +738,7 @@ pub(super) fn draw_chart(
         volume_panel: d.volume_panel,
         volume_log_scale: d.volume_log_scale,
         xlabel: d.xlabel.clone(),
+        bar_colors_face_only: d.bar_colors_face_only,
         bar_colors: data.bar_colors.as_deref().map(|c| rows_of("marketcolor_overrides", c, &rows)).transpose()?,
     };
 

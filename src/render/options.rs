@@ -402,6 +402,8 @@ pub struct Options<'a> {
     /// and volume bar; `None` entries keep the default. Applies where each bar has its own slot (not to bars
     /// aggregated into a shared pixel column, nor to renko / point-and-figure).
     pub bar_colors: Option<&'a [Option<String>]>,
+    /// `bar_colors` colour only the bodies; wicks, edges and volume bars keep the up / down colours.
+    pub bar_colors_face_only: bool,
     /// Relative panel heights, one per panel top to bottom (by default price, volume when drawn, each sub-panel;
     /// `main_panel` and `volume_panel` change that order); `None`: 4 : 1 : 1.4 each.
     pub panel_ratios: Option<Vec<f32>>,
@@ -459,6 +461,7 @@ impl Default for Options<'_> {
             markers: Vec::new(),
             log_scale: false,
             bar_colors: None,
+            bar_colors_face_only: false,
             panel_ratios: None,
             datetime_format: None,
             subtitle: None,

@@ -439,7 +439,8 @@ pub fn build_scene(input: &Input, opts: &Options) -> Result<Scene, RenderError> 
         draw_last_price_line(items, lp, &bars, &price, &x, &m, &palette);
     }
     let bar_colors = bar_colors(opts, &bars)?;
-    let colors = BarColors { palette: &palette, overrides: bar_colors.as_deref() };
+    let colors =
+        BarColors { palette: &palette, overrides: bar_colors.as_deref(), face_only: opts.bar_colors_face_only };
     draw_bars(items, input, opts.kind, &bars, &price, &x, &m, &colors);
     if let Some(vp) = scene.panels.iter().find(|p| p.kind == PanelKind::Volume) {
         draw_volume(items, vp, &bars, &x, &colors);
@@ -1133,16 +1134,23 @@ fn bar_colors(opts: &Options, bars: &Bars) -> Result<Option<Vec<Option<Rgba>>>, 
 struct BarColors<'a> {
     palette: &'a Palette,
     overrides: Option<&'a [Option<Rgba>]>,
+    /// The overrides colour only the bodies (mplfinance's `mco_faceonly`).
+    face_only: bool,
 }
 
 impl BarColors<'_> {
     /// `(body, wick, volume, edge)`.
     fn pick(&self, i: usize, up: bool) -> (Rgba, Rgba, Rgba, Rgba) {
         let p = self.palette;
+        let default = if up {
+            (p.up, p.wick_up, p.volume_up, p.edge_up)
+        } else {
+            (p.down, p.wick_down, p.volume_down, p.edge_down)
+        };
         match self.overrides.and_then(|o| o.get(i).copied().flatten()) {
+            Some(c) if self.face_only => (c, default.1, default.2, default.3),
             Some(c) => (c, c, c.with_alpha(((c.a as u32 * 0x99) / 255) as u8), c),
-            None if up => (p.up, p.wick_up, p.volume_up, p.edge_up),
-            None => (p.down, p.wick_down, p.volume_down, p.edge_down),
+            None => default,
         }
     }
     fn body(&self, i: usize, up: bool) -> Rgba {

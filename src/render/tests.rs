@@ -330,6 +330,23 @@ fn main_panel_and_volume_panel_place_the_panels_and_the_ratios_follow_the_places
 }
 
 #[test]
+fn face_only_bar_colours_keep_the_wick_and_the_volume_bar() {
+    let d = Data::walk(40, MIN_US, 7);
+    let overrides: Vec<Option<String>> = (0..40).map(|i| (i == 20).then(|| "#FF00FF".to_string())).collect();
+    let magenta = Rgba::parse_hex("#FF00FF", "test").unwrap();
+    let colours = |face_only: bool| {
+        let o = Options { bar_colors: Some(&overrides), bar_colors_face_only: face_only, ..opts(800, 450) };
+        scene_of(&d, &o)
+            .items
+            .iter()
+            .filter(|p| matches!(p, Primitive::Rect { color, .. } if Rgba { a: magenta.a, ..*color } == magenta))
+            .count()
+    };
+    // Body, wick and volume bar (in any alpha) against the body alone.
+    assert!(colours(false) >= 3 && colours(true) == 1, "{} {}", colours(false), colours(true));
+}
+
+#[test]
 fn log_volume_and_log_sub_panel_axes() {
     let d = Data::walk(120, MIN_US, 7);
     let closes: &'static [f64] = Box::leak(d.c.clone().into_boxed_slice());
