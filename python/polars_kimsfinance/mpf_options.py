@@ -438,7 +438,7 @@ def _on_secondary_axis(mags: dict[int, tuple[float, float]], panel: int, values:
 
 
 def addplots(
-    value: Any, n: int, dpi: float, palette: list[str], main: int = 0, prices: tuple[float, float] = (1.0, 1.0)
+    value: Any, n: int, dpi: float, palette: list[str], *, main: int, prices: tuple[float, float]
 ) -> dict[str, Any] | None:
     """``addplot`` entries on the main panel (number ``main``: lines, scatter markers) and on the other panels
     (lines; bars as a histogram; steps at ``stepwhere``) as render ``overlays`` / ``markers`` / ``panels``, in

@@ -204,6 +204,36 @@ pub enum PanelKind {
     Sub(usize),
 }
 
+impl PanelKind {
+    /// The panel's height weight when `Options::panel_ratios` is not given.
+    fn default_weight(self) -> f32 {
+        match self {
+            PanelKind::Price => 4.0,
+            PanelKind::Volume => 1.0,
+            PanelKind::Sub(_) => 1.4,
+        }
+    }
+
+    /// The panel's place in the scene's panel list (price, volume, then the sub-panels in order), whatever its
+    /// place on the image.
+    fn list_rank(self) -> usize {
+        match self {
+            PanelKind::Price => 0,
+            PanelKind::Volume => 1,
+            PanelKind::Sub(i) => 2 + i,
+        }
+    }
+
+    /// The panel as error messages name it.
+    fn name(self) -> &'static str {
+        match self {
+            PanelKind::Price => "price",
+            PanelKind::Volume => "volume",
+            PanelKind::Sub(_) => "sub-panel",
+        }
+    }
+}
+
 /// A panel's rectangle, scale and ticks.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PanelLayout {
@@ -363,6 +393,12 @@ fn pad_range((lo, hi): (f64, f64), frac: f64) -> (f64, f64) {
         (lo - d, hi + d)
     };
     (lo.max(f64::MIN), hi.min(f64::MAX))
+}
+
+/// A range of values above 0 padded by `frac` of its decades on each side (a log axis's range).
+fn pad_log_range((lo, hi): (f64, f64), frac: f64) -> (f64, f64) {
+    let (lo, hi) = pad_range((lo.ln(), hi.ln()), frac);
+    (lo.exp(), hi.exp().min(f64::MAX))
 }
 
 /// Builds the scene: validates the input and options, aggregates, lays out and fills the draw list.
@@ -643,16 +679,6 @@ fn panel_order(opts: &Options, show_volume: bool, subs: usize) -> Result<Vec<Pan
         .collect())
 }
 
-/// Where a panel kind comes in the scene's panel list: price first, then volume, then the sub-panels in order,
-/// whatever their places on the image.
-fn list_rank(kind: PanelKind) -> usize {
-    match kind {
-        PanelKind::Price => 0,
-        PanelKind::Volume => 1,
-        PanelKind::Sub(i) => 2 + i,
-    }
-}
-
 /// Panels stacked top to bottom under the title in `panel_order`, heights by weight (price 4, volume 1, each
 /// sub-panel 1.4, or `Options::panel_ratios` top to bottom); the last panel takes the rounding remainder, above
 /// the time axis (`axis_h` high). The rows come back in list order (price, volume, sub-panels).
@@ -666,27 +692,11 @@ fn vertical_layout(
     let h = opts.height as f32;
     let title_h = m.title_h(opts);
     let gap = (m.font * 0.5).round();
-    let mut weights: Vec<(PanelKind, f32)> = panel_order(opts, show_volume, subs)?
-        .into_iter()
-        .map(|kind| {
-            let weight = match kind {
-                PanelKind::Price => 4.0,
-                PanelKind::Volume => 1.0,
-                PanelKind::Sub(_) => 1.4,
-            };
-            (kind, weight)
-        })
-        .collect();
+    let mut weights: Vec<(PanelKind, f32)> =
+        panel_order(opts, show_volume, subs)?.into_iter().map(|kind| (kind, kind.default_weight())).collect();
     if let Some(ratios) = &opts.panel_ratios {
         if ratios.len() != weights.len() || !ratios.iter().all(|r| r.is_finite() && *r > 0.0) {
-            let names: Vec<&str> = weights
-                .iter()
-                .map(|(kind, _)| match kind {
-                    PanelKind::Price => "price",
-                    PanelKind::Volume => "volume",
-                    PanelKind::Sub(_) => "sub-panel",
-                })
-                .collect();
+            let names: Vec<&str> = weights.iter().map(|(kind, _)| kind.name()).collect();
             return Err(RenderError::InvalidInput {
                 param: "panel_ratios".into(),
                 message: format!(
@@ -714,7 +724,7 @@ fn vertical_layout(
         rows.push(Row { kind: *kind, top: y, height: ph });
         y += ph + gap;
     }
-    rows.sort_by_key(|row| list_rank(row.kind));
+    rows.sort_by_key(|row| row.kind.list_rank());
     Ok(rows)
 }
 
@@ -729,13 +739,7 @@ fn volume_range(bars: &Bars, log: bool) -> (f64, f64) {
     if log {
         // From the smallest volume above zero (bars of no volume are not drawn), padded by 5 % of the decades.
         let positive = bars.volume.iter().flatten().copied().filter(|v| *v > 0.0);
-        return match range_of(positive) {
-            Some((lo, hi)) => {
-                let (lo, hi) = pad_range((lo.ln(), hi.ln()), 0.05);
-                (lo.exp(), hi.exp().min(f64::MAX))
-            }
-            None => (1.0, 10.0),
-        };
+        return range_of(positive).map_or((1.0, 10.0), |r| pad_log_range(r, 0.05));
     }
     let vmax = range_of(bars.volume.iter().flatten().copied()).map_or(1.0, |r| r.1.max(0.0));
     (0.0, if vmax > 0.0 { (vmax * 1.08).min(f64::MAX) } else { 1.0 })
@@ -796,8 +800,7 @@ fn y_axes(
                     ),
                 });
             }
-            let (lo, hi) = pad_range((lo_hi.0.ln(), lo_hi.1.ln()), 0.05);
-            (lo.exp(), hi.exp())
+            pad_log_range(lo_hi, 0.05)
         } else {
             pad_range(lo_hi, 0.05)
         }
@@ -856,10 +859,7 @@ fn sub_panel_range((p, lines): &(&SubPanel, Vec<ResolvedSeries>)) -> Result<(f64
         return Ok(pad_range(r.unwrap_or((0.0, 1.0)), 0.08));
     }
     match r {
-        Some((lo, hi)) if lo > 0.0 => {
-            let (lo, hi) = pad_range((lo.ln(), hi.ln()), 0.08);
-            Ok((lo.exp(), hi.exp().min(f64::MAX)))
-        }
+        Some(range) if range.0 > 0.0 => Ok(pad_log_range(range, 0.08)),
         None => Ok((1.0, 10.0)),
         Some((lo, _)) => Err(RenderError::InvalidInput {
             param: format!("panel '{}' yscale", p.title),
