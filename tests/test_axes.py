@@ -195,3 +195,73 @@ def test_dashed_and_dotted_lines_on_overlays_and_panels():
     dotted = pixels(df, panels=[{"lines": [("ma", ma, "#0000FF", ":")]}])
     solid_panel = pixels(df, panels=[{"lines": [("ma", ma, "#0000FF")]}])
     assert 0.2 * blue(solid_panel) < blue(dotted) < 0.85 * blue(solid_panel)
+
+
+def magenta_rows(img: np.ndarray) -> np.ndarray:
+    return np.flatnonzero(((img[..., 0] > 200) & (img[..., 1] < 80) & (img[..., 2] > 200)).any(axis=1))
+
+
+def test_a_second_axis_line_spans_its_panel_and_its_labels_sit_on_the_other_side():
+    df = frame(120)
+    big = ("big", pl.col("close") * 1e6, "#FF00FF")
+    price_rows = slice(H // 8, H // 2)
+    looks = dict(colors={"up": "#00C000", "down": "#00C000"}, volume=False, last_price=False)
+    first = pixels(df, overlays=[big], **looks)
+    second = pixels(df, overlays=[{"line": big, "secondary_y": True}], **looks)
+    # On the first axis the bars flatten into a thin band under the big line; on a second axis both fill the panel.
+    bar_rows = lambda img: np.flatnonzero((np.abs(img - np.array([0, 0xC0, 0])).sum(axis=2) < 30).any(axis=1))  # noqa: E731
+    assert bar_rows(first).size < 8 < H // 4 < bar_rows(second).size, (bar_rows(first), bar_rows(second))
+    rows = magenta_rows(second)
+    assert rows.size > H // 4, rows
+    # The second axis's labels take a strip on the left, where the one-axis chart has only a margin.
+    assert ink_columns(first, price_rows)[:4].sum() == 0
+    assert ink_columns(second, price_rows)[:20].sum() > 4
+    # The same in SVG, the batch API and a sub-panel.
+    svg = df.kf.render(width=W, height=H, format="svg", overlays=[{"line": big, "secondary_y": True}]).decode()
+    ends = re.findall(r'<text x="([\d.]+)"[^>]*text-anchor="end"', svg)
+    assert len(ends) >= 3 and all(float(x) < W / 4 for x in ends)
+    batch = kf.render_many(
+        [df], width=W, height=H, theme="light", overlays=[{"line": big, "secondary_y": True}], **looks
+    )
+    assert np.array_equal(batch[0].to_numpy()[..., :3].astype(int), second)
+    panel = {"lines": [("c", pl.col("close")), {"line": big, "secondary_y": True}]}
+    assert magenta_rows(pixels(df, panels=[panel])).size > H // 8
+
+
+def test_histogram_width_and_colour_on_a_panel():
+    df = frame(40)
+    diff = ("d", pl.col("close").diff().fill_null(0.0))
+    grey = lambda img: int((np.abs(img - np.array([0x69, 0x69, 0x69])).sum(axis=2) < 10).sum())  # noqa: E731
+    narrow = pixels(df, panels=[{"histogram": diff, "histogram_width": 0.3, "histogram_color": "#696969"}])
+    wide = pixels(df, panels=[{"histogram": diff, "histogram_width": 1.0, "histogram_color": "#696969"}])
+    assert 2.2 * grey(narrow) < grey(wide) < 4.5 * grey(narrow)
+
+
+@pytest.mark.parametrize(
+    ("entry", "words"),
+    [
+        ({"line": ("c", pl.col("close")), "secondary_y": "yes"}, "overlay secondary_y must be True or False"),
+        ({"line": ("c", pl.col("close")), "axis": 2}, "has an unknown key 'axis'; keys: line, secondary_y"),
+        ({"line": {"band": "bbands"}}, "overlay line must be an entry such as 'sma:20'"),
+    ],
+)
+def test_bad_second_axis_entries_name_the_key_and_value(entry, words):
+    with pytest.raises((ValueError, TypeError), match=re.escape(words)):
+        frame(30).kf.render(width=W, height=H, overlays=[entry])
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "words"),
+    [
+        ("histogram_width", 0, "panels[0] histogram_width must be a share of the bar's slot in (0, 1], got 0"),
+        ("histogram_width", 1.5, "got 1.5"),
+        (
+            "histogram_color",
+            "grey",
+            "panels[0] histogram_color must be a colour '#RGB', '#RRGGBB' or '#RRGGBBAA', got 'grey'",
+        ),
+    ],
+)
+def test_bad_histogram_looks_name_the_key_and_value(key, value, words):
+    with pytest.raises(ValueError, match=re.escape(words)):
+        frame(30).kf.render(width=W, height=H, panels=[{"histogram": ("d", pl.col("close").diff()), key: value}])

@@ -193,10 +193,14 @@ def test_activate_without_mplfinance(monkeypatch):
     "kwargs",
     [
         dict(type="candle", volume=True, volume_yscale="symlog"),  # a scale kf does not draw
-        dict(type="ohlc", volume=True, addplot=mpf.make_addplot(list(range(80)), panel=2, secondary_y=True)),
+        dict(
+            type="ohlc", volume=True, addplot=mpf.make_addplot(list(range(80)), panel=2, type="bar", secondary_y=True)
+        ),
         dict(type="candle", volume=True, show_nontrading=True),
         dict(type="candle", addplot=mpf.make_addplot(list(range(80)), type="step")),
-        dict(type="candle", addplot=mpf.make_addplot([x * 1e6 for x in range(80)])),  # on a second axis ("auto")
+        # markers on a second axis ("auto"), a second axis with a label of its own
+        dict(type="candle", addplot=mpf.make_addplot([x * 1e6 for x in range(80)], type="scatter")),
+        dict(type="candle", addplot=mpf.make_addplot([x * 1e6 for x in range(80)], ylabel="big")),
     ],
 )
 def test_unsupported_call_gives_mplfinance_output(kwargs, fake_render):
@@ -224,6 +228,48 @@ def test_step_addplots_on_a_panel_are_served_stepping_where_matplotlib_steps(ste
     [(_, series, _, style)] = panel["lines"]
     assert style == "solid"
     np.testing.assert_array_equal(series.to_numpy(), values)
+
+
+def test_secondary_y_lines_and_bar_width_are_served_as_mplfinance_draws_them(fake_render, tmp_path):
+    # mplfinance's MACD example: the histogram on the panel's first axis, MACD and signal on its second.
+    data = ohlcv(60)
+    macd = np.sin(np.arange(60) / 5.0) * 0.01
+    adds = [
+        mpf.make_addplot(macd * 100, type="bar", width=0.7, panel=1, color="dimgray", secondary_y=False),
+        mpf.make_addplot(macd, panel=1, color="fuchsia", secondary_y=True),
+        mpf.make_addplot(data["Close"] * 1e6, color="b"),  # main panel, decades apart: "auto" takes the second axis
+    ]
+    kf.activate()
+    mpf.plot(data, type="candle", savefig=str(tmp_path / "m.png"), addplot=adds)
+    [call] = fake_render
+    [overlay] = call["overlays"]
+    assert overlay["secondary_y"] is True and overlay["line"][2] == "#0000FF"
+    [panel] = call["panels"]
+    assert (panel["histogram_width"], panel["histogram_color"]) == (0.7, "#696969")
+    [line] = panel["lines"]
+    assert line["secondary_y"] is True and line["line"][2] == "#FF00FF"
+    np.testing.assert_array_equal(line["line"][1].to_numpy(), macd)
+
+
+def test_addplot_alpha_reaches_the_line_colour(fake_render, tmp_path):
+    data = ohlcv(60)
+    kf.activate()
+    mpf.plot(data, type="candle", savefig=str(tmp_path / "a.png"),
+             addplot=mpf.make_addplot(data["Close"] * 1.01, color="red", alpha=0.5))  # fmt: skip
+    [(_, _, color, _)] = fake_render[0]["overlays"]
+    assert color == "#FF000080"
+
+
+def test_a_bar_addplot_is_matplotlibs_default_width_and_a_wider_one_goes_to_mplfinance(fake_render, tmp_path):
+    data, values = ohlcv(60), np.arange(60, dtype=float) - 30
+    kf.activate()
+    mpf.plot(
+        data, type="candle", savefig=str(tmp_path / "a.png"), addplot=mpf.make_addplot(values, panel=1, type="bar")
+    )
+    assert fake_render[0]["panels"][0]["histogram_width"] == 0.8
+    mpf.plot(data, type="candle", savefig=str(tmp_path / "b.png"),
+             addplot=mpf.make_addplot(values, panel=1, type="bar", width=1.5))  # fmt: skip
+    assert len(fake_render) == 1
 
 
 def test_a_step_beside_a_line_on_one_panel_goes_to_mplfinance(fake_render, tmp_path):

@@ -175,8 +175,14 @@ def _addplot_calls() -> list[tuple[str, dict, str]]:
         ),
         (
             "intc",
+            # a line on the volume panel (its second axis)
             dict(type="candle", volume=True, addplot=mpf.make_addplot(close, panel=1, secondary_y=True)),
             MPLFINANCE,
+        ),
+        (
+            "intc",
+            dict(type="candle", volume=True, addplot=mpf.make_addplot(close, panel=2, secondary_y=True)),
+            SERVED,
         ),
         ("intc", dict(type="candle", addplot=mpf.make_addplot(close, type="step")), MPLFINANCE),
         ("intc", dict(type="candle", addplot=mpf.make_addplot(close.rolling(5).mean(), linestyle="dashdot")), SERVED),
@@ -191,16 +197,21 @@ def _addplot_calls() -> list[tuple[str, dict, str]]:
             SERVED,
         ),
         ("intc", dict(type="candle", addplot=mpf.make_addplot(close, panel=1, ylim=(20, 40))), SERVED),
-        # secondary_y="auto" puts a column outside the decades of what its panel drew first on a second axis.
-        ("intc", dict(type="candle", addplot=mpf.make_addplot(close * 1000)), MPLFINANCE),
+        # secondary_y="auto" puts a column outside the decades of what its panel drew first on a second axis: lines
+        # there are served, markers and bars are not.
+        ("intc", dict(type="candle", addplot=mpf.make_addplot(close * 1000)), SERVED),
+        ("intc", dict(type="candle", addplot=mpf.make_addplot(close * 1000, type="scatter")), MPLFINANCE),
         (
             "intc",
             dict(type="candle", addplot=[mpf.make_addplot(close, panel=1), mpf.make_addplot(close * 0.5, panel=1)]),
-            MPLFINANCE,
+            SERVED,
         ),
         (
             "intc",
-            dict(type="candle", addplot=[mpf.make_addplot(close, panel=1), mpf.make_addplot(close * 0.99, panel=1)]),
+            dict(
+                type="candle",
+                addplot=[mpf.make_addplot(close, panel=1), mpf.make_addplot(close * 0.99, panel=1, type="bar")],
+            ),
             MPLFINANCE,
         ),
         (

@@ -38,10 +38,17 @@ def _allocator_is_polars() -> bool: ...
 def _kernel_threads() -> int: ...
 
 # ---- rendering (src/bindings/render.rs)
-# (label, values, colour, style)
-_Line = tuple[str, pl.Series, str | None, str]
-# (title, lines, histogram, reference levels, (line kind, fixed y range, log scale))
-_Panel = tuple[str, list[_Line], pl.Series | None, list[float], tuple[str, tuple[float, float] | None, bool]]
+# (label, values, colour, style, on the second y axis)
+_Line = tuple[str, pl.Series, str | None, str, bool]
+# (title, lines, histogram, reference levels,
+#  (line kind, fixed y range, log scale, histogram bar width, histogram colour))
+_Panel = tuple[
+    str,
+    list[_Line],
+    pl.Series | None,
+    list[float],
+    tuple[str, tuple[float, float] | None, bool, float | None, str | None],
+]
 # (colour, width, style, label)
 _Look = tuple[str | None, float, str, str | None]
 # (hlines as (price, look), vlines as (row, look), alines as ([(row, price), ...], look), log_scale)

@@ -263,6 +263,8 @@ class _Spec(NamedTuple):
     band_fill: tuple[str | None, int] | None = None
     #: How its lines are stroked: ``solid``, ``dashed`` or ``dotted``.
     style: str = "solid"
+    #: Its lines are drawn against the panel's second y axis.
+    secondary: bool = False
 
 
 _BAND_KEYS = ("band", "fill", "alpha")
@@ -311,8 +313,31 @@ def _band_fills(spec: _Spec, lines: list[Line]) -> list[Any]:
     return [(upper[0], lower[0], color, alpha, None)]
 
 
+_SECOND_AXIS_KEYS = ("line", "secondary_y")
+
+
+def _second_axis_line(
+    where: str, spec: Mapping[str, Any], columns: list[str], roles: dict[str, str], index: int
+) -> _Spec:
+    """An entry ``{"line": entry, "secondary_y": True}``: the entry's lines against the panel's second y axis."""
+    unknown = [k for k in spec if k not in _SECOND_AXIS_KEYS]
+    if unknown:
+        raise ValueError(
+            f"{_FUNC}: {where} {dict(spec)!r} has an unknown key {unknown[0]!r}; keys: {', '.join(_SECOND_AXIS_KEYS)}"
+        )
+    inner = spec["line"]
+    if isinstance(inner, Mapping):
+        raise TypeError(
+            f"{_FUNC}: {where} line must be an entry such as 'sma:20' or a (label, pl.Expr) tuple, got a dict"
+        )
+    secondary = _flag(f"{where} secondary_y", spec.get("secondary_y", False))
+    return _spec(where, inner, columns, roles, index)._replace(secondary=secondary)
+
+
 def _spec(where: str, spec: Any, columns: list[str], roles: dict[str, str], index: int) -> _Spec:
     """An overlay / panel entry as an expression (aliased ``__kf_<where><index>`` for the query) or a Series."""
+    if isinstance(spec, Mapping) and "line" in spec:
+        return _second_axis_line(where, spec, columns, roles, index)
     if where == "overlay" and isinstance(spec, Mapping):
         return _band(spec, columns, roles, index)
     alias = f"__kf_{where}{index}"
@@ -371,12 +396,13 @@ def _evaluate(df: pl.DataFrame, specs: list[_Spec], extra: list[pl.Expr], key: s
         raise
 
 
-#: A line as the binding's ``LineArg``: ``(label, values, colour or None, style)``.
-Line = tuple[str, pl.Series, Optional[str], str]
+#: A line as the binding's ``LineArg``: ``(label, values, colour or None, style, on the second y axis)``.
+Line = tuple[str, pl.Series, Optional[str], str, bool]
 
 
 def _spec_lines(spec: _Spec, out: pl.DataFrame, rows: int) -> list[Line]:
-    """The lines ``(label, values, colour, style)`` of one evaluated entry; a struct gives one line per field."""
+    """The lines ``(label, values, colour, style, second axis)`` of one evaluated entry; a struct gives one line per
+    field."""
     if spec.series is not None:
         result = spec.series
         if result.len() != rows:
@@ -394,7 +420,7 @@ def _spec_lines(spec: _Spec, out: pl.DataFrame, rows: int) -> list[Line]:
     for name, s in parts:
         if not (s.dtype.is_numeric() or s.dtype == pl.Null):
             raise TypeError(f"{_FUNC}: {spec.where} {name!r} has dtype {s.dtype}; expected numbers")
-    return [(name, s, spec.color, spec.style) for name, s in parts]
+    return [(name, s, spec.color, spec.style, spec.secondary) for name, s in parts]
 
 
 def _as_list(name: str, value: Any) -> list[Any]:
@@ -407,7 +433,9 @@ def _as_list(name: str, value: Any) -> list[Any]:
     raise TypeError(f"{_FUNC}: {name} must be a list of specs, got {type(value).__name__}")
 
 
-_PANEL_KEYS = ("title", "lines", "histogram", "levels", "kind", "ylim", "yscale")
+_PANEL_KEYS = (
+    "title", "lines", "histogram", "levels", "kind", "ylim", "yscale", "histogram_width", "histogram_color"
+)  # fmt: skip
 #: How a panel draws its lines: the renderer's line kinds (joined points, a staircase, dots), or its one series as a
 #: histogram.
 PANEL_KINDS: tuple[str, ...] = (*_internal.PANEL_LINE_KINDS, "histogram")
@@ -458,10 +486,19 @@ def _ylim(name: str, value: Any) -> tuple[float, float] | None:
     return float(value[0]), float(value[1])
 
 
-#: ``(kind, ylim, log scale)`` of a panel: how its lines are drawn, its fixed y range (None: from the data) and
-#: whether its y axis is logarithmic.
-PanelLook = tuple[str, Optional[tuple[float, float]], bool]
-_DEFAULT_LOOK: PanelLook = ("line", None, False)
+#: ``(kind, ylim, log scale, histogram width, histogram colour)`` of a panel: how its lines are drawn, its fixed y
+#: range (None: from the data), whether its y axis is logarithmic, its histogram bars' width as a share of a bar's
+#: slot (None: as wide as the candle bodies) and their one colour (None: up / down colours by sign).
+PanelLook = tuple[str, Optional[tuple[float, float]], bool, Optional[float], Optional[str]]
+_DEFAULT_LOOK: PanelLook = ("line", None, False, None, None)
+
+
+def _histogram_width(name: str, value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, Real) or not 0.0 < float(value) <= 1.0:
+        raise ValueError(f"{_FUNC}: {name} histogram_width must be a share of the bar's slot in (0, 1], got {value!r}")
+    return float(value)
 
 
 def _panel_specs(
@@ -503,7 +540,11 @@ def _panel_specs(
                 )
             hist, line_entries, kind = line_entries[0], [], "line"
         log = _choice(f"panels[{i}] yscale", entry.get("yscale", "linear"), ("linear", "log")) == "log"
-        look = (kind, _ylim(f"panels[{i}]", entry.get("ylim")), log)
+        width = _histogram_width(f"panels[{i}]", entry.get("histogram_width"))
+        hist_color = entry.get("histogram_color")
+        if hist_color is not None:
+            hist_color = _color(f"panels[{i}] histogram_color", hist_color)
+        look = (kind, _ylim(f"panels[{i}]", entry.get("ylim")), log, width, hist_color)
         lines = [one(e) for e in line_entries]
         hist_spec = None
         if hist is not None:
@@ -612,9 +653,13 @@ def render(
         ``"step_pre"`` (held from the bar before, stepping there: ``"pre"``, mplfinance's step), ``"step_mid"``
         (stepping halfway between bars), ``"scatter"`` (a dot per bar) or
         ``"histogram"`` (its one series as bars from zero), ``"ylim": (low, high)`` fixes its y range (what
-        falls outside is clipped) and ``"yscale": "log"`` makes its axis logarithmic (every value > 0). Lines
-        given as ``(label, value, colour, style)`` are drawn ``solid``, ``dashed`` or ``dotted`` (here and in
-        ``overlays``). Catalogue panels draw their usual levels by default (rsi 30 / 70, stoch 20 / 80, cci -100 /
+        falls outside is clipped), ``"yscale": "log"`` makes its axis logarithmic (every value > 0) and
+        ``"histogram_width": 0.8`` draws the histogram's bars that share of a bar's slot wide (default: as wide
+        as the candle bodies, 0.7), ``"histogram_color"`` in one colour (default: up / down colours by sign). Lines
+        given as ``(label, value, colour, style)`` are drawn ``solid``, ``dashed`` or ``dotted``, and an entry
+        ``{"line": entry, "secondary_y": True}`` is drawn against a second y axis of its own, labelled on the
+        other side, for lines of another magnitude (here and in ``overlays``; a histogram keeps the first axis).
+        Catalogue panels draw their usual levels by default (rsi 30 / 70, stoch 20 / 80, cci -100 /
         100, macd 0, ...; ``"levels": []`` removes them).
     title : str, optional
         Drawn above the price panel. ``\n`` starts a new line, a tab is four spaces, other control characters

@@ -366,7 +366,7 @@ _ADDPLOT_DEFAULTS = {
 #: matplotlib's step positions as render's panel kinds.
 _STEP_KINDS = {"pre": "step_pre", "post": "step", "mid": "step_mid"}
 #: Keys whose non-default value changes the drawing in a way render does not follow.
-_ADDPLOT_UNSERVED = ("mav", "edgecolors", "width", "y_on_right", "title", "ax", "marketcolors")
+_ADDPLOT_UNSERVED = ("mav", "edgecolors", "linewidths", "bottom", "y_on_right", "title", "ax", "marketcolors")
 
 
 def _columns(data: Any, n: int) -> list[tuple[str | None, Any]] | None:
@@ -444,8 +444,8 @@ def addplots(
     (lines; bars as a histogram; steps at ``stepwhere``) as render ``overlays`` / ``markers`` / ``panels``, in
     mplfinance's panel order.
     ``prices`` is the lowest low and highest high, whose decades decide (as in mplfinance) which columns go to a
-    secondary axis. None for a form not served: steps on the main panel or beside lines, candle plots, columns on
-    a secondary axis, ``fill_between`` inside."""
+    secondary axis (drawn as render's second-axis lines). None for a form not served: steps on the main panel or
+    beside lines, candle plots, markers or bars on a secondary axis, ``fill_between`` inside."""
     import numpy as np
     import polars as pl
 
@@ -463,6 +463,9 @@ def addplots(
         ):
             return None
         kind = "scatter" if ap.get("scatter") else ap.get("type", "line")
+        width = ap.get("width")
+        if width is not None and not (kind == "bar" and _is_real(width) and 0 < width <= 1):
+            return None  # a line's width, or a bar wider than its slot
         panel = ap.get("panel", 0)
         if not isinstance(panel, int) or isinstance(panel, bool) or not 0 <= panel <= 31:
             return None
@@ -478,17 +481,21 @@ def addplots(
         color = ap.get("color")
         label = ap.get("label")
         for j, (name, values) in enumerate(columns):
-            if _on_secondary_axis(mags, panel, values, ap.get("secondary_y", "auto")) is not False:
+            secondary = _on_secondary_axis(mags, panel, values, ap.get("secondary_y", "auto"))
+            # Lines are served on a second axis; markers, bars, and a second axis's own label, scale or range are not.
+            if secondary is None or (secondary and (kind not in ("line", "step") or axis or ap.get("ylabel"))):
                 return None
             one_color = color[j % len(color)] if isinstance(color, (list, tuple)) else color
-            hexed = hex_color(one_color if one_color is not None else next(colors))
+            alpha = ap.get("alpha", 1)
+            hexed = hex_color(one_color if one_color is not None else next(colors), None if alpha == 1 else alpha)
             if hexed is None:
                 return None
             title = label if isinstance(label, str) else (name or f"addplot {k}")
             series = pl.Series(title, values)
+            line = {"line": (title, series, hexed, style), "secondary_y": True} if secondary else None
             if panel == main:
                 if kind == "line":
-                    overlays.append((title, series, hexed[:7], style))
+                    overlays.append(line or (title, series, hexed, style))
                 elif kind == "scatter":
                     shape = marker_shape(ap.get("marker", "o"))
                     size = ap.get("markersize", 18)
@@ -511,7 +518,8 @@ def addplots(
                 if kind == "bar":
                     if slot["hist"] is not None:
                         return None
-                    slot["hist"] = series
+                    # matplotlib's bars: 0.8 of a slot wide unless given, in the entry's one colour.
+                    slot.update(hist=series, hist_width=0.8 if width is None else float(width), hist_color=hexed)
                     continue
                 # A panel draws all its lines one way: lines and steps on one panel are not served.
                 line_kind: str | None = "line"
@@ -521,5 +529,5 @@ def addplots(
                 if line_kind is None or slot["kind"] not in (None, line_kind):
                     return None
                 slot["kind"] = line_kind
-                slot["lines"].append((title, series, hexed[:7], style))
+                slot["lines"].append(line or (title, series, hexed, style))
     return {"overlays": overlays, "markers": markers, "panels": panels}

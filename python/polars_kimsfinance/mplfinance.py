@@ -411,6 +411,7 @@ def _panel_layout(kwargs: dict[str, Any], frame: Any, volume: bool, dpi: float, 
             entry["kind"] = slot["kind"]
         if slot["hist"] is not None:
             entry["histogram"] = (slot["hist"].name, slot["hist"])
+            entry.update(histogram_width=slot["hist_width"], histogram_color=slot["hist_color"])
         if slot.get("yscale") == "log":
             entry["yscale"] = "log"
         if slot.get("ylim") is not None:

@@ -29,10 +29,11 @@ use crate::render::{
 
 /// `(time, open, high, low, close, volume)`; time and volume optional.
 pub(super) type BarsArg = (Option<PySeries>, PySeries, PySeries, PySeries, PySeries, Option<PySeries>);
-/// `(label, values, colour)`.
-pub(super) type LineArg = (String, PySeries, Option<String>, String);
-/// How a sub-panel draws: `(line kind "line" | "step" | "scatter", fixed y range)`.
-pub(super) type PanelLookArg = (String, Option<(f64, f64)>, bool);
+/// `(label, values, colour, style, on the panel's second y axis)`.
+pub(super) type LineArg = (String, PySeries, Option<String>, String, bool);
+/// How a sub-panel draws: `(line kind "line" | "step" | ..., fixed y range, log scale, histogram bar width as a
+/// share of the bar's slot, histogram colour)`.
+pub(super) type PanelLookArg = (String, Option<(f64, f64)>, bool, Option<f32>, Option<String>);
 /// `(title, lines, histogram, reference levels, look)`.
 pub(super) type PanelArg = (String, Vec<LineArg>, Option<PySeries>, Vec<f64>, PanelLookArg);
 /// `(y1, y2, colour, alpha 0..=255, label)`: a shaded region (NaN in either series: that row is not shaded).
@@ -170,10 +171,10 @@ pub(super) fn render_error(e: RenderError, names: Option<&Names>) -> PyErr {
     }
 }
 
-/// A line's `(label, values, colour, style)` with its values as a Series.
-type HeldLine = (String, Series, Option<String>, LineStyle);
+/// A line's `(label, values, colour, style, second axis)` with its values as a Series.
+type HeldLine = (String, Series, Option<String>, LineStyle, bool);
 /// The same with its values borrowed (or compacted) as floats.
-type BorrowedLine<'a> = (String, Cow<'a, [f64]>, Option<String>, LineStyle);
+type BorrowedLine<'a> = (String, Cow<'a, [f64]>, Option<String>, LineStyle, bool);
 /// The result `_render` hands back: `(bytes, width, height, format, timings)`.
 type RenderResult<'py> = (Bound<'py, PyBytes>, u32, u32, &'static str, Bound<'py, PyDict>);
 
@@ -211,9 +212,9 @@ pub(super) struct Marks {
 fn lines_of(lines: Vec<LineArg>) -> PyResult<Vec<HeldLine>> {
     lines
         .into_iter()
-        .map(|(label, s, color, style)| {
+        .map(|(label, s, color, style, secondary)| {
             let style = LineStyle::parse(&style, &format!("line '{label}'")).map_err(value_error)?;
-            Ok((label, s.0, color, style))
+            Ok((label, s.0, color, style, secondary))
         })
         .collect()
 }
@@ -276,11 +277,11 @@ impl Held {
             .panels
             .iter()
             .enumerate()
-            .map(|(i, (title, lines, hist, levels, (kind, ylim, log)))| {
+            .map(|(i, (title, lines, hist, levels, (kind, ylim, log, bar_width, bar_color)))| {
                 let hist = hist.as_ref().map(|s| floats(&format!("panel '{title}' histogram"), s)).transpose()?;
                 let kind = PanelLineKind::parse(kind, &format!("panels[{i}] kind")).map_err(value_error)?;
                 let lines = borrow_lines(&format!("panel '{title}' line"), lines)?;
-                Ok((title.clone(), lines, hist, levels.clone(), (kind, *ylim, *log)))
+                Ok((title.clone(), lines, hist, levels.clone(), (kind, *ylim, *log, *bar_width, bar_color.clone())))
             })
             .collect::<PyResult<Vec<_>>>()?;
         let fills = self
@@ -321,9 +322,15 @@ type BarData<'a> = (Option<Cow<'a, [i64]>>, [Cow<'a, [f64]>; 4], Option<Cow<'a, 
 
 /// Renko: the closes; point-and-figure: the highs and lows, as slices.
 type BrickData<'a> = (Cow<'a, [f64]>, Option<Cow<'a, [f64]>>);
-/// A sub-panel's `(title, lines, histogram, levels, (line kind, fixed y range, log scale))` as slices.
-type PanelData<'a> =
-    (String, Vec<BorrowedLine<'a>>, Option<Cow<'a, [f64]>>, Vec<f64>, (PanelLineKind, Option<(f64, f64)>, bool));
+/// A sub-panel's `(title, lines, histogram, levels, (line kind, fixed y range, log scale, bar width, bar colour))`
+/// as slices.
+type PanelData<'a> = (
+    String,
+    Vec<BorrowedLine<'a>>,
+    Option<Cow<'a, [f64]>>,
+    Vec<f64>,
+    (PanelLineKind, Option<(f64, f64)>, bool, Option<f32>, Option<String>),
+);
 
 /// A shaded region's `(y1, y2, look)` as slices.
 type FillData<'a> = (Cow<'a, [f64]>, Cow<'a, [f64]>, &'a FillLook);
@@ -343,8 +350,8 @@ pub(super) struct Data<'a> {
 
 fn borrow_lines<'a>(what: &str, held: &'a [HeldLine]) -> PyResult<Vec<BorrowedLine<'a>>> {
     held.iter()
-        .map(|(label, s, color, style)| {
-            Ok((label.clone(), floats(&format!("{what} '{label}'"), s)?, color.clone(), *style))
+        .map(|(label, s, color, style, secondary)| {
+            Ok((label.clone(), floats(&format!("{what} '{label}'"), s)?, color.clone(), *style, *secondary))
         })
         .collect()
 }
@@ -352,12 +359,13 @@ fn borrow_lines<'a>(what: &str, held: &'a [HeldLine]) -> PyResult<Vec<BorrowedLi
 fn to_lines<'a>(lines: &'a [BorrowedLine<'a>], rows: &Range<usize>) -> PyResult<Vec<Line<'a>>> {
     lines
         .iter()
-        .map(|(label, v, color, style)| {
+        .map(|(label, v, color, style, secondary)| {
             Ok(Line {
                 label: label.clone(),
                 values: rows_of(&format!("overlay '{label}'"), v, rows)?,
                 color: color.clone(),
                 style: *style,
+                secondary: *secondary,
             })
         })
         .collect()
@@ -650,7 +658,7 @@ pub(super) fn draw_chart(
     let panels = data
         .panels
         .iter()
-        .map(|(title, lines, hist, levels, (kind, ylim, log_scale))| {
+        .map(|(title, lines, hist, levels, (kind, ylim, log_scale, histogram_width, histogram_color))| {
             let histogram =
                 hist.as_deref().map(|h| rows_of(&format!("panel '{title}' histogram"), h, &rows)).transpose()?;
             let lines = to_lines(lines, &rows)?;
@@ -662,6 +670,8 @@ pub(super) fn draw_chart(
                 kind: *kind,
                 ylim: *ylim,
                 log_scale: *log_scale,
+                histogram_width: *histogram_width,
+                histogram_color: histogram_color.clone(),
             })
         })
         .collect::<PyResult<Vec<_>>>()?;

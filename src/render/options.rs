@@ -171,7 +171,7 @@ impl<'a> From<Columns<'a>> for Input<'a> {
     }
 }
 
-/// A named line drawn over the price panel (e.g. a moving average), listed in the legend.
+/// A named line drawn over the price panel (e.g. a moving average) or in a sub-panel, listed in the legend.
 #[derive(Debug, Clone, Default)]
 pub struct Series<'a> {
     /// Legend label.
@@ -182,6 +182,9 @@ pub struct Series<'a> {
     pub color: Option<String>,
     /// Solid, dashed or dotted (on a scatter panel: dots whatever the style).
     pub style: LineStyle,
+    /// Drawn against the panel's second y axis, fitted to the panel's second-axis lines alone and labelled on
+    /// the side opposite the first (mplfinance's `secondary_y`): for lines of another order of magnitude.
+    pub secondary: bool,
 }
 
 /// An extra sub-panel below the price (and volume) panel, with its own y axis.
@@ -197,10 +200,17 @@ pub struct SubPanel<'a> {
     pub levels: Vec<f64>,
     /// How the lines are drawn.
     pub kind: PanelLineKind,
-    /// A fixed y range `(low, high)`, low < high, both finite; `None` fits the data. What falls outside is clipped.
+    /// A fixed y range `(low, high)` of the first axis, low < high, both finite; `None` fits the data. What falls
+    /// outside is clipped.
     pub ylim: Option<(f64, f64)>,
     /// A logarithmic y axis (every value drawn must be > 0).
     pub log_scale: bool,
+    /// The histogram's bar width as a share of a bar's slot, in (0, 1] (matplotlib's `bar(width=)`); `None`
+    /// draws them as wide as the candle bodies.
+    pub histogram_width: Option<f32>,
+    /// One colour for every histogram bar (`#RGB` / `#RRGGBB` / `#RRGGBBAA`); `None` draws bars from 0 upwards
+    /// in the up colour and downwards in the down colour, a little transparent.
+    pub histogram_color: Option<String>,
 }
 
 /// How a sub-panel draws its lines.

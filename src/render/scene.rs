@@ -245,6 +245,28 @@ pub struct PanelLayout {
     pub scale: YScale,
     /// Y ticks.
     pub ticks: Vec<YTick>,
+    /// The second y axis, when any of the panel's lines is drawn against one.
+    pub secondary: Option<SecondAxis>,
+}
+
+/// A panel's second y axis: the scale of its second-axis lines and their ticks, labelled on the side opposite the
+/// first axis.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SecondAxis {
+    /// Value → row mapping (linear).
+    pub scale: YScale,
+    /// Y ticks.
+    pub ticks: Vec<YTick>,
+}
+
+impl PanelLayout {
+    /// The scale a line is drawn against: the second axis's for a second-axis line (when the panel has one).
+    fn scale_for(&self, secondary: bool) -> &YScale {
+        match &self.secondary {
+            Some(axis) if secondary => &axis.scale,
+            _ => &self.scale,
+        }
+    }
 }
 
 /// A laid-out chart: geometry for tests and the draw list for backends.
@@ -355,6 +377,7 @@ struct ResolvedSeries<'a> {
     values: &'a [f64],
     color: Rgba,
     style: LineStyle,
+    secondary: bool,
 }
 
 fn resolve_series<'a>(
@@ -378,7 +401,7 @@ fn resolve_series<'a>(
             c
         }
     };
-    Ok(ResolvedSeries { label: &s.label, values: s.values, color, style: s.style })
+    Ok(ResolvedSeries { label: &s.label, values: s.values, color, style: s.style, secondary: s.secondary })
 }
 
 /// The range widened by `frac` of its span on each side, kept within the finite floats (prices near f64::MAX
@@ -414,7 +437,7 @@ pub fn build_scene(input: &Input, opts: &Options) -> Result<Scene, RenderError> 
     let rows = vertical_layout(&m, opts, axis_h, opts.volume && bars.volume.is_some(), series.subs.len())?;
 
     // The y axes' label width decides the plot width, which decides the final aggregation.
-    let (axes, mut labels_w) = y_axes(&rows, &bars, &series, &m, opts)?;
+    let (axes, mut labels_w, second_labels_w) = y_axes(&rows, &bars, &series, &m, opts)?;
     let price_decimals = axes[0].decimals;
     let last_price = if opts.last_price {
         opts.last_close
@@ -426,7 +449,7 @@ pub fn build_scene(input: &Input, opts: &Options) -> Result<Scene, RenderError> 
     if let Some(lp) = last_price {
         labels_w = labels_w.max(text_width(&format_fixed(lp, price_decimals.max(2)), m.font));
     }
-    let (plot_left, plot_px) = horizontal_layout(opts.width as f32, labels_w, &m, opts.y_axis_left);
+    let (plot_left, plot_px) = horizontal_layout(opts.width as f32, labels_w, second_labels_w, &m, opts.y_axis_left);
     // Aggregate again from the source when the plot is narrower than the first pass (a mean of first-pass means
     // would weigh unequal buckets wrongly).
     let bars = if bars.len() > plot_px as usize { build_bars(input, opts, plot_px as usize)? } else { bars };
@@ -488,7 +511,7 @@ pub fn build_scene(input: &Input, opts: &Options) -> Result<Scene, RenderError> 
     let ylabel = label(&opts.ylabel);
     draw_overlays(items, &series.overlays, legend, ylabel.as_deref(), opts.legend, &bars, &price, &x, &m, &palette);
     items.append(&mut marks);
-    draw_sub_panels(items, &series.subs, &scene.panels, opts.legend, &bars, &x, &m, &palette);
+    draw_sub_panels(items, &series, &scene.panels, opts.legend, &bars, &x, &m, &palette);
     if let (Some(vp), Some(text)) =
         (scene.panels.iter().find(|p| p.kind == PanelKind::Volume), label(&opts.ylabel_lower))
     {
@@ -536,10 +559,11 @@ fn check_size(opts: &Options) -> Result<(), RenderError> {
     Ok(())
 }
 
-/// The overlays and the sub-panels with their lines, checked against the bar count.
+/// The overlays and the sub-panels with their lines (and histogram colour), checked against the bar count.
 struct AllSeries<'a> {
     overlays: Vec<ResolvedSeries<'a>>,
     subs: Vec<(&'a SubPanel<'a>, Vec<ResolvedSeries<'a>>)>,
+    histogram_colors: Vec<Option<Rgba>>,
 }
 
 fn resolve_all_series<'a>(opts: &'a Options, n_src: usize) -> Result<AllSeries<'a>, RenderError> {
@@ -551,6 +575,7 @@ fn resolve_all_series<'a>(opts: &'a Options, n_src: usize) -> Result<AllSeries<'
         .map(|s| resolve_series(s, "overlay", n_src, &mut next_color))
         .collect::<Result<Vec<_>, _>>()?;
     let mut subs = Vec::new();
+    let mut histogram_colors = Vec::new();
     for (i, p) in opts.panels.iter().enumerate() {
         let lines = p
             .lines
@@ -565,6 +590,14 @@ fn resolve_all_series<'a>(opts: &'a Options, n_src: usize) -> Result<AllSeries<'
                 });
             }
         }
+        if let Some(share) = p.histogram_width {
+            if !(share > 0.0 && share <= 1.0) {
+                return Err(RenderError::InvalidInput {
+                    param: format!("panel {i} histogram_width"),
+                    message: format!("must be a share of the bar's slot in (0, 1], got {share}"),
+                });
+            }
+        }
         if let Some(hist) = p.histogram {
             if hist.len() != n_src {
                 return Err(RenderError::LengthMismatch {
@@ -574,9 +607,11 @@ fn resolve_all_series<'a>(opts: &'a Options, n_src: usize) -> Result<AllSeries<'
                 });
             }
         }
+        let color = p.histogram_color.as_deref().map(|c| Rgba::parse_hex(c, &format!("panel {i} histogram_color")));
+        histogram_colors.push(color.transpose()?);
         subs.push((p, lines));
     }
-    Ok(AllSeries { overlays, subs })
+    Ok(AllSeries { overlays, subs, histogram_colors })
 }
 
 /// Sizes that follow from the image height through the font size.
@@ -733,6 +768,7 @@ struct Axis {
     scale: YScale,
     ticks: Vec<YTick>,
     decimals: usize,
+    secondary: Option<SecondAxis>,
 }
 
 fn volume_range(bars: &Bars, log: bool) -> (f64, f64) {
@@ -771,14 +807,15 @@ fn axis_ticks(kind: PanelKind, scale: &YScale, font: f32, volume_exponent: Optio
     (ticks, nt.decimals)
 }
 
-/// Value ranges, scales and ticks per panel, and the widest y label.
+/// Value ranges, scales and ticks per panel, the widest y label, and the widest second-axis label (None when no
+/// panel has a second axis).
 fn y_axes(
     rows: &[Row],
     bars: &Bars,
     series: &AllSeries,
     m: &Metrics,
     opts: &Options,
-) -> Result<(Vec<Axis>, f32), RenderError> {
+) -> Result<(Vec<Axis>, f32, Option<f32>), RenderError> {
     let price_range = {
         let mut lo_hi = bars.price_range().ok_or(RenderError::EmptyInput { what: "bars (every bar is missing)" })?;
         let mut merge = |r: Option<(f64, f64)>| {
@@ -786,7 +823,7 @@ fn y_axes(
                 lo_hi = (lo_hi.0.min(lo), lo_hi.1.max(hi));
             }
         };
-        for o in &series.overlays {
+        for o in series.overlays.iter().filter(|o| !o.secondary) {
             merge(range_of(o.values.iter().copied()));
         }
         merge(annotations::price_range(opts));
@@ -808,6 +845,7 @@ fn y_axes(
     let volume_exponent = opts.volume_exponent;
     let mut axes = Vec::new();
     let mut labels_w: f32 = 0.0;
+    let mut second_labels_w = None::<f32>;
     for row in rows {
         let (min, max) = match row.kind {
             PanelKind::Price => price_range,
@@ -824,9 +862,28 @@ fn y_axes(
         for t in &ticks {
             labels_w = labels_w.max(text_width(&t.label, m.font));
         }
-        axes.push(Axis { scale, ticks, decimals });
+        let second_lines: Vec<&ResolvedSeries> = match row.kind {
+            PanelKind::Price => series.overlays.iter().filter(|o| o.secondary).collect(),
+            PanelKind::Volume => Vec::new(),
+            PanelKind::Sub(i) => series.subs[i].1.iter().filter(|l| l.secondary).collect(),
+        };
+        let secondary = (!second_lines.is_empty()).then(|| {
+            let pad = if row.kind == PanelKind::Price { 0.05 } else { 0.08 };
+            let (min, max) = pad_range(lines_range(&second_lines).unwrap_or((0.0, 1.0)), pad);
+            let scale = YScale { min, max, log: false, ..scale };
+            let ticks = axis_ticks(row.kind, &scale, m.font, None).0;
+            let widest = ticks.iter().map(|t| text_width(&t.label, m.font)).fold(0.0, f32::max);
+            second_labels_w = Some(second_labels_w.unwrap_or(0.0).max(widest));
+            SecondAxis { scale, ticks }
+        });
+        axes.push(Axis { scale, ticks, decimals, secondary });
     }
-    Ok((axes, labels_w))
+    Ok((axes, labels_w, second_labels_w))
+}
+
+/// The lowest and highest finite value of the lines, if any.
+fn lines_range(lines: &[&ResolvedSeries]) -> Option<(f64, f64)> {
+    lines.iter().filter_map(|l| range_of(l.values.iter().copied())).reduce(|(a, b), (lo, hi)| (a.min(lo), b.max(hi)))
 }
 
 /// A sub-panel's padded value range over its lines and histogram (the histogram's range includes 0); on a log
@@ -847,7 +904,7 @@ fn sub_panel_range((p, lines): &(&SubPanel, Vec<ResolvedSeries>)) -> Result<(f64
             r = Some(r.map_or((lo, hi), |(a, b)| (a.min(lo), b.max(hi))));
         }
     };
-    for l in lines {
+    for l in lines.iter().filter(|l| !l.secondary) {
         merge(range_of(l.values.iter().copied()));
     }
     if let Some(hv) = p.histogram {
@@ -870,14 +927,15 @@ fn sub_panel_range((p, lines): &(&SubPanel, Vec<ResolvedSeries>)) -> Result<(f64
     }
 }
 
-/// The plot's left edge and width in whole pixels: the y labels on one side, a small margin on the other.
-fn horizontal_layout(w: f32, labels_w: f32, m: &Metrics, axis_left: bool) -> (f32, f32) {
+/// The plot's left edge and width in whole pixels: the y labels on one side, and on the other the second axis's
+/// labels (`second_labels_w`) or a small margin.
+fn horizontal_layout(w: f32, labels_w: f32, second_labels_w: Option<f32>, m: &Metrics, axis_left: bool) -> (f32, f32) {
     let axis_w = (labels_w + m.font * 1.4).ceil();
-    let margin = (m.font * 0.6).round();
+    let other = second_labels_w.map_or((m.font * 0.6).round(), |lw| (lw + m.font * 1.4).ceil());
     let (plot_left, plot_right) = if axis_left {
-        (axis_w.min(w - margin - 8.0).max(0.0), w - margin)
+        (axis_w.min(w - other - 8.0).max(0.0), w - other)
     } else {
-        (margin, (w - axis_w).max(margin + 8.0))
+        (other, (w - axis_w).max(other + 8.0))
     };
     (plot_left, (plot_right - plot_left).floor().max(1.0))
 }
@@ -904,7 +962,12 @@ impl XLayout {
 
     /// The x of the y-axis line: the column just outside the plot, on the axis side.
     fn axis_x(&self) -> f32 {
-        if self.axis_left {
+        self.edge_x(self.axis_left)
+    }
+
+    /// The column just outside the plot on its left (`left`) or right side.
+    fn edge_x(&self, left: bool) -> f32 {
+        if left {
             self.plot_left - 1.0
         } else {
             self.plot_left + self.plot_px
@@ -947,6 +1010,7 @@ fn final_panels(
                 rect: RectF { x: x.plot_left, y: row.top, w: x.plot_px, h: row.height },
                 scale,
                 ticks,
+                secondary: axis.secondary,
             }
         })
         .collect()
@@ -1363,7 +1427,8 @@ fn draw_overlays(
     let mut entries: Vec<(String, Rgba)> = Vec::new();
     for o in overlays {
         let vals = bars.reduce_series(o.values);
-        for seg in segments(&vals, |i| x.center(i), |v| price.scale.y(v)) {
+        let scale = price.scale_for(o.secondary);
+        for seg in segments(&vals, |i| x.center(i), |v| scale.y(v)) {
             push_series(items, seg, o.color, m.line_w, o.style);
         }
         entries.push((o.label.to_string(), o.color));
@@ -1384,7 +1449,7 @@ fn draw_overlays(
 #[allow(clippy::too_many_arguments)]
 fn draw_sub_panels(
     items: &mut Vec<Primitive>,
-    subs: &[(&SubPanel, Vec<ResolvedSeries>)],
+    series: &AllSeries,
     panels: &[PanelLayout],
     legend: bool,
     bars: &Bars,
@@ -1393,7 +1458,7 @@ fn draw_sub_panels(
     palette: &Palette,
 ) {
     let size = legend_size(m);
-    for (idx, (p, lines)) in subs.iter().enumerate() {
+    for (idx, (p, lines)) in series.subs.iter().enumerate() {
         let Some(sp) = panels.iter().find(|q| q.kind == PanelKind::Sub(idx)) else { continue };
         let (top_px, bottom_px) = (sp.rect.y, sp.rect.bottom());
         for &level in p.levels.iter().filter(|v| v.is_finite()) {
@@ -1409,19 +1474,21 @@ fn draw_sub_panels(
             // With a fixed range the bars are cut at the panel's edges (and start there when 0 is outside it).
             let y0_free = sp.scale.y(0.0).round();
             let y0 = y0_free.clamp(top_px, bottom_px);
+            let bar_w = p.histogram_width.map_or(x.bw, |share| (x.slot_width * share).round().max(1.0));
             for (i, &v) in vals.iter().enumerate() {
                 if v.is_nan() {
                     continue;
                 }
-                let (bx, _) = x.body(i);
+                let bx = if p.histogram_width.is_some() { (x.center(i) - bar_w * 0.5).round() } else { x.body(i).0 };
                 let yv_free = sp.scale.y(v).round();
                 let yv = yv_free.clamp(top_px, bottom_px);
                 if yv == y0 && yv_free != y0_free {
                     continue; // wholly outside the fixed range
                 }
                 let (top, hgt) = if yv < y0 { (yv, y0 - yv) } else { (y0, (yv - y0).max(1.0)) };
-                let color = if v >= 0.0 { palette.up } else { palette.down };
-                items.push(Primitive::Rect { x: bx, y: top, w: x.bw, h: hgt, color: color.with_alpha(0xB3) });
+                let color = series.histogram_colors[idx]
+                    .unwrap_or_else(|| if v >= 0.0 { palette.up } else { palette.down }.with_alpha(0xB3));
+                items.push(Primitive::Rect { x: bx, y: top, w: bar_w, h: hgt, color });
             }
         }
         let mut entries = Vec::new();
@@ -1432,18 +1499,19 @@ fn draw_sub_panels(
         }
         for l in lines {
             let vals = bars.reduce_series(l.values);
+            let scale = sp.scale_for(l.secondary);
             match p.kind {
                 PanelLineKind::Scatter => {
                     let size = (m.font * 0.45).max(3.0);
                     for (i, &v) in vals.iter().enumerate() {
-                        let y = sp.scale.y(v);
+                        let y = scale.y(v);
                         if v.is_finite() && (top_px..=bottom_px).contains(&y) {
                             annotations::marker(items, annotations::MarkerShape::Circle, x.center(i), y, size, l.color);
                         }
                     }
                 }
                 kind => {
-                    for seg in segments(&vals, |i| x.center(i), |v| sp.scale.y(v)) {
+                    for seg in segments(&vals, |i| x.center(i), |v| scale.y(v)) {
                         let seg = if kind == PanelLineKind::Line { seg } else { staircase(&seg, x.slot_width, kind) };
                         for piece in clip_to_band(&seg, top_px, bottom_px) {
                             push_series(items, piece, l.color, m.line_w, l.style);
@@ -1462,14 +1530,20 @@ fn draw_sub_panels(
 
 /// Where the y labels are drawn: their start right of the plot, or their end left of it.
 fn label_x(x: &XLayout, m: &Metrics) -> (f32, Anchor) {
-    if x.axis_left {
+    side_label_x(x, m, x.axis_left)
+}
+
+/// Where the labels of an axis on the left (`left`) or right side are drawn.
+fn side_label_x(x: &XLayout, m: &Metrics, left: bool) -> (f32, Anchor) {
+    if left {
         (x.plot_left - m.font * 0.5, Anchor::End)
     } else {
         (x.plot_left + x.plot_px + m.font * 0.5, Anchor::Start)
     }
 }
 
-/// Axes: an edge line per panel on the axis side with its ticks and y labels; x labels under the bottom panel.
+/// Axes: an edge line per panel on the axis side with its ticks and y labels (and the second axis's on the other
+/// side); x labels under the bottom panel.
 #[allow(clippy::too_many_arguments)]
 fn draw_axes(
     items: &mut Vec<Primitive>,
@@ -1482,31 +1556,17 @@ fn draw_axes(
     w: f32,
     h: f32,
 ) {
-    let (font, ascent, descent) = (m.font, m.ascent, m.descent);
+    let (font, ascent) = (m.font, m.ascent);
     let axis_color = palette.axis;
-    let (label_x, label_anchor) = label_x(x, m);
-    let (axis_x, tick_len) = (x.axis_x(), (font * 0.3).round());
-    let tick_x = if x.axis_left { axis_x + 1.0 - tick_len } else { axis_x };
     for p in panels {
-        items.push(Primitive::Rect { x: axis_x, y: p.rect.y, w: 1.0, h: p.rect.h, color: axis_color });
-        let line_x = p.rect.x.min(axis_x);
-        items.push(Primitive::Rect { x: line_x, y: p.rect.bottom(), w: p.rect.w + 1.0, h: 1.0, color: axis_color });
-        for t in &p.ticks {
-            let ty = t.y.round();
-            items.push(Primitive::Rect { x: tick_x, y: ty, w: tick_len, h: 1.0, color: axis_color });
-            let by = (t.y + m.text_center_dy).round();
-            if by - ascent < p.rect.y - font * 0.2 || by - descent > p.rect.bottom() + font * 0.6 {
-                continue;
-            }
-            items.push(Primitive::Text {
-                x: label_x,
-                y: by,
-                text: t.label.clone(),
-                size: font,
-                color: palette.text,
-                anchor: label_anchor,
-            });
+        draw_y_axis(items, p, &p.ticks, x.axis_left, x, m, palette);
+        if let Some(second) = &p.secondary {
+            draw_y_axis(items, p, &second.ticks, !x.axis_left, x, m, palette);
         }
+        // The bottom edge, from axis line to axis line (or to the plot's edge where no axis is).
+        let left = p.rect.x - if x.axis_left || p.secondary.is_some() { 1.0 } else { 0.0 };
+        let right = p.rect.right() + if !x.axis_left || p.secondary.is_some() { 1.0 } else { 0.0 };
+        items.push(Primitive::Rect { x: left, y: p.rect.bottom(), w: right - left, h: 1.0, color: axis_color });
     }
     let bottom = if panels.is_empty() { h } else { plots_bottom(panels) };
     for t in x_ticks {
@@ -1534,6 +1594,40 @@ fn draw_axes(
             size: font,
             color: palette.text,
             anchor: Anchor::Middle,
+        });
+    }
+}
+
+/// One y axis of a panel: its line just outside the plot on the left (`left`) or right side, the ticks pointing
+/// outwards, and their labels (those that would stick out far past the panel are left out).
+fn draw_y_axis(
+    items: &mut Vec<Primitive>,
+    p: &PanelLayout,
+    ticks: &[YTick],
+    left: bool,
+    x: &XLayout,
+    m: &Metrics,
+    palette: &Palette,
+) {
+    let (font, ascent, descent) = (m.font, m.ascent, m.descent);
+    let (label_x, label_anchor) = side_label_x(x, m, left);
+    let (axis_x, tick_len) = (x.edge_x(left), (font * 0.3).round());
+    let tick_x = if left { axis_x + 1.0 - tick_len } else { axis_x };
+    items.push(Primitive::Rect { x: axis_x, y: p.rect.y, w: 1.0, h: p.rect.h, color: palette.axis });
+    for t in ticks {
+        let ty = t.y.round();
+        items.push(Primitive::Rect { x: tick_x, y: ty, w: tick_len, h: 1.0, color: palette.axis });
+        let by = (t.y + m.text_center_dy).round();
+        if by - ascent < p.rect.y - font * 0.2 || by - descent > p.rect.bottom() + font * 0.6 {
+            continue;
+        }
+        items.push(Primitive::Text {
+            x: label_x,
+            y: by,
+            text: t.label.clone(),
+            size: font,
+            color: palette.text,
+            anchor: label_anchor,
         });
     }
 }

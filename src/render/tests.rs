@@ -1509,3 +1509,130 @@ fn turned_text_draws_the_same_ink_at_any_angle() {
     assert!((up / level - 1.0).abs() < 0.25, "{up} vs {level}");
     assert!(w0 > 3 * h0 && h90 > 3 * w90 && w0.abs_diff(h90) <= 2, "{w0}x{h0} vs {w90}x{h90}");
 }
+
+// ---------- second y axes ----------
+
+/// The points of every polyline drawn in `color`.
+fn polyline_points(s: &Scene, color: Rgba) -> Vec<(f32, f32)> {
+    s.items
+        .iter()
+        .filter_map(|p| match p {
+            Primitive::Polyline { points, color: c, .. } if *c == color => Some(points.clone()),
+            _ => None,
+        })
+        .flatten()
+        .collect()
+}
+
+#[test]
+fn a_second_axis_fits_its_own_lines_and_is_labelled_on_the_other_side() {
+    let d = Data::walk(120, MIN_US, 11);
+    let big: Vec<f64> = d.c.iter().map(|c| c * 1e6).collect();
+    let rsi: Vec<f64> = d.c.iter().map(|c| c % 100.0).collect();
+    let tiny: Vec<f64> = d.c.iter().map(|c| (c % 7.0) * 1e-3).collect();
+    let (big_color, tiny_color) = ("#FF00FF", "#00FFFF");
+    let mut o = opts(900, 600);
+    o.overlays = vec![Series {
+        label: "big".into(),
+        values: &big,
+        color: Some(big_color.into()),
+        secondary: true,
+        ..Default::default()
+    }];
+    o.panels = vec![SubPanel {
+        title: "two axes".into(),
+        lines: vec![
+            Series { label: "rsi".into(), values: &rsi, ..Default::default() },
+            Series {
+                label: "tiny".into(),
+                values: &tiny,
+                color: Some(tiny_color.into()),
+                secondary: true,
+                ..Default::default()
+            },
+        ],
+        ..SubPanel::default()
+    }];
+    let s = scene_of(&d, &o);
+    let price = s.price_panel();
+    let high = d.h.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    // The first axis fits the bars alone; the second fits its line.
+    assert!(price.scale.max >= high && price.scale.max < high * 1.5, "{:?}", price.scale);
+    let second = price.secondary.as_ref().expect("a second price axis");
+    let big_max = big.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    assert!(second.scale.max >= big_max && second.scale.min <= big.iter().cloned().fold(f64::INFINITY, f64::min));
+    let sub = s.panels.iter().find(|p| p.kind == PanelKind::Sub(0)).unwrap();
+    assert!(sub.scale.max <= 110.0 && sub.scale.min < 1.0, "{:?}", sub.scale);
+    let sub_second = sub.secondary.as_ref().expect("a second sub-panel axis");
+    assert!(sub_second.scale.max < 0.01 && sub_second.scale.max >= 6e-3, "{:?}", sub_second.scale);
+    assert!(s.volume_panel().unwrap().secondary.is_none());
+    // Each second-axis line stays inside its panel, spanning most of its height.
+    for (color, panel) in [(big_color, price), (tiny_color, sub)] {
+        let ys: Vec<f32> = polyline_points(&s, Rgba::parse_hex(color, "t").unwrap()).iter().map(|p| p.1).collect();
+        assert!(!ys.is_empty());
+        let (lo, hi) = ys.iter().fold((f32::MAX, f32::MIN), |(a, b), &y| (a.min(y), b.max(y)));
+        assert!(lo >= panel.rect.y && hi <= panel.rect.bottom(), "{color}: {lo}..{hi} in {:?}", panel.rect);
+        assert!(hi - lo > panel.rect.h * 0.6, "{color}: spans {lo}..{hi} of {:?}", panel.rect);
+    }
+    // The first axis's labels stay on the right; the second's are drawn left of the plot, which makes room.
+    let texts = |anchor: Anchor| -> Vec<(f32, String)> {
+        s.items
+            .iter()
+            .filter_map(|p| match p {
+                Primitive::Text { x, text, anchor: a, .. } if *a == anchor => Some((*x, text.clone())),
+                _ => None,
+            })
+            .collect()
+    };
+    for t in &second.ticks {
+        assert!(texts(Anchor::End).iter().any(|(x, l)| *l == t.label && *x < price.rect.x), "{}", t.label);
+    }
+    assert!(texts(Anchor::Start).iter().any(|(x, l)| *l == price.ticks[0].label && *x > price.rect.right()));
+    let mut one_axis = opts(900, 600);
+    one_axis.overlays = vec![Series { label: "big".into(), values: &big, ..Default::default() }];
+    let plain = scene_of(&d, &one_axis);
+    assert!(price.rect.x > plain.price_panel().rect.x + 20.0, "{} vs {}", price.rect.x, plain.price_panel().rect.x);
+    // With every line on its first axis, the price axis stretches to the big line.
+    assert!(plain.price_panel().scale.max >= big_max);
+}
+
+#[test]
+fn histogram_width_sets_the_bars_share_of_the_slot_and_histogram_color_their_colour() {
+    let d = Data::walk(60, MIN_US, 5);
+    let hist: Vec<f64> = (0..60).map(|i| (i as f64 - 30.0) / 10.0).collect();
+    let bars_in = |s: &Scene, color: Rgba| -> Vec<f32> {
+        let sub = s.panels.iter().find(|p| p.kind == PanelKind::Sub(0)).unwrap().rect;
+        s.items
+            .iter()
+            .filter_map(|p| match p {
+                Primitive::Rect { y, w, color: c, .. } if *c == color && *y >= sub.y && *y < sub.bottom() => Some(*w),
+                _ => None,
+            })
+            .collect()
+    };
+    let gray = Rgba::parse_hex("#696969", "t").unwrap();
+    for share in [0.3_f32, 0.8, 1.0] {
+        let mut o = opts(900, 600);
+        o.panels = vec![SubPanel {
+            title: "h".into(),
+            histogram: Some(&hist),
+            histogram_width: Some(share),
+            histogram_color: Some("#696969".into()),
+            ..SubPanel::default()
+        }];
+        let s = scene_of(&d, &o);
+        let widths = bars_in(&s, gray);
+        assert_eq!(widths.len(), 60, "a bar per row (the one at 0 is 1 px high): {widths:?}");
+        assert!(widths.iter().all(|w| *w == (s.slot_width * share).round()), "{share}: {widths:?}");
+    }
+    for bad in [0.0_f32, 1.5, f32::NAN] {
+        let mut o = opts(900, 600);
+        o.panels = vec![SubPanel { histogram: Some(&hist), histogram_width: Some(bad), ..SubPanel::default() }];
+        let err = build_scene(&Input::Bars(d.cols()), &o).unwrap_err().to_string();
+        assert!(err.contains("histogram_width") && err.contains(&bad.to_string()), "{err}");
+    }
+    let mut o = opts(900, 600);
+    o.panels = vec![SubPanel { histogram: Some(&hist), histogram_color: Some("grey".into()), ..SubPanel::default() }];
+    let err = build_scene(&Input::Bars(d.cols()), &o).unwrap_err().to_string();
+    assert!(err.contains("histogram_color") && err.contains("grey"), "{err}");
+}
