@@ -359,6 +359,31 @@ def test_addplot_mav_goes_through_kf():
     assert kf.get_performance_stats()["operations"]["indicator"]["calls"] == 1
 
 
+def test_addplot_mav_lines_are_served_continuing_the_style_mav_colours(fake_render, tmp_path):
+    data = ohlcv(120, seed=6)
+    ap = mpf.make_addplot(data["Close"], panel=1, mav=(5, 10))
+    kf.activate()
+    mav_colors = ["#112233", "#445566", "#778899"]
+    style = mpf.make_mpf_style(base_mpf_style="yahoo", mavcolors=mav_colors)
+    mpf.plot(data, type="candle", mav=10, style=style, addplot=ap, savefig=str(tmp_path / "m.png"))
+    [call] = fake_render
+    assert call["overlays"][0][2] == mav_colors[0]  # the main panel's mav=10
+    [panel] = call["panels"]
+    [close, mav5, mav10] = panel["lines"]
+    assert (mav5[2], mav10[2]) == (mav_colors[1], mav_colors[2])
+    np.testing.assert_allclose(mav5[1].to_numpy(), data["Close"].rolling(5).mean().to_numpy(), rtol=1e-12)
+    np.testing.assert_allclose(mav10[1].to_numpy(), data["Close"].rolling(10).mean().to_numpy(), rtol=1e-12)
+    # Averages of data with gaps (pandas and kf differ there) and shifted averages go to mplfinance.
+    gappy = data["Close"].copy()
+    gappy.iloc[50] = np.nan
+    for ap in (
+        mpf.make_addplot(gappy, panel=1, mav=5),
+        mpf.make_addplot(data["Close"], panel=1, mav=dict(period=(5,), shift=(2,))),
+    ):
+        mpf.plot(data, type="candle", addplot=ap, savefig=str(tmp_path / "g.png"))
+    assert len(fake_render) == 1
+
+
 # ---------------------------------------------------------------- supported calls: rendered by kf
 
 

@@ -220,6 +220,13 @@ def _addplot_calls() -> list[tuple[str, dict, str]]:
             SERVED,
         ),
         ("intc", dict(type="candle", addplot=mpf.make_addplot(close, panel=1, type="step")), SERVED),
+        # addplot.ipynb: moving averages of an added plot, after the main panel's in mplfinance's colour cycle
+        (
+            "intc",
+            dict(type="candle", mav=10, addplot=mpf.make_addplot(close, panel=1, mav=(5, 10)), panel_ratios=(1, 1)),
+            SERVED,
+        ),
+        ("intc", dict(type="candle", addplot=mpf.make_addplot(close, panel=1, type="scatter", mav=5)), MPLFINANCE),
         ("intc", dict(type="candle", addplot=mpf.make_addplot(close, panel=1, type="step", stepwhere="mid")), SERVED),
     ]
 

@@ -366,7 +366,7 @@ _ADDPLOT_DEFAULTS = {
 #: matplotlib's step positions as render's panel kinds.
 _STEP_KINDS = {"pre": "step_pre", "post": "step", "mid": "step_mid"}
 #: Keys whose non-default value changes the drawing in a way render does not follow.
-_ADDPLOT_UNSERVED = ("mav", "edgecolors", "linewidths", "bottom", "y_on_right", "title", "ax", "marketcolors")
+_ADDPLOT_UNSERVED = ("edgecolors", "linewidths", "bottom", "y_on_right", "title", "ax", "marketcolors")
 
 
 def _columns(data: Any, n: int) -> list[tuple[str | None, Any]] | None:
@@ -437,8 +437,56 @@ def _on_secondary_axis(mags: dict[int, tuple[float, float]], panel: int, values:
     return lo < mags[panel][0] or hi > mags[panel][1]
 
 
+def mav_periods(value: Any) -> list[int] | None:
+    """mplfinance's mav/ema periods (at most 7, each >= 2); None when not a plain int or list of ints."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = [value]
+    if not isinstance(value, (list, tuple)) or not all(
+        isinstance(v, int) and not isinstance(v, bool) and v >= 2 for v in value
+    ):
+        return None
+    return list(value)[:7]
+
+
+def moving_averages(kind: str, prices: Any, periods: list[int]) -> list[Any] | None:
+    """mplfinance's averages through kf's kernels: pandas ``rolling(n).mean()`` is kf's ``sma`` and pandas
+    ``ewm(span=n, adjust=False).mean()`` is kf's ``ewm_mean`` with the same arguments. None when the prices are not
+    all finite (pandas and kf treat missing values differently)."""
+    import numpy as np
+    import polars as pl
+
+    from . import functions
+
+    values = np.asarray(prices, dtype=np.float64)
+    if values.ndim != 1 or not np.isfinite(values).all():
+        return None
+    if kind == "sma":
+        exprs = [functions.sma("close", n).alias(f"p{i}") for i, n in enumerate(periods)]
+    else:
+        exprs = [functions.ewm_mean("close", span=n, adjust=False).alias(f"p{i}") for i, n in enumerate(periods)]
+    out = pl.DataFrame({"close": values}).select(exprs)
+    return [out[f"p{i}"].to_numpy().astype(np.float64) for i in range(len(periods))]
+
+
+def _addplot_mavs(ap: Mapping[str, Any], values: Any) -> list[tuple[int, Any]] | None:
+    """An addplot's ``mav`` lines as ``(period, average)``, the averages mplfinance draws over the entry's data;
+    None for a form not served (shifts, data with gaps)."""
+    if ap.get("mav") is None:
+        return []
+    periods = mav_periods(ap["mav"])
+    averages = None if periods is None else moving_averages("sma", values, periods)
+    return None if averages is None or periods is None else list(zip(periods, averages))
+
+
 def addplots(
-    value: Any, n: int, dpi: float, palette: list[str], *, main: int, prices: tuple[float, float]
+    value: Any,
+    n: int,
+    dpi: float,
+    palette: list[str],
+    *,
+    main: int,
+    prices: tuple[float, float],
+    mavs_drawn: int = 0,
 ) -> dict[str, Any] | None:
     """``addplot`` entries on the main panel (number ``main``: lines, scatter markers) and on the other panels
     (lines; bars as a histogram; steps at ``stepwhere``) as render ``overlays`` / ``markers`` / ``panels``, in
@@ -455,6 +503,8 @@ def addplots(
     panels: dict[int, dict[str, Any]] = {}
     colors = iter(palette * 4)
     mags = {main: _magnitude(prices[0], prices[1], 0.5)}
+    # mplfinance draws every moving average, the main panel's and the added plots', from one colour cycle.
+    mav_index = mavs_drawn
     for k, ap in enumerate(entries):
         if not isinstance(ap, Mapping) or not set(ap) <= {"data", *_ADDPLOT_DEFAULTS} or "data" not in ap:
             return None
@@ -493,6 +543,17 @@ def addplots(
             title = label if isinstance(label, str) else (name or f"addplot {k}")
             series = pl.Series(title, values)
             line = {"line": (title, series, hexed, style), "secondary_y": True} if secondary else None
+            mavs = _addplot_mavs(ap, values)
+            if mavs is None or (mavs and not palette):
+                return None
+            mav_lines: list[Any] = []
+            for period, mean in mavs:
+                mav_color = hex_color(palette[mav_index % len(palette)])
+                mav_index += 1
+                if mav_color is None:
+                    return None
+                mav_line = (f"{title} mav {period}", pl.Series(mean), mav_color[:7], "solid")
+                mav_lines.append({"line": mav_line, "secondary_y": True} if secondary else mav_line)
             if panel == main:
                 if kind == "line":
                     overlays.append(line or (title, series, hexed, style))
@@ -509,6 +570,7 @@ def addplots(
                     )  # fmt: skip
                 else:
                     return None
+                overlays.extend(mav_lines)
             else:
                 if kind not in ("line", "bar", "step"):
                     return None
@@ -520,14 +582,19 @@ def addplots(
                         return None
                     # matplotlib's bars: 0.8 of a slot wide unless given, in the entry's one colour.
                     slot.update(hist=series, hist_width=0.8 if width is None else float(width), hist_color=hexed)
-                    continue
-                # A panel draws all its lines one way: lines and steps on one panel are not served.
-                line_kind: str | None = "line"
-                if kind == "step":
-                    where = ap.get("stepwhere", "pre")
-                    line_kind = _STEP_KINDS.get(where) if isinstance(where, str) else None
-                if line_kind is None or slot["kind"] not in (None, line_kind):
-                    return None
-                slot["kind"] = line_kind
-                slot["lines"].append(line or (title, series, hexed, style))
+                    line_kind: str | None = "line" if mav_lines else None  # what the entry's lines ask of the panel
+                else:
+                    line_kind = "line"
+                    if kind == "step":
+                        where = ap.get("stepwhere", "pre")
+                        line_kind = _STEP_KINDS.get(where) if isinstance(where, str) else None
+                    if line_kind is None or (mav_lines and line_kind != "line"):
+                        return None  # an unknown step, or averages (lines) beside steps
+                    slot["lines"].append(line or (title, series, hexed, style))
+                slot["lines"].extend(mav_lines)
+                if line_kind is not None:
+                    # A panel draws all its lines one way: lines and steps on one panel are not served.
+                    if slot["kind"] not in (None, line_kind):
+                        return None
+                    slot["kind"] = line_kind
     return {"overlays": overlays, "markers": markers, "panels": panels}

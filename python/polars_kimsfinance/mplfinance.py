@@ -151,15 +151,6 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value > 0
 
 
-def _periods(value: Any) -> list[int] | None:
-    """mplfinance's mav/ema periods (at most 7, each >= 2); None when not a plain int or list of ints."""
-    if _is_int(value):
-        value = [value]
-    if not isinstance(value, (list, tuple)) or not all(_is_int(v) and v >= 2 for v in value):
-        return None
-    return list(value)[:7]
-
-
 def _translate(data: Any, kwargs: dict[str, Any]) -> dict[str, Any] | None:
     """What kf should render for this ``mpf.plot`` call, or None when the call is not supported."""
     if not set(kwargs) <= _PLOT_KWARGS or kwargs.get("returnfig") or kwargs.get("show_nontrading"):
@@ -195,7 +186,7 @@ def _translate(data: Any, kwargs: dict[str, Any]) -> dict[str, Any] | None:
     overlays: list[Any] = []
     for key, func in (("mav", functions.sma), ("ema", functions.ema)):
         if kwargs.get(key) is not None:
-            periods = _periods(kwargs[key])
+            periods = mpf_options.mav_periods(kwargs[key])
             if periods is None or kind in ("renko", "pnf"):
                 return None
             for n in periods:
@@ -223,7 +214,7 @@ def _translate(data: Any, kwargs: dict[str, Any]) -> dict[str, Any] | None:
     if look is None:
         return None
     render.update(look)
-    extras = _drawn_extras(kwargs, kind, frame, volume, dpi, mav_colors)
+    extras = _drawn_extras(kwargs, kind, frame, volume, dpi, mav_colors, len(overlays))
     if extras is None:
         return None
     extras["overlays"] = overlays + extras.get("overlays", [])
@@ -302,7 +293,7 @@ def _width_config(kwargs: dict[str, Any], n: int) -> dict[str, Any]:
 
 
 def _drawn_extras(
-    kwargs: dict[str, Any], kind: str, frame: Any, volume: bool, dpi: float, palette: list[str]
+    kwargs: dict[str, Any], kind: str, frame: Any, volume: bool, dpi: float, palette: list[str], mavs_drawn: int
 ) -> dict[str, Any] | None:
     """Lines, shading, added plots, per-bar colours, panels and axis options, as render options (None: a form kf
     does not serve)."""
@@ -353,17 +344,20 @@ def _drawn_extras(
     out["xrotation"] = float(xrotation)
     if kwargs.get("axtitle") is not None and kwargs.get("title") is None:
         out.update(title=kwargs["axtitle"], title_bold=False)
-    panels = _panel_layout(kwargs, frame, volume, dpi, palette)
+    panels = _panel_layout(kwargs, frame, volume, dpi, palette, mavs_drawn)
     if panels is None:
         return None
     out.update(panels)
     return out
 
 
-def _panel_layout(kwargs: dict[str, Any], frame: Any, volume: bool, dpi: float, palette: list[str]) -> Any:
+def _panel_layout(
+    kwargs: dict[str, Any], frame: Any, volume: bool, dpi: float, palette: list[str], mavs_drawn: int
+) -> Any:
     """Added plots and mplfinance's panel keywords as render ``overlays`` / ``markers`` / ``panels``,
     ``main_panel`` / ``volume_panel`` and ``panel_ratios``: panels numbered from the top as mplfinance numbers
-    them, the added panels in the places the main and volume panels leave, in number order."""
+    them, the added panels in the places the main and volume panels leave, in number order. ``mavs_drawn`` counts
+    the main panel's ``mav`` / ``ema`` lines, whose colours the added plots' ``mav`` lines continue."""
     main, vpanel = kwargs.get("main_panel", 0), kwargs.get("volume_panel", 1)
     if not (_is_int(main) and 0 <= main <= 31 and _is_int(vpanel) and 0 <= vpanel <= 31):
         return None
@@ -372,7 +366,9 @@ def _panel_layout(kwargs: dict[str, Any], frame: Any, volume: bool, dpi: float, 
         import numpy as np
 
         prices = (float(np.nanmin(frame["low"].to_numpy())), float(np.nanmax(frame["high"].to_numpy())))
-        added = mpf_options.addplots(kwargs["addplot"], frame.height, dpi, palette, main=main, prices=prices)
+        added = mpf_options.addplots(
+            kwargs["addplot"], frame.height, dpi, palette, main=main, prices=prices, mavs_drawn=mavs_drawn
+        )
     if added is None:
         return None
     numbers = sorted(added["panels"])
@@ -605,11 +601,11 @@ def _moving_averages(kind: str, ax: Any, cfg: Any, xdates: Any, prices: Any, apm
     shift = None
     if isinstance(spec, dict):
         shift, spec = spec.get("shift"), spec.get("period")
-    periods = _periods(spec)
+    periods = mpf_options.mav_periods(spec)
     if periods is None or (shift is not None and not isinstance(shift, (list, tuple))):
         return original(ax, cfg, xdates, prices, apmav, apwidth)
     try:
-        averages = _average_values(kind, prices, periods)
+        averages = mpf_options.moving_averages(kind, prices, periods)
     except Exception:
         averages = None
     if averages is None:  # e.g. NaN prices: pandas' NaN rules differ from kf's missing-bar rule
@@ -624,26 +620,6 @@ def _moving_averages(kind: str, ax: Any, cfg: Any, xdates: Any, prices: Any, apm
         else:
             ax.plot(xdates, values, linewidth=width)
     return averages
-
-
-def _average_values(kind: str, prices: Any, periods: list[int]) -> list[Any] | None:
-    """mplfinance's averages through kf's kernels: pandas ``rolling(n).mean()`` is kf's ``sma`` and pandas
-    ``ewm(span=n, adjust=False).mean()`` is kf's ``ewm_mean`` with the same arguments. None when the prices are not
-    all finite (pandas and kf treat missing values differently)."""
-    import numpy as np
-    import polars as pl
-
-    from . import functions
-
-    values = np.asarray(prices, dtype=np.float64)
-    if values.ndim != 1 or not np.isfinite(values).all():
-        return None
-    if kind == "sma":
-        exprs = [functions.sma("close", n).alias(f"p{i}") for i, n in enumerate(periods)]
-    else:
-        exprs = [functions.ewm_mean("close", span=n, adjust=False).alias(f"p{i}") for i, n in enumerate(periods)]
-    out = pl.DataFrame({"close": values}).select(exprs)
-    return [out[f"p{i}"].to_numpy().astype(np.float64) for i in range(len(periods))]
 
 
 def _shifted(values: Any, periods: int) -> Any:
