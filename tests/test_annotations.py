@@ -202,6 +202,47 @@ def test_fill_between_a_series_and_a_constant_with_alpha(df: pl.DataFrame) -> No
     assert mask(px, (127, 127, 255)).sum() + mask(px, (128, 128, 255)).sum() > 100
 
 
+def test_fill_between_on_the_volume_panel_and_a_sub_panel(df: pl.DataFrame) -> None:
+    volume = df["volume"] * (1 + np.arange(df.height) / 100)
+    frame = df.with_columns(volume=volume)
+    fills = [
+        {"y1": "volume", "y2": pl.col("volume").mean(), "color": HEX[MAGENTA], "alpha": 1.0, "panel": "volume"},
+        {"y1": -5.0, "y2": 5.0, "color": HEX[CYAN], "alpha": 1.0, "panel": 0},
+    ]
+    panels = [("diff", pl.col("close").diff())]
+    px = pixels(frame, volume=True, panels=panels, fill_between=fills)
+    magenta, cyan = np.nonzero(mask(px, MAGENTA).any(axis=1))[0], np.nonzero(mask(px, CYAN).any(axis=1))[0]
+    assert magenta.size > 5 and cyan.size > 5
+    # Top to bottom: price, volume (its shading), the sub-panel (its band): each in its own panel's rows.
+    price_rows = np.nonzero(
+        mask(
+            pixels(
+                frame,
+                volume=True,
+                panels=panels,
+                fill_between={**fills[0], "panel": "price", "y1": "close", "y2": "low"},
+            ),
+            MAGENTA,
+        ).any(axis=1)
+    )[0]
+    assert price_rows.max() < magenta.min() and magenta.max() < cyan.min()
+    # The same shading in SVG and in a batch.
+    svg = frame.kf.render(width=W, height=H, format="svg", volume=True, panels=panels, fill_between=fills).decode()
+    assert svg.count(HEX[CYAN].upper()) + svg.count(HEX[CYAN].lower()) >= 1
+    [batch] = kf.render_many(
+        [frame],
+        width=W,
+        height=H,
+        theme="light",
+        antialias=False,
+        last_price=False,
+        volume=True,
+        panels=panels,
+        fill_between=fills,
+    )
+    assert np.array_equal(batch.to_numpy(), px)
+
+
 def test_markers_sit_at_their_bars_and_prices(df: pl.DataFrame) -> None:
     signal = pl.int_range(pl.len()) == 60
     price = float(df["high"].max()) + 2
@@ -343,6 +384,17 @@ BAD = [
     (dict(fill_between={"y1": "close", "alpha": 2}), ValueError, r"fill_between\[0\] alpha must be a number from 0"),
     (dict(fill_between={"y1": "close", "where": pl.col("close")}), TypeError, r"fill_between\[0\] where has dtype"),
     (dict(fill_between={"y1": pl.Series([1.0, 2.0])}), ValueError, r"fill_between\[0\] y1 has 2 values, expected 120"),
+    (
+        dict(fill_between={"y1": "volume", "panel": "vol"}),
+        ValueError,
+        r"fill_between\[0\] panel must be 'price', 'volume'",
+    ),
+    (dict(fill_between={"y1": "volume", "panel": -1}), ValueError, r"fill_between\[0\] panel must be .* got -1"),
+    (
+        dict(fill_between={"y1": "close", "panel": 0}),
+        ValueError,
+        r"fill_between\[0\] panel: the chart draws no sub-panel 0",
+    ),
     (dict(markers=pl.col("close")), TypeError, r"markers\[0\] signal has dtype Float64; expected Boolean"),
     (dict(markers=pl.Series([True] * 3)), ValueError, r"markers\[0\] signal has 3 values, expected 120"),
     (dict(markers={"signal": "close", "shape": "star"}), ValueError, r"markers\[0\] shape must be one of.*'star'"),

@@ -74,6 +74,22 @@ CALLS = [
     ("intc", dict(figscale=0.65, xrotation=20), SERVED),
     ("intc", dict(type="candle", volume=True, show_nontrading=True), MPLFINANCE),
     ("intc", dict(figscale=0.7, fill_between=dict(y1=25, y2=27)), SERVED),
+    # fill_between.ipynb: shading on the volume panel (numbered as mplfinance numbers it), tight_layout
+    (
+        "intc",
+        dict(
+            type="candle",
+            volume=True,
+            tight_layout=True,
+            panel_ratios=(1.1, 1),
+            fill_between=[
+                dict(y1=26.0, y2=28.0, panel=0, alpha=0.3, color="magenta"),
+                dict(y1=DATA["intc"]()["Volume"].values, y2=4e7, panel=1, alpha=0.5, color="lime"),
+            ],
+        ),
+        SERVED,
+    ),
+    ("intc", dict(type="candle", fill_between=dict(y1=26.0, y2=28.0, interpolate=True)), MPLFINANCE),
     # using_lines.ipynb
     ("intc", dict(hlines=[27.0, 29.0]), SERVED),
     (

@@ -57,8 +57,8 @@ _Lines = tuple[list[tuple[float, _Look]], list[tuple[int, _Look]], list[tuple[li
 # panel_ratios, subtitle, scale, yaxis ("left" | "right"), xrotation, xlabel, main_panel, volume_panel,
 # volume_log_scale, mco_faceonly, lines (_Lines | None)
 _Decor = dict[str, Any]
-# (y1, y2, colour, alpha 0..255, label)
-_Fill = tuple[pl.Series, pl.Series, str | None, int, str | None]
+# (y1, y2, colour, alpha 0..255, label, panel "price" | "volume" | "<sub-panel index>")
+_Fill = tuple[pl.Series, pl.Series, str | None, int, str | None, str]
 # (prices, shape, size, colour, label)
 _Marker = tuple[pl.Series, str, float, str | None, str | None]
 

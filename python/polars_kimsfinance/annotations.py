@@ -67,6 +67,8 @@ class _Fill(NamedTuple):
     color: str | None
     alpha: int
     label: str | None
+    #: The panel shaded, as the binding names it: ``"price"``, ``"volume"`` or a sub-panel's index.
+    panel: str = "price"
 
 
 class _Markers(NamedTuple):
@@ -290,7 +292,7 @@ def _fills(value: Any) -> list[_Fill]:
     entries = _entries("fill_between", value, single)
     if entries and all(isinstance(v, Real) for v in entries) and not isinstance(value, Real):
         entries = [value]  # mplfinance's form: one value per bar as a plain list
-    keys = ("y1", "y2", "where", "color", "alpha", "label")
+    keys = ("y1", "y2", "where", "color", "alpha", "label", "panel")
     for i, entry in enumerate(entries):
         name = f"fill_between[{i}]"
         spec: Mapping[str, Any] = entry if isinstance(entry, Mapping) else {"y1": entry}
@@ -311,9 +313,19 @@ def _fills(value: Any) -> list[_Fill]:
                 color,
                 _alpha(f"{name} alpha", spec.get("alpha", 0.25)),
                 _text(f"{name} label", spec.get("label")),
+                _fill_panel(name, spec.get("panel", "price")),
             )
         )
     return out
+
+
+def _fill_panel(name: str, value: Any) -> str:
+    """A fill's ``panel``: ``"price"``, ``"volume"`` or the index of an entry of ``panels`` (from 0)."""
+    if value in ("price", "volume"):
+        return str(value)
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return str(value)
+    raise _fail(f"{name} panel", "must be 'price', 'volume' or the index of an entry of panels (from 0)", value)
 
 
 def _markers(value: Any) -> list[_Markers]:
@@ -462,7 +474,7 @@ class Marks(NamedTuple):
     """The evaluated annotation columns, full length, as the binding's ``fills`` / ``markers`` arguments, and the
     trend lines' source values."""
 
-    fills: list[tuple[pl.Series, pl.Series, str | None, int, str | None]]
+    fills: list[tuple[pl.Series, pl.Series, str | None, int, str | None, str]]
     markers: list[tuple[pl.Series, str, float, str | None, str | None]]
     tlines: list[pl.Series]
     bar_colors: pl.Series | None = None
@@ -520,7 +532,7 @@ def marks_of(ann: Annotations, out: pl.DataFrame) -> Marks:
     exprs += [_numbers(f"tlines[{i}] use", out, f"__kf_tline{i}").alias(f"t_{i}") for i in range(len(ann.tlines))]
     done = out.select(exprs)
     fills = [
-        (done.get_column(f"y1_{i}"), done.get_column(f"y2_{i}"), f.color, f.alpha, f.label)
+        (done.get_column(f"y1_{i}"), done.get_column(f"y2_{i}"), f.color, f.alpha, f.label, f.panel)
         for i, f in enumerate(ann.fills)
     ]
     markers = [(done.get_column(f"m_{i}"), m.shape, m.size, m.color, m.label) for i, m in enumerate(ann.markers)]
@@ -531,7 +543,7 @@ def marks_of(ann: Annotations, out: pl.DataFrame) -> Marks:
 def cut_marks(marks: Marks, offset: int, length: int) -> Marks:
     """Rows ``offset .. offset + length`` of every column (``Series.slice``: no copy)."""
     return Marks(
-        [(y1.slice(offset, length), y2.slice(offset, length), c, a, lb) for y1, y2, c, a, lb in marks.fills],
+        [(y1.slice(offset, length), y2.slice(offset, length), *look) for y1, y2, *look in marks.fills],
         [(s.slice(offset, length), shape, size, c, lb) for s, shape, size, c, lb in marks.markers],
         [s.slice(offset, length) for s in marks.tlines],
         None if marks.bar_colors is None else marks.bar_colors.slice(offset, length),

@@ -310,7 +310,7 @@ def _band_fills(spec: _Spec, lines: list[Line]) -> list[Any]:
             f"(bbands, keltner, donchian, ...), got {[name for name, *_ in lines]}"
         )
     color, alpha = spec.band_fill
-    return [(upper[0], lower[0], color, alpha, None)]
+    return [(upper[0], lower[0], color, alpha, None, "price")]
 
 
 _SECOND_AXIS_KEYS = ("line", "secondary_y")

@@ -294,9 +294,10 @@ def _values(value: Any, n: int) -> Any:
     return array if array.shape == (n,) else None
 
 
-def fills(value: Any, n: int, main: int = 0) -> list[dict[str, Any]] | None:
-    """``fill_between`` (a value, a dict or a list of dicts, on the main panel, number ``main``) as render
-    options."""
+def fills(value: Any, n: int, places: Mapping[int, str | int], main: int = 0) -> list[dict[str, Any]] | None:
+    """``fill_between`` (a value, a dict or a list of dicts, on the main panel, number ``main``, unless its
+    ``panel`` names another) as render options; ``places`` gives render's name of each mplfinance panel number
+    (None for a panel the chart does not draw, which mplfinance refuses)."""
     import numpy as np
 
     if isinstance(value, Mapping):
@@ -309,7 +310,8 @@ def fills(value: Any, n: int, main: int = 0) -> list[dict[str, Any]] | None:
     for entry in entries:
         if not set(entry) <= {"y1", "y2", "where", "color", "alpha", "label", "facecolor", "panel"}:
             return None
-        if entry.get("panel", main) != main:
+        panel = entry.get("panel", main)
+        if not isinstance(panel, int) or isinstance(panel, bool) or panel not in places:
             return None
         y1, y2 = _values(entry.get("y1"), n), _values(entry.get("y2", 0.0), n)
         if y1 is None or y2 is None:
@@ -320,6 +322,8 @@ def fills(value: Any, n: int, main: int = 0) -> list[dict[str, Any]] | None:
         if color is None or not (isinstance(alpha, (int, float)) and 0 <= alpha <= 1):
             return None
         fill: dict[str, Any] = {"y1": y1, "y2": y2, "color": color[:7], "alpha": float(alpha)}
+        if places[panel] != "price":
+            fill["panel"] = places[panel]
         if entry.get("where") is not None:
             where = np.asarray(entry["where"])
             if where.shape != (n,) or where.dtype != bool:

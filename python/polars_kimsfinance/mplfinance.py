@@ -306,11 +306,6 @@ def _drawn_extras(
     if found is None:
         return None
     out.update(found)
-    if kwargs.get("fill_between") is not None:
-        fills = mpf_options.fills(kwargs["fill_between"], n, kwargs.get("main_panel", 0))
-        if fills is None:
-            return None
-        out["fill_between"] = fills
     if kwargs.get("marketcolor_overrides") is not None:
         rising = (frame["open"] < frame["close"]).fill_null(False).to_list()
         colors = mpf_options.bar_colors(kwargs["marketcolor_overrides"], rising)
@@ -344,20 +339,28 @@ def _drawn_extras(
     out["xrotation"] = float(xrotation)
     if kwargs.get("axtitle") is not None and kwargs.get("title") is None:
         out.update(title=kwargs["axtitle"], title_bold=False)
-    panels = _panel_layout(kwargs, frame, volume, dpi, palette, mavs_drawn)
-    if panels is None:
+    layout = _panel_layout(kwargs, frame, volume, dpi, palette, mavs_drawn)
+    if layout is None:
         return None
+    panels, places = layout
     out.update(panels)
+    if kwargs.get("fill_between") is not None:
+        fills = mpf_options.fills(kwargs["fill_between"], n, places, kwargs.get("main_panel", 0))
+        if fills is None:
+            return None
+        out["fill_between"] = fills
     return out
 
 
 def _panel_layout(
     kwargs: dict[str, Any], frame: Any, volume: bool, dpi: float, palette: list[str], mavs_drawn: int
-) -> Any:
+) -> tuple[dict[str, Any], dict[int, str | int]] | None:
     """Added plots and mplfinance's panel keywords as render ``overlays`` / ``markers`` / ``panels``,
     ``main_panel`` / ``volume_panel`` and ``panel_ratios``: panels numbered from the top as mplfinance numbers
     them, the added panels in the places the main and volume panels leave, in number order. ``mavs_drawn`` counts
-    the main panel's ``mav`` / ``ema`` lines, whose colours the added plots' ``mav`` lines continue."""
+    the main panel's ``mav`` / ``ema`` lines, whose colours the added plots' ``mav`` lines continue. With the
+    options, each mplfinance panel number as render names the panel (``"price"``, ``"volume"``, an index of
+    ``panels``)."""
     main, vpanel = kwargs.get("main_panel", 0), kwargs.get("volume_panel", 1)
     if not (_is_int(main) and 0 <= main <= 31 and _is_int(vpanel) and 0 <= vpanel <= 31):
         return None
@@ -414,7 +417,10 @@ def _panel_layout(
             entry["ylim"] = slot["ylim"]
         panels.append(entry)
     out["panels"] = panels
-    return out
+    places: dict[int, str | int] = {main: "price", **{number: i for i, number in enumerate(numbers)}}
+    if volume:
+        places[vpanel] = "volume"
+    return out, places
 
 
 def _mplfinance_look(kwargs: dict[str, Any], frame: Any, volume: bool) -> dict[str, Any] | None:

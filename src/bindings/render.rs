@@ -24,7 +24,8 @@ use crate::adapter::{self, Engine};
 use crate::kernels::bars;
 use crate::render::{
     self, ALine, ChartKind, ColorOverrides, Columns, Fill, Format, HLine, Input, LineLook, LineStyle, MarkerShape,
-    Markers, Options, PanelLineKind, PngSpeed, RenderError, Series as Line, SubPanel, Theme, VLine, MAX_SIZE, MIN_SIZE,
+    Markers, Options, PanelKind, PanelLineKind, PngSpeed, RenderError, Series as Line, SubPanel, Theme, VLine,
+    MAX_SIZE, MIN_SIZE,
 };
 
 /// `(time, open, high, low, close, volume)`; time and volume optional.
@@ -36,8 +37,9 @@ pub(super) type LineArg = (String, PySeries, Option<String>, String, bool);
 pub(super) type PanelLookArg = (String, Option<(f64, f64)>, bool, Option<f32>, Option<String>);
 /// `(title, lines, histogram, reference levels, look)`.
 pub(super) type PanelArg = (String, Vec<LineArg>, Option<PySeries>, Vec<f64>, PanelLookArg);
-/// `(y1, y2, colour, alpha 0..=255, label)`: a shaded region (NaN in either series: that row is not shaded).
-pub(super) type FillArg = (PySeries, PySeries, Option<String>, u8, Option<String>);
+/// `(y1, y2, colour, alpha 0..=255, label, panel)`: a shaded region (NaN in either series: that row is not shaded)
+/// of the panel `"price"`, `"volume"` or `"<index of a sub-panel>"`.
+pub(super) type FillArg = (PySeries, PySeries, Option<String>, u8, Option<String>, String);
 /// `(prices, shape, size, colour, label)`: a marker at each row whose price is not NaN.
 pub(super) type MarkerArg = (PySeries, String, f32, Option<String>, Option<String>);
 /// How a line looks: `(colour, width, style, label)`.
@@ -195,8 +197,8 @@ pub(super) struct Held {
 /// A sub-panel's `(title, lines, histogram, levels, look)`.
 type HeldPanel = (String, Vec<HeldLine>, Option<Series>, Vec<f64>, PanelLookArg);
 
-/// A fill's `(colour, alpha, label)`.
-type FillLook = (Option<String>, u8, Option<String>);
+/// A fill's `(colour, alpha, label, panel)`.
+type FillLook = (Option<String>, u8, Option<String>, PanelKind);
 /// A marker series' `(shape, size, colour, label)`.
 type MarkerLook = (String, f32, Option<String>, Option<String>);
 
@@ -242,8 +244,12 @@ impl Held {
             fills: marks
                 .fills
                 .into_iter()
-                .map(|(y1, y2, color, alpha, label)| (y1.0, y2.0, (color, alpha, label)))
-                .collect(),
+                .enumerate()
+                .map(|(i, (y1, y2, color, alpha, label, panel))| {
+                    let panel = PanelKind::parse(&panel, &format!("fill_between[{i}] panel")).map_err(value_error)?;
+                    Ok((y1.0, y2.0, (color, alpha, label, panel)))
+                })
+                .collect::<PyResult<_>>()?,
             markers: marks
                 .markers
                 .into_iter()
@@ -713,13 +719,14 @@ pub(super) fn draw_chart(
             .fills
             .iter()
             .enumerate()
-            .map(|(i, (y1, y2, (color, alpha, label)))| {
+            .map(|(i, (y1, y2, (color, alpha, label, panel)))| {
                 Ok(Fill {
                     y1: rows_of(&format!("fill_between[{i}] y1"), y1, &rows)?,
                     y2: rows_of(&format!("fill_between[{i}] y2"), y2, &rows)?,
                     color: color.clone(),
                     alpha: *alpha,
                     label: label.clone(),
+                    panel: *panel,
                 })
             })
             .collect::<PyResult<_>>()?,

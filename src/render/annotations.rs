@@ -6,7 +6,7 @@ use super::color::{Palette, Rgba};
 use super::data::range_of;
 use super::error::RenderError;
 use super::options::{ChartKind, Options};
-use super::scene::{Primitive, RectF, YScale};
+use super::scene::{PanelKind, PanelLayout, Primitive, RectF, YScale};
 
 /// How a line is stroked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -88,8 +88,8 @@ pub struct ALine {
     pub look: LineLook,
 }
 
-/// A region of the price panel shaded between two series: rows where either value is NaN are not shaded (a `where`
-/// mask arrives as NaN).
+/// A region of a panel (the price panel unless `panel` says otherwise) shaded between two series: rows where either
+/// value is NaN are not shaded (a `where` mask arrives as NaN). The panel's y range takes in the region.
 #[derive(Debug, Clone, Default)]
 pub struct Fill<'a> {
     /// One value per source row.
@@ -102,6 +102,8 @@ pub struct Fill<'a> {
     pub alpha: u8,
     /// Listed in the legend when given.
     pub label: Option<String>,
+    /// The panel shaded: price, volume or a sub-panel (which must be drawn).
+    pub panel: PanelKind,
 }
 
 /// The shape of a signal marker.
@@ -261,6 +263,8 @@ pub(crate) struct Geometry<'g> {
     /// `Options::font_scale`, by which explicit widths and marker sizes are multiplied.
     pub scale: f32,
     pub palette: &'g Palette,
+    /// Every panel, for the shading of panels other than the price panel.
+    pub panels: &'g [PanelLayout],
 }
 
 /// A legend entry: label and colour.
@@ -339,11 +343,22 @@ pub(crate) fn price_range(opts: &Options) -> Option<(f64, f64)> {
         .iter()
         .map(|h| h.price)
         .chain(opts.alines.iter().flat_map(|a| a.points.iter().map(|p| p.1)))
-        .chain(opts.fills.iter().flat_map(|f| {
-            f.y1.iter().zip(f.y2).filter(|(a, b)| !(a.is_nan() || b.is_nan())).flat_map(|(a, b)| [*a, *b])
-        }))
+        .chain(fill_values(&opts.fills, PanelKind::Price))
         .chain(opts.markers.iter().flat_map(|m| m.values.iter().copied()));
     range_of(prices)
+}
+
+/// The values the shaded regions of one panel cover (both ends of every shaded row).
+fn fill_values<'f>(fills: &'f [Fill], panel: PanelKind) -> impl Iterator<Item = f64> + 'f {
+    fills
+        .iter()
+        .filter(move |f| f.panel == panel)
+        .flat_map(|f| f.y1.iter().zip(f.y2).filter(|(a, b)| !(a.is_nan() || b.is_nan())).flat_map(|(a, b)| [*a, *b]))
+}
+
+/// The range the shaded regions of a panel other than the price panel need visible, if any.
+pub(crate) fn fills_range(fills: &[Fill], panel: PanelKind) -> Option<(f64, f64)> {
+    range_of(fill_values(fills, panel))
 }
 
 fn color_of(value: &Option<String>, default: Rgba, param: &str) -> Result<Rgba, RenderError> {
@@ -354,17 +369,26 @@ fn color_of(value: &Option<String>, default: Rgba, param: &str) -> Result<Rgba, 
 pub(crate) fn draw_fills(items: &mut Vec<Primitive>, fills: &[Fill], g: &Geometry) -> Result<Vec<Entry>, RenderError> {
     let mut legend = Vec::new();
     for (i, f) in fills.iter().enumerate() {
+        let Some(panel) = g.panels.iter().find(|p| p.kind == f.panel) else {
+            return Err(RenderError::InvalidInput {
+                param: format!("fill_between[{i}] panel"),
+                message: format!("the chart draws no {} panel to shade", panel_name(f.panel)),
+            });
+        };
+        // Clamped to the panel, whose range may be fixed (a sub-panel's ylim).
+        let (top_px, bottom_px) = (panel.rect.y, panel.rect.bottom());
+        let y_of = |v: f64| panel.scale.y(v).clamp(top_px, bottom_px);
         let base = color_of(&f.color, g.palette.line, &format!("fill_between[{i}] color"))?;
         let color = base.with_alpha(((base.a as u32 * f.alpha as u32) / 255) as u8);
         let (y1, y2) = ((g.reduce)(f.y1), (g.reduce)(f.y2));
         let mut run: Vec<usize> = Vec::new();
         let mut flush = |run: &mut Vec<usize>| {
             if run.len() >= 2 {
-                let top = run.iter().map(|&k| ((g.x_of_slot)(k), g.price.y(y1[k])));
-                let bottom = run.iter().rev().map(|&k| ((g.x_of_slot)(k), g.price.y(y2[k])));
+                let top = run.iter().map(|&k| ((g.x_of_slot)(k), y_of(y1[k])));
+                let bottom = run.iter().rev().map(|&k| ((g.x_of_slot)(k), y_of(y2[k])));
                 items.push(Primitive::Polygon { points: top.chain(bottom).collect(), color });
             } else if let [k] = run[..] {
-                let (a, b) = (g.price.y(y1[k]), g.price.y(y2[k]));
+                let (a, b) = (y_of(y1[k]), y_of(y2[k]));
                 let x = (g.x_of_slot)(k);
                 items.push(Primitive::Rect {
                     x: x.floor(),
@@ -389,6 +413,14 @@ pub(crate) fn draw_fills(items: &mut Vec<Primitive>, fills: &[Fill], g: &Geometr
         }
     }
     Ok(legend)
+}
+
+fn panel_name(panel: PanelKind) -> String {
+    match panel {
+        PanelKind::Price => "price".into(),
+        PanelKind::Volume => "volume".into(),
+        PanelKind::Sub(i) => format!("sub-panel {i} (panels[{i}])"),
+    }
 }
 
 /// Horizontal, vertical and free lines, drawn over the bars and overlays.

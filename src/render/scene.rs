@@ -194,9 +194,10 @@ pub struct XTick {
 }
 
 /// Which panel.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum PanelKind {
     /// Price (bars and overlays).
+    #[default]
     Price,
     /// Volume bars.
     Volume,
@@ -205,6 +206,19 @@ pub enum PanelKind {
 }
 
 impl PanelKind {
+    /// `price`, `volume`, or a sub-panel's index (`0` for the first of `Options::panels`); `param` names the
+    /// option in the error.
+    pub fn parse(name: &str, param: &str) -> Result<PanelKind, RenderError> {
+        match name {
+            "price" => Ok(PanelKind::Price),
+            "volume" => Ok(PanelKind::Volume),
+            _ => name.parse::<usize>().map(PanelKind::Sub).map_err(|_| RenderError::InvalidInput {
+                param: param.to_string(),
+                message: format!("must be 'price', 'volume' or a sub-panel's index from 0, got '{name}'"),
+            }),
+        }
+    }
+
     /// The panel's height weight when `Options::panel_ratios` is not given.
     fn default_weight(self) -> f32 {
         match self {
@@ -454,7 +468,7 @@ pub fn build_scene(input: &Input, opts: &Options) -> Result<Scene, RenderError> 
     // would weigh unequal buckets wrongly).
     let bars = if bars.len() > plot_px as usize { build_bars(input, opts, plot_px as usize)? } else { bars };
     let x = XLayout::new(plot_left, plot_px, bars.len(), m.font, opts.y_axis_left);
-    let panels = final_panels(&rows, axes, &bars, &x, &m, opts.volume_exponent);
+    let panels = final_panels(&rows, axes, &bars, &x, &m, opts);
 
     let mut scene = Scene {
         width: opts.width,
@@ -491,6 +505,7 @@ pub fn build_scene(input: &Input, opts: &Options) -> Result<Scene, RenderError> 
         font: m.font,
         scale: m.scale,
         palette: &palette,
+        panels: &scene.panels,
     };
     // Shading and the last-price line go under the bars, so that neither hides a bar (nor the last close tick).
     let mut legend = annotations::draw_fills(items, &opts.fills, &geometry)?;
@@ -771,13 +786,16 @@ struct Axis {
     secondary: Option<SecondAxis>,
 }
 
-fn volume_range(bars: &Bars, log: bool) -> (f64, f64) {
+/// The volume axis's range: from 0 (on a log axis from the smallest volume above 0) to the highest volume, taking
+/// in the panel's shading (`fills`).
+fn volume_range(bars: &Bars, log: bool, fills: Option<(f64, f64)>) -> (f64, f64) {
+    let shaded = fills.into_iter().flat_map(|(lo, hi)| [lo, hi]);
     if log {
         // From the smallest volume above zero (bars of no volume are not drawn), padded by 5 % of the decades.
-        let positive = bars.volume.iter().flatten().copied().filter(|v| *v > 0.0);
+        let positive = bars.volume.iter().flatten().copied().chain(shaded).filter(|v| *v > 0.0);
         return range_of(positive).map_or((1.0, 10.0), |r| pad_log_range(r, 0.05));
     }
-    let vmax = range_of(bars.volume.iter().flatten().copied()).map_or(1.0, |r| r.1.max(0.0));
+    let vmax = range_of(bars.volume.iter().flatten().copied().chain(shaded)).map_or(1.0, |r| r.1.max(0.0));
     (0.0, if vmax > 0.0 { (vmax * 1.08).min(f64::MAX) } else { 1.0 })
 }
 
@@ -849,8 +867,10 @@ fn y_axes(
     for row in rows {
         let (min, max) = match row.kind {
             PanelKind::Price => price_range,
-            PanelKind::Volume => volume_range(bars, opts.volume_log_scale),
-            PanelKind::Sub(i) => sub_panel_range(&series.subs[i])?,
+            PanelKind::Volume => {
+                volume_range(bars, opts.volume_log_scale, annotations::fills_range(&opts.fills, row.kind))
+            }
+            PanelKind::Sub(i) => sub_panel_range(&series.subs[i], annotations::fills_range(&opts.fills, row.kind))?,
         };
         let log = match row.kind {
             PanelKind::Price => opts.log_scale,
@@ -886,9 +906,12 @@ fn lines_range(lines: &[&ResolvedSeries]) -> Option<(f64, f64)> {
     lines.iter().filter_map(|l| range_of(l.values.iter().copied())).reduce(|(a, b), (lo, hi)| (a.min(lo), b.max(hi)))
 }
 
-/// A sub-panel's padded value range over its lines and histogram (the histogram's range includes 0); on a log
-/// scale, padded in decades, and every value must be above 0.
-fn sub_panel_range((p, lines): &(&SubPanel, Vec<ResolvedSeries>)) -> Result<(f64, f64), RenderError> {
+/// A sub-panel's padded value range over its first-axis lines, its histogram (whose range includes 0) and its
+/// shading (`fills`); on a log scale, padded in decades, and every value must be above 0.
+fn sub_panel_range(
+    (p, lines): &(&SubPanel, Vec<ResolvedSeries>),
+    fills: Option<(f64, f64)>,
+) -> Result<(f64, f64), RenderError> {
     if let Some(fixed) = p.ylim {
         if p.log_scale && fixed.0 <= 0.0 {
             return Err(RenderError::InvalidInput {
@@ -912,6 +935,7 @@ fn sub_panel_range((p, lines): &(&SubPanel, Vec<ResolvedSeries>)) -> Result<(f64
         merge(Some((0.0, 0.0)));
     }
     merge(range_of(p.levels.iter().copied()));
+    merge(fills);
     if !p.log_scale {
         return Ok(pad_range(r.unwrap_or((0.0, 1.0)), 0.08));
     }
@@ -993,15 +1017,15 @@ fn final_panels(
     bars: &Bars,
     x: &XLayout,
     m: &Metrics,
-    volume_exponent: Option<i32>,
+    opts: &Options,
 ) -> Vec<PanelLayout> {
     rows.iter()
         .zip(axes)
         .map(|(row, axis)| {
             let (scale, ticks) = if row.kind == PanelKind::Volume {
-                let (min, max) = volume_range(bars, axis.scale.log);
+                let (min, max) = volume_range(bars, axis.scale.log, annotations::fills_range(&opts.fills, row.kind));
                 let scale = YScale { min, max, ..axis.scale };
-                (scale, axis_ticks(row.kind, &scale, m.font, volume_exponent).0)
+                (scale, axis_ticks(row.kind, &scale, m.font, opts.volume_exponent).0)
             } else {
                 (axis.scale, axis.ticks)
             };

@@ -882,6 +882,7 @@ fn golden_annotated() {
             color: Some("#4CAF50".into()),
             alpha: 64,
             label: Some("band".into()),
+            ..Fill::default()
         }],
         markers: vec![
             Markers { values: &buys, shape: MarkerShape::TriangleUp, label: Some("buy".into()), ..Default::default() },
@@ -1148,7 +1149,7 @@ fn fill_where_mask_shades_only_its_rows() {
         y1[i] = d.h[i] + 3.0;
         y2[i] = d.h[i] + 6.0;
     }
-    let fill = Fill { y1: &y1, y2: &y2, color: Some("#0000FF".into()), alpha: 255, label: None };
+    let fill = Fill { y1: &y1, y2: &y2, color: Some("#0000FF".into()), alpha: 255, ..Fill::default() };
     let o = Options { fills: vec![fill], ..flat_opts() };
     let s = scene_of(&d, &o);
     let rgba = rasterize(&s).unwrap();
@@ -1635,4 +1636,53 @@ fn histogram_width_sets_the_bars_share_of_the_slot_and_histogram_color_their_col
     o.panels = vec![SubPanel { histogram: Some(&hist), histogram_color: Some("grey".into()), ..SubPanel::default() }];
     let err = build_scene(&Input::Bars(d.cols()), &o).unwrap_err().to_string();
     assert!(err.contains("histogram_color") && err.contains("grey"), "{err}");
+}
+
+#[test]
+fn fills_shade_the_volume_panel_and_sub_panels_whose_ranges_take_them_in() {
+    let d = Data::walk(60, DAY_US, 9);
+    let v = d.v.clone();
+    let vmax = v.iter().cloned().fold(0.0, f64::max);
+    let above: Vec<f64> = v.iter().map(|x| x * 1.5).collect();
+    let rsi: Vec<f64> = (0..60).map(|i| 50.0 + (i as f64 / 5.0).sin() * 20.0).collect();
+    let (lo, hi) = (vec![-40.0; 60], vec![40.0; 60]);
+    let blue = Some("#0000FF".into());
+    let mut o = Options { volume: true, ..flat_opts() };
+    o.panels = vec![SubPanel {
+        lines: vec![Series { label: "rsi".into(), values: &rsi, ..Default::default() }],
+        ..SubPanel::default()
+    }];
+    o.fills = vec![
+        Fill { y1: &v, y2: &above, color: blue.clone(), alpha: 255, panel: PanelKind::Volume, ..Fill::default() },
+        Fill {
+            y1: &lo,
+            y2: &hi,
+            color: Some("#FF0000".into()),
+            alpha: 255,
+            panel: PanelKind::Sub(0),
+            ..Fill::default()
+        },
+    ];
+    let s = scene_of(&d, &o);
+    let (vp, sub) =
+        (s.volume_panel().unwrap().clone(), s.panels.iter().find(|p| p.kind == PanelKind::Sub(0)).unwrap().clone());
+    assert!(vp.scale.max >= vmax * 1.5, "the volume axis takes in the shading: {:?}", vp.scale);
+    assert!(sub.scale.min <= -40.0 && sub.scale.max >= 70.0, "the sub-panel takes in its shading: {:?}", sub.scale);
+    assert!(s.price_panel().scale.max < d.h.iter().cloned().fold(0.0, f64::max) * 1.2, "the price axis does not");
+    let rgba = rasterize(&s).unwrap();
+    let at = |panel: &PanelLayout, i: usize, value: f64| pixel(&rgba, 800, s.slot_center(i), panel.scale.y(value));
+    for i in [5, 30, 55] {
+        assert!(is(at(&vp, i, v[i] * 1.25), (0, 0, 255)), "volume shading at bar {i}");
+        assert!(is(at(&sub, i, -20.0), (255, 0, 0)), "sub-panel shading at bar {i}");
+    }
+    // A panel the chart does not draw is an error naming the fill.
+    for (panel, words) in [(PanelKind::Sub(3), "sub-panel 3"), (PanelKind::Volume, "volume")] {
+        let mut o = flat_opts();
+        o.volume = false;
+        o.fills = vec![Fill { y1: &lo, y2: &hi, panel, ..Fill::default() }];
+        let err = build_scene(&Input::Bars(d.cols()), &o).unwrap_err().to_string();
+        assert!(err.contains("fill_between[0] panel") && err.contains(words), "{err}");
+    }
+    assert!(PanelKind::parse("vol", "p").unwrap_err().to_string().contains("'vol'"));
+    assert_eq!(PanelKind::parse("2", "p").unwrap(), PanelKind::Sub(2));
 }
