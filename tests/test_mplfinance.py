@@ -448,6 +448,26 @@ def test_translation(kwargs, expected, fake_render, tmp_path, monkeypatch):
     assert (tmp_path / saved).exists()
 
 
+@pytest.mark.parametrize("name", ["chart.jpg", "chart.jpeg"])
+def test_jpeg_files_are_written_as_matplotlib_writes_them(name, tmp_path):
+    from PIL import Image
+
+    data = ohlcv(100)
+    mpf.plot(data, type="candle", volume=True, savefig=str(tmp_path / f"own-{name}"))
+    kf.configure(performance_tracking=True)
+    kf.activate()
+    mpf.plot(data, type="candle", volume=True, savefig=dict(fname=str(tmp_path / name), dpi=80))
+    mpf.plot(data, type="candle", volume=True, savefig=str(tmp_path / f"kf-{name}"))
+    assert kf.get_performance_stats()["operations"]["mplfinance"]["calls"] == 2
+    own, served, small = (Image.open(tmp_path / f) for f in (f"own-{name}", f"kf-{name}", name))
+    assert own.format == served.format == small.format == "JPEG" and served.mode == "RGB"
+    assert served.size == own.size == (800, 575) and small.size == (640, 460)
+    assert served.info["dpi"] == own.info["dpi"] and small.info["dpi"] == (80, 80)
+    # The pixels are the chart's: the candle colours are there, not a blank page.
+    pixels = np.asarray(served).reshape(-1, 3)
+    assert len(np.unique(pixels // 32, axis=0)) > 4
+
+
 def test_buffer_target_and_default_size_match_mplfinance(fake_render):
     data = ohlcv(100)
     own = mpf_png(data, type="candle", volume=True)
@@ -489,7 +509,7 @@ def test_pixel_size_matches_mplfinance(size, fake_render):
 @pytest.mark.parametrize(
     "kwargs",
     [
-        dict(savefig="chart.jpg"),  # a format kf does not write
+        dict(savefig="chart.tiff"),  # a format kf does not write
         dict(savefig=dict(fname="chart.png", bbox_inches="tight")),
         dict(mav=dict(period=5, shift=1)),
         dict(mav=(5,), type="renko"),

@@ -48,7 +48,9 @@ _PLOT_KWARGS = {
 }  # fmt: skip
 # savefig dict keys that change nothing in the file mplfinance writes: pad_inches only pads a tight bounding box.
 _SAVEFIG_KEYS = {"fname", "dpi", "format", "pad_inches"}
-_FORMATS = {"png": "png", "webp": "webp", "svg": "svg"}
+#: matplotlib's file formats kf writes, by the name render gives them. JPEG is written as matplotlib writes it:
+#: Pillow's encoder (matplotlib's own dependency) over kf's pixels.
+_FORMATS = {"png": "png", "webp": "webp", "svg": "svg", "jpg": "jpeg", "jpeg": "jpeg"}
 _DEFAULT_XROTATION = 45.0
 _DEFAULT_FIGRATIO = (8.00, 5.75)  # mplfinance: figure height 5.75 in at figscale 1
 
@@ -132,7 +134,7 @@ def _kf_plot(data: Any, **kwargs: Any) -> Any:
     except Exception as exc:  # the call must still succeed: let mplfinance draw it
         warnings.warn(f"polars_kimsfinance could not render this chart ({exc}); using mplfinance", RuntimeWarning, 2)
         return _original("plot")(data, **kwargs)
-    payload = bytes(image)
+    payload = bytes(image) if spec["jpeg_dpi"] is None else _jpeg(image, spec["jpeg_dpi"])
     target = spec["target"]
     if isinstance(target, io.IOBase):
         target.write(payload)
@@ -141,6 +143,17 @@ def _kf_plot(data: Any, **kwargs: Any) -> Any:
             f.write(payload)
     _track("mplfinance", time.perf_counter_ns() - t0, spec["candles"], len(payload), "cpu")
     return None
+
+
+def _jpeg(image: Any, dpi: float) -> bytes:
+    """A raw RGBA chart as the JPEG file matplotlib's ``savefig`` writes: Pillow's encoder at its default quality,
+    the figure's dpi in the header (the chart is opaque, so matplotlib's blend over white changes nothing)."""
+    from PIL import Image
+
+    pixels = Image.frombuffer("RGBA", (image.width, image.height), bytes(image), "raw", "RGBA", 0, 1)
+    out = io.BytesIO()
+    pixels.convert("RGB").save(out, format="jpeg", dpi=(dpi, dpi))
+    return out.getvalue()
 
 
 def _is_int(value: Any) -> bool:
@@ -209,7 +222,7 @@ def _translate(data: Any, kwargs: dict[str, Any]) -> dict[str, Any] | None:
     if frame is None:
         return None
     render = dict(kind=kind, width=width, height=height, theme=theme, colors=colors)
-    render.update(volume=volume, overlays=overlays, title=title, format=fmt)
+    render.update(volume=volume, overlays=overlays, title=title, format="rgba" if fmt == "jpeg" else fmt)
     look = _mplfinance_look(kwargs, frame, volume)
     if look is None:
         return None
@@ -236,7 +249,13 @@ def _translate(data: Any, kwargs: dict[str, Any]) -> dict[str, Any] | None:
     render.update(width=width, height=height)
     if widths is not None and not widths:
         widths.update(_width_config(kwargs, frame.height))  # mplfinance fills an empty dict, and only an empty one
-    return {"frame": frame, "render": render, "target": fname, "candles": frame.height}
+    return {
+        "frame": frame,
+        "render": render,
+        "target": fname,
+        "candles": frame.height,
+        "jpeg_dpi": dpi if fmt == "jpeg" else None,
+    }
 
 
 # Keywords that draw inside the axes (or only colour): they leave the tight bounding box as it is.
