@@ -543,7 +543,10 @@ def marks_of(ann: Annotations, out: pl.DataFrame) -> Marks:
 def cut_marks(marks: Marks, offset: int, length: int) -> Marks:
     """Rows ``offset .. offset + length`` of every column (``Series.slice``: no copy)."""
     return Marks(
-        [(y1.slice(offset, length), y2.slice(offset, length), *look) for y1, y2, *look in marks.fills],
+        [
+            (y1.slice(offset, length), y2.slice(offset, length), color, alpha, label, panel)
+            for y1, y2, color, alpha, label, panel in marks.fills
+        ],
         [(s.slice(offset, length), shape, size, c, lb) for s, shape, size, c, lb in marks.markers],
         [s.slice(offset, length) for s in marks.tlines],
         None if marks.bar_colors is None else marks.bar_colors.slice(offset, length),
