@@ -896,6 +896,66 @@ fn golden_annotated() {
 }
 
 #[test]
+fn golden_second_axes() {
+    // A second price axis (dollar volume over the candles), a MACD panel whose lines sit on a second axis over a
+    // histogram a hundred times larger (bars 0.8 of a slot, one colour), and shading on the volume panel.
+    let d = Data::walk(120, DAY_US, 23);
+    let n = d.c.len();
+    let ema = |span: f64| {
+        let a = 2.0 / (span + 1.0);
+        let mut out = Vec::with_capacity(n);
+        let mut e = d.c[0];
+        for &c in &d.c {
+            e += a * (c - e);
+            out.push(e);
+        }
+        out
+    };
+    let macd: Vec<f64> = ema(12.0).iter().zip(ema(26.0)).map(|(f, s)| f - s).collect();
+    let hist: Vec<f64> = macd.iter().map(|m| m * 100.0).collect();
+    let dollars: Vec<f64> = d.c.iter().zip(&d.v).map(|(c, v)| c * v).collect();
+    let vol_mean = vec![d.v.iter().sum::<f64>() / n as f64; n];
+    let o = Options {
+        width: 640,
+        height: 400,
+        theme: Theme::Light,
+        title: Some("Second axes".into()),
+        overlays: vec![Series {
+            label: "dollar volume".into(),
+            values: &dollars,
+            color: Some("#7B1FA2".into()),
+            secondary: true,
+            ..Default::default()
+        }],
+        panels: vec![SubPanel {
+            title: "MACD".into(),
+            lines: vec![Series {
+                label: "macd".into(),
+                values: &macd,
+                color: Some("#D500F9".into()),
+                secondary: true,
+                ..Default::default()
+            }],
+            histogram: Some(&hist),
+            histogram_width: Some(0.8),
+            histogram_color: Some("#696969".into()),
+            ..SubPanel::default()
+        }],
+        fills: vec![Fill {
+            y1: &d.v,
+            y2: &vol_mean,
+            color: Some("#4CAF50".into()),
+            alpha: 96,
+            panel: PanelKind::Volume,
+            ..Fill::default()
+        }],
+        format: Format::Png(PngSpeed::Balanced),
+        ..Options::default()
+    };
+    golden_check("second-axes", &render(d.cols(), &o).unwrap());
+}
+
+#[test]
 fn engine_names_and_the_gpu_engine_without_the_feature() {
     assert_eq!(Engine::parse("CPU").unwrap(), Engine::Cpu);
     assert_eq!(Engine::parse("gpu").unwrap(), Engine::Gpu);
