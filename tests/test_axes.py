@@ -265,3 +265,22 @@ def test_bad_second_axis_entries_name_the_key_and_value(entry, words):
 def test_bad_histogram_looks_name_the_key_and_value(key, value, words):
     with pytest.raises(ValueError, match=re.escape(words)):
         frame(30).kf.render(width=W, height=H, panels=[{"histogram": ("d", pl.col("close").diff()), key: value}])
+
+
+def test_a_line_width_in_pixels_on_overlays_and_panel_lines():
+    df = frame(120)
+    ma = ("ma", pl.col("close").rolling_mean(10), "#0000FF")
+    blue = lambda img: int(((img[..., 2] > 200) & (img[..., 0] < 80) & (img[..., 1] < 80)).sum())  # noqa: E731
+    thin, wide = pixels(df, overlays=[ma]), pixels(df, overlays=[{"line": ma, "width": 6}])
+    assert blue(wide) > 2.5 * blue(thin)
+    panel_thin = pixels(df, panels=[{"lines": [ma]}])
+    panel_wide = pixels(df, panels=[{"lines": [{"line": ma, "width": 6, "secondary_y": True}]}])
+    assert blue(panel_wide) > 2.5 * blue(panel_thin)
+
+
+@pytest.mark.parametrize("width", [-1, 2001, "2", True])
+def test_a_bad_line_width_names_the_entry_and_value(width):
+    with pytest.raises(
+        ValueError, match=re.escape(f"overlay width must be a number of pixels from 0 to 2000, got {width!r}")
+    ):
+        frame(30).kf.render(width=W, height=H, overlays=[{"line": ("c", pl.col("close")), "width": width}])

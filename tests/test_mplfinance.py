@@ -251,6 +251,18 @@ def test_secondary_y_lines_and_bar_width_are_served_as_mplfinance_draws_them(fak
     np.testing.assert_array_equal(line["line"][1].to_numpy(), macd)
 
 
+def test_addplot_line_width_is_matplotlibs_points_at_the_figure_dpi(fake_render, tmp_path):
+    data = ohlcv(60)
+    kf.activate()
+    adds = [mpf.make_addplot(data["Close"] * 1.01, width=2.5), mpf.make_addplot(data["Close"], panel=1, width=0.5)]
+    mpf.plot(data, type="candle", savefig=dict(fname=str(tmp_path / "w.png"), dpi=144), addplot=adds)
+    [call] = fake_render
+    [overlay] = call["overlays"]
+    assert overlay["width"] == pytest.approx(2.5 * 144 / 72)
+    [line] = call["panels"][0]["lines"]
+    assert line["width"] == pytest.approx(0.5 * 144 / 72) and "secondary_y" not in line
+
+
 def test_addplot_alpha_reaches_the_line_colour(fake_render, tmp_path):
     data = ohlcv(60)
     kf.activate()

@@ -265,6 +265,8 @@ class _Spec(NamedTuple):
     style: str = "solid"
     #: Its lines are drawn against the panel's second y axis.
     secondary: bool = False
+    #: Its lines' stroke width in pixels (0: the chart's line width).
+    width: float = 0.0
 
 
 _BAND_KEYS = ("band", "fill", "alpha")
@@ -313,17 +315,16 @@ def _band_fills(spec: _Spec, lines: list[Line]) -> list[Any]:
     return [(upper[0], lower[0], color, alpha, None, "price")]
 
 
-_SECOND_AXIS_KEYS = ("line", "secondary_y")
+_LINE_KEYS = ("line", "secondary_y", "width")
 
 
-def _second_axis_line(
-    where: str, spec: Mapping[str, Any], columns: list[str], roles: dict[str, str], index: int
-) -> _Spec:
-    """An entry ``{"line": entry, "secondary_y": True}``: the entry's lines against the panel's second y axis."""
-    unknown = [k for k in spec if k not in _SECOND_AXIS_KEYS]
+def _line_entry(where: str, spec: Mapping[str, Any], columns: list[str], roles: dict[str, str], index: int) -> _Spec:
+    """An entry ``{"line": entry, "secondary_y": True, "width": 2.5}``: the entry's lines against the panel's
+    second y axis, and / or that many pixels wide."""
+    unknown = [k for k in spec if k not in _LINE_KEYS]
     if unknown:
         raise ValueError(
-            f"{_FUNC}: {where} {dict(spec)!r} has an unknown key {unknown[0]!r}; keys: {', '.join(_SECOND_AXIS_KEYS)}"
+            f"{_FUNC}: {where} {dict(spec)!r} has an unknown key {unknown[0]!r}; keys: {', '.join(_LINE_KEYS)}"
         )
     inner = spec["line"]
     if isinstance(inner, Mapping):
@@ -331,13 +332,16 @@ def _second_axis_line(
             f"{_FUNC}: {where} line must be an entry such as 'sma:20' or a (label, pl.Expr) tuple, got a dict"
         )
     secondary = _flag(f"{where} secondary_y", spec.get("secondary_y", False))
-    return _spec(where, inner, columns, roles, index)._replace(secondary=secondary)
+    width = spec.get("width", 0.0)
+    if isinstance(width, bool) or not isinstance(width, Real) or not 0.0 <= float(width) <= 2000.0:
+        raise ValueError(f"{_FUNC}: {where} width must be a number of pixels from 0 to 2000, got {width!r}")
+    return _spec(where, inner, columns, roles, index)._replace(secondary=secondary, width=float(width))
 
 
 def _spec(where: str, spec: Any, columns: list[str], roles: dict[str, str], index: int) -> _Spec:
     """An overlay / panel entry as an expression (aliased ``__kf_<where><index>`` for the query) or a Series."""
     if isinstance(spec, Mapping) and "line" in spec:
-        return _second_axis_line(where, spec, columns, roles, index)
+        return _line_entry(where, spec, columns, roles, index)
     if where == "overlay" and isinstance(spec, Mapping):
         return _band(spec, columns, roles, index)
     alias = f"__kf_{where}{index}"
@@ -396,13 +400,13 @@ def _evaluate(df: pl.DataFrame, specs: list[_Spec], extra: list[pl.Expr], key: s
         raise
 
 
-#: A line as the binding's ``LineArg``: ``(label, values, colour or None, style, on the second y axis)``.
-Line = tuple[str, pl.Series, Optional[str], str, bool]
+#: A line as the binding's ``LineArg``: ``(label, values, colour or None, style, on the second y axis, width)``.
+Line = tuple[str, pl.Series, Optional[str], str, bool, float]
 
 
 def _spec_lines(spec: _Spec, out: pl.DataFrame, rows: int) -> list[Line]:
-    """The lines ``(label, values, colour, style, second axis)`` of one evaluated entry; a struct gives one line per
-    field."""
+    """The lines ``(label, values, colour, style, second axis, width)`` of one evaluated entry; a struct gives one
+    line per field."""
     if spec.series is not None:
         result = spec.series
         if result.len() != rows:
@@ -420,7 +424,7 @@ def _spec_lines(spec: _Spec, out: pl.DataFrame, rows: int) -> list[Line]:
     for name, s in parts:
         if not (s.dtype.is_numeric() or s.dtype == pl.Null):
             raise TypeError(f"{_FUNC}: {spec.where} {name!r} has dtype {s.dtype}; expected numbers")
-    return [(name, s, spec.color, spec.style, spec.secondary) for name, s in parts]
+    return [(name, s, spec.color, spec.style, spec.secondary, spec.width) for name, s in parts]
 
 
 def _as_list(name: str, value: Any) -> list[Any]:
@@ -658,7 +662,8 @@ def render(
         as the candle bodies, 0.7), ``"histogram_color"`` in one colour (default: up / down colours by sign). Lines
         given as ``(label, value, colour, style)`` are drawn ``solid``, ``dashed`` or ``dotted``, and an entry
         ``{"line": entry, "secondary_y": True}`` is drawn against a second y axis of its own, labelled on the
-        other side, for lines of another magnitude (here and in ``overlays``; a histogram keeps the first axis).
+        other side, for lines of another magnitude (here and in ``overlays``; a histogram keeps the first axis);
+        ``"width"`` in that dict sets the line's width in pixels.
         Catalogue panels draw their usual levels by default (rsi 30 / 70, stoch 20 / 80, cci -100 /
         100, macd 0, ...; ``"levels": []`` removes them).
     title : str, optional

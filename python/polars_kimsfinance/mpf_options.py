@@ -517,9 +517,11 @@ def addplots(
         ):
             return None
         kind = "scatter" if ap.get("scatter") else ap.get("type", "line")
+        # A bar's width is its share of the slot; a line's, matplotlib's linewidth in points.
         width = ap.get("width")
-        if width is not None and not (kind == "bar" and _is_real(width) and 0 < width <= 1):
-            return None  # a line's width, or a bar wider than its slot
+        if width is not None and not (_is_real(width) and width > 0 and (kind != "bar" or width <= 1)):
+            return None  # a bar wider than its slot
+        line_px = float(width) * dpi / _POINTS_PER_INCH if width is not None and kind in ("line", "step") else 0.0
         panel = ap.get("panel", 0)
         if not isinstance(panel, int) or isinstance(panel, bool) or not 0 <= panel <= 31:
             return None
@@ -546,7 +548,8 @@ def addplots(
                 return None
             title = label if isinstance(label, str) else (name or f"addplot {k}")
             series = pl.Series(title, values)
-            line = {"line": (title, series, hexed, style), "secondary_y": True} if secondary else None
+            look = {**({"secondary_y": True} if secondary else {}), **({"width": line_px} if line_px else {})}
+            line: Any = {"line": (title, series, hexed, style), **look} if look else (title, series, hexed, style)
             mavs = _addplot_mavs(ap, values)
             if mavs is None or (mavs and not palette):
                 return None
@@ -560,7 +563,7 @@ def addplots(
                 mav_lines.append({"line": mav_line, "secondary_y": True} if secondary else mav_line)
             if panel == main:
                 if kind == "line":
-                    overlays.append(line or (title, series, hexed, style))
+                    overlays.append(line)
                 elif kind == "scatter":
                     shape = marker_shape(ap.get("marker", "o"))
                     size = ap.get("markersize", 18)
@@ -594,7 +597,7 @@ def addplots(
                         line_kind = _STEP_KINDS.get(where) if isinstance(where, str) else None
                     if line_kind is None or (mav_lines and line_kind != "line"):
                         return None  # an unknown step, or averages (lines) beside steps
-                    slot["lines"].append(line or (title, series, hexed, style))
+                    slot["lines"].append(line)
                 slot["lines"].extend(mav_lines)
                 if line_kind is not None:
                     # A panel draws all its lines one way: lines and steps on one panel are not served.

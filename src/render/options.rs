@@ -185,6 +185,8 @@ pub struct Series<'a> {
     /// Drawn against the panel's second y axis, fitted to the panel's second-axis lines alone and labelled on
     /// the side opposite the first (mplfinance's `secondary_y`): for lines of another order of magnitude.
     pub secondary: bool,
+    /// Stroke width in pixels, multiplied by `Options::font_scale` (0: the chart's line width); 0..=2000.
+    pub width: f32,
 }
 
 /// An extra sub-panel below the price (and volume) panel, with its own y axis.

@@ -392,6 +392,19 @@ struct ResolvedSeries<'a> {
     color: Rgba,
     style: LineStyle,
     secondary: bool,
+    /// Pixels before the font scale; 0: the chart's line width.
+    width: f32,
+}
+
+impl ResolvedSeries<'_> {
+    /// The stroke width drawn.
+    fn stroke_width(&self, m: &Metrics) -> f32 {
+        if self.width > 0.0 {
+            self.width * m.scale
+        } else {
+            m.line_w
+        }
+    }
 }
 
 fn resolve_series<'a>(
@@ -415,7 +428,20 @@ fn resolve_series<'a>(
             c
         }
     };
-    Ok(ResolvedSeries { label: &s.label, values: s.values, color, style: s.style, secondary: s.secondary })
+    if !(0.0..=2000.0).contains(&s.width) {
+        return Err(RenderError::InvalidInput {
+            param: format!("{what} '{}' width", s.label),
+            message: format!("must be a number of pixels from 0 to 2000, got {}", s.width),
+        });
+    }
+    Ok(ResolvedSeries {
+        label: &s.label,
+        values: s.values,
+        color,
+        style: s.style,
+        secondary: s.secondary,
+        width: s.width,
+    })
 }
 
 /// The range widened by `frac` of its span on each side, kept within the finite floats (prices near f64::MAX
@@ -1453,7 +1479,7 @@ fn draw_overlays(
         let vals = bars.reduce_series(o.values);
         let scale = price.scale_for(o.secondary);
         for seg in segments(&vals, |i| x.center(i), |v| scale.y(v)) {
-            push_series(items, seg, o.color, m.line_w, o.style);
+            push_series(items, seg, o.color, o.stroke_width(m), o.style);
         }
         entries.push((o.label.to_string(), o.color));
     }
@@ -1538,7 +1564,7 @@ fn draw_sub_panels(
                     for seg in segments(&vals, |i| x.center(i), |v| scale.y(v)) {
                         let seg = if kind == PanelLineKind::Line { seg } else { staircase(&seg, x.slot_width, kind) };
                         for piece in clip_to_band(&seg, top_px, bottom_px) {
-                            push_series(items, piece, l.color, m.line_w, l.style);
+                            push_series(items, piece, l.color, l.stroke_width(m), l.style);
                         }
                     }
                 }

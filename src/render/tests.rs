@@ -1746,3 +1746,55 @@ fn fills_shade_the_volume_panel_and_sub_panels_whose_ranges_take_them_in() {
     assert!(PanelKind::parse("vol", "p").unwrap_err().to_string().contains("'vol'"));
     assert_eq!(PanelKind::parse("2", "p").unwrap(), PanelKind::Sub(2));
 }
+
+#[test]
+fn a_line_width_scales_with_the_font_and_a_bad_one_names_the_line() {
+    let d = Data::walk(80, DAY_US, 3);
+    let ma: Vec<f64> = d.c.iter().map(|c| c + 1.0).collect();
+    let rsi: Vec<f64> = d.c.iter().map(|c| c % 100.0).collect();
+    let widths = |s: &Scene, color: Rgba| -> Vec<f32> {
+        s.items
+            .iter()
+            .filter_map(|p| match p {
+                Primitive::Polyline { color: c, width, .. } if *c == color => Some(*width),
+                _ => None,
+            })
+            .collect()
+    };
+    let (red, blue) = ("#FF0000", "#0000FF");
+    for scale in [1.0_f32, 2.0] {
+        let o = Options {
+            font_scale: scale,
+            overlays: vec![Series {
+                label: "ma".into(),
+                values: &ma,
+                color: Some(red.into()),
+                width: 6.0,
+                ..Default::default()
+            }],
+            panels: vec![SubPanel {
+                lines: vec![Series {
+                    label: "rsi".into(),
+                    values: &rsi,
+                    color: Some(blue.into()),
+                    ..Default::default()
+                }],
+                ..SubPanel::default()
+            }],
+            ..opts(900, 600)
+        };
+        let s = scene_of(&d, &o);
+        let wide = widths(&s, Rgba::parse_hex(red, "t").unwrap());
+        assert!(!wide.is_empty() && wide.iter().all(|w| *w == 6.0 * scale), "{wide:?}");
+        let default = widths(&s, Rgba::parse_hex(blue, "t").unwrap());
+        assert!(!default.is_empty() && default.iter().all(|w| *w < 6.0 * scale), "{default:?}");
+    }
+    for bad in [-1.0_f32, 2001.0, f32::NAN] {
+        let o = Options {
+            overlays: vec![Series { label: "ma".into(), values: &ma, width: bad, ..Default::default() }],
+            ..opts(900, 600)
+        };
+        let err = build_scene(&Input::Bars(d.cols()), &o).unwrap_err().to_string();
+        assert!(err.contains("overlay 'ma' width") && err.contains(&bad.to_string()), "{err}");
+    }
+}
