@@ -284,3 +284,36 @@ def test_a_bad_line_width_names_the_entry_and_value(width):
         ValueError, match=re.escape(f"overlay width must be a number of pixels from 0 to 2000, got {width!r}")
     ):
         frame(30).kf.render(width=W, height=H, overlays=[{"line": ("c", pl.col("close")), "width": width}])
+
+
+def test_an_overlay_on_the_volume_panel_is_drawn_there_and_its_axis_takes_it_in():
+    df = frame(120)
+    avg = ("vol avg", pl.col("volume").rolling_mean(10) * 3, "#FF00FF")
+    plain, with_line = pixels(df), pixels(df, overlays=[{"line": avg, "panel": "volume"}])
+    rows = magenta_rows(with_line)
+    assert rows.size > 3 and rows.min() > H // 2, rows  # in the volume panel, below the price panel
+    assert magenta_rows(plain).size == 0
+    # Three times the volume: the volume axis stretches, so the bars shrink (fewer rows of volume colour).
+    assert not np.array_equal(plain, with_line)
+    second = pixels(df, overlays=[{"line": avg, "panel": "volume", "secondary_y": True, "width": 3}])
+    assert magenta_rows(second).size > rows.size
+
+
+@pytest.mark.parametrize(
+    ("options", "words"),
+    [
+        (dict(volume=False), "overlay 'a' panel: 'volume' needs the volume panel, which this chart does not draw"),
+        (
+            dict(overlays=[{"line": ("a", pl.col("volume")), "panel": 1}]),
+            "overlay panel must be 'price' or 'volume', got 1",
+        ),
+        (
+            dict(overlays=[], panels=[{"lines": [{"line": ("a", pl.col("volume")), "panel": "volume"}]}]),
+            "panel line 'panel' is for overlays",
+        ),
+    ],
+)
+def test_bad_volume_overlays_name_the_entry(options, words):
+    options = {"overlays": [{"line": ("a", pl.col("volume")), "panel": "volume"}], **options}
+    with pytest.raises(ValueError, match=re.escape(words)):
+        frame(30).kf.render(width=W, height=H, **options)

@@ -263,6 +263,26 @@ def test_addplot_line_width_is_matplotlibs_points_at_the_figure_dpi(fake_render,
     assert line["width"] == pytest.approx(0.5 * 144 / 72) and "secondary_y" not in line
 
 
+def test_addplot_lines_and_shading_on_the_volume_panel(fake_render, tmp_path):
+    data = ohlcv(60)
+    mean = float(data["Volume"].mean())
+    fb = dict(y1=data["Volume"].values, y2=mean, alpha=0.5, color="lime")
+    ap = mpf.make_addplot([mean] * 60, panel=1, color="k", fill_between=fb)
+    kf.activate()
+    mpf.plot(data, type="candle", volume=True, addplot=ap, savefig=str(tmp_path / "v.png"))
+    [call] = fake_render
+    [line] = call["overlays"]
+    assert line["panel"] == "volume" and line["line"][2] == "#000000"
+    [fill] = call["fill_between"]
+    assert fill["panel"] == "volume" and fill["color"] == "#00FF00" and fill["alpha"] == 0.5
+    np.testing.assert_array_equal(fill["y1"], data["Volume"].values)
+    # A panel key inside an added plot's fill_between is matplotlib's error to raise: passed on.
+    with pytest.raises(AttributeError):
+        mpf.plot(data, type="candle", volume=True, savefig=str(tmp_path / "w.png"),
+                 addplot=mpf.make_addplot([mean] * 60, panel=1, fill_between={**fb, "panel": 1}))  # fmt: skip
+    assert len(fake_render) == 1
+
+
 def test_addplot_alpha_reaches_the_line_colour(fake_render, tmp_path):
     data = ohlcv(60)
     kf.activate()

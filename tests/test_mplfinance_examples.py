@@ -191,10 +191,28 @@ def _addplot_calls() -> list[tuple[str, dict, str]]:
         ),
         (
             "intc",
-            # a line on the volume panel (its second axis)
+            # a line on the volume panel (its second axis), and one shading the volume panel
             dict(type="candle", volume=True, addplot=mpf.make_addplot(close, panel=1, secondary_y=True)),
-            MPLFINANCE,
+            SERVED,
         ),
+        (
+            "intc",
+            dict(
+                type="candle",
+                volume=True,
+                tight_layout=True,
+                addplot=mpf.make_addplot(
+                    [4e7] * 60,
+                    panel=1,
+                    color="k",
+                    linestyle="-.",
+                    width=0.25,
+                    fill_between=dict(y1=DATA["intc"]()["Volume"].values, y2=4e7, alpha=0.5, color="lime"),
+                ),
+            ),
+            SERVED,
+        ),
+        ("intc", dict(type="candle", volume=True, addplot=mpf.make_addplot(close, panel=1, type="bar")), MPLFINANCE),
         (
             "intc",
             dict(type="candle", volume=True, addplot=mpf.make_addplot(close, panel=2, secondary_y=True)),

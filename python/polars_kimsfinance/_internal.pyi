@@ -38,8 +38,8 @@ def _allocator_is_polars() -> bool: ...
 def _kernel_threads() -> int: ...
 
 # ---- rendering (src/bindings/render.rs)
-# (label, values, colour, style, on the second y axis, width in pixels or 0)
-_Line = tuple[str, pl.Series, str | None, str, bool, float]
+# (label, values, colour, style, on the second y axis, width in pixels or 0, on the volume panel)
+_Line = tuple[str, pl.Series, str | None, str, bool, float, bool]
 # (title, lines, histogram, reference levels,
 #  (line kind, fixed y range, log scale, histogram bar width, histogram colour))
 _Panel = tuple[

@@ -267,6 +267,8 @@ class _Spec(NamedTuple):
     secondary: bool = False
     #: Its lines' stroke width in pixels (0: the chart's line width).
     width: float = 0.0
+    #: An overlay drawn on the volume panel.
+    on_volume: bool = False
 
 
 _BAND_KEYS = ("band", "fill", "alpha")
@@ -315,12 +317,12 @@ def _band_fills(spec: _Spec, lines: list[Line]) -> list[Any]:
     return [(upper[0], lower[0], color, alpha, None, "price")]
 
 
-_LINE_KEYS = ("line", "secondary_y", "width")
+_LINE_KEYS = ("line", "secondary_y", "width", "panel")
 
 
 def _line_entry(where: str, spec: Mapping[str, Any], columns: list[str], roles: dict[str, str], index: int) -> _Spec:
-    """An entry ``{"line": entry, "secondary_y": True, "width": 2.5}``: the entry's lines against the panel's
-    second y axis, and / or that many pixels wide."""
+    """An entry ``{"line": entry, "secondary_y": True, "width": 2.5, "panel": "volume"}``: the entry's lines against
+    the panel's second y axis, that many pixels wide, and (an overlay) on the volume panel."""
     unknown = [k for k in spec if k not in _LINE_KEYS]
     if unknown:
         raise ValueError(
@@ -335,7 +337,14 @@ def _line_entry(where: str, spec: Mapping[str, Any], columns: list[str], roles: 
     width = spec.get("width", 0.0)
     if isinstance(width, bool) or not isinstance(width, Real) or not 0.0 <= float(width) <= 2000.0:
         raise ValueError(f"{_FUNC}: {where} width must be a number of pixels from 0 to 2000, got {width!r}")
-    return _spec(where, inner, columns, roles, index)._replace(secondary=secondary, width=float(width))
+    panel = spec.get("panel", "price")
+    if where != "overlay" and "panel" in spec:
+        raise ValueError(f"{_FUNC}: {where} line 'panel' is for overlays (a panel's lines are on their panel)")
+    if panel not in ("price", "volume"):
+        raise ValueError(f"{_FUNC}: {where} panel must be 'price' or 'volume', got {panel!r}")
+    return _spec(where, inner, columns, roles, index)._replace(
+        secondary=secondary, width=float(width), on_volume=panel == "volume"
+    )
 
 
 def _spec(where: str, spec: Any, columns: list[str], roles: dict[str, str], index: int) -> _Spec:
@@ -400,13 +409,14 @@ def _evaluate(df: pl.DataFrame, specs: list[_Spec], extra: list[pl.Expr], key: s
         raise
 
 
-#: A line as the binding's ``LineArg``: ``(label, values, colour or None, style, on the second y axis, width)``.
-Line = tuple[str, pl.Series, Optional[str], str, bool, float]
+#: A line as the binding's ``LineArg``: ``(label, values, colour or None, style, on the second y axis, width, on
+#: the volume panel)``.
+Line = tuple[str, pl.Series, Optional[str], str, bool, float, bool]
 
 
 def _spec_lines(spec: _Spec, out: pl.DataFrame, rows: int) -> list[Line]:
-    """The lines ``(label, values, colour, style, second axis, width)`` of one evaluated entry; a struct gives one
-    line per field."""
+    """The lines ``(label, values, colour, style, second axis, width, on the volume panel)`` of one evaluated entry;
+    a struct gives one line per field."""
     if spec.series is not None:
         result = spec.series
         if result.len() != rows:
@@ -424,7 +434,7 @@ def _spec_lines(spec: _Spec, out: pl.DataFrame, rows: int) -> list[Line]:
     for name, s in parts:
         if not (s.dtype.is_numeric() or s.dtype == pl.Null):
             raise TypeError(f"{_FUNC}: {spec.where} {name!r} has dtype {s.dtype}; expected numbers")
-    return [(name, s, spec.color, spec.style, spec.secondary, spec.width) for name, s in parts]
+    return [(name, s, spec.color, spec.style, spec.secondary, spec.width, spec.on_volume) for name, s in parts]
 
 
 def _as_list(name: str, value: Any) -> list[Any]:
@@ -663,7 +673,8 @@ def render(
         given as ``(label, value, colour, style)`` are drawn ``solid``, ``dashed`` or ``dotted``, and an entry
         ``{"line": entry, "secondary_y": True}`` is drawn against a second y axis of its own, labelled on the
         other side, for lines of another magnitude (here and in ``overlays``; a histogram keeps the first axis);
-        ``"width"`` in that dict sets the line's width in pixels.
+        ``"width"`` in that dict sets the line's width in pixels, and in ``overlays`` ``"panel": "volume"`` draws
+        the line on the volume panel (a volume average), whose axis takes it in.
         Catalogue panels draw their usual levels by default (rsi 30 / 70, stoch 20 / 80, cci -100 /
         100, macd 0, ...; ``"levels": []`` removes them).
     title : str, optional

@@ -294,10 +294,13 @@ def _values(value: Any, n: int) -> Any:
     return array if array.shape == (n,) else None
 
 
-def fills(value: Any, n: int, places: Mapping[int, str | int], main: int = 0) -> list[dict[str, Any]] | None:
+def fills(
+    value: Any, n: int, places: Mapping[int, str | int], main: int = 0, *, panel_key: bool = True
+) -> list[dict[str, Any]] | None:
     """``fill_between`` (a value, a dict or a list of dicts, on the main panel, number ``main``, unless its
     ``panel`` names another) as render options; ``places`` gives render's name of each mplfinance panel number
-    (None for a panel the chart does not draw, which mplfinance refuses)."""
+    (None for a panel the chart does not draw, which mplfinance refuses). A ``make_addplot`` entry's own
+    ``fill_between`` shades its panel (``main`` here) and takes no ``panel`` key (``panel_key=False``)."""
     import numpy as np
 
     if isinstance(value, Mapping):
@@ -310,6 +313,8 @@ def fills(value: Any, n: int, places: Mapping[int, str | int], main: int = 0) ->
     for entry in entries:
         if not set(entry) <= {"y1", "y2", "where", "color", "alpha", "label", "facecolor", "panel"}:
             return None
+        if not panel_key and "panel" in entry:
+            return None  # matplotlib's own fill_between refuses the key
         panel = entry.get("panel", main)
         if not isinstance(panel, int) or isinstance(panel, bool) or panel not in places:
             return None
@@ -491,13 +496,17 @@ def addplots(
     main: int,
     prices: tuple[float, float],
     mavs_drawn: int = 0,
+    volume_panel: int | None = None,
+    volumes: tuple[float, float] | None = None,
 ) -> dict[str, Any] | None:
     """``addplot`` entries on the main panel (number ``main``: lines, scatter markers) and on the other panels
     (lines; bars as a histogram; steps at ``stepwhere``) as render ``overlays`` / ``markers`` / ``panels``, in
     mplfinance's panel order.
     ``prices`` is the lowest low and highest high, whose decades decide (as in mplfinance) which columns go to a
-    secondary axis (drawn as render's second-axis lines). None for a form not served: steps on the main panel or
-    beside lines, candle plots, markers or bars on a secondary axis, ``fill_between`` inside."""
+    secondary axis (drawn as render's second-axis lines); lines on the volume panel (number ``volume_panel``, whose
+    decades are those of ``volumes``) as overlays there; each entry's ``fill_between`` under ``"fills"`` as
+    ``(value, panel number)``. None for a form not served: steps on the main panel or beside lines, candle plots,
+    markers or bars on a secondary axis, anything but lines on the volume panel."""
     import numpy as np
     import polars as pl
 
@@ -507,6 +516,10 @@ def addplots(
     panels: dict[int, dict[str, Any]] = {}
     colors = iter(palette * 4)
     mags = {main: _magnitude(prices[0], prices[1], 0.5)}
+    if volume_panel is not None and volumes is not None:
+        mags[volume_panel] = _magnitude(volumes[0], volumes[1], 0.5)
+    # Each entry's own fill_between, with its panel number, for the caller to place (it knows the panels).
+    entry_fills: list[tuple[Any, int]] = []
     # mplfinance draws every moving average, the main panel's and the added plots', from one colour cycle.
     mav_index = mavs_drawn
     for k, ap in enumerate(entries):
@@ -526,11 +539,14 @@ def addplots(
         if not isinstance(panel, int) or isinstance(panel, bool) or not 0 <= panel <= 31:
             return None
         style = "solid" if ap.get("linestyle") is None else line_style(ap["linestyle"])
-        if style is None or ap.get("fill_between") is not None:
+        if style is None:
             return None
         columns = _columns(ap["data"], n)
         if columns is None:
             return None
+        if ap.get("fill_between") is not None:
+            # mplfinance shades it once per column of the entry's data.
+            entry_fills.extend([(ap["fill_between"], panel)] * len(columns))
         axis = _panel_axis(ap)
         if axis is None or (panel == main and axis != {}):
             return None  # a y scale or range of its own on the main panel is not served
@@ -538,8 +554,12 @@ def addplots(
         label = ap.get("label")
         for j, (name, values) in enumerate(columns):
             secondary = _on_secondary_axis(mags, panel, values, ap.get("secondary_y", "auto"))
-            # Lines are served on a second axis; markers, bars, and a second axis's own label, scale or range are not.
-            if secondary is None or (secondary and (kind not in ("line", "step") or axis or ap.get("ylabel"))):
+            # Lines are served on a second axis; markers, bars, shading, and a second axis's own label, scale or range
+            # are not.
+            if secondary is None or (
+                secondary
+                and (kind not in ("line", "step") or axis or ap.get("ylabel") or ap.get("fill_between") is not None)
+            ):
                 return None
             one_color = color[j % len(color)] if isinstance(color, (list, tuple)) else color
             alpha = ap.get("alpha", 1)
@@ -561,7 +581,14 @@ def addplots(
                     return None
                 mav_line = (f"{title} mav {period}", pl.Series(mean), mav_color[:7], "solid")
                 mav_lines.append({"line": mav_line, "secondary_y": True} if secondary else mav_line)
-            if panel == main:
+            if panel == volume_panel:
+                if kind != "line" or axis or ap.get("ylabel"):
+                    return None  # markers, bars, steps or an axis of their own on the volume panel
+                lines = [line, *mav_lines]
+                overlays.extend(
+                    {**(one if isinstance(one, dict) else {"line": one}), "panel": "volume"} for one in lines
+                )
+            elif panel == main:
                 if kind == "line":
                     overlays.append(line)
                 elif kind == "scatter":
@@ -604,4 +631,4 @@ def addplots(
                     if slot["kind"] not in (None, line_kind):
                         return None
                     slot["kind"] = line_kind
-    return {"overlays": overlays, "markers": markers, "panels": panels}
+    return {"overlays": overlays, "markers": markers, "panels": panels, "fills": entry_fills}

@@ -367,7 +367,8 @@ def _drawn_extras(
         fills = mpf_options.fills(kwargs["fill_between"], n, places, kwargs.get("main_panel", 0))
         if fills is None:
             return None
-        out["fill_between"] = fills
+        # mplfinance shades the plot's own fill_between after the added plots' (the order they are drawn in).
+        out["fill_between"] = out.get("fill_between", []) + fills
     return out
 
 
@@ -383,19 +384,24 @@ def _panel_layout(
     main, vpanel = kwargs.get("main_panel", 0), kwargs.get("volume_panel", 1)
     if not (_is_int(main) and 0 <= main <= 31 and _is_int(vpanel) and 0 <= vpanel <= 31):
         return None
-    added: dict[str, Any] | None = {"overlays": [], "markers": [], "panels": {}}
+    added: dict[str, Any] | None = {"overlays": [], "markers": [], "panels": {}, "fills": []}
     if kwargs.get("addplot") is not None:
         import numpy as np
 
         prices = (float(np.nanmin(frame["low"].to_numpy())), float(np.nanmax(frame["high"].to_numpy())))
+        volumes = None
+        if volume:
+            values = frame["volume"].to_numpy()
+            volumes = (float(np.nanmin(values)), float(np.nanmax(values)))
         added = mpf_options.addplots(
-            kwargs["addplot"], frame.height, dpi, palette, main=main, prices=prices, mavs_drawn=mavs_drawn
-        )
+            kwargs["addplot"], frame.height, dpi, palette, main=main, prices=prices, mavs_drawn=mavs_drawn,
+            volume_panel=vpanel if volume else None, volumes=volumes,
+        )  # fmt: skip
     if added is None:
         return None
     numbers = sorted(added["panels"])
-    if volume and (vpanel in numbers or vpanel == main):
-        return None  # lines on the volume panel (or mplfinance's own error for one place taken twice)
+    if volume and vpanel == main:
+        return None  # mplfinance's own error for one place taken twice
     count = 1 + int(volume) + len(numbers)
     num_panels = kwargs.get("num_panels", "infer")
     if num_panels not in ("infer", None, count):
@@ -439,6 +445,14 @@ def _panel_layout(
     places: dict[int, str | int] = {main: "price", **{number: i for i, number in enumerate(numbers)}}
     if volume:
         places[vpanel] = "volume"
+    entry_fills = []
+    for value, number in added["fills"]:
+        shaded = mpf_options.fills(value, frame.height, places, number, panel_key=False)
+        if shaded is None:
+            return None
+        entry_fills += shaded
+    if entry_fills:
+        out["fill_between"] = entry_fills
     return out, places
 
 

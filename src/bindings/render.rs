@@ -30,8 +30,8 @@ use crate::render::{
 
 /// `(time, open, high, low, close, volume)`; time and volume optional.
 pub(super) type BarsArg = (Option<PySeries>, PySeries, PySeries, PySeries, PySeries, Option<PySeries>);
-/// `(label, values, colour, style, on the panel's second y axis, width in pixels or 0)`.
-pub(super) type LineArg = (String, PySeries, Option<String>, String, bool, f32);
+/// `(label, values, colour, style, on the panel's second y axis, width in pixels or 0, on the volume panel)`.
+pub(super) type LineArg = (String, PySeries, Option<String>, String, bool, f32, bool);
 /// How a sub-panel draws: `(line kind "line" | "step" | ..., fixed y range, log scale, histogram bar width as a
 /// share of the bar's slot, histogram colour)`.
 pub(super) type PanelLookArg = (String, Option<(f64, f64)>, bool, Option<f32>, Option<String>);
@@ -173,10 +173,10 @@ pub(super) fn render_error(e: RenderError, names: Option<&Names>) -> PyErr {
     }
 }
 
-/// A line's `(label, values, colour, style, second axis, width)` with its values as a Series.
-type HeldLine = (String, Series, Option<String>, LineStyle, bool, f32);
+/// A line's `(label, values, colour, style, second axis, width, on the volume panel)` with its values as a Series.
+type HeldLine = (String, Series, Option<String>, LineStyle, bool, f32, bool);
 /// The same with its values borrowed (or compacted) as floats.
-type BorrowedLine<'a> = (String, Cow<'a, [f64]>, Option<String>, LineStyle, bool, f32);
+type BorrowedLine<'a> = (String, Cow<'a, [f64]>, Option<String>, LineStyle, bool, f32, bool);
 /// The result `_render` hands back: `(bytes, width, height, format, timings)`.
 type RenderResult<'py> = (Bound<'py, PyBytes>, u32, u32, &'static str, Bound<'py, PyDict>);
 
@@ -214,9 +214,9 @@ pub(super) struct Marks {
 fn lines_of(lines: Vec<LineArg>) -> PyResult<Vec<HeldLine>> {
     lines
         .into_iter()
-        .map(|(label, s, color, style, secondary, width)| {
+        .map(|(label, s, color, style, secondary, width, on_volume)| {
             let style = LineStyle::parse(&style, &format!("line '{label}'")).map_err(value_error)?;
-            Ok((label, s.0, color, style, secondary, width))
+            Ok((label, s.0, color, style, secondary, width, on_volume))
         })
         .collect()
 }
@@ -356,8 +356,9 @@ pub(super) struct Data<'a> {
 
 fn borrow_lines<'a>(what: &str, held: &'a [HeldLine]) -> PyResult<Vec<BorrowedLine<'a>>> {
     held.iter()
-        .map(|(label, s, color, style, secondary, width)| {
-            Ok((label.clone(), floats(&format!("{what} '{label}'"), s)?, color.clone(), *style, *secondary, *width))
+        .map(|(label, s, color, style, secondary, width, on_volume)| {
+            let values = floats(&format!("{what} '{label}'"), s)?;
+            Ok((label.clone(), values, color.clone(), *style, *secondary, *width, *on_volume))
         })
         .collect()
 }
@@ -365,7 +366,7 @@ fn borrow_lines<'a>(what: &str, held: &'a [HeldLine]) -> PyResult<Vec<BorrowedLi
 fn to_lines<'a>(lines: &'a [BorrowedLine<'a>], rows: &Range<usize>) -> PyResult<Vec<Line<'a>>> {
     lines
         .iter()
-        .map(|(label, v, color, style, secondary, width)| {
+        .map(|(label, v, color, style, secondary, width, on_volume)| {
             Ok(Line {
                 label: label.clone(),
                 values: rows_of(&format!("overlay '{label}'"), v, rows)?,
@@ -373,6 +374,7 @@ fn to_lines<'a>(lines: &'a [BorrowedLine<'a>], rows: &Range<usize>) -> PyResult<
                 style: *style,
                 secondary: *secondary,
                 width: *width,
+                on_volume: *on_volume,
             })
         })
         .collect()

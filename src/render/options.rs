@@ -187,6 +187,9 @@ pub struct Series<'a> {
     pub secondary: bool,
     /// Stroke width in pixels, multiplied by `Options::font_scale` (0: the chart's line width); 0..=2000.
     pub width: f32,
+    /// An overlay drawn on the volume panel, against the volume axis (or its second axis), which takes it in
+    /// (e.g. a moving average of the volume). The chart must draw the volume panel; ignored for sub-panel lines.
+    pub on_volume: bool,
 }
 
 /// An extra sub-panel below the price (and volume) panel, with its own y axis.

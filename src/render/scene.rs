@@ -394,6 +394,7 @@ struct ResolvedSeries<'a> {
     secondary: bool,
     /// Pixels before the font scale; 0: the chart's line width.
     width: f32,
+    on_volume: bool,
 }
 
 impl ResolvedSeries<'_> {
@@ -441,6 +442,7 @@ fn resolve_series<'a>(
         style: s.style,
         secondary: s.secondary,
         width: s.width,
+        on_volume: s.on_volume,
     })
 }
 
@@ -474,10 +476,18 @@ pub fn build_scene(input: &Input, opts: &Options) -> Result<Scene, RenderError> 
     let m = Metrics::new(opts.height as f32, opts.font_scale);
     let x_labels = XLabels::new(m.font, opts.xrotation);
     let axis_h = x_labels.axis_height(&bars, opts.datetime_format.as_deref());
-    let rows = vertical_layout(&m, opts, axis_h, opts.volume && bars.volume.is_some(), series.subs.len())?;
+    let show_volume = opts.volume && bars.volume.is_some();
+    if let Some(o) = series.overlays.iter().find(|o| o.on_volume && !show_volume) {
+        return Err(RenderError::InvalidInput {
+            param: format!("overlay '{}' panel", o.label),
+            message: "'volume' needs the volume panel, which this chart does not draw".into(),
+        });
+    }
+    let volume_extra = volume_extra(opts, &series);
+    let rows = vertical_layout(&m, opts, axis_h, show_volume, series.subs.len())?;
 
     // The y axes' label width decides the plot width, which decides the final aggregation.
-    let (axes, mut labels_w, second_labels_w) = y_axes(&rows, &bars, &series, &m, opts)?;
+    let (axes, mut labels_w, second_labels_w) = y_axes(&rows, &bars, &series, &m, opts, volume_extra)?;
     let price_decimals = axes[0].decimals;
     let last_price = if opts.last_price {
         opts.last_close
@@ -494,7 +504,7 @@ pub fn build_scene(input: &Input, opts: &Options) -> Result<Scene, RenderError> 
     // would weigh unequal buckets wrongly).
     let bars = if bars.len() > plot_px as usize { build_bars(input, opts, plot_px as usize)? } else { bars };
     let x = XLayout::new(plot_left, plot_px, bars.len(), m.font, opts.y_axis_left);
-    let panels = final_panels(&rows, axes, &bars, &x, &m, opts);
+    let panels = final_panels(&rows, axes, &bars, &x, &m, opts, volume_extra);
 
     let mut scene = Scene {
         width: opts.width,
@@ -550,23 +560,29 @@ pub fn build_scene(input: &Input, opts: &Options) -> Result<Scene, RenderError> 
     legend.extend(annotations::draw_markers(&mut marks, &opts.markers, &geometry)?);
     let label = |text: &Option<String>| text.as_deref().map(one_line).filter(|l| !l.is_empty());
     let ylabel = label(&opts.ylabel);
-    draw_overlays(items, &series.overlays, legend, ylabel.as_deref(), opts.legend, &bars, &price, &x, &m, &palette);
+    let volume_panel = scene.panels.iter().find(|p| p.kind == PanelKind::Volume);
+    let (on_price, on_volume): (Vec<&ResolvedSeries>, Vec<&ResolvedSeries>) =
+        series.overlays.iter().partition(|o| !o.on_volume);
+    draw_overlays(items, &on_price, legend, ylabel.as_deref(), opts.legend, &bars, &price, &x, &m, &palette);
     items.append(&mut marks);
     draw_sub_panels(items, &series, &scene.panels, opts.legend, &bars, &x, &m, &palette);
-    if let (Some(vp), Some(text)) =
-        (scene.panels.iter().find(|p| p.kind == PanelKind::Volume), label(&opts.ylabel_lower))
-    {
+    if let Some(vp) = volume_panel {
+        let mut entries: Vec<(String, Rgba)> =
+            label(&opts.ylabel_lower).map(|text| (text, Rgba { a: 0, ..palette.text })).into_iter().collect();
+        for o in &on_volume {
+            let scale = vp.scale_for(o.secondary);
+            for seg in segments(&bars.reduce_series(o.values), |i| x.center(i), |v| scale.y(v)) {
+                for piece in clip_to_band(&seg, vp.rect.y, vp.rect.bottom()) {
+                    push_series(items, piece, o.color, o.stroke_width(&m), o.style);
+                }
+            }
+            if opts.legend {
+                entries.push((o.label.to_string(), o.color));
+            }
+        }
         let (lx, ly) = (x.plot_left + m.font * 0.6, vp.rect.y + m.font * 0.3);
         let size = legend_size(&m);
-        draw_legend(
-            items,
-            lx,
-            ly,
-            &[(text, Rgba { a: 0, ..palette.text })],
-            size,
-            palette.text,
-            m.ascent * size / m.font,
-        );
+        draw_legend(items, lx, ly, &entries, size, palette.text, m.ascent * size / m.font);
     }
     draw_axes(items, &scene.panels, &scene.x_ticks, &x, &x_labels, &m, &palette, opts.width as f32, opts.height as f32);
     if let Some(label) = opts.xlabel.as_deref() {
@@ -859,6 +875,7 @@ fn y_axes(
     series: &AllSeries,
     m: &Metrics,
     opts: &Options,
+    volume_extra: Option<(f64, f64)>,
 ) -> Result<(Vec<Axis>, f32, Option<f32>), RenderError> {
     let price_range = {
         let mut lo_hi = bars.price_range().ok_or(RenderError::EmptyInput { what: "bars (every bar is missing)" })?;
@@ -867,7 +884,7 @@ fn y_axes(
                 lo_hi = (lo_hi.0.min(lo), lo_hi.1.max(hi));
             }
         };
-        for o in series.overlays.iter().filter(|o| !o.secondary) {
+        for o in series.overlays.iter().filter(|o| !o.secondary && !o.on_volume) {
             merge(range_of(o.values.iter().copied()));
         }
         merge(annotations::price_range(opts));
@@ -893,9 +910,7 @@ fn y_axes(
     for row in rows {
         let (min, max) = match row.kind {
             PanelKind::Price => price_range,
-            PanelKind::Volume => {
-                volume_range(bars, opts.volume_log_scale, annotations::fills_range(&opts.fills, row.kind))
-            }
+            PanelKind::Volume => volume_range(bars, opts.volume_log_scale, volume_extra),
             PanelKind::Sub(i) => sub_panel_range(&series.subs[i], annotations::fills_range(&opts.fills, row.kind))?,
         };
         let log = match row.kind {
@@ -909,8 +924,8 @@ fn y_axes(
             labels_w = labels_w.max(text_width(&t.label, m.font));
         }
         let second_lines: Vec<&ResolvedSeries> = match row.kind {
-            PanelKind::Price => series.overlays.iter().filter(|o| o.secondary).collect(),
-            PanelKind::Volume => Vec::new(),
+            PanelKind::Price => series.overlays.iter().filter(|o| o.secondary && !o.on_volume).collect(),
+            PanelKind::Volume => series.overlays.iter().filter(|o| o.secondary && o.on_volume).collect(),
             PanelKind::Sub(i) => series.subs[i].1.iter().filter(|l| l.secondary).collect(),
         };
         let secondary = (!second_lines.is_empty()).then(|| {
@@ -925,6 +940,15 @@ fn y_axes(
         axes.push(Axis { scale, ticks, decimals, secondary });
     }
     Ok((axes, labels_w, second_labels_w))
+}
+
+/// What the volume axis must show besides the volume bars: its shading and its first-axis lines.
+fn volume_extra(opts: &Options, series: &AllSeries) -> Option<(f64, f64)> {
+    let lines: Vec<&ResolvedSeries> = series.overlays.iter().filter(|o| o.on_volume && !o.secondary).collect();
+    [annotations::fills_range(&opts.fills, PanelKind::Volume), lines_range(&lines)]
+        .into_iter()
+        .flatten()
+        .reduce(|(a, b), (lo, hi)| (a.min(lo), b.max(hi)))
 }
 
 /// The lowest and highest finite value of the lines, if any.
@@ -1044,12 +1068,13 @@ fn final_panels(
     x: &XLayout,
     m: &Metrics,
     opts: &Options,
+    volume_extra: Option<(f64, f64)>,
 ) -> Vec<PanelLayout> {
     rows.iter()
         .zip(axes)
         .map(|(row, axis)| {
             let (scale, ticks) = if row.kind == PanelKind::Volume {
-                let (min, max) = volume_range(bars, axis.scale.log, annotations::fills_range(&opts.fills, row.kind));
+                let (min, max) = volume_range(bars, axis.scale.log, volume_extra);
                 let scale = YScale { min, max, ..axis.scale };
                 (scale, axis_ticks(row.kind, &scale, m.font, opts.volume_exponent).0)
             } else {
@@ -1463,7 +1488,7 @@ fn legend_size(m: &Metrics) -> f32 {
 #[allow(clippy::too_many_arguments)]
 fn draw_overlays(
     items: &mut Vec<Primitive>,
-    overlays: &[ResolvedSeries],
+    overlays: &[&ResolvedSeries],
     annotation_legend: Vec<(String, Rgba)>,
     ylabel: Option<&str>,
     legend: bool,

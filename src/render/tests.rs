@@ -1798,3 +1798,22 @@ fn a_line_width_scales_with_the_font_and_a_bad_one_names_the_line() {
         assert!(err.contains("overlay 'ma' width") && err.contains(&bad.to_string()), "{err}");
     }
 }
+
+#[test]
+fn an_overlay_on_the_volume_panel_stretches_the_volume_axis_not_the_price_axis() {
+    let d = Data::walk(60, DAY_US, 4);
+    let triple: Vec<f64> = d.v.iter().map(|v| v * 3.0).collect();
+    let vmax = d.v.iter().cloned().fold(0.0, f64::max);
+    let line = Series { label: "avg".into(), values: &triple, on_volume: true, ..Default::default() };
+    let s = scene_of(&d, &Options { overlays: vec![line.clone()], ..opts(800, 500) });
+    assert!(s.volume_panel().unwrap().scale.max >= vmax * 3.0);
+    assert!(s.price_panel().scale.max < vmax, "the price axis ignores it: {:?}", s.price_panel().scale);
+    let second = Series { secondary: true, ..line.clone() };
+    let s = scene_of(&d, &Options { overlays: vec![second], ..opts(800, 500) });
+    let vp = s.volume_panel().unwrap();
+    assert!(vp.scale.max < vmax * 1.5 && vp.secondary.as_ref().unwrap().scale.max >= vmax * 3.0);
+    let err = build_scene(&Input::Bars(d.cols()), &Options { overlays: vec![line], volume: false, ..opts(800, 500) })
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("overlay 'avg' panel") && err.contains("volume panel"), "{err}");
+}
