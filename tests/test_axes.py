@@ -317,3 +317,16 @@ def test_bad_volume_overlays_name_the_entry(options, words):
     options = {"overlays": [{"line": ("a", pl.col("volume")), "panel": "volume"}], **options}
     with pytest.raises(ValueError, match=re.escape(words)):
         frame(30).kf.render(width=W, height=H, **options)
+
+
+def test_a_histogram_on_the_second_axis_of_a_panel():
+    df = frame(60)
+    diff = pl.col("close").diff().fill_null(0.0)
+    look = {"histogram_color": "#FF00FF", "histogram_width": 1.0}
+    first = pixels(df, panels=[{"lines": [("c", pl.col("close"))], "histogram": ("d", diff), **look}])
+    second = pixels(
+        df,
+        panels=[{"lines": [("c", pl.col("close"))], "histogram": {"line": ("d", diff), "secondary_y": True}, **look}],
+    )
+    # Against the closes' axis the differences are a sliver; on their own axis they fill the panel.
+    assert magenta_rows(second).size > 2 * magenta_rows(first).size

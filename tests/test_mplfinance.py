@@ -194,7 +194,7 @@ def test_activate_without_mplfinance(monkeypatch):
     [
         dict(type="candle", volume=True, volume_yscale="symlog"),  # a scale kf does not draw
         dict(
-            type="ohlc", volume=True, addplot=mpf.make_addplot(list(range(80)), panel=2, type="bar", secondary_y=True)
+            type="ohlc", volume=True, addplot=mpf.make_addplot(list(range(80)), panel=0, type="bar", secondary_y=True)
         ),
         dict(type="candle", volume=True, show_nontrading=True),
         dict(type="candle", addplot=mpf.make_addplot(list(range(80)), type="step")),
@@ -290,6 +290,22 @@ def test_addplot_alpha_reaches_the_line_colour(fake_render, tmp_path):
              addplot=mpf.make_addplot(data["Close"] * 1.01, color="red", alpha=0.5))  # fmt: skip
     [(_, _, color, _)] = fake_render[0]["overlays"]
     assert color == "#FF000080"
+
+
+def test_bars_on_a_second_axis_of_an_added_panel(fake_render, tmp_path):
+    # fill_between.ipynb's last MACD: the histogram on the second axis, MACD and signal on the first.
+    data = ohlcv(60)
+    macd = np.sin(np.arange(60) / 5.0)
+    adds = [
+        mpf.make_addplot(macd * 0.01, type="bar", panel=1, color="dimgray", alpha=0.65, secondary_y=True),
+        mpf.make_addplot(macd, panel=1, color="fuchsia", secondary_y=False),
+    ]
+    kf.activate()
+    mpf.plot(data, type="candle", addplot=adds, savefig=str(tmp_path / "b.png"))
+    [panel] = fake_render[0]["panels"]
+    assert panel["histogram"]["secondary_y"] is True and panel["histogram_color"] == "#696969A6"
+    [line] = panel["lines"]
+    assert line[2] == "#FF00FF"
 
 
 def test_a_bar_addplot_is_matplotlibs_default_width_and_a_wider_one_goes_to_mplfinance(fake_render, tmp_path):

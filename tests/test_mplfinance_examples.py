@@ -232,7 +232,7 @@ def _addplot_calls() -> list[tuple[str, dict, str]]:
         ),
         ("intc", dict(type="candle", addplot=mpf.make_addplot(close, panel=1, ylim=(20, 40))), SERVED),
         # secondary_y="auto" puts a column outside the decades of what its panel drew first on a second axis: lines
-        # there are served, markers and bars are not.
+        # there are served, and bars on an added panel; markers are not.
         ("intc", dict(type="candle", addplot=mpf.make_addplot(close * 1000)), SERVED),
         ("intc", dict(type="candle", addplot=mpf.make_addplot(close * 1000, type="scatter")), MPLFINANCE),
         (
@@ -246,7 +246,7 @@ def _addplot_calls() -> list[tuple[str, dict, str]]:
                 type="candle",
                 addplot=[mpf.make_addplot(close, panel=1), mpf.make_addplot(close * 0.99, panel=1, type="bar")],
             ),
-            MPLFINANCE,
+            SERVED,
         ),
         (
             "intc",

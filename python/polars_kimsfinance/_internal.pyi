@@ -41,13 +41,13 @@ def _kernel_threads() -> int: ...
 # (label, values, colour, style, on the second y axis, width in pixels or 0, on the volume panel)
 _Line = tuple[str, pl.Series, str | None, str, bool, float, bool]
 # (title, lines, histogram, reference levels,
-#  (line kind, fixed y range, log scale, histogram bar width, histogram colour))
+#  (line kind, fixed y range, log scale, histogram bar width, histogram colour, histogram on the second axis))
 _Panel = tuple[
     str,
     list[_Line],
     pl.Series | None,
     list[float],
-    tuple[str, tuple[float, float] | None, bool, float | None, str | None],
+    tuple[str, tuple[float, float] | None, bool, float | None, str | None, bool],
 ]
 # (colour, width, style, label)
 _Look = tuple[str | None, float, str, str | None]

@@ -500,11 +500,12 @@ def _ylim(name: str, value: Any) -> tuple[float, float] | None:
     return float(value[0]), float(value[1])
 
 
-#: ``(kind, ylim, log scale, histogram width, histogram colour)`` of a panel: how its lines are drawn, its fixed y
-#: range (None: from the data), whether its y axis is logarithmic, its histogram bars' width as a share of a bar's
-#: slot (None: as wide as the candle bodies) and their one colour (None: up / down colours by sign).
-PanelLook = tuple[str, Optional[tuple[float, float]], bool, Optional[float], Optional[str]]
-_DEFAULT_LOOK: PanelLook = ("line", None, False, None, None)
+#: ``(kind, ylim, log scale, histogram width, histogram colour, histogram on the second axis)`` of a panel: how its
+#: lines are drawn, its fixed y range (None: from the data), whether its y axis is logarithmic, its histogram bars'
+#: width as a share of a bar's slot (None: as wide as the candle bodies), their one colour (None: up / down colours
+#: by sign) and whether they are drawn against the panel's second y axis.
+PanelLook = tuple[str, Optional[tuple[float, float]], bool, Optional[float], Optional[str], bool]
+_DEFAULT_LOOK: PanelLook = ("line", None, False, None, None, False)
 
 
 def _histogram_width(name: str, value: Any) -> float | None:
@@ -558,11 +559,12 @@ def _panel_specs(
         hist_color = entry.get("histogram_color")
         if hist_color is not None:
             hist_color = _color(f"panels[{i}] histogram_color", hist_color)
-        look = (kind, _ylim(f"panels[{i}]", entry.get("ylim")), log, width, hist_color)
         lines = [one(e) for e in line_entries]
         hist_spec = None
         if hist is not None:
-            hist_spec = one(hist if isinstance(hist, tuple) else ("histogram", hist))
+            hist_spec = one(hist if isinstance(hist, (tuple, Mapping)) else ("histogram", hist))
+        second_histogram = hist_spec is not None and hist_spec.secondary
+        look = (kind, _ylim(f"panels[{i}]", entry.get("ylim")), log, width, hist_color, second_histogram)
         first = lines[0].title if lines else (hist_spec.title if hist_spec else "")
         if "levels" in entry:
             levels = _levels(f"panels[{i}]", entry["levels"])
@@ -669,7 +671,8 @@ def render(
         ``"histogram"`` (its one series as bars from zero), ``"ylim": (low, high)`` fixes its y range (what
         falls outside is clipped), ``"yscale": "log"`` makes its axis logarithmic (every value > 0) and
         ``"histogram_width": 0.8`` draws the histogram's bars that share of a bar's slot wide (default: as wide
-        as the candle bodies, 0.7), ``"histogram_color"`` in one colour (default: up / down colours by sign). Lines
+        as the candle bodies, 0.7), ``"histogram_color"`` in one colour (default: up / down colours by sign); a
+        histogram given as ``{"line": value, "secondary_y": True}`` is drawn against the second y axis. Lines
         given as ``(label, value, colour, style)`` are drawn ``solid``, ``dashed`` or ``dotted``, and an entry
         ``{"line": entry, "secondary_y": True}`` is drawn against a second y axis of its own, labelled on the
         other side, for lines of another magnitude (here and in ``overlays``; a histogram keeps the first axis);

@@ -554,11 +554,17 @@ def addplots(
         label = ap.get("label")
         for j, (name, values) in enumerate(columns):
             secondary = _on_secondary_axis(mags, panel, values, ap.get("secondary_y", "auto"))
-            # Lines are served on a second axis; markers, bars, shading, and a second axis's own label, scale or range
-            # are not.
+            # Lines are served on a second axis, and bars on an added panel's; markers, shading, and a second axis's
+            # own label, scale or range are not.
+            second_bars = kind == "bar" and panel not in (main, volume_panel)
             if secondary is None or (
                 secondary
-                and (kind not in ("line", "step") or axis or ap.get("ylabel") or ap.get("fill_between") is not None)
+                and (
+                    (kind not in ("line", "step") and not second_bars)
+                    or axis
+                    or ap.get("ylabel")
+                    or ap.get("fill_between") is not None
+                )
             ):
                 return None
             one_color = color[j % len(color)] if isinstance(color, (list, tuple)) else color
@@ -615,7 +621,12 @@ def addplots(
                     if slot["hist"] is not None:
                         return None
                     # matplotlib's bars: 0.8 of a slot wide unless given, in the entry's one colour.
-                    slot.update(hist=series, hist_width=0.8 if width is None else float(width), hist_color=hexed)
+                    slot.update(
+                        hist=series,
+                        hist_width=0.8 if width is None else float(width),
+                        hist_color=hexed,
+                        hist_secondary=secondary,
+                    )
                     line_kind: str | None = "line" if mav_lines else None  # what the entry's lines ask of the panel
                 else:
                     line_kind = "line"

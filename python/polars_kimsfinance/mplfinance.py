@@ -434,7 +434,8 @@ def _panel_layout(
         if slot["kind"] not in (None, "line"):
             entry["kind"] = slot["kind"]
         if slot["hist"] is not None:
-            entry["histogram"] = (slot["hist"].name, slot["hist"])
+            bars = (slot["hist"].name, slot["hist"])
+            entry["histogram"] = {"line": bars, "secondary_y": True} if slot["hist_secondary"] else bars
             entry.update(histogram_width=slot["hist_width"], histogram_color=slot["hist_color"])
         if slot.get("yscale") == "log":
             entry["yscale"] = "log"

@@ -33,8 +33,8 @@ pub(super) type BarsArg = (Option<PySeries>, PySeries, PySeries, PySeries, PySer
 /// `(label, values, colour, style, on the panel's second y axis, width in pixels or 0, on the volume panel)`.
 pub(super) type LineArg = (String, PySeries, Option<String>, String, bool, f32, bool);
 /// How a sub-panel draws: `(line kind "line" | "step" | ..., fixed y range, log scale, histogram bar width as a
-/// share of the bar's slot, histogram colour)`.
-pub(super) type PanelLookArg = (String, Option<(f64, f64)>, bool, Option<f32>, Option<String>);
+/// share of the bar's slot, histogram colour, histogram on the second axis)`.
+pub(super) type PanelLookArg = (String, Option<(f64, f64)>, bool, Option<f32>, Option<String>, bool);
 /// `(title, lines, histogram, reference levels, look)`.
 pub(super) type PanelArg = (String, Vec<LineArg>, Option<PySeries>, Vec<f64>, PanelLookArg);
 /// `(y1, y2, colour, alpha 0..=255, label, panel)`: a shaded region (NaN in either series: that row is not shaded)
@@ -283,11 +283,12 @@ impl Held {
             .panels
             .iter()
             .enumerate()
-            .map(|(i, (title, lines, hist, levels, (kind, ylim, log, bar_width, bar_color)))| {
+            .map(|(i, (title, lines, hist, levels, (kind, ylim, log, bar_width, bar_color, bar_secondary)))| {
                 let hist = hist.as_ref().map(|s| floats(&format!("panel '{title}' histogram"), s)).transpose()?;
                 let kind = PanelLineKind::parse(kind, &format!("panels[{i}] kind")).map_err(value_error)?;
                 let lines = borrow_lines(&format!("panel '{title}' line"), lines)?;
-                Ok((title.clone(), lines, hist, levels.clone(), (kind, *ylim, *log, *bar_width, bar_color.clone())))
+                let look = (kind, *ylim, *log, *bar_width, bar_color.clone(), *bar_secondary);
+                Ok((title.clone(), lines, hist, levels.clone(), look))
             })
             .collect::<PyResult<Vec<_>>>()?;
         let fills = self
@@ -335,7 +336,7 @@ type PanelData<'a> = (
     Vec<BorrowedLine<'a>>,
     Option<Cow<'a, [f64]>>,
     Vec<f64>,
-    (PanelLineKind, Option<(f64, f64)>, bool, Option<f32>, Option<String>),
+    (PanelLineKind, Option<(f64, f64)>, bool, Option<f32>, Option<String>, bool),
 );
 
 /// A shaded region's `(y1, y2, look)` as slices.
@@ -667,7 +668,7 @@ pub(super) fn draw_chart(
     let panels = data
         .panels
         .iter()
-        .map(|(title, lines, hist, levels, (kind, ylim, log_scale, histogram_width, histogram_color))| {
+        .map(|(title, lines, hist, levels, (kind, ylim, log_scale, histogram_width, histogram_color, hist_second))| {
             let histogram =
                 hist.as_deref().map(|h| rows_of(&format!("panel '{title}' histogram"), h, &rows)).transpose()?;
             let lines = to_lines(lines, &rows)?;
@@ -681,6 +682,7 @@ pub(super) fn draw_chart(
                 log_scale: *log_scale,
                 histogram_width: *histogram_width,
                 histogram_color: histogram_color.clone(),
+                histogram_secondary: *hist_second,
             })
         })
         .collect::<PyResult<Vec<_>>>()?;

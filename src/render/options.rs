@@ -216,6 +216,8 @@ pub struct SubPanel<'a> {
     /// One colour for every histogram bar (`#RGB` / `#RRGGBB` / `#RRGGBBAA`); `None` draws bars from 0 upwards
     /// in the up colour and downwards in the down colour, a little transparent.
     pub histogram_color: Option<String>,
+    /// The histogram is drawn against the panel's second y axis (with the second-axis lines), not the first.
+    pub histogram_secondary: bool,
 }
 
 /// How a sub-panel draws its lines.

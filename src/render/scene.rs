@@ -928,9 +928,21 @@ fn y_axes(
             PanelKind::Volume => series.overlays.iter().filter(|o| o.secondary && o.on_volume).collect(),
             PanelKind::Sub(i) => series.subs[i].1.iter().filter(|l| l.secondary).collect(),
         };
-        let secondary = (!second_lines.is_empty()).then(|| {
+        // A histogram on the second axis counts from 0, as on the first.
+        let second_histogram = match row.kind {
+            PanelKind::Sub(i) => series.subs[i].0.histogram.filter(|_| series.subs[i].0.histogram_secondary),
+            _ => None,
+        };
+        let second_range = [
+            lines_range(&second_lines),
+            second_histogram.and_then(|h| range_of(h.iter().copied())).map(|(lo, hi)| (lo.min(0.0), hi.max(0.0))),
+        ]
+        .into_iter()
+        .flatten()
+        .reduce(|(a, b), (lo, hi)| (a.min(lo), b.max(hi)));
+        let secondary = (!second_lines.is_empty() || second_histogram.is_some()).then(|| {
             let pad = if row.kind == PanelKind::Price { 0.05 } else { 0.08 };
-            let (min, max) = pad_range(lines_range(&second_lines).unwrap_or((0.0, 1.0)), pad);
+            let (min, max) = pad_range(second_range.unwrap_or((0.0, 1.0)), pad);
             let scale = YScale { min, max, log: false, ..scale };
             let ticks = axis_ticks(row.kind, &scale, m.font, None).0;
             let widest = ticks.iter().map(|t| text_width(&t.label, m.font)).fold(0.0, f32::max);
@@ -980,7 +992,7 @@ fn sub_panel_range(
     for l in lines.iter().filter(|l| !l.secondary) {
         merge(range_of(l.values.iter().copied()));
     }
-    if let Some(hv) = p.histogram {
+    if let Some(hv) = p.histogram.filter(|_| !p.histogram_secondary) {
         merge(range_of(hv.iter().copied()));
         merge(Some((0.0, 0.0)));
     }
@@ -1547,7 +1559,8 @@ fn draw_sub_panels(
         if let Some(hv) = p.histogram {
             let vals = bars.reduce_series(hv);
             // With a fixed range the bars are cut at the panel's edges (and start there when 0 is outside it).
-            let y0_free = sp.scale.y(0.0).round();
+            let hscale = sp.scale_for(p.histogram_secondary);
+            let y0_free = hscale.y(0.0).round();
             let y0 = y0_free.clamp(top_px, bottom_px);
             let bar_w = p.histogram_width.map_or(x.bw, |share| (x.slot_width * share).round().max(1.0));
             for (i, &v) in vals.iter().enumerate() {
@@ -1555,7 +1568,7 @@ fn draw_sub_panels(
                     continue;
                 }
                 let bx = if p.histogram_width.is_some() { (x.center(i) - bar_w * 0.5).round() } else { x.body(i).0 };
-                let yv_free = sp.scale.y(v).round();
+                let yv_free = hscale.y(v).round();
                 let yv = yv_free.clamp(top_px, bottom_px);
                 if yv == y0 && yv_free != y0_free {
                     continue; // wholly outside the fixed range

@@ -1817,3 +1817,24 @@ fn an_overlay_on_the_volume_panel_stretches_the_volume_axis_not_the_price_axis()
         .to_string();
     assert!(err.contains("overlay 'avg' panel") && err.contains("volume panel"), "{err}");
 }
+
+#[test]
+fn a_histogram_on_the_second_axis_leaves_the_first_to_the_lines() {
+    let d = Data::walk(60, DAY_US, 6);
+    let hist: Vec<f64> = (0..60).map(|i| (i as f64 - 20.0) * 1e-3).collect();
+    let o = Options {
+        panels: vec![SubPanel {
+            lines: vec![Series { label: "close".into(), values: &d.c, ..Default::default() }],
+            histogram: Some(&hist),
+            histogram_secondary: true,
+            ..SubPanel::default()
+        }],
+        ..opts(800, 500)
+    };
+    let s = scene_of(&d, &o);
+    let sub = s.panels.iter().find(|p| p.kind == PanelKind::Sub(0)).unwrap();
+    let low = d.c.iter().cloned().fold(f64::INFINITY, f64::min);
+    assert!(sub.scale.min > low * 0.8, "the first axis fits the closes alone: {:?}", sub.scale);
+    let second = &sub.secondary.as_ref().expect("a second axis for the histogram").scale;
+    assert!(second.min <= -0.02 && second.max >= 0.039 && second.max < 0.1, "{second:?}");
+}
