@@ -40,6 +40,10 @@ def _is_real(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _is_dark(color: str) -> bool:
     r, g, b = (int(color[i : i + 2], 16) / 255 for i in (1, 3, 5))
     return 0.2126 * r + 0.7152 * g + 0.0722 * b < 0.5
@@ -316,7 +320,7 @@ def fills(
         if not panel_key and "panel" in entry:
             return None  # matplotlib's own fill_between refuses the key
         panel = entry.get("panel", main)
-        if not isinstance(panel, int) or isinstance(panel, bool) or panel not in places:
+        if not _is_int(panel) or panel not in places:
             return None
         y1, y2 = _values(entry.get("y1"), n), _values(entry.get("y2", 0.0), n)
         if y1 is None or y2 is None:
@@ -448,11 +452,9 @@ def _on_secondary_axis(mags: dict[int, tuple[float, float]], panel: int, values:
 
 def mav_periods(value: Any) -> list[int] | None:
     """mplfinance's mav/ema periods (at most 7, each >= 2); None when not a plain int or list of ints."""
-    if isinstance(value, int) and not isinstance(value, bool):
+    if _is_int(value):
         value = [value]
-    if not isinstance(value, (list, tuple)) or not all(
-        isinstance(v, int) and not isinstance(v, bool) and v >= 2 for v in value
-    ):
+    if not isinstance(value, (list, tuple)) or not all(_is_int(v) and v >= 2 for v in value):
         return None
     return list(value)[:7]
 
@@ -536,7 +538,7 @@ def addplots(
             return None  # a bar wider than its slot
         line_px = float(width) * dpi / _POINTS_PER_INCH if width is not None and kind in ("line", "step") else 0.0
         panel = ap.get("panel", 0)
-        if not isinstance(panel, int) or isinstance(panel, bool) or not 0 <= panel <= 31:
+        if not _is_int(panel) or not 0 <= panel <= 31:
             return None
         style = "solid" if ap.get("linestyle") is None else line_style(ap["linestyle"])
         if style is None:
@@ -556,16 +558,9 @@ def addplots(
             secondary = _on_secondary_axis(mags, panel, values, ap.get("secondary_y", "auto"))
             # Lines are served on a second axis, and bars on an added panel's; markers, shading, and a second axis's
             # own label, scale or range are not.
-            second_bars = kind == "bar" and panel not in (main, volume_panel)
-            if secondary is None or (
-                secondary
-                and (
-                    (kind not in ("line", "step") and not second_bars)
-                    or axis
-                    or ap.get("ylabel")
-                    or ap.get("fill_between") is not None
-                )
-            ):
+            drawn_there = kind in ("line", "step") or (kind == "bar" and panel not in (main, volume_panel))
+            own_look = bool(axis) or bool(ap.get("ylabel")) or ap.get("fill_between") is not None
+            if secondary is None or (secondary and (own_look or not drawn_there)):
                 return None
             one_color = color[j % len(color)] if isinstance(color, (list, tuple)) else color
             alpha = ap.get("alpha", 1)

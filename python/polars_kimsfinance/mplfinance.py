@@ -15,6 +15,7 @@ import warnings
 from typing import Any
 
 from . import mpf_options
+from .mpf_options import _is_int
 from .stats import _track
 
 __all__ = ["activate", "deactivate", "is_active"]
@@ -154,10 +155,6 @@ def _jpeg(image: Any, dpi: float) -> bytes:
     out = io.BytesIO()
     pixels.convert("RGB").save(out, format="jpeg", dpi=(dpi, dpi))
     return out.getvalue()
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _is_number(value: Any) -> bool:

@@ -567,22 +567,8 @@ pub fn build_scene(input: &Input, opts: &Options) -> Result<Scene, RenderError> 
     items.append(&mut marks);
     draw_sub_panels(items, &series, &scene.panels, opts.legend, &bars, &x, &m, &palette);
     if let Some(vp) = volume_panel {
-        let mut entries: Vec<(String, Rgba)> =
-            label(&opts.ylabel_lower).map(|text| (text, Rgba { a: 0, ..palette.text })).into_iter().collect();
-        for o in &on_volume {
-            let scale = vp.scale_for(o.secondary);
-            for seg in segments(&bars.reduce_series(o.values), |i| x.center(i), |v| scale.y(v)) {
-                for piece in clip_to_band(&seg, vp.rect.y, vp.rect.bottom()) {
-                    push_series(items, piece, o.color, o.stroke_width(&m), o.style);
-                }
-            }
-            if opts.legend {
-                entries.push((o.label.to_string(), o.color));
-            }
-        }
-        let (lx, ly) = (x.plot_left + m.font * 0.6, vp.rect.y + m.font * 0.3);
-        let size = legend_size(&m);
-        draw_legend(items, lx, ly, &entries, size, palette.text, m.ascent * size / m.font);
+        let title = label(&opts.ylabel_lower);
+        draw_volume_lines(items, &on_volume, title, opts.legend, vp, &bars, &x, &m, &palette);
     }
     draw_axes(items, &scene.panels, &scene.x_ticks, &x, &x_labels, &m, &palette, opts.width as f32, opts.height as f32);
     if let Some(label) = opts.xlabel.as_deref() {
@@ -933,13 +919,10 @@ fn y_axes(
             PanelKind::Sub(i) => series.subs[i].0.histogram.filter(|_| series.subs[i].0.histogram_secondary),
             _ => None,
         };
-        let second_range = [
+        let second_range = union([
             lines_range(&second_lines),
-            second_histogram.and_then(|h| range_of(h.iter().copied())).map(|(lo, hi)| (lo.min(0.0), hi.max(0.0))),
-        ]
-        .into_iter()
-        .flatten()
-        .reduce(|(a, b), (lo, hi)| (a.min(lo), b.max(hi)));
+            second_histogram.and_then(|h| union([range_of(h.iter().copied()), Some((0.0, 0.0))])),
+        ]);
         let secondary = (!second_lines.is_empty() || second_histogram.is_some()).then(|| {
             let pad = if row.kind == PanelKind::Price { 0.05 } else { 0.08 };
             let (min, max) = pad_range(second_range.unwrap_or((0.0, 1.0)), pad);
@@ -957,15 +940,17 @@ fn y_axes(
 /// What the volume axis must show besides the volume bars: its shading and its first-axis lines.
 fn volume_extra(opts: &Options, series: &AllSeries) -> Option<(f64, f64)> {
     let lines: Vec<&ResolvedSeries> = series.overlays.iter().filter(|o| o.on_volume && !o.secondary).collect();
-    [annotations::fills_range(&opts.fills, PanelKind::Volume), lines_range(&lines)]
-        .into_iter()
-        .flatten()
-        .reduce(|(a, b), (lo, hi)| (a.min(lo), b.max(hi)))
+    union([annotations::fills_range(&opts.fills, PanelKind::Volume), lines_range(&lines)])
 }
 
 /// The lowest and highest finite value of the lines, if any.
 fn lines_range(lines: &[&ResolvedSeries]) -> Option<(f64, f64)> {
-    lines.iter().filter_map(|l| range_of(l.values.iter().copied())).reduce(|(a, b), (lo, hi)| (a.min(lo), b.max(hi)))
+    range_of(lines.iter().flat_map(|l| l.values.iter().copied()))
+}
+
+/// The smallest range holding every given range, if any is given.
+fn union(ranges: impl IntoIterator<Item = Option<(f64, f64)>>) -> Option<(f64, f64)> {
+    range_of(ranges.into_iter().flatten().flat_map(|(lo, hi)| [lo, hi]))
 }
 
 /// A sub-panel's padded value range over its first-axis lines, its histogram (whose range includes 0) and its
@@ -1532,6 +1517,48 @@ fn draw_overlays(
     }
 }
 
+/// The volume panel's lines, and its legend: the `ylabel_lower` title, then the lines' labels.
+#[allow(clippy::too_many_arguments)]
+fn draw_volume_lines(
+    items: &mut Vec<Primitive>,
+    lines: &[&ResolvedSeries],
+    title: Option<String>,
+    legend: bool,
+    vp: &PanelLayout,
+    bars: &Bars,
+    x: &XLayout,
+    m: &Metrics,
+    palette: &Palette,
+) {
+    let mut entries: Vec<(String, Rgba)> =
+        title.map(|text| (text, Rgba { a: 0, ..palette.text })).into_iter().collect();
+    for o in lines {
+        let scale = vp.scale_for(o.secondary);
+        for seg in segments(&bars.reduce_series(o.values), |i| x.center(i), |v| scale.y(v)) {
+            stroke_in_panel(items, &seg, vp, o, m);
+        }
+        if legend {
+            entries.push((o.label.to_string(), o.color));
+        }
+    }
+    let (lx, ly) = (x.plot_left + m.font * 0.6, vp.rect.y + m.font * 0.3);
+    let size = legend_size(m);
+    draw_legend(items, lx, ly, &entries, size, palette.text, m.ascent * size / m.font);
+}
+
+/// A line's points stroked in its look, cut where they leave the panel's rows.
+fn stroke_in_panel(
+    items: &mut Vec<Primitive>,
+    points: &[(f32, f32)],
+    panel: &PanelLayout,
+    line: &ResolvedSeries,
+    m: &Metrics,
+) {
+    for piece in clip_to_band(points, panel.rect.y, panel.rect.bottom()) {
+        push_series(items, piece, line.color, line.stroke_width(m), line.style);
+    }
+}
+
 /// Each sub-panel's histogram, lines and legend.
 #[allow(clippy::too_many_arguments)]
 fn draw_sub_panels(
@@ -1601,9 +1628,7 @@ fn draw_sub_panels(
                 kind => {
                     for seg in segments(&vals, |i| x.center(i), |v| scale.y(v)) {
                         let seg = if kind == PanelLineKind::Line { seg } else { staircase(&seg, x.slot_width, kind) };
-                        for piece in clip_to_band(&seg, top_px, bottom_px) {
-                            push_series(items, piece, l.color, l.stroke_width(m), l.style);
-                        }
+                        stroke_in_panel(items, &seg, sp, l, m);
                     }
                 }
             }
