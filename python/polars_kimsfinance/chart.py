@@ -86,8 +86,9 @@ class ChartImage(bytes):
         call into Rust), and within it ``bind_ms`` (reading the Arrow columns), ``scene_ms`` (layout and draw
         list), ``draw_ms`` (rasterising), ``convert_ms`` (premultiplied to straight RGBA; 0 with the ``fast`` PNG
         preset, whose encoder reads the premultiplied pixels itself), ``encode_ms`` and
-        ``total_ms`` (scene + draw + convert + encode); ``slots`` is the number of bars drawn after aggregating
-        bars that share a pixel column.
+        ``total_ms`` (scene + draw + convert + encode); a CPU-drawn ``fast`` PNG is drawn and encoded strip by strip
+        on all cores, and its ``draw_ms`` / ``encode_ms`` split that wall time in proportion to each part's share;
+        ``slots`` is the number of bars drawn after aggregating bars that share a pixel column.
     """
 
     width: int

@@ -2,6 +2,8 @@
 //! many axis-aligned rectangles, our own area-coverage filler for antialiased polygons and stroker for antialiased
 //! lines (each visits only the pixels the shape reaches), tiny-skia for the aliased ones and lines wider than the
 //! stroker takes, the embedded font's cached glyph bitmaps for text.
+use std::ops::Range;
+
 use tiny_skia::{
     FillRule, LineCap, LineJoin, Paint, PathBuilder, Pixmap, PremultipliedColorU8, Rect, Stroke, Transform,
 };
@@ -11,16 +13,23 @@ use super::backend::Backend;
 use super::color::Rgba;
 use super::error::RenderError;
 use super::fill;
-use super::rect_fill::{Canvas, Fill};
-use super::scene::{Anchor, Scene};
+use super::rect_fill::{Canvas, Fill, MAX_DIMENSION};
+use super::scene::{Anchor, Primitive, Scene};
 use super::stroke;
 use super::text::{centred_glyphs, glyph, text_width, Glyph, Turn};
 
-/// Rasterises scenes into a premultiplied RGBA pixmap.
+/// Rasterises scenes into a premultiplied RGBA pixmap: the whole picture, or a strip of its rows.
 #[derive(Default)]
 pub struct CpuBackend {
+    /// The rows drawn (`band`, or all of them), as a pixmap of their height.
     pixmap: Option<Pixmap>,
     antialias: bool,
+    /// Only these rows of the picture are drawn, when set.
+    band: Option<Range<u32>>,
+    /// The picture's rows drawn, from `begin`.
+    rows: Range<u32>,
+    /// The picture's height, from `begin`.
+    image_height: u32,
 }
 
 impl CpuBackend {
@@ -29,6 +38,38 @@ impl CpuBackend {
         let mut b = CpuBackend::default();
         b.draw_scene(scene)?;
         b.pixmap.ok_or_else(|| RenderError::Encode("no pixmap".into()))
+    }
+
+    /// Draws the rows `rows` of `scene` only, as a pixmap `scene.width` wide and as high as `rows`. Its bytes are
+    /// those rows of [`CpuBackend::rasterize`]'s pixmap where [`CpuBackend::draws_rows_exactly`] holds.
+    /// Only the primitives of `scene.items` at `items` are drawn (those that reach the rows; in order).
+    pub fn rasterize_rows(scene: &Scene, rows: Range<u32>, items: &[u32]) -> Result<Pixmap, RenderError> {
+        let mut b = CpuBackend { band: Some(rows), ..CpuBackend::default() };
+        b.begin(scene.width, scene.height, scene.background, scene.antialias)?;
+        for &i in items {
+            b.draw(&scene.items[i as usize]);
+        }
+        b.pixmap.ok_or_else(|| RenderError::Encode("no pixmap".into()))
+    }
+
+    /// Whether every primitive of `scene` is drawn by one of our own rasterisers, which compute a strip of rows
+    /// exactly as the whole picture has it: antialiased, no circle, no line wider than the stroker takes, an image
+    /// within the rectangle filler's size. tiny-skia's paths (the others) would be drawn shifted, which may round
+    /// differently.
+    pub fn draws_rows_exactly(scene: &Scene) -> bool {
+        scene.antialias
+            && scene.width <= MAX_DIMENSION
+            && scene.height <= MAX_DIMENSION
+            && scene.items.iter().all(|p| match p {
+                Primitive::Circle { .. } => false,
+                Primitive::Line { width, .. } | Primitive::Polyline { width, .. } => *width <= stroke::MAX_WIDTH,
+                _ => true,
+            })
+    }
+
+    /// tiny-skia's transform for the rows held: the picture moved up by the first row drawn.
+    fn shift(&self) -> Transform {
+        Transform::from_translate(0.0, -(self.rows.start as f32))
     }
 
     /// The pixmap drawn so far (tests draw single primitives).
@@ -51,29 +92,35 @@ impl Backend for CpuBackend {
         let bg = tiny_skia::Color::from_rgba8(background.r, background.g, background.b, background.a)
             .premultiply()
             .to_color_u8();
-        let size = tiny_skia::IntSize::from_wh(width, height)
+        let rows = match &self.band {
+            Some(band) => band.start.min(height)..band.end.min(height),
+            None => 0..height,
+        };
+        let size = tiny_skia::IntSize::from_wh(width, rows.len() as u32)
             .ok_or(RenderError::InvalidSize { param: "width", value: width })?;
         let row = [bg.red(), bg.green(), bg.blue(), bg.alpha()].repeat(width as usize);
-        let mut data = Vec::with_capacity(row.len() * height as usize);
-        for _ in 0..height {
+        let mut data = Vec::with_capacity(row.len() * rows.len());
+        for _ in rows.clone() {
             data.extend_from_slice(&row); // copies from a cache-resident row: stores only
         }
         let pm = Pixmap::from_vec(data, size).ok_or(RenderError::InvalidSize { param: "width", value: width })?;
         self.pixmap = Some(pm);
         self.antialias = antialias;
+        self.rows = rows;
+        self.image_height = height;
         Ok(())
     }
 
     fn rect(&mut self, x: f32, y: f32, w: f32, h: f32, color: Rgba) {
-        let antialias = self.antialias;
+        let (antialias, height, first) = (self.antialias, self.image_height, self.rows.start);
         let Some(pm) = self.pixmap.as_mut() else { return };
-        if Canvas::new(&mut pm.as_mut()).fill_rect(x, y, w, h, &Fill::new(color), antialias) {
+        if Canvas::rows(&mut pm.as_mut(), height, first).fill_rect(x, y, w, h, &Fill::new(color), antialias) {
             return;
         }
         // Images too large for tiny-skia's rectangle path: its general path filling.
-        let paint = self.paint(color);
+        let (paint, shift) = (self.paint(color), self.shift());
         if let (Some(pm), Some(r)) = (self.pixmap.as_mut(), Rect::from_xywh(x, y, w, h)) {
-            pm.fill_rect(r, &paint, Transform::identity(), None);
+            pm.fill_rect(r, &paint, shift, None);
         }
     }
 
@@ -85,9 +132,12 @@ impl Backend for CpuBackend {
             if color.a == 0 {
                 return;
             }
-            let (w, h) = (pm.width(), pm.height());
-            let bytes = pm.data_mut();
-            stroke::stroke(w, h, points, width, |i, c| {
+            let (w, rows) = (pm.width(), self.rows.clone());
+            let offset = self.rows.start as usize * w as usize;
+            let local = move |i: usize| i.wrapping_sub(offset);
+            let bytes = self.pixmap.as_mut().expect("checked above").data_mut();
+            stroke::stroke_rows(w, self.image_height, rows, points, width, |i, c| {
+                let i = local(i);
                 if let Some(px) = bytes.get_mut(i * 4..i * 4 + 4) {
                     let out = blend_rgba([px[0], px[1], px[2], px[3]], color, c as u32);
                     px.copy_from_slice(&out);
@@ -96,10 +146,10 @@ impl Backend for CpuBackend {
             return;
         }
         let Some(path) = build_path(points, false) else { return };
-        let paint = self.paint(color);
+        let (paint, shift) = (self.paint(color), self.shift());
         let stroke = Stroke { width, line_cap: LineCap::Butt, line_join: LineJoin::Round, ..Stroke::default() };
         if let Some(pm) = self.pixmap.as_mut() {
-            pm.stroke_path(&path, &paint, &stroke, Transform::identity(), None);
+            pm.stroke_path(&path, &paint, &stroke, shift, None);
         }
     }
 
@@ -109,26 +159,29 @@ impl Backend for CpuBackend {
             if color.a == 0 {
                 return;
             }
-            let (w, h) = (pm.width(), pm.height());
-            let bytes = pm.data_mut();
-            fill::fill(w, h, points, |start, coverage| {
+            let (w, rows) = (pm.width(), self.rows.clone());
+            let offset = self.rows.start as usize * w as usize;
+            let local = move |i: usize| i.wrapping_sub(offset);
+            let bytes = self.pixmap.as_mut().expect("checked above").data_mut();
+            fill::fill_rows(w, self.image_height, rows, points, |start, coverage| {
+                let start = local(start);
                 blend_span(&mut bytes[start * 4..(start + coverage.len()) * 4], color, coverage);
             });
             return;
         }
         let Some(path) = build_path(points, true) else { return };
-        let paint = self.paint(color);
+        let (paint, shift) = (self.paint(color), self.shift());
         if let Some(pm) = self.pixmap.as_mut() {
-            pm.fill_path(&path, &paint, FillRule::Winding, Transform::identity(), None);
+            pm.fill_path(&path, &paint, FillRule::Winding, shift, None);
         }
     }
 
     fn circle(&mut self, cx: f32, cy: f32, r: f32, color: Rgba, width: f32) {
         let Some(path) = PathBuilder::from_circle(cx, cy, r) else { return };
-        let paint = self.paint(color);
+        let (paint, shift) = (self.paint(color), self.shift());
         let stroke = Stroke { width, ..Stroke::default() };
         if let Some(pm) = self.pixmap.as_mut() {
-            pm.stroke_path(&path, &paint, &stroke, Transform::identity(), None);
+            pm.stroke_path(&path, &paint, &stroke, shift, None);
         }
     }
 
@@ -139,7 +192,7 @@ impl Backend for CpuBackend {
             Anchor::Middle => x - text_width(text, size) * 0.5,
             Anchor::End => x - text_width(text, size),
         };
-        let (pw, ph) = (pm.width() as i32, pm.height() as i32);
+        let (pw, r0, r1) = (pm.width() as i32, self.rows.start as i32, self.rows.end as i32);
         let baseline = y.round() as i32;
         let pixels = pm.pixels_mut();
         let mut pen = start.round();
@@ -150,7 +203,7 @@ impl Backend for CpuBackend {
             let gy = baseline.saturating_add(g.top);
             for row in 0..g.height as i32 {
                 let py = gy.saturating_add(row);
-                if py < 0 || py >= ph {
+                if py < r0 || py >= r1 {
                     continue;
                 }
                 for col in 0..g.width as i32 {
@@ -165,7 +218,7 @@ impl Backend for CpuBackend {
                     if cov == 0 {
                         continue;
                     }
-                    let dst = &mut pixels[(py * pw + px) as usize];
+                    let dst = &mut pixels[((py - r0) * pw + px) as usize];
                     *dst = blend(*dst, color, cov);
                 }
             }
@@ -176,7 +229,7 @@ impl Backend for CpuBackend {
     fn turned_text(&mut self, cx: f32, cy: f32, text: &str, size: f32, color: Rgba, angle: f32) {
         let antialias = self.antialias;
         let Some(pm) = self.pixmap.as_mut() else { return };
-        let (pw, ph) = (pm.width() as i32, pm.height() as i32);
+        let (pw, r0, r1) = (pm.width() as i32, self.rows.start as i32, self.rows.end as i32);
         let pixels = pm.pixels_mut();
         let turn = Turn::new(cx, cy, angle);
         for (g, u, v) in centred_glyphs(text, size) {
@@ -189,12 +242,12 @@ impl Backend for CpuBackend {
             let corners = [(u, v), (u + w, v), (u + w, v + h), (u, v + h)].map(|(a, b)| turn.to_image(a, b));
             let (y0, y1) = corners.iter().fold((f32::MAX, f32::MIN), |(lo, hi), c| (lo.min(c.1), hi.max(c.1)));
             let (du, dv) = turn.local_step_x();
-            for py in (y0.floor() as i32).max(0)..(y1.ceil() as i32).min(ph) {
+            for py in (y0.floor() as i32).max(r0)..(y1.ceil() as i32).min(r1) {
                 let (lu0, lv0) = turn.to_local(0.5, py as f32 + 0.5);
                 let (su, sv) = (lu0 - u - 0.5, lv0 - v - 0.5);
                 let Some((first, last)) = inside_run(su, du, -1.0, w, sv, dv, -1.0, h) else { continue };
                 let (first, last) = (first.max(0), last.min(pw - 1));
-                let row = (py * pw) as usize;
+                let row = ((py - r0) * pw) as usize;
                 for px in first..=last {
                     let mut cov = sample(&g, su + px as f32 * du, sv + px as f32 * dv);
                     if !antialias {

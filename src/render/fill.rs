@@ -20,7 +20,20 @@ const ONE: i64 = 1 << SHIFT;
 /// Fills the polygon through `points` (closed back to the first) on an image of `image_width` x `image_height`,
 /// handing each row's covered run to `span` once: the image index of its first pixel and the coverage (0..=255)
 /// of it and the pixels after it. A polygon with a non-finite point, or fewer than three points, draws nothing.
-pub fn fill(image_width: u32, image_height: u32, points: &[(f32, f32)], mut span: impl FnMut(usize, &[u8])) {
+pub fn fill(image_width: u32, image_height: u32, points: &[(f32, f32)], span: impl FnMut(usize, &[u8])) {
+    fill_rows(image_width, image_height, 0..image_height, points, span);
+}
+
+/// [`fill`] for the image rows in `drawn` only, with the coverage the whole fill gives them: the polygon is cut
+/// into the same strips of rows as in [`fill`] (from its bounds in the whole image), the strips outside `drawn` are
+/// skipped and only rows inside hand on their spans. The tiled renderer draws a strip of rows at a time with it.
+pub fn fill_rows(
+    image_width: u32,
+    image_height: u32,
+    drawn: std::ops::Range<u32>,
+    points: &[(f32, f32)],
+    mut span: impl FnMut(usize, &[u8]),
+) {
     if points.len() < 3 || !points.iter().all(is_finite_point) {
         return;
     }
@@ -56,11 +69,21 @@ pub fn fill(image_width: u32, image_height: u32, points: &[(f32, f32)], mut span
         .collect();
     let level = |sum: i64| ((sum.abs().min(ONE) * 255 + ONE / 2) >> SHIFT) as u8;
     let mut strip_top = 0;
+    // The drawn rows, counted from the polygon's top.
+    let shown = (drawn.start as usize).saturating_sub(top)..(drawn.end as usize).saturating_sub(top);
     while strip_top < rows {
         let height = strip_rows.min(rows - strip_top);
+        if strip_top + height <= shown.start || strip_top >= shown.end {
+            strip_top += height;
+            continue;
+        }
         let strip = Strip { stride, cols: cols as f64, top: strip_top as f64, height };
+        // An edge a row or more away from the strip adds nothing to it (the margin covers rounding).
+        let (above, below) = (strip.top - 1.0, strip.top + height as f64 + 1.0);
         for &(a, b) in &edges {
-            add_edge(&mut acc, &mut ranges, strip, a, b);
+            if a.1.max(b.1) >= above && a.1.min(b.1) <= below {
+                add_edge(&mut acc, &mut ranges, strip, a, b);
+            }
         }
         group_by_row(&ranges, &mut row_ends[..=height], &mut by_row);
         for row in 0..height {
@@ -72,7 +95,8 @@ pub fn fill(image_width: u32, image_height: u32, points: &[(f32, f32)], mut span
             row_ranges.sort_unstable();
             let cells = &mut acc[row * stride..(row + 1) * stride];
             let row_start = (top + strip_top + row) * image_width as usize + left;
-            let mut run = Run { start: None, row_start, coverage: &mut coverage, span: &mut span };
+            let emit = shown.contains(&(strip_top + row));
+            let mut run = Run { start: None, row_start, emit, coverage: &mut coverage, span: &mut span };
             let (mut sum, mut next) = (0i64, 0usize);
             let mut k = 0;
             while k < row_ranges.len() {
@@ -126,6 +150,8 @@ fn group_by_row(ranges: &[(u32, u32, u32)], ends: &mut [u32], out: &mut Vec<(u32
 struct Run<'a, F: FnMut(usize, &[u8])> {
     start: Option<usize>,
     row_start: usize,
+    /// Whether the row is drawn (a row outside the drawn ones is still summed, which clears its cells).
+    emit: bool,
     coverage: &'a mut [u8],
     span: &'a mut F,
 }
@@ -155,7 +181,7 @@ impl<F: FnMut(usize, &[u8])> Run<'_, F> {
 
     /// Ends the open span just before `col`.
     fn close(&mut self, col: usize) {
-        if let Some(start) = self.start.take() {
+        if let Some(start) = self.start.take().filter(|_| self.emit) {
             (self.span)(self.row_start + start, &self.coverage[start..col]);
         }
     }
@@ -349,5 +375,24 @@ mod tests {
         assert!(filled(10, 10, &[(1.0, 1.0), (8.0, f32::NAN), (4.0, 6.0)]).iter().all(|&c| c == 0));
         assert!(filled(10, 10, &[(1.0, 1.0), (f32::INFINITY, 1.0), (4.0, 6.0)]).iter().all(|&c| c == 0));
         filled(10, 10, &[(-1e30, -1e30), (1e30, 3.0), (2.0, 1e30)]);
+    }
+
+    #[test]
+    fn rows_filled_alone_get_the_coverage_of_the_whole_fill() {
+        let (w, h) = (3000u32, 300u32);
+        // A wavy band over several strips of the filler, and a triangle with a point far outside the image.
+        let wave: Vec<(f32, f32)> =
+            (0..=300).map(|i| (i as f32 * 9.7 + 5.3, 120.0 + (i as f32 * 0.37).sin() * 90.3)).collect();
+        let band: Vec<(f32, f32)> = wave.iter().copied().chain(wave.iter().rev().map(|p| (p.0, p.1 + 40.25))).collect();
+        for points in [band, vec![(7.5, -1e6), (2900.2, 150.7), (40.0, 299.5)]] {
+            let whole = filled(w, h, &points);
+            for rows in [0..1, 0..68, 67..135, 131..132, 250..300, 299..300, 280..400] {
+                let mut part = vec![0u8; (w * h) as usize];
+                fill_rows(w, h, rows.clone(), &points, |start, c| part[start..start + c.len()].copy_from_slice(c));
+                let (a, b) = (rows.start as usize * w as usize, rows.end.min(h) as usize * w as usize);
+                assert!(part[a..b] == whole[a..b], "rows {rows:?}");
+                assert!(part[..a].iter().chain(&part[b..]).all(|&c| c == 0), "rows {rows:?}: drawn outside them");
+            }
+        }
     }
 }

@@ -38,10 +38,12 @@ pub mod stroke;
 mod svg;
 mod text;
 pub mod ticks;
+mod tiles;
 
 #[cfg(test)]
 mod tests;
 
+use std::sync::Arc;
 use std::time::Instant;
 
 pub use backend::{Backend, Recorder};
@@ -97,9 +99,9 @@ fn micros(since: Instant) -> u64 {
 pub fn render<'a>(input: impl Into<Input<'a>>, options: &Options) -> Result<Rendered, RenderError> {
     let input = input.into();
     let t0 = Instant::now();
-    let scene = build_scene(&input, options)?;
+    let scene = Arc::new(build_scene(&input, options)?);
     let scene_us = micros(t0);
-    let mut out = render_scene(&scene, options.format, options.engine)?;
+    let mut out = render_shared(scene, options.format, options.engine)?;
     out.timings.scene_us = scene_us;
     Ok(out)
 }
@@ -107,6 +109,25 @@ pub fn render<'a>(input: impl Into<Input<'a>>, options: &Options) -> Result<Rend
 /// Draws a scene built by [`build_scene`] on `engine` and encodes it in `format` (`timings.scene_us` is 0: the
 /// scene was built by the caller).
 pub fn render_scene(scene: &Scene, format: Format, engine: Engine) -> Result<Rendered, RenderError> {
+    if tiles::applies(scene, format, engine) {
+        return render_shared(Arc::new(scene.clone()), format, engine);
+    }
+    render_whole(scene, format, engine)
+}
+
+/// [`render_scene`] for a scene that can be shared with the helper threads: a `fast` PNG drawn on the CPU is
+/// drawn and encoded strip by strip on every core ([`tiles`]), the same bytes as the whole picture gives.
+fn render_shared(scene: Arc<Scene>, format: Format, engine: Engine) -> Result<Rendered, RenderError> {
+    if tiles::applies(&scene, format, engine) {
+        if let Some((bytes, draw_us, encode_us)) = tiles::png(scene.clone())? {
+            return Ok(finish(bytes, format, &scene, Timings { draw_us, encode_us, ..Timings::default() }));
+        }
+    }
+    render_whole(&scene, format, engine)
+}
+
+/// [`render_scene`] drawing the whole picture, then encoding it.
+fn render_whole(scene: &Scene, format: Format, engine: Engine) -> Result<Rendered, RenderError> {
     let mut timings = Timings::default();
     let (width, height) = (scene.width, scene.height);
     let bytes = match format {

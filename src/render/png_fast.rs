@@ -40,7 +40,7 @@ const STRIP_BYTES: usize = 1 << 19;
 const FILTER_UP: u8 = 2;
 
 /// Rows per strip: from the width alone, never from the machine.
-fn strip_rows(width: usize) -> usize {
+pub(crate) fn strip_rows(width: usize) -> usize {
     (STRIP_BYTES / (width * 4)).max(1)
 }
 
@@ -112,8 +112,17 @@ fn strip(
     encode_strip(pixels, w, i * rows, ((i + 1) * rows).min(h), bpp, alpha, i + 1 == strips)
 }
 
+/// The segment of one strip of an opaque image from its premultiplied rows alone, for a strip drawn by itself:
+/// `band` holds the strip's rows, after the row above the strip (the Up filter's reference) unless the strip
+/// begins the image. The same bytes as the strip gets in [`encode`]; `None` when a pixel is not opaque.
+pub(crate) fn encode_band(band: &[u8], w: usize, begins_image: bool, last: bool) -> Option<Segment> {
+    let held = band.len() / (w * 4);
+    let first = usize::from(!begins_image);
+    encode_strip(band, w, first, held, 3, Alpha::Premultiplied, last)
+}
+
 /// One strip's deflate bytes and the Adler-32 of its uncompressed (filtered) bytes.
-struct Segment {
+pub(crate) struct Segment {
     bytes: Vec<u8>,
     adler: Adler32,
 }
@@ -251,7 +260,12 @@ fn compress_row(f: &[u32], bpp: usize, tokens: &mut Tokens, adler: &mut Adler32)
 }
 
 /// Signature, IHDR, one IDAT holding the zlib stream (header, segments, Adler-32), IEND.
-fn container<'a>(width: u32, height: u32, bpp: usize, segments: impl Iterator<Item = &'a Segment> + Clone) -> Vec<u8> {
+pub(crate) fn container<'a>(
+    width: u32,
+    height: u32,
+    bpp: usize,
+    segments: impl Iterator<Item = &'a Segment> + Clone,
+) -> Vec<u8> {
     let body: usize = segments.clone().map(|s| s.bytes.len()).sum();
     let mut out = Vec::with_capacity(body + 64);
     out.extend_from_slice(b"\x89PNG\r\n\x1a\n");

@@ -101,21 +101,35 @@ impl Blend {
 
 /// A pixmap's bytes with its size, and the blending of one colour at a coverage.
 pub struct Canvas<'a> {
+    /// The rows `first_row..first_row + data.len() / (width * 4)` of the image.
     data: &'a mut [u8],
     width: i32,
     height: i32,
+    first_row: i32,
 }
 
 impl<'a> Canvas<'a> {
     /// Wraps a pixmap.
+    #[cfg(test)]
     pub fn new(pm: &'a mut PixmapMut<'_>) -> Canvas<'a> {
         let (width, height) = (pm.width() as i32, pm.height() as i32);
-        Canvas { data: pm.data_mut(), width, height }
+        Canvas { data: pm.data_mut(), width, height, first_row: 0 }
+    }
+
+    /// Wraps the rows of a `width` x `height` image from `first_row` on, held in `pm`: rectangles are clipped to
+    /// the image as a whole, so those rows get the bytes the whole image would have there.
+    pub fn rows(pm: &'a mut PixmapMut<'_>, height: u32, first_row: u32) -> Canvas<'a> {
+        let width = pm.width() as i32;
+        Canvas { data: pm.data_mut(), width, height: height as i32, first_row: first_row as i32 }
     }
 
     /// Blends `fill` at coverage `c` into the `w x h` pixels from column `x`, row `y` (already clipped).
     #[inline]
     fn block(&mut self, x: i32, y: i32, w: i32, h: i32, fill: &Fill, c: u32) {
+        // The rows held: the whole image, or a strip of it.
+        let held = (self.data.len() / (self.width.max(1) as usize * 4)) as i32;
+        let (top, bottom) = (y.max(self.first_row), (y + h).min(self.first_row + held));
+        let (y, h) = (top - self.first_row, bottom - top);
         if c == 0 || w <= 0 || h <= 0 {
             return; // tiny-skia skips zero coverage; its blend at 0 would leave the pixel as is anyway
         }

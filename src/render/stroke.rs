@@ -15,9 +15,17 @@ pub const MAX_WIDTH: f32 = 256.0;
 /// (its index in the image, coverage 1..=255) to `blend` once. Non-finite points break the line (each run gets its
 /// caps); repeated points are dropped (a zero-length segment has no direction). A width outside (0, `MAX_WIDTH`]
 /// draws nothing: the caller picks another stroker for those.
-pub fn stroke(
+pub fn stroke(image_width: u32, image_height: u32, points: &[(f32, f32)], width: f32, blend: impl FnMut(usize, u8)) {
+    stroke_rows(image_width, image_height, 0..image_height, points, width, blend);
+}
+
+/// [`stroke`] for the image rows in `rows` only: the same coverage, pixel for pixel, as the whole stroke has
+/// there (every coordinate is taken relative to the line's reach in the whole image, as in [`stroke`]), and
+/// nothing is computed for the rows outside. The tiled renderer draws a strip of rows at a time with it.
+pub fn stroke_rows(
     image_width: u32,
     image_height: u32,
+    rows: std::ops::Range<u32>,
     points: &[(f32, f32)],
     width: f32,
     mut blend: impl FnMut(usize, u8),
@@ -41,7 +49,13 @@ pub fn stroke(
         return;
     }
     let (width, height) = ((right - left) as usize, (bottom - top) as usize);
-    let mut cov = Coverage { width, height, cells: vec![0; width * height], runs: Vec::new() };
+    // The rows of the reach that are drawn, counted from its top.
+    let first = (rows.start as usize).saturating_sub(top as usize).min(height);
+    let last = (rows.end as usize).saturating_sub(top as usize).min(height);
+    if first >= last {
+        return;
+    }
+    let mut cov = Coverage { width, height, first, last, cells: vec![0; width * (last - first)], runs: Vec::new() };
     let local = |p: &(f32, f32)| (p.0 - left, p.1 - top);
     for run in points.split(|p| !finite(&p)) {
         let mut kept: Vec<(f32, f32)> = Vec::with_capacity(run.len());
@@ -54,14 +68,19 @@ pub fn stroke(
             }
         }
         let last = kept.len().saturating_sub(2);
+        // A segment whose reach misses the drawn rows by a row or more draws nothing there (the margin covers
+        // rounding): skipped before its arithmetic.
+        let (above, below) = (cov.first as f32 - reach - 1.0, cov.last as f32 + reach + 1.0);
         for (i, pair) in kept.windows(2).enumerate() {
-            cov.segment(pair[0], pair[1], half, i == 0, i == last);
+            if pair[0].1.max(pair[1].1) >= above && pair[0].1.min(pair[1].1) <= below {
+                cov.segment(pair[0], pair[1], half, i == 0, i == last);
+            }
         }
     }
     // Runs may overlap (neighbouring segments): a cell is cleared as it is blended, so it is blended once.
     let (left, top, stride) = (left as usize, top as usize, image_width as usize);
     for (y, first, last) in cov.runs {
-        let row = y as usize * width;
+        let row = (y as usize - cov.first) * width;
         let image_row = (y as usize + top) * stride + left;
         for x in first as usize..last as usize {
             let c = std::mem::take(&mut cov.cells[row + x]);
@@ -82,6 +101,9 @@ fn straight_on(o: (f32, f32), q: (f32, f32), p: (f32, f32)) -> bool {
 struct Coverage {
     width: usize,
     height: usize,
+    /// The rows `first..last` are drawn; `cells` holds those rows only.
+    first: usize,
+    last: usize,
     cells: Vec<u8>,
     /// The runs of cells written, as (row, first column, one past the last). Per segment and row rather than one
     /// span per row: a wavy line crosses a row many times across the width, and a span from its first crossing to
@@ -108,8 +130,8 @@ impl Coverage {
         // and where flat ends cut it.
         let (round_from, flat_from) = if cap_a { (f32::NEG_INFINITY, 0.0) } else { (0.0, f32::NEG_INFINITY) };
         let (round_to, flat_to) = if cap_b { (f32::INFINITY, len) } else { (len, f32::INFINITY) };
-        let y0 = (a.1.min(b.1) - reach).floor().max(0.0);
-        let y1 = (a.1.max(b.1) + reach).ceil().min(h);
+        let y0 = (a.1.min(b.1) - reach).floor().max(self.first as f32);
+        let y1 = (a.1.max(b.1) + reach).ceil().min(self.last as f32);
         let x_lo = (a.0.min(b.0) - reach).floor().max(0.0);
         let x_hi = (a.0.max(b.0) + reach).ceil().min(w);
         if !(y0 < y1 && x_lo < x_hi) {
@@ -131,7 +153,7 @@ impl Coverage {
             }
             let (c0, c1) = (c0 as usize, c1 as usize);
             let qy = cy - a.1;
-            let row = py * self.width;
+            let row = (py - self.first) * self.width;
             // Branch-free per pixel, so the row vectorises: the distance runs past an end only where that end is
             // round, and a flat end fades the coverage over the half pixel around it.
             for (px, cell) in (c0..c1).zip(&mut self.cells[row + c0..row + c1]) {
@@ -270,6 +292,25 @@ mod tests {
         assert!(drawn(20, 10, &line, MAX_WIDTH).iter().any(|&c| c > 0));
         for width in [0.0, -1.0, f32::NAN, f32::INFINITY, MAX_WIDTH * 1.5] {
             assert!(drawn(20, 10, &line, width).iter().all(|&c| c == 0), "width {width}");
+        }
+    }
+
+    #[test]
+    fn rows_stroked_alone_get_the_coverage_of_the_whole_stroke() {
+        let (w, h) = (700u32, 240u32);
+        let wave: Vec<(f32, f32)> =
+            (0..=140).map(|i| (i as f32 * 5.1 - 3.0, 110.0 + (i as f32 * 0.9).sin() * 100.7)).collect();
+        let level: Vec<(f32, f32)> = (0..50).map(|i| (i as f32 * 14.0, 67.5)).collect();
+        let far = vec![(-1e7, -3e6), (350.2, 120.4), (1e7, 9e6)];
+        for (points, width) in [(wave, 1.0), (level, 2.5), (far, 7.0)] {
+            let whole = drawn(w, h, &points, width);
+            for rows in [0..1, 0..68, 66..68, 67..135, 200..240, 239..240, 230..500] {
+                let mut part = vec![0u8; (w * h) as usize];
+                stroke_rows(w, h, rows.clone(), &points, width, |i, c| part[i] = c);
+                let (a, b) = (rows.start as usize * w as usize, rows.end.min(h) as usize * w as usize);
+                assert!(part[a..b] == whole[a..b], "rows {rows:?}, width {width}");
+                assert!(part[..a].iter().chain(&part[b..]).all(|&c| c == 0), "rows {rows:?}: drawn outside them");
+            }
         }
     }
 }

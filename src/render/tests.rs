@@ -1838,3 +1838,72 @@ fn a_histogram_on_the_second_axis_leaves_the_first_to_the_lines() {
     let second = &sub.secondary.as_ref().expect("a second axis for the histogram").scale;
     assert!(second.min <= -0.02 && second.max >= 0.039 && second.max < 0.1, "{second:?}");
 }
+
+// ---------- strips ----------
+
+#[test]
+fn a_fast_png_drawn_strip_by_strip_is_the_file_of_the_whole_picture() {
+    // Every kind of primitive the strips must cut exactly: candles, lines (dashed, on a second axis), a shaded
+    // band, markers, straight and turned text, sub-panels; at sizes whose strips end mid-chart and mid-candle.
+    let d = Data::walk(300, DAY_US, 41);
+    let n = d.c.len();
+    let hi: Vec<f64> = d.h.iter().map(|v| v + 2.0).collect();
+    let lo: Vec<f64> = d.l.iter().map(|v| v - 2.0).collect();
+    let buys: Vec<f64> = (0..n).map(|i| if i % 13 == 5 { d.l[i] } else { f64::NAN }).collect();
+    let diff: Vec<f64> = d.c.iter().zip(&d.o).map(|(c, o)| c - o).collect();
+    let dashed = LineLook { color: Some("#D32F2F".into()), width: 1.5, style: LineStyle::Dashed, label: None };
+    for (width, height, rotation, scale) in
+        [(1920, 1080, 0.0, 1.0), (801, 333, 30.0, 1.0), (333, 777, 90.0, 2.0), (64, 64, 0.0, 1.0)]
+    {
+        let o = Options {
+            width,
+            height,
+            antialias: true,
+            font_scale: scale,
+            xrotation: rotation,
+            title: Some("Strips\nof rows".into()),
+            hlines: vec![HLine { price: d.c[n / 2], look: dashed.clone() }],
+            overlays: vec![Series { label: "hi".into(), values: &hi, secondary: true, ..Default::default() }],
+            fills: vec![Fill { y1: &hi, y2: &lo, alpha: 60, ..Fill::default() }],
+            markers: vec![Markers { values: &buys, shape: MarkerShape::TriangleUp, ..Default::default() }],
+            panels: vec![SubPanel {
+                title: "diff".into(),
+                lines: vec![Series { label: "diff".into(), values: &diff, ..Default::default() }],
+                histogram: Some(&diff),
+                levels: vec![0.0],
+                ..Default::default()
+            }],
+            format: Format::Png(PngSpeed::Fast),
+            ..Options::default()
+        };
+        let scene = scene_of(&d, &o);
+        assert!(tiles::applies(&scene, o.format, Engine::Cpu), "{width}x{height}");
+        let (tiled, _, _) = tiles::png(std::sync::Arc::new(scene.clone())).unwrap().expect("opaque");
+        let whole = render_whole(&scene, o.format, Engine::Cpu).unwrap().bytes;
+        assert!(tiled == whole, "{width}x{height}: the strips differ from the whole picture");
+        assert_eq!(render(d.cols(), &o).unwrap().bytes, whole);
+    }
+}
+
+#[test]
+fn scenes_the_strips_cannot_copy_exactly_are_drawn_whole() {
+    let d = Data::walk(50, DAY_US, 3);
+    let fast = Format::Png(PngSpeed::Fast);
+    let aliased = scene_of(&d, &opts(320, 200));
+    assert!(!tiles::applies(&aliased, fast, Engine::Cpu));
+    let mut circle = scene_of(&d, &Options { antialias: true, ..opts(320, 200) });
+    assert!(tiles::applies(&circle, fast, Engine::Cpu));
+    assert!(!tiles::applies(&circle, Format::Png(PngSpeed::Balanced), Engine::Cpu));
+    circle.items.push(Primitive::Circle {
+        cx: 10.0,
+        cy: 10.0,
+        r: 5.0,
+        color: Rgba { r: 0, g: 0, b: 0, a: 255 },
+        width: 1.0,
+    });
+    assert!(!tiles::applies(&circle, fast, Engine::Cpu));
+    // Drawn whole, the circle is there.
+    let png = render_scene(&circle, fast, Engine::Cpu).unwrap().bytes;
+    let (_, _, rgba) = decode_rgba(&png);
+    assert_eq!(&rgba, &rasterize(&circle).unwrap());
+}
