@@ -13,6 +13,7 @@ import zlib
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 mpf = pytest.importorskip("mplfinance")
@@ -196,7 +197,8 @@ def test_activate_without_mplfinance(monkeypatch):
         dict(
             type="ohlc", volume=True, addplot=mpf.make_addplot(list(range(80)), panel=0, type="bar", secondary_y=True)
         ),
-        dict(type="candle", volume=True, show_nontrading=True),
+        dict(type="candle", volume=True, show_nontrading=True, mav=5),  # an average joins the bars across the gaps
+        dict(type="line", show_nontrading=True),
         dict(type="candle", addplot=mpf.make_addplot(list(range(80)), type="step")),
         # markers on a second axis ("auto"), a second axis with a label of its own
         dict(type="candle", addplot=mpf.make_addplot([x * 1e6 for x in range(80)], type="scatter")),
@@ -228,6 +230,38 @@ def test_step_addplots_on_a_panel_are_served_stepping_where_matplotlib_steps(ste
     [(_, series, _, style)] = panel["lines"]
     assert style == "solid"
     np.testing.assert_array_equal(series.to_numpy(), values)
+
+
+def test_show_nontrading_draws_the_bars_on_a_calendar_with_the_days_without_bars_empty(fake_render, tmp_path):
+    data = ohlcv(30)
+    data.index = pd.bdate_range("2024-01-01", periods=30, name=data.index.name)  # weekdays only
+    kf.activate()
+    own: dict = {}
+    mpf.plot(data, type="candle", volume=True, show_nontrading=True, savefig=str(tmp_path / "a.png"),
+             return_width_config=own)  # fmt: skip
+    [call] = fake_render
+    days = (data.index[-1] - data.index[0]).days + 1
+    assert call["rows"] == days > 30
+    kf.deactivate()
+    theirs: dict = {}
+    mpf.plot(data, type="candle", volume=True, show_nontrading=True, savefig=io.BytesIO(), return_width_config=theirs)
+    assert own and own == theirs  # widths in days, as mplfinance's x axis of dates gives them
+    from polars_kimsfinance.mpf_options import calendar_frame
+    from polars_kimsfinance.mplfinance import _frame
+
+    grid = calendar_frame({}, "candle", _frame(data, True))
+    assert grid.height == days and grid["date"].is_sorted()
+    weekend = grid.filter(grid["date"].dt.weekday() >= 6)
+    assert weekend.height > 0 and weekend["open"].null_count() == weekend.height
+    kept = grid.drop_nulls("open")
+    np.testing.assert_array_equal(kept["close"].to_numpy(), data["Close"].to_numpy())
+    # Gaps that are not whole steps, or a grid far larger than the data, go to mplfinance.
+    uneven = data.iloc[[0, 1, 3]].copy()
+    uneven.index = uneven.index[:1].append(uneven.index[1:] + pd.Timedelta(hours=5))
+    assert calendar_frame({}, "candle", _frame(uneven, True)) is None
+    sparse = data.iloc[[0, 1, 2]].copy()
+    sparse.index = pd.DatetimeIndex([sparse.index[0] + pd.Timedelta(days=d) for d in (0, 1, 400)])
+    assert calendar_frame({}, "candle", _frame(sparse, True)) is None
 
 
 def test_secondary_y_lines_and_bar_width_are_served_as_mplfinance_draws_them(fake_render, tmp_path):

@@ -72,7 +72,9 @@ CALLS = [
     ("goog", dict(type="candle", tight_layout=True, title="\nGOOG tight", style="nightclouds"), SERVED),
     ("intc", dict(type="renko", tight_layout=True), MPLFINANCE),
     ("intc", dict(figscale=0.65, xrotation=20), SERVED),
-    ("intc", dict(type="candle", volume=True, show_nontrading=True), MPLFINANCE),
+    # show_nontrading=True: the bars on a calendar, weekends and holidays empty; with averages it is mplfinance's.
+    ("intc", dict(type="candle", volume=True, show_nontrading=True), SERVED),
+    ("intc", dict(type="candle", volume=True, show_nontrading=True, mav=4), MPLFINANCE),
     ("intc", dict(figscale=0.7, fill_between=dict(y1=25, y2=27)), SERVED),
     # fill_between.ipynb: shading on the volume panel (numbered as mplfinance numbers it), tight_layout
     (

@@ -638,3 +638,41 @@ def addplots(
                         return None
                     slot["kind"] = line_kind
     return {"overlays": overlays, "markers": markers, "panels": panels, "fills": entry_fills}
+
+
+# show_nontrading=True: the keywords that draw one value per bar (a line through the grid's empty bars would break at
+# each of them, where matplotlib joins the points across the gap), and the grid's largest size per bar of data.
+_PER_BAR_KEYWORDS = ("mav", "ema", "addplot", "fill_between", "tlines", "alines", "marketcolor_overrides")
+_CALENDAR_GROWTH = 20
+
+
+def calendar_frame(kwargs: Mapping[str, Any], kind: str, frame: Any) -> Any:
+    """The bars of ``frame`` on a regular time grid, for ``show_nontrading=True``: mplfinance then places each bar
+    at its time, so the times without bars (weekends, holidays, the night) stay empty. The grid steps by the
+    shortest gap between bars, and its added rows have no prices: kf draws them as empty slots. None where kf does
+    not serve the call: a close line or bricks, lines of one value per bar, a gap that is not a whole number of
+    steps, or a grid more than 20 times the bars."""
+    import polars as pl
+
+    if kind in ("line", "renko", "pnf") or kwargs.get("tight_layout"):
+        return None
+    if any(kwargs.get(k) is not None for k in _PER_BAR_KEYWORDS):
+        return None
+    dates = frame["date"]
+    if frame.height < 2:
+        return frame
+    gaps = dates.diff().drop_nulls().dt.total_microseconds()
+    step = gaps.min()
+    if not isinstance(step, int) or step <= 0 or (gaps % step != 0).any():
+        return None
+    rows = (dates[-1] - dates[0]) // _timedelta_us(step) + 1
+    if rows > _CALENDAR_GROWTH * frame.height:
+        return None
+    grid = pl.datetime_range(dates[0], dates[-1], interval=f"{step}us", eager=True, time_unit=dates.dtype.time_unit)
+    return pl.DataFrame({"date": grid}).join(frame, on="date", how="left").sort("date")
+
+
+def _timedelta_us(us: int) -> Any:
+    import datetime
+
+    return datetime.timedelta(microseconds=us)

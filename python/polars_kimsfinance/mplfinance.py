@@ -163,7 +163,7 @@ def _is_number(value: Any) -> bool:
 
 def _translate(data: Any, kwargs: dict[str, Any]) -> dict[str, Any] | None:
     """What kf should render for this ``mpf.plot`` call, or None when the call is not supported."""
-    if not set(kwargs) <= _PLOT_KWARGS or kwargs.get("returnfig") or kwargs.get("show_nontrading"):
+    if not set(kwargs) <= _PLOT_KWARGS or kwargs.get("returnfig"):
         return None
     widths = kwargs.get("return_width_config")
     if widths is not None and not isinstance(widths, dict):
@@ -218,6 +218,11 @@ def _translate(data: Any, kwargs: dict[str, Any]) -> dict[str, Any] | None:
     frame = _frame(data, volume)
     if frame is None:
         return None
+    dates = frame["date"]
+    if kwargs.get("show_nontrading"):
+        frame = mpf_options.calendar_frame(kwargs, kind, frame)
+        if frame is None:
+            return None
     render = dict(kind=kind, width=width, height=height, theme=theme, colors=colors)
     render.update(volume=volume, overlays=overlays, title=title, format="rgba" if fmt == "jpeg" else fmt)
     look = _mplfinance_look(kwargs, frame, volume)
@@ -245,7 +250,7 @@ def _translate(data: Any, kwargs: dict[str, Any]) -> dict[str, Any] | None:
         return None
     render.update(width=width, height=height)
     if widths is not None and not widths:
-        widths.update(_width_config(kwargs, frame.height))  # mplfinance fills an empty dict, and only an empty one
+        widths.update(_width_config(kwargs, dates))  # mplfinance fills an empty dict, and only an empty one
     return {
         "frame": frame,
         "render": render,
@@ -291,20 +296,24 @@ def _tight_pixels(data: Any, kwargs: dict[str, Any], dpi: float) -> tuple[int, i
         plt.close(fig)
 
 
-def _width_config(kwargs: dict[str, Any], n: int) -> dict[str, Any]:
-    """What mplfinance puts in an empty ``return_width_config`` dict, from its own width tables."""
+def _width_config(kwargs: dict[str, Any], dates: Any) -> dict[str, Any]:
+    """What mplfinance puts in an empty ``return_width_config`` dict, from its own width tables (which scale with
+    the bars' spacing in days with ``show_nontrading=True``, where the x axis is matplotlib's dates)."""
     import numpy as np
+    from matplotlib.dates import date2num
     from mplfinance._widths import _determine_width_config
 
     style = mpf_options._resolve_style(kwargs.get("style", "default"))
+    nontrading = bool(kwargs.get("show_nontrading"))
+    xdates = date2num(dates.to_numpy()) if nontrading else np.arange(len(dates))  # type: ignore[no-untyped-call]
     config = {
-        "show_nontrading": False,
+        "show_nontrading": nontrading,
         "width_adjuster_version": kwargs.get("width_adjuster_version", "v1"),
         "style": dict(style) if style is not None else {},
         "scale_width_adjustment": kwargs.get("scale_width_adjustment"),
         "update_width_config": kwargs.get("update_width_config"),
     }
-    found: dict[str, Any] = _determine_width_config(np.arange(n), config)
+    found: dict[str, Any] = _determine_width_config(xdates, config)
     return found
 
 
