@@ -264,6 +264,19 @@ def test_show_nontrading_draws_the_bars_on_a_calendar_with_the_days_without_bars
     assert calendar_frame({}, "candle", _frame(sparse, True)) is None
 
 
+def test_averages_on_a_point_and_figure_chart_are_left_out_with_a_warning_as_mplfinance_does(fake_render, tmp_path):
+    # (mplfinance's own point-and-figure code fails under pandas 3, docs/adapter.md, so its warning is not compared.)
+    data = ohlcv(120)
+    kf.activate()
+    with pytest.warns(UserWarning, match="not drawn on point-and-figure charts"):
+        mpf.plot(data, type="pnf", mav=(4, 6), ema=5, savefig=str(tmp_path / "p.png"))
+    [call] = fake_render
+    assert call["kind"] == "pnf" and call["overlays"] == []
+    fake_render.clear()
+    mpf.plot(data, type="renko", mav=4, savefig=str(tmp_path / "r.png"))  # averages over bricks: mplfinance's
+    assert fake_render == []
+
+
 def test_secondary_y_lines_and_bar_width_are_served_as_mplfinance_draws_them(fake_render, tmp_path):
     # mplfinance's MACD example: the histogram on the panel's first axis, MACD and signal on its second.
     data = ohlcv(60)

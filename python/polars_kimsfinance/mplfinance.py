@@ -65,8 +65,9 @@ def activate() -> None:
     """Serve supported ``mpf.plot(...)`` calls with kf's renderer, and mplfinance's moving averages with kf's kernels.
 
     Supported: a pandas frame with a DatetimeIndex and Open/High/Low/Close(/Volume) columns; ``type`` candle, ohlc,
-    line, renko, pnf or hollow_and_filled; ``volume``; ``mav`` / ``ema`` as periods (not renko/pnf); ``style`` by
-    built-in name; ``figsize`` or ``figratio``/``figscale`` with the savefig dpi giving the pixel size; ``title``;
+    line, renko, pnf or hollow_and_filled; ``volume``; ``mav`` / ``ema`` as periods (not on renko; left out on pnf
+    with a warning, as mplfinance does); ``style`` by built-in name; ``figsize`` or ``figratio``/``figscale`` with
+    the savefig dpi giving the pixel size; ``title``;
     ``ylabel`` / ``ylabel_lower`` / ``volume_exponent``; ``renko_params`` / ``pnf_params`` (box sizes computed as
     mplfinance computes them, ATR included); ``savefig`` to a .png/.webp/.svg path, a BytesIO (PNG) or a dict with
     ``fname``/``dpi``/``format``/``pad_inches``; ``tight_layout`` (the file has the cropped size mplfinance
@@ -135,6 +136,8 @@ def _kf_plot(data: Any, **kwargs: Any) -> Any:
     except Exception as exc:  # the call must still succeed: let mplfinance draw it
         warnings.warn(f"polars_kimsfinance could not render this chart ({exc}); using mplfinance", RuntimeWarning, 2)
         return _original("plot")(data, **kwargs)
+    if spec["warning"] is not None:
+        warnings.warn(spec["warning"], UserWarning, 2)
     payload = bytes(image) if spec["jpeg_dpi"] is None else _jpeg(image, spec["jpeg_dpi"])
     target = spec["target"]
     if isinstance(target, io.IOBase):
@@ -159,6 +162,10 @@ def _jpeg(image: Any, dpi: float) -> bytes:
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value > 0
+
+
+# mplfinance leaves out moving averages on point-and-figure charts and warns that it did; so does a served call.
+_PNF_AVERAGES = "moving averages (mav, ema) are not drawn on point-and-figure charts; they were ignored"
 
 
 def _translate(data: Any, kwargs: dict[str, Any]) -> dict[str, Any] | None:
@@ -194,10 +201,14 @@ def _translate(data: Any, kwargs: dict[str, Any]) -> dict[str, Any] | None:
     from . import functions
 
     overlays: list[Any] = []
+    ignored_averages = False
     for key, func in (("mav", functions.sma), ("ema", functions.ema)):
         if kwargs.get(key) is not None:
             periods = mpf_options.mav_periods(kwargs[key])
-            if periods is None or kind in ("renko", "pnf"):
+            if periods is not None and kind == "pnf":
+                ignored_averages = True  # mplfinance draws none on a point-and-figure chart, and warns
+                continue
+            if periods is None or kind == "renko":
                 return None
             for n in periods:
                 color = mav_colors[len(overlays) % len(mav_colors)][:7] if mav_colors else None
@@ -257,6 +268,7 @@ def _translate(data: Any, kwargs: dict[str, Any]) -> dict[str, Any] | None:
         "target": fname,
         "candles": frame.height,
         "jpeg_dpi": dpi if fmt == "jpeg" else None,
+        "warning": _PNF_AVERAGES if ignored_averages else None,
     }
 
 
