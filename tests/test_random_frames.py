@@ -12,6 +12,7 @@ rolling kernels against numpy on one Float64 column):
 
 from __future__ import annotations
 
+import io
 import math
 
 import numpy as np
@@ -25,6 +26,7 @@ from cases_volatility import CASES as VOLATILITY
 from cases_volume import CASES as VOLUME
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from PIL import Image
 from reference import outputs, random_walk, with_missing
 
 import polars_kimsfinance as kf
@@ -197,3 +199,34 @@ def test_render_random_frames_and_options(call) -> None:
         if options["format"] == "rgba":
             assert len(bytes(chart)) == chart.width * chart.height * 4
     assert df.equals(before)
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    render_call(),
+    st.integers(600, 2600),
+    st.integers(_internal.MIN_SIZE, 700),
+    st.sampled_from([1.0, 1.5]),
+    st.sampled_from([0, 30, 90]),
+    st.booleans(),
+)
+def test_a_fast_png_holds_the_pixels_of_the_raw_image(call, width, height, scale, rotation, annotate):
+    # A fast PNG drawn on the CPU is drawn and encoded strip by strip (src/render/tiles.rs), the raw image whole:
+    # wide images make strips of a few dozen rows, so lines, shading, text and candles cross their edges.
+    df, kind, options = call
+    options = {**options, "width": width, "height": height, "format": "png", "scale": scale}
+    options.update(xrotation=rotation, engine="cpu")
+    if annotate and kind not in ("renko", "pnf") and df.height:
+        options.update(
+            hlines=[float(df["close"].median() or 0.0)],
+            fill_between={"y1": "high", "y2": "low", "alpha": 0.3},
+            markers=pl.col("close") > pl.col("open"),
+        )
+    try:
+        png = df.kf.render(kind, **options)
+    except (ValueError, TypeError) as e:
+        assert str(e).startswith("render: "), (kind, options, e)
+        return
+    raw = df.kf.render(kind, **{**options, "format": "rgba"})
+    decoded = np.asarray(Image.open(io.BytesIO(bytes(png))).convert("RGBA"))
+    assert np.array_equal(decoded, raw.to_numpy()), (kind, options)
