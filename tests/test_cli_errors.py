@@ -61,6 +61,7 @@ def bad_inputs(tmp: Path) -> dict[str, tuple[list[str], str]]:
         # /proc takes no new files, whoever runs the suite (root ignores a read-only directory's permissions).
         "output not writable": (["render", str(good), "-o", "/proc/kimsfinance-test.png"], "cannot write"),
         "demo output is a directory": (["demo", "-o", str(tmp)], "cannot write"),
+        "unknown style": (["render", str(good), "-o", str(tmp / "a.png"), "--style", "nope"], "style must be"),
     }
 
 
@@ -79,6 +80,7 @@ NAMES = [
     "output dir missing",
     "output not writable",
     "demo output is a directory",
+    "unknown style",
 ]
 
 
@@ -101,3 +103,8 @@ def test_a_good_file_still_renders(tmp_path: Path) -> None:
     result = cli("render", str(good), "-o", str(tmp_path / "ok.png"), "--width", "400", "--height", "300")
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "ok.png").stat().st_size > 0
+    styled = cli(
+        "render", str(good), "-o", str(tmp_path / "s.png"), "--width", "400", "--height", "300", "--style", "yahoo"
+    )
+    assert styled.returncode == 0, styled.stderr
+    assert (tmp_path / "s.png").read_bytes() != (tmp_path / "ok.png").read_bytes()

@@ -746,3 +746,37 @@ def test_marketcolor_overrides_in_the_forms_mplfinance_accepts(fake_render, tmp_
     mc_color = "#B2FFB266" if rising[3] else "#FF00FF"
     list_color = "#B2FFB266" if rising[4] else "#FF00FF"
     assert fake_render[0]["marketcolor_overrides"] == [None, "#000000", "#FFFF00", mc_color, list_color, None]
+
+
+# ---------------------------------------------------------------- style= in df.kf.render
+
+
+@pytest.mark.parametrize("style", ["nightclouds", "yahoo", "charles"])
+def test_render_style_draws_the_colours_a_served_call_draws(style):
+    from polars_kimsfinance import mpf_options
+
+    df = kf.sample_ohlcv(80)
+    theme, colors, _ = mpf_options.style_colors(style)
+    styled = df.kf.render(style=style, width=400, height=250)
+    assert bytes(styled) == bytes(df.kf.render(theme=theme, colors=colors, width=400, height=250))
+    assert bytes(styled) != bytes(df.kf.render(width=400, height=250))
+    # Keys of colors= win over the style's; the batch API takes the style too.
+    blue = df.kf.render(style=style, colors={"up": "#0000FF"}, width=400, height=250)
+    assert bytes(blue) == bytes(df.kf.render(theme=theme, colors={**colors, "up": "#0000FF"}, width=400, height=250))
+    [batch] = kf.render_many([df], style=style, width=400, height=250)
+    assert bytes(batch) == bytes(styled)
+
+
+def test_render_style_takes_make_mpf_style_dicts_and_names_a_bad_style():
+    df = kf.sample_ohlcv(40)
+    own = mpf.make_mpf_style(base_mpf_style="nightclouds", marketcolors=mpf.make_marketcolors(up="g", down="r"))
+    from polars_kimsfinance import mpf_options
+
+    theme, colors, _ = mpf_options.style_colors(own)
+    assert colors["up"].startswith("#008000")  # matplotlib's "g", at the style's body alpha
+    drawn = df.kf.render(style=own, width=300, height=200)
+    assert bytes(drawn) == bytes(df.kf.render(theme=theme, colors=colors, width=300, height=200))
+    assert bytes(drawn) != bytes(df.kf.render(style="nightclouds", width=300, height=200))
+    for bad in ["no-such-style", 3, {"facecolor": "white"}]:
+        with pytest.raises(ValueError, match=r"render: style must be a name from mplfinance's available_styles"):
+            df.kf.render(style=bad, width=300, height=200)

@@ -292,6 +292,7 @@ _CHECKED = (
     "overlays",
     "panels",
     "scale",
+    "style",
 )
 _DECORATIONS = tuple(inspect.signature(_check_decorations).parameters)
 _ANNOTATIONS = ("hlines", "vlines", "alines", "tlines", "fill_between", "markers", "yscale", "marketcolor_overrides")

@@ -591,6 +591,7 @@ def render(
     width: int = 1920,
     height: int = 1080,
     theme: str = "tradingview",
+    style: Any = None,
     volume: bool | str = True,
     overlays: Sequence[Overlay] | None = None,
     panels: Sequence[Overlay] | None = None,
@@ -651,6 +652,12 @@ def render(
         Image size in pixels, 64 to 16384.
     theme : str, default "tradingview"
         ``classic``, ``modern``, ``tradingview`` or ``light``.
+    style : str or dict, optional
+        An mplfinance style: a name from ``mpf.available_styles()`` (``"yahoo"``, ``"nightclouds"``, ...) or a
+        ``mpf.make_mpf_style(...)`` dict, read through mplfinance's own definitions (so mplfinance must be
+        installed). It sets the background, grid, text, candle body / wick / edge and volume colours (and a light
+        or dark theme for the rest), as a served ``mpf.plot`` call draws them; ``theme`` is then not used, and keys
+        given in ``colors`` override the style's.
     volume : bool or str, default True
         Draw the volume panel when there is a volume column with some volume (an all-zero column is skipped); a
         string names the volume column and always draws it.
@@ -813,6 +820,7 @@ def render(
         width=width,
         height=height,
         theme=theme,
+        style=style,
         format=format,
         speed=speed,
         antialias=antialias,
@@ -921,6 +929,25 @@ class _Options(NamedTuple):
     panels: list[Any]
 
 
+def _style(style: Any, colors: Any) -> tuple[str, Any]:
+    """The theme and colours of an mplfinance style, with the keys of ``colors`` over the style's."""
+    from . import mpf_options
+
+    try:
+        looks = mpf_options.style_colors(style)
+    except ImportError as e:
+        raise ImportError(f"{_FUNC}: style= reads mplfinance's style definitions; pip install mplfinance") from e
+    if looks is None:
+        raise ValueError(
+            f"{_FUNC}: style must be a name from mplfinance's available_styles() or a make_mpf_style dict, "
+            f"got {style!r}"
+        )
+    theme, found, _ = looks
+    if colors is not None and not isinstance(colors, Mapping):
+        return theme, colors  # reported by the colour check
+    return theme, {**found, **(colors or {})}
+
+
 def _check_options(
     *,
     kind: Any,
@@ -939,9 +966,12 @@ def _check_options(
     overlays: Any,
     panels: Any,
     scale: Any = 1.0,
+    style: Any = None,
 ) -> _Options:
     """Every argument check that needs no frame, in the order the errors are reported."""
     kind = _choice("kind", kind, KINDS)
+    if style is not None:
+        theme, colors = _style(style, colors)
     if _flag("fill", fill) and kind == "line":
         kind = "line_filled"
     width, height = _size("width", width), _size("height", height)

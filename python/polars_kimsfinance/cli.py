@@ -134,6 +134,7 @@ def _render(args: argparse.Namespace) -> int:
         width=args.width,
         height=args.height,
         theme=args.theme,
+        style=args.style,
         volume=args.volume,
         overlays=args.overlay,
         panels=args.panel,
@@ -244,6 +245,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     render.add_argument("--width", type=int, default=1920)
     render.add_argument("--height", type=int, default=1080)
     render.add_argument("--theme", default="tradingview", choices=THEMES)
+    render.add_argument("--style", help="an mplfinance style name, e.g. yahoo (needs mplfinance; replaces --theme)")
     render.add_argument("--volume", action=argparse.BooleanOptionalAction, default=True, help="volume panel")
     render.add_argument("--overlay", action="append", default=[], metavar="SPEC", help="e.g. sma:20 (repeatable)")
     render.add_argument("--panel", action="append", default=[], metavar="SPEC", help="e.g. rsi:14 (repeatable)")
