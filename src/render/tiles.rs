@@ -18,7 +18,7 @@ use super::error::RenderError;
 use super::options::{Engine, Format, PngSpeed};
 use super::png_fast::{container, encode_band, strip_rows, Segment};
 use super::scene::{Primitive, Scene};
-use super::text::text_width;
+use super::text::{glyph, text_width};
 
 /// Whether `scene` in `format` on `engine` is drawn strip by strip.
 pub(crate) fn applies(scene: &Scene, format: Format, engine: Engine) -> bool {
@@ -114,9 +114,50 @@ fn reach(p: &Primitive) -> Option<(f32, f32)> {
             }
             (lo <= hi).then(|| span(lo, hi, 2.0)).flatten()
         }
-        // Glyphs rise less than one size above the baseline and fall less than one below it.
-        Primitive::Text { y, size, .. } => span(*y, *y, size * 2.0 + 2.0),
+        Primitive::Text { y, text, size, .. } => text_rows(*y, text, *size),
         Primitive::TurnedText { cy, text, size, .. } => span(*cy, *cy, text_width(text, *size) + size * 2.0 + 2.0),
         Primitive::Circle { .. } => everywhere,
+    }
+}
+
+/// The rows the glyphs of one line of text cover, placed as `CpuBackend::text` places them (the baseline at `y`
+/// rounded, each bitmap from its top; the line ends at the first character without a glyph), one row wider.
+fn text_rows(y: f32, text: &str, size: f32) -> Option<(f32, f32)> {
+    let baseline = y.round() as i32;
+    let (mut top, mut bottom) = (i32::MAX, i32::MIN);
+    for c in text.chars() {
+        let Some(g) = glyph(c, size) else { break };
+        let first = baseline.saturating_add(g.top);
+        top = top.min(first);
+        bottom = bottom.max(first.saturating_add(g.height as i32));
+    }
+    (top < bottom).then_some((top as f32 - 1.0, bottom as f32 + 1.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::backend::Backend;
+    use crate::render::color::Rgba;
+    use crate::render::scene::Anchor;
+
+    #[test]
+    fn a_text_s_rows_hold_every_row_it_draws() {
+        let white = Rgba { r: 255, g: 255, b: 255, a: 255 };
+        let black = Rgba { r: 0, g: 0, b: 0, a: 255 };
+        for (y, size, text) in [(40.0, 12.0, "Agjy|"), (30.4, 30.0, "ÅÉ€↑ ÿ"), (79.6, 9.0, "q_,"), (-3.0, 20.0, "gy")]
+        {
+            let mut b = CpuBackend::default();
+            b.begin(300, 80, white, true).unwrap();
+            b.text(5.0, y, text, size, black, Anchor::Start);
+            let pm = b.finish();
+            let drawn: Vec<usize> =
+                (0..80).filter(|&r| (0..300).any(|x| pm.pixel(x, r as u32).unwrap().red() != 255)).collect();
+            assert!(!drawn.is_empty() || y < 0.0, "{text:?} drew nothing");
+            let (top, bottom) = text_rows(y, text, size).expect("glyphs");
+            for r in drawn {
+                assert!(top <= r as f32 && (r as f32) < bottom, "{text:?}: row {r} outside {top}..{bottom}");
+            }
+        }
     }
 }
