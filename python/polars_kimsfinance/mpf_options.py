@@ -665,14 +665,8 @@ def calendar_frame(kwargs: Mapping[str, Any], kind: str, frame: Any) -> Any:
     step = gaps.min()
     if not isinstance(step, int) or step <= 0 or (gaps % step != 0).any():
         return None
-    rows = (dates[-1] - dates[0]) // _timedelta_us(step) + 1
+    rows = gaps.sum() // step + 1
     if rows > _CALENDAR_GROWTH * frame.height:
         return None
     grid = pl.datetime_range(dates[0], dates[-1], interval=f"{step}us", eager=True, time_unit=dates.dtype.time_unit)
     return pl.DataFrame({"date": grid}).join(frame, on="date", how="left").sort("date")
-
-
-def _timedelta_us(us: int) -> Any:
-    import datetime
-
-    return datetime.timedelta(microseconds=us)

@@ -110,20 +110,28 @@ pub fn render<'a>(input: impl Into<Input<'a>>, options: &Options) -> Result<Rend
 /// scene was built by the caller).
 pub fn render_scene(scene: &Scene, format: Format, engine: Engine) -> Result<Rendered, RenderError> {
     if tiles::applies(scene, format, engine) {
-        return render_shared(Arc::new(scene.clone()), format, engine);
+        return render_tiled(Arc::new(scene.clone()), format, engine);
     }
     render_whole(scene, format, engine)
 }
 
-/// [`render_scene`] for a scene that can be shared with the helper threads: a `fast` PNG drawn on the CPU is
-/// drawn and encoded strip by strip on every core ([`tiles`]), the same bytes as the whole picture gives.
+/// [`render_scene`] for a scene that can be shared with the helper threads (no copy of it for the strips).
 fn render_shared(scene: Arc<Scene>, format: Format, engine: Engine) -> Result<Rendered, RenderError> {
     if tiles::applies(&scene, format, engine) {
-        if let Some((bytes, draw_us, encode_us)) = tiles::png(scene.clone())? {
-            return Ok(finish(bytes, format, &scene, Timings { draw_us, encode_us, ..Timings::default() }));
-        }
+        return render_tiled(scene, format, engine);
     }
     render_whole(&scene, format, engine)
+}
+
+/// A `fast` PNG drawn on the CPU, drawn and encoded strip by strip on every core ([`tiles`]): the same bytes as
+/// the whole picture gives, which is drawn instead if a strip held a translucent pixel after all.
+fn render_tiled(scene: Arc<Scene>, format: Format, engine: Engine) -> Result<Rendered, RenderError> {
+    match tiles::png(scene.clone())? {
+        Some((bytes, draw_us, encode_us)) => {
+            Ok(finish(bytes, format, &scene, Timings { draw_us, encode_us, ..Timings::default() }))
+        }
+        None => render_whole(&scene, format, engine),
+    }
 }
 
 /// [`render_scene`] drawing the whole picture, then encoding it.
