@@ -336,10 +336,10 @@ impl Sar {
                 self.sar = raise(raise(out + self.af * (self.ep - out), prev_high), high);
             } else {
                 out = self.sar;
-                if high > self.ep {
-                    self.ep = high;
-                    self.af = (self.af + self.acceleration).min(self.maximum);
-                }
+                // A new extreme as selects, not a branch: on a random walk it is taken at random.
+                let stepped = cap(self.af + self.acceleration, self.maximum);
+                self.af = if high > self.ep { stepped } else { self.af };
+                self.ep = raise(self.ep, high);
                 self.sar = cap(cap(out + self.af * (self.ep - out), prev_low), low);
             }
         } else if high >= self.sar {
@@ -351,10 +351,9 @@ impl Sar {
             self.sar = cap(cap(out + self.af * (self.ep - out), prev_low), low);
         } else {
             out = self.sar;
-            if low < self.ep {
-                self.ep = low;
-                self.af = (self.af + self.acceleration).min(self.maximum);
-            }
+            let stepped = cap(self.af + self.acceleration, self.maximum);
+            self.af = if low < self.ep { stepped } else { self.af };
+            self.ep = cap(self.ep, low);
             self.sar = raise(raise(out + self.af * (self.ep - out), prev_high), high);
         }
         out
