@@ -333,14 +333,17 @@ impl Sar {
                 out = raise(raise(self.ep, prev_high), high);
                 self.af = self.acceleration;
                 self.ep = low;
-                self.sar = raise(raise(out + self.af * (self.ep - out), prev_high), high);
+                self.sar = raise(out + self.af * (self.ep - out), raise(prev_high, high));
             } else {
                 out = self.sar;
-                // A new extreme as selects, not a branch: on a random walk it is taken at random.
+                // A new extreme as selects, not a branch: on a random walk it is taken at random. The limit of the
+                // last two lows is taken first, off the bar-to-bar chain, so the SAR waits on one `minsd`, not two:
+                // `cap(cap(x, a), b) == cap(x, cap(a, b))` bit for bit, since `cap` keeps `x` on a tie and the
+                // missing-bar rule keeps NaN out.
                 let stepped = cap(self.af + self.acceleration, self.maximum);
                 self.af = if high > self.ep { stepped } else { self.af };
                 self.ep = raise(self.ep, high);
-                self.sar = cap(cap(out + self.af * (self.ep - out), prev_low), low);
+                self.sar = cap(out + self.af * (self.ep - out), cap(prev_low, low));
             }
         } else if high >= self.sar {
             // Reverse to long: the SAR jumps to the extreme point, kept below the last two lows.
@@ -348,13 +351,13 @@ impl Sar {
             out = cap(cap(self.ep, prev_low), low);
             self.af = self.acceleration;
             self.ep = high;
-            self.sar = cap(cap(out + self.af * (self.ep - out), prev_low), low);
+            self.sar = cap(out + self.af * (self.ep - out), cap(prev_low, low));
         } else {
             out = self.sar;
             let stepped = cap(self.af + self.acceleration, self.maximum);
             self.af = if low < self.ep { stepped } else { self.af };
             self.ep = cap(self.ep, low);
-            self.sar = raise(raise(out + self.af * (self.ep - out), prev_high), high);
+            self.sar = raise(out + self.af * (self.ep - out), raise(prev_high, high));
         }
         out
     }
