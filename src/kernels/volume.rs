@@ -89,12 +89,7 @@ impl Kernel<4, 1> for Ad {
     #[inline(always)]
     fn run_dense(&mut self, [h, l, c, v]: [&[f64]; 4], [out]: [&mut [MaybeUninit<f64>]; 1]) {
         let flows = money_flow_volumes([h, l, c, v], &mut out[..h.len()]);
-        let mut sum = self.0;
-        for (i, slot) in flows.iter_mut().enumerate() {
-            prefetch_ahead([h, l, c, v].map(<[f64]>::as_ptr), i, Self::TILE);
-            *slot = sum.add(*slot);
-        }
-        self.0 = sum;
+        self.0.add_all(flows, |i| prefetch_ahead([h, l, c, v].map(<[f64]>::as_ptr), i, Self::TILE));
     }
 }
 
