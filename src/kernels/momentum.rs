@@ -380,9 +380,51 @@ impl StochF {
 }
 impl Kernel<3, 2> for StochF {
     restarts!(self => Restart::Window(self.fast_k.0.window()).then(Restart::Window(self.fast_d.window())));
+    const DENSE: bool = true;
+    const TILE: usize = SCRATCH_TILE;
     #[inline(always)]
     fn step(&mut self, [h, l, c]: [f64; 3]) -> [f64; 2] {
         self.push(h, l, c)
+    }
+    #[inline(always)]
+    fn run_dense(&mut self, [hs, ls, cs]: [&[f64]; 3], [k_out, d_out]: [&mut [MaybeUninit<f64>]; 2]) {
+        StochF::run_dense(self, hs, ls, cs, k_out, d_out);
+    }
+}
+impl StochF {
+    /// [`StochF::push`] over a tile of valid bars (at most `SCRATCH_TILE`), the same bits and state: the window
+    /// extremes of the whole tile first (several windows at a time), then %K, then its mean, each one pass.
+    #[inline(always)]
+    fn run_dense(
+        &mut self,
+        hs: &[f64],
+        ls: &[f64],
+        cs: &[f64],
+        k_out: &mut [MaybeUninit<f64>],
+        d_out: &mut [MaybeUninit<f64>],
+    ) {
+        let len = hs.len();
+        let mut ll = [0.0; SCRATCH_TILE];
+        let ll = &mut ll[..len];
+        // The highest highs go to %K's column, which each bar's %K then replaces.
+        let k = init_nan(&mut k_out[..len]);
+        self.fast_k.0.run_dense(hs, ls, k, ll);
+        // NaN: the window is not full yet, which only the bars at a series' start can be (the inputs here are
+        // finite, so an extreme never is NaN).
+        let head = k.iter().take_while(|hh| hh.is_nan()).count();
+        for i in head..len {
+            k[i] = fast_k(k[i], ll[i], cs[i]);
+        }
+        init_nan(&mut d_out[..head]);
+        self.fast_d.run_dense(&k[head..], &mut d_out[head..len]);
+        // SAFETY: `d_out[..head]` was just filled with NaN and `run_dense` wrote the rest.
+        let d = unsafe { &*(&d_out[..len] as *const [MaybeUninit<f64>] as *const [f64]) };
+        // Both stay NaN until %D has its first value.
+        for (k, d) in k.iter_mut().zip(d) {
+            if d.is_nan() {
+                *k = f64::NAN;
+            }
+        }
     }
 }
 
@@ -437,12 +479,31 @@ struct StochRsi {
     stoch: StochF,
 }
 impl Kernel<1, 2> for StochRsi {
+    const DENSE: bool = true;
+    const TILE: usize = SCRATCH_TILE;
     #[inline(always)]
     fn step(&mut self, [x]: [f64; 1]) -> [f64; 2] {
         match self.rsi.value(x) {
             Some(v) => self.stoch.push(v, v, v),
             None => [f64::NAN; 2],
         }
+    }
+    /// The RSI of the whole tile first (its two recursions in registers), then the fast stochastic of it densely.
+    #[inline(always)]
+    fn run_dense(&mut self, [xs]: [&[f64]; 1], [k_out, d_out]: [&mut [MaybeUninit<f64>]; 2]) {
+        let len = xs.len();
+        let mut rsi = [0.0; SCRATCH_TILE];
+        let rsi = &mut rsi[..len];
+        // The bars before the RSI's first value (a series' start) push nothing into the stochastic.
+        let mut warm_from = 0;
+        Rsi::run_dense(&mut self.rsi, xs, |i, gl| match gl {
+            Some((g, l)) => rsi[i] = rsi_value(g, l),
+            None => warm_from = i + 1,
+        });
+        init_nan(&mut k_out[..warm_from]);
+        init_nan(&mut d_out[..warm_from]);
+        let rsi = &rsi[warm_from..];
+        self.stoch.run_dense(rsi, rsi, rsi, &mut k_out[warm_from..len], &mut d_out[warm_from..len]);
     }
 }
 
