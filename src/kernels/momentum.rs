@@ -865,11 +865,9 @@ impl Kernel<3, 1> for UltOsc {
         let [b0, b1, b2, t0, t1, t2] = &mut sums;
         let [(p0, r0), (p1, r1), (p2, r2)] = &mut self.sums;
         let (pressure, range) = (&pressure[..len], &range[..len]);
-        ZeroAwareSum::run_dense_together(
-            [p0, p1, p2, r0, r1, r2],
-            [pressure, pressure, pressure, range, range, range],
-            [b0, b1, b2, t0, t1, t2].map(|s| s.slots(len)),
-        );
+        // Three sums per loop, not six: six kept more pointers and ring positions than there are registers.
+        ZeroAwareSum::run_dense_together([p0, p1, p2], [pressure; 3], [b0, b1, b2].map(|s| s.slots(len)));
+        ZeroAwareSum::run_dense_together([r0, r1, r2], [range; 3], [t0, t1, t2].map(|s| s.slots(len)));
         for (i, slot) in out[start..start + len].iter_mut().enumerate() {
             let mut total = 0.0;
             for (w, weight) in ULTOSC_WEIGHTS.into_iter().enumerate() {
