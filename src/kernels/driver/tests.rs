@@ -416,6 +416,7 @@ fn dense_tiles_give_the_bits_of_stepping_bar_by_bar() {
         ("natr", &[("window", 14.0)], 3),
         ("natr", &[("window", 1.0)], 3),
         ("atr", &[("window", 5000.0)], 3),
+        ("ultosc", &[("timeperiod1", 1.0), ("timeperiod2", 3000.0), ("timeperiod3", 2.0)], 3),
         ("mfi", &[("window", 14.0)], 4),
         ("mfi", &[("window", 1.0)], 4),
         ("mfi", &[("window", 3000.0)], 4),
