@@ -132,7 +132,7 @@ fn run_chained<T: Kernel<1, 1>, const K: usize>(
         std::array::from_fn(|k| emas[k].seeded().expect("a stage is seeded before the one it feeds"));
     let out = &mut out[start..];
     Recursion::run_chain(&mut chain, &xs[start..], |i, e| {
-        out[i].write(combine(*e));
+        out[i].write(combine(e));
     });
     for (ema, r) in emas.into_iter().zip(chain) {
         ema.resume(r);

@@ -671,6 +671,37 @@ pub struct Recursion {
     fused: bool,
 }
 
+/// The loop of [`Recursion::run_chain`], the factors of stage `k` given by `keep(k)` and `take(k)`.
+#[inline(always)]
+fn chain_loop<const K: usize>(
+    v: &mut [f64; K],
+    xs: &[f64],
+    fused: bool,
+    keep: impl Fn(usize) -> f64,
+    take: impl Fn(usize) -> f64,
+    mut emit: impl FnMut(usize, [f64; K]),
+) {
+    if fused {
+        for (i, &x) in xs.iter().enumerate() {
+            let mut input = x;
+            for (k, value) in v.iter_mut().enumerate() {
+                *value = value.mul_add(keep(k), input * take(k));
+                input = *value;
+            }
+            emit(i, *v);
+        }
+    } else {
+        for (i, &x) in xs.iter().enumerate() {
+            let mut input = x;
+            for (k, value) in v.iter_mut().enumerate() {
+                *value = *value * keep(k) + input * take(k);
+                input = *value;
+            }
+            emit(i, *v);
+        }
+    }
+}
+
 impl Recursion {
     #[inline(always)]
     fn new(value: f64, keep: f64, take: f64) -> Self {
@@ -709,28 +740,22 @@ impl Recursion {
     /// `K` recursions in a chain over `xs` (the first fed by `xs`, each next one by the one before),
     /// `emit(i, values)` for each bar: a bar's later stages overlap the next bar's earlier ones in the processor.
     #[inline(always)]
-    pub fn run_chain<const K: usize>(rs: &mut [Self; K], xs: &[f64], mut emit: impl FnMut(usize, &[f64; K])) {
+    pub fn run_chain<const K: usize>(rs: &mut [Self; K], xs: &[f64], emit: impl FnMut(usize, [f64; K])) {
         let keep: [f64; K] = std::array::from_fn(|k| rs[k].keep);
         let take: [f64; K] = std::array::from_fn(|k| rs[k].take);
         let mut v: [f64; K] = std::array::from_fn(|k| rs[k].value);
-        if rs.first().is_some_and(|r| r.fused) {
-            for (i, &x) in xs.iter().enumerate() {
-                let mut input = x;
-                for k in 0..K {
-                    v[k] = v[k].mul_add(keep[k], input * take[k]);
-                    input = v[k];
-                }
-                emit(i, &v);
-            }
+        let fused = rs.first().is_some_and(|r| r.fused);
+        // Stages of one period (T3's six, TRIX's three, DEMA's, TEMA's) share one pair of factors. Written as
+        // such, the loop needs two registers for them instead of 2K, and the values go to `emit` by value, not by
+        // reference: with 2K factors (and T3's four output weights) or an array with an address, the compiler kept
+        // the stages' values on the stack, a store and a reload in every chain every bar.
+        if keep.iter().all(|&k| k.to_bits() == keep[0].to_bits())
+            && take.iter().all(|&t| t.to_bits() == take[0].to_bits())
+        {
+            let (keep, take) = (keep[0], take[0]);
+            chain_loop(&mut v, xs, fused, |_| keep, |_| take, emit);
         } else {
-            for (i, &x) in xs.iter().enumerate() {
-                let mut input = x;
-                for k in 0..K {
-                    v[k] = v[k] * keep[k] + input * take[k];
-                    input = v[k];
-                }
-                emit(i, &v);
-            }
+            chain_loop(&mut v, xs, fused, |k| keep[k], |k| take[k], emit);
         }
         for (r, value) in rs.iter_mut().zip(v) {
             r.value = value;
