@@ -334,6 +334,24 @@ impl FastK {
         let (hh, ll) = self.range(high, low)?;
         Some(fast_k(hh, ll, close))
     }
+
+    /// [`FastK::push`] over a tile of valid bars (at most `SCRATCH_TILE`), %K into `k`: the window extremes of the
+    /// whole tile first (several windows at a time), then %K in one pass; the same bits and state. Returns how many
+    /// bars lead with NaN (the window not full yet, which only the bars at a series' start can be: the inputs here
+    /// are finite, so an extreme never is NaN).
+    #[inline(always)]
+    fn run_dense(&mut self, hs: &[f64], ls: &[f64], cs: &[f64], k: &mut [f64]) -> usize {
+        let len = hs.len();
+        let mut ll = [0.0; SCRATCH_TILE];
+        let ll = &mut ll[..len];
+        // The highest highs go to `k`, which each bar's %K then replaces.
+        self.0.run_dense(hs, ls, k, ll);
+        let head = k.iter().take_while(|hh| hh.is_nan()).count();
+        for i in head..len {
+            k[i] = fast_k(k[i], ll[i], cs[i]);
+        }
+        head
+    }
 }
 
 #[inline(always)]
@@ -392,8 +410,8 @@ impl Kernel<3, 2> for StochF {
     }
 }
 impl StochF {
-    /// [`StochF::push`] over a tile of valid bars (at most `SCRATCH_TILE`), the same bits and state: the window
-    /// extremes of the whole tile first (several windows at a time), then %K, then its mean, each one pass.
+    /// [`StochF::push`] over a tile of valid bars (at most `SCRATCH_TILE`), the same bits and state: %K of the
+    /// tile ([`FastK::run_dense`]), then its mean, each one pass.
     #[inline(always)]
     fn run_dense(
         &mut self,
@@ -404,17 +422,8 @@ impl StochF {
         d_out: &mut [MaybeUninit<f64>],
     ) {
         let len = hs.len();
-        let mut ll = [0.0; SCRATCH_TILE];
-        let ll = &mut ll[..len];
-        // The highest highs go to %K's column, which each bar's %K then replaces.
         let k = init_nan(&mut k_out[..len]);
-        self.fast_k.0.run_dense(hs, ls, k, ll);
-        // NaN: the window is not full yet, which only the bars at a series' start can be (the inputs here are
-        // finite, so an extreme never is NaN).
-        let head = k.iter().take_while(|hh| hh.is_nan()).count();
-        for i in head..len {
-            k[i] = fast_k(k[i], ll[i], cs[i]);
-        }
+        let head = self.fast_k.run_dense(hs, ls, cs, k);
         init_nan(&mut d_out[..head]);
         self.fast_d.run_dense(&k[head..], &mut d_out[head..len]);
         // SAFETY: `d_out[..head]` was just filled with NaN and `run_dense` wrote the rest.
@@ -446,16 +455,15 @@ impl Kernel<3, 2> for Stoch {
         let Some(k) = self.fast.push(h, l, c).and_then(|k| self.slow_k.push(k)) else { return [f64::NAN; 2] };
         self.smoothed(k)
     }
-    /// The window extremes of the whole tile first (several windows at a time), then the two smoothers bar by bar.
+    /// %K of the whole tile first ([`FastK::run_dense`]), then the two smoothers bar by bar.
     #[inline(always)]
     fn run_dense(&mut self, [hs, ls, cs]: [&[f64]; 3], [k_out, d_out]: [&mut [MaybeUninit<f64>]; 2]) {
         let len = hs.len();
-        let (mut hh, mut ll) = ([0.0; SCRATCH_TILE], [0.0; SCRATCH_TILE]);
-        let (hh, ll) = (&mut hh[..len], &mut ll[..len]);
-        self.fast.0.run_dense(hs, ls, hh, ll);
+        let mut fast = [0.0; SCRATCH_TILE];
+        let fast = &mut fast[..len];
+        let head = self.fast.run_dense(hs, ls, cs, fast);
         for i in 0..len {
-            // NaN: the window is not full yet (inputs here are finite, so an extreme never is NaN).
-            let k = if hh[i].is_nan() { None } else { self.slow_k.push(fast_k(hh[i], ll[i], cs[i])) };
+            let k = if i < head { None } else { self.slow_k.push(fast[i]) };
             let [k, d] = k.map_or([f64::NAN; 2], |k| self.smoothed(k));
             k_out[i].write(k);
             d_out[i].write(d);
