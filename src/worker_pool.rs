@@ -132,6 +132,19 @@ pub fn for_each_claimed(count: usize, helpers: usize, f: impl Fn(usize) + Sync) 
     }
 }
 
+/// Runs `helper` on a pool thread beside `main` on the calling thread; returns `main`'s result once both have
+/// returned. Without a pool, with one thread, or inside [`alone`], `helper` does not run: `main` must get its
+/// result without it, only sooner with it. A panic in either is re-raised here once both have stopped.
+pub fn beside<R>(helper: impl FnOnce() + Send, main: impl FnOnce() -> R) -> R {
+    match pool().filter(|_| helpers_here(1) > 0 && threads() > 1) {
+        None => main(),
+        Some(pool) => pool.in_place_scope(|scope| {
+            scope.spawn(|_| helper());
+            main()
+        }),
+    }
+}
+
 /// Spawns `job` on the pool, detached; runs nothing when there is no pool. For work whose caller does not wait for
 /// it (see `render::parallel`).
 pub fn spawn_detached(job: impl FnOnce() + Send + 'static) {

@@ -6,7 +6,7 @@
 //! TA-Lib counterpart; their definitions are spelled out on their kernels.
 
 use super::blocks::{
-    has_fma, mul_add, Ema, Recursion, Ring, RollingMean, RollingSum, Wma, ZeroAwareSum, DENSE_SUM_TILE,
+    assume_written, has_fma, mul_add, Ema, Recursion, Ring, RollingMean, RollingSum, Wma, ZeroAwareSum, DENSE_SUM_TILE,
 };
 use super::catalogue::Runner;
 use super::{Kernel, KernelError, Params, Restart};
@@ -206,7 +206,7 @@ impl Kernel<1, 1> for Trima {
         let means = &mut self.means.spare_capacity_mut()[..len];
         self.inner.run_dense(xs, means);
         // SAFETY: `run_dense` wrote every row of `means`.
-        let means = unsafe { &*(means as *const [MaybeUninit<f64>] as *const [f64]) };
+        let means = unsafe { assume_written(means) };
         for slot in &mut out[..skip] {
             slot.write(f64::NAN);
         }
@@ -299,7 +299,7 @@ impl Kernel<1, 1> for Kama {
         let paths = &mut out[start..];
         self.changes.run_dense(&self.scratch, paths, |s| s);
         // SAFETY: the running sum wrote every row (it was full: n changes before the tile's first dense bar).
-        let paths = unsafe { &mut *(paths as *mut [MaybeUninit<f64>] as *mut [f64]) };
+        let paths = unsafe { assume_written(paths) };
         // `keep = 1 - sc` into the scratch column, `sc x` over the path length.
         for (k, (keep, slot)) in self.scratch.iter_mut().zip(paths.iter_mut()).enumerate() {
             let i = start + k;

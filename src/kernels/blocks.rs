@@ -1,6 +1,8 @@
 //! Building blocks shared by many kernels: ring buffers, running window sums and moments, monotonic deques for
 //! window extremes, and the two recursive smoothers (EMA and Wilder's) with TA-Lib's seeding.
 
+use std::mem::MaybeUninit;
+
 /// Whether this processor has fused multiply-add (std caches the answer; this is a load and a bit test).
 #[inline(always)]
 pub fn has_fma() -> bool {
@@ -55,13 +57,29 @@ pub use dense::DENSE_EXTREME_TILE;
 /// four advance side by side (see `RollingSum::run_dense`).
 pub const DENSE_SUM_TILE: usize = 1 << 16;
 
-/// `out` filled with NaN, as initialised values (for kernels whose dense loops fill plain `f64` slices).
-pub fn init_nan(out: &mut [std::mem::MaybeUninit<f64>]) -> &mut [f64] {
-    for slot in out.iter_mut() {
-        slot.write(f64::NAN);
+/// `out` with slot `i` set to `value(i)`, as initialised values (for dense loops that go on over plain slices).
+#[inline(always)]
+pub fn fill_with(out: &mut [MaybeUninit<f64>], mut value: impl FnMut(usize) -> f64) -> &mut [f64] {
+    for (i, slot) in out.iter_mut().enumerate() {
+        slot.write(value(i));
     }
     // SAFETY: every slot was just written.
-    unsafe { &mut *(out as *mut [std::mem::MaybeUninit<f64>] as *mut [f64]) }
+    unsafe { assume_written(out) }
+}
+
+/// `out` filled with NaN, as initialised values.
+pub fn init_nan(out: &mut [MaybeUninit<f64>]) -> &mut [f64] {
+    fill_with(out, |_| f64::NAN)
+}
+
+/// Slots that a loop has written, as initialised values.
+///
+/// # Safety
+/// Every slot of `out` must have been written.
+#[inline(always)]
+pub unsafe fn assume_written(out: &mut [MaybeUninit<f64>]) -> &mut [f64] {
+    // SAFETY: `MaybeUninit<f64>` has the layout of `f64`, and the caller vouches that every slot is initialised.
+    unsafe { &mut *(out as *mut [MaybeUninit<f64>] as *mut [f64]) }
 }
 
 /// How many steps a running sum may take before it is re-summed from its window, bounding drift over long series.

@@ -22,8 +22,9 @@
 
 use std::mem::MaybeUninit;
 use std::ops::Range;
-use std::sync::Mutex;
+use std::sync::{Mutex, TryLockError};
 
+use super::blocks::assume_written;
 use super::{Kernel, Restart};
 
 /// An input column's values as they are stored: kernels compute in `f64`, and Float32 values are widened a block
@@ -304,7 +305,7 @@ pub fn drive_into<K: Kernel<I, O>, T: OutValue, const I: usize, const O: usize>(
     let spare = spare.map(|s| &mut s[..len]);
     match plan {
         None => {
-            run_rows(kernel, segments, 0..len, spare, &mut nan_counts);
+            run_rows(kernel, segments, 0..len, spare, &mut nan_counts, split.helpers);
         }
         Some((how, bounds)) => run_parts(kernel, how, segments, &bounds, split.helpers, spare, &mut nan_counts),
     }
@@ -431,7 +432,7 @@ fn run_parts<K: Kernel<I, O>, T: OutValue, const I: usize, const O: usize>(
         let kernel = exact.take().expect("a previous part");
         let (a, b) = (bounds[p].0, bounds[p + 1].0);
         let out = spare.each_mut().map(|s| &mut s[a..b]);
-        exact = Some(run_rows(kernel, segments, a..b, out, nan_counts));
+        exact = Some(run_rows(kernel, segments, a..b, out, nan_counts, false));
     }
 }
 
@@ -449,7 +450,7 @@ fn run_part<K: Kernel<I, O>, T: OutValue, const I: usize, const O: usize>(
     }
     let begin = kernel.copy();
     let mut nan_counts = [0; O];
-    let end = run_rows(kernel, segments, start..bounds[p + 1].0, out, &mut nan_counts);
+    let end = run_rows(kernel, segments, start..bounds[p + 1].0, out, &mut nan_counts, false);
     PartResult { end, begin, nan_counts }
 }
 
@@ -469,6 +470,8 @@ fn warm_up<K: Kernel<I, O>, const I: usize, const O: usize>(
 }
 
 /// Writes the kernel's outputs for `rows` into `out` (whose first slot is row `rows.start`); returns the kernel.
+/// `helpers`: whether a pool thread may map ahead for a [`Kernel::MAPS_AHEAD`] kernel (its caller is not one part
+/// of a parallel run).
 // Invariant, not user data: the kernel is put back after every piece.
 #[allow(clippy::expect_used)]
 fn run_rows<K: Kernel<I, O>, T: OutValue, const I: usize, const O: usize>(
@@ -477,6 +480,7 @@ fn run_rows<K: Kernel<I, O>, T: OutValue, const I: usize, const O: usize>(
     rows: Range<usize>,
     mut out: [&mut [MaybeUninit<T>]; O],
     nan_counts: &mut [usize; O],
+    helpers: bool,
 ) -> K {
     let first = rows.start;
     let mut slot = Some(kernel);
@@ -504,7 +508,7 @@ fn run_rows<K: Kernel<I, O>, T: OutValue, const I: usize, const O: usize>(
             let written = out.each_mut().map(|o| &mut o[at..at + (hi - lo)]);
             let kernel = slot.take().expect("the kernel is put back after every piece");
             slot = Some(T::fill_via_f64(written, &mut results, |slots| {
-                feed_piece(kernel, nan_counts, &cols, values, slots)
+                feed_piece(kernel, nan_counts, &cols, values, slots, helpers)
             }));
             lo = hi;
         }
@@ -525,13 +529,15 @@ fn feed_piece<K: Kernel<I, O>, const I: usize, const O: usize>(
     cols: &[Column<'_>; I],
     values: [&[f64]; I],
     written: [&mut [MaybeUninit<f64>]; O],
+    helpers: bool,
 ) -> K {
     // Two copies of the loop, so the common case (no null bitmap) carries no validity test at all.
     if cols.iter().any(|c| c.validity.is_some()) {
+        let valid = |i| cols.iter().all(|c| c.is_valid(i));
         let all_valid = |a, b| cols.iter().all(|c| c.all_valid(a, b));
-        feed_rows_fast(kernel, nan_counts, values, written, |i| cols.iter().all(|c| c.is_valid(i)), all_valid)
+        feed_rows_fast(kernel, nan_counts, values, written, valid, all_valid, helpers)
     } else {
-        feed_rows_fast(kernel, nan_counts, values, written, |_| true, |_, _| true)
+        feed_rows_fast(kernel, nan_counts, values, written, |_| true, |_, _| true, helpers)
     }
 }
 
@@ -560,13 +566,14 @@ fn feed_rows_fast<K: Kernel<I, O>, const I: usize, const O: usize>(
     written: [&mut [MaybeUninit<f64>]; O],
     valid: impl Fn(usize) -> bool,
     all_valid: impl Fn(usize, usize) -> bool,
+    helpers: bool,
 ) -> K {
     #[cfg(target_arch = "x86_64")]
     if super::blocks::has_fma() {
         // SAFETY: the processor supports FMA (checked just above).
-        return unsafe { feed_rows_fma(kernel, counts, values, written, valid, all_valid) };
+        return unsafe { feed_rows_fma(kernel, counts, values, written, valid, all_valid, helpers) };
     }
-    feed_rows(kernel, counts, values, written, valid, all_valid)
+    feed_rows(kernel, counts, values, written, valid, all_valid, helpers)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -578,8 +585,9 @@ fn feed_rows_fma<K: Kernel<I, O>, const I: usize, const O: usize>(
     written: [&mut [MaybeUninit<f64>]; O],
     valid: impl Fn(usize) -> bool,
     all_valid: impl Fn(usize, usize) -> bool,
+    helpers: bool,
 ) -> K {
-    feed_rows(kernel, counts, values, written, valid, all_valid)
+    feed_rows(kernel, counts, values, written, valid, all_valid, helpers)
 }
 
 /// The per-row loop: skip missing rows, step the kernel on the others, write every output. The kernel and the
@@ -588,7 +596,9 @@ fn feed_rows_fma<K: Kernel<I, O>, const I: usize, const O: usize>(
 ///
 /// A kernel with a [`Kernel::run_dense`] of its own gets the rows in tiles of [`Kernel::TILE`]: a tile whose rows
 /// are all valid bars (no null in the bitmaps, checked 64 rows at a time, and every value finite) goes to
-/// `run_dense` whole; a tile with a missing bar goes through the per-row loop.
+/// `run_dense` whole; a tile with a missing bar goes through the per-row loop. A long run of a
+/// [`Kernel::MAPS_AHEAD`] kernel has its tiles mapped ahead on a helper thread (with `helpers`; see
+/// [`feed_tiles_mapped_ahead`]).
 #[inline(always)]
 fn feed_rows<K: Kernel<I, O>, const I: usize, const O: usize>(
     mut kernel: K,
@@ -597,34 +607,229 @@ fn feed_rows<K: Kernel<I, O>, const I: usize, const O: usize>(
     mut written: [&mut [MaybeUninit<f64>]; O],
     valid: impl Fn(usize) -> bool,
     all_valid: impl Fn(usize, usize) -> bool,
+    helpers: bool,
 ) -> K {
     let mut nan_counts = *counts;
     let len = values.first().map_or(0, |v| v.len());
     if !K::DENSE {
         feed_range(&mut kernel, &mut nan_counts, values, &mut written, &valid, 0..len);
-        *counts = nan_counts;
-        return kernel;
-    }
-    let mut a = 0;
-    while a < len {
-        let b = (a + K::TILE).min(len);
-        if all_valid(a, b) && values.iter().all(|v| all_finite(&v[a..b])) {
-            kernel.run_dense(values.map(|v| &v[a..b]), written.each_mut().map(|w| &mut w[a..b]));
-            for j in 0..O {
-                // SAFETY: run_dense wrote every slot of the tile (its contract).
-                let done = unsafe { &*(&written[j][a..b] as *const [MaybeUninit<f64>] as *const [f64]) };
-                nan_counts[j] += count_nan(done);
-            }
-        } else {
-            feed_range(&mut kernel, &mut nan_counts, values, &mut written, &valid, a..b);
+    } else if K::MAPS_AHEAD && helpers && len >= MAP_AHEAD_MIN_ROWS && crate::worker_pool::threads() > 1 {
+        feed_tiles_mapped_ahead(&mut kernel, &mut nan_counts, values, written, &valid, &all_valid);
+    } else {
+        let mut a = 0;
+        while a < len {
+            let b = (a + K::TILE).min(len);
+            let tile = written.each_mut().map(|w| &mut w[a..b]);
+            feed_tile(&mut kernel, &mut nan_counts, values, tile, &valid, &all_valid, a..b, None);
+            a = b;
         }
-        a = b;
     }
     *counts = nan_counts;
     kernel
 }
 
-/// [`feed_rows`]' per-row loop over `rows`.
+/// Rows from which a [`Kernel::MAPS_AHEAD`] kernel's tiles are mapped on a helper thread: a quarter of a
+/// million bars of AD take about half a millisecond, against some microseconds to start the helper.
+const MAP_AHEAD_MIN_ROWS: usize = 1 << 18;
+
+/// One tile of [`feed_rows`], rows `rows` (`out` holds their slots): whole to the kernel's dense loop when every
+/// row is a valid bar, else row by row. `mapped`: `Some(finite)` when the first output already holds the map
+/// (then the dense loop is [`Kernel::scan_mapped`]), with whether every input value of the tile is finite, which
+/// the thread that mapped it checked.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn feed_tile<K: Kernel<I, O>, const I: usize, const O: usize>(
+    kernel: &mut K,
+    nan_counts: &mut [usize; O],
+    values: [&[f64]; I],
+    mut out: [&mut [MaybeUninit<f64>]; O],
+    valid: &impl Fn(usize) -> bool,
+    all_valid: &impl Fn(usize, usize) -> bool,
+    rows: Range<usize>,
+    mapped: Option<bool>,
+) {
+    let (a, b) = (rows.start, rows.end);
+    let dense = all_valid(a, b)
+        && match mapped {
+            Some(finite) => finite,
+            None => values.iter().all(|v| all_finite(&v[a..b])),
+        };
+    if !dense {
+        feed_range(kernel, nan_counts, values, &mut out, valid, rows);
+        return;
+    }
+    let tile = values.map(|v| &v[a..b]);
+    if mapped.is_some() {
+        kernel.scan_mapped(tile, out.each_mut().map(|o| &mut o[..]));
+    } else {
+        kernel.run_dense(tile, out.each_mut().map(|o| &mut o[..]));
+    }
+    for (count, slots) in nan_counts.iter_mut().zip(out) {
+        // SAFETY: the dense loop wrote every slot of the tile (its contract).
+        *count += count_nan(unsafe { assume_written(slots) });
+    }
+}
+
+/// [`feed_rows`]' tiles for a [`Kernel::MAPS_AHEAD`] kernel, with a pool thread mapping tiles in order while
+/// this thread scans them. Each tile's slots sit behind a lock, with whether they hold the map yet. The helper
+/// skips a tile that is locked (this thread is at it) or mapped; this thread maps a tile the helper has not
+/// reached. So the scan never waits for a helper that has not started (or has failed: a poisoned lock still
+/// hands over the slots, and a tile half-mapped is mapped again), and the bits are those of `run_dense`.
+#[inline(always)]
+fn feed_tiles_mapped_ahead<K: Kernel<I, O>, const I: usize, const O: usize>(
+    kernel: &mut K,
+    nan_counts: &mut [usize; O],
+    values: [&[f64]; I],
+    written: [&mut [MaybeUninit<f64>]; O],
+    valid: &impl Fn(usize) -> bool,
+    all_valid: &impl Fn(usize, usize) -> bool,
+) {
+    let len = values.first().map_or(0, |v| v.len());
+    let mut tiles = Vec::with_capacity(len.div_ceil(K::TILE));
+    let mut rest = written;
+    let mut a = 0;
+    while a < len {
+        let b = (a + K::TILE).min(len);
+        let slots = std::array::from_fn(|j| {
+            let (head, tail) = std::mem::take(&mut rest[j]).split_at_mut(b - a);
+            rest[j] = tail;
+            head
+        });
+        tiles.push(Mutex::new(MappedTile { slots, rows: a..b, mapped: None }));
+        a = b;
+    }
+    let tiles = &tiles[..];
+    // Each loop runs in a closure, which does not inherit `feed_rows_fma`'s target features: it calls a function
+    // compiled with them.
+    crate::worker_pool::beside(
+        || {
+            #[cfg(target_arch = "x86_64")]
+            if super::blocks::has_fma() {
+                // SAFETY: the processor supports FMA (checked just above).
+                return unsafe { map_tiles_ahead_fma::<K, I, O>(tiles, values) };
+            }
+            map_tiles_ahead::<K, I, O>(tiles, values)
+        },
+        || {
+            #[cfg(target_arch = "x86_64")]
+            if super::blocks::has_fma() {
+                // SAFETY: the processor supports FMA (checked just above).
+                return unsafe { scan_tiles_fma(kernel, nan_counts, tiles, values, valid, all_valid) };
+            }
+            scan_tiles(kernel, nan_counts, tiles, values, valid, all_valid)
+        },
+    );
+}
+
+/// A tile's output slots in [`feed_tiles_mapped_ahead`] and its rows; once the first output holds its map,
+/// `mapped` says whether every input value of the tile is finite (checked by the mapping thread, which reads
+/// them anyway: the scanning thread then reads none).
+struct MappedTile<'a, const O: usize> {
+    slots: [&'a mut [MaybeUninit<f64>]; O],
+    rows: Range<usize>,
+    mapped: Option<bool>,
+}
+
+impl<const O: usize> MappedTile<'_, O> {
+    /// Maps the tile unless that is done; returns whether its inputs are all finite.
+    #[inline(always)]
+    fn map<K: Kernel<I, O>, const I: usize>(&mut self, values: [&[f64]; I]) -> bool {
+        // Not `get_or_insert_with`: its closure would be compiled apart, without the caller's target features.
+        if let Some(finite) = self.mapped {
+            return finite;
+        }
+        let tile = values.map(|v| &v[self.rows.clone()]);
+        K::map_dense(tile, &mut self.slots[0][..]);
+        let finite = tile.iter().all(|v| all_finite(v));
+        self.mapped = Some(finite);
+        finite
+    }
+}
+
+/// The helper's loop of [`feed_tiles_mapped_ahead`]: maps the tiles in order, skipping those held or mapped.
+#[inline(always)]
+fn map_tiles_ahead<K: Kernel<I, O>, const I: usize, const O: usize>(
+    tiles: &[Mutex<MappedTile<'_, O>>],
+    values: [&[f64]; I],
+) {
+    for tile in tiles {
+        if let Ok(mut tile) = tile.try_lock() {
+            tile.map::<K, I>(values);
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "fma")]
+fn map_tiles_ahead_fma<K: Kernel<I, O>, const I: usize, const O: usize>(
+    tiles: &[Mutex<MappedTile<'_, O>>],
+    values: [&[f64]; I],
+) {
+    map_tiles_ahead::<K, I, O>(tiles, values)
+}
+
+/// The calling thread's loop of [`feed_tiles_mapped_ahead`]: each tile in order, mapped here if the helper has
+/// not, then scanned. While the helper holds the next tile (the map, which reads every input, is the slower
+/// pass), this thread maps a later tile instead of waiting.
+#[inline(always)]
+fn scan_tiles<K: Kernel<I, O>, const I: usize, const O: usize>(
+    kernel: &mut K,
+    nan_counts: &mut [usize; O],
+    tiles: &[Mutex<MappedTile<'_, O>>],
+    values: [&[f64]; I],
+    valid: &impl Fn(usize) -> bool,
+    all_valid: &impl Fn(usize, usize) -> bool,
+) {
+    // Tiles before `ahead` are mapped or held by the helper.
+    let mut ahead = 0;
+    for (t, tile) in tiles.iter().enumerate() {
+        let mut tile = loop {
+            match tile.try_lock() {
+                Ok(tile) => break tile,
+                Err(TryLockError::Poisoned(poisoned)) => break poisoned.into_inner(),
+                Err(TryLockError::WouldBlock) => {}
+            }
+            // A plain loop, not an iterator adaptor: a closure would be compiled apart, without the target
+            // features of this function, and the map inside it with them.
+            ahead = ahead.max(t + 1);
+            let mut mapped_one = false;
+            while ahead < tiles.len() && !mapped_one {
+                if let Ok(mut later) = tiles[ahead].try_lock() {
+                    mapped_one = later.mapped.is_none();
+                    later.map::<K, I>(values);
+                }
+                ahead += 1;
+            }
+            if !mapped_one {
+                break tile.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            }
+        };
+        #[cfg(test)]
+        if tile.mapped.is_some() {
+            tests::MAPPED_BY_HELPER.with(|n| n.set(n.get() + 1));
+        }
+        // A helper that failed inside `map_dense` left `mapped` unset: the tile is mapped again here.
+        let finite = tile.map::<K, I>(values);
+        let rows = tile.rows.clone();
+        let out = tile.slots.each_mut().map(|s| &mut s[..]);
+        feed_tile(kernel, nan_counts, values, out, valid, all_valid, rows, Some(finite));
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "fma")]
+fn scan_tiles_fma<K: Kernel<I, O>, const I: usize, const O: usize>(
+    kernel: &mut K,
+    nan_counts: &mut [usize; O],
+    tiles: &[Mutex<MappedTile<'_, O>>],
+    values: [&[f64]; I],
+    valid: &impl Fn(usize) -> bool,
+    all_valid: &impl Fn(usize, usize) -> bool,
+) {
+    scan_tiles(kernel, nan_counts, tiles, values, valid, all_valid)
+}
+
+/// [`feed_rows`]' per-row loop over `rows`; `written` holds their slots (its first is row `rows.start`).
 #[inline(always)]
 fn feed_range<K: Kernel<I, O>, const I: usize, const O: usize>(
     kernel: &mut K,
@@ -634,13 +839,14 @@ fn feed_range<K: Kernel<I, O>, const I: usize, const O: usize>(
     valid: &impl Fn(usize) -> bool,
     rows: Range<usize>,
 ) {
+    let first = rows.start;
     for i in rows {
         let x: [f64; I] = std::array::from_fn(|j| values[j][i]);
         // Folded with `|` rather than `any`, so the check compiles branch-free.
         let nan = x.iter().fold(false, |acc, &v| acc | is_missing_value(v));
         let y = if nan || !valid(i) { [f64::NAN; O] } else { kernel.step(x) };
         for j in 0..O {
-            written[j][i].write(y[j]);
+            written[j][i - first].write(y[j]);
             nan_counts[j] += y[j].is_nan() as usize;
         }
     }

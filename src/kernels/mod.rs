@@ -82,6 +82,23 @@ pub trait Kernel<const I: usize, const O: usize>:
         }
     }
 
+    /// Whether the kernel's dense loop is a map, then a scan: [`Kernel::map_dense`] gives each bar one value from
+    /// its inputs alone (no state), and [`Kernel::scan_mapped`] carries the state over those values. A kernel
+    /// that cannot split its series (a running total) still shares work this way: the [`driver`] maps tiles ahead
+    /// on a helper thread while the calling thread scans. Its `run_dense` must be the two passes in turn.
+    const MAPS_AHEAD: bool = false;
+
+    /// The map of [`Kernel::MAPS_AHEAD`]: one value per bar of `inputs` into `out`, the first output's slots.
+    #[inline(always)]
+    fn map_dense(_inputs: [&[f64]; I], _out: &mut [std::mem::MaybeUninit<f64>]) {}
+
+    /// The scan of [`Kernel::MAPS_AHEAD`]: `out[0]` holds what [`Kernel::map_dense`] wrote for these bars; writes
+    /// every output as [`Kernel::run_dense`] does. By default `run_dense` itself, which ignores the mapped values.
+    #[inline(always)]
+    fn scan_mapped(&mut self, inputs: [&[f64]; I], out: [&mut [std::mem::MaybeUninit<f64>]; O]) {
+        self.run_dense(inputs, out);
+    }
+
     /// Whether and how the kernel can start mid-series, which lets the [`driver`] split long inputs across
     /// threads. `None` (the default): its state depends on the whole history (cumulative sums, trend-following
     /// state machines). Called on a fresh kernel.

@@ -14,7 +14,7 @@
 
 use std::mem::MaybeUninit;
 
-use super::blocks::{init_nan, Ema, Recursion, Ring, RollingMean, RollingRange, Wilder, ZeroAwareSum};
+use super::blocks::{assume_written, init_nan, Ema, Recursion, Ring, RollingMean, RollingRange, Wilder, ZeroAwareSum};
 use super::catalogue::Runner;
 use super::{Kernel, KernelError, Params, Restart};
 
@@ -427,7 +427,7 @@ impl StochF {
         init_nan(&mut d_out[..head]);
         self.fast_d.run_dense(&k[head..], &mut d_out[head..len]);
         // SAFETY: `d_out[..head]` was just filled with NaN and `run_dense` wrote the rest.
-        let d = unsafe { &*(&d_out[..len] as *const [MaybeUninit<f64>] as *const [f64]) };
+        let d = unsafe { assume_written(&mut d_out[..len]) };
         // Both stay NaN until %D has its first value.
         for (k, d) in k.iter_mut().zip(d) {
             if d.is_nan() {

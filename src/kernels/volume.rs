@@ -3,7 +3,9 @@
 
 use std::mem::MaybeUninit;
 
-use super::blocks::{has_fma, mul_add, prefetch_ahead, CompensatedSum, Ema, RollingMean, RollingSum};
+use super::blocks::{
+    assume_written, fill_with, has_fma, mul_add, prefetch_ahead, CompensatedSum, Ema, RollingMean, RollingSum,
+};
 use super::catalogue::Runner;
 use super::{Kernel, KernelError, Params};
 
@@ -81,15 +83,28 @@ impl Ad {
 }
 impl Kernel<4, 1> for Ad {
     const DENSE: bool = true;
+    const MAPS_AHEAD: bool = true;
     #[inline(always)]
     fn step(&mut self, [h, l, c, v]: [f64; 4]) -> [f64; 1] {
         [self.push(h, l, c, v)]
     }
-    /// The running total in registers through the tile, where bar by bar it went through memory.
+    /// The tile's money-flow volumes, then their running total in registers (bar by bar it went through memory).
+    /// While the total's chain runs, the next tile's inputs are fetched for the next map.
     #[inline(always)]
-    fn run_dense(&mut self, [h, l, c, v]: [&[f64]; 4], [out]: [&mut [MaybeUninit<f64>]; 1]) {
-        let flows = money_flow_volumes([h, l, c, v], &mut out[..h.len()]);
-        self.0.add_all(flows, |i| prefetch_ahead([h, l, c, v].map(<[f64]>::as_ptr), i, Self::TILE));
+    fn run_dense(&mut self, inputs: [&[f64]; 4], [out]: [&mut [MaybeUninit<f64>]; 1]) {
+        let flows = money_flow_volumes(inputs, &mut out[..inputs[0].len()]);
+        self.0.add_all(flows, |i| prefetch_ahead(inputs.map(<[f64]>::as_ptr), i, Self::TILE));
+    }
+    #[inline(always)]
+    fn map_dense(inputs: [&[f64]; 4], out: &mut [MaybeUninit<f64>]) {
+        money_flow_volumes(inputs, out);
+    }
+    /// The running total alone: another thread mapped the tile, and reads its inputs.
+    #[inline(always)]
+    fn scan_mapped(&mut self, inputs: [&[f64]; 4], [out]: [&mut [MaybeUninit<f64>]; 1]) {
+        // SAFETY: `map_dense` wrote every slot of the tile (the contract of `scan_mapped`).
+        let flows = unsafe { assume_written(&mut out[..inputs[0].len()]) };
+        self.0.add_all(flows, |_| {});
     }
 }
 
@@ -97,11 +112,7 @@ impl Kernel<4, 1> for Ad {
 /// its divisions run several at a time), for a second loop to sum.
 #[inline(always)]
 fn money_flow_volumes<'a>([h, l, c, v]: [&[f64]; 4], out: &'a mut [MaybeUninit<f64>]) -> &'a mut [f64] {
-    for (i, slot) in out.iter_mut().enumerate() {
-        slot.write(money_flow_volume(h[i], l[i], c[i], v[i]));
-    }
-    // SAFETY: every slot was just written.
-    unsafe { &mut *(out as *mut [MaybeUninit<f64>] as *mut [f64]) }
+    fill_with(out, |i| money_flow_volume(h[i], l[i], c[i], v[i]))
 }
 
 /// An EMA seeded with the first value (TA-Lib's ADOSC seeds both of its EMAs so, not with an SMA).
@@ -137,22 +148,16 @@ struct AdOsc {
     lookback: usize,
     seen: usize,
 }
-impl Kernel<4, 1> for AdOsc {
-    const DENSE: bool = true;
-    #[inline(always)]
-    fn step(&mut self, [h, l, c, v]: [f64; 4]) -> [f64; 1] {
-        let ad = self.ad.push(h, l, c, v);
-        let osc = self.fast.push(ad) - self.slow.push(ad);
-        self.seen += 1;
-        [if self.seen > self.lookback { osc } else { f64::NAN }]
-    }
+impl AdOsc {
     /// Past the warm-up, the line and both averages stay in registers: three short chains side by side per bar.
+    /// `flows` holds the money-flow volume of every bar of the tile; `prefetch`: fetch the next tile's inputs
+    /// while the chains run, for a map on this thread.
     #[inline(always)]
-    fn run_dense(&mut self, [h, l, c, v]: [&[f64]; 4], [out]: [&mut [MaybeUninit<f64>]; 1]) {
+    fn scan(&mut self, [h, l, c, v]: [&[f64]; 4], flows: &mut [f64], prefetch: bool) {
         let len = h.len();
         let mut start = 0;
         while start < len && self.seen <= self.lookback {
-            out[start].write(self.step([h[start], l[start], c[start], v[start]])[0]);
+            flows[start] = self.step([h[start], l[start], c[start], v[start]])[0];
             start += 1;
         }
         let (Some(mut fast), Some(mut slow)) = (self.fast.value, self.slow.value) else { return };
@@ -160,11 +165,11 @@ impl Kernel<4, 1> for AdOsc {
         let (fast_keep, slow_keep) = (1.0 - fast_alpha, 1.0 - slow_alpha);
         // Read once, outside the loop (as `Recursion` does): the compiler then keeps one copy of the loop per case.
         let fused = has_fma();
-        let out = &mut out[start..len];
-        let flows = money_flow_volumes([h, l, c, v].map(|col| &col[start..len]), out);
         let mut line = self.ad.0;
-        for (i, slot) in flows.iter_mut().enumerate() {
-            prefetch_ahead([h, l, c, v].map(<[f64]>::as_ptr), start + i, Self::TILE);
+        for (i, slot) in flows[start..len].iter_mut().enumerate() {
+            if prefetch {
+                prefetch_ahead([h, l, c, v].map(<[f64]>::as_ptr), start + i, Self::TILE);
+            }
             let ad = line.add(*slot);
             (fast, slow) = if fused {
                 (fast.mul_add(fast_keep, fast_alpha * ad), slow.mul_add(slow_keep, slow_alpha * ad))
@@ -176,6 +181,32 @@ impl Kernel<4, 1> for AdOsc {
         self.ad.0 = line;
         (self.fast.value, self.slow.value) = (Some(fast), Some(slow));
         self.seen += len - start;
+    }
+}
+impl Kernel<4, 1> for AdOsc {
+    const DENSE: bool = true;
+    const MAPS_AHEAD: bool = true;
+    #[inline(always)]
+    fn step(&mut self, [h, l, c, v]: [f64; 4]) -> [f64; 1] {
+        let ad = self.ad.push(h, l, c, v);
+        let osc = self.fast.push(ad) - self.slow.push(ad);
+        self.seen += 1;
+        [if self.seen > self.lookback { osc } else { f64::NAN }]
+    }
+    #[inline(always)]
+    fn run_dense(&mut self, inputs: [&[f64]; 4], [out]: [&mut [MaybeUninit<f64>]; 1]) {
+        let flows = money_flow_volumes(inputs, &mut out[..inputs[0].len()]);
+        self.scan(inputs, flows, true);
+    }
+    #[inline(always)]
+    fn map_dense(inputs: [&[f64]; 4], out: &mut [MaybeUninit<f64>]) {
+        money_flow_volumes(inputs, out);
+    }
+    #[inline(always)]
+    fn scan_mapped(&mut self, inputs: [&[f64]; 4], [out]: [&mut [MaybeUninit<f64>]; 1]) {
+        // SAFETY: `map_dense` wrote every slot of the tile (the contract of `scan_mapped`).
+        let flows = unsafe { assume_written(&mut out[..inputs[0].len()]) };
+        self.scan(inputs, flows, false);
     }
 }
 

@@ -10,6 +10,11 @@ fn redone() -> usize {
     REDONE.with(|n| n.get())
 }
 
+thread_local! {
+    /// Tiles a map-ahead scan on this thread found already mapped by its helper.
+    pub(super) static MAPPED_BY_HELPER: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
 /// Running count of valid bars seen: shows exactly which rows reach the kernel.
 #[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct Count(f64);
@@ -327,6 +332,66 @@ fn a_kernel_panic_in_any_part_unwinds_to_the_caller() {
     }
     let [ok] = run_slices_split(FailsAt(-1.0), [&x], SMALL_PARTS);
     assert_eq!(ok, x);
+}
+
+/// A running total of `2x`, as a map (`2x`, which panics on the value -1) and a scan: the shape of AD.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
+struct Doubled(f64);
+impl Doubled {
+    fn double(x: f64) -> f64 {
+        assert!(x != -1.0, "map_dense panics on -1");
+        2.0 * x
+    }
+}
+impl Kernel<1, 1> for Doubled {
+    const DENSE: bool = true;
+    const MAPS_AHEAD: bool = true;
+    fn step(&mut self, [x]: [f64; 1]) -> [f64; 1] {
+        self.0 += Self::double(x);
+        [self.0]
+    }
+    fn run_dense(&mut self, [xs]: [&[f64]; 1], [out]: [&mut [MaybeUninit<f64>]; 1]) {
+        Self::map_dense([xs], &mut out[..]);
+        self.scan_mapped([xs], [out]);
+    }
+    fn map_dense([xs]: [&[f64]; 1], out: &mut [MaybeUninit<f64>]) {
+        for (slot, &x) in out.iter_mut().zip(xs) {
+            slot.write(Self::double(x));
+        }
+    }
+    fn scan_mapped(&mut self, [xs]: [&[f64]; 1], [out]: [&mut [MaybeUninit<f64>]; 1]) {
+        // SAFETY: `map_dense` wrote every slot (the contract of `scan_mapped`).
+        let mapped = unsafe { assume_written(&mut out[..xs.len()]) };
+        for v in mapped {
+            self.0 += *v;
+            *v = self.0;
+        }
+    }
+}
+
+#[test]
+fn tiles_mapped_ahead_on_a_helper_give_the_bits_of_stepping_and_a_panic_comes_back() {
+    // Long enough for the helper (MAP_AHEAD_MIN_ROWS); missing bars in the middle of a tile and at a tile's start.
+    let mut x = walk(1 << 20, 5);
+    for i in [3, 4096 * 17, 500_001, 500_002] {
+        x[i] = f64::NAN;
+    }
+    let want = crate::kernels::Runner::run(&mut StepRunner { inputs: vec![&x] }, Doubled(0.0));
+    // The helper may start late on a machine busy with other tests; it must map some tiles in one of the runs.
+    let mut helped = false;
+    for _ in 0..20 {
+        let before = MAPPED_BY_HELPER.with(|n| n.get());
+        let [got] = run_slices(Doubled(0.0), [&x]);
+        assert!(got.iter().zip(&want[0]).all(|(a, b)| a.to_bits() == b.to_bits()));
+        helped |= MAPPED_BY_HELPER.with(|n| n.get()) > before;
+        if helped {
+            break;
+        }
+    }
+    assert!(crate::worker_pool::threads() < 2 || helped, "no tile was mapped by the helper in 20 runs");
+    // A panic inside the map, on whichever thread meets it, reaches the caller (and nothing waits for ever).
+    x[700_000] = -1.0;
+    assert!(std::panic::catch_unwind(|| run_slices(Doubled(0.0), [&x])).is_err());
 }
 
 /// Steps a kernel bar by bar under the missing-bar rule (the way live streams do), never through `run_dense`.
