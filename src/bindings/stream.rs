@@ -6,6 +6,7 @@
 //! parallel) and builds the output frame. A panic becomes a `RuntimeError`.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Mutex, MutexGuard};
@@ -81,17 +82,25 @@ fn internal_error(what: &str) -> PyErr {
     PyRuntimeError::new_err(format!("Stream.{what}: internal error"))
 }
 
+thread_local! {
+    /// The outputs of one value, reused from call to call: on the per-value path of `talib.stream` handles an
+    /// allocation and its release are a tenth of the call.
+    static ONE_VALUE: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
+}
+
 impl _Stream {
     fn step_one_value(&self, value: f64, commit: bool) -> PyResult<f64> {
-        let mut out = Vec::with_capacity(1);
         let mut stream = self.lock()?;
-        match catch_unwind(AssertUnwindSafe(|| stream.step_single(&[value], commit, &mut out))) {
-            Ok(Ok(())) if out.len() == 1 => Ok(out[0]),
-            Ok(Ok(())) => Err(PyValueError::new_err(format!("update: {} outputs, expected 1", out.len()))),
-            Ok(Err(UpdateError::Shape(msg))) => Err(PyValueError::new_err(format!("update: {msg}"))),
-            Ok(Err(e)) => Err(PyValueError::new_err(format!("update: {e:?}"))),
-            Err(_) => Err(internal_error("update")),
-        }
+        ONE_VALUE.with_borrow_mut(|out| {
+            out.clear();
+            match catch_unwind(AssertUnwindSafe(|| stream.step_single(&[value], commit, out))) {
+                Ok(Ok(())) if out.len() == 1 => Ok(out[0]),
+                Ok(Ok(())) => Err(PyValueError::new_err(format!("update: {} outputs, expected 1", out.len()))),
+                Ok(Err(UpdateError::Shape(msg))) => Err(PyValueError::new_err(format!("update: {msg}"))),
+                Ok(Err(e)) => Err(PyValueError::new_err(format!("update: {e:?}"))),
+                Err(_) => Err(internal_error("update")),
+            }
+        })
     }
 
     fn lock(&self) -> PyResult<MutexGuard<'_, Stream>> {

@@ -160,6 +160,24 @@ struct Keyed<K, const I: usize, const O: usize> {
     last: Vec<f64>,
 }
 
+/// [`step_row`] of a single row, compiled for FMA where the processor has it (as [`advance_rows_fma`] is), so that
+/// a recursion's `mul_add` is one instruction rather than a call into the C library.
+#[inline(always)]
+fn step_row_fast<K: Kernel<I, O>, const I: usize, const O: usize>(state: &mut K, columns: &[&[f64]; I]) -> [f64; O] {
+    #[cfg(target_arch = "x86_64")]
+    if super::blocks::has_fma() {
+        // SAFETY: the processor supports FMA (checked just above).
+        return unsafe { step_row_fma(state, columns) };
+    }
+    step_row(state, columns, 0)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "fma")]
+fn step_row_fma<K: Kernel<I, O>, const I: usize, const O: usize>(state: &mut K, columns: &[&[f64]; I]) -> [f64; O] {
+    step_row(state, columns, 0)
+}
+
 /// One row through a kernel under the missing-bar rule: a missing input gives no value and leaves the state alone.
 #[inline(always)]
 fn step_row<K: Kernel<I, O>, const I: usize, const O: usize>(
@@ -264,11 +282,11 @@ impl<K: Kernel<I, O>, const I: usize, const O: usize> States for Keyed<K, I, O> 
     fn step_one(&mut self, key: usize, x: &[f64], commit: bool, out: &mut Vec<f64>) {
         let columns: [&[f64]; I] = std::array::from_fn(|j| std::slice::from_ref(&x[j]));
         let y = if commit {
-            let y = step_row(&mut self.states[key], &columns, 0);
+            let y = step_row_fast(&mut self.states[key], &columns);
             self.last[key * O..(key + 1) * O].copy_from_slice(&y);
             y
         } else {
-            step_row(&mut self.states[key].clone(), &columns, 0)
+            step_row_fast(&mut self.states[key].clone(), &columns)
         };
         out.extend_from_slice(&y);
     }
